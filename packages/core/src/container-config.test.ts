@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { containerConfigSchema } from './container-config.js';
+
+describe('containerConfigSchema', () => {
+  it('fills defaults for an empty file', () => {
+    const config = containerConfigSchema.parse({});
+    expect(config.network).toBe('full');
+    expect(config.followUpMode).toBe('queue');
+    expect(config.timeouts.idleMs).toBe(30 * 60_000);
+    expect(config.limits).toEqual({ memoryMb: 1024, cpus: 1, pids: 512 });
+  });
+
+  it('accepts a full codex group', () => {
+    const config = containerConfigSchema.parse({
+      provider: 'codex',
+      model: 'gpt-5-codex',
+      reasoningEffort: 'high',
+      env: { TZ: 'Europe/London' },
+      additionalMounts: [{ hostPath: '~/notes', containerPath: 'notes' }],
+      mcpServers: { search: { command: '/usr/bin/node', args: ['search.js'] } },
+      network: 'proxy',
+    });
+    expect(config.additionalMounts[0]?.readonly).toBe(true);
+    expect(config.mcpServers.search).toMatchObject({ type: 'stdio', command: '/usr/bin/node' });
+  });
+
+  it('names the offending key for a typo', () => {
+    const result = containerConfigSchema.safeParse({ provdier: 'codex' });
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result.error?.issues)).toContain('provdier');
+  });
+
+  it.each([
+    '../etc',
+    '/abs',
+    'a:b',
+    'ok/../../x',
+  ])('refuses container path %s', (containerPath) => {
+    const result = containerConfigSchema.safeParse({ additionalMounts: [{ hostPath: '/tmp', containerPath }] });
+    expect(result.success).toBe(false);
+  });
+});

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { envKeySchema, providerIdSchema } from './names.js';
+
+export const CONTAINER_CONFIG_SPEC_VERSION = 'v1' as const;
+
+/** A relative path inside the sandbox: no `..` segment, no `:` (Docker's -v separator), no leading `/`. */
+const containerRelativePathSchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((value) => !value.startsWith('/') && !value.includes(':') && !value.split('/').includes('..'), {
+    message: 'must be a relative path without ".." or ":"',
+  });
+
+export const additionalMountSchema = z.strictObject({
+  /** Host path; `~` expands to the host user's home. Must sit under an allowlisted root. */
+  hostPath: z.string().min(1).max(4096),
+  /** Mounted at `/workspace/extra/<containerPath>`. */
+  containerPath: containerRelativePathSchema,
+  readonly: z.boolean().default(true),
+});
+export type AdditionalMount = z.infer<typeof additionalMountSchema>;
+
+export const mcpServerConfigSchema = z.union([
+  z.strictObject({
+    type: z.literal('stdio').default('stdio'),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    env: z.record(envKeySchema, z.string()).default({}),
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    url: z.url(),
+    headers: z.record(z.string(), z.string()).default({}),
+  }),
+]);
+export type McpServerConfig = z.infer<typeof mcpServerConfigSchema>;
+
+export const resourceLimitsSchema = z.strictObject({
+  memoryMb: z.number().int().min(64).max(262_144).default(1024),
+  cpus: z.number().positive().max(256).default(1),
+  pids: z.number().int().min(16).max(65_536).default(512),
+});
+export type ResourceLimits = z.infer<typeof resourceLimitsSchema>;
+
+export const timeoutsSchema = z.strictObject({
+  /** A turn that runs longer ends with an error event. */
+  turnMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 3_600_000)
+    .default(15 * 60_000),
+  /** An idle sandbox is closed after this long without work. */
+  idleMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(24 * 3_600_000)
+    .default(30 * 60_000),
+  /** No heartbeat from the runner for this long: the run is considered dead. */
+  heartbeatMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
+});
+export type Timeouts = z.infer<typeof timeoutsSchema>;
+
+export const networkModeSchema = z.enum(['full', 'proxy', 'none']);
+export type NetworkMode = z.infer<typeof networkModeSchema>;
+
+/** How input that arrives while the group's run is active is handed to it. */
+export const followUpModeSchema = z.enum(['queue', 'interrupt', 'collect']);
+export type FollowUpMode = z.infer<typeof followUpModeSchema>;
+
+export const reasoningEffortSchema = z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']);
+
+/**
+ * `groups/<folder>/container.json`: everything about how one group's agent runs.
+ * Unknown keys are an error, so a typo never silently does nothing.
+ */
+export const containerConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  provider: providerIdSchema.optional(),
+  model: z.string().min(1).max(200).optional(),
+  reasoningEffort: reasoningEffortSchema.optional(),
+  /** Literal, non-secret env values for the sandbox. Secrets come only through provider allowlists. */
+  env: z.record(envKeySchema, z.string().max(10_000)).default({}),
+  additionalMounts: z.array(additionalMountSchema).max(32).default([]),
+  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  limits: resourceLimitsSchema.default(resourceLimitsSchema.parse({})),
+  /** Overrides the host's `@<ASSISTANT_NAME>` trigger for this group (a regular expression source). */
+  trigger: z.string().min(1).max(200).optional(),
+  network: networkModeSchema.default('full'),
+  mcpServers: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), mcpServerConfigSchema).default({}),
+  followUpMode: followUpModeSchema.default('queue'),
+});
+export type ContainerConfig = z.infer<typeof containerConfigSchema>;
+export type ContainerConfigInput = z.input<typeof containerConfigSchema>;

@@ -1,0 +1,107 @@
+export type {
+  ChannelAdapter,
+  ChannelErrorInfo,
+  ChannelFactory,
+  ChannelHost,
+  ChannelLimits,
+  SendResult,
+} from './channel.js';
+export { CHANNEL_ADAPTER_SPEC_VERSION } from './channel.js';
+export type {
+  AdditionalMount,
+  ContainerConfig,
+  ContainerConfigInput,
+  FollowUpMode,
+  McpServerConfig,
+  NetworkMode,
+  ResourceLimits,
+  Timeouts,
+} from './container-config.js';
+export {
+  additionalMountSchema,
+  CONTAINER_CONFIG_SPEC_VERSION,
+  containerConfigSchema,
+  followUpModeSchema,
+  mcpServerConfigSchema,
+  networkModeSchema,
+  reasoningEffortSchema,
+  resourceLimitsSchema,
+  timeoutsSchema,
+} from './container-config.js';
+export type {
+  ContainerRuntime,
+  RuntimeAvailability,
+  RuntimeName,
+  SandboxExit,
+  SandboxInfo,
+  SandboxMount,
+  SandboxProcess,
+  SandboxSpec,
+} from './container-runtime.js';
+export { CONTAINER_RUNTIME_SPEC_VERSION } from './container-runtime.js';
+export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
+export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
+export type { LogFn, Logger } from './logger.js';
+export type {
+  Attachment,
+  InboundMessage,
+  InboundMessageInput,
+  InboundStatus,
+  OutboundMessage,
+  OutboundStatus,
+  Sender,
+} from './messages.js';
+export {
+  attachmentSchema,
+  inboundMessageSchema,
+  MESSAGES_SPEC_VERSION,
+  outboundMessageSchema,
+  senderSchema,
+} from './messages.js';
+export type { KnownProviderId } from './names.js';
+export {
+  envKeySchema,
+  GROUP_FOLDER_PATTERN,
+  groupFolderSchema,
+  KNOWN_PROVIDERS,
+  providerIdSchema,
+  RESERVED_GROUP_FOLDERS,
+  timezoneSchema,
+} from './names.js';
+export type {
+  AgentEvent,
+  AgentEventType,
+  AgentProvider,
+  AgentSession,
+  ProviderHostContribution,
+  SessionOptions,
+  TurnInput,
+  TurnStatus,
+} from './provider.js';
+export {
+  AGENT_PROVIDER_SPEC_VERSION,
+  agentEventSchema,
+  turnInputSchema,
+  turnStatusSchema,
+} from './provider.js';
+export type { NewQueueItem, QueueItem, QueueItemStatus, QueueStore, WorkPriority } from './queue.js';
+export { QUEUE_STORE_SPEC_VERSION } from './queue.js';
+export type {
+  ContextMode,
+  MisfirePolicy,
+  NewTask,
+  Schedule,
+  ScheduledTask,
+  TaskPatch,
+  TaskRunLog,
+  TaskRunStatus,
+  TaskStatus,
+  TaskStore,
+} from './scheduler.js';
+export {
+  contextModeSchema,
+  misfirePolicySchema,
+  newTaskSchema,
+  scheduleSchema,
+  TASK_STORE_SPEC_VERSION,
+} from './scheduler.js';

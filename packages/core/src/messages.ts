@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+export const MESSAGES_SPEC_VERSION = 'v1' as const;
+
+export const attachmentSchema = z.strictObject({
+  /** File name as the user sees it. */
+  name: z.string().min(1).max(255),
+  mimeType: z.string().min(1).max(255),
+  sizeBytes: z.number().int().nonnegative(),
+  /**
+   * Where the bytes are: a path relative to the group folder (outbound, written by the agent) or a
+   * platform reference the adapter can download (inbound).
+   */
+  ref: z.string().min(1).max(4096),
+});
+export type Attachment = z.infer<typeof attachmentSchema>;
+
+export const senderSchema = z.strictObject({
+  id: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  isBot: z.boolean().optional(),
+});
+export type Sender = z.infer<typeof senderSchema>;
+
+/** One message from a chat platform, as a channel adapter hands it to the host. */
+export const inboundMessageSchema = z.strictObject({
+  /** Channel type: `telegram`, `slack`, `local`, ... */
+  channel: z.string().min(1).max(64),
+  /** Which account of that channel received it (several bots of one type are allowed). */
+  accountId: z.string().min(1).max(128).default('default'),
+  chatId: z.string().min(1).max(256),
+  /** The platform's own id; unique per channel + account + chat, so redelivery is a no-op. */
+  platformMessageId: z.string().min(1).max(256),
+  threadId: z.string().max(256).optional(),
+  sender: senderSchema,
+  text: z.string().max(100_000),
+  /** ISO 8601 with offset: when the platform says the message was sent. */
+  sentAt: z.iso.datetime({ offset: true }),
+  /** The adapter saw the assistant mentioned (platform mention entity), not a text match. */
+  mentionsAssistant: z.boolean().optional(),
+  replyTo: z
+    .strictObject({
+      platformMessageId: z.string().max(256),
+      senderName: z.string().max(256).optional(),
+      text: z.string().max(10_000).optional(),
+    })
+    .optional(),
+  attachments: z.array(attachmentSchema).max(32).optional(),
+});
+export type InboundMessage = z.infer<typeof inboundMessageSchema>;
+export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
+
+/** One reply from the host to a chat, as the outbox hands it to a channel adapter. */
+export const outboundMessageSchema = z.strictObject({
+  channel: z.string().min(1).max(64),
+  accountId: z.string().min(1).max(128).default('default'),
+  chatId: z.string().min(1).max(256),
+  threadId: z.string().max(256).optional(),
+  text: z.string().max(100_000),
+  replyToPlatformMessageId: z.string().max(256).optional(),
+  attachments: z.array(attachmentSchema).max(32).optional(),
+  /** Stable across retries: an adapter that can dedupe on the platform side uses it. */
+  idempotencyKey: z.string().min(1).max(256),
+});
+export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
+
+export type InboundStatus = 'received' | 'queued' | 'processing' | 'done' | 'failed' | 'context';
+export type OutboundStatus = 'pending' | 'sending' | 'sent' | 'failed';
