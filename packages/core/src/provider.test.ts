@@ -6,7 +6,14 @@ describe('agentEventSchema', () => {
     const events = [
       { type: 'turn-start', turnId: 't1', input: { text: 'hi' } },
       { type: 'text-delta', turnId: 't1', delta: 'Hel' },
-      { type: 'tool-call', turnId: 't1', callId: 'c1', kind: 'mcp', name: 'send_message', input: { text: 'x' } },
+      {
+        type: 'tool-call',
+        turnId: 't1',
+        callId: 'c1',
+        kind: 'mcp',
+        name: 'send_message',
+        input: { text: 'x' },
+      },
       { type: 'tool-result', turnId: 't1', callId: 'c1', name: 'send_message', output: 'ok', isError: false },
       { type: 'usage', turnId: 't1', inputTokens: 10, cachedInputTokens: 0, outputTokens: 3 },
       { type: 'compaction-end', ok: true, reason: 'threshold' },

@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from 'kysely';
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export interface OpenDatabaseOptions {
+  /** File path, or `:memory:` for tests. Parent folders are created. */
+  path: string;
+  /** How long a writer waits for a lock before SQLITE_BUSY. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Apply pending migrations on open. Default true. */
+  migrate?: boolean;
+}
+
+export interface NanoclawDatabase {
+  readonly db: Kysely<Database>;
+  /** The raw connection, for pragmas and synchronous transactions on hot paths. */
+  readonly sqlite: SqliteDatabase.Database;
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** Thrown when the database cannot be opened or migrated; the message says what to fix. */
+export class DatabaseOpenError extends Error {
+  override readonly name = 'DatabaseOpenError';
+  constructor(
+    message: string,
+    readonly dbPath: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+  constructor(
+    message: string,
+    readonly migrationName: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Opens (and by default migrates) the host's database: WAL journal, `synchronous=NORMAL`, a busy timeout and
+ * foreign keys on.
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<NanoclawDatabase> {
+  const sqlite = openSqlite(options.path, options.busyTimeoutMs ?? 5000);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const handle: NanoclawDatabase = {
+    db,
+    sqlite,
+    path: options.path,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+  if (options.migrate ?? true) {
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+  return handle;
+}
+
+function openSqlite(dbPath: string, busyTimeoutMs: number): SqliteDatabase.Database {
+  const inMemory = dbPath === ':memory:';
+  if (!inMemory) {
+    const dir = path.dirname(path.resolve(dbPath));
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK);
+    } catch (error) {
+      throw new DatabaseOpenError(
+        `cannot write the data directory ${dir}: ${describe(error)}. Set NANOCLAW_DATA_DIR to a writable folder.`,
+        dbPath,
+        { cause: error },
+      );
+    }
+  }
+  let sqlite: SqliteDatabase.Database;
+  try {
+    sqlite = new SqliteDatabase(dbPath, { timeout: busyTimeoutMs });
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    const check = sqlite.pragma('quick_check', { simple: true });
+    if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
+  } catch (error) {
+    throw new DatabaseOpenError(`cannot open the database ${dbPath}: ${describe(error)}`, dbPath, {
+      cause: error,
+    });
+  }
+  return sqlite;
+}
+
+/** Applies every pending migration in order. Running it again is a no-op. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => ({ ...migrations }) } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    throw new MigrationError(
+      `migration ${failed?.migrationName ?? '(unknown)'} failed: ${describe(result.error)}`,
+      failed?.migrationName,
+      { cause: result.error },
+    );
+  }
+  return result;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
