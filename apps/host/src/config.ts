@@ -1,0 +1,166 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { providerIdSchema, timezoneSchema } from '@nanoclaw/core';
+import { z } from 'zod';
+
+const RUNTIMES = ['auto', 'docker', 'apple', 'bwrap', 'process'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Keys whose values never appear in an error message or a log line. */
+export const SECRET_KEYS = [
+  'ANTHROPIC_API_KEY',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'OPENAI_API_KEY',
+  'OPENCODE_API_KEY',
+  'TELEGRAM_BOT_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_APP_TOKEN',
+  'DISCORD_BOT_TOKEN',
+] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional())
+  .optional();
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must be between 0 (any free port) and 65535' })
+  .max(65535, { error: 'must be between 0 (any free port) and 65535' });
+
+function positiveInt(max: number) {
+  return z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(0, { error: 'must not be negative' })
+    .max(max, { error: `must be at most ${max}` });
+}
+
+function hostTimezone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/**
+ * The host's whole configuration: the environment (and `.env`) read once at start. Every key is listed in
+ * `.env.example` and the README.
+ */
+export const configSchema = z.object({
+  NANOCLAW_DATA_DIR: z.string().min(1).default('./data'),
+  NANOCLAW_GROUPS_DIR: z.string().min(1).default('./groups'),
+  NANOCLAW_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  NANOCLAW_HTTP_PORT: port.default(7420),
+  NANOCLAW_RUNTIME: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` }).default('auto'),
+  NANOCLAW_MAX_CONCURRENT: positiveInt(256).min(1, { error: 'must be at least 1' }).default(5),
+  AGENT_PROVIDER: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? undefined : value))
+    .pipe(providerIdSchema.optional())
+    .optional(),
+  ASSISTANT_NAME: z
+    .string()
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .max(64)
+    .regex(/^[\p{L}\p{N}_-]+$/u, { error: 'must be one word (letters, digits, "_" or "-")' })
+    .default('Andy'),
+  TZ: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? hostTimezone() : value))
+    .pipe(timezoneSchema)
+    .default(hostTimezone()),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
+
+  ANTHROPIC_API_KEY: optionalString,
+  CLAUDE_CODE_OAUTH_TOKEN: optionalString,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: optionalUrl,
+  CODEX_MODEL: optionalString,
+  CODEX_COMPACT_THRESHOLD_TOKENS: positiveInt(100_000_000).default(40_000),
+  OPENCODE_MODEL: optionalString,
+});
+
+export type HostConfig = z.infer<typeof configSchema>;
+
+/** A bad or missing configuration value. The message lists every bad key and what it must be. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly keys: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. Values here win over `.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Path of the `.env` file; a missing file is fine. Defaults to `<cwd>/.env`. */
+  envFile?: string;
+  cwd?: string;
+}
+
+/**
+ * Reads `.env` (if present) under the process environment and validates everything once.
+ * Throws `ConfigError` naming each bad key; never returns a half-valid config.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): HostConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const envFile = options.envFile ?? path.join(cwd, '.env');
+  const fromFile = readEnvFile(envFile);
+  const merged: Record<string, string | undefined> = { ...fromFile, ...(options.env ?? process.env) };
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, merged[key]]));
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '(config)');
+      const raw = merged[key];
+      const shown = raw === undefined || isSecret(key) ? '' : ` (got ${JSON.stringify(truncate(raw))})`;
+      return { key, line: `  ${key}: ${issue.message}${shown}` };
+    });
+    const keys = [...new Set(lines.map((l) => l.key))];
+    throw new ConfigError(
+      `Invalid configuration (from the environment or ${envFile}):\n${lines.map((l) => l.line).join('\n')}`,
+      keys,
+    );
+  }
+  const config = result.data;
+  return {
+    ...config,
+    NANOCLAW_DATA_DIR: path.resolve(cwd, config.NANOCLAW_DATA_DIR),
+    NANOCLAW_GROUPS_DIR: path.resolve(cwd, config.NANOCLAW_GROUPS_DIR),
+  };
+}
+
+function readEnvFile(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, []);
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+function isSecret(key: string): boolean {
+  return (SECRET_KEYS as readonly string[]).includes(key) || /KEY|TOKEN|SECRET|PASSWORD/.test(key);
+}
+
+function truncate(value: string): string {
+  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
+}
