@@ -87,6 +87,32 @@ export {
 export type { NewQueueItem, QueueItem, QueueItemStatus, QueueStore, WorkPriority } from './queue.js';
 export { QUEUE_STORE_SPEC_VERSION } from './queue.js';
 export type {
+  AgentAction,
+  AgentActionResult,
+  AgentToolName,
+  RunEndParams,
+  RunEventParams,
+  RunStartParams,
+  SessionStartParams,
+  SessionStartResult,
+} from './runner-protocol.js';
+export {
+  agentActionResultSchema,
+  agentActionSchema,
+  HostToRunner,
+  heartbeatParamsSchema,
+  RUNNER_PROTOCOL_VERSION,
+  RunnerToHost,
+  readyParamsSchema,
+  runEndParamsSchema,
+  runEventParamsSchema,
+  runPushParamsSchema,
+  runPushResultSchema,
+  runStartParamsSchema,
+  sessionStartParamsSchema,
+  sessionStartResultSchema,
+} from './runner-protocol.js';
+export type {
   ContextMode,
   MisfirePolicy,
   NewTask,
