@@ -92,7 +92,9 @@ export interface TaskStore {
   update(id: string, patch: TaskPatch): Promise<void>;
   /**
    * Atomically: advance the task (`nextRun`, `lastRun`, `status`) and insert the run log with status
-   * `running`. Both or neither, so a crash after this never fires the same due time twice.
+   * `running`. Both or neither, so a crash after this never fires the same due time twice. The scheduler also
+   * uses it to record due times it did not run (a log with status `skipped`, already finished) together with
+   * the schedule advancing past them. Throws when the task does not exist.
    */
   claimRun(taskId: string, patch: TaskPatch, run: TaskRunLog): Promise<void>;
   finishRun(

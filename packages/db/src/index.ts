@@ -22,3 +22,6 @@ export type {
   TaskRunLogsTable,
   UsageTable,
 } from './schema.js';
+export type { SqliteQueueStore, SqliteQueueStoreOptions } from './stores/queue-store.js';
+export { createSqliteQueueStore } from './stores/queue-store.js';
+export { createSqliteTaskStore } from './stores/task-store.js';
