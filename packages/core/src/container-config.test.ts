@@ -30,6 +30,11 @@ describe('containerConfigSchema', () => {
     expect(JSON.stringify(result.error?.issues)).toContain('provdier');
   });
 
+  it('reserves the nanoclaw MCP server name', () => {
+    const result = containerConfigSchema.safeParse({ mcpServers: { nanoclaw: { command: 'x' } } });
+    expect(result.success).toBe(false);
+  });
+
   it.each(['../etc', '/abs', 'a:b', 'ok/../../x'])('refuses container path %s', (containerPath) => {
     const result = containerConfigSchema.safeParse({
       additionalMounts: [{ hostPath: '/tmp', containerPath }],

@@ -89,7 +89,16 @@ export const containerConfigSchema = z.strictObject({
   /** Overrides the host's `@<ASSISTANT_NAME>` trigger for this group (a regular expression source). */
   trigger: z.string().min(1).max(200).optional(),
   network: networkModeSchema.default('full'),
-  mcpServers: z.record(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/), mcpServerConfigSchema).default({}),
+  /** Extra MCP servers for the agent. `nanoclaw` is reserved for the agent's own tools. */
+  mcpServers: z
+    .record(
+      z
+        .string()
+        .regex(/^[a-zA-Z0-9_-]{1,64}$/)
+        .refine((name) => name !== 'nanoclaw', { message: '"nanoclaw" is reserved for the agent tools' }),
+      mcpServerConfigSchema,
+    )
+    .default({}),
   followUpMode: followUpModeSchema.default('queue'),
 });
 export type ContainerConfig = z.infer<typeof containerConfigSchema>;

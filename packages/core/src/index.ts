@@ -97,15 +97,18 @@ export type {
   SessionStartResult,
 } from './runner-protocol.js';
 export {
+  AGENT_TOOLS_SERVER_NAME,
   agentActionResultSchema,
   agentActionSchema,
   HostToRunner,
   heartbeatParamsSchema,
   RUNNER_PROTOCOL_VERSION,
+  RunnerErrorCode,
   RunnerToHost,
   readyParamsSchema,
   runEndParamsSchema,
   runEventParamsSchema,
+  runInterruptParamsSchema,
   runPushParamsSchema,
   runPushResultSchema,
   runStartParamsSchema,

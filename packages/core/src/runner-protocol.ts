@@ -72,6 +72,23 @@ export const runPushParamsSchema = z.strictObject({
 });
 export const runPushResultSchema = z.strictObject({ accepted: z.boolean() });
 
+export const runInterruptParamsSchema = z.strictObject({ runId: z.string().min(1).max(128).optional() });
+
+/** JSON-RPC error codes the runner answers with (besides the standard -32600..-32603). */
+export const RunnerErrorCode = {
+  invalidParams: -32602,
+  providerNotInstalled: -32001,
+  sessionStartFailed: -32002,
+  noSession: -32003,
+  runActive: -32004,
+  sessionAlreadyStarted: -32005,
+  shuttingDown: -32006,
+  runStartFailed: -32007,
+} as const;
+
+/** The MCP server name the runner uses for the agent's own tools; a group cannot configure it. */
+export const AGENT_TOOLS_SERVER_NAME = 'nanoclaw' as const;
+
 export const runEventParamsSchema = z.strictObject({ runId: z.string(), event: agentEventSchema });
 export type RunEventParams = z.infer<typeof runEventParamsSchema>;
 
