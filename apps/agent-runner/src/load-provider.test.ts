@@ -1,0 +1,62 @@
+import { AGENT_PROVIDER_SPEC_VERSION, type AgentProvider } from '@nanoclaw/core';
+import { mockProvider } from '@nanoclaw/provider-mock';
+import { describe, expect, it } from 'vitest';
+import { factoryName, loadProvider, ProviderNotInstalledError } from './load-provider.js';
+
+const fake: AgentProvider = {
+  specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
+  id: 'codex',
+  startSession: async () => {
+    throw new Error('unused');
+  },
+  isSessionInvalid: () => false,
+};
+
+describe('loadProvider', () => {
+  it('has the mock built in', async () => {
+    expect(await loadProvider('mock')).toBe(mockProvider);
+  });
+
+  it('takes the default export of @nanoclaw/provider-<id>', async () => {
+    const specifiers: string[] = [];
+    const provider = await loadProvider('codex', async (specifier) => {
+      specifiers.push(specifier);
+      return { default: fake };
+    });
+    expect(provider).toBe(fake);
+    expect(specifiers).toEqual(['@nanoclaw/provider-codex']);
+  });
+
+  it('falls back to create<Id>Provider()', async () => {
+    const provider = await loadProvider('claude-code', async () => ({
+      createClaudeCodeProvider: () => fake,
+    }));
+    expect(provider).toBe(fake);
+  });
+
+  it('says clearly when the package is not installed', async () => {
+    const error = await loadProvider('nonesuch').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderNotInstalledError);
+    expect((error as Error).message).toBe('provider nonesuch is not installed in this runner');
+  });
+
+  it('rejects a package that exports no provider', async () => {
+    await expect(loadProvider('odd', async () => ({ something: 1 }))).rejects.toThrow(
+      /exports neither a default provider nor createOddProvider\(\)/,
+    );
+  });
+
+  it('does not hide other import failures', async () => {
+    const boom = Object.assign(new Error('syntax error in provider'), { code: 'ERR_SOMETHING' });
+    await expect(
+      loadProvider('broken', async () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+
+  it('derives factory names', () => {
+    expect(factoryName('codex')).toBe('createCodexProvider');
+    expect(factoryName('open-code')).toBe('createOpenCodeProvider');
+  });
+});

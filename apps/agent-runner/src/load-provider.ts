@@ -1,0 +1,76 @@
+import type { AgentProvider } from '@nanoclaw/core';
+import { mockProvider } from '@nanoclaw/provider-mock';
+
+/** Thrown when the host names a provider whose package this runner does not carry. */
+export class ProviderNotInstalledError extends Error {
+  constructor(
+    readonly providerId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`provider ${providerId} is not installed in this runner`, options);
+    this.name = 'ProviderNotInstalledError';
+  }
+}
+
+export type ModuleImporter = (specifier: string) => Promise<Record<string, unknown>>;
+
+// A variable specifier keeps bundlers from trying to resolve provider packages at build time.
+const importModule: ModuleImporter = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
+
+/**
+ * The provider the host resolved, by id: `mock` is built in; any other id loads `@nanoclaw/provider-<id>` and
+ * takes its default export (a provider) or calls its `create<Id>Provider()`. There is no env fallback.
+ */
+export async function loadProvider(
+  id: string,
+  importer: ModuleImporter = importModule,
+): Promise<AgentProvider> {
+  if (id === 'mock') return mockProvider;
+  const specifier = `@nanoclaw/provider-${id}`;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importer(specifier);
+  } catch (error) {
+    if (isModuleNotFound(error, specifier)) throw new ProviderNotInstalledError(id, { cause: error });
+    throw error;
+  }
+  const provider = providerFromModule(mod, id);
+  if (!provider) {
+    throw new Error(
+      `${specifier} exports neither a default provider nor ${factoryName(id)}(); cannot load provider ${id}`,
+    );
+  }
+  return provider;
+}
+
+/** `codex` → `createCodexProvider`, `claude-code` → `createClaudeCodeProvider`. */
+export function factoryName(id: string): string {
+  const pascal = id
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+  return `create${pascal}Provider`;
+}
+
+function providerFromModule(mod: Record<string, unknown>, id: string): AgentProvider | undefined {
+  if (isProvider(mod.default)) return mod.default;
+  const factory = mod[factoryName(id)];
+  if (typeof factory === 'function') {
+    const created: unknown = factory();
+    if (isProvider(created)) return created;
+  }
+  return undefined;
+}
+
+function isProvider(value: unknown): value is AgentProvider {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<AgentProvider>;
+  return typeof candidate.startSession === 'function' && typeof candidate.isSessionInvalid === 'function';
+}
+
+function isModuleNotFound(error: unknown, specifier: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  return notFound && typeof message === 'string' && message.includes(specifier);
+}
