@@ -1,0 +1,81 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger, SandboxSpec } from '@nanoclaw/core';
+import { SandboxError } from '../errors.js';
+import { type PlannedMount, SANDBOX_PATHS } from '../mounts.js';
+import { createEgressProxy, type EgressProxy, type EgressRoute } from './egress-proxy.js';
+import { EGRESS_RELAY_FILE, writeEgressRelay } from './egress-relay.js';
+
+export const EGRESS_SOCKET_FILE = 'egress.sock';
+/** Port the relay listens on inside the sandbox (its own loopback; nothing else is there). */
+export const DEFAULT_EGRESS_PORT = 3128;
+/** What the sandbox sees instead of a real credential. */
+export const EGRESS_PLACEHOLDER_SECRET = 'nanoclaw-egress-proxy-injects-the-key';
+
+export interface SandboxEgress {
+  /** Host directory holding the socket and relay, mounted read-only at /run/nanoclaw. */
+  hostDir: string;
+  port: number;
+  proxy: EgressProxy;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the host proxy for one sandbox in `hostDir` (created 0755; it must not be sandbox-writable) and writes
+ * the relay next to its socket.
+ */
+export async function startSandboxEgress(options: {
+  hostDir: string;
+  routes: readonly EgressRoute[];
+  port?: number;
+  logger?: Logger;
+}): Promise<SandboxEgress> {
+  await fs.mkdir(options.hostDir, { recursive: true, mode: 0o755 });
+  await fs.chmod(options.hostDir, 0o755);
+  await writeEgressRelay(options.hostDir);
+  const proxy = await createEgressProxy({
+    socketPath: path.join(options.hostDir, EGRESS_SOCKET_FILE),
+    routes: options.routes,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  return {
+    hostDir: options.hostDir,
+    port: options.port ?? DEFAULT_EGRESS_PORT,
+    proxy,
+    close: () => proxy.close(),
+  };
+}
+
+/**
+ * Turns a spec into its `network: 'proxy'` form (pure): no network, the egress directory mounted read-only at
+ * /run/nanoclaw, each route's base URL in the env (`http://127.0.0.1:<port>/<prefix>`), real credentials
+ * replaced by a placeholder, and the relay started with the command (`--require` for node, else a wrapper).
+ */
+export function applyEgressToSpec(
+  spec: SandboxSpec,
+  egress: Pick<SandboxEgress, 'hostDir' | 'port' | 'proxy'>,
+): SandboxSpec {
+  const socket = path.posix.join(SANDBOX_PATHS.host, EGRESS_SOCKET_FILE);
+  const relay = path.posix.join(SANDBOX_PATHS.host, EGRESS_RELAY_FILE);
+  const env: Record<string, string> = { ...spec.env };
+  for (const route of egress.proxy.routes) {
+    for (const key of route.secretEnvKeys ?? []) env[key] = EGRESS_PLACEHOLDER_SECRET;
+    if (route.baseUrlEnv) env[route.baseUrlEnv] = `http://127.0.0.1:${egress.port}${route.prefix}`;
+  }
+  env.NANOCLAW_EGRESS_PORT = String(egress.port);
+  env.NANOCLAW_EGRESS_SOCKET = socket;
+  const [program, ...args] = spec.command;
+  if (program === undefined) throw new SandboxError('invalid-argument', 'sandbox command is empty');
+  const isNode = program === 'node' || program.endsWith('/node');
+  const command = isNode
+    ? [program, '--require', relay, ...args]
+    : ['/usr/bin/node', relay, '--', ...spec.command];
+  const mount: PlannedMount = {
+    kind: 'host',
+    hostPath: egress.hostDir,
+    containerPath: SANDBOX_PATHS.host,
+    readonly: true,
+    within: egress.hostDir,
+  };
+  return { ...spec, network: 'none', env, command, mounts: [...spec.mounts, mount] };
+}

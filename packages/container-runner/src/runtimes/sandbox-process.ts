@@ -1,0 +1,74 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { SandboxExit, SandboxProcess } from '@nanoclaw/core';
+import { SandboxError } from '../errors.js';
+
+export interface WrapChildOptions<Extra extends object> {
+  name: string;
+  child: ChildProcess;
+  /** Stops the sandbox for real (docker rm -f, kill the process group, ...). */
+  stop: () => Promise<void>;
+  /** How long `kill()` waits for the client process to go after `stop()` before SIGKILLing it. */
+  killGraceMs?: number;
+  extra?: Extra;
+}
+
+/** Waits until the child has spawned (or failed to), then wraps it as a `SandboxProcess`. */
+export async function wrapChild<Extra extends object = Record<never, never>>(
+  options: WrapChildOptions<Extra>,
+): Promise<SandboxProcess & Extra> {
+  const { child, name } = options;
+  const { stdin, stdout, stderr } = child;
+  if (!stdin || !stdout || !stderr) {
+    throw new SandboxError('invalid-argument', 'sandbox child needs piped stdin, stdout and stderr');
+  }
+  const exited = new Promise<SandboxExit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid === undefined) {
+        resolve({ code: null, signal: null });
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      child.off('spawn', onSpawn);
+      reject(
+        new SandboxError('runtime-failed', `cannot start sandbox ${name}: ${error.message}`, {
+          cause: error,
+        }),
+      );
+    };
+    const onSpawn = () => {
+      child.off('error', onError);
+      resolve();
+    };
+    child.once('error', onError);
+    child.once('spawn', onSpawn);
+  });
+  // Never let an EPIPE on a dead sandbox's stdin crash the host.
+  stdin.on('error', () => {});
+  let killing: Promise<void> | undefined;
+  const kill = () => {
+    killing ??= (async () => {
+      await options.stop().catch(() => {});
+      const grace = options.killGraceMs ?? 5_000;
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), grace).unref()),
+      ]);
+      if (timedOut) child.kill('SIGKILL');
+      await exited;
+    })();
+    return killing;
+  };
+  const base: SandboxProcess = {
+    name,
+    stdin: stdin as Writable,
+    stdout: stdout as Readable,
+    stderr: stderr as Readable,
+    exited,
+    kill,
+  };
+  return Object.assign(base, options.extra ?? ({} as Extra));
+}
