@@ -1,0 +1,83 @@
+import { isSandboxError, readGroupFile } from '@nanoclaw/container-runner';
+import { type ContainerConfig, containerConfigSchema } from '@nanoclaw/core';
+
+export const CONTAINER_CONFIG_FILE = 'container.json';
+
+/** Why a group cannot be served: which file, which key in it ('' for the whole file), and what is wrong. */
+export interface ConfigIssue {
+  file: string;
+  key: string;
+  message: string;
+}
+
+export type ContainerConfigResult =
+  | { config: ContainerConfig | null; error: null }
+  | { config: null; error: ConfigIssue };
+
+/** `main/container.json: timeouts.turnMs: Too small: expected number to be >=1000`. */
+export function formatConfigIssue(issue: ConfigIssue): string {
+  return issue.key === ''
+    ? `${issue.file}: ${issue.message}`
+    : `${issue.file}: ${issue.key}: ${issue.message}`;
+}
+
+/**
+ * Reads and validates `<groupDir>/container.json` without following symlinks. A missing file is no config
+ * (defaults apply); anything else wrong comes back as one `ConfigIssue` naming the file and key.
+ */
+export async function readContainerConfig(groupDir: string, folder: string): Promise<ContainerConfigResult> {
+  const file = `${folder}/${CONTAINER_CONFIG_FILE}`;
+  let raw: string;
+  try {
+    raw = (await readGroupFile(groupDir, CONTAINER_CONFIG_FILE, { maxBytes: 1024 * 1024 })).toString('utf8');
+  } catch (error) {
+    if (isMissing(error)) return { config: null, error: null };
+    const message = isSandboxError(error) ? stripPrefix(error.message) : (error as Error).message;
+    return { config: null, error: { file, key: '', message: `cannot be read: ${message}` } };
+  }
+  return parseContainerConfig(raw, file);
+}
+
+/** Validates the text of a `container.json`; `file` is only used in the issue. */
+export function parseContainerConfig(raw: string, file: string): ContainerConfigResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return {
+      config: null,
+      error: { file, key: '', message: `is not valid JSON: ${(error as Error).message}` },
+    };
+  }
+  const parsed = containerConfigSchema.safeParse(json);
+  if (parsed.success) return { config: parsed.data, error: null };
+  const issues = parsed.error.issues.map((issue) => ({
+    key: issueKey(issue.path, 'keys' in issue ? issue.keys : undefined),
+    message: issue.message,
+  }));
+  const [first, ...rest] = issues;
+  const also =
+    rest.length === 0 ? '' : ` (also: ${rest.map((i) => `${i.key || '(file)'}: ${i.message}`).join('; ')})`;
+  return {
+    config: null,
+    error: { file, key: first?.key ?? '', message: `${first?.message ?? 'is invalid'}${also}` },
+  };
+}
+
+function issueKey(path: readonly PropertyKey[], keys: readonly string[] | undefined): string {
+  return [...path.map(String), ...(keys?.slice(0, 1) ?? [])].join('.');
+}
+
+function isMissing(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause;
+  return cause?.code === 'ENOENT';
+}
+
+/** readGroupFile prefixes its messages with the relative path, which the issue already names. */
+function stripPrefix(message: string): string {
+  return message.startsWith(`${CONTAINER_CONFIG_FILE}: `)
+    ? message.slice(CONTAINER_CONFIG_FILE.length + 2)
+    : message.startsWith(`${CONTAINER_CONFIG_FILE} `)
+      ? message.slice(CONTAINER_CONFIG_FILE.length + 1)
+      : message;
+}

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  type AgentGroup,
+  type ChatBinding,
+  type ContainerConfig,
+  chatBindingSchema,
+  type Logger,
+  providerIdSchema,
+  RESERVED_GROUP_FOLDERS,
+} from '@nanoclaw/core';
+import type { AgentGroupRow } from '@nanoclaw/db';
+import type { Scheduler } from '@nanoclaw/scheduler';
+import { createChatBindingStore } from './chat-bindings.js';
+import { type ChatRef, formatChatRef, LOCAL_ACCOUNT, LOCAL_CHANNEL } from './chat-ref.js';
+import { type ConfigIssue, formatConfigIssue, readContainerConfig } from './container-config-file.js';
+import type { HostDb } from './db-types.js';
+import { GroupError } from './group-error.js';
+import {
+  configStamp,
+  ensureGroupDir,
+  folderNameIssue,
+  groupDirIssue,
+  validateFolderName,
+} from './group-folder.js';
+import { compileTrigger } from './trigger.js';
+
+/** A group as the host serves it: the stored group, its current `container.json`, and why it is broken if it is. */
+export interface RegisteredGroup extends AgentGroup {
+  /** Set when the group cannot be served until its configuration is fixed; other groups are unaffected. */
+  configError: ConfigIssue | null;
+}
+
+export interface GroupRegistryOptions {
+  db: HostDb;
+  /** Absolute path of the groups folder (`NANOCLAW_GROUPS_DIR`). */
+  groupsDir: string;
+  logger?: Logger;
+  /** The folder registered as the main group when none is. Default `main`. */
+  mainFolder?: string;
+  /** Used by `remove` to cancel the group's tasks before its rows go. */
+  tasks?: Pick<Scheduler, 'listTasks' | 'cancelTask'>;
+  now?: () => number;
+  generateId?: () => string;
+}
+
+export interface AddGroupInput {
+  folder: string;
+  /** Defaults to the folder name. */
+  name?: string;
+  /** A regular expression source; null/absent = `@<ASSISTANT_NAME>`. */
+  trigger?: string | null;
+  provider?: string | null;
+  /** At most one group is main. */
+  isMain?: boolean;
+  /** Bind this chat to the new group at once. */
+  chat?: BindChatOptions & { ref: ChatRef };
+}
+
+export interface BindChatOptions {
+  name?: string | null;
+  /** Only these sender ids may trigger the agent; null = everyone. */
+  senderAllowlist?: string[] | null;
+}
+
+export interface SyncReport {
+  groups: RegisteredGroup[];
+  /** Folders on disk with a valid name that no group uses; `add` adopts one. */
+  unregistered: string[];
+  /** Entries in the groups folder that can never be a group, with the reason. */
+  invalidFolders: Array<{ name: string; error: string }>;
+  /** Registered groups whose folder was missing and has been created. */
+  createdFolders: string[];
+}
+
+export interface GroupRegistry {
+  /** Loads every group's `container.json`, creates missing folders of registered groups, reports strays. */
+  sync(): Promise<SyncReport>;
+  list(): Promise<RegisteredGroup[]>;
+  get(folder: string): Promise<RegisteredGroup | undefined>;
+  getById(id: string): Promise<RegisteredGroup | undefined>;
+  getMain(): Promise<RegisteredGroup | undefined>;
+  /** Re-reads one group's folder and `container.json` now. */
+  refresh(folder: string): Promise<RegisteredGroup>;
+  add(input: AddGroupInput): Promise<RegisteredGroup>;
+  /** Deletes the group, its bindings, sessions and tasks. The folder stays on disk. Refuses the main group. */
+  remove(folder: string): Promise<void>;
+  bindChat(ref: ChatRef, folder: string, options?: BindChatOptions): Promise<ChatBinding>;
+  unbindChat(ref: ChatRef): Promise<boolean>;
+  /** The binding of a chat; the local channel's `local:default:<folder>` is bound implicitly. */
+  findBinding(ref: ChatRef): Promise<ChatBinding | undefined>;
+  listBindings(filter?: { groupId?: string }): Promise<ChatBinding[]>;
+  /** Absolute path of a group's folder; the name is validated first, so it never escapes the groups dir. */
+  groupDir(folder: string): string;
+}
+
+interface LoadedState {
+  stamp: string;
+  config: ContainerConfig | null;
+  error: ConfigIssue | null;
+}
+
+const DB_FILE = '(database)';
+
+/**
+ * The registry of agent groups: rows in `agent_groups` and `chat_bindings`, folders under `groupsDir`. Each
+ * group's `container.json` is read without following symlinks and re-read when it changes; a bad one marks
+ * only that group (`configError`), never the host.
+ */
+export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistry {
+  const { db, groupsDir } = options;
+  const now = options.now ?? Date.now;
+  const generateId = options.generateId ?? randomUUID;
+  const mainFolder = options.mainFolder ?? 'main';
+  const logger = options.logger;
+  const bindings = createChatBindingStore(db, now);
+  const loaded = new Map<string, LoadedState>();
+
+  const dirOf = (folder: string) => path.join(groupsDir, validateFolderName(folder));
+
+  /** Changes when the folder, its container.json or the stored settings that are checked change. */
+  function stampOf(row: AgentGroupRow): string {
+    if (folderNameIssue(row.folder)) return 'bad-name';
+    return `${configStamp(path.join(groupsDir, row.folder))}|${JSON.stringify([row.trigger, row.agent_provider])}`;
+  }
+
+  async function inspect(row: AgentGroupRow): Promise<LoadedState> {
+    const nameIssue = folderNameIssue(row.folder);
+    if (nameIssue)
+      return { stamp: 'bad-name', config: null, error: { file: DB_FILE, key: 'folder', message: nameIssue } };
+    const dir = path.join(groupsDir, row.folder);
+    const stamp = stampOf(row);
+    const dirIssue = groupDirIssue(dir, row.folder);
+    if (dirIssue) return { stamp, config: null, error: dirIssue };
+    const result = await readContainerConfig(dir, row.folder);
+    if (result.error) return { stamp, config: null, error: result.error };
+    const error =
+      settingsIssue(row) ?? triggerIssue(result.config?.trigger, `${row.folder}/container.json`) ?? null;
+    return { stamp, config: error ? null : result.config, error };
+  }
+
+  async function state(row: AgentGroupRow, force = false): Promise<LoadedState> {
+    const known = loaded.get(row.id);
+    if (known && !force && known.stamp === stampOf(row)) return known;
+    const next = await inspect(row);
+    loaded.set(row.id, next);
+    const described = next.error ? formatConfigIssue(next.error) : null;
+    if (described && described !== (known?.error ? formatConfigIssue(known.error) : null)) {
+      logger?.error(
+        { folder: row.folder, configError: next.error },
+        `group "${row.folder}" is not served until its configuration is fixed: ${described}`,
+      );
+    }
+    await cacheConfig(row, next.config);
+    return next;
+  }
+
+  async function cacheConfig(row: AgentGroupRow, config: ContainerConfig | null): Promise<void> {
+    const json = config === null ? null : JSON.stringify(config);
+    if (json === row.container_config) return;
+    await db
+      .updateTable('agent_groups')
+      .set({ container_config: json, updated_at: now() })
+      .where('id', '=', row.id)
+      .execute();
+    row.container_config = json;
+  }
+
+  async function toGroup(row: AgentGroupRow, force = false): Promise<RegisteredGroup> {
+    const loadedState = await state(row, force);
+    return {
+      id: row.id,
+      folder: row.folder,
+      name: row.name,
+      isMain: row.is_main === 1,
+      trigger: row.trigger,
+      agentProvider: row.agent_provider,
+      containerConfig: loadedState.config,
+      createdAt: row.created_at,
+      configError: loadedState.error,
+    };
+  }
+
+  const selectGroups = () => db.selectFrom('agent_groups').selectAll();
+  const rowByFolder = (folder: string) => selectGroups().where('folder', '=', folder).executeTakeFirst();
+  const rowById = (id: string) => selectGroups().where('id', '=', id).executeTakeFirst();
+  const allRows = () => selectGroups().orderBy('is_main', 'desc').orderBy('folder').execute();
+
+  async function ensureMainRow(rows: AgentGroupRow[]): Promise<AgentGroupRow[]> {
+    if (rows.some((row) => row.is_main === 1) || rows.some((row) => row.folder === mainFolder)) return rows;
+    if (groupDirIssue(path.join(groupsDir, validateFolderName(mainFolder)), mainFolder)) return rows;
+    const at = now();
+    await db
+      .insertInto('agent_groups')
+      .values({
+        id: mainFolder,
+        folder: mainFolder,
+        name: 'Main',
+        is_main: 1,
+        created_at: at,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    return allRows();
+  }
+
+  function createMissingFolders(rows: AgentGroupRow[]): string[] {
+    const created: string[] = [];
+    for (const row of rows) {
+      if (folderNameIssue(row.folder)) continue;
+      const dir = path.join(groupsDir, row.folder);
+      if (fs.lstatSync(dir, { throwIfNoEntry: false })) continue;
+      ensureGroupDir(dir, row.folder, row.name);
+      created.push(row.folder);
+      logger?.warn(
+        { folder: row.folder },
+        `group folder groups/${row.folder} was missing and has been created`,
+      );
+    }
+    return created;
+  }
+
+  function scanDisk(known: Set<string>): Pick<SyncReport, 'unregistered' | 'invalidFolders'> {
+    const unregistered: string[] = [];
+    const invalidFolders: SyncReport['invalidFolders'] = [];
+    for (const entry of fs.readdirSync(groupsDir, { withFileTypes: true })) {
+      const reserved = (RESERVED_GROUP_FOLDERS as readonly string[]).includes(entry.name.toLowerCase());
+      if (entry.name.startsWith('.') || reserved || known.has(entry.name)) continue;
+      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+      const nameIssue = folderNameIssue(entry.name);
+      if (nameIssue) invalidFolders.push({ name: entry.name, error: `group folder ${nameIssue}` });
+      else if (entry.isSymbolicLink()) invalidFolders.push({ name: entry.name, error: 'is a symlink' });
+      else unregistered.push(entry.name);
+    }
+    return { unregistered: unregistered.sort(), invalidFolders };
+  }
+
+  async function requireRow(folder: string): Promise<AgentGroupRow> {
+    const row = await rowByFolder(validateFolderName(folder));
+    if (!row) throw new GroupError('not-found', `no group with folder "${folder}"`);
+    return row;
+  }
+
+  function checkedBinding(ref: ChatRef, groupId: string, bindOptions: BindChatOptions = {}): ChatBinding {
+    const candidate = {
+      channel: ref.channel,
+      accountId: ref.accountId,
+      chatId: ref.chatId,
+      groupId,
+      name: bindOptions.name ?? null,
+      senderAllowlist: bindOptions.senderAllowlist ?? null,
+    };
+    const parsed = chatBindingSchema.safeParse(candidate);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new GroupError(
+        'invalid',
+        `chat binding ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is invalid'}`,
+      );
+    }
+    if (ref.channel.includes(':') || ref.accountId.includes(':')) {
+      throw new GroupError('invalid', 'chat binding: channel and account ids must not contain ":"');
+    }
+    return parsed.data;
+  }
+
+  async function refuseForeignBinding(ref: ChatRef, groupId: string): Promise<void> {
+    const existing = await bindings.find(ref);
+    if (existing && existing.groupId !== groupId) {
+      const owner = await rowById(existing.groupId);
+      throw new GroupError(
+        'conflict',
+        `chat ${formatChatRef(ref)} is already bound to group "${owner?.folder ?? existing.groupId}"; unbind it first`,
+      );
+    }
+  }
+
+  function checkAddInput(input: AddGroupInput) {
+    const folder = validateFolderName(input.folder);
+    const name = input.name?.trim() || folder;
+    if (name.length > 200) throw new GroupError('invalid', 'group name must be at most 200 characters');
+    const trigger = input.trigger?.trim() || null;
+    const badTrigger = triggerIssue(trigger, 'trigger');
+    if (badTrigger) throw new GroupError('invalid', `trigger ${badTrigger.message}`);
+    const provider = input.provider?.trim() || null;
+    if (provider !== null && !providerIdSchema.safeParse(provider).success) {
+      throw new GroupError(
+        'invalid',
+        `provider "${provider}" must be a lower-case provider id such as "claude"`,
+      );
+    }
+    return { folder, name, trigger, provider };
+  }
+
+  return {
+    async sync() {
+      fs.mkdirSync(groupsDir, { recursive: true });
+      const rows = await ensureMainRow(await allRows());
+      const createdFolders = createMissingFolders(rows);
+      const groups: RegisteredGroup[] = [];
+      for (const row of rows) groups.push(await toGroup(row, true));
+      const disk = scanDisk(new Set(rows.map((row) => row.folder)));
+      for (const stray of disk.invalidFolders) {
+        logger?.warn({ folder: stray.name }, `ignoring groups/ entry: ${stray.error}`);
+      }
+      return { groups, createdFolders, ...disk };
+    },
+    async list() {
+      const groups: RegisteredGroup[] = [];
+      for (const row of await allRows()) groups.push(await toGroup(row));
+      return groups;
+    },
+    async get(folder) {
+      if (folderNameIssue(folder)) return undefined;
+      const row = await rowByFolder(folder);
+      return row ? toGroup(row) : undefined;
+    },
+    async getById(id) {
+      const row = await rowById(id);
+      return row ? toGroup(row) : undefined;
+    },
+    async getMain() {
+      const row = await selectGroups().where('is_main', '=', 1).executeTakeFirst();
+      return row ? toGroup(row) : undefined;
+    },
+    async refresh(folder) {
+      return toGroup(await requireRow(folder), true);
+    },
+    async add(input) {
+      const { folder, name, trigger, provider } = checkAddInput(input);
+      if (await rowByFolder(folder)) throw new GroupError('conflict', `group "${folder}" already exists`);
+      if (input.isMain) {
+        const main = await selectGroups().where('is_main', '=', 1).executeTakeFirst();
+        if (main)
+          throw new GroupError('conflict', `"${main.folder}" is already the main group; there is only one`);
+      }
+      const id = generateId();
+      const binding = input.chat ? checkedBinding(input.chat.ref, id, input.chat) : null;
+      if (input.chat) await refuseForeignBinding(input.chat.ref, id);
+      ensureGroupDir(path.join(groupsDir, folder), folder, name);
+      const at = now();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('agent_groups')
+          .values({
+            id,
+            folder,
+            name,
+            is_main: input.isMain ? 1 : 0,
+            trigger,
+            agent_provider: provider,
+            created_at: at,
+            updated_at: at,
+          })
+          .execute();
+        if (binding) await bindings.upsert(binding, trx);
+      });
+      logger?.info({ folder, isMain: input.isMain === true }, `group "${folder}" registered`);
+      return toGroup(await requireRow(folder), true);
+    },
+    async remove(folder) {
+      const row = await requireRow(folder);
+      if (row.is_main === 1) throw new GroupError('forbidden', 'the main group cannot be removed');
+      if (options.tasks) {
+        for (const task of await options.tasks.listTasks({ groupId: row.id })) {
+          if (task.status === 'active' || task.status === 'paused') await options.tasks.cancelTask(task.id);
+        }
+      }
+      await db.deleteFrom('agent_groups').where('id', '=', row.id).execute();
+      loaded.delete(row.id);
+      logger?.info({ folder }, `group "${folder}" removed; its folder stays on disk`);
+    },
+    async bindChat(ref, folder, bindOptions) {
+      const row = await requireRow(folder);
+      const binding = checkedBinding(ref, row.id, bindOptions);
+      await refuseForeignBinding(ref, row.id);
+      await bindings.upsert(binding);
+      return binding;
+    },
+    unbindChat: (ref) => bindings.remove(ref),
+    async findBinding(ref) {
+      const explicit = await bindings.find(ref);
+      if (explicit || ref.channel !== LOCAL_CHANNEL || ref.accountId !== LOCAL_ACCOUNT) return explicit;
+      if (folderNameIssue(ref.chatId)) return undefined;
+      const row = await rowByFolder(ref.chatId);
+      if (!row) return undefined;
+      const { channel, accountId, chatId } = ref;
+      return { channel, accountId, chatId, groupId: row.id, name: null, senderAllowlist: null };
+    },
+    listBindings: (filter) => bindings.list(filter),
+    groupDir: dirOf,
+  };
+}
+
+function settingsIssue(row: AgentGroupRow): ConfigIssue | null {
+  if (row.agent_provider !== null && !providerIdSchema.safeParse(row.agent_provider).success) {
+    return { file: DB_FILE, key: 'agent_provider', message: `"${row.agent_provider}" is not a provider id` };
+  }
+  return triggerIssue(row.trigger, DB_FILE);
+}
+
+function triggerIssue(source: string | null | undefined, file: string): ConfigIssue | null {
+  if (source === null || source === undefined) return null;
+  const compiled = compileTrigger(source);
+  return compiled.ok ? null : { file, key: 'trigger', message: compiled.error };
+}

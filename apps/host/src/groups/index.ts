@@ -1,0 +1,49 @@
+export type { ChatRef } from './chat-ref.js';
+export {
+  adapterKey,
+  formatChatRef,
+  LOCAL_ACCOUNT,
+  LOCAL_CHANNEL,
+  localChatRef,
+  parseChatRef,
+  sameChat,
+} from './chat-ref.js';
+export type { ConfigIssue, ContainerConfigResult } from './container-config-file.js';
+export {
+  CONTAINER_CONFIG_FILE,
+  formatConfigIssue,
+  parseContainerConfig,
+  readContainerConfig,
+} from './container-config-file.js';
+export type { HostDb } from './db-types.js';
+export type { GroupErrorCode } from './group-error.js';
+export { GroupError, isGroupError } from './group-error.js';
+export { validateFolderName } from './group-folder.js';
+export type {
+  AddGroupInput,
+  BindChatOptions,
+  GroupRegistry,
+  GroupRegistryOptions,
+  RegisteredGroup,
+  SyncReport,
+} from './group-registry.js';
+export { createGroupRegistry } from './group-registry.js';
+export type {
+  DefaultProvider,
+  DetectDefaultProviderOptions,
+  ProviderChoice,
+  ProviderResolver,
+  ProviderResolverOptions,
+  ProviderSource,
+  ResolvedProvider,
+} from './provider-resolution.js';
+export { createProviderResolver, detectDefaultProvider, resolveProvider } from './provider-resolution.js';
+export type { SessionStore, SessionStoreOptions } from './session-store.js';
+export {
+  createSessionStore,
+  MAIN_SESSION_KEY,
+  taskSessionKey,
+  threadSessionKey,
+} from './session-store.js';
+export type { CompiledTrigger } from './trigger.js';
+export { assistantTrigger, compileTrigger } from './trigger.js';

@@ -1,0 +1,60 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Logger } from '@nanoclaw/core';
+import { type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+
+/** Test-only helpers shared by the host's domain tests. */
+
+export interface LogLine {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  bindings: Record<string, unknown>;
+  message: string;
+}
+
+export interface RecordingLogger extends Logger {
+  lines: LogLine[];
+}
+
+export function createRecordingLogger(lines: LogLine[] = []): RecordingLogger {
+  const level =
+    (name: LogLine['level']) =>
+    (first: string | Record<string, unknown>, message?: string): void => {
+      if (typeof first === 'string') lines.push({ level: name, bindings: {}, message: first });
+      else lines.push({ level: name, bindings: first, message: message ?? '' });
+    };
+  return {
+    lines,
+    trace: level('trace'),
+    debug: level('debug'),
+    info: level('info'),
+    warn: level('warn'),
+    error: level('error'),
+    fatal: level('fatal'),
+    child: () => createRecordingLogger(lines),
+  };
+}
+
+export interface TestEnv {
+  database: NanoclawDatabase;
+  root: string;
+  groupsDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** A migrated in-memory database and an empty temporary groups folder. */
+export async function createTestEnv(): Promise<TestEnv> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-domain-'));
+  const groupsDir = path.join(root, 'groups');
+  fs.mkdirSync(groupsDir);
+  const database = await openDatabase({ path: ':memory:' });
+  return {
+    database,
+    root,
+    groupsDir,
+    cleanup: async () => {
+      await database.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

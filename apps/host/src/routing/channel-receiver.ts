@@ -1,0 +1,76 @@
+import type { InboundMessageInput, Logger } from '@nanoclaw/core';
+import { InboundValidationError, type Inbox } from './inbox.js';
+import type { InboundRouter, RouteOutcome } from './route-inbound.js';
+import type { StoredInbound } from './stored-inbound.js';
+import type { Turn } from './turn.js';
+
+export interface ChannelReceiverOptions {
+  inbox: Pick<Inbox, 'store'>;
+  router: InboundRouter;
+  /** Enqueue the turn in the group queue (priority interactive). */
+  onTurn: (turn: Turn) => void | Promise<void>;
+  /** Every routing outcome, e.g. to report a config error to the chat or publish host events. */
+  onOutcome?: (outcome: RouteOutcome, message: StoredInbound) => void | Promise<void>;
+  logger: Logger;
+}
+
+export interface ReceiveResult {
+  duplicate: boolean;
+  message: StoredInbound;
+  /** Undefined for a duplicate, or when routing failed (the message stays `received` for start-up recovery). */
+  outcome?: RouteOutcome;
+}
+
+export interface ChannelReceiver {
+  /**
+   * `ChannelHost.receive`: resolves once the message is stored. A message that can never be valid is logged
+   * and dropped (resolving, so the adapter acknowledges it instead of getting it redelivered forever).
+   */
+  receive(input: InboundMessageInput): Promise<{ duplicate: boolean }>;
+  /** Store, route and hand out the turn; rejects with `InboundValidationError` on bad input (for HTTP 400). */
+  receiveDetailed(input: unknown): Promise<ReceiveResult>;
+}
+
+/** Store → route → enqueue, the path every channel adapter's messages take. */
+export function createChannelReceiver(options: ChannelReceiverOptions): ChannelReceiver {
+  const { inbox, router, logger } = options;
+
+  async function receiveDetailed(input: unknown): Promise<ReceiveResult> {
+    const stored = await inbox.store(input);
+    if (stored.duplicate) return { duplicate: true, message: stored.message };
+    let outcome: RouteOutcome;
+    try {
+      outcome = await router.route(stored.message);
+    } catch (error) {
+      logger.error(
+        { err: error, messageId: stored.message.id },
+        'routing failed; the message is routed again at start-up',
+      );
+      return { duplicate: false, message: stored.message };
+    }
+    await deliver(outcome, stored.message);
+    return { duplicate: false, message: stored.message, outcome };
+  }
+
+  async function deliver(outcome: RouteOutcome, message: StoredInbound): Promise<void> {
+    try {
+      if (outcome.kind === 'turn') await options.onTurn(outcome.turn);
+      await options.onOutcome?.(outcome, message);
+    } catch (error) {
+      logger.error({ err: error, messageId: message.id }, 'handing out a routed message failed');
+    }
+  }
+
+  return {
+    receiveDetailed,
+    async receive(input) {
+      try {
+        return { duplicate: (await receiveDetailed(input)).duplicate };
+      } catch (error) {
+        if (!(error instanceof InboundValidationError)) throw error;
+        logger.warn({ issues: error.issues }, 'dropped an invalid inbound message from a channel adapter');
+        return { duplicate: false };
+      }
+    },
+  };
+}

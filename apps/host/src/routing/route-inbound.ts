@@ -1,0 +1,78 @@
+import type { Logger } from '@nanoclaw/core';
+import { type ConfigIssue, formatChatRef, formatConfigIssue, type GroupRegistry } from '../groups/index.js';
+import type { Inbox } from './inbox.js';
+import type { StoredInbound, StoredInboundStatus } from './stored-inbound.js';
+import { type ContextReason, decideTrigger } from './trigger-decision.js';
+import { chatOf, type Turn, turnOf } from './turn.js';
+
+export type RouteOutcome =
+  /** Enqueue `turn` in the group queue (priority interactive); its messages are `queued`. */
+  | { kind: 'turn'; turn: Turn }
+  /** Kept (status `context`) for the chat's next turn. */
+  | { kind: 'context'; groupId: string; reason: ContextReason }
+  /** No group is bound to the chat (status `ignored`). */
+  | { kind: 'ignored'; reason: 'unbound-chat' }
+  /**
+   * The group cannot be served until its configuration is fixed; the message is kept as `context`.
+   * `addressed`: it would have triggered, so the caller should tell the chat (rate-limited `reportFailure`).
+   */
+  | { kind: 'config-error'; groupId: string; folder: string; error: ConfigIssue; addressed: boolean }
+  /** Routed before (a redelivery or a second call); nothing changed. */
+  | { kind: 'already-routed'; status: StoredInboundStatus };
+
+export interface RouteInboundOptions {
+  inbox: Pick<Inbox, 'assign'>;
+  registry: Pick<GroupRegistry, 'findBinding' | 'getById'>;
+  assistantName: string;
+  logger: Logger;
+}
+
+/** Routes one stored `received` message: chat binding → group → trigger → turn or context. */
+export async function routeInbound(
+  options: RouteInboundOptions,
+  stored: StoredInbound,
+): Promise<RouteOutcome> {
+  if (stored.status !== 'received') return { kind: 'already-routed', status: stored.status };
+  const { inbox, registry, logger } = options;
+  const chat = chatOf(stored.message);
+  const binding = await registry.findBinding(chat);
+  const group = binding ? await registry.getById(binding.groupId) : undefined;
+  if (!binding || !group) {
+    await inbox.assign(stored.id, { groupId: null, status: 'ignored' });
+    logger.info(
+      { chat: formatChatRef(chat), messageId: stored.id },
+      `message from unbound chat ${formatChatRef(chat)} ignored (bind it to a group to answer it)`,
+    );
+    return { kind: 'ignored', reason: 'unbound-chat' };
+  }
+  const decision = decideTrigger(stored.message, group, binding, options.assistantName);
+  if (group.configError) {
+    await inbox.assign(stored.id, { groupId: group.id, status: 'context' });
+    logger.warn(
+      { folder: group.folder, messageId: stored.id, configError: group.configError },
+      `group "${group.folder}" has a configuration error; message kept: ${formatConfigIssue(group.configError)}`,
+    );
+    return {
+      kind: 'config-error',
+      groupId: group.id,
+      folder: group.folder,
+      error: group.configError,
+      addressed: decision.trigger,
+    };
+  }
+  if (!decision.trigger) {
+    await inbox.assign(stored.id, { groupId: group.id, status: 'context' });
+    return { kind: 'context', groupId: group.id, reason: decision.reason };
+  }
+  if (!(await inbox.assign(stored.id, { groupId: group.id, status: 'queued' }))) {
+    return { kind: 'already-routed', status: 'queued' };
+  }
+  return { kind: 'turn', turn: turnOf(group.id, [stored]) };
+}
+
+/** `routeInbound` with its dependencies bound. */
+export function createInboundRouter(options: RouteInboundOptions) {
+  return { route: (stored: StoredInbound) => routeInbound(options, stored) };
+}
+
+export type InboundRouter = ReturnType<typeof createInboundRouter>;
