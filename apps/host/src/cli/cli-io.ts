@@ -1,0 +1,33 @@
+/** Where a command writes; `process.stdout`/`process.stderr` fit, and so does a test's collector. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** Exit codes of the CLI commands (documented in the README). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  /** No host answers, or it refused the token. */
+  unavailable: 69,
+  config: 78,
+  /** `send --wait`: no reply in time. */
+  timeout: 124,
+  /** `chat` left with Ctrl-C. */
+  interrupted: 130,
+} as const;
+
+/** A failure a command reports as `nanoclaw: <message>` with its exit code (no stack trace). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+  }
+}
+
+export function writeLine(sink: TextSink, line = ''): void {
+  sink.write(`${line}\n`);
+}

@@ -1,0 +1,173 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { openDatabase } from '@nanoclaw/db';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostConfig } from '../../config.js';
+import type { DoctorCheck } from '../doctor/doctor-check.js';
+import type { RuntimeProbe } from '../doctor/system-checks.js';
+import { type CliHarness, configFor, createCliHarness, freePort, runCli, tempDir } from '../test-utils.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const dockerUp = async (): Promise<RuntimeProbe> => ({ ok: true, name: 'docker', detail: 'Docker 27.0' });
+
+async function setup(env: Record<string, string> = {}) {
+  const root = tempDir('nanoclaw-doctor-');
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const homeDir = path.join(root, 'home');
+  fs.mkdirSync(homeDir);
+  const port = await freePort();
+  const config = configFor(root, { NANOCLAW_HTTP_PORT: String(port), ANTHROPIC_API_KEY: 'sk-test', ...env });
+  return { root, homeDir, port, config };
+}
+
+async function doctor(
+  config: HostConfig,
+  homeDir: string,
+  options: { env?: Record<string, string>; probe?: () => Promise<RuntimeProbe> } = {},
+) {
+  const result = await runCli(['doctor', '--json'], {
+    loadConfig: () => config,
+    env: options.env ?? {},
+    homeDir,
+    probeRuntime: options.probe ?? dockerUp,
+    nodeVersion: '20.20.2',
+  });
+  const checks = JSON.parse(result.stdout) as DoctorCheck[];
+  const byName = (name: string) => checks.find((check) => check.name === name);
+  return { ...result, checks, byName };
+}
+
+describe('nanoclaw doctor', () => {
+  it('passes on a fresh setup without a running host', async () => {
+    const { config, homeDir, port } = await setup();
+    const result = await runCli(['doctor'], {
+      loadConfig: () => config,
+      env: {},
+      homeDir,
+      probeRuntime: dockerUp,
+      nodeVersion: '20.20.2',
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('✓ runtime ');
+    expect(result.stdout).toContain('docker: Docker 27.0 (auto-detected)');
+    expect(result.stdout).toMatch(/✓ claude credentials +ANTHROPIC_API_KEY\n/);
+    expect(result.stdout).toMatch(/· codex credentials +no .*auth\.json and no OPENAI_API_KEY/);
+    expect(result.stdout).toContain('→ run `codex login`');
+    expect(result.stdout).toContain('✓ database ');
+    expect(result.stdout).toContain(`127.0.0.1:${port} is free`);
+    expect(result.stdout).toContain('all good: the host can start');
+  });
+
+  it('exits 1 with a fix when no runtime is usable', async () => {
+    const { config, homeDir } = await setup();
+    const result = await doctor(config, homeDir, {
+      probe: async () => ({ ok: false, reason: 'no sandbox runtime is usable here; install Docker' }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.byName('runtime')).toMatchObject({ status: 'fail', blocking: true });
+  });
+
+  it('reports missing credentials of the provider in use without blocking start', async () => {
+    const { config, homeDir } = await setup({ ANTHROPIC_API_KEY: '', AGENT_PROVIDER: 'codex' });
+    const result = await doctor(config, homeDir);
+    expect(result.code).toBe(0);
+    expect(result.byName('codex credentials')).toMatchObject({ status: 'fail', blocking: false });
+  });
+
+  it('prefers ~/.codex/auth.json over OPENAI_API_KEY and knows custom endpoint mode', async () => {
+    const { config, homeDir } = await setup({ OPENAI_API_KEY: 'sk-openai' });
+    fs.mkdirSync(path.join(homeDir, '.codex'));
+    fs.writeFileSync(path.join(homeDir, '.codex', 'auth.json'), '{"tokens":{}}');
+    const signedIn = await doctor(config, homeDir);
+    expect(signedIn.byName('codex credentials')?.detail).toMatch(
+      /signed in: .*auth\.json; it wins over OPENAI_API_KEY/,
+    );
+    const custom = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    const endpoint = await doctor(custom.config, custom.homeDir);
+    expect(endpoint.byName('codex credentials')).toMatchObject({
+      status: 'ok',
+      detail: 'custom endpoint mode: OPENAI_BASE_URL=http://127.0.0.1:11434/v1 (without a key)',
+    });
+  });
+
+  it('checks an existing database and refuses a corrupt one', async () => {
+    const { config, homeDir } = await setup();
+    const file = path.join(config.NANOCLAW_DATA_DIR, 'nanoclaw.db');
+    const database = await openDatabase({ path: file });
+    await database.close();
+    expect((await doctor(config, homeDir)).byName('database')).toMatchObject({ status: 'ok' });
+    fs.writeFileSync(file, 'this is not a database, it is a text file of some length '.repeat(200));
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(`${file}${suffix}`, { force: true });
+    const broken = await doctor(config, homeDir);
+    expect(broken.code).toBe(1);
+    expect(broken.byName('database')).toMatchObject({ status: 'fail', blocking: true });
+  });
+
+  it('refuses a malformed mount allowlist', async () => {
+    const { config, homeDir } = await setup();
+    const file = path.join(homeDir, '.config', 'nanoclaw', 'mount-allowlist.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"allowedRoots": [{"path": "relative/path"}]}');
+    const result = await doctor(config, homeDir);
+    expect(result.code).toBe(1);
+    expect(result.byName('mount allowlist')?.detail).toContain('must be absolute');
+  });
+
+  it('tells the running host from another program on the port', async () => {
+    let harness: CliHarness | undefined = await createCliHarness();
+    cleanups.push(() => harness?.cleanup());
+    const ours = await doctor(harness.config, harness.homeDir);
+    expect(ours.byName('HTTP port')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('held by the running host (NanoClaw 0.1.0)'),
+    });
+    await harness.cleanup();
+    harness = undefined;
+
+    const { config, homeDir } = await setup();
+    const other = http.createServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => other.listen(config.NANOCLAW_HTTP_PORT, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => other.close(() => resolve())));
+    const taken = await doctor(config, homeDir);
+    expect(taken.code).toBe(1);
+    expect(taken.byName('HTTP port')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('another program'),
+    });
+  });
+
+  it('flags a token file others can read and a symlinked one', async () => {
+    const { config, homeDir, root } = await setup();
+    fs.mkdirSync(config.NANOCLAW_DATA_DIR, { recursive: true });
+    const file = path.join(config.NANOCLAW_DATA_DIR, 'api-token');
+    fs.writeFileSync(file, 'a-token-of-sufficient-length', { mode: 0o644 });
+    fs.chmodSync(file, 0o644);
+    expect((await doctor(config, homeDir)).byName('API token')).toMatchObject({ status: 'warn' });
+    fs.rmSync(file);
+    fs.symlinkSync(path.join(root, 'elsewhere'), file);
+    expect((await doctor(config, homeDir)).byName('API token')).toMatchObject({
+      status: 'fail',
+      blocking: true,
+    });
+  });
+
+  it('stops at a configuration that does not load', async () => {
+    const { root, homeDir } = await setup();
+    fs.writeFileSync(path.join(root, '.env'), 'NANOCLAW_RUNTIME=kubernetes\n');
+    const result = await runCli(['doctor'], {
+      loadConfig: () => configFor(root, {}),
+      env: {},
+      homeDir,
+      probeRuntime: dockerUp,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('✗ config');
+    expect(result.stdout).toContain('NANOCLAW_RUNTIME: must be one of');
+    expect(result.stdout).not.toContain('runtime ');
+  });
+});

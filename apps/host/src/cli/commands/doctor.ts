@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { action, type CliContext, type CliDeps } from '../cli-context.js';
+import { EXIT, writeLine } from '../cli-io.js';
+import { blocksStart, formatDoctorReport } from '../doctor/doctor-check.js';
+import { runDoctor } from '../doctor/run-doctor.js';
+import { probeRuntime, type RuntimeProbe } from '../doctor/system-checks.js';
+
+export interface DoctorDeps extends CliDeps {
+  /** Default: asks the real runtimes (`detectRuntime` for `auto`). */
+  probeRuntime?: (name: 'auto' | 'docker' | 'apple' | 'bwrap' | 'process') => Promise<RuntimeProbe>;
+  nodeVersion?: string;
+}
+
+export function registerDoctorCommand(program: Command, deps: DoctorDeps, context: CliContext): void {
+  program
+    .command('doctor')
+    .description('check what the host needs (works without a running host); exits 1 if the host cannot start')
+    .option('--json', 'print the checks as JSON')
+    .action(
+      action(deps, context, async (options: { json?: boolean }) => {
+        const checks = await runDoctor({
+          loadConfig: deps.loadConfig ?? (() => loadConfig()),
+          env: context.env,
+          homeDir: context.homeDir,
+          fetch: context.fetch,
+          probeRuntime: deps.probeRuntime ?? probeRuntime,
+          ...(deps.nodeVersion === undefined ? {} : { nodeVersion: deps.nodeVersion }),
+        });
+        if (options.json) writeLine(context.stdout, JSON.stringify(checks, null, 2));
+        else writeLine(context.stdout, formatDoctorReport(checks));
+        return blocksStart(checks) ? EXIT.failure : EXIT.ok;
+      }),
+    );
+}

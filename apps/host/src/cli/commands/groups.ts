@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import type { AddGroupInput } from '../../host-api.js';
+import { action, type CliContext, type CliDeps } from '../cli-context.js';
+import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { configErrorLines, groupsTable } from '../format.js';
+
+interface AddOptions {
+  name?: string;
+  trigger?: string;
+  provider?: string;
+  channel?: string;
+  chat?: string;
+  account?: string;
+  json?: boolean;
+}
+
+export function registerGroupsCommand(program: Command, deps: CliDeps, context: CliContext): void {
+  const groups = program.command('groups').description('list, add and remove agent groups');
+  groups
+    .command('list')
+    .description('list the groups (* marks the main group)')
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (options: { json?: boolean }) => {
+        const list = await context.client().listGroups();
+        if (options.json) writeLine(context.stdout, JSON.stringify(list, null, 2));
+        else writeLine(context.stdout, [groupsTable(list), ...configErrorLines(list)].join('\n'));
+        return 0;
+      }),
+    );
+  groups
+    .command('add <folder>')
+    .description('add a group (creates groups/<folder>/), optionally bound to a chat')
+    .option('--name <name>', 'display name')
+    .option('--trigger <word>', 'trigger word (default: @ASSISTANT_NAME)')
+    .option('--provider <id>', 'agent provider: claude, codex, opencode, mock')
+    .option('--channel <channel>', 'bind a chat of this channel (with --chat)')
+    .option('--chat <id>', 'the chat id to bind (with --channel)')
+    .option('--account <id>', 'the channel account (default: default)')
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (folder: string, options: AddOptions) => {
+        const group = await context.client().addGroup(addGroupInput(folder, options));
+        if (options.json) writeLine(context.stdout, JSON.stringify(group, null, 2));
+        else writeLine(context.stdout, `added group ${group.folder} (provider ${group.provider.id})`);
+        return 0;
+      }),
+    );
+  groups
+    .command('remove <folder>')
+    .description('remove a group (its folder on disk stays)')
+    .action(
+      action(deps, context, async (folder: string) => {
+        await context.client().removeGroup(folder);
+        writeLine(context.stdout, `removed group ${folder}`);
+        return 0;
+      }),
+    );
+}
+
+export function addGroupInput(folder: string, options: AddOptions): AddGroupInput {
+  if ((options.channel === undefined) !== (options.chat === undefined)) {
+    throw new CliError(
+      '--channel and --chat go together: the chat to bind is <channel> + <chat id>',
+      EXIT.usage,
+    );
+  }
+  return {
+    folder,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
+    ...(options.provider === undefined ? {} : { provider: options.provider }),
+    ...(options.channel !== undefined && options.chat !== undefined
+      ? {
+          chat: {
+            channel: options.channel,
+            chatId: options.chat,
+            ...(options.account === undefined ? {} : { accountId: options.account }),
+          },
+        }
+      : {}),
+  };
+}

@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CliHarness, createCliHarness, until } from '../test-utils.js';
+
+let harness: CliHarness;
+beforeEach(async () => {
+  harness = await createCliHarness();
+});
+afterEach(async () => {
+  await harness.cleanup();
+});
+
+describe('nanoclaw send', () => {
+  it('posts and prints the message id', async () => {
+    const result = await harness.run(['send', '--group', 'main', 'hello', 'there']);
+    expect(result).toEqual({ code: 0, stdout: 'msg-1\n', stderr: '' });
+    expect(harness.api.posted).toEqual([{ folder: 'main', text: 'hello there', messageId: 'msg-1' }]);
+  });
+
+  it('--wait prints the reply, even one that comes before the POST answers', async () => {
+    harness.api.onPost = ({ folder, messageId }) => {
+      harness.api.bus.publish({ type: 'reply', folder, text: 'other chat', inReplyTo: ['msg-0'], chat: 'x' });
+      harness.api.bus.publish({ type: 'reply', folder, text: 'Hi! 👋', inReplyTo: [messageId], chat: 'x' });
+    };
+    const result = await harness.run(['send', '--group', 'main', '--wait', '--sender', 'ana', 'hello']);
+    expect(result).toEqual({ code: 0, stdout: 'Hi! 👋\n', stderr: '' });
+    expect(harness.api.posted[0]).toMatchObject({ sender: 'ana' });
+    await until(() => harness.api.bus.listenerCount() === 0);
+  });
+
+  it('--wait collects the replies of the run answering the message', async () => {
+    harness.api.onPost = ({ folder, messageId }) => {
+      const bus = harness.api.bus;
+      bus.publish({ type: 'run-start', folder, runId: 'r1', inReplyTo: [messageId] });
+      bus.publish({ type: 'text-delta', folder, runId: 'r1', delta: 'Looking' });
+      bus.publish({ type: 'reply', folder, text: 'Looking…', inReplyTo: [messageId], chat: 'x' });
+      setTimeout(() => {
+        bus.publish({ type: 'reply', folder, text: 'Found it.', inReplyTo: [messageId], chat: 'x' });
+        bus.publish({ type: 'run-end', folder, runId: 'r1', status: 'succeeded' });
+      }, 20);
+    };
+    const result = await harness.run(['send', '--group', 'main', '--wait', 'find it']);
+    expect(result).toEqual({ code: 0, stdout: 'Looking…\n\nFound it.\n', stderr: '' });
+  });
+
+  it('--wait exits 1 with the error of an error event', async () => {
+    harness.api.onPost = ({ folder, messageId }) => {
+      harness.api.bus.publish({
+        type: 'error',
+        folder,
+        message: 'provider rate limited',
+        inReplyTo: [messageId],
+      });
+    };
+    const result = await harness.run(['send', '--group', 'main', '--wait', 'hello']);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'nanoclaw: the agent failed: provider rate limited\n',
+    });
+  });
+
+  it('--wait exits 124 on timeout', async () => {
+    const result = await harness.run(['send', '--group', 'main', '--wait', '--timeout', '0.2', 'hello']);
+    expect(result.code).toBe(124);
+    expect(result.stderr).toContain('no reply within 0.2 s (message msg-1 is stored');
+    await until(() => harness.api.bus.listenerCount() === 0);
+  });
+
+  it('--wait exits 0 with a note when the message is stored as context only', async () => {
+    harness.api.willReply = false;
+    const result = await harness.run(['send', '--group', 'family', '--wait', 'just chatting']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^note: stored as context only/);
+  });
+
+  it('--wait fails when the host goes away before replying', async () => {
+    harness.api.onPost = () => {
+      setTimeout(() => void harness.httpApi.close(), 20);
+    };
+    const result = await harness.run(['send', '--group', 'main', '--wait', 'hello']);
+    expect(result.code).toBe(69);
+    expect(result.stderr).toContain('the host closed the event stream');
+  });
+
+  it('names an unknown group', async () => {
+    const result = await harness.run(['send', '--group', 'nobody', '--wait', 'hello']);
+    expect(result).toEqual({ code: 1, stdout: '', stderr: 'nanoclaw: no group "nobody" (HTTP 404)\n' });
+  });
+
+  it('refuses a bad --timeout', async () => {
+    const result = await harness.run(['send', '--group', 'main', '--wait', '--timeout', 'soon', 'hello']);
+    expect(result.code).toBe(2);
+    expect(harness.api.posted).toEqual([]);
+  });
+});

@@ -1,0 +1,121 @@
+import type { Schedule, TaskStatus } from '@nanoclaw/core';
+import type { Command } from 'commander';
+import type { AddTaskInput } from '../../host-api.js';
+import { action, type CliContext, type CliDeps } from '../cli-context.js';
+import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { parseDuration } from '../duration.js';
+import { describeTask, tasksTable } from '../format.js';
+import type { TaskAction } from '../host-client.js';
+
+interface AddOptions {
+  group: string;
+  prompt: string;
+  cron?: string;
+  every?: string;
+  at?: string;
+  tz?: string;
+  context?: string;
+  json?: boolean;
+}
+
+const STATUSES: readonly TaskStatus[] = ['active', 'paused', 'completed', 'cancelled'];
+
+export function registerTasksCommand(program: Command, deps: CliDeps, context: CliContext): void {
+  const tasks = program.command('tasks').description('scheduled tasks: list, add, pause, resume, cancel');
+  tasks
+    .command('list')
+    .description('list scheduled tasks')
+    .option('--group <folder>', 'only this group’s tasks')
+    .option('--status <status>', `only tasks in this status (${STATUSES.join(', ')})`)
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (options: { group?: string; status?: string; json?: boolean }) => {
+        const status = parseStatus(options.status);
+        const list = await context.client().listTasks({
+          ...(options.group === undefined ? {} : { folder: options.group }),
+          ...(status === undefined ? {} : { status }),
+        });
+        if (options.json) writeLine(context.stdout, JSON.stringify(list, null, 2));
+        else if (list.length === 0) writeLine(context.stdout, 'no tasks');
+        else writeLine(context.stdout, tasksTable(list, context.config().TZ));
+        return 0;
+      }),
+    );
+  tasks
+    .command('add')
+    .description('schedule a prompt for a group: --cron, --every or --at')
+    .requiredOption('--group <folder>', 'the group the task runs in')
+    .requiredOption('--prompt <text>', 'what the agent is asked each time')
+    .option('--cron <expression>', 'cron expression, 5 fields (minute first) or 6 (seconds first)')
+    .option('--every <duration>', 'a fixed interval such as 15m, 1h30m, 1d')
+    .option('--at <iso>', 'once, at an ISO 8601 time (without an offset: in --tz)')
+    .option('--tz <zone>', 'IANA time zone for --cron and --at (default: the host’s TZ)')
+    .option('--context <mode>', 'group (reuse the group’s session) or isolated (fresh session each run)')
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (options: AddOptions) => {
+        const task = await context.client().addTask(addTaskInput(options));
+        if (options.json) writeLine(context.stdout, JSON.stringify(task, null, 2));
+        else writeLine(context.stdout, `added task ${describeTask(task, context.config().TZ)}`);
+        return 0;
+      }),
+    );
+  for (const verb of ['pause', 'resume', 'cancel'] as const) registerTaskAction(tasks, verb, deps, context);
+}
+
+function registerTaskAction(tasks: Command, verb: TaskAction, deps: CliDeps, context: CliContext): void {
+  tasks
+    .command(`${verb} <id>`)
+    .description(`${verb} a task`)
+    .action(
+      action(deps, context, async (id: string) => {
+        const task = await context.client().taskAction(id, verb);
+        writeLine(context.stdout, describeTask(task, context.config().TZ));
+        return 0;
+      }),
+    );
+}
+
+export function addTaskInput(options: AddOptions): AddTaskInput {
+  const contextMode = options.context;
+  if (contextMode !== undefined && contextMode !== 'group' && contextMode !== 'isolated') {
+    throw new CliError(`--context must be group or isolated (got "${contextMode}")`, EXIT.usage);
+  }
+  return {
+    folder: options.group,
+    prompt: options.prompt,
+    schedule: parseSchedule(options),
+    ...(options.tz === undefined ? {} : { timezone: options.tz }),
+    ...(contextMode === undefined ? {} : { contextMode }),
+  };
+}
+
+function parseSchedule(options: Pick<AddOptions, 'cron' | 'every' | 'at'>): Schedule {
+  const given = [options.cron, options.every, options.at].filter((value) => value !== undefined);
+  if (given.length !== 1) {
+    throw new CliError(
+      'give exactly one of --cron <expression>, --every <duration> or --at <iso time>',
+      EXIT.usage,
+    );
+  }
+  if (options.cron !== undefined) return { kind: 'cron', expression: options.cron };
+  if (options.every !== undefined) {
+    const everyMs = parseDuration(options.every);
+    if (everyMs === undefined) {
+      throw new CliError(
+        `--every must be a duration such as 15m, 1h30m or 2d (got "${options.every}")`,
+        EXIT.usage,
+      );
+    }
+    return { kind: 'interval', everyMs };
+  }
+  return { kind: 'once', at: options.at ?? '' };
+}
+
+function parseStatus(value: string | undefined): TaskStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = STATUSES.find((candidate) => candidate === value);
+  if (!status)
+    throw new CliError(`--status must be one of ${STATUSES.join(', ')} (got "${value}")`, EXIT.usage);
+  return status;
+}

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { ConfigError, type HostConfig } from '../../config.js';
+import { readApiToken } from '../../http/api-token.js';
+import { hostBaseUrl } from '../cli-context.js';
+import { checkCredentials } from './credential-checks.js';
+import { type DoctorCheck, fail, ok } from './doctor-check.js';
+import { checkHttpPort } from './port-check.js';
+import {
+  checkApiToken,
+  checkDatabase,
+  checkMountAllowlist,
+  checkNode,
+  type RuntimeProbe,
+  runtimeCheck,
+} from './system-checks.js';
+
+export interface DoctorOptions {
+  loadConfig: () => HostConfig;
+  env: Readonly<Record<string, string | undefined>>;
+  homeDir: string;
+  fetch: typeof fetch;
+  probeRuntime: (name: HostConfig['NANOCLAW_RUNTIME']) => Promise<RuntimeProbe>;
+  nodeVersion?: string;
+}
+
+/** Every check, in order; needs no running host. A configuration that does not load ends the list. */
+export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [checkNode(options.nodeVersion ?? process.versions.node)];
+  let config: HostConfig;
+  try {
+    config = options.loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    checks.push(fail('config', error.message, 'fix the keys named above in .env or the environment', true));
+    return checks;
+  }
+  checks.push(ok('config', `data in ${config.NANOCLAW_DATA_DIR}, groups in ${config.NANOCLAW_GROUPS_DIR}`));
+  checks.push(runtimeCheck(config.NANOCLAW_RUNTIME, await options.probeRuntime(config.NANOCLAW_RUNTIME)));
+  checks.push(...checkCredentials({ config, env: options.env, homeDir: options.homeDir }));
+  checks.push(await checkDatabase(config.NANOCLAW_DATA_DIR));
+  checks.push(checkApiToken(config.NANOCLAW_DATA_DIR));
+  checks.push(await checkMountAllowlist(options.env, options.homeDir));
+  checks.push(
+    await checkHttpPort({
+      config,
+      fetch: options.fetch,
+      token: tokenIfAny(config.NANOCLAW_DATA_DIR),
+      baseUrl: config.NANOCLAW_HTTP_PORT === 0 ? '' : hostBaseUrl(config),
+    }),
+  );
+  return checks;
+}
+
+function tokenIfAny(dataDir: string): string | undefined {
+  try {
+    return readApiToken(path.resolve(dataDir));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,220 @@
+import type { TaskRunLog, TaskStatus } from '@nanoclaw/core';
+import type {
+  AddGroupInput,
+  AddTaskInput,
+  GroupView,
+  HostEvent,
+  HostStatus,
+  PostedMessage,
+  Readiness,
+  TaskView,
+} from '../host-api.js';
+import { CliError, EXIT } from './cli-io.js';
+import { createSseParser } from './sse-parser.js';
+
+export interface HostClientOptions {
+  /** `http://127.0.0.1:7420` */
+  baseUrl: string;
+  /** Read lazily (a missing token only matters once the host answers). */
+  token: () => string;
+  /** Where the token comes from, for error messages. */
+  tokenSource: string;
+  fetch?: typeof fetch;
+  /** Per-request timeout (not event streams); default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface EventStream {
+  /** Resolves when the stream ends: closed by us, by the host, or broken. */
+  readonly done: Promise<void>;
+  close(): void;
+}
+
+export type TaskAction = 'pause' | 'resume' | 'cancel';
+
+/** The CLI's view of a running host: its HTTP API, typed. Errors are `CliError`s with a message for humans. */
+export interface HostClient {
+  readonly baseUrl: string;
+  status(): Promise<HostStatus>;
+  readiness(): Promise<Readiness>;
+  listGroups(): Promise<GroupView[]>;
+  addGroup(input: AddGroupInput): Promise<GroupView>;
+  removeGroup(folder: string): Promise<void>;
+  listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
+  addTask(input: AddTaskInput): Promise<TaskView>;
+  taskAction(id: string, action: TaskAction): Promise<TaskView>;
+  listRuns(filter?: { taskId?: string; limit?: number }): Promise<TaskRunLog[]>;
+  postMessage(folder: string, input: { text: string; sender?: string }): Promise<PostedMessage>;
+  /** Resolves once the host has subscribed us (events after that are delivered to `onEvent`). */
+  openEvents(folder: string, onEvent: (event: HostEvent) => void): Promise<EventStream>;
+}
+
+export function hostNotRunningMessage(baseUrl: string): string {
+  return `no host answers on ${new URL(baseUrl).host} — start it with \`pnpm dev\` or \`nanoclaw start\``;
+}
+
+export function createHostClient(options: HostClientOptions): HostClient {
+  const doFetch = options.fetch ?? fetch;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+
+  async function send(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) {
+    const token = await tokenOrExplain();
+    let response: Response;
+    try {
+      response = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        signal: init.signal ?? AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw connectionError(error);
+    }
+    return response;
+  }
+
+  async function tokenOrExplain(): Promise<string> {
+    try {
+      return options.token();
+    } catch (error) {
+      if (!(await answers())) throw new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
+      throw new CliError((error as Error).message, EXIT.unavailable);
+    }
+  }
+
+  async function answers(): Promise<boolean> {
+    try {
+      const response = await doFetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.body?.cancel();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function connectionError(error: unknown): CliError {
+    if ((error as Error).name === 'TimeoutError') {
+      return new CliError(
+        `the host at ${baseUrl} did not answer within ${timeoutMs / 1000} s`,
+        EXIT.unavailable,
+      );
+    }
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (
+      code === 'ECONNREFUSED' ||
+      code === 'ENOTFOUND' ||
+      code === 'EADDRNOTAVAIL' ||
+      code === 'ECONNRESET'
+    ) {
+      return new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
+    }
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    const reason = cause ? `${(error as Error).message} (${cause})` : (error as Error).message;
+    return new CliError(`cannot reach the host at ${baseUrl}: ${reason}`, EXIT.unavailable);
+  }
+
+  async function json<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    okStatuses: number[] = [],
+  ): Promise<T> {
+    const response = await send(method, path, body === undefined ? {} : { body });
+    if (!response.ok && !okStatuses.includes(response.status)) throw await responseError(response);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  async function responseError(response: Response): Promise<CliError> {
+    const text = await response.text().catch(() => '');
+    let message = text || response.statusText;
+    try {
+      const body = JSON.parse(text) as { error?: unknown };
+      if (typeof body.error === 'string') message = body.error;
+    } catch {
+      // not JSON: keep the text
+    }
+    if (response.status === 401) {
+      return new CliError(
+        `the host at ${baseUrl} refused the token from ${options.tokenSource} (is NANOCLAW_DATA_DIR the host's?)`,
+        EXIT.unavailable,
+      );
+    }
+    return new CliError(`${message} (HTTP ${response.status})`, EXIT.failure);
+  }
+
+  const query = (params: Record<string, string | number | undefined>) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params))
+      if (value !== undefined) search.set(key, String(value));
+    const text = search.toString();
+    return text === '' ? '' : `?${text}`;
+  };
+  const segment = encodeURIComponent;
+
+  return {
+    baseUrl,
+    status: () => json<HostStatus>('GET', '/api/v1/status'),
+    readiness: () => json<Readiness>('GET', '/readyz', undefined, [503]),
+    listGroups: async () => (await json<{ groups: GroupView[] }>('GET', '/api/v1/groups')).groups,
+    addGroup: (input) => json<GroupView>('POST', '/api/v1/groups', input),
+    removeGroup: (folder) => json<void>('DELETE', `/api/v1/groups/${segment(folder)}`),
+    listTasks: async (filter = {}) =>
+      (
+        await json<{ tasks: TaskView[] }>(
+          'GET',
+          `/api/v1/tasks${query({ group: filter.folder, status: filter.status })}`,
+        )
+      ).tasks,
+    addTask: (input) => json<TaskView>('POST', '/api/v1/tasks', input),
+    taskAction: (id, action) => json<TaskView>('POST', `/api/v1/tasks/${segment(id)}/${action}`),
+    listRuns: async (filter = {}) =>
+      (
+        await json<{ runs: TaskRunLog[] }>(
+          'GET',
+          `/api/v1/runs${query({ task: filter.taskId, limit: filter.limit })}`,
+        )
+      ).runs,
+    postMessage: (folder, input) =>
+      json<PostedMessage>('POST', `/api/v1/groups/${segment(folder)}/messages`, input),
+    openEvents: async (folder, onEvent) => {
+      const controller = new AbortController();
+      const path = folder === '*' ? '/api/v1/events' : `/api/v1/groups/${segment(folder)}/events`;
+      const response = await send('GET', path, { signal: controller.signal });
+      if (!response.ok || !response.body) throw await responseError(response);
+      const done = pump(response.body, onEvent).catch(() => undefined);
+      return { done, close: () => controller.abort() };
+    },
+  };
+}
+
+async function pump(body: ReadableStream<Uint8Array>, onEvent: (event: HostEvent) => void): Promise<void> {
+  const parser = createSseParser();
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+      const event = parseEvent(message.data);
+      if (event) onEvent(event);
+    }
+  }
+}
+
+function parseEvent(data: string): HostEvent | undefined {
+  try {
+    const value = JSON.parse(data) as unknown;
+    if (value && typeof value === 'object' && typeof (value as { type?: unknown }).type === 'string') {
+      return value as HostEvent;
+    }
+  } catch {
+    // a malformed event is skipped
+  }
+  return undefined;
+}

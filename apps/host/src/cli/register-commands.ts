@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { registerServiceCommand, type ServiceDeps } from '../service/service-command.js';
+import { createCliContext } from './cli-context.js';
+import { registerChatCommand } from './commands/chat.js';
+import { type DoctorDeps, registerDoctorCommand } from './commands/doctor.js';
+import { registerGroupsCommand } from './commands/groups.js';
+import { registerRunsCommand } from './commands/runs.js';
+import { registerSendCommand } from './commands/send.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerTasksCommand } from './commands/tasks.js';
+
+export type CommandDeps = DoctorDeps & ServiceDeps;
+
+/**
+ * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `tasks`, `runs`,
+ * `send`, `chat` and `service`. They talk to the running host over its HTTP API (except `doctor` and
+ * `service`), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
+ */
+export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
+  const context = createCliContext(deps);
+  registerStatusCommand(program, deps, context);
+  registerDoctorCommand(program, deps, context);
+  registerGroupsCommand(program, deps, context);
+  registerTasksCommand(program, deps, context);
+  registerRunsCommand(program, deps, context);
+  registerSendCommand(program, deps, context);
+  registerChatCommand(program, deps, context);
+  registerServiceCommand(program, deps, context);
+  return program;
+}

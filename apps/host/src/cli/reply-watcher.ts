@@ -1,0 +1,147 @@
+import type { HostEvent } from '../host-api.js';
+
+export type ReplyOutcome =
+  | { kind: 'reply'; texts: string[] }
+  | { kind: 'error'; message: string }
+  /** The run finished (successfully) without sending anything. */
+  | { kind: 'no-reply' }
+  /** The signal passed to `wait` fired first. */
+  | { kind: 'aborted' };
+
+export interface WaitHandlers {
+  /** Streamed text of a run answering the message. */
+  onDelta?: (delta: string) => void;
+  /** Each reply to the message, as it arrives. */
+  onReply?: (text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReplyWatcher {
+  /** Feed every event of the group's stream here, from before the message is posted. */
+  handle(event: HostEvent): void;
+  /**
+   * Keep events back until the next `wait` (call it before posting). A new watcher starts holding; once a
+   * wait settles, events not held go straight to `onOther` listeners.
+   */
+  hold(): void;
+  /** Resolves with the replies to `messageId`; events held before this call count too. */
+  wait(messageId: string, handlers?: WaitHandlers): Promise<ReplyOutcome>;
+  /** Events not about the message being waited for (for `chat` to show). */
+  onOther(listener: (event: HostEvent) => void): void;
+}
+
+export interface ReplyWatcherOptions {
+  /** After a run ends without a reply, how long to wait for one still in the outbox. Default 10 s. */
+  lateReplyGraceMs?: number;
+  /** Start holding events back (right when a message is about to be posted). Default true. */
+  holding?: boolean;
+}
+
+interface Waiting {
+  messageId: string;
+  handlers: WaitHandlers;
+  runs: Set<string>;
+  activeRuns: Set<string>;
+  texts: string[];
+  resolve: (outcome: ReplyOutcome) => void;
+  grace?: NodeJS.Timeout;
+}
+
+/**
+ * Follows a group's events for the answer to one posted message: the `reply` events whose `inReplyTo` holds
+ * its id. While a run answering it is under way, replies are collected until it ends (an agent may send
+ * several); otherwise the first reply settles it. An `error` for the message, or a failed run, settles it as
+ * an error.
+ */
+export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatcher {
+  const graceMs = options.lateReplyGraceMs ?? 10_000;
+  let backlog: HostEvent[] = [];
+  let holding = options.holding ?? true;
+  let waiting: Waiting | undefined;
+  const others: Array<(event: HostEvent) => void> = [];
+
+  function settle(outcome: ReplyOutcome): void {
+    const current = waiting;
+    if (!current) return;
+    clearTimeout(current.grace);
+    waiting = undefined;
+    holding = false;
+    current.resolve(outcome);
+  }
+
+  function about(event: HostEvent, current: Waiting): boolean {
+    if ('inReplyTo' in event) return event.inReplyTo.includes(current.messageId);
+    return current.runs.has(event.runId);
+  }
+
+  function apply(event: HostEvent, current: Waiting): void {
+    switch (event.type) {
+      case 'run-start':
+        current.runs.add(event.runId);
+        current.activeRuns.add(event.runId);
+        clearTimeout(current.grace);
+        return;
+      case 'text-delta':
+        current.handlers.onDelta?.(event.delta);
+        return;
+      case 'reply':
+        current.texts.push(event.text);
+        current.handlers.onReply?.(event.text);
+        if (current.activeRuns.size === 0) settle({ kind: 'reply', texts: current.texts });
+        return;
+      case 'error':
+        settle({ kind: 'error', message: event.message });
+        return;
+      case 'run-end':
+        current.activeRuns.delete(event.runId);
+        if (current.activeRuns.size > 0) return;
+        if (current.texts.length > 0) settle({ kind: 'reply', texts: current.texts });
+        else if (event.status === 'failed') settle({ kind: 'error', message: 'the agent run failed' });
+        else current.grace = setTimeout(() => settle({ kind: 'no-reply' }), graceMs);
+        return;
+    }
+  }
+
+  function dispatch(event: HostEvent): void {
+    if (waiting && about(event, waiting)) apply(event, waiting);
+    else for (const listener of others) listener(event);
+  }
+
+  return {
+    handle(event) {
+      if (waiting || !holding) dispatch(event);
+      else backlog.push(event);
+    },
+    hold() {
+      holding = true;
+    },
+    wait(messageId, handlers = {}) {
+      return new Promise<ReplyOutcome>((resolve) => {
+        settle({ kind: 'aborted' });
+        if (handlers.signal?.aborted) {
+          resolve({ kind: 'aborted' });
+          return;
+        }
+        const entry: Waiting = {
+          messageId,
+          handlers,
+          runs: new Set(),
+          activeRuns: new Set(),
+          texts: [],
+          resolve,
+        };
+        waiting = entry;
+        const onAbort = () => {
+          if (waiting === entry) settle({ kind: 'aborted' });
+        };
+        handlers.signal?.addEventListener('abort', onAbort, { once: true });
+        const earlier = backlog;
+        backlog = [];
+        for (const event of earlier) dispatch(event);
+      });
+    },
+    onOther(listener) {
+      others.push(listener);
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type http from 'node:http';
+import { groupFolderSchema } from '@nanoclaw/core';
+import type { HostApi, HostEvent } from '../host-api.js';
+import { HttpError } from './http-error.js';
+import { readJsonBody } from './json-body.js';
+import {
+  addGroupBodySchema,
+  addTaskBodySchema,
+  parseRequest,
+  postMessageBodySchema,
+  runListQuerySchema,
+  taskListQuerySchema,
+} from './request-schemas.js';
+import type { Route } from './router.js';
+import { type OpenSseOptions, openSse, type SseStream } from './sse.js';
+
+export interface RequestContext {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+/** A JSON reply, or `streaming` when the handler took over the response (SSE). */
+export type RouteResult = { status: number; body?: unknown } | 'streaming';
+export type RouteHandler = (context: RequestContext) => Promise<RouteResult>;
+
+export interface ApiRoutesOptions {
+  api: HostApi;
+  bodyLimitBytes: number;
+  sse: Pick<OpenSseOptions, 'heartbeatMs' | 'maxBufferedBytes'>;
+  /** Every open event stream, so the server can end them when it closes. */
+  streams: Set<SseStream>;
+}
+
+/** The `/readyz` and `/api/v1` routes (all behind the bearer token). */
+export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHandler>> {
+  const { api } = options;
+  const body = (context: RequestContext) => readJsonBody(context.req, options.bodyLimitBytes);
+  const ok = (value: unknown, status = 200): RouteResult => ({ status, body: value });
+  return [
+    {
+      method: 'GET',
+      pattern: '/readyz',
+      handler: async () => {
+        const readiness = await api.readiness();
+        return ok(readiness, readiness.ready ? 200 : 503);
+      },
+    },
+    { method: 'GET', pattern: '/api/v1/status', handler: async () => ok(await api.status()) },
+    { method: 'GET', pattern: '/api/v1/groups', handler: async () => ok({ groups: await api.listGroups() }) },
+    {
+      method: 'POST',
+      pattern: '/api/v1/groups',
+      handler: async (context) =>
+        ok(await api.addGroup(parseRequest(addGroupBodySchema, await body(context), 'body')), 201),
+    },
+    {
+      method: 'DELETE',
+      pattern: '/api/v1/groups/:folder',
+      handler: async (context) => {
+        await api.removeGroup(folderParam(context));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/api/v1/groups/:folder/messages',
+      handler: async (context) => {
+        const folder = folderParam(context);
+        const input = parseRequest(postMessageBodySchema, await body(context), 'body');
+        const posted = await api.postMessage(folder, input);
+        return ok({ messageId: posted.messageId, willReply: posted.willReply }, 202);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/groups/:folder/events',
+      handler: async (context) => {
+        const folder = folderParam(context);
+        const groups = await api.listGroups();
+        if (!groups.some((group) => group.folder === folder)) {
+          throw new HttpError(404, 'not-found', `no group "${folder}"`);
+        }
+        return streamEvents(context, folder, options);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/events',
+      handler: async (context) => streamEvents(context, '*', options),
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/tasks',
+      handler: async (context) => {
+        const query = parseRequest(taskListQuerySchema, queryObject(context), 'query');
+        const filter = {
+          ...(query.group ? { folder: query.group } : {}),
+          ...(query.status ? { status: query.status } : {}),
+        };
+        return ok({ tasks: await api.listTasks(filter) });
+      },
+    },
+    {
+      method: 'POST',
+      pattern: '/api/v1/tasks',
+      handler: async (context) =>
+        ok(await api.addTask(parseRequest(addTaskBodySchema, await body(context), 'body')), 201),
+    },
+    taskAction('pause', (id) => api.pauseTask(id)),
+    taskAction('resume', (id) => api.resumeTask(id)),
+    taskAction('cancel', (id) => api.cancelTask(id)),
+    {
+      method: 'GET',
+      pattern: '/api/v1/runs',
+      handler: async (context) => {
+        const query = parseRequest(runListQuerySchema, queryObject(context), 'query');
+        const filter = {
+          ...(query.task ? { taskId: query.task } : {}),
+          ...(query.limit ? { limit: query.limit } : {}),
+        };
+        return ok({ runs: await api.listRuns(filter) });
+      },
+    },
+  ];
+}
+
+function taskAction(action: string, run: (id: string) => Promise<unknown>): Route<RouteHandler> {
+  return {
+    method: 'POST',
+    pattern: `/api/v1/tasks/:id/${action}`,
+    handler: async (context) => ({ status: 200, body: await run(context.params.id ?? '') }),
+  };
+}
+
+function folderParam(context: RequestContext): string {
+  const value = context.params.folder ?? '';
+  const result = groupFolderSchema.safeParse(value);
+  if (result.success) return result.data;
+  const reason = result.error.issues[0]?.message ?? 'is not a group folder';
+  throw new HttpError(400, 'invalid', `invalid group folder "${value}": ${reason}`, 'folder');
+}
+
+function queryObject(context: RequestContext): Record<string, string> {
+  return Object.fromEntries(context.query.entries());
+}
+
+function streamEvents(context: RequestContext, folder: string, options: ApiRoutesOptions): RouteResult {
+  let stream: SseStream | undefined;
+  // Subscribe before the headers go out: a client that saw them is sure to get every later event.
+  const unsubscribe = options.api.subscribe(folder, (event: HostEvent) => stream?.send(event.type, event));
+  stream = openSse(context.req, context.res, {
+    ...options.sse,
+    onClose: () => {
+      unsubscribe();
+      if (stream) options.streams.delete(stream);
+    },
+  });
+  if (!stream.closed) options.streams.add(stream);
+  return 'streaming';
+}
