@@ -7,10 +7,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { QueueStore } from '@nanoclaw/core';
 import { createSqliteQueueStore, openDatabase } from '@nanoclaw/db';
 import { createGroupQueue, createMemoryQueueStore } from '@nanoclaw/group-queue';
+import { envInt, writeBenchReport } from './report.js';
 
 interface Payload {
   n: number;
@@ -107,27 +107,8 @@ async function main(): Promise<void> {
   console.log(
     `sqlite target >= ${TARGET_SQLITE} items/s: ${meetsTarget ? 'met' : 'MISSED'}; invariants: ${ok ? 'held' : 'BROKEN'}`,
   );
-  writeResults(results);
+  writeBenchReport('queue-throughput', results);
   if (!ok) process.exitCode = 1;
-}
-
-function writeResults(results: Result[]): void {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.join(here, 'results', 'queue-throughput.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const report = {
-    name: 'queue-throughput',
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-    results,
-  };
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 await main();

@@ -17,13 +17,12 @@
  * RUNNER_BENCH_COLD (5), RUNNER_BENCH_WARM (50).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { AgentEvent, ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
 // Not a root devDependency: imported from the workspace package's build output.
 import {
   type AgentSandbox,
@@ -35,6 +34,8 @@ import {
   type DockerRuntime,
   runnerAppMount,
 } from '@nanoclaw/container-runner';
+import type { AgentEvent, ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
+import { envInt, writeBenchReport } from './report.js';
 
 type RuntimeName = 'process' | 'bwrap' | 'docker';
 
@@ -204,7 +205,9 @@ async function main(): Promise<void> {
     await cleanup();
   }
   printTable(results);
-  writeResults(results);
+  writeBenchReport('runner-latency', results, {
+    config: { bareRuns: BARE_RUNS, bareWarmups: BARE_WARMUPS, coldRuns: COLD_RUNS, warmTurns: WARM_TURNS },
+  });
   if (results.some((r) => r.status === 'error')) process.exitCode = 1;
 }
 
@@ -523,20 +526,6 @@ function printTable(results: RuntimeResult[]): void {
   }
 }
 
-function writeResults(results: RuntimeResult[]): void {
-  const file = path.join(here, 'results', 'runner-latency.json');
-  mkdirSync(path.dirname(file), { recursive: true });
-  const report = {
-    name: 'runner-latency',
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-    config: { bareRuns: BARE_RUNS, bareWarmups: BARE_WARMUPS, coldRuns: COLD_RUNS, warmTurns: WARM_TURNS },
-    results,
-  };
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
-}
-
 async function chmodTree(dir: string): Promise<void> {
   await fs.chmod(dir, 0o755);
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
@@ -585,11 +574,6 @@ function describe(error: unknown): string {
 
 function envString(name: string): string | undefined {
   return process.env[name] || undefined;
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 await main();

@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TaskStore } from '@nanoclaw/core';
 import { createSqliteTaskStore, openDatabase } from '@nanoclaw/db';
 import { createMemoryTaskStore, createScheduler } from '@nanoclaw/scheduler';
+import { envInt, writeBenchReport } from './report.js';
 
 interface Result {
   store: string;
@@ -125,32 +125,13 @@ async function main(): Promise<void> {
   console.log(
     `target p99 <= ${TARGET_P99_MS} ms: ${meets ? 'met' : 'MISSED'}; invariants (once each, never early): ${ok ? 'held' : 'BROKEN'}`,
   );
-  writeResults(results);
+  writeBenchReport('scheduler-lateness', results);
   if (!ok) process.exitCode = 1;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
-}
-
-function writeResults(results: Result[]): void {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const file = path.join(here, 'results', 'scheduler-lateness.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const report = {
-    name: 'scheduler-lateness',
-    date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-    results,
-  };
-  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
-}
-
-function envInt(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 await main();

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '@nanoclaw/core';
 import { pino } from 'pino';
 import pretty from 'pino-pretty';
+import { SECRET_KEYS } from './config.js';
 
 export interface LoggerOptions {
   level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -25,14 +26,7 @@ const SECRET_FIELDS = [
   'authorization',
   'Authorization',
   'cookie',
-  'ANTHROPIC_API_KEY',
-  'CLAUDE_CODE_OAUTH_TOKEN',
-  'OPENAI_API_KEY',
-  'OPENCODE_API_KEY',
-  'TELEGRAM_BOT_TOKEN',
-  'SLACK_BOT_TOKEN',
-  'SLACK_APP_TOKEN',
-  'DISCORD_BOT_TOKEN',
+  ...SECRET_KEYS,
 ];
 
 export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
