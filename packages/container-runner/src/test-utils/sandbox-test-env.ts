@@ -1,16 +1,42 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LogFn, Logger } from '@nanoclaw/core';
-import type { ContractAvailability } from '@nanoclaw/testing';
 import { runCommand } from '../run-command.js';
 import { createBwrapRuntime } from '../runtimes/bwrap.js';
 import { createDockerRuntime, type DockerRuntime } from '../runtimes/docker.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const FIXTURES_SRC = fileURLToPath(new URL('../__fixtures__/', import.meta.url));
+/**
+ * Whether a runtime can be tested here: when it cannot, `required` says whether that is a failure (CI) or a
+ * skip (a dev machine). The same shape as `ContractAvailability` in @nanoclaw/testing, declared here so the
+ * shipped `./test` entry needs nothing from that devDependency.
+ */
+export type SandboxAvailability = { ok: true } | { ok: false; reason: string; required: boolean };
+
+/**
+ * This package's root, found from this module's own location: it runs from src/test-utils/ (the package's tests)
+ * and, bundled, from dist/ (the `./test` entry other packages import).
+ */
+function findPackageRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown };
+      if (name === '@nanoclaw/container-runner') return dir;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('@nanoclaw/container-runner: cannot find the package root');
+    dir = parent;
+  }
+}
+
+const PACKAGE_ROOT = findPackageRoot();
+/** The monorepo checkout (the package lives at packages/container-runner). */
+export const REPO_ROOT = path.resolve(PACKAGE_ROOT, '../..');
+export const FIXTURES_SRC = path.join(PACKAGE_ROOT, 'src/__fixtures__');
 export const RUNNER_DIST = path.join(REPO_ROOT, 'apps/agent-runner/dist');
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
 
@@ -26,9 +52,9 @@ export function testDockerRuntime(): DockerRuntime {
   return createDockerRuntime({ hostEnv: dockerHostEnv() });
 }
 
-let dockerCheck: Promise<ContractAvailability> | undefined;
+let dockerCheck: Promise<SandboxAvailability> | undefined;
 /** Docker must answer in CI (the suite fails otherwise); on a dev machine without it the suite is skipped. */
-export function dockerAvailability(): Promise<ContractAvailability> {
+export function dockerAvailability(): Promise<SandboxAvailability> {
   dockerCheck ??= (async () => {
     const availability = await testDockerRuntime().available();
     if (availability.ok) return { ok: true } as const;
@@ -46,9 +72,9 @@ export const BWRAP_CACHE_DIR = path.join(
   `nanoclaw-bwrap-test-cache-${process.getuid?.() ?? 'u'}`,
 );
 
-let bwrapCheck: Promise<ContractAvailability> | undefined;
+let bwrapCheck: Promise<SandboxAvailability> | undefined;
 /** bubblewrap is optional (user namespaces may be blocked, e.g. Ubuntu 24.04); NANOCLAW_REQUIRE_BWRAP=1 makes it required. */
-export function bwrapAvailability(): Promise<ContractAvailability> {
+export function bwrapAvailability(): Promise<SandboxAvailability> {
   bwrapCheck ??= (async () => {
     if (process.platform !== 'linux')
       return { ok: false, reason: 'bubblewrap is Linux only', required: false } as const;
