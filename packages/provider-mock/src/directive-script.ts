@@ -1,4 +1,5 @@
 import type { TurnInput } from '@nanoclaw/core';
+import { messagesOfHostPrompt } from './host-prompt.js';
 import type { MockReplyFn, MockStep, MockToolCall, MockToolResult, MockTurnContext } from './types.js';
 
 /** A parsed chat text: the directives it carries and the plain lines left over. */
@@ -75,7 +76,7 @@ export function parseDirectives(text: string): ParsedDirectives | { error: strin
 
 /** The built-in script: steers the mock from the chat text (see the README's directive table). */
 export const directiveScript: MockReplyFn = (input: TurnInput, ctx: MockTurnContext): MockStep => {
-  const parsed = parseDirectives(input.text);
+  const parsed = parseDirectives(messagesOfHostPrompt(input.text));
   if ('error' in parsed)
     return { error: { message: parsed.error, code: 'mock-directive', retryable: false } };
   return {
@@ -85,7 +86,7 @@ export const directiveScript: MockReplyFn = (input: TurnInput, ctx: MockTurnCont
     usage: parsed.usage,
     error:
       parsed.fail === undefined ? undefined : { message: parsed.fail, code: 'model-error', retryable: false },
-    text: (results) => replyText(parsed, results, ctx, input.text),
+    text: (results) => replyText(parsed, results, ctx, messagesOfHostPrompt(input.text)),
   };
 };
 
