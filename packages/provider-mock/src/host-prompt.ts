@@ -9,12 +9,12 @@ export function messagesOfHostPrompt(text: string): string {
   if (start < 0 || end < start) return text;
   const block = text.slice(start + '<messages>'.length, end);
   const bodies = [...block.matchAll(/<message\b[^>]*>([\s\S]*?)<\/message>/g)].map((match) =>
-    unescape((match[1] ?? '').replace(/^<quote\b[^>]*>[\s\S]*?<\/quote>/, '')),
+    unescapeXml((match[1] ?? '').replace(/^<quote\b[^>]*>[\s\S]*?<\/quote>/, '')),
   );
   return bodies.length > 0 ? bodies.join('\n') : text;
 }
 
-function unescape(text: string): string {
+function unescapeXml(text: string): string {
   return text
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
