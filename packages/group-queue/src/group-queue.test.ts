@@ -254,6 +254,24 @@ describe('retries and dead-letter', () => {
     expect(queue.depth().total).toBe(0);
   });
 
+  it('dead-letters at once an error that says retrying cannot help', async () => {
+    let tries = 0;
+    const queue = createGroupQueue<Payload>({
+      worker: () => {
+        tries += 1;
+        throw Object.assign(new Error('the group folder is not reachable'), { retryable: false });
+      },
+    });
+    const retries = record(queue, 'item-retry');
+    const dead = record(queue, 'dead-letter');
+    await queue.enqueue('A', { name: 'x' }, { id: 'x' });
+    await flush();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(tries).toBe(1);
+    expect(retries).toHaveLength(0);
+    expect(dead[0]?.error).toBe('the group folder is not reachable');
+  });
+
   it('applies injected jitter deterministically', async () => {
     const starts: number[] = [];
     const queue = createGroupQueue<Payload>({

@@ -510,6 +510,7 @@ class GroupQueueImpl<P, I> implements GroupQueue<P, I> {
     if (result.ok) return 'done';
     if (run.abortKind === 'shutdown') return 'interrupted';
     if (run.abortKind === 'cancel' || run.entry.cancelRequested) return 'cancelled';
+    if (isPermanentFailure(result.error)) return 'dead';
     return run.entry.item.tries < this.#opts.retry.maxTries ? 'retry' : 'dead';
   }
 
@@ -771,4 +772,11 @@ class GroupQueueImpl<P, I> implements GroupQueue<P, I> {
 
 function makeDepth(queued: number, retrying: number, running: number): QueueDepth {
   return { queued, retrying, running, total: queued + running };
+}
+
+/** An error that says trying again cannot help (`retryable: false`) dead-letters at once, without backoff. */
+function isPermanentFailure(error: unknown): boolean {
+  return (
+    typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === false
+  );
 }
