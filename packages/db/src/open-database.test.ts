@@ -13,6 +13,19 @@ describe('openDatabase', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('keeps the database and its journal files private to their owner', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-db-'));
+    const file = path.join(dir, 'nanoclaw.db');
+    const handle = await openDatabase({ path: file });
+    await handle.db
+      .insertInto('agent_groups')
+      .values({ id: 'g', folder: 'main', name: 'Main', is_main: 1, created_at: 1, updated_at: 1 })
+      .execute();
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    await handle.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('names the folder when the data directory cannot be created', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-db-'));
     const blocker = path.join(dir, 'file');

@@ -93,6 +93,7 @@ function openSqlite(dbPath: string, busyTimeoutMs: number): SqliteDatabase.Datab
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+    if (!inMemory) restrictToOwner(dbPath);
     const check = sqlite.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
   } catch (error) {
@@ -120,4 +121,18 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The database holds every message: only its owner may read it. SQLite creates `-wal` and `-shm` with the
+ * database file's mode, so tightening the files once keeps them private.
+ */
+function restrictToOwner(dbPath: string): void {
+  for (const file of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
 }
