@@ -1,0 +1,10 @@
+export type { AgentPoolErrorCode, AgentPoolHandle, AgentPoolOptions } from './agent-pool.js';
+export { AgentPoolError, createAgentPool, defaultEgressRoutes, isAgentPoolError } from './agent-pool.js';
+export type { ChownTreeResult, SandboxOwner } from './ownership.js';
+export { canChownTree, chownTree, findUntraversable } from './ownership.js';
+export { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
+export type { AgentPoolReaperOptions } from './reaper.js';
+export { startAgentPoolReaper } from './reaper.js';
+export type { EnsureRunnerImageOptions } from './runner-files.js';
+export { DEFAULT_RUNNER_IMAGE, defaultRunnerDist, ensureRunnerImage } from './runner-files.js';
+export type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';

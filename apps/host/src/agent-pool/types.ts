@@ -1,0 +1,38 @@
+import type { ActionHandler, AgentSandbox } from '@nanoclaw/container-runner';
+
+/** What the host needs to know of a provider to run it in a sandbox (the host-side contribution). */
+export interface ProviderSandboxProfile {
+  /** Host env keys passed into the sandbox when set (secrets by explicit allowlist only). */
+  envAllowlist: readonly string[];
+  /** The runtime's state directory under HOME, e.g. `.codex`; kept per session. */
+  homeDir: string;
+}
+
+export interface AcquireRequest {
+  group: { id: string; folder: string; isMain: boolean };
+  session: { id: string };
+  /** The provider resolved by the host (passed explicitly to the runner). */
+  provider: string;
+  /** The stored continuation for this session and provider, if any. */
+  continuation?: string;
+  /** Handles the agent's tool calls for the run about to start; bound to this group's connection. */
+  onAction: ActionHandler;
+}
+
+export interface AcquiredSandbox {
+  sandbox: AgentSandbox;
+  /** False when a stored continuation could not be resumed and a fresh session was started. */
+  resumed: boolean;
+  /** True when this call spawned the sandbox (cold), false when a live one was reused (warm). */
+  spawned: boolean;
+}
+
+/** Live sandboxes, one per session, reused between runs and closed when idle. */
+export interface AgentPool {
+  acquire(request: AcquireRequest): Promise<AcquiredSandbox>;
+  /** Closes the session's sandbox (e.g. after a failed run), if any. */
+  discard(sessionId: string): Promise<void>;
+  /** Session ids with a live sandbox (the orphan reaper keeps these). */
+  liveSessions(): string[];
+  closeAll(): Promise<void>;
+}
