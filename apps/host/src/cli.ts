@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerCommands } from './cli/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startHost } from './start-host.js';
@@ -50,5 +51,7 @@ function loadConfigOrExit() {
     throw error;
   }
 }
+
+registerCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,103 @@
+import type { ContextMode, Schedule, TaskRunLog, TaskStatus } from '@nanoclaw/core';
+
+/**
+ * What the host offers its surfaces (HTTP API, CLI through HTTP, the local channel). The HTTP layer is written
+ * against this interface only; the composed host implements it.
+ */
+export interface HostApi {
+  status(): Promise<HostStatus>;
+  listGroups(): Promise<GroupView[]>;
+  addGroup(input: AddGroupInput): Promise<GroupView>;
+  removeGroup(folder: string): Promise<void>;
+  listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
+  addTask(input: AddTaskInput): Promise<TaskView>;
+  pauseTask(id: string): Promise<TaskView>;
+  resumeTask(id: string): Promise<TaskView>;
+  cancelTask(id: string): Promise<TaskView>;
+  listRuns(filter?: { taskId?: string; limit?: number }): Promise<TaskRunLog[]>;
+  /** A message from the local channel (HTTP / CLI) to a group. Stored durably before this resolves. */
+  postMessage(folder: string, input: { text: string; sender?: string }): Promise<PostedMessage>;
+  /** Live events of one group (`*` for all): replies, deltas, errors. Returns an unsubscribe function. */
+  subscribe(folder: string, listener: (event: HostEvent) => void): () => void;
+  /** Readiness of the parts the host depends on. */
+  readiness(): Promise<Readiness>;
+}
+
+export interface HostStatus {
+  version: string;
+  startedAt: number;
+  runtime: { name: string; detail: string } | { name: null; error: string };
+  groups: Array<GroupView & { queued: number; running: number }>;
+  channels: Array<{ channel: string; accountId: string; connected: boolean; detail?: string }>;
+}
+
+export interface GroupView {
+  folder: string;
+  name: string;
+  isMain: boolean;
+  trigger: string;
+  /** The provider the host will use for the group's main session, and where that choice came from. */
+  provider: { id: string; source: 'session' | 'group' | 'container.json' | 'AGENT_PROVIDER' | 'default' };
+  /** Present when `container.json` is invalid: the group is not served until it is fixed. */
+  configError?: string;
+  chats: Array<{ channel: string; accountId: string; chatId: string; name: string | null }>;
+}
+
+export interface AddGroupInput {
+  folder: string;
+  name?: string;
+  trigger?: string;
+  provider?: string;
+  /** Bind a chat at once: `channel` + `chatId` (+ `accountId`, default `default`). */
+  chat?: { channel: string; chatId: string; accountId?: string; name?: string };
+}
+
+export interface TaskView {
+  id: string;
+  folder: string;
+  prompt: string;
+  schedule: Schedule;
+  timezone: string;
+  contextMode: ContextMode;
+  status: TaskStatus;
+  nextRun: number | null;
+  lastRun: number | null;
+}
+
+export interface AddTaskInput {
+  folder: string;
+  prompt: string;
+  schedule: Schedule;
+  timezone?: string;
+  contextMode?: ContextMode;
+}
+
+export interface PostedMessage {
+  /** The inbound message's id in the host's store; replies carry it as `inReplyTo`. */
+  messageId: string;
+  /** False when the message was stored as context only (no trigger) and no reply will come. */
+  willReply: boolean;
+}
+
+export type HostEvent =
+  | { type: 'run-start'; folder: string; runId: string; inReplyTo: string[] }
+  | { type: 'text-delta'; folder: string; runId: string; delta: string }
+  | { type: 'reply'; folder: string; text: string; inReplyTo: string[]; chat: string }
+  | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
+  | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed' };
+
+export interface Readiness {
+  ready: boolean;
+  checks: Array<{ name: 'database' | 'runtime' | 'channels' | string; ok: boolean; detail: string }>;
+}
+
+/** Errors the API maps to HTTP statuses: not found → 404, invalid → 400, forbidden → 403, conflict → 409. */
+export class HostApiError extends Error {
+  override readonly name = 'HostApiError';
+  constructor(
+    readonly code: 'not-found' | 'invalid' | 'forbidden' | 'conflict' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,358 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRuntime, detectRuntime } from '@nanoclaw/container-runner';
+import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import {
+  createSqliteQueueStore,
+  createSqliteTaskStore,
+  type NanoclawDatabase,
+  openDatabase,
+} from '@nanoclaw/db';
+import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
+import { createScheduler } from '@nanoclaw/scheduler';
+import { createAgentActions } from '../agent-actions/index.js';
+import type { AgentPool } from '../agent-pool/types.js';
+import type { HostConfig } from '../config.js';
+import { createFailureReporter, createOutbox, createOutboxWorker } from '../delivery/index.js';
+import {
+  adapterKey,
+  createGroupRegistry,
+  createProviderResolver,
+  createSessionStore,
+  formatConfigIssue,
+  type GroupRegistry,
+  localChatRef,
+} from '../groups/index.js';
+import { ensureGroupsDir } from '../groups-dir.js';
+import type { HostStatus } from '../host-api.js';
+import { createHttpApi, ensureApiToken } from '../http/index.js';
+import { createHostEventBus, createLocalChannel } from '../local-channel/index.js';
+import { createChannelReceiver, createInboundRouter, createInbox, type Turn } from '../routing/index.js';
+import { createHostApiImpl } from './host-api-impl.js';
+import { taskRunRef, type WorkPayload } from './work.js';
+import { createWorker, sameChatAndSession } from './worker.js';
+
+export const HOST_VERSION = '0.1.0';
+
+export interface PoolContext {
+  config: HostConfig;
+  runtime: ContainerRuntime;
+  registry: GroupRegistry;
+  logger: Logger;
+}
+
+export interface CreateHostOptions {
+  config: HostConfig;
+  logger: Logger;
+  /** Builds the sandbox pool once the runtime is known; tests pass their own. */
+  createPool: (context: PoolContext) => AgentPool;
+  /** Overrides runtime detection (tests). */
+  runtime?: ContainerRuntime;
+  /** How long shutdown waits for running turns before aborting them. Default 30 s. */
+  drainMs?: number;
+}
+
+export interface RunningHost {
+  readonly url: string;
+  readonly database: NanoclawDatabase;
+  /** Stops intake, drains running turns to a deadline, flushes the outbox, closes sandboxes and the DB. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole pipeline: channels → inbox (durable, deduped) → group queue → sandboxed agent → outbox → channel,
+ * with the scheduler feeding the same queue at batch priority.
+ */
+export async function createHost(options: CreateHostOptions): Promise<RunningHost> {
+  const { config } = options;
+  prepareDataDir(config.NANOCLAW_DATA_DIR);
+  ensureGroupsDir(config.NANOCLAW_GROUPS_DIR);
+  const database = await openDatabase({ path: path.join(config.NANOCLAW_DATA_DIR, 'nanoclaw.db') });
+  const cleanups: Array<() => Promise<unknown> | unknown> = [() => database.close()];
+  try {
+    return await assemble(options, database, cleanups);
+  } catch (error) {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function assemble(
+  options: CreateHostOptions,
+  database: NanoclawDatabase,
+  cleanups: Array<() => Promise<unknown> | unknown>,
+): Promise<RunningHost> {
+  const { config, logger } = options;
+  const { db } = database;
+  const startedAt = Date.now();
+
+  const bus = createHostEventBus({ logger });
+  const replyTargets = new Map<string, string[]>();
+  const localChannel = createLocalChannel({
+    bus,
+    resolveInReplyTo: (message) => {
+      const targets = replyTargets.get(message.idempotencyKey);
+      replyTargets.delete(message.idempotencyKey);
+      return targets ?? (message.replyToPlatformMessageId ? [message.replyToPlatformMessageId] : []);
+    },
+  });
+  const adapters = new Map([[adapterKey(localChatRef('main')), localChannel]]);
+  const outbox = createOutbox(db);
+  const reporter = createFailureReporter({ db, outbox, logger });
+  const outboxWorker = createOutboxWorker({ db, adapters, logger, outbox, reporter });
+
+  let queue: GroupQueue<WorkPayload, Turn> | undefined;
+  const scheduler = createScheduler({
+    store: createSqliteTaskStore(db),
+    completion: 'manual',
+    timezone: config.TZ,
+    logger: logger.child({ component: 'scheduler' }),
+    onRun: async (run) => {
+      if (!queue) throw new Error('the queue is not ready');
+      await queue.enqueue(
+        run.groupId,
+        { kind: 'task', run: taskRunRef(run) },
+        { priority: 'batch', id: `task-run:${run.runId}` },
+      );
+    },
+  });
+  const registry = createGroupRegistry({
+    db,
+    groupsDir: config.NANOCLAW_GROUPS_DIR,
+    logger,
+    tasks: scheduler,
+  });
+  const sync = await registry.sync();
+  for (const invalid of sync.invalidFolders ?? [])
+    logger.warn({ folder: invalid }, 'group folder name is invalid; ignored');
+  const sessions = createSessionStore(db);
+  const resolver = createProviderResolver({
+    env: config as unknown as Record<string, string | undefined>,
+    agentProvider: config.AGENT_PROVIDER,
+    logger,
+  });
+  const actions = createAgentActions({ scheduler, registry, outbox, logger });
+
+  const runtimeState = await resolveRuntime(options);
+  if ('error' in runtimeState.status) logger.error(runtimeState.status.error);
+  const pool = runtimeState.runtime
+    ? options.createPool({ config, runtime: runtimeState.runtime, registry, logger })
+    : unavailablePool(runtimeState.status.name === null ? runtimeState.status.error : 'no runtime');
+  cleanups.push(() => pool.closeAll());
+
+  const inbox = createInbox(db);
+  const router = createInboundRouter({ inbox, registry, assistantName: config.ASSISTANT_NAME, logger });
+  const activeTurns = new Map<string, Turn>();
+  const enqueueTurn = (turn: Turn) => {
+    const active = activeTurns.get(turn.groupId);
+    if (active && sameChatAndSession(active, turn) && queue?.push(turn.groupId, turn) === 'delivered') return;
+    queue
+      ?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
+      .catch((error: unknown) => logger.error({ err: error, turn }, 'could not enqueue a turn'));
+  };
+  const receiver = createChannelReceiver({
+    inbox,
+    router,
+    onTurn: enqueueTurn,
+    onOutcome: async (outcome, message) => {
+      if (outcome.kind !== 'config-error' || !outcome.addressed) return;
+      bus.publish({
+        type: 'error',
+        folder: outcome.folder,
+        message: `groups/${outcome.folder}/container.json is invalid: ${formatConfigIssue(outcome.error)}`,
+        inReplyTo: [message.message.platformMessageId],
+      });
+      await reporter.report({
+        chat: {
+          channel: message.message.channel,
+          accountId: message.message.accountId,
+          chatId: message.message.chatId,
+        },
+        groupId: outcome.groupId,
+        kind: 'config-error',
+        key: `config:${outcome.folder}:${outcome.error.message}`,
+        text: `I can't answer here until groups/${outcome.folder}/container.json is fixed (${outcome.error.key ?? 'file'}).`,
+      });
+    },
+    logger,
+  });
+
+  queue = createGroupQueue<WorkPayload, Turn>({
+    store: createSqliteQueueStore<WorkPayload>(database),
+    maxConcurrent: config.NANOCLAW_MAX_CONCURRENT,
+    logger: logger.child({ component: 'queue' }),
+    worker: createWorker({
+      pool,
+      sessions,
+      resolver,
+      actions,
+      registry,
+      inbox,
+      outbox,
+      reporter,
+      scheduler,
+      bus,
+      timezone: config.TZ,
+      replyTargets,
+      activeTurns,
+      requeue: (turn) => {
+        void queue?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' });
+      },
+      logger,
+    }),
+  });
+  queue.on('dead-letter', (event) => void onDeadLetter(event.item.payload, event.item.id, event.error));
+  queue.on('input-return', (event) => {
+    for (const turn of event.inputs) enqueueTurn(turn);
+  });
+
+  async function onDeadLetter(payload: WorkPayload, itemId: string, error: string): Promise<void> {
+    logger.error({ item: itemId, error }, 'work failed for good');
+    if (payload.kind === 'task') {
+      await scheduler.completeRun(payload.run.runId, { status: 'failed', error });
+      return;
+    }
+    const { turn } = payload;
+    await inbox.markFailed(turn.messageIds, error);
+    const group = await registry.getById(turn.groupId);
+    const inReplyTo = (await inbox.getMany(turn.messageIds)).map((m) => m.message.platformMessageId);
+    if (group) bus.publish({ type: 'error', folder: group.folder, message: error, inReplyTo });
+    await reporter.report({
+      chat: turn.chat,
+      groupId: turn.groupId,
+      kind: 'run-dead-lettered',
+      key: itemId,
+      text: 'Sorry, I could not answer your last message: the agent failed several times. Please try again later.',
+      error,
+    });
+  }
+
+  const recovered = await queue.ready();
+  const inboxRecovery = await inbox.recover();
+  for (const stored of inboxRecovery.unrouted) {
+    const outcome = await router.route(stored);
+    if (outcome.kind === 'turn') enqueueTurn(outcome.turn);
+  }
+  for (const turn of inboxRecovery.turns) enqueueTurn(turn);
+  if (recovered.requeued + inboxRecovery.turns.length > 0) {
+    logger.info(
+      { queue: recovered, turns: inboxRecovery.turns.length },
+      'recovered work left by the last run',
+    );
+  }
+
+  await localChannel.start({ receive: receiver.receive, logger });
+  outboxWorker.start();
+  await scheduler.start();
+
+  const token = ensureApiToken(config.NANOCLAW_DATA_DIR);
+  const api = createHostApiImpl({
+    version: HOST_VERSION,
+    startedAt,
+    database,
+    registry,
+    resolver,
+    scheduler,
+    queue,
+    receiver,
+    bus,
+    assistantName: config.ASSISTANT_NAME,
+    runtime: () => runtimeState.status,
+  });
+  const http = createHttpApi({
+    api,
+    token,
+    logger,
+    host: config.NANOCLAW_HTTP_HOST,
+    port: config.NANOCLAW_HTTP_PORT,
+  });
+  const url = await http.listen();
+  cleanups.push(() => http.close());
+
+  const provider = resolver.defaultProvider;
+  logger.info(
+    {
+      url,
+      dataDir: config.NANOCLAW_DATA_DIR,
+      groupsDir: config.NANOCLAW_GROUPS_DIR,
+      runtime: 'error' in runtimeState.status ? null : runtimeState.status.name,
+      defaultProvider: provider.id,
+      timezone: config.TZ,
+    },
+    'NanoClaw host ready',
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info('stopping: no new messages; draining running turns');
+      await localChannel.stop();
+      await scheduler.stop();
+      const drained = await queue.drain(options.drainMs ?? 30_000);
+      if (drained.timedOut)
+        logger.warn({ interrupted: drained.interrupted }, 'turns still running were interrupted');
+      await outboxWorker.flush(5_000);
+      await outboxWorker.stop();
+      await pool.closeAll();
+      await http.close();
+      await database.close();
+      logger.info('NanoClaw host stopped');
+    })();
+    return stopping;
+  };
+  return { url, database, stop };
+}
+
+interface RuntimeState {
+  runtime: ContainerRuntime | undefined;
+  status: HostStatus['runtime'];
+}
+
+/** The configured runtime, or auto-detection; a missing runtime keeps the host up with a clear error. */
+async function resolveRuntime(options: CreateHostOptions): Promise<RuntimeState> {
+  if (options.runtime)
+    return { runtime: options.runtime, status: { name: options.runtime.name, detail: 'given' } };
+  const choice = options.config.NANOCLAW_RUNTIME;
+  try {
+    if (choice === 'auto') {
+      const detected = await detectRuntime({ logger: options.logger });
+      return { runtime: detected.runtime, status: { name: detected.runtime.name, detail: detected.detail } };
+    }
+    const runtime =
+      choice === 'process'
+        ? await createRuntime('process', {
+            logger: options.logger,
+            process: { unsafeAllowNoIsolation: true },
+          })
+        : await createRuntime(choice, { logger: options.logger });
+    const availability = await runtime.available();
+    if (!availability.ok) throw new Error(`${choice}: ${availability.reason} (${availability.hint})`);
+    return { runtime, status: { name: runtime.name, detail: availability.detail } };
+  } catch (error) {
+    const message = `no sandbox runtime: ${(error as Error).message}. Agents cannot run until one is installed; set NANOCLAW_RUNTIME=process to run them without isolation (development only).`;
+    return { runtime: undefined, status: { name: null, error: message } };
+  }
+}
+
+/** Without a runtime every run fails with the reason, so users are told instead of waiting. */
+function unavailablePool(reason: string): AgentPool {
+  return {
+    acquire: async () => {
+      throw new Error(reason);
+    },
+    discard: async () => undefined,
+    liveSessions: () => [],
+    closeAll: async () => undefined,
+  };
+}
+
+/**
+ * The data dir holds the database (0600), the API token (0600) and the per-session homes that sandboxes mount.
+ * When the host runs as root, sandboxes run as another uid that must traverse it to reach those homes: it may
+ * pass through (0711), never list it.
+ */
+function prepareDataDir(dataDir: string): void {
+  const asRoot = process.getuid?.() === 0;
+  fs.mkdirSync(dataDir, { recursive: true, mode: asRoot ? 0o711 : 0o700 });
+  if (asRoot && (fs.statSync(dataDir).mode & 0o001) === 0) fs.chmodSync(dataDir, 0o711);
+}

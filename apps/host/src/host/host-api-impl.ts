@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto';
+import type { ScheduledTask } from '@nanoclaw/core';
+import type { NanoclawDatabase } from '@nanoclaw/db';
+import type { GroupQueue } from '@nanoclaw/group-queue';
+import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
+import {
+  formatConfigIssue,
+  type GroupRegistry,
+  isGroupError,
+  MAIN_SESSION_KEY,
+  type ProviderResolver,
+  type RegisteredGroup,
+} from '../groups/index.js';
+import type { GroupView, HostApi, HostStatus, Readiness, TaskView } from '../host-api.js';
+import { HostApiError } from '../host-api.js';
+import type { HostEventBus } from '../local-channel/index.js';
+import type { Turn } from '../routing/index.js';
+import { type ChannelReceiver, describeTrigger, InboundValidationError } from '../routing/index.js';
+import type { WorkPayload } from './work.js';
+
+export interface HostApiDeps {
+  version: string;
+  startedAt: number;
+  database: NanoclawDatabase;
+  registry: GroupRegistry;
+  resolver: ProviderResolver;
+  scheduler: Scheduler;
+  queue: Pick<GroupQueue<WorkPayload, Turn>, 'depth'>;
+  receiver: ChannelReceiver;
+  bus: HostEventBus;
+  assistantName: string;
+  runtime: () => HostStatus['runtime'];
+}
+
+/** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
+export function createHostApiImpl(deps: HostApiDeps): HostApi {
+  async function groupView(group: RegisteredGroup): Promise<GroupView> {
+    const main = await deps.database.db
+      .selectFrom('sessions')
+      .select('agent_provider')
+      .where('group_id', '=', group.id)
+      .where('key', '=', MAIN_SESSION_KEY)
+      .executeTakeFirst();
+    const bindings = await deps.registry.listBindings({ groupId: group.id });
+    return {
+      folder: group.folder,
+      name: group.name,
+      isMain: group.isMain,
+      trigger: describeTrigger(group, deps.assistantName),
+      provider: deps.resolver.resolve({
+        session: main ? { agentProvider: main.agent_provider } : null,
+        group,
+      }),
+      ...(group.configError ? { configError: formatConfigIssue(group.configError) } : {}),
+      chats: [
+        { channel: 'local', accountId: 'default', chatId: group.folder, name: 'local chat' },
+        ...bindings.map((b) => ({
+          channel: b.channel,
+          accountId: b.accountId,
+          chatId: b.chatId,
+          name: b.name,
+        })),
+      ],
+    };
+  }
+
+  async function groupOf(folder: string): Promise<RegisteredGroup> {
+    const group = await deps.registry.get(folder).catch(() => undefined);
+    if (!group) throw new HostApiError('not-found', `no group "${folder}"`);
+    return group;
+  }
+
+  async function taskView(task: ScheduledTask): Promise<TaskView> {
+    const group = await deps.registry.getById(task.groupId);
+    return {
+      id: task.id,
+      folder: group?.folder ?? task.groupId,
+      prompt: task.prompt,
+      schedule: task.schedule,
+      timezone: task.timezone,
+      contextMode: task.contextMode,
+      status: task.status,
+      nextRun: task.nextRun,
+      lastRun: task.lastRun,
+    };
+  }
+
+  const taskCommand = (run: (id: string) => Promise<ScheduledTask>) => async (id: string) =>
+    taskView(await translate(() => run(id)));
+
+  return {
+    async status() {
+      const groups = await deps.registry.list();
+      return {
+        version: deps.version,
+        startedAt: deps.startedAt,
+        runtime: deps.runtime(),
+        groups: await Promise.all(
+          groups.map(async (group) => {
+            const depth = deps.queue.depth(group.id);
+            return {
+              ...(await groupView(group)),
+              queued: depth.queued + depth.retrying,
+              running: depth.running,
+            };
+          }),
+        ),
+        channels: [{ channel: 'local', accountId: 'default', connected: true }],
+      };
+    },
+    async listGroups() {
+      return Promise.all((await deps.registry.list()).map(groupView));
+    },
+    async addGroup(input) {
+      const group = await translate(() =>
+        deps.registry.add({
+          folder: input.folder,
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.trigger !== undefined ? { trigger: input.trigger } : {}),
+          ...(input.provider !== undefined ? { provider: input.provider } : {}),
+          ...(input.chat
+            ? {
+                chat: {
+                  ref: {
+                    channel: input.chat.channel,
+                    accountId: input.chat.accountId ?? 'default',
+                    chatId: input.chat.chatId,
+                  },
+                  ...(input.chat.name !== undefined ? { name: input.chat.name } : {}),
+                },
+              }
+            : {}),
+        }),
+      );
+      return groupView(group);
+    },
+    async removeGroup(folder) {
+      await translate(() => deps.registry.remove(folder));
+    },
+    async listTasks(filter) {
+      const groupId = filter?.folder ? (await groupOf(filter.folder)).id : undefined;
+      const tasks = await deps.scheduler.listTasks({
+        ...(groupId ? { groupId } : {}),
+        ...(filter?.status ? { status: filter.status } : {}),
+      });
+      return Promise.all(tasks.map(taskView));
+    },
+    async addTask(input) {
+      const group = await groupOf(input.folder);
+      const task = await translate(() =>
+        deps.scheduler.createTask({
+          groupId: group.id,
+          prompt: input.prompt,
+          schedule: input.schedule,
+          ...(input.timezone ? { timezone: input.timezone } : {}),
+          ...(input.contextMode ? { contextMode: input.contextMode } : {}),
+        }),
+      );
+      return taskView(task);
+    },
+    pauseTask: taskCommand((id) => deps.scheduler.pauseTask(id)),
+    resumeTask: taskCommand((id) => deps.scheduler.resumeTask(id)),
+    cancelTask: taskCommand((id) => deps.scheduler.cancelTask(id)),
+    listRuns(filter) {
+      return deps.scheduler.listRuns({
+        ...(filter?.taskId ? { taskId: filter.taskId } : {}),
+        limit: Math.min(Math.max(filter?.limit ?? 50, 1), 1000),
+      });
+    },
+    async postMessage(folder, input) {
+      const group = await groupOf(folder);
+      const platformMessageId = randomUUID();
+      const result = await translate(() =>
+        deps.receiver.receiveDetailed({
+          channel: 'local',
+          accountId: 'default',
+          chatId: group.folder,
+          platformMessageId,
+          sender: { id: `local:${input.sender ?? 'user'}`, name: input.sender ?? 'local user' },
+          text: input.text,
+          sentAt: new Date().toISOString(),
+        }),
+      );
+      const outcome = result.outcome;
+      // A turn gets a reply; a group with a broken config gets an error event saying so.
+      const willReply = outcome?.kind === 'turn' || (outcome?.kind === 'config-error' && outcome.addressed);
+      return { messageId: platformMessageId, willReply };
+    },
+    subscribe(folder, listener) {
+      return deps.bus.subscribe(folder, listener);
+    },
+    async readiness(): Promise<Readiness> {
+      const checks: Readiness['checks'] = [];
+      try {
+        deps.database.sqlite.prepare('select 1').get();
+        checks.push({ name: 'database', ok: true, detail: deps.database.path });
+      } catch (error) {
+        checks.push({ name: 'database', ok: false, detail: (error as Error).message });
+      }
+      const runtime = deps.runtime();
+      checks.push(
+        'error' in runtime
+          ? { name: 'runtime', ok: false, detail: runtime.error }
+          : { name: 'runtime', ok: true, detail: `${runtime.name}: ${runtime.detail}` },
+      );
+      checks.push({ name: 'channels', ok: true, detail: 'local' });
+      return { ready: checks.every((c) => c.ok), checks };
+    },
+  };
+}
+
+/** Domain errors become API errors with the right status; anything else stays a 500. */
+async function translate<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof HostApiError) throw error;
+    if (isGroupError(error)) {
+      const code =
+        error.code === 'not-found'
+          ? 'not-found'
+          : error.code === 'forbidden'
+            ? 'forbidden'
+            : error.code === 'conflict'
+              ? 'conflict'
+              : 'invalid';
+      throw new HostApiError(code, error.message);
+    }
+    if (error instanceof ScheduleValidationError || error instanceof InboundValidationError) {
+      throw new HostApiError('invalid', error.message);
+    }
+    if (error instanceof TaskNotFoundError) throw new HostApiError('not-found', error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContainerRuntime } from '@nanoclaw/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
+import { loadConfig } from '../config.js';
+import { readApiToken } from '../http/index.js';
+import { createLogger } from '../logger.js';
+import { type RunningHost, startHost } from '../start-host.js';
+import { sandboxRuntimes } from './test-runtimes.js';
+
+/**
+ * The whole host, end to end, with the mock provider in a real sandbox: HTTP API → inbox → queue → runner in
+ * the sandbox → outbox → local channel → event stream. Runs for each sandbox runtime available here (all of
+ * them in CI).
+ */
+const targets = await Promise.all(
+  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+);
+
+for (const target of targets) {
+  describe.skipIf(!target.runtime)(`host end to end (${target.name})`, { timeout: 60_000 }, () => {
+    let root: string;
+    let host: RunningHost;
+    let client: HostClient;
+
+    beforeAll(async () => {
+      const runtime = target.runtime;
+      if (!runtime) return;
+      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-e2e-${target.name}-`));
+      fs.chmodSync(root, 0o755); // the sandbox user must traverse it, as with a real checkout
+      const started = await startTestHost(root, runtime);
+      host = started.host;
+      client = started.client;
+    }, 120_000);
+
+    afterAll(async () => {
+      await host?.stop();
+      if (root) fs.rmSync(root, { recursive: true, force: true });
+    }, 60_000);
+
+    it('answers a message in the main group', async () => {
+      const { posted, outcome } = await ask(client, 'main', 'hello there');
+      expect(posted.willReply).toBe(true);
+      expect(outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: hello there'] });
+    });
+
+    it('keeps untriggered messages as context and answers the triggered one', async () => {
+      await client.addGroup({ folder: 'family', name: 'Family' });
+      const quiet = await client.postMessage('family', { text: 'dinner at 7?' });
+      expect(quiet.willReply).toBe(false);
+      const { posted, outcome } = await ask(client, 'family', '@Andy remind me');
+      expect(posted.willReply).toBe(true);
+      expect(outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: @Andy remind me'] });
+    });
+
+    it('runs a scheduled task through the queue and delivers its result to the group chat', async () => {
+      const replies: string[] = [];
+      const stream = await client.openEvents('main', (event) => {
+        if (event.type === 'reply') replies.push(event.text);
+      });
+      const task = await client.addTask({
+        folder: 'main',
+        prompt: 'morning briefing',
+        schedule: { kind: 'once', at: new Date(Date.now() + 1_000).toISOString() },
+      });
+      await until(() => replies.some((r) => r.includes('morning briefing')), 30_000);
+      stream.close();
+      await until(
+        async () => (await client.listRuns({ taskId: task.id }))[0]?.status === 'succeeded',
+        10_000,
+      );
+      const [done] = await client.listTasks({ folder: 'main', status: 'completed' });
+      expect(done?.id).toBe(task.id);
+    });
+
+    it('authorizes agent tools by the group of the sandbox', async () => {
+      const own = await ask(client, 'family', '@Andy\n/tool nanoclaw.send_message {"text":"note to self"}');
+      expect(own.outcome.kind).toBe('reply');
+      const foreign = await ask(
+        client,
+        'family',
+        '@Andy\n/tool nanoclaw.send_message {"text":"hi main","chat":"local:default:main"}',
+      );
+      expect(foreign.outcome).toMatchObject({ kind: 'reply' });
+      const text = foreign.outcome.kind === 'reply' ? foreign.outcome.texts.join('\n') : '';
+      expect(text).toContain('nanoclaw.send_message failed');
+    });
+
+    it('serves other groups while one has a broken container.json', async () => {
+      await client.addGroup({ folder: 'broken', name: 'Broken' });
+      fs.writeFileSync(path.join(root, 'groups', 'broken', 'container.json'), '{"provdier": "codex"}');
+      const { outcome } = await ask(client, 'broken', '@Andy are you there?');
+      expect(outcome.kind).toBe('error');
+      expect(outcome.kind === 'error' ? outcome.message : '').toContain('provdier');
+      const main = await ask(client, 'main', 'still fine?');
+      expect(main.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: still fine?'] });
+      const groups = await client.listGroups();
+      expect(groups.find((g) => g.folder === 'broken')?.configError).toContain('provdier');
+    });
+
+    it('tells the user when the agent fails, and the next message works', async () => {
+      const failed = await ask(client, 'main', '/fail the model is down');
+      expect(failed.outcome).toMatchObject({
+        kind: 'error',
+        message: expect.stringContaining('the model is down'),
+      });
+      const next = await ask(client, 'main', 'and now?');
+      expect(next.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: and now?'] });
+    });
+  });
+}
+
+export async function startTestHost(
+  root: string,
+  runtime: ContainerRuntime,
+  env: Record<string, string> = {},
+): Promise<{ host: RunningHost; client: HostClient }> {
+  const config = loadConfig({
+    env: {
+      NANOCLAW_HTTP_PORT: '0',
+      AGENT_PROVIDER: 'mock',
+      LOG_LEVEL: process.env.NANOCLAW_TEST_LOG_LEVEL ?? 'silent',
+      TZ: 'UTC',
+      ...env,
+    },
+    cwd: root,
+    envFile: path.join(root, '.env'),
+  });
+  const logger = createLogger({ level: config.LOG_LEVEL, format: 'json', destination: process.stderr });
+  const host = await startHost(config, logger, { runtime });
+  const client = createHostClient({
+    baseUrl: host.url,
+    token: () => readApiToken(config.NANOCLAW_DATA_DIR),
+    tokenSource: config.NANOCLAW_DATA_DIR,
+  });
+  return { host, client };
+}
+
+export async function ask(client: HostClient, folder: string, text: string, timeoutMs = 60_000) {
+  const watcher = createReplyWatcher({ lateReplyGraceMs: 2_000 });
+  const stream = await client.openEvents(folder, (event) => watcher.handle(event));
+  try {
+    const posted = await client.postMessage(folder, { text });
+    const outcome = await watcher.wait(posted.messageId, { signal: AbortSignal.timeout(timeoutMs) });
+    return { posted, outcome };
+  } finally {
+    stream.close();
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,104 @@
+import type { AgentEvent, Logger, TurnInput } from '@nanoclaw/core';
+import type { AgentActions } from '../agent-actions/index.js';
+import { createActionContext } from '../agent-actions/index.js';
+import { isAgentPoolError } from '../agent-pool/index.js';
+import type { AgentPool } from '../agent-pool/types.js';
+import type { ChatRef, ProviderResolver, RegisteredGroup, SessionStore } from '../groups/index.js';
+import { PermanentRunError, RetryableRunError } from './work.js';
+
+/** Sandbox failures worth another try; anything else the agent reported is the answer. */
+const RETRYABLE_CODES = new Set(['runner-exited', 'runner-unresponsive']);
+/** Pool refusals that no retry can fix: a setup problem the user must correct (the message says how). */
+const PERMANENT_POOL_ERRORS = new Set(['mount-unreachable', 'unknown-provider', 'runner-missing']);
+
+export interface RunAgentDeps {
+  pool: AgentPool;
+  sessions: SessionStore;
+  resolver: ProviderResolver;
+  actions: AgentActions;
+  logger: Logger;
+}
+
+export interface AgentRunRequest {
+  group: RegisteredGroup;
+  sessionKey: string;
+  /** Stable across tries of the same work (the queue item id): keys replies and agent sends. */
+  runId: string;
+  chat: ChatRef | undefined;
+  input: TurnInput;
+  signal: AbortSignal;
+  /** Forget the session's conversation before the run (isolated task runs). */
+  fresh?: boolean;
+  /** Called for every event, in order (deltas to the live stream, turn ends to the outbox). */
+  onEvent: (event: AgentEvent) => void | Promise<void>;
+  /** Hands later input to the same run; called once the run has started. */
+  attachFollowUps?: (push: (input: TurnInput) => Promise<boolean>) => () => void;
+}
+
+export interface AgentRunResult {
+  provider: string;
+  /** Errors the agent reported (model errors, timeouts); each already ended its turn. */
+  errors: Array<{ message: string; code: string }>;
+}
+
+/**
+ * Runs one piece of work in the group's sandbox: resolves the session and provider, acquires (or reuses) the
+ * sandbox, streams the run, and stores the continuation. Throws `RetryableRunError` when the sandbox failed.
+ */
+export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Promise<AgentRunResult> {
+  const { group } = request;
+  const session = await deps.sessions.getOrCreate(group.id, request.sessionKey);
+  if (request.fresh) await deps.sessions.startFresh(session.id);
+  const provider = deps.resolver.resolve({ session, group }).id;
+  const continuation = request.fresh ? undefined : await deps.sessions.getContinuation(session.id, provider);
+  const context = createActionContext({
+    groupId: group.id,
+    runId: request.runId,
+    ...(request.chat ? { chat: request.chat } : {}),
+  });
+  const log = deps.logger.child({ group: group.folder, session: session.id, provider, run: request.runId });
+  let acquired: Awaited<ReturnType<AgentPool['acquire']>>;
+  try {
+    acquired = await deps.pool.acquire({
+      group,
+      session,
+      provider,
+      ...(continuation ? { continuation } : {}),
+      onAction: deps.actions.forRun(context),
+    });
+  } catch (error) {
+    const message = `the sandbox could not start: ${(error as Error).message}`;
+    if (isAgentPoolError(error) && PERMANENT_POOL_ERRORS.has(error.code))
+      throw new PermanentRunError(message);
+    throw new RetryableRunError(message, { cause: error });
+  }
+  const { sandbox } = acquired;
+  if (continuation && !acquired.resumed) {
+    log.warn('stored conversation could not be resumed; started a fresh one');
+    await deps.sessions.clearContinuation(session.id, provider);
+  }
+  log.info({ spawned: acquired.spawned }, 'run start');
+  const errors: AgentRunResult['errors'] = [];
+  let retryable: string | undefined;
+  const detach = request.attachFollowUps?.((input) => sandbox.push(input));
+  try {
+    for await (const event of sandbox.run(request.input, { signal: request.signal })) {
+      if (event.type === 'error') {
+        if (RETRYABLE_CODES.has(event.code)) retryable = event.message;
+        else errors.push({ message: event.message, code: event.code });
+      }
+      await request.onEvent(event);
+    }
+  } finally {
+    detach?.();
+    if (sandbox.continuation)
+      await deps.sessions.saveContinuation(session.id, provider, sandbox.continuation);
+    await deps.sessions.touch(session.id);
+  }
+  if (retryable !== undefined) {
+    await deps.pool.discard(session.id);
+    throw new RetryableRunError(retryable);
+  }
+  log.info({ errors: errors.length }, 'run end');
+  return { provider, errors };
+}

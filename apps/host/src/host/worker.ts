@@ -1,0 +1,240 @@
+import type { AgentEvent, Logger } from '@nanoclaw/core';
+import type { GroupWorker, WorkerContext } from '@nanoclaw/group-queue';
+import type { Scheduler } from '@nanoclaw/scheduler';
+import type { FailureReporter, Outbox } from '../delivery/index.js';
+import {
+  type ChatRef,
+  formatConfigIssue,
+  type GroupRegistry,
+  localChatRef,
+  sameChat,
+} from '../groups/index.js';
+import type { HostEventBus } from '../local-channel/index.js';
+import { buildTurnPrompt, type Inbox, type Turn } from '../routing/index.js';
+import { type RunAgentDeps, runAgent } from './run-agent.js';
+import type { TaskRunRef, WorkPayload } from './work.js';
+
+export interface WorkerDeps extends RunAgentDeps {
+  registry: GroupRegistry;
+  inbox: Inbox;
+  outbox: Pick<Outbox, 'enqueue'>;
+  reporter: FailureReporter;
+  scheduler: Pick<Scheduler, 'completeRun'>;
+  bus: HostEventBus;
+  timezone: string;
+  /** The platform ids an outbound reply answers, by idempotency key (read by the local channel). */
+  replyTargets: Map<string, string[]>;
+  /** Turns of the group's active run, so the host hands a same-chat follow-up to it instead of queueing. */
+  activeTurns: Map<string, Turn>;
+  /** Puts a turn the active run cannot take back in the queue. */
+  requeue: (turn: Turn) => void;
+  logger: Logger;
+}
+
+type Context = WorkerContext<WorkPayload, Turn>;
+
+/** The group queue's worker: one chat turn (with its follow-ups) or one scheduled task run per item. */
+export function createWorker(deps: WorkerDeps): GroupWorker<WorkPayload, Turn> {
+  return async (ctx) => {
+    const payload = ctx.item.payload;
+    if (payload.kind === 'turn') await runTurn(deps, ctx, payload.turn);
+    else await runTask(deps, ctx, payload.run);
+  };
+}
+
+async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void> {
+  const group = await deps.registry.getById(turn.groupId);
+  if (!group) {
+    await deps.inbox.markFailed(turn.messageIds, 'the group no longer exists');
+    return;
+  }
+  if (group.configError) {
+    const problem = formatConfigIssue(group.configError);
+    await deps.inbox.markFailed(turn.messageIds, problem);
+    const inReplyTo = await platformIds(deps.inbox, turn.messageIds);
+    deps.bus.publish({ type: 'error', folder: group.folder, message: problem, inReplyTo });
+    return;
+  }
+  const claimed = await deps.inbox.markProcessing(turn.messageIds);
+  if (claimed.length === 0) return; // answered before a restart
+  const runId = ctx.item.id;
+  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, turn);
+  const pending: Array<{ turn: Turn; inReplyTo: string[] }> = [
+    { turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) },
+  ];
+  deps.activeTurns.set(group.id, turn);
+  deps.bus.publish({
+    type: 'run-start',
+    folder: group.folder,
+    runId,
+    inReplyTo: pending[0]?.inReplyTo ?? [],
+  });
+  let index = 0;
+  let lastError: string | undefined;
+  try {
+    const result = await runAgent(deps, {
+      group,
+      sessionKey: turn.sessionKey,
+      runId,
+      chat: turn.chat,
+      input: { text: prompt.text },
+      signal: ctx.signal,
+      onEvent: async (event) => {
+        if (event.type === 'text-delta') {
+          deps.bus.publish({ type: 'text-delta', folder: group.folder, runId, delta: event.delta });
+        } else if (event.type === 'error') {
+          lastError = event.message;
+        } else if (event.type === 'turn-end') {
+          const current = pending.shift();
+          const key = `${runId}:${index++}`;
+          const target = current?.turn ?? turn;
+          const inReplyTo = current?.inReplyTo ?? [];
+          await answerTurn(deps, { group, chat: target.chat, key, inReplyTo, event, lastError });
+          if (event.status === 'failed')
+            await deps.inbox.markFailed(target.messageIds, lastError ?? 'failed');
+          else await deps.inbox.markDone(target.messageIds);
+          lastError = undefined;
+        }
+      },
+      attachFollowUps: (push) =>
+        ctx.inputs.subscribe(() => {
+          for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
+        }),
+    });
+    deps.bus.publish({
+      type: 'run-end',
+      folder: group.folder,
+      runId,
+      status: result.errors.length > 0 ? 'failed' : 'succeeded',
+    });
+  } finally {
+    deps.activeTurns.delete(group.id);
+    for (const left of [...ctx.inputs.close(), ...pending.slice(1).map((p) => p.turn)]) deps.requeue(left);
+  }
+}
+
+/** A follow-up for the same chat and session joins the run; anything else waits its turn in the queue. */
+async function followUp(
+  deps: WorkerDeps,
+  next: Turn,
+  active: Turn,
+  push: (input: { text: string }) => Promise<boolean>,
+  pending: Array<{ turn: Turn; inReplyTo: string[] }>,
+): Promise<void> {
+  if (!sameChatAndSession(next, active)) {
+    deps.requeue(next);
+    return;
+  }
+  const claimed = await deps.inbox.markProcessing(next.messageIds);
+  if (claimed.length === 0) return;
+  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, next);
+  const entry = { turn: next, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
+  pending.push(entry);
+  if (!(await push({ text: prompt.text }))) {
+    pending.splice(pending.indexOf(entry), 1);
+    deps.requeue(next);
+  }
+}
+
+interface Answer {
+  group: { id: string; folder: string };
+  chat: ChatRef;
+  /** Unique per turn of a run, stable across tries. */
+  key: string;
+  inReplyTo: string[];
+  event: Extract<AgentEvent, { type: 'turn-end' }>;
+  lastError: string | undefined;
+}
+
+/** The agent's final text goes to the chat; a failed turn gets a plain error reply instead of silence. */
+async function answerTurn(deps: WorkerDeps, answer: Answer): Promise<void> {
+  const { group, chat, key, inReplyTo, event } = answer;
+  const failed = event.status === 'failed';
+  const text = failed
+    ? `Sorry, I could not answer that: ${answer.lastError ?? 'the agent failed'}`
+    : event.text.trim();
+  if (failed)
+    deps.bus.publish({
+      type: 'error',
+      folder: group.folder,
+      message: answer.lastError ?? 'failed',
+      inReplyTo,
+    });
+  if (!text) return;
+  const idempotencyKey = `${failed ? 'error' : 'reply'}:${key}`;
+  deps.replyTargets.set(idempotencyKey, inReplyTo);
+  const last = inReplyTo.at(-1);
+  await deps.outbox.enqueue({
+    channel: chat.channel,
+    accountId: chat.accountId,
+    chatId: chat.chatId,
+    ...(chat.threadId !== undefined ? { threadId: chat.threadId } : {}),
+    text,
+    idempotencyKey,
+    ...(last !== undefined ? { replyToPlatformMessageId: last } : {}),
+    groupId: group.id,
+  });
+}
+
+async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise<void> {
+  const group = await deps.registry.getById(run.groupId);
+  if (!group || group.configError) {
+    const reason = group?.configError ? formatConfigIssue(group.configError) : 'the group no longer exists';
+    await deps.scheduler.completeRun(run.runId, { status: 'failed', error: reason });
+    return;
+  }
+  const chat = await defaultChat(deps.registry, group);
+  const header = `[Scheduled task ${run.taskId}${run.late ? ', running late after downtime' : ''}]`;
+  const runId = ctx.item.id;
+  let index = 0;
+  let lastError: string | undefined;
+  let summary = '';
+  const result = await runAgent(deps, {
+    group,
+    sessionKey: run.contextMode === 'isolated' ? `task:${run.taskId}` : 'main',
+    fresh: run.contextMode === 'isolated',
+    runId,
+    chat,
+    input: { text: `${header}\n${run.prompt}` },
+    signal: ctx.signal,
+    onEvent: async (event) => {
+      if (event.type === 'text-delta') {
+        deps.bus.publish({ type: 'text-delta', folder: group.folder, runId, delta: event.delta });
+      } else if (event.type === 'error') {
+        lastError = event.message;
+      } else if (event.type === 'turn-end') {
+        summary = event.text.slice(0, 500);
+        await answerTurn(deps, { group, chat, key: `${runId}:${index++}`, inReplyTo: [], event, lastError });
+      }
+    },
+  });
+  const failure = result.errors.at(-1);
+  await deps.scheduler.completeRun(
+    run.runId,
+    failure ? { status: 'failed', error: failure.message, summary } : { status: 'succeeded', summary },
+  );
+}
+
+/** Where a group's task results go: its first bound chat, else its local chat. */
+export async function defaultChat(
+  registry: GroupRegistry,
+  group: { id: string; folder: string },
+): Promise<ChatRef> {
+  const [binding] = await registry.listBindings({ groupId: group.id });
+  if (!binding) return localChatRef(group.folder);
+  return { channel: binding.channel, accountId: binding.accountId, chatId: binding.chatId };
+}
+
+/** Same group, chat, thread and session: a follow-up the active run can take. */
+export function sameChatAndSession(a: Turn, b: Turn): boolean {
+  return (
+    a.groupId === b.groupId &&
+    a.sessionKey === b.sessionKey &&
+    sameChat(a.chat, b.chat) &&
+    a.chat.threadId === b.chat.threadId
+  );
+}
+
+async function platformIds(inbox: Inbox, ids: readonly number[]): Promise<string[]> {
+  return (await inbox.getMany(ids)).map((m) => m.message.platformMessageId);
+}
