@@ -47,6 +47,7 @@ import {
   defaultScratchImageScript,
   ensureRunnerImage,
 } from './runner-files.js';
+import { stageRunnerBundle } from './runner-stage.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
 
 export type AgentPoolErrorCode =
@@ -181,6 +182,16 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
   const groupsDir = path.resolve(options.groupsDir ?? path.join(projectRoot, 'groups'));
   const dataDir = path.resolve(options.dataDir ?? path.join(projectRoot, 'data'));
   const runnerDist = path.resolve(options.runnerDist ?? defaultRunnerDist(projectRoot));
+  let stagedBundle: Promise<string> | undefined;
+  /**
+   * The bundle folder a sandbox mounts at /app. When the sandbox runs as another uid than the host (root host,
+   * isolated runtime), a staged copy in the data dir, since the checkout may not be traversable for it.
+   */
+  const runnerBundleFor = (): Promise<string> => {
+    if (!(hostIsRoot && runtime.name !== 'process')) return Promise.resolve(runnerDist);
+    stagedBundle ??= stageRunnerBundle(runnerDist, dataDir);
+    return stagedBundle;
+  };
   const image = options.image ?? DEFAULT_RUNNER_IMAGE;
   const usesImage = runtime.name === 'docker' || runtime.name === 'apple';
   const profiles: Record<string, ProviderSandboxProfile> = {
@@ -313,7 +324,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     }
     const mounts: PlannedMount[] = [
       ...buildMounts({ ...mountBase, ...(shadow ? { shadow } : {}), additionalMounts }),
-      ...(usesImage ? [] : [runnerAppMount(runnerDist)]),
+      ...(usesImage ? [] : [runnerAppMount(await runnerBundleFor())]),
     ];
     const env = buildSandboxEnv({
       hostEnv: options.hostEnv,
