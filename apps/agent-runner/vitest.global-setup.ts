@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** Builds the runner bundle the end-to-end tests spawn. */
+/**
+ * The end-to-end tests spawn the bundled runner. Turbo builds it before `test`; a plain `vitest` run builds it
+ * here only when it is missing — never rebuilding (tsup cleans dist/) under other packages' tests that use it.
+ */
 export default function setup(): void {
   const cwd = fileURLToPath(new URL('.', import.meta.url));
+  if (existsSync(fileURLToPath(new URL('./dist/main.js', import.meta.url)))) return;
   const tsup = fileURLToPath(new URL('./node_modules/tsup/dist/cli-default.js', import.meta.url));
   const build = spawnSync(process.execPath, [tsup], { cwd, encoding: 'utf8' });
   if (build.status !== 0) {

@@ -42,6 +42,7 @@ function realRunnerSuite(
 
     it('runs a mock turn with an agent tool call and an allowlisted env only', async (ctx) => {
       if (!existsSync(RUNNER_MAIN)) {
+        if (process.env.CI === 'true') throw new Error(`${RUNNER_MAIN} is not built: run pnpm build first`);
         console.warn(`[real runner: ${name}] skipped: ${RUNNER_MAIN} is not built`);
         return ctx.skip();
       }

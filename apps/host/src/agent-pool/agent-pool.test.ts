@@ -181,7 +181,10 @@ function poolSuite(
     };
     /** Skips on a dev machine without the runtime (printing why, once), fails in CI. */
     const need = async (ctx: TestContext) => {
-      if (!existsSync(RUNNER_MAIN)) return skip(ctx, `${RUNNER_MAIN} is not built`);
+      if (!existsSync(RUNNER_MAIN)) {
+        if (process.env.CI === 'true') throw new Error(`${RUNNER_MAIN} is not built (pnpm build)`);
+        return skip(ctx, `${RUNNER_MAIN} is not built`);
+      }
       const available = await availability();
       if (!available.ok) {
         if (available.required) throw new Error(`${kind} is required here: ${available.reason}`);
