@@ -70,7 +70,6 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
     inReplyTo: pending[0]?.inReplyTo ?? [],
   });
   let index = 0;
-  let lastError: string | undefined;
   try {
     const result = await runAgent(deps, {
       group,
@@ -79,23 +78,15 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
       chat: turn.chat,
       input: { text: prompt.text },
       signal: ctx.signal,
-      onEvent: async (event) => {
-        if (event.type === 'text-delta') {
-          deps.bus.publish({ type: 'text-delta', folder: group.folder, runId, delta: event.delta });
-        } else if (event.type === 'error') {
-          lastError = event.message;
-        } else if (event.type === 'turn-end') {
-          const current = pending.shift();
-          const key = `${runId}:${index++}`;
-          const target = current?.turn ?? turn;
-          const inReplyTo = current?.inReplyTo ?? [];
-          await answerTurn(deps, { group, chat: target.chat, key, inReplyTo, event, lastError });
-          if (event.status === 'failed')
-            await deps.inbox.markFailed(target.messageIds, lastError ?? 'failed');
-          else await deps.inbox.markDone(target.messageIds);
-          lastError = undefined;
-        }
-      },
+      onEvent: streamTurns(deps, group.folder, runId, async (event, lastError) => {
+        const current = pending.shift();
+        const key = `${runId}:${index++}`;
+        const target = current?.turn ?? turn;
+        const inReplyTo = current?.inReplyTo ?? [];
+        await answerTurn(deps, { group, chat: target.chat, key, inReplyTo, event, lastError });
+        if (event.status === 'failed') await deps.inbox.markFailed(target.messageIds, lastError ?? 'failed');
+        else await deps.inbox.markDone(target.messageIds);
+      }),
       attachFollowUps: (push) =>
         ctx.inputs.subscribe(() => {
           for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
@@ -142,7 +133,7 @@ interface Answer {
   /** Unique per turn of a run, stable across tries. */
   key: string;
   inReplyTo: string[];
-  event: Extract<AgentEvent, { type: 'turn-end' }>;
+  event: TurnEnd;
   lastError: string | undefined;
 }
 
@@ -187,7 +178,6 @@ async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise
   const header = `[Scheduled task ${run.taskId}${run.late ? ', running late after downtime' : ''}]`;
   const runId = ctx.item.id;
   let index = 0;
-  let lastError: string | undefined;
   let summary = '';
   const result = await runAgent(deps, {
     group,
@@ -197,16 +187,10 @@ async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise
     chat,
     input: { text: `${header}\n${run.prompt}` },
     signal: ctx.signal,
-    onEvent: async (event) => {
-      if (event.type === 'text-delta') {
-        deps.bus.publish({ type: 'text-delta', folder: group.folder, runId, delta: event.delta });
-      } else if (event.type === 'error') {
-        lastError = event.message;
-      } else if (event.type === 'turn-end') {
-        summary = event.text.slice(0, 500);
-        await answerTurn(deps, { group, chat, key: `${runId}:${index++}`, inReplyTo: [], event, lastError });
-      }
-    },
+    onEvent: streamTurns(deps, group.folder, runId, async (event, lastError) => {
+      summary = event.text.slice(0, 500);
+      await answerTurn(deps, { group, chat, key: `${runId}:${index++}`, inReplyTo: [], event, lastError });
+    }),
   });
   const failure = result.errors.at(-1);
   await deps.scheduler.completeRun(
@@ -237,4 +221,29 @@ export function sameChatAndSession(a: Turn, b: Turn): boolean {
 
 async function platformIds(inbox: Inbox, ids: readonly number[]): Promise<string[]> {
   return (await inbox.getMany(ids)).map((m) => m.message.platformMessageId);
+}
+
+type TurnEnd = Extract<AgentEvent, { type: 'turn-end' }>;
+
+/**
+ * A run's event handler: text deltas go to the live stream, and each finished turn is handed to `onTurnEnd`
+ * with the error the agent reported during it (if any).
+ */
+function streamTurns(
+  deps: Pick<WorkerDeps, 'bus'>,
+  folder: string,
+  runId: string,
+  onTurnEnd: (event: TurnEnd, lastError: string | undefined) => Promise<void>,
+): (event: AgentEvent) => Promise<void> {
+  let lastError: string | undefined;
+  return async (event) => {
+    if (event.type === 'text-delta')
+      deps.bus.publish({ type: 'text-delta', folder, runId, delta: event.delta });
+    else if (event.type === 'error') lastError = event.message;
+    else if (event.type === 'turn-end') {
+      const error = lastError;
+      lastError = undefined;
+      await onTurnEnd(event, error);
+    }
+  };
 }
