@@ -36,6 +36,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createAgentPool, isAgentPoolError } from './agent-pool.js';
 import { startAgentPoolReaper } from './reaper.js';
+import { stageRunnerBundle } from './runner-stage.js';
 import type { AcquireRequest, AgentPool } from './types.js';
 
 /**
@@ -580,7 +581,10 @@ function poolSuite(
         ...(kind === 'docker' ? { image } : {}),
         env: { HOME: '/home/agent', PATH: '/usr/bin:/bin' },
         mounts: [
-          ...(kind === 'docker' ? [] : [runnerAppMount(RUNNER_DIST)]),
+          // Staged like the pool does: the checkout itself may not be traversable for the sandbox user.
+          ...(kind === 'docker'
+            ? []
+            : [runnerAppMount(await stageRunnerBundle(RUNNER_DIST, path.join(projectRoot, 'data')))]),
           { hostPath: group, containerPath: '/workspace/group', readonly: false },
         ],
         network: 'none',
