@@ -30,7 +30,7 @@ import { createHostEventBus, createLocalChannel } from '../local-channel/index.j
 import { createChannelReceiver, createInboundRouter, createInbox, type Turn } from '../routing/index.js';
 import { createHostApiImpl } from './host-api-impl.js';
 import { taskRunRef, type WorkPayload } from './work.js';
-import { createWorker, sameChatAndSession } from './worker.js';
+import { createWorker, defaultChat, sameChatAndSession } from './worker.js';
 
 export const HOST_VERSION = '0.1.0';
 
@@ -209,7 +209,18 @@ async function assemble(
   async function onDeadLetter(payload: WorkPayload, itemId: string, error: string): Promise<void> {
     logger.error({ item: itemId, error }, 'work failed for good');
     if (payload.kind === 'task') {
-      await scheduler.completeRun(payload.run.runId, { status: 'failed', error });
+      const { run } = payload;
+      await scheduler.completeRun(run.runId, { status: 'failed', error });
+      const group = await registry.getById(run.groupId);
+      if (!group) return;
+      await reporter.report({
+        chat: await defaultChat(registry, group),
+        groupId: group.id,
+        kind: 'task-failed',
+        key: `task-run:${run.runId}`,
+        text: `Scheduled task ${run.taskId} failed after several tries. \`nanoclaw runs list --task ${run.taskId}\` shows why.`,
+        error,
+      });
       return;
     }
     const { turn } = payload;

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createProcessRuntime } from '@nanoclaw/container-runner';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentPoolError } from '../agent-pool/index.js';
+import type { AgentPool } from '../agent-pool/types.js';
+import { createHostClient } from '../cli/index.js';
+import { loadConfig } from '../config.js';
+import type { HostEvent } from '../host-api.js';
+import { readApiToken } from '../http/index.js';
+import { createLogger } from '../logger.js';
+import { createHost, type RunningHost } from './compose-host.js';
+
+/** A pool that can never start a sandbox: a setup problem no retry fixes. */
+const brokenPool = (): AgentPool => ({
+  acquire: async () => {
+    throw new AgentPoolError('unknown-provider', 'no sandbox profile for provider "mock"');
+  },
+  discard: async () => undefined,
+  liveSessions: () => [],
+  closeAll: async () => undefined,
+});
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function start(): Promise<{ host: RunningHost; events: HostEvent[]; dataDir: string }> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-failures-'));
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const config = loadConfig({
+    env: { NANOCLAW_HTTP_PORT: '0', AGENT_PROVIDER: 'mock', LOG_LEVEL: 'silent', TZ: 'UTC' },
+    cwd: root,
+    envFile: path.join(root, '.env'),
+  });
+  const host = await createHost({
+    config,
+    logger: createLogger({ level: 'silent', format: 'json' }),
+    createPool: brokenPool,
+    runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
+  });
+  cleanups.push(() => host.stop());
+  const client = createHostClient({
+    baseUrl: host.url,
+    token: () => readApiToken(config.NANOCLAW_DATA_DIR),
+    tokenSource: 'test',
+  });
+  const events: HostEvent[] = [];
+  const stream = await client.openEvents('main', (event) => events.push(event));
+  cleanups.push(() => stream.close());
+  return { host, events, dataDir: config.NANOCLAW_DATA_DIR };
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('failures the user hears about', () => {
+  it('a message whose sandbox cannot start gets an error at once, naming the cause', async () => {
+    const { host, events, dataDir } = await start();
+    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+    const { messageId } = (await posted.json()) as { messageId: string };
+    await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)));
+    const error = events.find((e) => e.type === 'error');
+    expect(error?.type === 'error' ? error.message : '').toContain('no sandbox profile');
+    const inbound = await host.database.db.selectFrom('inbound_messages').select('status').executeTakeFirst();
+    expect(inbound?.status).toBe('failed');
+  });
+
+  it('a scheduled task that fails for good is reported in the group chat', async () => {
+    const { host, events, dataDir } = await start();
+    const token = readApiToken(dataDir);
+    const created = await fetch(`${host.url}/api/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        folder: 'main',
+        prompt: 'nightly report',
+        schedule: { kind: 'once', at: new Date(Date.now() + 300).toISOString() },
+      }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await until(() =>
+      events.some((e) => e.type === 'reply' && e.text.includes(`Scheduled task ${id} failed`)),
+    );
+    const runs = await host.database.db.selectFrom('task_run_logs').select(['status', 'error']).execute();
+    expect(runs).toEqual([{ status: 'failed', error: expect.stringContaining('no sandbox profile') }]);
+  });
+});
