@@ -1,0 +1,109 @@
+/**
+ * A loopback fake of the OpenAI Responses API (`POST /v1/responses`, SSE), scripted per test. Codex's
+ * app-server talks to it through a custom model provider (`wire_api = "responses"`).
+ */
+
+/** What the fake answers to one agent request. */
+export type FakeResponsesStep =
+  /**
+   * A final assistant message, streamed in `deltas` pieces (default 3). Addition: `deltaDelayMs` pauses
+   * between the pieces (the stream stays open meanwhile: interrupt and disconnect tests).
+   */
+  | { text: string; deltas?: number; deltaDelayMs?: number; usage?: FakeUsage; delayMs?: number }
+  /**
+   * A shell command through Codex's `exec_command` tool (`arguments: {"cmd": exec}`). The follow-up request
+   * (its input ends with the `function_call_output` of this call) gets `then`, else `{ text }`, else the
+   * fallback text. `delayMs`/`usage` apply to the tool-call response.
+   */
+  | { exec: string; text?: string; then?: FakeResponsesStep; usage?: FakeUsage; delayMs?: number }
+  /** An MCP tool call in Codex's namespace form (`mcp__<server>` + bare tool name); follow-up as for `exec`. */
+  | {
+      mcp: { server: string; tool: string; arguments: Record<string, unknown> };
+      text?: string;
+      then?: FakeResponsesStep;
+      usage?: FakeUsage;
+      delayMs?: number;
+    }
+  /** An HTTP error (e.g. 500) instead of a stream. */
+  | { error: { status: number; message: string; type?: string } };
+
+/**
+ * `response.completed.response.usage`. Defaults: input 100, output 10, cached 0; `total_tokens` =
+ * input + output, `reasoning_tokens` 0.
+ */
+export interface FakeUsage {
+  inputTokens: number;
+  outputTokens?: number;
+  cachedInputTokens?: number;
+}
+
+/** One logged request: everything a test may assert on. */
+export interface FakeResponsesRequest {
+  at: number;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** `turn` for agent requests, `compaction` for Codex's compaction request (answered automatically). */
+  kind: 'turn' | 'compaction' | 'other';
+  /** The last user text of the request's input (what replies are keyed on). */
+  lastUserText: string;
+  /** Addition: how the fake answered (set once the answer is chosen, before any `delayMs`). */
+  answer?: FakeResponsesAnswer;
+}
+
+/** Addition: what the fake sent back for one request, and which rule chose it. */
+export interface FakeResponsesAnswer {
+  /**
+   * `compaction`: the automatic summary; `follow-up`: the `then` of an earlier tool call; `keyed`: an `on()`
+   * reply; `script`/`fallback`: the script or `fallbackText`; `invalid`: 404, unparsable body or a script
+   * function that threw / returned no step.
+   */
+  source: 'compaction' | 'follow-up' | 'keyed' | 'script' | 'fallback' | 'invalid';
+  status: number;
+  /** The assistant text, for text answers. */
+  text?: string;
+  /** The tool call, for `exec`/`mcp` answers. */
+  call?: { callId: string; name: string; namespace?: string; arguments: string };
+  /** The error message, for HTTP errors. */
+  error?: string;
+}
+
+export type FakeResponsesScript =
+  | FakeResponsesStep
+  | FakeResponsesStep[]
+  | ((request: FakeResponsesRequest) => FakeResponsesStep | Promise<FakeResponsesStep>);
+
+export interface FakeResponsesServer {
+  /** `http://127.0.0.1:<port>/v1` — the `base_url` of a Codex model provider. */
+  readonly baseUrl: string;
+  readonly requests: readonly FakeResponsesRequest[];
+  /** Replies keyed by prompt: a request whose last user text contains `match` gets `step` (checked first). */
+  on(match: string | RegExp, step: FakeResponsesStep | FakeResponsesStep[]): void;
+  /** Replaces the fallback script (FIFO list, single step or function). */
+  script(script: FakeResponsesScript): void;
+  /** Ends open connections (in-flight streams are cut) and stops listening. Idempotent. */
+  close(): Promise<void>;
+  /** Addition: the listening port. */
+  readonly port: number;
+  /**
+   * Addition: resolves with the log once at least `count` requests were logged (every path counts); rejects
+   * after `timeoutMs` (default 10 s) or on `close()`.
+   */
+  waitForRequests(count: number, timeoutMs?: number): Promise<readonly FakeResponsesRequest[]>;
+  /**
+   * Addition: back to the state right after creation: empties the log (in place), drops `on()` replies
+   * and pending tool calls, restores the `options.script`. For a server shared across tests.
+   */
+  reset(): void;
+}
+
+export interface FakeResponsesServerOptions {
+  script?: FakeResponsesScript;
+  /** The summary text returned to compaction requests. */
+  compactionSummary?: string;
+  /** Text used when no keyed reply and no script step is left. */
+  fallbackText?: string;
+  /** Addition: usage reported for compaction requests (default as for steps). */
+  compactionUsage?: FakeUsage;
+}
