@@ -1,0 +1,240 @@
+import fs from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AgentEvent, Logger, McpServerConfig } from '@nanoclaw/core';
+import {
+  createFakeResponsesServer,
+  type FakeResponsesServer,
+  type FakeResponsesStep,
+} from '@nanoclaw/testing';
+import { type CodexProviderOptions, createCodexProvider } from './provider.js';
+
+/** Temp dirs made by `tempDir`, removed by `cleanupTempDirs`. */
+const dirs: string[] = [];
+
+export function tempDir(prefix = 'nanoclaw-codex-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+export function cleanupTempDirs(): void {
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** One test's world: its own CODEX_HOME, HOME and working directory, and a fresh fake model server. */
+export interface CodexTestWorld {
+  fake: FakeResponsesServer;
+  root: string;
+  cwd: string;
+  home: string;
+  codexHome: string;
+  /** The session env: mode C against the fake, model `fake-model`. */
+  env: Record<string, string>;
+  logs: LogLine[];
+  logger: Logger;
+}
+
+export interface LogLine {
+  level: string;
+  message: string;
+  bindings: Record<string, unknown>;
+}
+
+export async function createWorld(): Promise<CodexTestWorld> {
+  const fake = await createFakeResponsesServer();
+  const root = tempDir();
+  const cwd = path.join(root, 'work');
+  const home = path.join(root, 'home');
+  const codexHome = path.join(home, '.codex');
+  fs.mkdirSync(cwd, { recursive: true });
+  fs.mkdirSync(home, { recursive: true });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    CODEX_HOME: codexHome,
+    OPENAI_BASE_URL: fake.baseUrl,
+    CODEX_MODEL: 'fake-model',
+  };
+  const logs: LogLine[] = [];
+  return { fake, root, cwd, home, codexHome, env, logs, logger: memoryLogger(logs) };
+}
+
+/** A provider for tests: no retries against the fake, so failures are immediate. */
+export function testProvider(world: CodexTestWorld, options: CodexProviderOptions = {}) {
+  return createCodexProvider({
+    endpoint: { requestMaxRetries: 0, streamMaxRetries: 0, streamIdleTimeoutMs: 20_000 },
+    logger: world.logger,
+    ...options,
+  });
+}
+
+export function memoryLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: string) =>
+    (first: string | Record<string, unknown>, message?: string): void => {
+      if (typeof first === 'string') lines.push({ level, message: first, bindings });
+      else lines.push({ level, message: message ?? '', bindings: { ...bindings, ...first } });
+    };
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    fatal: at('fatal'),
+    child: (more) => memoryLogger(lines, { ...bindings, ...more }),
+  };
+}
+
+/** The echo MCP server fixture as an `mcpServers` entry (tools: echo, fail, slow, env). */
+export function echoServer(env: Record<string, string> = {}): McpServerConfig {
+  const script = fileURLToPath(new URL('./__fixtures__/echo-mcp-server.mjs', import.meta.url));
+  return { type: 'stdio', command: process.execPath, args: [script], env };
+}
+
+export async function collect(stream: AsyncIterable<AgentEvent>): Promise<AgentEvent[]> {
+  const events: AgentEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+export function types(events: readonly AgentEvent[]): string[] {
+  return events.map((event) => event.type);
+}
+
+export function ofType<T extends AgentEvent['type']>(
+  events: readonly AgentEvent[],
+  type: T,
+): Extract<AgentEvent, { type: T }>[] {
+  return events.filter((event): event is Extract<AgentEvent, { type: T }> => event.type === type);
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` every 25 ms until it is true or `timeoutMs` passed; returns its last value. */
+export async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return check();
+}
+
+/** Env of a live process as a map (Linux /proc). */
+export function processEnv(pid: number): Record<string, string> {
+  const raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+  const env: Record<string, string> = {};
+  for (const entry of raw.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
+/** Pids of the live descendants of `pid` (Linux /proc). */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/**
+ * A loopback proxy in front of the fake that fails Codex's compaction requests with a 500 and forwards
+ * everything else: a compaction that fails while turns keep working.
+ */
+export async function compactionFailingProxy(target: FakeResponsesServer): Promise<{
+  baseUrl: string;
+  compactionAttempts: number;
+  close(): Promise<void>;
+}> {
+  const state = { compactionAttempts: 0 };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const meta = String(req.headers['x-codex-turn-metadata'] ?? '');
+      if (/"request_kind"\s*:\s*"compaction"/.test(meta) || body.includes('CONTEXT CHECKPOINT COMPACTION')) {
+        state.compactionAttempts++;
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'compaction exploded', type: 'server_error' } }));
+        return;
+      }
+      const upstream = httpRequest(
+        { host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    get compactionAttempts() {
+      return state.compactionAttempts;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The input items of a logged request body. */
+export function inputOf(body: unknown): unknown[] {
+  return typeof body === 'object' && body !== null && Array.isArray((body as { input?: unknown }).input)
+    ? (body as { input: unknown[] }).input
+    : [];
+}
+
+/** A fake step running `command` through exec_command; the follow-up request gets `after`. */
+export function execStep(command: string, after: FakeResponsesStep): FakeResponsesStep {
+  // biome-ignore lint/suspicious/noThenProperty: the fake names its follow-up step `then`
+  return { exec: command, then: after };
+}
+
+/** A fake step calling an MCP tool; the follow-up request gets `after`. */
+export function mcpStep(
+  call: { server: string; tool: string; arguments: Record<string, unknown> },
+  after: FakeResponsesStep,
+): FakeResponsesStep {
+  // biome-ignore lint/suspicious/noThenProperty: the fake names its follow-up step `then`
+  return { mcp: call, then: after };
+}
