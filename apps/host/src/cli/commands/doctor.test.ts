@@ -85,7 +85,14 @@ describe('nanoclaw doctor', () => {
     fs.writeFileSync(path.join(homeDir, '.codex', 'auth.json'), '{"tokens":{}}');
     const signedIn = await doctor(config, homeDir);
     expect(signedIn.byName('codex credentials')?.detail).toMatch(
-      /signed in: .*auth\.json; it wins over OPENAI_API_KEY/,
+      /signed in \(ChatGPT subscription\): .*auth\.json; it wins over OPENAI_API_KEY/,
+    );
+    const both = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    fs.mkdirSync(path.join(both.homeDir, '.codex'));
+    fs.writeFileSync(path.join(both.homeDir, '.codex', 'auth.json'), '{"tokens":{}}');
+    const subscriptionWins = await doctor(both.config, both.homeDir);
+    expect(subscriptionWins.byName('codex credentials')?.detail).toMatch(
+      /signed in \(ChatGPT subscription\)/,
     );
     const custom = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
     const endpoint = await doctor(custom.config, custom.homeDir);

@@ -78,16 +78,20 @@ function codexState(options: CredentialCheckOptions): ProviderState {
   if (auth.kind === 'invalid') {
     return { configured: false, detail: `${authFile} is not valid JSON`, hint: 'run `codex login` again' };
   }
+  // The brief's rule, as provider-codex applies it: a ChatGPT login wins over a key and a custom endpoint.
+  if (auth.kind === 'ok') {
+    const shadowed =
+      config.OPENAI_API_KEY || config.OPENAI_BASE_URL
+        ? '; it wins over OPENAI_API_KEY / OPENAI_BASE_URL'
+        : '';
+    return { configured: true, detail: `signed in (ChatGPT subscription): ${authFile}${shadowed}` };
+  }
   if (config.OPENAI_BASE_URL) {
     const key = config.OPENAI_API_KEY ? 'with OPENAI_API_KEY' : 'without a key';
     return {
       configured: true,
       detail: `custom endpoint mode: OPENAI_BASE_URL=${config.OPENAI_BASE_URL} (${key})`,
     };
-  }
-  if (auth.kind === 'ok') {
-    const shadowed = config.OPENAI_API_KEY ? '; it wins over OPENAI_API_KEY' : '';
-    return { configured: true, detail: `signed in: ${authFile}${shadowed}` };
   }
   if (config.OPENAI_API_KEY) return { configured: true, detail: 'OPENAI_API_KEY' };
   return {
