@@ -12,7 +12,7 @@ import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
-import { isClientReservedEnvKey } from './docker.js';
+import { envByNameArgs } from './docker.js';
 import { wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -67,14 +67,8 @@ export function buildAppleRunArgs(
     '--tmpfs',
     home,
   );
-  const envByName: Record<string, string> = {};
-  for (const [key, value] of Object.entries(spec.env)) {
-    if (isClientReservedEnvKey(key)) args.push('--env', `${key}=${value}`);
-    else {
-      args.push('--env', key);
-      envByName[key] = value;
-    }
-  }
+  const { envArgs, envByName } = envByNameArgs('--env', spec.env);
+  args.push(...envArgs);
   for (const mount of spec.mounts) {
     const fields = ['type=bind', `source=${mount.hostPath}`, `target=${mount.containerPath}`];
     if (mount.readonly) fields.push('readonly');

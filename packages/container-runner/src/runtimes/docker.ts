@@ -43,6 +43,27 @@ export interface DockerRunInvocation {
   envByName: Record<string, string>;
 }
 
+/**
+ * `docker run`-style env flags. Values travel in the client's own environment, named by `<flag> KEY`, so
+ * secrets never appear in a process list; keys the client itself reads (`isClientReservedEnvKey`) must be
+ * passed as `KEY=value`.
+ */
+export function envByNameArgs(
+  flag: string,
+  env: Readonly<Record<string, string>>,
+): { envArgs: string[]; envByName: Record<string, string> } {
+  const envArgs: string[] = [];
+  const envByName: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (isClientReservedEnvKey(key)) envArgs.push(flag, `${key}=${value}`);
+    else {
+      envArgs.push(flag, key);
+      envByName[key] = value;
+    }
+  }
+  return { envArgs, envByName };
+}
+
 /** Env keys the docker/podman CLI reads itself: passed as `-e KEY=VALUE` so the client's own value is untouched. */
 export function isClientReservedEnvKey(key: string): boolean {
   return (
@@ -94,14 +115,8 @@ export function buildDockerRunArgs(
     '--tmpfs',
     `${home}:rw,nosuid,nodev,size=${homeMb}m,uid=${uid},gid=${gid},mode=0700`,
   );
-  const envByName: Record<string, string> = {};
-  for (const [key, value] of Object.entries(spec.env)) {
-    if (isClientReservedEnvKey(key)) args.push('-e', `${key}=${value}`);
-    else {
-      args.push('-e', key);
-      envByName[key] = value;
-    }
-  }
+  const { envArgs, envByName } = envByNameArgs('-e', spec.env);
+  args.push(...envArgs);
   for (const mount of spec.mounts) {
     const fields = ['type=bind', `source=${mount.hostPath}`, `target=${mount.containerPath}`];
     if (mount.readonly) fields.push('readonly');
