@@ -3,12 +3,12 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AgentEvent, Logger, McpServerConfig } from '@nanoclaw/core';
 import {
   createFakeResponsesServer,
   type FakeResponsesServer,
   type FakeResponsesStep,
+  writeEchoMcpServer,
 } from '@nanoclaw/testing';
 import { type CodexProviderOptions, createCodexProvider } from './provider.js';
 
@@ -90,9 +90,12 @@ export function memoryLogger(lines: LogLine[], bindings: Record<string, unknown>
   };
 }
 
-/** The echo MCP server fixture as an `mcpServers` entry (tools: echo, fail, slow, env). */
+let echoScript: string | undefined;
+
+/** The echo MCP server (from @nanoclaw/testing) as an `mcpServers` entry (tools: echo, fail, slow, env). */
 export function echoServer(env: Record<string, string> = {}): McpServerConfig {
-  const script = fileURLToPath(new URL('./__fixtures__/echo-mcp-server.mjs', import.meta.url));
+  echoScript ??= writeEchoMcpServer(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-echo-mcp-')));
+  const script = echoScript;
   return { type: 'stdio', command: process.execPath, args: [script], env };
 }
 

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { AgentEvent, TurnInput, TurnStatus } from '@nanoclaw/core';
 import { abortableDelay, raceAbort } from './abortable-delay.js';
 import type { McpPool } from './mcp-pool.js';
@@ -35,7 +36,7 @@ export async function runTurn(ctx: TurnRunContext): Promise<{ status: TurnStatus
     process.exit(step.exitCode);
   }
 
-  const results = await callTools(ctx, step);
+  const results = [...(await callTools(ctx, step)), ...(await runCommands(ctx, step))];
   if (signal.aborted) return { status: 'interrupted', text: '' };
 
   const text = typeof step.text === 'function' ? step.text(results) : (step.text ?? '');
@@ -79,4 +80,38 @@ async function callTools(ctx: TurnRunContext, step: MockStep): Promise<MockToolR
     results.push({ name, output: result.text, isError: result.isError });
   }
   return results;
+}
+
+async function runCommands(ctx: TurnRunContext, step: MockStep): Promise<MockToolResult[]> {
+  const results: MockToolResult[] = [];
+  for (const [index, command] of (step.commands ?? []).entries()) {
+    if (ctx.signal.aborted) break;
+    const callId = `${ctx.turnId}-command-${index + 1}`;
+    ctx.emit({
+      type: 'tool-call',
+      turnId: ctx.turnId,
+      callId,
+      kind: 'command',
+      name: 'shell',
+      input: { command },
+    });
+    const result = await runShell(command, ctx);
+    ctx.emit({ type: 'tool-result', turnId: ctx.turnId, callId, name: 'shell', ...result });
+    results.push({ name: 'shell', ...result });
+  }
+  return results;
+}
+
+function runShell(command: string, ctx: TurnRunContext): Promise<{ output: string; isError: boolean }> {
+  const env = Object.fromEntries(
+    Object.entries(ctx.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  return new Promise((resolve) => {
+    execFile(
+      '/bin/sh',
+      ['-c', command],
+      { cwd: ctx.options.cwd, env, signal: ctx.signal },
+      (error, stdout, stderr) => resolve({ output: `${stdout}${stderr}`, isError: error !== null }),
+    );
+  });
 }

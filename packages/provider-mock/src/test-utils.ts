@@ -1,9 +1,15 @@
-import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AgentEvent, McpServerConfig } from '@nanoclaw/core';
+import { writeEchoMcpServer } from '@nanoclaw/testing';
 
-/** The echo MCP server fixture as an `mcpServers` entry. */
+let echoScript: string | undefined;
+
+/** The echo MCP server (from @nanoclaw/testing) as an `mcpServers` entry. */
 export function echoServer(env: Record<string, string> = {}): McpServerConfig {
-  const script = fileURLToPath(new URL('./__fixtures__/echo-mcp-server.mjs', import.meta.url));
+  echoScript ??= writeEchoMcpServer(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-echo-mcp-')));
+  const script = echoScript;
   return { type: 'stdio', command: process.execPath, args: [script], env };
 }
 

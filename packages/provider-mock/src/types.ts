@@ -24,7 +24,7 @@ export interface MockUsage {
 
 /**
  * One scripted turn. It runs in this order: wait `delayMs` (interruptible), exit the process when `exitCode`
- * is set, make the `toolCalls`, stream `text` as `deltas` text-delta events, emit `usage`, then end the turn:
+ * is set, make the `toolCalls`, run the `commands`, stream `text` as `deltas` text-delta events, emit `usage`, then end the turn:
  * `failed` after an `error` event when `error` is set, else `completed`.
  */
 export interface MockStep {
@@ -32,6 +32,8 @@ export interface MockStep {
   /** How many text-delta events the text is split into (default 3, at most one per character). */
   deltas?: number;
   toolCalls?: readonly MockToolCall[];
+  /** Shell commands run with `/bin/sh -c` in the session's cwd and env, after the tool calls. */
+  commands?: readonly string[];
   delayMs?: number;
   error?: { message: string; code?: string; retryable?: boolean };
   usage?: MockUsage;
