@@ -3,13 +3,14 @@
 # libraries `ldd` lists for it + an /etc/passwd with a non-root user + the runner bundle directory.
 # For CI and offline machines; uses the legacy builder (DOCKER_BUILDKIT=0), so no buildx is needed.
 #
-#   docker/build-scratch-image.sh [-t TAG] [--docker BIN] [--node PATH] [--uid N] RUNNER_DIR
+#   docker/build-scratch-image.sh [-t TAG] [--docker BIN] [--node PATH] [--uid N] [--label K=V]... RUNNER_DIR
 #
 #   RUNNER_DIR   directory copied to /app (e.g. apps/agent-runner/dist; it must hold main.js to run the runner).
 #   -t TAG       image tag (default: nanoclaw/agent-runner:scratch)
 #   --docker BIN docker or podman (default: $DOCKER or docker)
 #   --node PATH  node binary to copy (default: `command -v node`)
 #   --uid N      uid/gid of the image's `agent` user (default: 1000)
+#   --label K=V  an image label (repeatable; the host stamps the runner bundle's digest this way)
 #
 # The image has no shell and no package manager: only /usr/bin/node (also /bin/node), its libs, /etc/passwd,
 # /etc/group, /app, /workspace and /home/agent. It sets no ENV: the container runner passes the complete env.
@@ -22,6 +23,7 @@ docker_bin="${DOCKER:-docker}"
 node_bin="$(command -v node || true)"
 uid=1000
 runner_dir=""
+labels=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,7 +31,12 @@ while [ $# -gt 0 ]; do
   --docker) docker_bin="$2"; shift 2 ;;
   --node) node_bin="$2"; shift 2 ;;
   --uid) uid="$2"; shift 2 ;;
-  -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+  --label)
+    case "$2" in [a-z]*=*) ;; *) echo "build-scratch-image: --label must be key=value" >&2; exit 2 ;; esac
+    case "$2" in *[!A-Za-z0-9._=:/-]*) echo "build-scratch-image: bad characters in --label $2" >&2; exit 2 ;; esac
+    labels="$labels
+LABEL ${2%%=*}=\"${2#*=}\""; shift 2 ;;
+  -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
   -*) echo "build-scratch-image: unknown option $1" >&2; exit 2 ;;
   *)
     [ -z "$runner_dir" ] || { echo "build-scratch-image: one RUNNER_DIR only" >&2; exit 2; }
@@ -73,7 +80,7 @@ FROM scratch
 COPY fs/ /
 USER $uid:$uid
 WORKDIR /workspace/group
-LABEL org.opencontainers.image.title="nanoclaw agent-runner (scratch)"
+LABEL org.opencontainers.image.title="nanoclaw agent-runner (scratch)"$labels
 CMD ["/usr/bin/node", "/app/main.js"]
 EOF
 

@@ -90,6 +90,7 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   CODEX_MODEL: optionalString,
   CODEX_COMPACT_THRESHOLD_TOKENS: positiveInt(100_000_000).default(40_000),
+  CODEX_MAX_RETRIES: positiveInt(100).optional(),
   OPENCODE_MODEL: optionalString,
 });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dockerClientEnv } from '@nanoclaw/container-runner';
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import { digestRunnerBundle } from './runner-stage.js';
 
 /** The image docker/apple sandboxes run when none is configured. */
 export const DEFAULT_RUNNER_IMAGE = 'nanoclaw/agent-runner:local';
@@ -62,13 +63,22 @@ export interface EnsureRunnerImageOptions {
 }
 
 /**
- * Makes sure a docker image with the runner exists locally: when it is missing, builds the registry-free one
+ * Makes sure a docker image with the runner exists locally: when it is missing (or is one it built from an older runner bundle), builds the registry-free one
  * (this machine's node + its libs + the runner bundle) with docker/build-scratch-image.sh. Nothing is pulled.
  * Runtimes that cannot list images (apple) are left alone: their spawn reports a missing image.
  */
 export async function ensureRunnerImage(options: EnsureRunnerImageOptions): Promise<'present' | 'built'> {
   const { runtime, image, logger } = options;
-  if (!canCheckImages(runtime) || (await runtime.hasImage(image))) return 'present';
+  if (!canCheckImages(runtime)) return 'present';
+  const digest = existsSync(options.runnerDist) ? await digestRunnerBundle(options.runnerDist) : undefined;
+  if (await runtime.hasImage(image)) {
+    // An image this host built (the scratch title) carries its bundle's digest: a rebuilt runner replaces it.
+    // Images built any other way are the user's and are left alone.
+    const labels = await imageLabels(runtime, image, options.dockerEnv);
+    const ours = labels[SCRATCH_TITLE_LABEL] === SCRATCH_TITLE;
+    if (!ours || !digest || labels[RUNNER_DIGEST_LABEL] === digest) return 'present';
+    logger.info({ image }, 'the runner bundle changed since the sandbox image was built: rebuilding it');
+  }
   if (!options.script) {
     throw new Error(
       `the sandbox image ${image} is missing and docker/build-scratch-image.sh was not found; build it with ` +
@@ -95,6 +105,7 @@ export async function ensureRunnerImage(options: EnsureRunnerImageOptions): Prom
     process.execPath,
     '--uid',
     String(options.uid),
+    ...(digest ? ['--label', `${RUNNER_DIGEST_LABEL}=${digest}`] : []),
     options.runnerDist,
   ];
   const result = await run(options.script, args, {
@@ -108,6 +119,30 @@ export async function ensureRunnerImage(options: EnsureRunnerImageOptions): Prom
   }
   logger.info({ image, ms: Date.now() - started }, 'sandbox image built');
   return 'built';
+}
+
+const RUNNER_DIGEST_LABEL = 'nanoclaw.runner-digest';
+/** What docker/build-scratch-image.sh stamps on every image it builds. */
+const SCRATCH_TITLE_LABEL = 'org.opencontainers.image.title';
+const SCRATCH_TITLE = 'nanoclaw agent-runner (scratch)';
+
+async function imageLabels(
+  runtime: ImageRuntime,
+  image: string,
+  dockerEnv: Readonly<Record<string, string | undefined>>,
+): Promise<Record<string, string>> {
+  const result = await run(
+    runtime.binary ?? 'docker',
+    ['image', 'inspect', '--format', '{{json .Config.Labels}}', image],
+    { env: dockerClientEnv(dockerEnv), timeoutMs: 30_000 },
+  );
+  if (result.code !== 0) return {};
+  try {
+    const labels = JSON.parse(result.output.trim()) as Record<string, string> | null;
+    return labels ?? {};
+  } catch {
+    return {};
+  }
 }
 
 function tmpdirEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

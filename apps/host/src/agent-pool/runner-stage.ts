@@ -10,7 +10,7 @@ import path from 'node:path';
 export async function stageRunnerBundle(runnerDist: string, dataDir: string): Promise<string> {
   const sandboxDir = path.join(dataDir, 'sandbox');
   const target = path.join(sandboxDir, 'runner');
-  const digest = await digestTree(runnerDist);
+  const digest = await digestRunnerBundle(runnerDist);
   const stamp = path.join(target, '.bundle-digest');
   if ((await fs.readFile(stamp, 'utf8').catch(() => '')) === digest) return target;
   await fs.mkdir(sandboxDir, { recursive: true });
@@ -25,7 +25,8 @@ export async function stageRunnerBundle(runnerDist: string, dataDir: string): Pr
   return target;
 }
 
-async function digestTree(dir: string): Promise<string> {
+/** sha256 over the bundle's file names and contents: what identifies one runner build. */
+export async function digestRunnerBundle(dir: string): Promise<string> {
   const hash = createHash('sha256');
   for (const entry of (await fs.readdir(dir, { withFileTypes: true, recursive: true })).sort((a, b) =>
     path.join(a.parentPath, a.name).localeCompare(path.join(b.parentPath, b.name)),

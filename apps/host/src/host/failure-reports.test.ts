@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createProcessRuntime } from '@nanoclaw/container-runner';
+import { RunnerErrorCode } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentPoolError } from '../agent-pool/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
@@ -13,21 +14,28 @@ import { createLogger } from '../logger.js';
 import { createHost, type RunningHost } from './compose-host.js';
 
 /** A pool that can never start a sandbox: a setup problem no retry fixes. */
-const brokenPool = (): AgentPool => ({
-  acquire: async () => {
-    throw new AgentPoolError('unknown-provider', 'no sandbox profile for provider "mock"');
-  },
-  discard: async () => undefined,
-  liveSessions: () => [],
-  closeAll: async () => undefined,
-});
+const brokenPool =
+  (
+    cause: () => Error = () =>
+      new AgentPoolError('unknown-provider', 'no sandbox profile for provider "mock"'),
+  ) =>
+  (): AgentPool => ({
+    acquire: async () => {
+      throw cause();
+    },
+    discard: async () => undefined,
+    liveSessions: () => [],
+    closeAll: async () => undefined,
+  });
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function start(): Promise<{ host: RunningHost; events: HostEvent[]; dataDir: string }> {
+async function start(
+  createPool: () => AgentPool = brokenPool(),
+): Promise<{ host: RunningHost; events: HostEvent[]; dataDir: string }> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-failures-'));
   cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
   const config = loadConfig({
@@ -38,7 +46,7 @@ async function start(): Promise<{ host: RunningHost; events: HostEvent[]; dataDi
   const host = await createHost({
     config,
     logger: createLogger({ level: 'silent', format: 'json' }),
-    createPool: brokenPool,
+    createPool,
     runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
   });
   cleanups.push(() => host.stop());
@@ -75,6 +83,24 @@ describe('failures the user hears about', () => {
     expect(error?.type === 'error' ? error.message : '').toContain('no sandbox profile');
     const inbound = await host.database.db.selectFrom('inbound_messages').select('status').executeTakeFirst();
     expect(inbound?.status).toBe('failed');
+  });
+
+  it('a runner without the provider (an old image) fails at once, without retries', async () => {
+    // What the runner answers session/start with when it does not carry the provider (JSON-RPC error -32001).
+    const notInstalled = () =>
+      Object.assign(new Error('provider codex is not installed in this runner'), {
+        code: RunnerErrorCode.providerNotInstalled,
+      });
+    const { host, events, dataDir } = await start(brokenPool(notInstalled));
+    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+    const { messageId } = (await posted.json()) as { messageId: string };
+    await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
+    const error = events.find((e) => e.type === 'error');
+    expect(error?.type === 'error' ? error.message : '').toContain('provider codex is not installed');
   });
 
   it('a scheduled task that fails for good is reported in the group chat', async () => {

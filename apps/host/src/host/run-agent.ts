@@ -1,4 +1,4 @@
-import type { AgentEvent, Logger, TurnInput } from '@nanoclaw/core';
+import { type AgentEvent, type Logger, RunnerErrorCode, type TurnInput } from '@nanoclaw/core';
 import type { AgentActions } from '../agent-actions/index.js';
 import { createActionContext } from '../agent-actions/index.js';
 import { isAgentPoolError } from '../agent-pool/index.js';
@@ -69,6 +69,9 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
   } catch (error) {
     const message = `the sandbox could not start: ${(error as Error).message}`;
     if (isAgentPoolError(error) && PERMANENT_POOL_ERRORS.has(error.code))
+      throw new PermanentRunError(message);
+    // The runner carries no such provider (an old image, a typo in container.json): no retry can fix that.
+    if ((error as { code?: unknown }).code === RunnerErrorCode.providerNotInstalled)
       throw new PermanentRunError(message);
     throw new RetryableRunError(message, { cause: error });
   }

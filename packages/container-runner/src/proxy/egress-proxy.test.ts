@@ -8,6 +8,7 @@ import {
   createEgressProxy,
   type EgressProxy,
   type EgressRoute,
+  openaiEgressRoute,
   routeEgressRequest,
 } from './egress-proxy.js';
 
@@ -23,6 +24,14 @@ describe('routeEgressRequest', () => {
     expect(nested.ok && nested.target.pathname).toBe('/v1/messages/count_tokens');
     const based = routeEgressRequest(routes, 'POST', '/custom/x');
     expect(based.ok && based.target.href).toBe('http://127.0.0.1:9/base/x');
+  });
+  it('keeps the version in the OpenAI base URL: <sandbox base>/responses reaches <upstream>/responses', () => {
+    const openai = [openaiEgressRoute('sk-x', 'http://127.0.0.1:9/v1')];
+    const decision = routeEgressRequest(openai, 'POST', '/openai/responses');
+    expect(decision.ok && decision.target.href).toBe('http://127.0.0.1:9/v1/responses');
+    const official = routeEgressRequest([openaiEgressRoute('sk-x')], 'POST', '/openai/chat/completions');
+    expect(official.ok && official.target.href).toBe('https://api.openai.com/v1/chat/completions');
+    expect(routeEgressRequest(openai, 'GET', '/openai/files')).toMatchObject({ ok: false, status: 403 });
   });
   it('refuses what is not configured', () => {
     expect(routeEgressRequest(routes, 'POST', '/openai/v1/responses')).toMatchObject({

@@ -217,11 +217,16 @@ export function anthropicEgressRoute(apiKey: string, upstream = 'https://api.ant
   };
 }
 
-export function openaiEgressRoute(apiKey: string, upstream = 'https://api.openai.com'): EgressRoute {
+/**
+ * OpenAI's base URL includes the API version (`https://api.openai.com/v1`, as `OPENAI_BASE_URL` is written for
+ * every OpenAI client), so the allowed paths are relative to it: the sandbox's `OPENAI_BASE_URL` becomes
+ * `http://127.0.0.1:<port>/openai` and `<that>/responses` reaches `<upstream>/responses`.
+ */
+export function openaiEgressRoute(apiKey: string, upstream = 'https://api.openai.com/v1'): EgressRoute {
   return {
     prefix: '/openai',
     upstream,
-    allowPaths: ['/v1/responses', '/v1/chat/completions', '/v1/models'],
+    allowPaths: ['/responses', '/chat/completions', '/models'],
     setHeaders: { authorization: `Bearer ${apiKey}` },
     baseUrlEnv: 'OPENAI_BASE_URL',
     secretEnvKeys: ['OPENAI_API_KEY'],
