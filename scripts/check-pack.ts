@@ -12,7 +12,7 @@
  *   --no-types      skip the consumer type check
  *   --strict-types  make type-check errors fatal (by default they are reported as warnings)
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -21,7 +21,9 @@ import { fileURLToPath } from 'node:url';
 import {
   exportSubpaths,
   exportTargets,
+  README_RUNS,
   readLibraries,
+  readmeExample,
   renderSmokeScript,
   renderTypesCheck,
   resolveLibrary,
@@ -170,6 +172,44 @@ await step('smoke', () => {
   smokeFailed = res.status !== 0;
 });
 
+// --- README examples -------------------------------------------------------------------------------------------
+let readmeFailed = false;
+const readmeRuns = named.filter((l) => README_RUNS[l.name]);
+if (readmeRuns.length > 0) {
+  await step('readme', async () => {
+    for (const lib of readmeRuns) {
+      const spec = README_RUNS[lib.name]!;
+      const example = readmeExample(fs.readFileSync(path.join(lib.absDir, 'README.md'), 'utf8'));
+      if (!example) {
+        log(`  FAIL ${lib.name}: README.md has no \`\`\`ts example`);
+        readmeFailed = true;
+        continue;
+      }
+      if (!example.includes(spec.placeholder)) {
+        log(`  FAIL ${lib.name}: the README example no longer contains ${spec.placeholder}`);
+        readmeFailed = true;
+        continue;
+      }
+      const fake = await startFake(spec.fake);
+      try {
+        const file = `readme-${lib.dir.split('/').pop()}.mjs`;
+        fs.writeFileSync(path.join(scratchDir, file), example.replaceAll(spec.placeholder, fake.baseUrl));
+        const home = fs.mkdtempSync(path.join(tmpRoot, 'home-'));
+        const res = await runAsync([process.execPath, file], scratchDir, { HOME: home }, SMOKE_TIMEOUT_MS);
+        const ok = res.code === 0 && spec.expect.test(res.output) && fake.requestCount() > 0;
+        readmeFailed ||= !ok;
+        log(
+          `  ${ok ? 'ok  ' : 'FAIL'} ${lib.name}: README example ${ok ? 'ran' : 'failed'} (exit ${res.code}, ` +
+            `${fake.requestCount()} requests to the fake ${spec.fake} server)`,
+        );
+        if (!ok) for (const line of res.output.trimEnd().split('\n').slice(-30)) log(`    ${line}`);
+      } finally {
+        await fake.close();
+      }
+    }
+  });
+}
+
 // --- consumer type check ---------------------------------------------------------------------------------------
 let typeProblems: string[] = [];
 if (checkTypes) {
@@ -194,10 +234,10 @@ log(
     `(install ${installMode}; ${nativeNote})`,
 );
 const typesFatal = flags.has('--strict-types') && typeProblems.length > 0;
-if (smokeFailed || typesFatal) {
+if (smokeFailed || readmeFailed || typesFatal) {
   keep = true;
   console.error(
-    `check:pack FAILED: ${smokeFailed ? 'smoke test failed' : ''}${smokeFailed && typesFatal ? '; ' : ''}${
+    `check:pack FAILED: ${smokeFailed ? 'smoke test failed' : ''}${readmeFailed ? ' README example failed' : ''}${smokeFailed && typesFatal ? '; ' : ''}${
       typesFatal ? 'published types do not type-check' : ''
     } (scratch project kept at ${scratchDir})`,
   );
@@ -351,4 +391,53 @@ function kb(bytes: number): string {
 
 function shorten(line: string): string {
   return line.replace(/node_modules\/\.pnpm\/[^/]+\/node_modules\//g, 'node_modules/');
+}
+
+/** A fake model server from the workspace's built @nanoclaw/testing (the scratch project never sees it). */
+async function startFake(
+  kind: 'responses' | 'anthropic' | 'chat-completions',
+): Promise<{ baseUrl: string; requestCount(): number; close(): Promise<void> }> {
+  const entry = path.join(rootDir, 'packages', 'testing', 'dist', 'index.js');
+  if (!fs.existsSync(entry)) fail('packages/testing/dist is missing: build @nanoclaw/testing first');
+  const testing = (await import(entry)) as Record<string, (options?: unknown) => Promise<FakeServer>>;
+  const factory = {
+    responses: 'createFakeResponsesServer',
+    anthropic: 'createFakeAnthropicServer',
+    'chat-completions': 'createFakeChatCompletionsServer',
+  }[kind];
+  const create = testing[factory];
+  if (!create) return fail(`@nanoclaw/testing has no ${factory}`);
+  const server = await create({ fallbackText: 'Hello from the fake model.' });
+  return { baseUrl: server.baseUrl, requestCount: () => server.requests.length, close: () => server.close() };
+}
+
+interface FakeServer {
+  baseUrl: string;
+  requests: readonly unknown[];
+  close(): Promise<void>;
+}
+
+/** Like `run`, but leaves the event loop free (the fake server answers from this process). */
+function runAsync(
+  cmd: readonly string[],
+  cwd: string,
+  extraEnv: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
+  const [bin, ...args] = cmd;
+  return new Promise((resolve) => {
+    const child = spawn(bin!, args, {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: out });
+    });
+  });
 }

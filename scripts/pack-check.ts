@@ -295,3 +295,30 @@ export function renderTypesCheck(targets: readonly SmokeTarget[]): { source: str
   };
   return { source: `${lines.join('\n')}\n`, tsconfig: `${JSON.stringify(tsconfig, null, 2)}\n` };
 }
+
+/**
+ * Packages whose README example is run as written in the scratch project (the first ```ts block, which must
+ * be plain JavaScript apart from the fence), against a loopback fake model server the check starts: `replace`
+ * swaps the example's placeholder URL for the fake's, and the output must match `expect`.
+ */
+export interface ReadmeRun {
+  /** Which fake from @nanoclaw/testing serves the example. */
+  fake: 'responses' | 'anthropic' | 'chat-completions';
+  /** Placeholder in the example → replaced by the fake's base URL. */
+  placeholder: string;
+  expect: RegExp;
+}
+
+export const README_RUNS: Readonly<Record<string, ReadmeRun>> = {
+  '@nanoclaw/provider-codex': {
+    fake: 'responses',
+    placeholder: 'http://127.0.0.1:8000/v1',
+    expect: /turn-start[\s\S]*text-delta[\s\S]*turn-end/,
+  },
+};
+
+/** The first ```ts block of a README, or undefined. */
+export function readmeExample(readme: string): string | undefined {
+  const match = /```ts\n([\s\S]*?)```/.exec(readme);
+  return match?.[1];
+}

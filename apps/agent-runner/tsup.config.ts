@@ -8,7 +8,8 @@ export default defineConfig({
   sourcemap: true,
   target: 'node20',
   platform: 'node',
-  // The sandbox has node and this dist folder only: bundle every dependency (vscode-jsonrpc, zod, the mock).
+  // The sandbox has node and this dist folder only: bundle every dependency (vscode-jsonrpc, zod, the built-in
+  // providers; their native programs are mounted by the host).
   // Provider packages loaded by a variable specifier in load-provider.ts stay runtime imports.
   noExternal: [/.*/],
   // Each entry is a single self-contained file.

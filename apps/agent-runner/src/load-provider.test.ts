@@ -1,11 +1,12 @@
 import { AGENT_PROVIDER_SPEC_VERSION, type AgentProvider } from '@nanoclaw/core';
+import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
 import { describe, expect, it } from 'vitest';
 import { factoryName, loadProvider, ProviderNotInstalledError } from './load-provider.js';
 
 const fake: AgentProvider = {
   specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
-  id: 'codex',
+  id: 'external',
   startSession: async () => {
     throw new Error('unused');
   },
@@ -13,18 +14,19 @@ const fake: AgentProvider = {
 };
 
 describe('loadProvider', () => {
-  it('has the mock built in', async () => {
+  it('has the mock and codex built in', async () => {
     expect(await loadProvider('mock')).toBe(mockProvider);
+    expect(await loadProvider('codex')).toBe(codexProvider);
   });
 
   it('takes the default export of @nanoclaw/provider-<id>', async () => {
     const specifiers: string[] = [];
-    const provider = await loadProvider('codex', async (specifier) => {
+    const provider = await loadProvider('external', async (specifier) => {
       specifiers.push(specifier);
       return { default: fake };
     });
     expect(provider).toBe(fake);
-    expect(specifiers).toEqual(['@nanoclaw/provider-codex']);
+    expect(specifiers).toEqual(['@nanoclaw/provider-external']);
   });
 
   it('falls back to create<Id>Provider()', async () => {

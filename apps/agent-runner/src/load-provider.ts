@@ -1,4 +1,5 @@
 import type { AgentProvider } from '@nanoclaw/core';
+import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
 
 /** Thrown when the host names a provider whose package this runner does not carry. */
@@ -17,15 +18,19 @@ export type ModuleImporter = (specifier: string) => Promise<Record<string, unkno
 // A variable specifier keeps bundlers from trying to resolve provider packages at build time.
 const importModule: ModuleImporter = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
 
+/** Providers bundled into the runner (their native programs come from the host; see the agent pool). */
+const BUILT_IN: Readonly<Record<string, AgentProvider>> = { mock: mockProvider, codex: codexProvider };
+
 /**
- * The provider the host resolved, by id: `mock` is built in; any other id loads `@nanoclaw/provider-<id>` and
+ * The provider the host resolved, by id: the bundled ones (`mock`, `codex`) first; any other id loads `@nanoclaw/provider-<id>` and
  * takes its default export (a provider) or calls its `create<Id>Provider()`. There is no env fallback.
  */
 export async function loadProvider(
   id: string,
   importer: ModuleImporter = importModule,
 ): Promise<AgentProvider> {
-  if (id === 'mock') return mockProvider;
+  const builtIn = Object.hasOwn(BUILT_IN, id) ? BUILT_IN[id] : undefined;
+  if (builtIn) return builtIn;
   const specifier = `@nanoclaw/provider-${id}`;
   let mod: Record<string, unknown>;
   try {

@@ -141,6 +141,12 @@ export interface ProviderHostContribution {
     homePath: string;
     env: Readonly<Record<string, string | undefined>>;
   }): Promise<void>;
+  /**
+   * The runtime's native program on the host (e.g. the pinned `codex` binary), for sandboxes that do not carry
+   * it: the container runner mounts its directory read-only and sets `envKey` to the program's path inside, so
+   * the provider spawns that file. Absent for a runtime that needs no program of its own.
+   */
+  resolveBinary?(): { path: string; envKey: string };
   /** A human description of the credentials in use, for `nanoclaw doctor`; null when none are configured. */
   describeCredentials(env: Readonly<Record<string, string | undefined>>): string | null;
 }

@@ -11,6 +11,7 @@ export const CODEX_ENV_KEYS = [
   'OPENAI_BASE_URL',
   'CODEX_MODEL',
   'CODEX_COMPACT_THRESHOLD_TOKENS',
+  'CODEX_MAX_RETRIES',
 ] as const;
 
 /** The id of the custom model provider written for `OPENAI_BASE_URL` (mode C). */
@@ -74,6 +75,23 @@ export function resolveAuthMode(env: Env, auth?: unknown): CodexAuthMode {
   if (nonEmpty(env.OPENAI_BASE_URL)) return 'endpoint';
   if (nonEmpty(env.OPENAI_API_KEY) || authFileApiKey(auth)) return 'api-key';
   return 'none';
+}
+
+/**
+ * `CODEX_MAX_RETRIES`: how often Codex retries a failed model request and a dropped stream on a custom endpoint
+ * (mode C) before the turn fails; unset keeps Codex's defaults (4 and 5).
+ */
+export function endpointTuningFromEnv(env: Env): CodexEndpointTuning | undefined {
+  const raw = env.CODEX_MAX_RETRIES?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 100) {
+    throw new CodexProviderError(
+      'invalid-config',
+      `CODEX_MAX_RETRIES must be an integer from 0 to 100 (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return { requestMaxRetries: value, streamMaxRetries: value };
 }
 
 /** `CODEX_COMPACT_THRESHOLD_TOKENS` (default 40000; 0 disables). */

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import { resolveCodexBinary } from './binary.js';
 import { CODEX_ENV_KEYS, isSubscriptionAuth, writePrivate } from './config.js';
 
 export interface CodexHostContributionOptions {
@@ -50,6 +51,8 @@ export function createCodexHostContribution(
       if (targetStat && targetStat.mtimeMs >= sourceStat.mtimeMs) return;
       await writePrivate(target, await fs.readFile(source, 'utf8'));
     },
+    /** The pinned native binary (its folder holds its helpers, e.g. `rg`), spawned inside via `CODEX_BIN`. */
+    resolveBinary: () => ({ path: resolveCodexBinary(), envKey: 'CODEX_BIN' }),
     describeCredentials(env) {
       const model = env.CODEX_MODEL?.trim() ? `, model ${env.CODEX_MODEL.trim()}` : '';
       const authFile = hostAuthPath(env, hostHome());

@@ -12,6 +12,7 @@ import {
   type CodexAuthMode,
   type CodexEndpointTuning,
   compactThresholdFromEnv,
+  endpointTuningFromEnv,
   writeCodexHome,
 } from './config.js';
 import { isCodexSessionInvalid } from './errors.js';
@@ -97,7 +98,7 @@ export function createCodexProvider(providerOptions: CodexProviderOptions = {}):
       ...(model ? { model } : {}),
       ...(options.reasoningEffort ? { reasoningEffort: options.reasoningEffort } : {}),
       ...(options.mcpServers ? { mcpServers: options.mcpServers } : {}),
-      ...(providerOptions.endpoint ? { endpoint: providerOptions.endpoint } : {}),
+      ...endpointOption(providerOptions.endpoint ?? endpointTuningFromEnv(env)),
       ...(providerOptions.extraConfig ? { extraConfig: providerOptions.extraConfig } : {}),
     });
     const childEnv: Record<string, string> = {
@@ -174,3 +175,7 @@ export const silentLogger: Logger = {
   fatal: noop,
   child: () => silentLogger,
 };
+
+function endpointOption(endpoint: CodexEndpointTuning | undefined): { endpoint?: CodexEndpointTuning } {
+  return endpoint ? { endpoint } : {};
+}

@@ -48,6 +48,7 @@ import {
   ensureRunnerImage,
 } from './runner-files.js';
 import { stageRunnerBundle } from './runner-stage.js';
+import { stageRuntimeDir } from './runtime-stage.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
 
 export type AgentPoolErrorCode =
@@ -163,6 +164,8 @@ export function defaultEgressRoutes(env: Readonly<Record<string, string>>): Egre
 }
 
 const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD/;
+/** Where providers' native programs appear inside a sandbox (read-only). */
+const RUNTIMES_SANDBOX_DIR = '/opt/nanoclaw/runtimes';
 
 /**
  * One live sandbox per session, running the real agent runner, reused between runs (warm) and closed when idle.
@@ -191,6 +194,40 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     if (!(hostIsRoot && runtime.name !== 'process')) return Promise.resolve(runnerDist);
     stagedBundle ??= stageRunnerBundle(runnerDist, dataDir);
     return stagedBundle;
+  };
+  const stagedRuntimes = new Map<string, Promise<string>>();
+  /**
+   * The provider's native program as the sandbox sees it: its folder mounted read-only at
+   * `/opt/nanoclaw/runtimes/<id>` (staged into the data dir when the sandbox runs as another uid), its path in
+   * the profile's env key. The process runtime gets the host path as it is.
+   */
+  const runtimeBinaryFor = async (
+    provider: string,
+    profile: ProviderSandboxProfile,
+  ): Promise<{ mount?: PlannedMount; env: Record<string, string> } | undefined> => {
+    const binary = profile.resolveBinary?.();
+    if (!binary) return undefined;
+    if (runtime.name === 'process') return { env: { [binary.envKey]: binary.path } };
+    let hostDir = path.dirname(binary.path);
+    if (hostIsRoot) {
+      const staged = stagedRuntimes.get(provider) ?? stageRuntimeDir(hostDir, dataDir, provider);
+      stagedRuntimes.set(provider, staged);
+      hostDir = await staged.catch((error: unknown) => {
+        stagedRuntimes.delete(provider);
+        throw error;
+      });
+    }
+    const containerDir = path.posix.join(RUNTIMES_SANDBOX_DIR, provider);
+    return {
+      mount: {
+        kind: 'host',
+        hostPath: hostDir,
+        containerPath: containerDir,
+        readonly: true,
+        within: hostDir,
+      },
+      env: { [binary.envKey]: path.posix.join(containerDir, path.basename(binary.path)) },
+    };
   };
   const image = options.image ?? DEFAULT_RUNNER_IMAGE;
   const usesImage = runtime.name === 'docker' || runtime.name === 'apple';
@@ -288,6 +325,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       );
     }
     await prepareFolders(paths, profile.homeDir);
+    await profile.prepareHome?.({ homePath: paths.providerHome, env: options.hostEnv });
     if (hostIsRoot && runtime.name !== 'process') {
       await giveToSandbox(paths.groupDir, user, sandboxLogger);
       await giveToSandbox(paths.providerHome, user, sandboxLogger);
@@ -322,17 +360,22 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       }
       additionalMounts = resolved.mounts;
     }
+    const binary = await runtimeBinaryFor(request.provider, profile);
     const mounts: PlannedMount[] = [
       ...buildMounts({ ...mountBase, ...(shadow ? { shadow } : {}), additionalMounts }),
       ...(usesImage ? [] : [runnerAppMount(await runnerBundleFor())]),
+      ...(binary?.mount ? [binary.mount] : []),
     ];
-    const env = buildSandboxEnv({
-      hostEnv: options.hostEnv,
-      envAllowlist: profile.envAllowlist,
-      configEnv: config.env,
-      ...(options.runnerEnv ? { runnerEnv: options.runnerEnv } : {}),
-      ...(options.timezone ? { timezone: options.timezone } : {}),
-    });
+    const env = {
+      ...buildSandboxEnv({
+        hostEnv: options.hostEnv,
+        envAllowlist: profile.envAllowlist,
+        configEnv: config.env,
+        ...(options.runnerEnv ? { runnerEnv: options.runnerEnv } : {}),
+        ...(options.timezone ? { timezone: options.timezone } : {}),
+      }),
+      ...binary?.env,
+    };
     let spec: SandboxSpec = buildSandboxSpec({
       installId: options.installId,
       groupFolder: folder,

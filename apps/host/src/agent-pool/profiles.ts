@@ -1,17 +1,18 @@
+import { codexHostContribution } from '@nanoclaw/provider-codex';
 import type { ProviderSandboxProfile } from './types.js';
 
 /**
- * What each provider the host knows gets in its sandbox: the host env keys passed in when set (secrets only by
- * this explicit list) and its state directory under HOME, kept per session in
- * `<dataDir>/sessions/<sessionId>/home/<homeDir>`.
+ * What each provider the host knows gets in its sandbox, from the provider packages' host contributions: the
+ * host env keys passed in when set (secrets only by this explicit list), its state directory under HOME (kept per
+ * session in `<dataDir>/sessions/<sessionId>/home/<homeDir>`), how that home is prepared, and its native binary.
  */
 export const DEFAULT_PROVIDER_PROFILES: Readonly<Record<string, ProviderSandboxProfile>> = Object.freeze({
   mock: { envAllowlist: [], homeDir: '.mock' },
+  codex: codexHostContribution,
   claude: {
     envAllowlist: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_BASE_URL'],
     homeDir: '.claude',
   },
-  codex: { envAllowlist: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_MODEL'], homeDir: '.codex' },
   opencode: {
     envAllowlist: ['OPENCODE_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
     homeDir: '.local/share/opencode',

@@ -1,11 +1,21 @@
 import type { ActionHandler, AgentSandbox } from '@nanoclaw/container-runner';
 
-/** What the host needs to know of a provider to run it in a sandbox (the host-side contribution). */
+/**
+ * What the host needs to know of a provider to run it in a sandbox: a `ProviderHostContribution` from the
+ * provider's package fits as it is.
+ */
 export interface ProviderSandboxProfile {
   /** Host env keys passed into the sandbox when set (secrets by explicit allowlist only). */
-  envAllowlist: readonly string[];
+  readonly envAllowlist: readonly string[];
   /** The runtime's state directory under HOME, e.g. `.codex`; kept per session. */
-  homeDir: string;
+  readonly homeDir: string;
+  /** Fills the session's provider home before each cold spawn (auth copy, config). */
+  prepareHome?(options: {
+    homePath: string;
+    env: Readonly<Record<string, string | undefined>>;
+  }): Promise<void>;
+  /** The runtime's native program on the host; its folder is mounted read-only, its path passed in `envKey`. */
+  resolveBinary?(): { path: string; envKey: string };
 }
 
 export interface AcquireRequest {

@@ -3,11 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
-import { loadConfig } from '../config.js';
-import { readApiToken } from '../http/index.js';
-import { createLogger } from '../logger.js';
-import { type RunningHost, startHost } from '../start-host.js';
+import type { HostClient } from '../cli/index.js';
+import type { RunningHost } from '../start-host.js';
+import { ask, startTestHost, until } from './e2e-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
 
 /**
@@ -110,50 +108,4 @@ for (const target of targets) {
       expect(next.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: and now?'] });
     });
   });
-}
-
-export async function startTestHost(
-  root: string,
-  runtime: ContainerRuntime,
-  env: Record<string, string> = {},
-): Promise<{ host: RunningHost; client: HostClient }> {
-  const config = loadConfig({
-    env: {
-      NANOCLAW_HTTP_PORT: '0',
-      AGENT_PROVIDER: 'mock',
-      LOG_LEVEL: process.env.NANOCLAW_TEST_LOG_LEVEL ?? 'silent',
-      TZ: 'UTC',
-      ...env,
-    },
-    cwd: root,
-    envFile: path.join(root, '.env'),
-  });
-  const logger = createLogger({ level: config.LOG_LEVEL, format: 'json', destination: process.stderr });
-  const host = await startHost(config, logger, { runtime });
-  const client = createHostClient({
-    baseUrl: host.url,
-    token: () => readApiToken(config.NANOCLAW_DATA_DIR),
-    tokenSource: config.NANOCLAW_DATA_DIR,
-  });
-  return { host, client };
-}
-
-export async function ask(client: HostClient, folder: string, text: string, timeoutMs = 60_000) {
-  const watcher = createReplyWatcher({ lateReplyGraceMs: 2_000 });
-  const stream = await client.openEvents(folder, (event) => watcher.handle(event));
-  try {
-    const posted = await client.postMessage(folder, { text });
-    const outcome = await watcher.wait(posted.messageId, { signal: AbortSignal.timeout(timeoutMs) });
-    return { posted, outcome };
-  } finally {
-    stream.close();
-  }
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
