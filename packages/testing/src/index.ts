@@ -1,4 +1,48 @@
+export type {
+  ChannelContractCase,
+  ChannelContractDriver,
+  ChannelContractHarness,
+  ChannelContractOptions,
+  ContractFile,
+  ContractHost,
+  ContractInboundInput,
+  ContractInjected,
+  ContractSentText,
+  ContractTyping,
+  ContractUpload,
+} from './channel-contract.js';
+export {
+  CHANNEL_CONTRACT_CASES,
+  channelContract,
+  createContractHost,
+  longContractText,
+  silentLogger,
+} from './channel-contract.js';
 export { ECHO_MCP_SERVER_SOURCE, readEchoMcpLog, writeEchoMcpServer } from './echo-mcp-server.js';
+export { CLAUDE_COMPACTION_PROMPT_MARKER, createFakeAnthropicServer } from './fake-anthropic-server.js';
+export type {
+  FakeAnthropicAnswer,
+  FakeAnthropicRequest,
+  FakeAnthropicRequestKind,
+  FakeAnthropicScript,
+  FakeAnthropicServer,
+  FakeAnthropicServerOptions,
+  FakeAnthropicStep,
+  FakeAnthropicUsage,
+} from './fake-anthropic-types.js';
+export {
+  createFakeChatCompletionsServer,
+  mcpToolName as fakeChatMcpToolName,
+} from './fake-chat-completions-server.js';
+export type {
+  FakeChatAnswer,
+  FakeChatCompletionsServer,
+  FakeChatCompletionsServerOptions,
+  FakeChatRequest,
+  FakeChatScript,
+  FakeChatStep,
+  FakeChatUsage,
+} from './fake-chat-completions-types.js';
 export { CODEX_COMPACTION_PROMPT_PREFIX, createFakeResponsesServer } from './fake-responses-server.js';
 export type {
   FakeResponsesAnswer,

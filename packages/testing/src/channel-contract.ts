@@ -1,0 +1,601 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  type ChannelAdapter,
+  type ChannelErrorInfo,
+  type ChannelHost,
+  type ChannelLimits,
+  type InboundMessage,
+  type InboundMessageInput,
+  inboundMessageSchema,
+  type Logger,
+  type OutboundMessage,
+} from '@nanoclaw/core';
+import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+
+/** A file as the fake platform holds it. */
+export interface ContractFile {
+  name: string;
+  mimeType: string;
+  content: Uint8Array;
+}
+
+/** One inbound message the driver puts on the fake platform. */
+export interface ContractInboundInput {
+  chatId: string;
+  /** The user's words; the driver adds the mention form itself when `mention` is set. */
+  text: string;
+  /** Default: a fixed test user of the driver's choosing (not the bot). */
+  sender?: { id: string; name?: string };
+  /** Address the assistant in the platform's own mention form (entity, `<@U…>`, mentionedJid, ...). */
+  mention?: boolean;
+  /** A file attached to the message (only used when the adapter's `limits.attachments` is true). */
+  attachment?: ContractFile;
+}
+
+/** What the driver put on the platform: the ids the adapter must hand to `host.receive` unchanged. */
+export interface ContractInjected {
+  chatId: string;
+  platformMessageId: string;
+  senderId: string;
+  /** The text as the platform carries it (including any mention form the driver wrote into it). */
+  text: string;
+}
+
+/** One text message the platform received from the adapter. */
+export interface ContractSentText {
+  chatId: string;
+  text: string;
+  platformMessageId: string;
+  /** The platform message it replies to, when the platform has replies. */
+  replyTo?: string;
+}
+
+/** One typing action the platform received (Telegram sendChatAction, WhatsApp presence `composing`, ...). */
+export interface ContractTyping {
+  chatId: string;
+}
+
+/** One file the platform received from the adapter. */
+export interface ContractUpload {
+  chatId: string;
+  name: string;
+  content: Uint8Array;
+  /** Text sent with the file, when the platform carries it on the same message. */
+  caption?: string;
+}
+
+/** Drives the fake platform: what a user does, what the platform saw, and the faults it can inject. */
+export interface ChannelContractDriver {
+  /** Puts a user message on the platform for the adapter to pick up. */
+  injectText(input: ContractInboundInput): Promise<ContractInjected>;
+  /** Delivers the same platform message again (a new update/envelope carrying the same message id). */
+  redeliver(message: ContractInjected): Promise<void>;
+  /**
+   * True once the adapter told the platform the message is handled (Telegram offset past it, Slack envelope
+   * acked, ...). Omit when the platform has no app-level acknowledgement: the ack-order case then checks that a slow
+   * `host.receive` stores the message once.
+   */
+  isAcknowledged?(message: ContractInjected): boolean | Promise<boolean>;
+  /** Text messages the platform received, in order. */
+  sentTexts(): readonly ContractSentText[];
+  /** Typing actions the platform received, in order. */
+  typingEvents(): readonly ContractTyping[];
+  /** Files the platform received, in order. */
+  uploads(): readonly ContractUpload[];
+  /** The next send call (text or file) fails with HTTP 429 and this retry-after (the driver rounds as its platform does). */
+  failNextSend(retryAfterMs: number): void;
+  /** Drops the adapter's connection (long poll, websocket) as a network failure would; the platform stays up. */
+  dropConnection(): Promise<void>;
+}
+
+/** A fresh world for one test: the unstarted adapter, the fake platform behind it, a chat both can use. */
+export interface ChannelContractHarness {
+  /** Not started yet: the suite calls `start(host)` and `stop()`. */
+  adapter: ChannelAdapter;
+  driver: ChannelContractDriver;
+  /** A group chat on the fake platform that the adapter may send to and the driver may inject into. */
+  chatId: string;
+  /** Default `adapter.limits`. */
+  limits?: ChannelLimits;
+  /** Reads an inbound attachment's bytes by its `ref` (through the adapter's own download); checked when given. */
+  readAttachment?(ref: string): Promise<Uint8Array>;
+  /** Stops the fake platform and removes the harness's files (the suite has stopped the adapter already). */
+  teardown(): Promise<void>;
+}
+
+/** The cases of the suite, by id; `skip` takes a reason per id. */
+export type ChannelContractCase =
+  | 'inbound'
+  | 'mention'
+  | 'dedupe'
+  | 'ack-order'
+  | 'split'
+  | 'typing'
+  | 'attachment-in'
+  | 'attachment-out'
+  | 'rate-limit'
+  | 'reconnect'
+  | 'stop';
+
+export const CHANNEL_CONTRACT_CASES: readonly ChannelContractCase[] = [
+  'inbound',
+  'mention',
+  'dedupe',
+  'ack-order',
+  'split',
+  'typing',
+  'attachment-in',
+  'attachment-out',
+  'rate-limit',
+  'reconnect',
+  'stop',
+];
+
+export interface ChannelContractOptions {
+  /** Shown in the suite's name, e.g. `telegram`. */
+  name: string;
+  /** A fresh world per test. */
+  setup(): Promise<ChannelContractHarness>;
+  /**
+   * What the adapter does with a 429: `error` (default) — `send` rejects with an Error carrying
+   * `ChannelErrorInfo.retryAfterMs` and sends nothing, so the outbox retries later; `retry` — the adapter (or its
+   * SDK) waits out retry-after itself and `send` resolves after the message went through once.
+   */
+  rateLimit?: 'error' | 'retry';
+  /** Maps a sent text back to the markdown the adapter was given (e.g. Slack `<url|text>` → `[text](url)`). */
+  normalizeSentText?(text: string): string;
+  /** Cases that cannot run for this adapter, with the reason (printed as the skip note). */
+  skip?: Partial<Record<ChannelContractCase, string>>;
+  /** How long to wait for something to show up (default 10 s). */
+  waitMs?: number;
+  /** Per-test timeout (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * The host side of the channel contract: a `ChannelHost` that stores each message once (keyed by channel +
+ * account + chat + platform message id, like the real inbox), answers `duplicate: true` for redeliveries, and can
+ * hold `receive` open so a test can check the adapter does not acknowledge the platform too early.
+ */
+export interface ContractHost extends ChannelHost {
+  /** Every `receive` call, duplicates included, in order. */
+  readonly calls: readonly InboundMessageInput[];
+  /** Messages stored once each (parsed with `inboundMessageSchema`), in order. */
+  readonly stored: readonly InboundMessage[];
+  /** `receive` calls that answered `duplicate: true`. */
+  readonly duplicates: number;
+  /** From now on `receive` waits (after recording the call) until the returned release function is called. */
+  hold(): () => void;
+  /** The next `receive` call rejects with this error (after recording it); the message is not stored. */
+  failNextReceive(error?: Error): void;
+}
+
+export function createContractHost(logger: Logger = silentLogger()): ContractHost {
+  const calls: InboundMessageInput[] = [];
+  const stored: InboundMessage[] = [];
+  const keys = new Set<string>();
+  let duplicates = 0;
+  let gate: Promise<void> | undefined;
+  let nextError: Error | undefined;
+
+  return {
+    logger,
+    calls,
+    stored,
+    get duplicates() {
+      return duplicates;
+    },
+    hold() {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = () => {
+          gate = undefined;
+          resolve();
+        };
+      });
+      return release;
+    },
+    failNextReceive(error = new Error('contract host: receive failed')) {
+      nextError = error;
+    },
+    async receive(input) {
+      calls.push(input);
+      if (gate) await gate;
+      if (nextError) {
+        const error = nextError;
+        nextError = undefined;
+        throw error;
+      }
+      const message = inboundMessageSchema.parse(input);
+      const key = [message.channel, message.accountId, message.chatId, message.platformMessageId].join(
+        '\u0000',
+      );
+      if (keys.has(key)) {
+        duplicates += 1;
+        return { duplicate: true };
+      }
+      keys.add(key);
+      stored.push(message);
+      return { duplicate: false };
+    },
+  };
+}
+
+/** A `Logger` that drops everything (the contract asserts on behaviour, not log lines). */
+export function silentLogger(): Logger {
+  const noop = () => {};
+  const logger: Logger = {
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+    child: () => logger,
+  };
+  return logger;
+}
+
+const RATE_LIMIT_MS = 1000;
+
+/**
+ * The contract every `ChannelAdapter` passes against its fake platform: inbound text with stable platform ids,
+ * mentions, dedupe of redelivered messages, acknowledging the platform only after `host.receive` resolved, long
+ * text split at the platform limit without breaking words, code fences or links, typing, attachments both ways
+ * (skipped when `limits.attachments` is false), 429 handling, reconnect after a dropped connection, and a clean
+ * stop. Call it at the top level of a test file: `channelContract({ name: 'telegram', setup })`.
+ */
+export function channelContract(options: ChannelContractOptions): void {
+  const timeout = options.timeoutMs ?? 30_000;
+  const waitMs = options.waitMs ?? 10_000;
+  const rateLimit = options.rateLimit ?? 'error';
+  const normalize = options.normalizeSentText ?? ((text: string) => text);
+
+  describe(`channel contract: ${options.name}`, () => {
+    let harness: ChannelContractHarness;
+    let host: ContractHost;
+    let adapter: ChannelAdapter;
+    let driver: ChannelContractDriver;
+    let chatId: string;
+    let limits: ChannelLimits;
+    let running = false;
+    const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) =>
+      poll(what, probe, waitMs);
+
+    beforeEach(async () => {
+      harness = await options.setup();
+      ({ adapter, driver, chatId } = harness);
+      limits = harness.limits ?? adapter.limits;
+      host = createContractHost();
+      await adapter.start(host);
+      running = true;
+    }, timeout);
+
+    afterEach(async () => {
+      if (running) await adapter.stop();
+      running = false;
+      await harness.teardown();
+    }, timeout);
+
+    const contractCase = (id: ChannelContractCase, title: string, fn: (ctx: TestContext) => Promise<void>) =>
+      it(
+        `${id}: ${title}`,
+        async (ctx) => {
+          const reason = options.skip?.[id];
+          if (reason) ctx.skip(reason);
+          await fn(ctx);
+        },
+        timeout,
+      );
+
+    const receiveOne = async (input: ContractInboundInput) => {
+      const injected = await driver.injectText(input);
+      const message = await waitFor(`host.receive for ${injected.platformMessageId}`, () =>
+        host.stored.find((m) => m.platformMessageId === injected.platformMessageId),
+      );
+      return { injected, message };
+    };
+
+    const outbound = (text: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
+      channel: adapter.channel,
+      accountId: adapter.accountId,
+      chatId,
+      text,
+      idempotencyKey: `contract-${Math.random().toString(36).slice(2)}`,
+      ...extra,
+    });
+
+    contractCase('inbound', 'a user text reaches host.receive with stable platform ids', async () => {
+      const { injected, message } = await receiveOne({ chatId, text: 'hello from the contract' });
+      expect(message.channel).toBe(adapter.channel);
+      expect(message.accountId).toBe(adapter.accountId);
+      expect(message.chatId).toBe(injected.chatId);
+      expect(message.platformMessageId).toBe(injected.platformMessageId);
+      expect(message.sender.id).toBe(injected.senderId);
+      expect(message.sender.isBot).not.toBe(true);
+      expect(message.text).toBe('hello from the contract');
+      expect(Number.isNaN(Date.parse(message.sentAt))).toBe(false);
+      expect(host.calls).toHaveLength(1);
+    });
+
+    contractCase(
+      'mention',
+      'the platform mention form sets mentionsAssistant; plain text does not',
+      async () => {
+        const plain = await receiveOne({ chatId, text: 'just chatting here' });
+        const addressed = await receiveOne({ chatId, text: 'what is the time', mention: true });
+        expect(plain.message.mentionsAssistant ?? false).toBe(false);
+        expect(addressed.message.mentionsAssistant).toBe(true);
+        expect(addressed.message.text).toContain('what is the time');
+        if (adapter.isMention) {
+          expect(adapter.isMention(addressed.injected.text)).toBe(true);
+          expect(adapter.isMention(plain.injected.text)).toBe(false);
+        }
+      },
+    );
+
+    contractCase(
+      'dedupe',
+      'a redelivered message is stored once (handed to the host again, or dropped by the adapter) and acknowledged',
+      async () => {
+        const { injected } = await receiveOne({ chatId, text: 'say this only once' });
+        await driver.redeliver(injected);
+        const same = () => host.calls.filter((m) => m.platformMessageId === injected.platformMessageId);
+        // An adapter may hand the redelivery to the host (which answers duplicate) or drop it from its own memory.
+        await poll(
+          'the redelivered message at host.receive',
+          () => (same().length >= 2 ? true : undefined),
+          1000,
+        ).catch(() => undefined);
+        const again = same();
+        expect(again.length).toBeLessThanOrEqual(2);
+        if (again.length === 2) {
+          expect(again[1]?.chatId).toBe(again[0]?.chatId);
+          expect(again[1]?.sender.id).toBe(again[0]?.sender.id);
+          expect(host.duplicates).toBe(1);
+        }
+        expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
+        if (driver.isAcknowledged) {
+          await waitFor('the duplicate acknowledged', async () =>
+            (await driver.isAcknowledged?.(injected)) ? true : undefined,
+          );
+        }
+        // The adapter keeps going after a duplicate.
+        await receiveOne({ chatId, text: 'and this one after it' });
+        expect(driver.sentTexts()).toHaveLength(0);
+      },
+    );
+
+    contractCase(
+      'ack-order',
+      'the platform is acknowledged only after host.receive resolved (no ack: a slow receive loses nothing)',
+      async () => {
+        const release = host.hold();
+        const injected = await driver.injectText({ chatId, text: 'hold this one' });
+        await waitFor('host.receive called', () =>
+          host.calls.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
+        );
+        await sleep(300);
+        const isAcknowledged = driver.isAcknowledged;
+        if (isAcknowledged) expect(await isAcknowledged(injected)).toBe(false);
+        release();
+        if (isAcknowledged) {
+          await waitFor('the message acknowledged after receive resolved', async () =>
+            (await isAcknowledged(injected)) ? true : undefined,
+          );
+        }
+        await waitFor('the held message stored', () =>
+          host.stored.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
+        );
+        await sleep(200);
+        expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
+      },
+    );
+
+    contractCase(
+      'split',
+      'long text is split at the limit without breaking words, code fences or links',
+      async () => {
+        const sample = longContractText(limits.maxTextLength);
+        const result = await adapter.send(outbound(sample.text));
+        const sent = await waitFor('the split parts on the platform', () => {
+          const mine = driver.sentTexts().filter((s) => s.chatId === chatId);
+          return mine.length >= result.platformMessageIds.length && mine.length > 0 ? mine : undefined;
+        });
+        const parts = sent.map((s) => s.text);
+        expect(parts.length).toBeGreaterThan(sample.text.length > limits.maxTextLength ? 1 : 0);
+        expect(result.platformMessageIds).toHaveLength(parts.length);
+        expect(new Set(result.platformMessageIds).size).toBe(parts.length);
+        expect(sent.map((s) => s.platformMessageId)).toEqual(result.platformMessageIds);
+        for (const part of parts) {
+          expect(part.length).toBeLessThanOrEqual(limits.maxTextLength);
+          expect(part.trim().length).toBeGreaterThan(0);
+        }
+        const normalized = parts.map(normalize);
+        for (const part of normalized)
+          expect(countFenceLines(part) % 2, `unbalanced fence in:\n${part}`).toBe(0);
+        expect(proseTokens(normalized.join('\n'))).toEqual(proseTokens(sample.text));
+        expect(normalized.some((part) => part.includes(sample.link))).toBe(true);
+      },
+    );
+
+    contractCase(
+      'typing',
+      'setTyping shows a typing action (or, declared absent, none and no error)',
+      async () => {
+        if (!limits.typingIndicator) {
+          await adapter.setTyping?.(chatId, true);
+          await sleep(200);
+          expect(driver.typingEvents()).toEqual([]);
+          return;
+        }
+        expect(adapter.setTyping).toBeTypeOf('function');
+        await adapter.setTyping?.(chatId, true);
+        await waitFor('a typing action', () => driver.typingEvents().find((t) => t.chatId === chatId));
+        await adapter.setTyping?.(chatId, false);
+      },
+    );
+
+    contractCase(
+      'attachment-in',
+      'an inbound file arrives as an attachment with name, type, size and ref',
+      async (ctx) => {
+        if (!limits.attachments) ctx.skip('limits.attachments is false');
+        const content = new TextEncoder().encode('contract attachment bytes\n');
+        const { message } = await receiveOne({
+          chatId,
+          text: 'see the attached notes',
+          attachment: { name: 'notes.txt', mimeType: 'text/plain', content },
+        });
+        expect(message.text).toContain('see the attached notes');
+        const [attachment] = message.attachments ?? [];
+        expect(attachment).toBeDefined();
+        expect(attachment?.name).toBe('notes.txt');
+        expect(attachment?.mimeType).toBe('text/plain');
+        expect(attachment?.sizeBytes).toBe(content.byteLength);
+        expect(attachment?.ref.length).toBeGreaterThan(0);
+        if (harness.readAttachment && attachment) {
+          expect(Buffer.from(await harness.readAttachment(attachment.ref))).toEqual(Buffer.from(content));
+        }
+      },
+    );
+
+    contractCase(
+      'attachment-out',
+      'an outbound attachment (absolute path ref) is uploaded with its text',
+      async (ctx) => {
+        if (!limits.attachments) ctx.skip('limits.attachments is false');
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nanoclaw-channel-contract-'));
+        try {
+          const file = path.join(dir, 'report.txt');
+          const content = Buffer.from('the contract report\n');
+          await fs.writeFile(file, content);
+          const text = 'here is the report';
+          const result = await adapter.send(
+            outbound(text, {
+              attachments: [
+                { name: 'report.txt', mimeType: 'text/plain', sizeBytes: content.length, ref: file },
+              ],
+            }),
+          );
+          const upload = await waitFor('the uploaded file', () =>
+            driver.uploads().find((u) => u.chatId === chatId && u.name === 'report.txt'),
+          );
+          expect(Buffer.from(upload.content)).toEqual(content);
+          const texts = [
+            ...driver.sentTexts().map((s) => s.text),
+            ...driver.uploads().map((u) => u.caption ?? ''),
+          ];
+          expect(texts.map(normalize).some((t) => t.includes(text))).toBe(true);
+          expect(result.platformMessageIds.length).toBeGreaterThan(0);
+        } finally {
+          await fs.rm(dir, { recursive: true, force: true });
+        }
+      },
+    );
+
+    contractCase('rate-limit', `a 429 with retry-after is handled (${rateLimit})`, async () => {
+      driver.failNextSend(RATE_LIMIT_MS);
+      const text = 'rate limited hello';
+      const started = Date.now();
+      if (rateLimit === 'error') {
+        const error = await adapter.send(outbound(text)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, 'send rejects on 429').toBeInstanceOf(Error);
+        const info = error as ChannelErrorInfo;
+        expect(info.retryAfterMs).toBeGreaterThanOrEqual(RATE_LIMIT_MS);
+        expect(info.permanent ?? false).toBe(false);
+        expect(driver.sentTexts().filter((s) => s.text === text)).toHaveLength(0);
+        await adapter.send(outbound(text));
+      } else {
+        await adapter.send(outbound(text));
+        expect(Date.now() - started).toBeGreaterThanOrEqual(RATE_LIMIT_MS - 100);
+      }
+      expect(driver.sentTexts().filter((s) => normalize(s.text) === text)).toHaveLength(1);
+    });
+
+    contractCase('reconnect', 'after a dropped connection inbound and outbound work again', async () => {
+      await receiveOne({ chatId, text: 'before the drop' });
+      await driver.dropConnection();
+      await receiveOne({ chatId, text: 'after the drop' });
+      await adapter.send(outbound('still here'));
+      await waitFor('a send after the drop', () => driver.sentTexts().find((s) => s.text === 'still here'));
+    });
+
+    contractCase('stop', 'after stop nothing more is delivered, and stop is idempotent', async () => {
+      await receiveOne({ chatId, text: 'while running' });
+      await adapter.stop();
+      running = false;
+      await adapter.stop();
+      await driver.injectText({ chatId, text: 'after stop' });
+      await sleep(500);
+      expect(host.calls.map((m) => m.text)).not.toContain('after stop');
+    });
+  });
+}
+
+/** A text of about 2.6× the limit (at most 90k chars): numbered prose, a code fence and a link near the cuts. */
+export function longContractText(limit: number): { text: string; link: string } {
+  const total = Math.min(Math.floor(limit * 2.6), 90_000);
+  const link = '[the contract docs](https://example.com/contract/docs?page=2&x=1)';
+  let n = 0;
+  const prose = (length: number) => {
+    const words: string[] = [];
+    let size = 0;
+    while (size < length) {
+      n += 1;
+      const word = n % 11 === 0 ? `word${n}.\n\n` : `word${n} `;
+      words.push(word);
+      size += word.length;
+    }
+    return words.join('');
+  };
+  const code = (length: number) => {
+    const lines = ['```ts\n'];
+    let size = 0;
+    while (size < length) {
+      n += 1;
+      const line = `const value${n} = compute(${n});\n`;
+      lines.push(line);
+      size += line.length;
+    }
+    lines.push('```\n');
+    return lines.join('');
+  };
+  const unit = total / 2.6;
+  const text =
+    `${prose(unit * 0.7)}\n${code(unit * 0.6)}\n${prose(unit * 0.6)}${link} ${prose(unit * 0.7)}`.trim();
+  return { text, link };
+}
+
+/** Whitespace-separated tokens without fence markers: what must survive a split, in order. */
+function proseTokens(text: string): string[] {
+  return text.split(/\s+/).filter((token) => token !== '' && !token.startsWith('```'));
+}
+
+function countFenceLines(text: string): number {
+  return text.split('\n').filter((line) => line.trimStart().startsWith('```')).length;
+}
+
+async function poll<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms: number,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline)
+      throw new Error(`channel contract: timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
