@@ -1,0 +1,25 @@
+export {
+  ACCOUNT_SEPARATOR,
+  DEFAULT_ACCOUNT_ID,
+  discoverAccounts,
+  envForAccount,
+  missingEnv,
+} from './accounts.js';
+export type { BackoffOptions, Timers } from './backoff.js';
+export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
+export { ChannelError, channelErrorInfo } from './channel-error.js';
+export type { ChannelRegistry } from './registry.js';
+export { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';
+export { splitMessage } from './split-message.js';
+export type {
+  ChannelAccountConfig,
+  ChannelHealth,
+  ChannelState,
+  ChannelStatus,
+  ChannelSupervisor,
+  ReportsChannelHealth,
+  StartChannelsOptions,
+} from './start-channels.js';
+export { startChannels } from './start-channels.js';
+export type { TypingTracker, TypingTrackerOptions } from './typing.js';
+export { createTypingTracker } from './typing.js';

@@ -1,0 +1,438 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type ChannelHealth, splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type Attachment,
+  CHANNEL_ADAPTER_SPEC_VERSION,
+  type ChannelAdapter,
+  type ChannelHost,
+  type Logger,
+  type OutboundMessage,
+  type SendResult,
+} from '@nanoclaw/core';
+import { SocketModeReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { SlackChannelError, toSlackChannelError } from './slack-errors.js';
+import { markdownToSlack } from './slack-format.js';
+import { mentionsUser, type SlackMessageEvent, toInboundMessage } from './slack-inbound.js';
+import { toSlackLogger } from './slack-logger.js';
+
+export const SLACK_CHANNEL = 'slack';
+/**
+ * The longest text one Slack message gets from this channel. chat.postMessage accepts 40,000 characters
+ * but Slack recommends at most 4,000 for a readable message (and truncates past 40,000), so 4,000 it is.
+ */
+export const SLACK_MAX_TEXT_LENGTH = 4_000;
+export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+
+export interface SlackChannelOptions {
+  /** Bot token, `xoxb-…` (SLACK_BOT_TOKEN). */
+  botToken: string;
+  /** App-level token with `connections:write`, `xapp-…` (SLACK_APP_TOKEN). */
+  appToken: string;
+  /** Web API base (SLACK_API_URL), default `https://slack.com/api/`. Socket Mode's apps.connections.open uses it too. */
+  apiUrl?: string;
+  /** Default `default`. */
+  accountId?: string;
+  logger?: Logger;
+  /** Deliver messages other bots post (never the bot's own). Default false. */
+  allowBots?: boolean;
+  /** Default 4,000 (see SLACK_MAX_TEXT_LENGTH). */
+  maxTextLength?: number;
+  /**
+   * Reads an outbound attachment's bytes. Default: `ref` as a file path (absolute, or relative to
+   * `attachmentRoot`).
+   */
+  readAttachment?: (attachment: Attachment, message: OutboundMessage) => Promise<Uint8Array>;
+  /** Where relative outbound attachment refs resolve from (default: the process cwd). */
+  attachmentRoot?: string;
+  /**
+   * Socket Mode client ping timeout; the SDK also waits this long times the attempt number before each
+   * reconnect. Default 5,000 ms.
+   */
+  clientPingTimeoutMs?: number;
+  /** How long without a server ping before the connection counts as dead. Default 30,000 ms. */
+  serverPingTimeoutMs?: number;
+  /** Per Web API request timeout. Default 30,000 ms. */
+  requestTimeoutMs?: number;
+}
+
+/** The Slack channel adapter, plus what a host may want beyond the spec. */
+export interface SlackChannel extends ChannelAdapter {
+  /** Whether the Socket Mode link is up (the channel registry shows `retrying` while it is not). */
+  health(): ChannelHealth;
+  /** The bot's user id once started (`auth.test`), e.g. `U0123`. */
+  readonly botUserId: string | undefined;
+  /** Downloads an inbound attachment (`Attachment.ref`, a Slack private file URL) with the bot token. */
+  downloadAttachment(ref: string): Promise<Uint8Array>;
+}
+
+interface SendProgress {
+  ids: string[];
+  chunks: number;
+  files: number;
+}
+
+interface SocketModeEnvelope {
+  ack: (response?: Record<string, unknown>) => Promise<void>;
+  envelope_id?: string;
+  type?: string;
+  body?: unknown;
+  retry_num?: number;
+}
+
+/**
+ * Slack over Socket Mode (no public URL): inbound messages arrive as Events API envelopes on a WebSocket,
+ * replies go out through the Web API. Each envelope is acknowledged only after `host.receive` resolved.
+ */
+export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
+  const accountId = options.accountId ?? 'default';
+  const apiUrl = normaliseApiUrl(options.apiUrl ?? DEFAULT_SLACK_API_URL);
+  const maxTextLength = options.maxTextLength ?? SLACK_MAX_TEXT_LENGTH;
+  const baseLogger = options.logger ?? silentLogger();
+  const logger = baseLogger.child({ channel: SLACK_CHANNEL, accountId });
+  const slackLogger = toSlackLogger(logger);
+  const readAttachment =
+    options.readAttachment ??
+    ((attachment: Attachment) =>
+      readFile(
+        path.isAbsolute(attachment.ref)
+          ? attachment.ref
+          : path.resolve(options.attachmentRoot ?? process.cwd(), attachment.ref),
+      ));
+
+  const web = new WebClient(options.botToken, {
+    slackApiUrl: apiUrl,
+    logger: slackLogger,
+    // A 429 goes back to the outbox as retryAfterMs instead of blocking this client's queue.
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 0 },
+    timeout: options.requestTimeoutMs ?? 30_000,
+  });
+  const inFlight = new Map<string, Promise<void>>();
+  const progress = new Map<string, SendProgress>();
+  const names = new Map<string, string | undefined>();
+  let host: ChannelHost | undefined;
+  let receiver: SocketModeReceiver | undefined;
+  let botUserId: string | undefined;
+  let botId: string | undefined;
+  let connected = false;
+  let lastError: string | undefined;
+
+  async function senderName(userId: string | undefined): Promise<string | undefined> {
+    if (!userId) return undefined;
+    if (names.has(userId)) return names.get(userId);
+    try {
+      const result = await web.users.info({ user: userId });
+      const user = result.user;
+      const name = user?.profile?.display_name || user?.real_name || user?.name || undefined;
+      if (names.size >= 5_000) names.clear();
+      names.set(userId, name);
+      return name;
+    } catch (error) {
+      // users:read missing or Slack hiccup: the message still goes through, without a name.
+      logger.debug({ err: errorMessage(error), userId }, 'slack: users.info failed');
+      return undefined;
+    }
+  }
+
+  async function deliver(event: SlackMessageEvent): Promise<void> {
+    const current = host;
+    if (!current || !botUserId) throw new Error('slack channel is not started');
+    const identity = { botUserId, ...(botId ? { botId } : {}) };
+    const verdict = toInboundMessage(event, {
+      ...identity,
+      channel: SLACK_CHANNEL,
+      accountId,
+      ...(options.allowBots ? { allowBots: true } : {}),
+    });
+    if (verdict.kind === 'ignore') {
+      logger.trace({ reason: verdict.reason }, 'slack: event ignored');
+      return;
+    }
+    const name = await senderName(event.user);
+    const message = verdict.message;
+    if (name) message.sender = { ...message.sender, name: name.slice(0, 256) };
+    await current.receive(message);
+  }
+
+  async function onEnvelope(envelope: SocketModeEnvelope): Promise<void> {
+    const ack = async () => {
+      try {
+        await envelope.ack();
+      } catch (error) {
+        // The socket went away: Slack redelivers the event and the dedupe below acknowledges it then.
+        logger.debug({ err: errorMessage(error) }, 'slack: ack failed');
+      }
+    };
+    const body = (envelope.body ?? {}) as { event_id?: string; event?: SlackMessageEvent };
+    const event = body.event;
+    if (envelope.type !== 'events_api' || !event) {
+      // Interactivity, slash commands, ...: not used by this channel; ack so Slack stops retrying.
+      await ack();
+      return;
+    }
+    const keys = [
+      body.event_id ? `event:${body.event_id}` : undefined,
+      event.channel && event.ts ? `message:${event.channel}:${event.ts}` : undefined,
+    ].filter((k): k is string => k !== undefined);
+    const running = keys.map((k) => inFlight.get(k)).find((p) => p !== undefined);
+    if (running) {
+      // A retry of an event still being stored (or the app_mention twin of a message event): acknowledge
+      // once the first delivery is done.
+      try {
+        await running;
+        await ack();
+      } catch {
+        // The first delivery failed and was not acknowledged; Slack retries again.
+      }
+      return;
+    }
+    const work = deliver(event);
+    for (const k of keys) inFlight.set(k, work);
+    try {
+      // A redelivery (same event_id, after Slack saw no ack in time) goes to host.receive again: the host's
+      // inbox answers duplicate, durably, and then the envelope is acknowledged.
+      await work;
+      await ack();
+    } catch (error) {
+      // Not acknowledged: Slack retries the event (up to 3 times), and host dedupe keeps that safe.
+      logger.warn({ err: errorMessage(error), eventId: body.event_id }, 'slack: delivering an event failed');
+    } finally {
+      for (const k of keys) if (inFlight.get(k) === work) inFlight.delete(k);
+    }
+  }
+
+  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw toSlackChannelError(error, what);
+    }
+  }
+
+  async function upload(message: OutboundMessage, attachment: Attachment): Promise<string> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readAttachment(attachment, message);
+    } catch (error) {
+      throw new SlackChannelError(`slack: cannot read attachment ${attachment.ref}: ${errorMessage(error)}`, {
+        permanent: true,
+        cause: error,
+      });
+    }
+    const target = await call('files.getUploadURLExternal', () =>
+      web.files.getUploadURLExternal({ filename: attachment.name, length: bytes.byteLength }),
+    );
+    if (!target.upload_url || !target.file_id) {
+      throw new SlackChannelError('slack: files.getUploadURLExternal returned no upload URL');
+    }
+    let response: Response;
+    try {
+      response = await fetch(target.upload_url, {
+        method: 'POST',
+        headers: { 'content-type': attachment.mimeType || 'application/octet-stream' },
+        body: bytes,
+      });
+      await response.arrayBuffer();
+    } catch (error) {
+      throw new SlackChannelError(`slack: uploading ${attachment.name} failed: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    if (response.status === 429) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      throw new SlackChannelError(`slack: upload rate limited`, {
+        retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000,
+      });
+    }
+    if (!response.ok)
+      throw new SlackChannelError(`slack: uploading ${attachment.name}: HTTP ${response.status}`);
+    const fileId = target.file_id;
+    await call('files.completeUploadExternal', () =>
+      web.files.completeUploadExternal({
+        files: [{ id: fileId, title: attachment.name }],
+        channel_id: message.chatId,
+        ...(message.threadId ? { thread_ts: message.threadId } : {}),
+      }),
+    );
+    return fileId;
+  }
+
+  const channel: SlackChannel = {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
+    channel: SLACK_CHANNEL,
+    accountId,
+    limits: { maxTextLength, attachments: true, typingIndicator: false },
+    get botUserId() {
+      return botUserId;
+    },
+
+    async start(channelHost) {
+      if (receiver) throw new Error('slack channel already started');
+      const auth = await call('auth.test', () => web.auth.test());
+      if (!auth.user_id)
+        throw new SlackChannelError('slack: auth.test returned no user_id', { permanent: true });
+      botUserId = auth.user_id;
+      botId = auth.bot_id;
+      host = channelHost;
+      // Bolt's SocketModeReceiver builds the SocketModeClient (reconnects, pings) with our Web API URL. The
+      // App on top is not used: it acknowledges events before any listener runs, and this channel must
+      // acknowledge only after host.receive resolved. Nothing calls receiver.init(), so its own handler
+      // is a no-op and the listener below owns every envelope.
+      const next = new SocketModeReceiver({
+        appToken: options.appToken,
+        logger: slackLogger,
+        clientPingTimeout: options.clientPingTimeoutMs ?? 5_000,
+        serverPingTimeout: options.serverPingTimeoutMs ?? 30_000,
+        autoReconnectEnabled: true,
+        installerOptions: { clientOptions: { slackApiUrl: apiUrl } },
+      });
+      next.client.on('slack_event', (envelope: SocketModeEnvelope) => {
+        void onEnvelope(envelope);
+      });
+      next.client.on('connected', () => {
+        connected = true;
+        lastError = undefined;
+      });
+      next.client.on('reconnecting', () => {
+        connected = false;
+        logger.info('slack: Socket Mode reconnecting');
+      });
+      next.client.on('disconnected', () => {
+        connected = false;
+      });
+      next.client.on('error', (error: unknown) => {
+        lastError = errorMessage(error);
+      });
+      receiver = next;
+      try {
+        await next.client.start();
+      } catch (error) {
+        receiver = undefined;
+        host = undefined;
+        await next.client.disconnect().catch(() => {});
+        throw toSlackChannelError(error, 'apps.connections.open');
+      }
+      logger.info({ botUserId }, 'slack: connected over Socket Mode');
+    },
+
+    health() {
+      return { connected: receiver !== undefined && connected, ...(lastError ? { lastError } : {}) };
+    },
+
+    async stop() {
+      connected = false;
+      const current = receiver;
+      receiver = undefined;
+      host = undefined;
+      if (!current) return;
+      await Promise.race([
+        current.client.disconnect(),
+        new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref()),
+      ]);
+      current.client.removeAllListeners('slack_event');
+    },
+
+    async send(message): Promise<SendResult> {
+      const state = progress.get(message.idempotencyKey) ?? { ids: [], chunks: 0, files: 0 };
+      progress.set(message.idempotencyKey, state);
+      const chunks = message.text.trim() === '' ? [] : toSlackPieces(message.text, maxTextLength);
+      const attachments = message.attachments ?? [];
+      for (let i = state.chunks; i < chunks.length; i++) {
+        const text = chunks[i] ?? '';
+        const result = await call('chat.postMessage', () =>
+          web.chat.postMessage({
+            channel: message.chatId,
+            text,
+            ...(message.threadId ? { thread_ts: message.threadId } : {}),
+          }),
+        );
+        if (result.ts) state.ids.push(result.ts);
+        state.chunks = i + 1;
+      }
+      for (let i = state.files; i < attachments.length; i++) {
+        const attachment = attachments[i];
+        if (attachment) state.ids.push(await upload(message, attachment));
+        state.files = i + 1;
+      }
+      progress.delete(message.idempotencyKey);
+      trimProgress(progress);
+      return { platformMessageIds: state.ids };
+    },
+
+    isMention(text) {
+      return mentionsUser(text, botUserId);
+    },
+
+    async downloadAttachment(ref) {
+      const url = new URL(ref);
+      const trusted =
+        url.hostname === 'slack.com' ||
+        url.hostname.endsWith('.slack.com') ||
+        url.origin === new URL(apiUrl).origin;
+      if (!trusted) throw new SlackChannelError(`slack: refusing to send the bot token to ${url.origin}`);
+      const response = await fetch(url, { headers: { authorization: `Bearer ${options.botToken}` } });
+      if (!response.ok) throw new SlackChannelError(`slack: downloading ${ref}: HTTP ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+  };
+  return channel;
+}
+
+/**
+ * Splits Markdown at the limit (words, links and code fences kept whole: the registry's splitMessage), then
+ * converts each piece to mrkdwn; a piece that escaping made too long is split again, tighter.
+ */
+export function toSlackPieces(markdown: string, limit: number): string[] {
+  const out: string[] = [];
+  const place = (piece: string, depth: number) => {
+    const converted = markdownToSlack(piece);
+    if (converted.length <= limit) {
+      out.push(converted);
+      return;
+    }
+    if (depth >= 4) {
+      // Escaping grows a character to at most 5 (`<` → `&lt;` is 4): raw slices of limit/5 always fit.
+      const size = Math.max(1, Math.floor(limit / 5));
+      for (let i = 0; i < piece.length; i += size) out.push(markdownToSlack(piece.slice(i, i + size)));
+      return;
+    }
+    const tighter = Math.max(32, Math.floor((limit * piece.length) / converted.length) - 8);
+    for (const part of splitMessage(piece, tighter)) place(part, depth + 1);
+  };
+  for (const piece of splitMessage(markdown, limit)) place(piece, 0);
+  return out;
+}
+
+/** `http://host/api` → `http://host/api/` (the Web API client appends method names). */
+function normaliseApiUrl(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** Keeps partially sent messages' progress bounded; the outbox retries soon or never. */
+function trimProgress(progress: Map<string, SendProgress>) {
+  while (progress.size > 1_000) {
+    const oldest = progress.keys().next().value;
+    if (oldest === undefined) return;
+    progress.delete(oldest);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function silentLogger(): Logger {
+  const noop = () => {};
+  const logger: Logger = {
+    trace: noop,
+    debug: noop,
+    info: noop,
+    warn: noop,
+    error: noop,
+    fatal: noop,
+    child: () => logger,
+  };
+  return logger;
+}

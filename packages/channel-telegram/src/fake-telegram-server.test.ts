@@ -1,0 +1,151 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createFakeTelegramServer, type FakeTelegramServer } from './fake-telegram-server.js';
+
+async function call(
+  server: FakeTelegramServer,
+  method: string,
+  params: Record<string, unknown> = {},
+  token = server.token,
+) {
+  const response = await fetch(`${server.url}/bot${token}/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as {
+      ok: boolean;
+      // biome-ignore lint/suspicious/noExplicitAny: loose JSON from the fake server, read field by field
+      result?: any;
+      description?: string;
+      parameters?: { retry_after?: number };
+    },
+  };
+}
+
+interface UpdateJson {
+  update_id: number;
+  message: { text: string; message_id: number };
+}
+
+describe('fake Telegram Bot API server', () => {
+  let server: FakeTelegramServer;
+  beforeEach(async () => {
+    server = await createFakeTelegramServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('answers getMe and refuses a wrong token with 401', async () => {
+    expect((await call(server, 'getMe')).body.result).toMatchObject({
+      is_bot: true,
+      username: 'nanoclaw_test_bot',
+    });
+    expect((await call(server, 'getMe', {}, '1:nope')).status).toBe(401);
+    expect((await call(server, 'noSuchMethod')).status).toBe(404);
+  });
+
+  it('serves updates from the offset and drops those below it', async () => {
+    const first = server.injectMessage({ chatId: -1, text: 'one' }).updateId;
+    const second = server.injectMessage({ chatId: -1, text: 'two' }).updateId;
+    expect((await call(server, 'getUpdates')).body.result.map((u: UpdateJson) => u.update_id)).toEqual([
+      first,
+      second,
+    ]);
+    expect(
+      (await call(server, 'getUpdates', { offset: second })).body.result.map(
+        (u: UpdateJson) => u.message.text,
+      ),
+    ).toEqual(['two']);
+    expect(server.confirmedOffset()).toBe(second);
+    expect((await call(server, 'getUpdates', { offset: 0 })).body.result).toHaveLength(1);
+    expect(server.isConfirmed(-1, 1)).toBe(true);
+    expect(server.isConfirmed(-1, 2)).toBe(false);
+  });
+
+  it('holds a long poll until an update arrives, or until its timeout', async () => {
+    const started = Date.now();
+    const empty = await call(server, 'getUpdates', { timeout: 0.2 });
+    expect(empty.body.result).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    const waiting = call(server, 'getUpdates', { timeout: 10 });
+    setTimeout(() => server.injectMessage({ chatId: 5, text: 'wake' }), 50);
+    expect((await waiting).body.result[0].message.text).toBe('wake');
+  });
+
+  it('writes a bot mention with its entity and redelivers a message under a new update id', async () => {
+    const { updateId, message } = server.injectMessage({ chatId: -1, text: 'hi', mentionBot: true });
+    expect(message.text).toBe('@nanoclaw_test_bot hi');
+    expect(message.entities).toEqual([{ type: 'mention', offset: 0, length: 18 }]);
+    const again = server.redeliver(-1, message.message_id);
+    expect(again).toBeGreaterThan(updateId);
+    const updates = (await call(server, 'getUpdates')).body.result;
+    expect(updates.map((u: UpdateJson) => u.message.message_id)).toEqual([
+      message.message_id,
+      message.message_id,
+    ]);
+  });
+
+  it('records sends, chat actions and edits, and refuses over-long text', async () => {
+    const sent = await call(server, 'sendMessage', {
+      chat_id: -1,
+      text: 'hello',
+      reply_parameters: { message_id: 3 },
+    });
+    await call(server, 'sendChatAction', { chat_id: -1, action: 'typing' });
+    await call(server, 'editMessageText', {
+      chat_id: -1,
+      message_id: sent.body.result.message_id,
+      text: 'edited',
+    });
+    expect((await call(server, 'sendMessage', { chat_id: -1, text: 'x'.repeat(4097) })).status).toBe(400);
+    expect(server.sent).toEqual([
+      { chatId: '-1', messageId: sent.body.result.message_id, text: 'hello', replyTo: 3 },
+    ]);
+    expect(server.chatActions).toEqual([{ chatId: '-1', action: 'typing' }]);
+    expect(server.edits).toEqual([{ chatId: '-1', messageId: sent.body.result.message_id, text: 'edited' }]);
+  });
+
+  it('accepts multipart uploads and serves files through getFile', async () => {
+    const form = new FormData();
+    form.set('chat_id', '-1');
+    form.set('caption', 'cap');
+    form.set('document', new Blob([Buffer.from('data')]), 'notes.txt');
+    const response = await fetch(`${server.url}/bot${server.token}/sendDocument`, {
+      method: 'POST',
+      body: form,
+    });
+    const { result } = (await response.json()) as { result: { document: { file_id: string } } };
+    expect(server.uploads[0]).toMatchObject({
+      chatId: '-1',
+      name: 'notes.txt',
+      mimeType: 'text/plain',
+      caption: 'cap',
+    });
+    const file = (await call(server, 'getFile', { file_id: result.document.file_id })).body.result;
+    const download = await fetch(`${server.url}/file/bot${server.token}/${file.file_path}`);
+    expect(await download.text()).toBe('data');
+  });
+
+  it('injects faults: 429 with retry_after, once, for the matching methods only', async () => {
+    server.failNext({ methods: ['sendMessage'], errorCode: 429, retryAfter: 7 });
+    expect((await call(server, 'getMe')).status).toBe(200);
+    const limited = await call(server, 'sendMessage', { chat_id: 1, text: 'a' });
+    expect(limited.status).toBe(429);
+    expect(limited.body.parameters?.retry_after).toBe(7);
+    expect((await call(server, 'sendMessage', { chat_id: 1, text: 'a' })).status).toBe(200);
+  });
+
+  it('drops connections: a pending long poll fails on the client side', async () => {
+    const waiting = call(server, 'getUpdates', { timeout: 10 }).then(
+      () => 'answered',
+      () => 'dropped',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    server.dropConnections();
+    expect(await waiting).toBe('dropped');
+    expect((await call(server, 'getMe')).status).toBe(200);
+  });
+});

@@ -1,0 +1,11 @@
+export { createTelegramChannelFactory, TELEGRAM_ENV, telegramChannel } from './factory.js';
+export type { MapContext, TelegramBotIdentity } from './map-message.js';
+export { mentionsBot, TELEGRAM_CHANNEL, textMentions, toInboundMessage } from './map-message.js';
+export { planSteps } from './send.js';
+export type { TelegramChannel, TelegramChannelOptions } from './telegram-channel.js';
+export {
+  createTelegramChannel,
+  TELEGRAM_DEFAULT_API_ROOT,
+  TELEGRAM_LIMITS,
+  TELEGRAM_MAX_TEXT_LENGTH,
+} from './telegram-channel.js';

@@ -1,0 +1,191 @@
+import {
+  type BackoffOptions,
+  ChannelError,
+  type ChannelHealth,
+  createTypingTracker,
+  type ReportsChannelHealth,
+  realTimers,
+  type Timers,
+} from '@nanoclaw/channel-registry';
+import {
+  CHANNEL_ADAPTER_SPEC_VERSION,
+  type ChannelAdapter,
+  type ChannelHost,
+  type ChannelLimits,
+  type Logger,
+} from '@nanoclaw/core';
+import { Api } from 'grammy';
+import type { Update } from 'grammy/types';
+import { describeError, isUnauthorized, toChannelError } from './errors.js';
+import { TELEGRAM_CHANNEL, type TelegramBotIdentity, textMentions, toInboundMessage } from './map-message.js';
+import { runPollLoop } from './poll-loop.js';
+import { createSendProgress, sendOutbound } from './send.js';
+
+export const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
+export const TELEGRAM_MAX_TEXT_LENGTH = 4096;
+/** The Bot API serves files up to 20 MB to bots. */
+export const TELEGRAM_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
+
+export const TELEGRAM_LIMITS: ChannelLimits = {
+  maxTextLength: TELEGRAM_MAX_TEXT_LENGTH,
+  attachments: true,
+  typingIndicator: true,
+};
+
+export interface TelegramChannelOptions {
+  /** The bot token from @BotFather (`<digits>:<secret>`). */
+  token: string;
+  /** Default `default`. */
+  accountId?: string;
+  /** Bot API root (a local Bot API server, or a fake one in tests). Default `https://api.telegram.org`. */
+  apiRoot?: string;
+  /** Default: the host's logger from `start`. */
+  logger?: Logger;
+  /** Long-poll wait in seconds (default 30). */
+  pollTimeoutSeconds?: number;
+  /** Reconnect backoff for failed polls (default 1 s doubling to 60 s, half jitter). */
+  backoff?: BackoffOptions;
+  /** How often a running typing indicator is renewed (Telegram shows one for 5 s; default 4 s). */
+  typingRefreshMs?: number;
+  timers?: Timers;
+  random?: () => number;
+}
+
+/** The Telegram adapter: a `ChannelAdapter` plus what the host may use besides the spec. */
+export interface TelegramChannel extends ChannelAdapter, ReportsChannelHealth {
+  /** The bot's @username (without @), known after `start`. */
+  readonly botUsername: string | undefined;
+  /** The bytes of an inbound attachment by its `ref` (a Telegram file_id), through getFile. */
+  downloadAttachment(ref: string): Promise<Uint8Array>;
+}
+
+export function createTelegramChannel(options: TelegramChannelOptions): TelegramChannel {
+  const accountId = options.accountId ?? 'default';
+  const apiRoot = (options.apiRoot ?? TELEGRAM_DEFAULT_API_ROOT).replace(/\/+$/, '');
+  const api = new Api(options.token, { apiRoot });
+  const timers = options.timers ?? realTimers;
+  const progress = createSendProgress();
+  let logger: Logger | undefined = options.logger;
+  let bot: TelegramBotIdentity | undefined;
+  let offset: number | undefined;
+  let controller: AbortController | undefined;
+  let loop: Promise<void> | undefined;
+  let health: ChannelHealth = { connected: false };
+  const log = () => {
+    if (!logger) throw new Error('telegram channel used before start');
+    return logger;
+  };
+  const typing = createTypingTracker({
+    refreshMs: options.typingRefreshMs ?? 4000,
+    timers,
+    sendTyping: (chatId) => api.sendChatAction(chatId, 'typing').then(() => {}),
+    onError: (chatId, error) =>
+      logger?.debug({ chatId, err: describeError(error) }, 'telegram typing failed'),
+  });
+
+  const handleUpdate = async (host: ChannelHost, update: Update) => {
+    if (!update.message || !bot) return;
+    const inbound = toInboundMessage(update.message, { accountId, bot });
+    if (!inbound) return;
+    const { duplicate } = await host.receive(inbound);
+    if (duplicate)
+      log().debug({ chatId: inbound.chatId, id: inbound.platformMessageId }, 'telegram duplicate update');
+  };
+
+  return {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
+    channel: TELEGRAM_CHANNEL,
+    accountId,
+    limits: TELEGRAM_LIMITS,
+    get botUsername() {
+      return bot?.username;
+    },
+    health: () => ({ ...health }),
+
+    async start(host) {
+      if (loop) return;
+      logger = options.logger ?? host.logger;
+      bot = await identify(api);
+      const abort = new AbortController();
+      controller = abort;
+      health = { connected: true };
+      loop = runPollLoop({
+        api,
+        timeoutSeconds: options.pollTimeoutSeconds ?? 30,
+        offset,
+        handle: (update) => handleUpdate(host, update),
+        onHealth: (connected, error) => {
+          health = error === undefined ? { connected } : { connected, lastError: error };
+        },
+        onOffset: (next) => {
+          offset = next;
+        },
+        logger: log(),
+        backoff: options.backoff ?? {},
+        timers,
+        random: options.random ?? Math.random,
+        signal: abort.signal,
+      }).catch((error: unknown) => {
+        health = { connected: false, lastError: describeError(error) };
+        log().error({ err: describeError(error) }, 'telegram polling stopped unexpectedly');
+      });
+      log().info({ bot: bot.username }, 'telegram polling started');
+    },
+
+    async stop() {
+      typing.stopAll();
+      controller?.abort();
+      await loop;
+      controller = undefined;
+      loop = undefined;
+      health = { connected: false };
+    },
+
+    async send(message) {
+      return sendOutbound(api, message, progress);
+    },
+
+    async setTyping(chatId, on) {
+      if (on) await typing.start(chatId);
+      else typing.stop(chatId);
+    },
+
+    isMention: (text) => textMentions(text, bot?.username),
+
+    async downloadAttachment(ref) {
+      let path: string | undefined;
+      try {
+        path = (await api.getFile(ref)).file_path;
+      } catch (error) {
+        throw toChannelError(error, 'getFile');
+      }
+      if (!path)
+        throw new ChannelError(`telegram file ${ref} has no download path (over 20 MB?)`, {
+          permanent: true,
+        });
+      const response = await fetch(`${apiRoot}/file/bot${options.token}/${path}`);
+      if (!response.ok) throw new ChannelError(`telegram file download failed: HTTP ${response.status}`);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (bytes.byteLength > TELEGRAM_MAX_DOWNLOAD_BYTES) {
+        throw new ChannelError('telegram file is over 20 MB', { permanent: true });
+      }
+      return bytes;
+    },
+  };
+}
+
+/** getMe: who the bot is. A 401 is permanent (wrong or revoked token); anything else is worth retrying. */
+async function identify(api: Api): Promise<TelegramBotIdentity> {
+  try {
+    const me = await api.getMe();
+    return { id: me.id, username: me.username };
+  } catch (error) {
+    if (isUnauthorized(error)) {
+      throw new ChannelError('telegram rejected the bot token (401 Unauthorized); check TELEGRAM_BOT_TOKEN', {
+        permanent: true,
+        cause: error,
+      });
+    }
+    throw toChannelError(error, 'getMe');
+  }
+}

@@ -1,0 +1,82 @@
+import { type ChannelContractDriver, type ContractInjected, channelContract } from '@nanoclaw/testing';
+import {
+  createFakeTelegramServer,
+  FAKE_TELEGRAM_SEND_METHODS,
+  type FakeTelegramServer,
+} from './fake-telegram-server.js';
+import { createTelegramChannel } from './telegram-channel.js';
+
+const CHAT_ID = '-1001234567890';
+
+function driverFor(server: FakeTelegramServer): ChannelContractDriver {
+  return {
+    async injectText(input) {
+      const { message } = server.injectMessage({
+        chatId: input.chatId,
+        text: input.text,
+        mentionBot: input.mention === true,
+        ...(input.sender
+          ? { from: { id: Number(input.sender.id), first_name: input.sender.name ?? 'User' } }
+          : {}),
+        ...(input.attachment ? { document: input.attachment } : {}),
+      });
+      return {
+        chatId: String(message.chat.id),
+        platformMessageId: String(message.message_id),
+        senderId: String(message.from?.id),
+        text: message.text ?? message.caption ?? '',
+      };
+    },
+    async redeliver(message: ContractInjected) {
+      server.redeliver(message.chatId, Number(message.platformMessageId));
+    },
+    isAcknowledged: (message) => server.isConfirmed(message.chatId, Number(message.platformMessageId)),
+    sentTexts: () =>
+      server.sent.map((s) => ({
+        chatId: s.chatId,
+        text: s.text,
+        platformMessageId: String(s.messageId),
+        ...(s.replyTo === undefined ? {} : { replyTo: String(s.replyTo) }),
+      })),
+    typingEvents: () =>
+      server.chatActions.filter((a) => a.action === 'typing').map((a) => ({ chatId: a.chatId })),
+    uploads: () =>
+      server.uploads.map((u) => ({
+        chatId: u.chatId,
+        name: u.name,
+        content: u.content,
+        ...(u.caption ? { caption: u.caption } : {}),
+      })),
+    failNextSend(retryAfterMs) {
+      server.failNext({
+        methods: FAKE_TELEGRAM_SEND_METHODS,
+        errorCode: 429,
+        retryAfter: Math.ceil(retryAfterMs / 1000),
+      });
+    },
+    async dropConnection() {
+      server.dropConnections();
+    },
+  };
+}
+
+channelContract({
+  name: 'telegram',
+  rateLimit: 'error',
+  async setup() {
+    const server = await createFakeTelegramServer();
+    const adapter = createTelegramChannel({
+      token: server.token,
+      apiRoot: server.url,
+      pollTimeoutSeconds: 10,
+      backoff: { baseMs: 20, maxMs: 200 },
+    });
+    return {
+      adapter,
+      driver: driverFor(server),
+      chatId: CHAT_ID,
+      readAttachment: (ref) => adapter.downloadAttachment(ref),
+      teardown: () => server.close(),
+    };
+  },
+});
