@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import { AGENT_PROVIDER_SPEC_VERSION } from '@nanoclaw/core';
+import { describe, expect, it } from 'vitest';
+import { claudeHostContribution, createClaudeHostContribution } from './host.js';
+
+describe('claudeHostContribution', () => {
+  it('declares id, env allowlist and home dir', () => {
+    expect(claudeHostContribution.specificationVersion).toBe(AGENT_PROVIDER_SPEC_VERSION);
+    expect(claudeHostContribution.id).toBe('claude');
+    expect(claudeHostContribution.homeDir).toBe('.claude');
+    expect(claudeHostContribution.envAllowlist).toEqual(
+      expect.arrayContaining([
+        'ANTHROPIC_API_KEY',
+        'CLAUDE_CODE_OAUTH_TOKEN',
+        'ANTHROPIC_BASE_URL',
+        'ANTHROPIC_MODEL',
+        'CLAUDE_MODEL',
+      ]),
+    );
+    expect(createClaudeHostContribution({ id: 'claude-2' }).id).toBe('claude-2');
+  });
+
+  it('resolves the pinned native binary for the sandbox', () => {
+    const binary = claudeHostContribution.resolveBinary?.();
+    expect(binary?.envKey).toBe('CLAUDE_CODE_BIN');
+    expect(fs.existsSync(binary?.path ?? '')).toBe(true);
+  });
+
+  it('describes which credential is in use', () => {
+    const describe = claudeHostContribution.describeCredentials;
+    expect(describe({})).toBeNull();
+    expect(describe({ ANTHROPIC_BASE_URL: 'http://gw:8080' })).toBeNull();
+    expect(describe({ CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat-x' })).toBe(
+      'Claude subscription token (CLAUDE_CODE_OAUTH_TOKEN)',
+    );
+    expect(describe({ ANTHROPIC_API_KEY: 'sk-ant-x', CLAUDE_MODEL: 'claude-opus-4-5' })).toBe(
+      'Anthropic API key (ANTHROPIC_API_KEY), model claude-opus-4-5',
+    );
+    expect(describe({ ANTHROPIC_API_KEY: 'k', CLAUDE_CODE_OAUTH_TOKEN: 't' })).toBe(
+      'Anthropic API key (ANTHROPIC_API_KEY); it wins over CLAUDE_CODE_OAUTH_TOKEN',
+    );
+    expect(describe({ ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'http://gw:8080' })).toBe(
+      'API key at http://gw:8080 (ANTHROPIC_API_KEY)',
+    );
+  });
+});

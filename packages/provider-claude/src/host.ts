@@ -1,0 +1,58 @@
+import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import { CLAUDE_BIN_ENV, resolveClaudeBinary } from './binary.js';
+import { CLAUDE_ENV_KEYS, resolveAuthMode } from './env.js';
+
+export interface ClaudeHostContributionOptions {
+  /** Provider id (default `claude`). */
+  id?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The host side of the Claude provider: which env keys enter the sandbox (credentials, endpoint, model), where
+ * Claude Code keeps its state (`$HOME/.claude`: sessions, transcripts, settings; one per session) and the
+ * pinned native binary. No auth file is copied: Claude Code authenticates from the env.
+ */
+export function createClaudeHostContribution(
+  options: ClaudeHostContributionOptions = {},
+): ProviderHostContribution {
+  return {
+    specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
+    id: options.id ?? 'claude',
+    envAllowlist: CLAUDE_ENV_KEYS,
+    homeDir: '.claude',
+    resolveBinary() {
+      const path = resolveClaudeBinary();
+      if (!path)
+        throw new Error(
+          'the Claude Code binary (@anthropic-ai/claude-agent-sdk platform package) is not installed',
+        );
+      return { path, envKey: CLAUDE_BIN_ENV };
+    },
+    describeCredentials: describeClaudeCredentials,
+  };
+}
+
+/** A human description of the credential Claude Code would use with `env`, or null when there is none. */
+export function describeClaudeCredentials(env: Env): string | null {
+  const model = env.CLAUDE_MODEL?.trim() || env.ANTHROPIC_MODEL?.trim();
+  const suffix = model ? `, model ${model}` : '';
+  const keyName = env.ANTHROPIC_API_KEY?.trim() ? 'ANTHROPIC_API_KEY' : 'ANTHROPIC_AUTH_TOKEN';
+  const oauth = env.CLAUDE_CODE_OAUTH_TOKEN?.trim() ? '; it wins over CLAUDE_CODE_OAUTH_TOKEN' : '';
+  switch (resolveAuthMode(env)) {
+    case 'gateway':
+      return `API key at ${env.ANTHROPIC_BASE_URL?.trim()} (${keyName})${oauth}${suffix}`;
+    case 'api-key':
+      return `Anthropic API key (${keyName})${oauth}${suffix}`;
+    case 'oauth-token': {
+      const base = env.ANTHROPIC_BASE_URL?.trim() ? ` at ${env.ANTHROPIC_BASE_URL.trim()}` : '';
+      return `Claude subscription token (CLAUDE_CODE_OAUTH_TOKEN)${base}${suffix}`;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The default instance (id `claude`). */
+export const claudeHostContribution: ProviderHostContribution = createClaudeHostContribution();

@@ -1,0 +1,93 @@
+import path from 'node:path';
+import type {
+  EffortLevel,
+  Options,
+  McpServerConfig as SdkMcpServerConfig,
+  SettingSource,
+} from '@anthropic-ai/claude-agent-sdk';
+import type { McpServerConfig, SessionOptions, TurnInput } from '@nanoclaw/core';
+
+/** What a session's `query()` calls share, resolved once by the provider. */
+export interface QueryPlan {
+  cwd: string;
+  env: Record<string, string>;
+  /** The native `claude` binary; undefined = let the SDK find its bundled one. */
+  binary: string | undefined;
+  model: string | undefined;
+  effort: EffortLevel | undefined;
+  /** Appended to Claude Code's system prompt (`SessionOptions.instructions`). */
+  instructions: string | undefined;
+  /** `claude_code`: Claude Code's full system prompt (+ instructions); `sdk`: the SDK's one-line prompt. */
+  systemPrompt: 'claude_code' | 'sdk';
+  settingSources: SettingSource[];
+  mcpServers: Record<string, SdkMcpServerConfig>;
+  /** Extra SDK options, applied last. */
+  extra: Partial<Options>;
+}
+
+/** `SessionOptions.mcpServers` in the SDK's shape (stdio: command/args/env; http: url/headers). */
+export function toSdkMcpServers(servers: SessionOptions['mcpServers']): Record<string, SdkMcpServerConfig> {
+  const out: Record<string, SdkMcpServerConfig> = {};
+  for (const [name, server] of Object.entries(servers ?? {})) out[name] = toSdkMcpServer(server);
+  return out;
+}
+
+function toSdkMcpServer(server: McpServerConfig): SdkMcpServerConfig {
+  if (server.type === 'http') return { type: 'http', url: server.url, headers: { ...server.headers } };
+  return {
+    type: 'stdio',
+    command: server.command,
+    args: [...(server.args ?? [])],
+    env: { ...(server.env ?? {}) },
+  };
+}
+
+/** Claude Code knows `low`..`max`; the spec's `minimal` maps to `low`. */
+export function toEffort(effort: SessionOptions['reasoningEffort']): EffortLevel | undefined {
+  if (effort === undefined) return undefined;
+  return effort === 'minimal' ? 'low' : effort;
+}
+
+/**
+ * The SDK options of one process: permissions bypassed (the container is the sandbox), partial messages on
+ * (text deltas), the env built by the provider, MCP servers over stdin (`initialize`, so their env and headers
+ * stay off the command line), and either a resume or a fixed new session id.
+ */
+export function buildQueryOptions(
+  plan: QueryPlan,
+  run: Pick<Options, 'hooks' | 'stderr' | 'resume' | 'sessionId'>,
+): Options {
+  const options: Options = {
+    cwd: plan.cwd,
+    env: plan.env,
+    permissionMode: 'bypassPermissions',
+    allowDangerouslySkipPermissions: true,
+    includePartialMessages: true,
+    settingSources: plan.settingSources,
+    mcpServers: plan.mcpServers,
+    mcpServersDelivery: 'initialize',
+    systemPrompt:
+      plan.systemPrompt === 'sdk'
+        ? (plan.instructions ?? '')
+        : {
+            type: 'preset',
+            preset: 'claude_code',
+            ...(plan.instructions ? { append: plan.instructions } : {}),
+          },
+    ...run,
+  };
+  if (plan.binary) options.pathToClaudeCodeExecutable = plan.binary;
+  if (plan.model) options.model = plan.model;
+  if (plan.effort) options.effort = plan.effort;
+  return { ...options, ...plan.extra };
+}
+
+/** The user text of a turn; attachments are named (with their path under `cwd`) for Claude to Read. */
+export function promptText(input: TurnInput, cwd: string): string {
+  const notes = (input.attachments ?? []).map((attachment) => {
+    const local = !/^[a-z][a-z0-9+.-]*:/i.test(attachment.ref);
+    const where = local ? path.resolve(cwd, attachment.ref) : attachment.ref;
+    return `[attachment: ${attachment.name} (${attachment.mimeType}, ${attachment.sizeBytes} bytes) at ${where}]`;
+  });
+  return notes.length > 0 ? `${input.text}\n\n${notes.join('\n')}` : input.text;
+}

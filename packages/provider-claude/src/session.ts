@@ -1,0 +1,643 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type HookCallbackMatcher,
+  type HookEvent,
+  type Options,
+  type Query,
+  query,
+  type SDKMessage,
+  type SDKResultMessage,
+  type SDKUserMessage,
+} from '@anthropic-ai/claude-agent-sdk';
+import {
+  AGENT_PROVIDER_SPEC_VERSION,
+  type AgentEvent,
+  type AgentSession,
+  type Logger,
+  type SessionOptions,
+  type TurnInput,
+  type TurnStatus,
+} from '@nanoclaw/core';
+import { archiveTranscript } from './archive.js';
+import { ClaudeProviderError, errorMessage, isClaudeSessionInvalid } from './errors.js';
+import { createEventChannel, type EventChannel } from './event-channel.js';
+import { terminateTree } from './process-tree.js';
+import { createPromptStream, type PromptStream, userMessage } from './prompt-stream.js';
+import { buildQueryOptions, promptText, type QueryPlan } from './query-options.js';
+import { toolCallOf, toolFailureOf, toolResultOf } from './tool-events.js';
+import { usageEventOf } from './usage.js';
+
+/** A Claude session: the spec's `AgentSession`, plus the Claude Code process id (for diagnostics). */
+export interface ClaudeAgentSession extends AgentSession {
+  /** The pid of the running Claude Code process; undefined before the first spawn finished or once closed. */
+  readonly pid: number | undefined;
+}
+
+/** Everything a session needs, resolved by the provider. */
+export interface ClaudeSessionInit {
+  providerId: string;
+  options: SessionOptions;
+  plan: QueryPlan;
+  logger: Logger;
+  startTimeoutMs: number;
+  interruptTimeoutMs: number;
+  compactTimeoutMs: number;
+  /** Archive the transcript to `<cwd>/conversations/` before each compaction. */
+  archiveOnCompact: boolean;
+}
+
+/** One Claude Code process: a `query()` with its long-lived prompt stream. */
+interface Runtime {
+  query: Query;
+  input: PromptStream;
+  /** Resolves when the message loop ended (the process exited or was closed). */
+  done: Promise<void>;
+  alive: boolean;
+  readonly pid: number | undefined;
+  stderr: string[];
+}
+
+interface TurnState {
+  turnId: string;
+  /** The prompt as sent to Claude Code (sent again once when the process died before answering it). */
+  message?: SDKUserMessage;
+  /** Claude Code said something for this turn (so it cannot simply be sent again). */
+  sawOutput: boolean;
+  resent: boolean;
+  emit: (event: AgentEvent) => void;
+  /** Claude Code's error kind from a synthetic assistant message (`server_error`, `rate_limit`, ...). */
+  assistantError?: string;
+  interruptRequested: boolean;
+  interruptSent: boolean;
+  result?: SDKResultMessage;
+  localError?: { message: string; code: string };
+  status?: TurnStatus;
+  finish: (status: TurnStatus) => void;
+  done: Promise<TurnStatus>;
+}
+
+interface CompactionState {
+  boundary: boolean;
+  error?: string;
+  finish: (result: { ok: boolean; error?: string }) => void;
+  done: Promise<{ ok: boolean; error?: string }>;
+}
+
+interface ActiveRun {
+  channel: EventChannel<AgentEvent>;
+  queue: TurnInput[];
+  cancelled: boolean;
+}
+
+/** Assistant error kinds worth retrying later. */
+const RETRYABLE_ERRORS = new Set(['server_error', 'overloaded', 'rate_limit', 'unknown']);
+
+/**
+ * Spawns Claude Code and waits for its answer to `initialize`. A continuation whose session is gone rejects
+ * with a `ClaudeProviderError` of code `session-invalid` (and Claude Code's message).
+ */
+export async function createClaudeSession(init: ClaudeSessionInit): Promise<ClaudeAgentSession> {
+  const session = new ClaudeSession(init);
+  await session.open();
+  return session;
+}
+
+class ClaudeSession implements ClaudeAgentSession {
+  readonly specificationVersion = AGENT_PROVIDER_SPEC_VERSION;
+  readonly provider: string;
+  private runtime: Runtime | undefined;
+  private sessionId: string | undefined;
+  /** False until Claude Code reported the session (system/init), i.e. it can be resumed. */
+  private persisted = false;
+  private run: ActiveRun | undefined;
+  private runDone: Promise<void> = Promise.resolve();
+  private turn: TurnState | undefined;
+  private compaction: CompactionState | undefined;
+  private compactRequested = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly init: ClaudeSessionInit) {
+    this.provider = init.providerId;
+    this.log = init.logger;
+  }
+
+  get continuation(): string | undefined {
+    return this.sessionId;
+  }
+
+  get busy(): boolean {
+    return this.run !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.runtime?.alive ? this.runtime.pid : undefined;
+  }
+
+  async open(): Promise<void> {
+    const resume = this.init.options.continuation;
+    if (resume === undefined) {
+      this.sessionId = randomUUID();
+      this.runtime = await this.spawn({ sessionId: this.sessionId });
+    } else {
+      this.runtime = await this.spawn({ resume });
+      this.sessionId = resume;
+      this.persisted = true;
+    }
+    this.log.debug({ sessionId: this.sessionId, resumed: resume !== undefined }, 'claude session open');
+  }
+
+  prompt(input: TurnInput, promptOptions?: { signal?: AbortSignal }): AsyncIterable<AgentEvent> {
+    if (this.closed) throw new ClaudeProviderError('closed', 'claude session is closed');
+    if (this.run) throw new Error('a run is already active; push() follow-up input instead');
+    const current: ActiveRun = {
+      channel: createEventChannel<AgentEvent>(() => this.cancelRun(current)),
+      queue: [input],
+      cancelled: false,
+    };
+    this.run = current;
+    const signal = promptOptions?.signal;
+    if (signal) {
+      if (signal.aborted) this.cancelRun(current);
+      else signal.addEventListener('abort', () => this.cancelRun(current), { once: true });
+    }
+    this.runDone = this.drive(current);
+    return current.channel;
+  }
+
+  push(input: TurnInput): boolean {
+    const current = this.run;
+    if (!current || current.cancelled || this.closed) return false;
+    current.queue.push(input);
+    return true;
+  }
+
+  async interrupt(): Promise<void> {
+    const turn = this.turn;
+    if (!turn || turn.status !== undefined) return;
+    turn.interruptRequested = true;
+    void this.sendInterrupt(turn);
+    await turn.done;
+  }
+
+  async compact(): Promise<void> {
+    if (this.closed) throw new ClaudeProviderError('closed', 'claude session is closed');
+    this.compactRequested = true;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.run) this.cancelRun(this.run);
+    this.turn?.finish('interrupted');
+    this.compaction?.finish({ ok: false, error: 'session closed' });
+    const runtime = this.runtime;
+    this.runtime = undefined;
+    if (runtime) await this.stop(runtime);
+    await this.runDone;
+  }
+
+  // --- runs and turns ---------------------------------------------------------------------------------------
+
+  private cancelRun(current: ActiveRun): void {
+    if (current.cancelled) return;
+    current.cancelled = true;
+    current.queue.length = 0;
+    const turn = this.turn;
+    if (turn && turn.status === undefined && !this.closed) {
+      turn.interruptRequested = true;
+      void this.sendInterrupt(turn);
+    }
+  }
+
+  private async drive(current: ActiveRun): Promise<void> {
+    const emit = (event: AgentEvent) => current.channel.push(event);
+    try {
+      if (this.compactRequested && !current.cancelled) {
+        this.compactRequested = false;
+        await this.runCompaction(emit);
+      }
+      for (let input = current.queue.shift(); input; input = current.queue.shift()) {
+        await this.runTurn(input, emit);
+      }
+      this.run = undefined;
+      current.channel.end();
+    } catch (error) {
+      this.log.error({ err: error }, 'claude run failed');
+      this.run = undefined;
+      current.channel.end(error);
+    }
+  }
+
+  private async runTurn(input: TurnInput, emit: (event: AgentEvent) => void): Promise<void> {
+    const turn = newTurn(emit);
+    this.turn = turn;
+    emit({ type: 'turn-start', turnId: turn.turnId, input });
+    try {
+      try {
+        turn.message = userMessage(promptText(input, this.init.options.cwd), randomUUID());
+        const runtime = await this.ensureRuntime();
+        runtime.input.push(turn.message);
+      } catch (error) {
+        if (this.closed) turn.finish('interrupted');
+        else {
+          turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
+          turn.finish('failed');
+        }
+      }
+      if (turn.interruptRequested) void this.sendInterrupt(turn);
+      const status = await turn.done;
+      this.emitTurnEnd(turn, status);
+    } finally {
+      this.turn = undefined;
+    }
+  }
+
+  /** usage, error (for a failed turn) and turn-end, from the turn's result. */
+  private emitTurnEnd(turn: TurnState, status: TurnStatus): void {
+    const { result, turnId } = turn;
+    const usage = result ? usageEventOf(turnId, result) : undefined;
+    if (usage) turn.emit(usage);
+    if (status === 'failed') {
+      turn.emit({
+        type: 'error',
+        turnId,
+        message: turn.localError?.message ?? resultErrorText(result),
+        code: turn.localError?.code ?? 'model-error',
+        retryable: turn.localError ? true : RETRYABLE_ERRORS.has(turn.assistantError ?? ''),
+      });
+    }
+    const text = status === 'completed' && result?.subtype === 'success' ? result.result : '';
+    turn.emit({ type: 'turn-end', turnId, status, text });
+  }
+
+  /** Asks Claude Code to stop the turn; after `interruptTimeoutMs` without a result, ends it here. */
+  private async sendInterrupt(turn: TurnState): Promise<void> {
+    if (turn.interruptSent || turn.status !== undefined) return;
+    const runtime = this.runtime;
+    if (!runtime?.alive) return;
+    turn.interruptSent = true;
+    const timer = setTimeout(() => {
+      if (turn.status !== undefined) return;
+      this.log.warn('claude did not end an interrupted turn in time; restarting it');
+      turn.finish('interrupted');
+      // Its late result would be taken for the next turn's: start over on a fresh process (resumed).
+      if (this.runtime === runtime) {
+        this.runtime = undefined;
+        void this.stop(runtime);
+      }
+    }, this.init.interruptTimeoutMs);
+    void turn.done.then(() => clearTimeout(timer));
+    try {
+      await runtime.query.interrupt();
+    } catch (error) {
+      this.log.debug({ err: error }, 'claude interrupt failed');
+    }
+  }
+
+  // --- compaction -------------------------------------------------------------------------------------------
+
+  /** `/compact` as a turn of its own; its outcome is a `compaction-end`, never reply text. */
+  private async runCompaction(emit: (event: AgentEvent) => void): Promise<void> {
+    const state = newCompaction();
+    this.compaction = state;
+    const timer = setTimeout(
+      () =>
+        state.finish({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` }),
+      this.init.compactTimeoutMs,
+    );
+    try {
+      const runtime = await this.ensureRuntime();
+      runtime.input.push(userMessage('/compact', randomUUID()));
+    } catch (error) {
+      state.finish({ ok: false, error: errorMessage(error) });
+    }
+    const result = await state.done;
+    clearTimeout(timer);
+    this.compaction = undefined;
+    if (result.ok) this.log.info('claude compacted the conversation');
+    else this.log.warn({ error: result.error }, 'claude compaction failed; continuing uncompacted');
+    emit({
+      type: 'compaction-end',
+      ok: result.ok,
+      reason: 'requested',
+      ...(result.error ? { error: result.error } : {}),
+    });
+  }
+
+  // --- the Claude Code process ------------------------------------------------------------------------------
+
+  /** The live process; after an exit, a new one resuming the session (fresh with the same id if never saved). */
+  private async ensureRuntime(): Promise<Runtime> {
+    if (this.closed) throw new ClaudeProviderError('closed', 'claude session is closed');
+    if (this.runtime?.alive) return this.runtime;
+    const sessionId = this.sessionId!;
+    this.log.warn({ sessionId }, 'claude code is not running; starting it and resuming the session');
+    try {
+      this.runtime = await this.spawn(this.persisted ? { resume: sessionId } : { sessionId });
+    } catch (error) {
+      if (!this.persisted || !isClaudeSessionInvalid(error)) throw error;
+      this.log.warn({ sessionId, err: error }, 'the session could not be resumed; continuing on a fresh one');
+      this.persisted = false;
+      this.runtime = await this.spawn({ sessionId });
+    }
+    return this.runtime;
+  }
+
+  /** Starts Claude Code and waits for its `initialize` answer (which fails for a bad resume). */
+  private async spawn(start: { resume?: string; sessionId?: string }): Promise<Runtime> {
+    const input = createPromptStream();
+    const stderr: string[] = [];
+    const options: Options = buildQueryOptions(this.init.plan, {
+      ...start,
+      hooks: this.hooks(),
+      stderr: (data) => {
+        stderr.push(data);
+        if (stderr.length > 50) stderr.shift();
+        this.log.debug({ stderr: data.trimEnd() }, 'claude code stderr');
+      },
+    });
+    const spawned: { pid?: number } = {};
+    // Not in the SDK's types (0.3.330), but called with the child's pid right after the spawn.
+    Object.assign(options, { onProcessSpawned: (pid: number) => (spawned.pid = pid) });
+    const runtime: Runtime = {
+      query: query({ prompt: input, options }),
+      input,
+      done: Promise.resolve(),
+      alive: true,
+      get pid() {
+        return spawned.pid;
+      },
+      stderr,
+    };
+    runtime.done = this.read(runtime);
+    try {
+      await withTimeout(
+        runtime.query.initializationResult(),
+        this.init.startTimeoutMs,
+        'claude code did not start',
+      );
+    } catch (error) {
+      await this.stop(runtime);
+      throw startError(error, runtime.stderr);
+    }
+    return runtime;
+  }
+
+  /** Ends a process: closes its prompt and the query (the SDK kills the child), then waits for the loop. */
+  private async stop(runtime: Runtime): Promise<void> {
+    runtime.alive = false;
+    const pid = runtime.pid;
+    const tree = pid === undefined ? Promise.resolve() : terminateTree(pid, { graceMs: 300, killMs: 1_000 });
+    runtime.input.end();
+    runtime.query.close();
+    await tree;
+    await withTimeout(runtime.done, 5_000, 'claude code did not exit').catch((error: unknown) =>
+      this.log.warn({ err: error }, 'claude code did not exit in time'),
+    );
+  }
+
+  /** The message loop of one process; its end (exit, crash, close) fails whatever was running on it. */
+  private async read(runtime: Runtime): Promise<void> {
+    let failure: unknown;
+    try {
+      for await (const message of runtime.query) {
+        // Only the current process speaks for the session (not one being replaced, or failing to start).
+        if (this.runtime === runtime && runtime.alive) this.onMessage(message);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const wasAlive = runtime.alive;
+    runtime.alive = false;
+    if (this.closed || !wasAlive || this.runtime !== runtime) return;
+    this.runtime = undefined;
+    const message = `claude code exited unexpectedly${failure ? `: ${errorMessage(failure)}` : ''}`;
+    this.log.error({ stderr: runtime.stderr.join('').slice(-2_000) }, message);
+    const turn = this.turn;
+    if (turn && turn.status === undefined) {
+      if (turn.message && !turn.sawOutput && !turn.resent && !turn.interruptRequested) void this.resend(turn);
+      else {
+        turn.localError = { message, code: 'runtime-exited' };
+        turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
+      }
+    }
+    this.compaction?.finish({ ok: false, error: message });
+  }
+
+  /** The process died before it answered the turn (e.g. it was already gone): once more on a new one. */
+  private async resend(turn: TurnState): Promise<void> {
+    turn.resent = true;
+    try {
+      const runtime = await this.ensureRuntime();
+      if (turn.status === undefined && turn.message) runtime.input.push(turn.message);
+    } catch (error) {
+      turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
+      turn.finish('failed');
+    }
+  }
+
+  // --- messages and hooks -----------------------------------------------------------------------------------
+
+  private onMessage(message: SDKMessage): void {
+    if (this.turn) this.turn.sawOutput = true;
+    switch (message.type) {
+      case 'system':
+        this.onSystem(message);
+        return;
+      case 'stream_event': {
+        const { event } = message;
+        const turn = this.turn;
+        if (!turn || turn.status !== undefined || message.parent_tool_use_id !== null) return;
+        if (
+          event.type === 'content_block_delta' &&
+          event.delta.type === 'text_delta' &&
+          event.delta.text !== ''
+        ) {
+          turn.emit({ type: 'text-delta', turnId: turn.turnId, delta: event.delta.text });
+        }
+        return;
+      }
+      case 'assistant':
+        if (message.error && this.turn && message.parent_tool_use_id === null) {
+          this.turn.assistantError = message.error;
+        }
+        return;
+      case 'result':
+        this.onResult(message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSystem(message: Extract<SDKMessage, { type: 'system' }>): void {
+    if (message.subtype === 'init') {
+      this.persisted = true;
+      if (message.session_id && message.session_id !== this.sessionId) {
+        this.log.info({ from: this.sessionId, to: message.session_id }, 'claude session id changed');
+        this.sessionId = message.session_id;
+      }
+      return;
+    }
+    if (message.subtype === 'compact_boundary') {
+      if (this.compaction) this.compaction.boundary = true;
+      else this.emitRuntimeCompaction({ ok: true });
+      return;
+    }
+    if (message.subtype === 'status' && message.compact_result === 'failed') {
+      const error = message.compact_error ?? 'compaction failed';
+      if (this.compaction) this.compaction.error = error;
+      else this.emitRuntimeCompaction({ ok: false, error });
+    }
+  }
+
+  /** A compaction Claude Code ran on its own (context full): reported on the running turn's stream. */
+  private emitRuntimeCompaction(result: { ok: boolean; error?: string }): void {
+    this.log.info({ ok: result.ok }, 'claude compacted the conversation on its own');
+    this.turn?.emit({ type: 'compaction-end', reason: 'runtime', ...result });
+  }
+
+  private onResult(result: SDKResultMessage): void {
+    const compaction = this.compaction;
+    if (compaction) {
+      if (compaction.boundary && !result.is_error) compaction.finish({ ok: true });
+      else compaction.finish({ ok: false, error: compaction.error ?? compactionFailure(result) });
+      return;
+    }
+    const turn = this.turn;
+    if (!turn || turn.status !== undefined) {
+      this.log.debug({ subtype: result.subtype }, 'claude result without a turn');
+      return;
+    }
+    turn.result = result;
+    const succeeded = result.subtype === 'success' && !result.is_error;
+    if (turn.interruptRequested && !succeeded) turn.finish('interrupted');
+    else turn.finish(succeeded ? 'completed' : 'failed');
+  }
+
+  /** PreToolUse/PostToolUse(Failure) → tool events of the running turn; PreCompact → transcript archive. */
+  private hooks(): Partial<Record<HookEvent, HookCallbackMatcher[]>> {
+    const emitTool = (event: AgentEvent) => {
+      const turn = this.turn;
+      if (turn && turn.status === undefined) turn.emit(event);
+    };
+    const on = (handler: (input: Record<string, unknown>) => void | Promise<void>): HookCallbackMatcher[] => [
+      {
+        hooks: [
+          async (input) => {
+            try {
+              await handler(input as unknown as Record<string, unknown>);
+            } catch (error) {
+              this.log.warn({ err: error, hook: input.hook_event_name }, 'claude hook handler failed');
+            }
+            return { continue: true };
+          },
+        ],
+      },
+    ];
+    const turnId = () => this.turn?.turnId ?? '';
+    return {
+      PreToolUse: on((input) => {
+        emitTool({ type: 'tool-call', turnId: turnId(), ...toolCallOf(input as never) });
+      }),
+      PostToolUse: on((input) => {
+        emitTool({ type: 'tool-result', turnId: turnId(), ...toolResultOf(input as never) });
+      }),
+      PostToolUseFailure: on((input) => {
+        emitTool({ type: 'tool-result', turnId: turnId(), ...toolFailureOf(input as never) });
+      }),
+      PreCompact: on(async (input) => {
+        if (!this.init.archiveOnCompact) return;
+        const file = await archiveTranscript({
+          transcriptPath: String(input.transcript_path),
+          sessionId: String(input.session_id ?? this.sessionId),
+          cwd: this.init.options.cwd,
+          trigger: input.trigger === 'auto' ? 'auto' : 'manual',
+        });
+        this.log.info({ file }, 'archived the conversation before compaction');
+      }),
+    };
+  }
+}
+
+function newTurn(emit: (event: AgentEvent) => void): TurnState {
+  let finish: (status: TurnStatus) => void = () => {};
+  const turn: TurnState = {
+    turnId: randomUUID(),
+    emit,
+    sawOutput: false,
+    resent: false,
+    interruptRequested: false,
+    interruptSent: false,
+    finish: (status) => finish(status),
+    done: Promise.resolve('failed'),
+  };
+  turn.done = new Promise<TurnStatus>((resolve) => {
+    finish = (status) => {
+      if (turn.status !== undefined) return;
+      turn.status = status;
+      resolve(status);
+    };
+  });
+  return turn;
+}
+
+function newCompaction(): CompactionState {
+  let finish: CompactionState['finish'] = () => {};
+  let settled = false;
+  const state: CompactionState = {
+    boundary: false,
+    finish: (result) => finish(result),
+    done: Promise.resolve({ ok: false }),
+  };
+  state.done = new Promise((resolve) => {
+    finish = (result) => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    };
+  });
+  return state;
+}
+
+/** Why a `/compact` result came without a compaction. */
+function compactionFailure(result: SDKResultMessage): string {
+  if (result.is_error) return resultErrorText(result);
+  const said = result.subtype === 'success' ? result.result.trim() : '';
+  return said ? `nothing was compacted: ${said}` : 'nothing was compacted';
+}
+
+/** Claude Code's message for a failed result. */
+function resultErrorText(result: SDKResultMessage | undefined): string {
+  if (!result) return 'the Claude turn failed';
+  if (result.subtype === 'success') return result.result || 'the Claude turn failed';
+  return result.errors.join('\n') || `the Claude turn failed (${result.subtype})`;
+}
+
+/** A start failure as a `ClaudeProviderError`: `session-invalid` for a resume Claude Code cannot serve. */
+function startError(error: unknown, stderr: string[]): ClaudeProviderError {
+  if (error instanceof ClaudeProviderError) return error;
+  const message = errorMessage(error).replace(/^Claude Code returned an error result: /, '');
+  if (isClaudeSessionInvalid(error))
+    return new ClaudeProviderError('session-invalid', message, { cause: error });
+  const tail = stderr.join('').trim().slice(-1_000);
+  return new ClaudeProviderError('runtime-exited', tail ? `${message}\n${tail}` : message, { cause: error });
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ClaudeProviderError('timeout', `${message} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
