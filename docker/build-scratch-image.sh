@@ -57,7 +57,12 @@ mkdir -p "$fs/usr/bin" "$fs/etc" "$fs/app" "$fs/workspace/group" "$fs/home/agent
 
 cp "$node_bin" "$fs/usr/bin/node"
 # Each library keeps its path, moved under /usr (the image has lib -> usr/lib, lib64 -> usr/lib64, bin -> usr/bin).
-ldd "$node_bin" | awk '/=>/ { print $3; next } /^[[:space:]]*\// { print $1 }' | while read -r lib; do
+# Besides node's own: librt, which the agent runtimes' native binaries mounted by the host (Claude Code) need.
+libc_dir="$(dirname "$(ldd "$node_bin" | awk '/libc\.so/ { print $3 }')")"
+{
+  ldd "$node_bin" | awk '/=>/ { print $3; next } /^[[:space:]]*\// { print $1 }'
+  if [ -e "$libc_dir/librt.so.1" ]; then echo "$libc_dir/librt.so.1"; fi
+} | while read -r lib; do
   [ -n "$lib" ] || continue
   case "$lib" in /usr/*) dest="$fs$lib" ;; *) dest="$fs/usr$lib" ;; esac
   mkdir -p "$(dirname "$dest")"

@@ -1,4 +1,5 @@
 import type { AgentProvider } from '@nanoclaw/core';
+import { claudeProvider } from '@nanoclaw/provider-claude';
 import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
 
@@ -19,10 +20,14 @@ export type ModuleImporter = (specifier: string) => Promise<Record<string, unkno
 const importModule: ModuleImporter = (specifier) => import(specifier) as Promise<Record<string, unknown>>;
 
 /** Providers bundled into the runner (their native programs come from the host; see the agent pool). */
-const BUILT_IN: Readonly<Record<string, AgentProvider>> = { mock: mockProvider, codex: codexProvider };
+const BUILT_IN: Readonly<Record<string, AgentProvider>> = {
+  mock: mockProvider,
+  claude: claudeProvider,
+  codex: codexProvider,
+};
 
 /**
- * The provider the host resolved, by id: the bundled ones (`mock`, `codex`) first; any other id loads `@nanoclaw/provider-<id>` and
+ * The provider the host resolved, by id: the bundled ones (`mock`, `claude`, `codex`) first; any other id loads `@nanoclaw/provider-<id>` and
  * takes its default export (a provider) or calls its `create<Id>Provider()`. There is no env fallback.
  */
 export async function loadProvider(

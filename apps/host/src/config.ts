@@ -92,9 +92,32 @@ export const configSchema = z.object({
   CODEX_COMPACT_THRESHOLD_TOKENS: positiveInt(100_000_000).default(40_000),
   CODEX_MAX_RETRIES: positiveInt(100).optional(),
   OPENCODE_MODEL: optionalString,
+
+  // Chat platforms: each starts when its credential is set (another account: the same key + `__<ACCOUNT>`).
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: optionalUrl,
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_API_URL: optionalUrl,
+  DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_API_URL: optionalUrl,
+  WHATSAPP_ENABLED: z
+    .enum(['', '0', '1', 'true', 'false'], { error: 'must be 1/true or 0/false' })
+    .optional(),
+  WHATSAPP_AUTH_DIR: optionalString,
 });
 
-export type HostConfig = z.infer<typeof configSchema>;
+export type HostConfig = z.infer<typeof configSchema> & {
+  /**
+   * Every `TELEGRAM_*`, `SLACK_*`, `DISCORD_*` and `WHATSAPP_*` value of the environment and `.env`, as text: the
+   * channel adapters' credentials, including extra accounts (`TELEGRAM_BOT_TOKEN__WORK`), which no fixed schema
+   * can list. Secrets: never logged.
+   */
+  channelEnv?: Readonly<Record<string, string>>;
+};
+
+/** The env prefixes channel adapters read (see `HostConfig.channelEnv`). */
+export const CHANNEL_ENV_PREFIX = /^(TELEGRAM|SLACK|DISCORD|WHATSAPP)_[A-Z0-9_]+$/;
 
 /** A bad or missing configuration value. The message lists every bad key and what it must be. */
 export class ConfigError extends Error {
@@ -140,8 +163,14 @@ export function loadConfig(options: LoadConfigOptions = {}): HostConfig {
     );
   }
   const config = result.data;
+  const channelEnv = Object.fromEntries(
+    Object.entries(merged).filter(
+      (entry): entry is [string, string] => CHANNEL_ENV_PREFIX.test(entry[0]) && typeof entry[1] === 'string',
+    ),
+  );
   return {
     ...config,
+    channelEnv,
     NANOCLAW_DATA_DIR: path.resolve(cwd, config.NANOCLAW_DATA_DIR),
     NANOCLAW_GROUPS_DIR: path.resolve(cwd, config.NANOCLAW_GROUPS_DIR),
   };

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { parse } from 'smol-toml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveCodexBinary } from './binary.js';
-import { buildCodexConfig, renderCodexConfig, resolveAuthMode } from './config.js';
+import { buildCodexConfig, endpointTuningFromEnv, renderCodexConfig, resolveAuthMode } from './config.js';
 import { createCodexHostContribution } from './host.js';
 import { createCodexProvider } from './provider.js';
 import { cleanupTempDirs, tempDir } from './test-utils.js';
@@ -240,6 +240,7 @@ describe('auth modes', () => {
       'OPENAI_BASE_URL',
       'CODEX_MODEL',
       'CODEX_COMPACT_THRESHOLD_TOKENS',
+      'CODEX_MAX_RETRIES',
     ]);
     expect(world.host.homeDir).toBe('.codex');
   });
@@ -293,6 +294,16 @@ describe('config.toml', () => {
     const result = await strictConfig(codexHome);
     expect(result.code).not.toBe(0);
     expect(result.output).toMatch(/not_a_codex_key/);
+  });
+
+  it('CODEX_MAX_RETRIES sets the custom endpoint retries; a bad value names the key', () => {
+    const env = { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', CODEX_MAX_RETRIES: '0' };
+    const config = buildCodexConfig({ env, endpoint: endpointTuningFromEnv(env) });
+    expect(config.model_providers).toMatchObject({
+      nanoclaw: { request_max_retries: 0, stream_max_retries: 0 },
+    });
+    expect(endpointTuningFromEnv({})).toBeUndefined();
+    expect(() => endpointTuningFromEnv({ CODEX_MAX_RETRIES: 'many' })).toThrow(/CODEX_MAX_RETRIES/);
   });
 
   it('rejects MCP server names Codex cannot use as TOML keys', () => {

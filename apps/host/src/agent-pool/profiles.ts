@@ -1,3 +1,4 @@
+import { claudeHostContribution } from '@nanoclaw/provider-claude';
 import { codexHostContribution } from '@nanoclaw/provider-codex';
 import type { ProviderSandboxProfile } from './types.js';
 
@@ -9,10 +10,7 @@ import type { ProviderSandboxProfile } from './types.js';
 export const DEFAULT_PROVIDER_PROFILES: Readonly<Record<string, ProviderSandboxProfile>> = Object.freeze({
   mock: { envAllowlist: [], homeDir: '.mock' },
   codex: codexHostContribution,
-  claude: {
-    envAllowlist: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN', 'ANTHROPIC_BASE_URL'],
-    homeDir: '.claude',
-  },
+  claude: claudeHostContribution,
   opencode: {
     envAllowlist: ['OPENCODE_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
     homeDir: '.local/share/opencode',

@@ -14,7 +14,7 @@ const BATCH = 1_000;
 export interface OutboxWorkerOptions {
   db: HostDb;
   /** Adapters by `channel:account`. May be filled in later: a missing adapter is retried like a send error. */
-  adapters: ReadonlyMap<string, ChannelAdapter>;
+  adapters: Pick<ReadonlyMap<string, ChannelAdapter>, 'get' | 'has'>;
   logger: Logger;
   retry?: Partial<RetryOptions>;
   /** Enqueues notices and wakes the worker on enqueue. Default: `createOutbox(db)`. */

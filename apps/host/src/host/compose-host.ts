@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { type ChannelSupervisor, createChannelRegistry, startChannels } from '@nanoclaw/channel-registry';
 import { createRuntime, detectRuntime } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import {
   createSqliteQueueStore,
   createSqliteTaskStore,
@@ -12,16 +13,15 @@ import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
 import { createScheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
+import { BUILT_IN_CHANNELS, createAdapterLookup } from '../channels/index.js';
 import type { HostConfig } from '../config.js';
 import { createFailureReporter, createOutbox, createOutboxWorker } from '../delivery/index.js';
 import {
-  adapterKey,
   createGroupRegistry,
   createProviderResolver,
   createSessionStore,
   formatConfigIssue,
   type GroupRegistry,
-  localChatRef,
 } from '../groups/index.js';
 import { ensureGroupsDir } from '../groups-dir.js';
 import type { HostStatus } from '../host-api.js';
@@ -50,6 +50,8 @@ export interface CreateHostOptions {
   runtime?: ContainerRuntime;
   /** How long shutdown waits for running turns before aborting them. Default 30 s. */
   drainMs?: number;
+  /** Chat platforms started when their credentials are in `config.channelEnv`. Default `BUILT_IN_CHANNELS`. */
+  channels?: readonly ChannelFactory[];
 }
 
 export interface RunningHost {
@@ -96,7 +98,8 @@ async function assemble(
       return targets ?? (message.replyToPlatformMessageId ? [message.replyToPlatformMessageId] : []);
     },
   });
-  const adapters = new Map([[adapterKey(localChatRef('main')), localChannel]]);
+  let channels: ChannelSupervisor | undefined;
+  const adapters = createAdapterLookup([localChannel], () => channels);
   const outbox = createOutbox(db);
   const reporter = createFailureReporter({ db, outbox, logger });
   const outboxWorker = createOutboxWorker({ db, adapters, logger, outbox, reporter });
@@ -253,6 +256,14 @@ async function assemble(
   }
 
   await localChannel.start({ receive: receiver.receive, logger });
+  channels = await startChannels({
+    // WhatsApp keeps its pairing under the data dir.
+    env: { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR },
+    host: { receive: receiver.receive, logger },
+    logger: logger.child({ component: 'channels' }),
+    registry: createChannelRegistry(options.channels ?? BUILT_IN_CHANNELS),
+  });
+  cleanups.push(() => channels?.stopAll());
   outboxWorker.start();
   await scheduler.start();
 
@@ -298,6 +309,7 @@ async function assemble(
     stopping ??= (async () => {
       logger.info('stopping: no new messages; draining running turns');
       await localChannel.stop();
+      await channels?.stopAll();
       await scheduler.stop();
       const drained = await queue.drain(options.drainMs ?? 30_000);
       if (drained.timedOut)

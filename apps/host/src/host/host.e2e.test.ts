@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContainerRuntime } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
