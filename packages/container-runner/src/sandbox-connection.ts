@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import {
   type AgentAction,
   type AgentActionResult,
@@ -258,7 +259,9 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     }
   };
 
-  const closed: Promise<SandboxClosed> = proc.exited.then((exit) => {
+  const closed: Promise<SandboxClosed> = proc.exited.then(async (exit) => {
+    // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe.
+    await drained(proc.stdout, STDOUT_DRAIN_MS);
     clearTimeout(watchdog);
     clearTimeout(idleTimer);
     const unexpected = closeReason === undefined;
@@ -467,4 +470,24 @@ function parseJsonLine(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** After an exit, how long to wait for the runner's stdout to end (a grandchild may hold it open). */
+const STDOUT_DRAIN_MS = 1_000;
+
+/** Resolves once `stream` ended (every chunk delivered) and its last messages were dispatched, or after `ms`. */
+async function drained(stream: Readable, ms: number): Promise<void> {
+  if (!stream.readableEnded && !stream.destroyed) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      stream.once('end', done);
+      stream.once('close', done);
+    });
+  }
+  await new Promise((resolve) => setImmediate(resolve));
 }
