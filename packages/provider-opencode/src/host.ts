@@ -1,0 +1,86 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import { resolveOpencodeBinary } from './binary.js';
+import { CUSTOM_PROVIDER_ID, OPENCODE_ENV_KEYS, VENDOR_KEYS } from './config.js';
+
+export interface OpencodeHostContributionOptions {
+  /** The host user's home, where `~/.local/share/opencode/auth.json` lives (default `os.homedir()`). */
+  hostHome?: string;
+  /** Provider id (default `opencode`). */
+  id?: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** opencode's data dir under HOME: sessions (`opencode.db`), logs and `auth.json` (from `opencode auth login`). */
+export const OPENCODE_HOME_DIR = '.local/share/opencode';
+
+/** The host's opencode login file: `$XDG_DATA_HOME/opencode/auth.json`, else `<home>/.local/share/opencode/auth.json`. */
+export function hostAuthPath(env: Env, hostHome: string = os.homedir()): string {
+  const dataHome = env.XDG_DATA_HOME?.trim() || path.join(hostHome, '.local', 'share');
+  return path.join(dataHome, 'opencode', 'auth.json');
+}
+
+/**
+ * The host side of the OpenCode provider: which env keys enter the sandbox (`OPENCODE_ENV_KEYS`), where its
+ * state lives (`$HOME/.local/share/opencode`, one per session: the session database, so resume works across
+ * sandbox restarts), and the login copy: `prepareHome` copies the host's `auth.json` (an `opencode auth login`)
+ * into the session's data dir with mode 0600, when the session has none or the host's is newer.
+ */
+export function createOpencodeHostContribution(
+  options: OpencodeHostContributionOptions = {},
+): ProviderHostContribution {
+  const hostHome = () => options.hostHome ?? os.homedir();
+  return {
+    specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
+    id: options.id ?? 'opencode',
+    envAllowlist: OPENCODE_ENV_KEYS,
+    homeDir: OPENCODE_HOME_DIR,
+    /** `homePath` is the per-session data dir (mounted at `$HOME/.local/share/opencode` in the sandbox). */
+    async prepareHome({ homePath, env }) {
+      await fs.mkdir(homePath, { recursive: true, mode: 0o700 });
+      const source = hostAuthPath(env, hostHome());
+      const sourceStat = await fs.stat(source).catch(() => undefined);
+      if (!sourceStat?.isFile()) return;
+      const target = path.join(homePath, 'auth.json');
+      const targetStat = await fs.stat(target).catch(() => undefined);
+      if (targetStat && targetStat.mtimeMs >= sourceStat.mtimeMs) return;
+      await fs.writeFile(target, await fs.readFile(source), { mode: 0o600 });
+      await fs.chmod(target, 0o600);
+    },
+    /** The native binary the postinstall linked (a Bun executable), spawned inside via `OPENCODE_BIN`. */
+    resolveBinary: () => ({ path: resolveOpencodeBinary(), envKey: 'OPENCODE_BIN' }),
+    describeCredentials(env) {
+      const model = env.OPENCODE_MODEL?.trim() ? `, model ${env.OPENCODE_MODEL.trim()}` : '';
+      const baseUrl = env.OPENAI_BASE_URL?.trim();
+      if (baseUrl) {
+        const key = env.OPENAI_API_KEY?.trim() ? 'with OPENAI_API_KEY' : 'without a key';
+        return `OpenAI-compatible endpoint ${baseUrl} as provider ${CUSTOM_PROVIDER_ID} (${key})${model}`;
+      }
+      const keys = Object.values(VENDOR_KEYS).filter((key) => env[key]?.trim());
+      const authFile = hostAuthPath(env, hostHome());
+      const logins = readLoginProviders(authFile);
+      const parts = [
+        ...(keys.length > 0 ? [keys.join(', ')] : []),
+        ...(logins.length > 0 ? [`opencode login for ${logins.join(', ')} (${authFile})`] : []),
+      ];
+      return parts.length > 0 ? `${parts.join('; ')}${model}` : null;
+    },
+  };
+}
+
+/** The default instance: the host user's opencode login. */
+export const opencodeHostContribution: ProviderHostContribution = createOpencodeHostContribution();
+
+function readLoginProviders(file: string): string[] {
+  try {
+    if (!existsSync(file) || !statSync(file).isFile()) return [];
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? Object.keys(parsed).sort() : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,500 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  AGENT_PROVIDER_SPEC_VERSION,
+  type AgentEvent,
+  type AgentSession,
+  type Logger,
+  type SessionOptions,
+  type TurnInput,
+} from '@nanoclaw/core';
+import {
+  createOpencodeClient,
+  type FilePartInput,
+  type OpencodeClient,
+  type Event as OpencodeEvent,
+  type TextPartInput,
+} from '@opencode-ai/sdk/v2';
+import { isSessionIdShape, unwrap } from './client.js';
+import { CompactionTracker } from './compaction.js';
+import type { ModelRef } from './config.js';
+import { errorMessage, isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
+import { createEventChannel, type EventChannel } from './event-channel.js';
+import { type OpencodeServer, type ServerExit, startOpencodeServer } from './server.js';
+import { type RetryStatus, TurnTracker } from './turn.js';
+
+/** An opencode session: the spec's `AgentSession`, plus the server's pid and URL (for diagnostics). */
+export interface OpencodeAgentSession extends AgentSession {
+  /** The pid of the running `opencode serve`; undefined once closed (or between a crash and the restart). */
+  readonly pid: number | undefined;
+  /** The server's URL, e.g. `http://127.0.0.1:4096`. */
+  readonly url: string | undefined;
+}
+
+/** Everything a session needs, resolved by the provider. */
+export interface OpencodeSessionInit {
+  providerId: string;
+  binary: string;
+  /** The complete server env (config included). */
+  childEnv: Record<string, string>;
+  options: SessionOptions;
+  model?: ModelRef;
+  logger: Logger;
+  maxRetries: number;
+  interruptTimeoutMs: number;
+  startTimeoutMs: number;
+  compactTimeoutMs: number;
+  serveArgs?: readonly string[];
+}
+
+/** Tries to open the event stream before giving up on a server. */
+const SSE_CONNECT_ATTEMPTS = 3;
+
+interface ActiveRun {
+  channel: EventChannel<AgentEvent>;
+  queue: TurnInput[];
+  cancelled: boolean;
+}
+
+interface Connection {
+  server: OpencodeServer;
+  client: OpencodeClient;
+  events: AbortController;
+}
+
+/**
+ * Spawns `opencode serve`, subscribes to its event stream, then creates the session (or checks that
+ * `options.continuation` exists). A continuation that names no session rejects with a `session-invalid`
+ * `OpencodeProviderError`.
+ */
+export async function createOpencodeSession(init: OpencodeSessionInit): Promise<OpencodeAgentSession> {
+  const session = new OpencodeSession(init);
+  await session.open();
+  return session;
+}
+
+class OpencodeSession implements OpencodeAgentSession {
+  readonly specificationVersion = AGENT_PROVIDER_SPEC_VERSION;
+  readonly provider: string;
+  private connection: Connection | undefined;
+  private sessionId: string | undefined;
+  /** The directory the session belongs to (its events go to that directory's instance). */
+  private directory: string;
+  private run: ActiveRun | undefined;
+  private runDone: Promise<void> = Promise.resolve();
+  private turn: TurnTracker | undefined;
+  private compaction: CompactionTracker | undefined;
+  private compactRequested = false;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private readonly mcpServers: string[];
+  private readonly log: Logger;
+
+  constructor(private readonly init: OpencodeSessionInit) {
+    this.provider = init.providerId;
+    this.log = init.logger;
+    this.directory = init.options.cwd;
+    this.mcpServers = Object.keys(init.options.mcpServers ?? {});
+  }
+
+  get continuation(): string | undefined {
+    return this.sessionId;
+  }
+
+  get busy(): boolean {
+    return this.run !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.connection?.server.alive ? this.connection.server.pid : undefined;
+  }
+
+  get url(): string | undefined {
+    return this.connection?.server.url;
+  }
+
+  async open(): Promise<void> {
+    const resume = this.init.options.continuation;
+    if (resume !== undefined && !isSessionIdShape(resume)) {
+      throw new OpencodeProviderError(
+        'session-invalid',
+        `not an opencode session id: ${JSON.stringify(resume)}`,
+      );
+    }
+    await this.connect(resume);
+    this.log.debug({ sessionId: this.sessionId, resumed: resume !== undefined }, 'opencode session open');
+  }
+
+  prompt(input: TurnInput, promptOptions?: { signal?: AbortSignal }): AsyncIterable<AgentEvent> {
+    if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
+    if (this.run) throw new Error('a run is already active; push() follow-up input instead');
+    const current: ActiveRun = {
+      channel: createEventChannel<AgentEvent>(() => this.cancelRun(current)),
+      queue: [input],
+      cancelled: false,
+    };
+    this.run = current;
+    const signal = promptOptions?.signal;
+    if (signal) {
+      if (signal.aborted) this.cancelRun(current);
+      else signal.addEventListener('abort', () => this.cancelRun(current), { once: true });
+    }
+    this.runDone = this.drive(current);
+    return current.channel;
+  }
+
+  push(input: TurnInput): boolean {
+    const current = this.run;
+    if (!current || current.cancelled || this.closed) return false;
+    current.queue.push(input);
+    return true;
+  }
+
+  async interrupt(): Promise<void> {
+    const turn = this.turn;
+    if (!turn || turn.status !== undefined) return;
+    turn.interruptRequested = true;
+    if (turn.prompted) void this.abortTurn(turn);
+    await turn.done;
+  }
+
+  async compact(): Promise<void> {
+    if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
+    this.compactRequested = true;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.run) this.cancelRun(this.run);
+    this.turn?.finish('interrupted');
+    this.compaction?.finish({ ok: false, error: 'session closed' });
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.events.abort();
+    await connection?.server.close();
+    await this.runDone;
+  }
+
+  // --- runs and turns ---------------------------------------------------------------------------------------
+
+  private cancelRun(current: ActiveRun): void {
+    if (current.cancelled) return;
+    current.cancelled = true;
+    current.queue.length = 0;
+    const turn = this.turn;
+    if (turn && turn.status === undefined && !this.closed) {
+      turn.interruptRequested = true;
+      if (turn.prompted) void this.abortTurn(turn);
+    }
+  }
+
+  private async drive(current: ActiveRun): Promise<void> {
+    const emit = (event: AgentEvent) => current.channel.push(event);
+    try {
+      if (this.compactRequested && !current.cancelled) {
+        this.compactRequested = false;
+        await this.runCompaction(emit);
+      }
+      for (let input = current.queue.shift(); input; input = current.queue.shift()) {
+        await this.runTurn(input, emit);
+      }
+      this.run = undefined;
+      current.channel.end();
+    } catch (error) {
+      this.log.error({ err: error }, 'opencode run failed');
+      this.run = undefined;
+      current.channel.end(error);
+    }
+  }
+
+  private async runTurn(input: TurnInput, emit: (event: AgentEvent) => void): Promise<void> {
+    const turnId = `turn-${randomUUID()}`;
+    const turn = new TurnTracker(turnId, emit, this.mcpServers, {
+      onRetry: (retry) => this.onRetry(turn, retry),
+      onCompacted: () => emit({ type: 'compaction-end', ok: true, reason: 'runtime' }),
+      onRunning: () => {
+        if (turn.abortSent) void this.abortSession();
+      },
+    });
+    this.turn = turn;
+    emit({ type: 'turn-start', turnId, input });
+    try {
+      try {
+        const { client } = await this.ensureConnection();
+        await unwrap(
+          'session.promptAsync',
+          client.session.promptAsync({
+            sessionID: this.sessionId as string,
+            directory: this.directory,
+            parts: promptParts(input, this.init.options.cwd),
+            ...(this.init.model ? { model: this.init.model } : {}),
+            ...(this.init.options.instructions ? { system: this.init.options.instructions } : {}),
+          }),
+        );
+        turn.prompted = true;
+      } catch (error) {
+        if (this.closed) {
+          turn.finish('interrupted');
+        } else {
+          const invalid = isOpencodeSessionInvalid(error);
+          turn.localError = {
+            message: errorMessage(error),
+            code: invalid ? 'session-invalid' : this.connection ? 'request-failed' : 'runtime-exited',
+            retryable: !invalid,
+          };
+          turn.finish('failed');
+        }
+      }
+      if (turn.status === undefined && (turn.interruptRequested || turn.localError))
+        void this.abortTurn(turn);
+      await turn.done;
+      turn.end();
+    } finally {
+      this.turn = undefined;
+    }
+  }
+
+  /** opencode retries a failing model request forever: past `maxRetries` the turn fails and is aborted. */
+  private onRetry(turn: TurnTracker, retry: RetryStatus): void {
+    this.log.warn({ attempt: retry.attempt, message: retry.message }, 'opencode is retrying a model request');
+    if (retry.attempt <= this.init.maxRetries || turn.localError) return;
+    turn.localError = {
+      message: `the model request failed ${retry.attempt} times (giving up after ${this.init.maxRetries} retries): ${retry.message}`,
+      code: 'model-error',
+      retryable: true,
+    };
+    if (turn.prompted) void this.abortTurn(turn);
+  }
+
+  /**
+   * `session.abort`; opencode then goes idle and the turn ends there. It waits until the turn really runs
+   * (`TurnHooks.onRunning`). Ended here after `interruptTimeoutMs` whatever happens.
+   */
+  private async abortTurn(turn: TurnTracker): Promise<void> {
+    if (turn.abortSent || turn.status !== undefined) return;
+    turn.abortSent = true;
+    const timer = setTimeout(() => {
+      if (turn.status !== undefined) return;
+      this.log.warn({ turnId: turn.turnId }, 'opencode did not end an aborted turn in time; ending it here');
+      turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
+    }, this.init.interruptTimeoutMs);
+    void turn.done.then(() => clearTimeout(timer));
+    if (turn.running) await this.abortSession();
+  }
+
+  private async abortSession(): Promise<void> {
+    const connection = this.connection;
+    if (!connection || !this.sessionId) return;
+    await unwrap(
+      'session.abort',
+      connection.client.session.abort({ sessionID: this.sessionId, directory: this.directory }),
+    ).catch((error: unknown) => this.log.warn({ err: error }, 'opencode session.abort failed'));
+  }
+
+  // --- compaction -------------------------------------------------------------------------------------------
+
+  /** `session.summarize`, then waits for the compaction to finish; a failure is reported, never thrown. */
+  private async runCompaction(emit: (event: AgentEvent) => void): Promise<void> {
+    const state = new CompactionTracker({
+      maxRetries: this.init.maxRetries,
+      onGiveUp: () => void this.abortSession(),
+    });
+    this.compaction = state;
+    const startedAt = Date.now();
+    const timer = setTimeout(() => {
+      state.finish({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
+      void this.abortSession();
+    }, this.init.compactTimeoutMs);
+    try {
+      const { client } = await this.ensureConnection();
+      await unwrap(
+        'session.summarize',
+        client.session.summarize({
+          sessionID: this.sessionId as string,
+          directory: this.directory,
+          ...(this.init.model
+            ? { providerID: this.init.model.providerID, modelID: this.init.model.modelID }
+            : {}),
+        }),
+      );
+    } catch (error) {
+      state.finish({ ok: false, error: errorMessage(error) });
+    }
+    const result = await state.done;
+    clearTimeout(timer);
+    this.compaction = undefined;
+    if (result.ok) this.log.info({ ms: Date.now() - startedAt }, 'opencode compacted the session');
+    else this.log.warn({ error: result.error }, 'opencode compaction failed; continuing uncompacted');
+    emit({
+      type: 'compaction-end',
+      ok: result.ok,
+      reason: 'requested',
+      ...(result.ok || result.error === undefined ? {} : { error: result.error }),
+    });
+  }
+
+  // --- the server -------------------------------------------------------------------------------------------
+
+  /** The live connection; after a crash, a new server with the session resumed. */
+  private async ensureConnection(): Promise<Connection> {
+    if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
+    if (this.connection?.server.alive) return this.connection;
+    this.log.warn(
+      { sessionId: this.sessionId },
+      'opencode serve is gone; restarting it and resuming the session',
+    );
+    await this.connect(this.sessionId);
+    return this.connection as unknown as Connection;
+  }
+
+  /** Spawns the server, subscribes to its events, then resumes `resumeId` or creates a session. */
+  private async connect(resumeId: string | undefined): Promise<void> {
+    const server = await startOpencodeServer({
+      binary: this.init.binary,
+      env: this.init.childEnv,
+      cwd: this.init.options.cwd,
+      logger: this.log,
+      startTimeoutMs: this.init.startTimeoutMs,
+      ...(this.init.serveArgs ? { args: this.init.serveArgs } : {}),
+    });
+    const client = createOpencodeClient({ baseUrl: server.url });
+    const connection: Connection = { server, client, events: new AbortController() };
+    try {
+      if (resumeId !== undefined) {
+        const info = await unwrap(
+          'session.get',
+          client.session.get({ sessionID: resumeId, directory: this.init.options.cwd }),
+        );
+        this.directory = info.directory || this.init.options.cwd;
+      }
+      if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
+      this.connection = connection;
+      void server.exited.then((exit) => this.onExit(server, exit));
+      await this.subscribe(connection);
+      if (resumeId === undefined) {
+        const info = await unwrap('session.create', client.session.create({ directory: this.directory }));
+        this.sessionId = info.id;
+      } else {
+        this.sessionId = resumeId;
+      }
+    } catch (error) {
+      if (this.connection === connection) this.connection = undefined;
+      connection.events.abort();
+      await server.close(500);
+      throw error;
+    }
+  }
+
+  /**
+   * Reads the server's event stream in the background; resolves once it is connected. Connecting is retried
+   * (`SSE_CONNECT_ATTEMPTS`); a stream lost later is not resumed, since events in the gap would be missed: the
+   * server is restarted instead (the running turn fails, the next one resumes the session).
+   */
+  private async subscribe(connection: Connection): Promise<void> {
+    const { client, server, events } = connection;
+    let isConnected = false;
+    let lost = false;
+    const { stream } = await client.event.subscribe(
+      { directory: this.directory },
+      {
+        signal: events.signal,
+        sseMaxRetryAttempts: SSE_CONNECT_ATTEMPTS,
+        sseDefaultRetryDelay: 100,
+        onSseError: (error: unknown) => {
+          if (events.signal.aborted) return;
+          this.log.warn({ err: error, connected: isConnected }, 'opencode event stream failed');
+          if (isConnected) {
+            lost = true;
+            events.abort();
+          }
+        },
+      },
+    );
+    let markConnected: () => void = () => {};
+    const connected = new Promise<void>((resolve) => {
+      markConnected = resolve;
+    });
+    void (async () => {
+      try {
+        for await (const event of stream as AsyncIterable<OpencodeEvent>) {
+          isConnected = true;
+          markConnected();
+          this.onEvent(event);
+        }
+      } catch (error) {
+        if (!events.signal.aborted) this.log.warn({ err: error }, 'opencode event stream failed');
+      }
+      if ((lost || !events.signal.aborted) && this.connection === connection && !this.closed) {
+        this.log.error('opencode event stream ended; restarting the server');
+        void server.close(500);
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new OpencodeProviderError('server-exited', 'opencode event stream did not connect in time')),
+        this.init.startTimeoutMs,
+      );
+    });
+    const exited = server.exited.then((exit) => {
+      throw new OpencodeProviderError('server-exited', exitMessage(exit));
+    });
+    try {
+      await Promise.race([connected, timeout, exited]);
+    } finally {
+      clearTimeout(timer);
+      exited.catch(() => {});
+    }
+  }
+
+  private onEvent(event: OpencodeEvent): void {
+    const properties = (event as { properties?: { sessionID?: unknown } }).properties;
+    if (!this.sessionId || properties?.sessionID !== this.sessionId) return;
+    this.compaction?.handle(event);
+    this.turn?.handle(event);
+  }
+
+  private onExit(server: OpencodeServer, exit: ServerExit): void {
+    if (this.closed || this.connection?.server !== server) return;
+    const message = exitMessage(exit);
+    this.log.error({ code: exit.code, signal: exit.signal, output: exit.output.slice(-2_000) }, message);
+    this.connection.events.abort();
+    this.connection = undefined;
+    const turn = this.turn;
+    if (turn && turn.status === undefined) {
+      turn.localError = { message, code: 'runtime-exited', retryable: true };
+      turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
+    }
+    this.compaction?.finish({ ok: false, error: message });
+  }
+}
+
+function exitMessage(exit: ServerExit): string {
+  return `opencode serve exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`;
+}
+
+/** The prompt's parts: the text, plus local attachments as file parts; remote ones are named in the text. */
+export function promptParts(input: TurnInput, cwd: string): Array<TextPartInput | FilePartInput> {
+  const files: FilePartInput[] = [];
+  const notes: string[] = [];
+  for (const attachment of input.attachments ?? []) {
+    const remote = /^[a-z][a-z0-9+.-]*:/i.test(attachment.ref);
+    if (remote) {
+      notes.push(
+        `[attachment: ${attachment.name} (${attachment.mimeType}, ${attachment.sizeBytes} bytes) at ${attachment.ref}]`,
+      );
+    } else {
+      const url = pathToFileURL(path.resolve(cwd, attachment.ref)).href;
+      files.push({ type: 'file', mime: attachment.mimeType, filename: attachment.name, url });
+    }
+  }
+  const text = notes.length > 0 ? `${input.text}\n\n${notes.join('\n')}` : input.text;
+  return [{ type: 'text', text }, ...files];
+}
