@@ -2,6 +2,7 @@ import type { AgentProvider } from '@nanoclaw/core';
 import { claudeProvider } from '@nanoclaw/provider-claude';
 import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
+import { opencodeProvider } from '@nanoclaw/provider-opencode';
 
 /** Thrown when the host names a provider whose package this runner does not carry. */
 export class ProviderNotInstalledError extends Error {
@@ -24,10 +25,11 @@ const BUILT_IN: Readonly<Record<string, AgentProvider>> = {
   mock: mockProvider,
   claude: claudeProvider,
   codex: codexProvider,
+  opencode: opencodeProvider,
 };
 
 /**
- * The provider the host resolved, by id: the bundled ones (`mock`, `claude`, `codex`) first; any other id loads `@nanoclaw/provider-<id>` and
+ * The provider the host resolved, by id: the bundled ones (`mock`, `claude`, `codex`, `opencode`) first; any other id loads `@nanoclaw/provider-<id>` and
  * takes its default export (a provider) or calls its `create<Id>Provider()`. There is no env fallback.
  */
 export async function loadProvider(

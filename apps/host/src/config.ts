@@ -10,6 +10,11 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'
 /** Keys whose values never appear in an error message or a log line. */
 export const SECRET_KEYS = [
   'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'OPENROUTER_API_KEY',
+  'DEEPSEEK_API_KEY',
+  'GROQ_API_KEY',
+  'GOOGLE_GENERATIVE_AI_API_KEY',
   'CLAUDE_CODE_OAUTH_TOKEN',
   'OPENAI_API_KEY',
   'OPENCODE_API_KEY',
@@ -84,14 +89,23 @@ export const configSchema = z.object({
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
 
   ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_AUTH_TOKEN: optionalString,
   CLAUDE_CODE_OAUTH_TOKEN: optionalString,
   ANTHROPIC_BASE_URL: optionalUrl,
+  CLAUDE_MODEL: optionalString,
+  ANTHROPIC_MODEL: optionalString,
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalUrl,
   CODEX_MODEL: optionalString,
   CODEX_COMPACT_THRESHOLD_TOKENS: positiveInt(100_000_000).default(40_000),
   CODEX_MAX_RETRIES: positiveInt(100).optional(),
   OPENCODE_MODEL: optionalString,
+  OPENCODE_PROVIDER: optionalString,
+  OPENCODE_MAX_RETRIES: positiveInt(100).optional(),
+  OPENROUTER_API_KEY: optionalString,
+  DEEPSEEK_API_KEY: optionalString,
+  GROQ_API_KEY: optionalString,
+  GOOGLE_GENERATIVE_AI_API_KEY: optionalString,
 
   // Chat platforms: each starts when its credential is set (another account: the same key + `__<ACCOUNT>`).
   TELEGRAM_BOT_TOKEN: optionalString,

@@ -1,5 +1,6 @@
 import { claudeHostContribution } from '@nanoclaw/provider-claude';
 import { codexHostContribution } from '@nanoclaw/provider-codex';
+import { opencodeHostContribution } from '@nanoclaw/provider-opencode';
 import type { ProviderSandboxProfile } from './types.js';
 
 /**
@@ -11,8 +12,5 @@ export const DEFAULT_PROVIDER_PROFILES: Readonly<Record<string, ProviderSandboxP
   mock: { envAllowlist: [], homeDir: '.mock' },
   codex: codexHostContribution,
   claude: claudeHostContribution,
-  opencode: {
-    envAllowlist: ['OPENCODE_API_KEY', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
-    homeDir: '.local/share/opencode',
-  },
+  opencode: opencodeHostContribution,
 });

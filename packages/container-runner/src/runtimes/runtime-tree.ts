@@ -63,7 +63,7 @@ export async function ensureRuntimeTree(options: EnsureRuntimeTreeOptions): Prom
       `ldd ${nodePath} failed: ${ldd.error?.message ?? ldd.stderr.trim()}`,
     );
   }
-  const libs = parseLddOutput(ldd.stdout);
+  const libs = await withAgentRuntimeLibs(parseLddOutput(ldd.stdout));
   const stat = await fs.stat(nodePath);
   const key = createHash('sha256')
     .update(JSON.stringify([nodePath, stat.size, stat.mtimeMs, libs]))
@@ -94,6 +94,23 @@ export async function ensureRuntimeTree(options: EnsureRuntimeTreeOptions): Prom
     throw error;
   }
   return root;
+}
+
+/**
+ * Libraries the agent runtimes' native binaries (mounted by the host) need besides node's own: Claude Code links
+ * librt. Taken from libc's folder when it exists there.
+ */
+export const AGENT_RUNTIME_LIBS: readonly string[] = ['librt.so.1'];
+
+async function withAgentRuntimeLibs(libs: readonly string[]): Promise<string[]> {
+  const libc = libs.find((lib) => /\/libc\.so/.test(lib));
+  if (!libc) return [...libs];
+  const extra: string[] = [];
+  for (const name of AGENT_RUNTIME_LIBS) {
+    const candidate = path.join(path.dirname(libc), name);
+    if (!libs.includes(candidate) && (await exists(candidate))) extra.push(candidate);
+  }
+  return [...libs, ...extra];
 }
 
 /** Creates `dir` (0755) if needed and refuses one another user could tamper with. */

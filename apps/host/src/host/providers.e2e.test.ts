@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  createFakeAnthropicServer,
+  createFakeChatCompletionsServer,
+  createFakeResponsesServer,
+  type FakeAnthropicServer,
+  type FakeChatCompletionsServer,
+  type FakeResponsesServer,
+} from '@nanoclaw/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostClient } from '../cli/index.js';
+import { createSessionStore } from '../groups/index.js';
+import type { RunningHost } from '../start-host.js';
+import { ask, startTestHost } from './e2e-host.js';
+import { sandboxRuntimes } from './test-runtimes.js';
+
+/**
+ * One host, several runtimes: each group answers through the provider its container.json names, in a real
+ * bwrap sandbox, each against its own loopback fake model; a session whose provider is overridden in the DB
+ * answers through that provider instead. Keys stay on the host (`network: proxy`).
+ */
+const bwrap = sandboxRuntimes().find((target) => target.name === 'bwrap');
+const runtime = await bwrap?.runtime();
+
+describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 180_000 }, () => {
+  let root: string;
+  let anthropic: FakeAnthropicServer;
+  let responses: FakeResponsesServer;
+  let chat: FakeChatCompletionsServer;
+  let openai: Server;
+  let host: RunningHost;
+  let client: HostClient;
+
+  const group = (folder: string, config: Record<string, unknown>) => {
+    fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
+    fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), JSON.stringify(config));
+  };
+
+  beforeAll(async () => {
+    if (!runtime) return;
+    anthropic = await createFakeAnthropicServer();
+    responses = await createFakeResponsesServer();
+    chat = await createFakeChatCompletionsServer();
+    // One OPENAI_BASE_URL for both: Codex speaks the Responses API, OpenCode chat completions.
+    openai = await openaiMux(responses.baseUrl, chat.baseUrl);
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-providers-e2e-'));
+    fs.chmodSync(root, 0o755);
+    group('main', { network: 'proxy' });
+    group('claude-group', { provider: 'claude', network: 'proxy', model: 'claude-fake' });
+    group('codex-group', { provider: 'codex', network: 'proxy', model: 'fake-model' });
+    group('opencode-group', { provider: 'opencode', network: 'proxy', model: 'nanoclaw/fake-model' });
+    ({ host, client } = await startTestHost(root, runtime, {
+      AGENT_PROVIDER: 'mock',
+      ANTHROPIC_API_KEY: 'sk-ant-e2e-not-real',
+      ANTHROPIC_BASE_URL: anthropic.baseUrl,
+      OPENAI_API_KEY: 'sk-e2e-not-real',
+      OPENAI_BASE_URL: `http://127.0.0.1:${(openai.address() as AddressInfo).port}/v1`,
+      CODEX_MAX_RETRIES: '0',
+    }));
+    await client.addGroup({ folder: 'claude-group', name: 'On Claude' });
+    await client.addGroup({ folder: 'codex-group', name: 'On Codex' });
+    await client.addGroup({ folder: 'opencode-group', name: 'On OpenCode' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await host?.stop();
+    await anthropic?.close();
+    await responses?.close();
+    await chat?.close();
+    await new Promise((resolve) => openai?.close(resolve));
+    if (root) fs.rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('answers each group through its own provider', async () => {
+    anthropic.on('which runtime', { text: 'Claude here.' });
+    responses.on('which runtime', { text: 'Codex here.' });
+    chat.on('which runtime', { text: 'OpenCode here.' });
+
+    const claude = await ask(client, 'claude-group', '@Andy which runtime?', 120_000);
+    expect(claude.outcome).toEqual({ kind: 'reply', texts: ['Claude here.'] });
+    const codex = await ask(client, 'codex-group', '@Andy which runtime?', 120_000);
+    expect(codex.outcome).toEqual({ kind: 'reply', texts: ['Codex here.'] });
+    const opencode = await ask(client, 'opencode-group', '@Andy which runtime?', 120_000);
+    expect(opencode.outcome).toEqual({ kind: 'reply', texts: ['OpenCode here.'] });
+    const main = await ask(client, 'main', 'which runtime?', 60_000);
+    expect(main.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: which runtime?'] });
+
+    expect(anthropic.requests.some((r) => JSON.stringify(r.body).includes('which runtime'))).toBe(true);
+    expect(responses.requests.some((r) => JSON.stringify(r.body).includes('which runtime'))).toBe(true);
+    expect(chat.requests.some((r) => JSON.stringify(r.body).includes('which runtime'))).toBe(true);
+  });
+
+  it('a session overridden in the DB answers through that provider', async () => {
+    const sessions = createSessionStore(host.database.db);
+    const row = await host.database.db
+      .selectFrom('agent_groups')
+      .select('id')
+      .where('folder', '=', 'codex-group')
+      .executeTakeFirstOrThrow();
+    const [session] = await sessions.list(row.id);
+    expect(session, 'the codex group has its session').toBeDefined();
+    await sessions.setProvider(session!.id, 'claude');
+    anthropic.on('who answers now', { text: 'Claude, by the session override.' });
+    responses.on('who answers now', { text: 'Codex (wrong).' });
+
+    const { outcome } = await ask(client, 'codex-group', '@Andy who answers now?', 120_000);
+    expect(outcome).toEqual({ kind: 'reply', texts: ['Claude, by the session override.'] });
+    const group = (await client.listGroups()).find((g) => g.folder === 'codex-group');
+    expect(group?.provider).toEqual({ id: 'claude', source: 'session' });
+  });
+});
+
+/** Forwards `/v1/responses…` to the Responses fake and everything else to the chat-completions fake. */
+async function openaiMux(responsesBase: string, chatBase: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const rest = (req.url ?? '/').replace(/^\/v1/, '');
+    const base = rest.startsWith('/responses') ? responsesBase : chatBase;
+    const upstream = request(`${base}${rest}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
