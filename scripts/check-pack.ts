@@ -185,26 +185,29 @@ if (readmeRuns.length > 0) {
         readmeFailed = true;
         continue;
       }
-      if (!example.includes(spec.placeholder)) {
+      if (spec.placeholder && !example.includes(spec.placeholder)) {
         log(`  FAIL ${lib.name}: the README example no longer contains ${spec.placeholder}`);
         readmeFailed = true;
         continue;
       }
-      const fake = await startFake(spec.fake);
+      const fake = spec.fake ? await startFake(spec.fake) : undefined;
       try {
         const file = `readme-${lib.dir.split('/').pop()}.mjs`;
-        fs.writeFileSync(path.join(scratchDir, file), example.replaceAll(spec.placeholder, fake.baseUrl));
+        const code = fake && spec.placeholder ? example.replaceAll(spec.placeholder, fake.baseUrl) : example;
+        fs.writeFileSync(path.join(scratchDir, file), code);
         const home = fs.mkdtempSync(path.join(tmpRoot, 'home-'));
-        const res = await runAsync([process.execPath, file], scratchDir, { HOME: home }, SMOKE_TIMEOUT_MS);
-        const ok = res.code === 0 && spec.expect.test(res.output) && fake.requestCount() > 0;
+        const env = { ...spec.env, HOME: home };
+        const res = await runAsync([process.execPath, file], scratchDir, env, SMOKE_TIMEOUT_MS);
+        const requests = fake?.requestCount() ?? 0;
+        const ok = res.code === 0 && spec.expect.test(res.output) && (!fake || requests > 0);
         readmeFailed ||= !ok;
+        const against = fake ? `, ${requests} requests to the fake ${spec.fake} server` : '';
         log(
-          `  ${ok ? 'ok  ' : 'FAIL'} ${lib.name}: README example ${ok ? 'ran' : 'failed'} (exit ${res.code}, ` +
-            `${fake.requestCount()} requests to the fake ${spec.fake} server)`,
+          `  ${ok ? 'ok  ' : 'FAIL'} ${lib.name}: README example ${ok ? 'ran' : 'failed'} (exit ${res.code}${against})`,
         );
         if (!ok) for (const line of res.output.trimEnd().split('\n').slice(-30)) log(`    ${line}`);
       } finally {
-        await fake.close();
+        await fake?.close();
       }
     }
   });

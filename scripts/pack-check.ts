@@ -302,10 +302,12 @@ export function renderTypesCheck(targets: readonly SmokeTarget[]): { source: str
  * swaps the example's placeholder URL for the fake's, and the output must match `expect`.
  */
 export interface ReadmeRun {
-  /** Which fake from @nanoclaw/testing serves the example. */
-  fake: 'responses' | 'anthropic' | 'chat-completions';
-  /** Placeholder in the example → replaced by the fake's base URL. */
-  placeholder: string;
+  /** Which fake from @nanoclaw/testing serves the example (none: the example needs no model). */
+  fake?: 'responses' | 'anthropic' | 'chat-completions';
+  /** Placeholder URL in the example → replaced by the fake's base URL. */
+  placeholder?: string;
+  /** Env the example process gets besides PATH and a fresh HOME. */
+  env?: Readonly<Record<string, string>>;
   expect: RegExp;
 }
 
@@ -314,6 +316,20 @@ export const README_RUNS: Readonly<Record<string, ReadmeRun>> = {
     fake: 'responses',
     placeholder: 'http://127.0.0.1:8000/v1',
     expect: /turn-start[\s\S]*text-delta[\s\S]*turn-end/,
+  },
+  '@nanoclaw/provider-claude': {
+    fake: 'anthropic',
+    placeholder: 'https://api.anthropic.com',
+    env: { ANTHROPIC_API_KEY: 'sk-ant-pack-check-not-real' },
+    expect: /\[completed\]/,
+  },
+  '@nanoclaw/provider-opencode': {
+    fake: 'chat-completions',
+    placeholder: 'http://127.0.0.1:8000/v1',
+    expect: /turn-start[\s\S]*text-delta[\s\S]*turn-end/,
+  },
+  '@nanoclaw/provider-mock': {
+    expect: /turn-end/,
   },
 };
 

@@ -208,3 +208,16 @@ function isSecret(key: string): boolean {
 function truncate(value: string): string {
   return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }
+
+/**
+ * The parsed config as env text (numbers and booleans written back as strings), which is what providers'
+ * allowlists pass into a sandbox: `CODEX_COMPACT_THRESHOLD_TOKENS=40000` arrives as "40000", not dropped.
+ */
+export function configAsEnv(config: HostConfig): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (typeof value === 'string') env[key] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') env[key] = String(value);
+  }
+  return env;
+}

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../config.js';
-import { configAsEnv } from './default-pool.js';
+import { configAsEnv, loadConfig } from '../config.js';
 
 describe('configAsEnv', () => {
   it('hands providers the config as text: numbers kept, unset keys absent', () => {

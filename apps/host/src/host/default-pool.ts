@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createAgentPool } from '../agent-pool/agent-pool.js';
 import type { AgentPool } from '../agent-pool/types.js';
-import type { HostConfig } from '../config.js';
+import { configAsEnv } from '../config.js';
 import type { PoolContext } from './compose-host.js';
 
 /**
@@ -22,19 +22,6 @@ export function createDefaultPool({ config, runtime, registry, logger }: PoolCon
     timezone: config.TZ,
     logger: logger.child({ component: 'sandboxes' }),
   });
-}
-
-/**
- * The parsed config as env text (numbers and booleans written back as strings), which is what providers'
- * allowlists pass into a sandbox: `CODEX_COMPACT_THRESHOLD_TOKENS=40000` arrives as "40000", not dropped.
- */
-export function configAsEnv(config: HostConfig): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (typeof value === 'string') env[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') env[key] = String(value);
-  }
-  return env;
 }
 
 export function installIdOf(dataDir: string): string {

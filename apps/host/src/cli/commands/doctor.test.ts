@@ -55,8 +55,8 @@ describe('nanoclaw doctor', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✓ runtime ');
     expect(result.stdout).toContain('docker: Docker 27.0 (auto-detected)');
-    expect(result.stdout).toMatch(/✓ claude credentials +ANTHROPIC_API_KEY\n/);
-    expect(result.stdout).toMatch(/· codex credentials +no .*auth\.json and no OPENAI_API_KEY/);
+    expect(result.stdout).toMatch(/✓ claude credentials +Anthropic API key \(ANTHROPIC_API_KEY\)\n/);
+    expect(result.stdout).toMatch(/· codex credentials +none configured/);
     expect(result.stdout).toContain('→ run `codex login`');
     expect(result.stdout).toContain('✓ database ');
     expect(result.stdout).toContain(`127.0.0.1:${port} is free`);
@@ -85,21 +85,49 @@ describe('nanoclaw doctor', () => {
     fs.writeFileSync(path.join(homeDir, '.codex', 'auth.json'), '{"tokens":{}}');
     const signedIn = await doctor(config, homeDir);
     expect(signedIn.byName('codex credentials')?.detail).toMatch(
-      /signed in \(ChatGPT subscription\): .*auth\.json; it wins over OPENAI_API_KEY/,
+      /ChatGPT subscription \(.*auth\.json\); it wins over OPENAI_API_KEY/,
     );
     const both = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
     fs.mkdirSync(path.join(both.homeDir, '.codex'));
     fs.writeFileSync(path.join(both.homeDir, '.codex', 'auth.json'), '{"tokens":{}}');
     const subscriptionWins = await doctor(both.config, both.homeDir);
     expect(subscriptionWins.byName('codex credentials')?.detail).toMatch(
-      /signed in \(ChatGPT subscription\)/,
+      /ChatGPT subscription \(.*\); it wins over OPENAI_BASE_URL/,
     );
     const custom = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
     const endpoint = await doctor(custom.config, custom.homeDir);
     expect(endpoint.byName('codex credentials')).toMatchObject({
       status: 'ok',
-      detail: 'custom endpoint mode: OPENAI_BASE_URL=http://127.0.0.1:11434/v1 (without a key)',
+      detail: 'OpenAI-compatible endpoint http://127.0.0.1:11434/v1 (without a key)',
     });
+  });
+
+  it('says which provider and credential mode each group runs on', async () => {
+    const { config, homeDir } = await setup({ OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' });
+    for (const [folder, container] of [
+      ['main', '{}'],
+      ['family', '{"provider": "codex"}'],
+      ['lab', '{"provider": "opencode"}'],
+      ['broken', '{"provdier": "codex"}'],
+    ] as const) {
+      fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, folder), { recursive: true });
+      fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, folder, 'container.json'), container);
+    }
+    const result = await doctor(config, homeDir);
+    expect(result.byName('group main')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^claude \(ANTHROPIC_API_KEY is set\): Anthropic API key/),
+    });
+    expect(result.byName('group family')).toMatchObject({
+      status: 'ok',
+      detail: 'codex (container.json): OpenAI-compatible endpoint http://127.0.0.1:11434/v1 (without a key)',
+    });
+    expect(result.byName('group lab')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^opencode/),
+    });
+    expect(result.byName('group broken')).toMatchObject({ status: 'fail', blocking: false });
+    expect(result.byName('group broken')?.detail).toContain('provdier');
   });
 
   it('checks an existing database and refuses a corrupt one', async () => {

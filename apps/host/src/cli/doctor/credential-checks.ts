@@ -1,6 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HostConfig } from '../../config.js';
+import { type ContainerConfig, containerConfigSchema, type ProviderHostContribution } from '@nanoclaw/core';
+import { createClaudeHostContribution } from '@nanoclaw/provider-claude';
+import { createCodexHostContribution } from '@nanoclaw/provider-codex';
+import { createOpencodeHostContribution } from '@nanoclaw/provider-opencode';
+import { configAsEnv, type HostConfig } from '../../config.js';
+import { detectDefaultProvider } from '../../groups/index.js';
 import { type DoctorCheck, fail, info, ok } from './doctor-check.js';
 
 export interface CredentialCheckOptions {
@@ -9,130 +14,117 @@ export interface CredentialCheckOptions {
   homeDir: string;
 }
 
-type ProviderState =
-  | { configured: true; detail: string }
-  | { configured: false; detail: string; hint: string };
-
 const PROVIDERS = ['claude', 'codex', 'opencode'] as const;
+type ProviderId = (typeof PROVIDERS)[number];
+
+/** How to give each provider a credential. */
+const HINTS: Record<ProviderId, string> = {
+  claude: 'set ANTHROPIC_API_KEY in .env, or CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`',
+  codex: 'run `codex login`, or set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible endpoint) in .env',
+  opencode: 'run `opencode auth login`, or set OPENCODE_MODEL (provider/model) and that provider’s key',
+};
 
 /**
- * One line per provider: configured (✓), missing for the provider in use (✗, does not stop start: runs
- * fail), or not set up and not needed (·).
+ * The providers' own view of their credentials (their host contributions' `describeCredentials`, the code that
+ * decides inside the sandbox too): one line per provider, then one per group saying which provider and which
+ * credential mode it runs on.
  */
 export function checkCredentials(options: CredentialCheckOptions): DoctorCheck[] {
-  const selected = options.config.AGENT_PROVIDER;
-  const states = {
-    claude: claudeState(options.config),
-    codex: codexState(options),
-    opencode: opencodeState(options),
-  };
-  const checks = PROVIDERS.map((provider) => {
-    const state = states[provider];
-    const name = `${provider} credentials`;
-    if (state.configured)
-      return ok(name, `${state.detail}${selected === provider ? ' (AGENT_PROVIDER)' : ''}`);
-    if (selected === provider)
-      return fail(name, `${state.detail}, and AGENT_PROVIDER=${provider}`, state.hint, false);
-    return info(name, `${state.detail} (not needed unless a group uses ${provider})`, state.hint);
+  const { config } = options;
+  const env = credentialEnv(options);
+  const contributions = providerContributions(options.homeDir);
+  const described = Object.fromEntries(
+    PROVIDERS.map((id) => [id, contributions[id].describeCredentials(env)]),
+  ) as Record<ProviderId, string | null>;
+  const selected = config.AGENT_PROVIDER;
+  const checks = PROVIDERS.map((id) => {
+    const name = `${id} credentials`;
+    const detail = described[id];
+    if (detail) return ok(name, `${detail}${selected === id ? ' (AGENT_PROVIDER)' : ''}`);
+    if (selected === id) return fail(name, `none configured, and AGENT_PROVIDER=${id}`, HINTS[id], false);
+    return info(name, `none configured (not needed unless a group uses ${id})`, HINTS[id]);
   });
   if (selected === 'mock')
     checks.push(ok('mock provider', 'AGENT_PROVIDER=mock: canned replies, no credentials'));
-  const anyConfigured = PROVIDERS.some((provider) => states[provider].configured);
-  if (!anyConfigured && selected === undefined) {
-    checks.push(
-      fail(
-        'agent',
-        'no provider has credentials: every agent run will fail',
-        'set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN), run `codex login`, or set OPENAI_API_KEY in .env',
-        false,
-      ),
-    );
+  checks.push(...groupChecks(options, described));
+  return checks;
+}
+
+function providerContributions(homeDir: string): Record<ProviderId, ProviderHostContribution> {
+  return {
+    claude: createClaudeHostContribution(),
+    codex: createCodexHostContribution({ hostHome: homeDir }),
+    opencode: createOpencodeHostContribution({ hostHome: homeDir }),
+  };
+}
+
+/** The config as the sandboxes get it, plus where the host's own logins live. */
+function credentialEnv(options: CredentialCheckOptions): Record<string, string | undefined> {
+  return {
+    ...configAsEnv(options.config),
+    CODEX_HOME: options.env.CODEX_HOME,
+    XDG_DATA_HOME: options.env.XDG_DATA_HOME,
+  };
+}
+
+/** One line per group folder: its provider (container.json, else the default) and that provider's credentials. */
+function groupChecks(
+  options: CredentialCheckOptions,
+  described: Record<ProviderId, string | null>,
+): DoctorCheck[] {
+  const { config } = options;
+  const fallback = config.AGENT_PROVIDER
+    ? { id: config.AGENT_PROVIDER, reason: 'AGENT_PROVIDER' }
+    : detectDefaultProvider({ env: credentialEnv(options), homeDir: options.homeDir });
+  const checks: DoctorCheck[] = [];
+  for (const folder of groupFolders(config.NANOCLAW_GROUPS_DIR)) {
+    const name = `group ${folder}`;
+    const container = readContainerConfig(path.join(config.NANOCLAW_GROUPS_DIR, folder, 'container.json'));
+    if ('error' in container) {
+      checks.push(fail(name, `container.json: ${container.error}`, 'fix the key named above', false));
+      continue;
+    }
+    const id = container.config?.provider ?? fallback.id;
+    const source = container.config?.provider ? 'container.json' : fallback.reason;
+    if (id === 'mock') {
+      checks.push(info(name, `mock (${source}): canned replies`));
+      continue;
+    }
+    const detail = (PROVIDERS as readonly string[]).includes(id) ? described[id as ProviderId] : null;
+    if (detail) checks.push(ok(name, `${id} (${source}): ${detail}`));
+    else {
+      const hint = HINTS[id as ProviderId] ?? `no provider "${id}" is built in`;
+      checks.push(fail(name, `${id} (${source}) has no credentials: its runs will fail`, hint, false));
+    }
   }
   return checks;
 }
 
-function claudeState(config: HostConfig): ProviderState {
-  const endpoint = config.ANTHROPIC_BASE_URL ? `, endpoint ${config.ANTHROPIC_BASE_URL}` : '';
-  if (config.ANTHROPIC_API_KEY && config.CLAUDE_CODE_OAUTH_TOKEN) {
-    return {
-      configured: true,
-      detail: `ANTHROPIC_API_KEY and CLAUDE_CODE_OAUTH_TOKEN are both set${endpoint}`,
-    };
+function groupFolders(groupsDir: string): string[] {
+  try {
+    return fs
+      .readdirSync(groupsDir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && entry.name !== 'global' && !entry.name.startsWith('.'))
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    return [];
   }
-  if (config.ANTHROPIC_API_KEY) return { configured: true, detail: `ANTHROPIC_API_KEY${endpoint}` };
-  if (config.CLAUDE_CODE_OAUTH_TOKEN) {
-    return { configured: true, detail: `CLAUDE_CODE_OAUTH_TOKEN (subscription)${endpoint}` };
-  }
-  return {
-    configured: false,
-    detail: 'neither ANTHROPIC_API_KEY nor CLAUDE_CODE_OAUTH_TOKEN is set',
-    hint: 'set ANTHROPIC_API_KEY in .env, or CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token`',
-  };
 }
 
-function codexState(options: CredentialCheckOptions): ProviderState {
-  const { config } = options;
-  const codexHome = options.env.CODEX_HOME || path.join(options.homeDir, '.codex');
-  const authFile = path.join(codexHome, 'auth.json');
-  const auth = readJsonFile(authFile);
-  if (auth.kind === 'invalid') {
-    return { configured: false, detail: `${authFile} is not valid JSON`, hint: 'run `codex login` again' };
-  }
-  // The brief's rule, as provider-codex applies it: a ChatGPT login wins over a key and a custom endpoint.
-  if (auth.kind === 'ok') {
-    const shadowed =
-      config.OPENAI_API_KEY || config.OPENAI_BASE_URL
-        ? '; it wins over OPENAI_API_KEY / OPENAI_BASE_URL'
-        : '';
-    return { configured: true, detail: `signed in (ChatGPT subscription): ${authFile}${shadowed}` };
-  }
-  if (config.OPENAI_BASE_URL) {
-    const key = config.OPENAI_API_KEY ? 'with OPENAI_API_KEY' : 'without a key';
-    return {
-      configured: true,
-      detail: `custom endpoint mode: OPENAI_BASE_URL=${config.OPENAI_BASE_URL} (${key})`,
-    };
-  }
-  if (config.OPENAI_API_KEY) return { configured: true, detail: 'OPENAI_API_KEY' };
-  return {
-    configured: false,
-    detail: `no ${authFile} and no OPENAI_API_KEY`,
-    hint: 'run `codex login`, or set OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible endpoint) in .env',
-  };
-}
-
-function opencodeState(options: CredentialCheckOptions): ProviderState {
-  const { config, env } = options;
-  const dataHome = env.XDG_DATA_HOME || path.join(options.homeDir, '.local', 'share');
-  const authFile = path.join(dataHome, 'opencode', 'auth.json');
-  if (readJsonFile(authFile).kind === 'ok') return { configured: true, detail: `signed in: ${authFile}` };
-  if (env.OPENCODE_API_KEY) return { configured: true, detail: 'OPENCODE_API_KEY' };
-  const model = config.OPENCODE_MODEL;
-  const vendor = model?.split('/')[0];
-  if (vendor === 'anthropic' && config.ANTHROPIC_API_KEY) {
-    return { configured: true, detail: `OPENCODE_MODEL=${model} with ANTHROPIC_API_KEY` };
-  }
-  if (vendor === 'openai' && config.OPENAI_API_KEY) {
-    return { configured: true, detail: `OPENCODE_MODEL=${model} with OPENAI_API_KEY` };
-  }
-  return {
-    configured: false,
-    detail: model ? `no key for OPENCODE_MODEL=${model}` : 'no OpenCode sign-in and no OPENCODE_MODEL',
-    hint: 'run `opencode auth login`, or set OPENCODE_MODEL (provider/model) and that provider’s key',
-  };
-}
-
-function readJsonFile(file: string): { kind: 'missing' } | { kind: 'invalid' } | { kind: 'ok' } {
+function readContainerConfig(file: string): { config?: ContainerConfig } | { error: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch {
-    return { kind: 'missing' };
+    return {};
   }
   try {
-    JSON.parse(text);
-    return { kind: 'ok' };
-  } catch {
-    return { kind: 'invalid' };
+    const parsed = containerConfigSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return { config: parsed.data };
+    const issue = parsed.error.issues[0];
+    return { error: `${issue?.path.join('.') || '(file)'}: ${issue?.message ?? 'invalid'}` };
+  } catch (error) {
+    return { error: `not valid JSON (${(error as Error).message})` };
   }
 }
