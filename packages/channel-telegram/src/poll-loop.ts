@@ -51,10 +51,11 @@ export async function runPollLoop(options: PollLoopOptions): Promise<void> {
     await sleep(delay, options.timers, signal);
   };
 
-  let polledOffset = offset;
+  /** The offset Telegram has surely seen: sent with a poll that returned (an aborted poll may never have left). */
+  let confirmed = offset;
   while (!signal.aborted) {
     let updates: Update[];
-    polledOffset = offset;
+    const polling = offset;
     try {
       updates = await api.getUpdates(
         {
@@ -69,6 +70,7 @@ export async function runPollLoop(options: PollLoopOptions): Promise<void> {
       await backOff(error, 'poll');
       continue;
     }
+    confirmed = polling;
     failures.poll = 0;
     options.onHealth(true);
     for (const update of updates) {
@@ -85,7 +87,7 @@ export async function runPollLoop(options: PollLoopOptions): Promise<void> {
       options.onOffset(offset);
     }
   }
-  if (offset !== undefined && offset !== polledOffset) await confirmOffset(api, offset, logger);
+  if (offset !== undefined && offset !== confirmed) await confirmOffset(api, offset, logger);
 }
 
 /** Tells Telegram the handled updates are done (a poll with the new offset and no wait), best effort. */
