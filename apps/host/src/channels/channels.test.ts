@@ -92,6 +92,11 @@ describe('chat platforms through the host', () => {
       chat: { channel: 'memchat', chatId: 'chat-1' },
     });
 
+    expect((await client.status()).channels).toEqual([
+      { channel: 'local', accountId: 'default', connected: true },
+      { channel: 'memchat', accountId: 'default', connected: true },
+    ]);
+
     expect(await chat.say('m1', '@Andy hello')).toEqual({ duplicate: false });
     await until(() => chat.sent.length === 1, 30_000);
     expect(chat.sent[0]).toMatchObject({

@@ -280,6 +280,7 @@ async function assemble(
     bus,
     assistantName: config.ASSISTANT_NAME,
     runtime: () => runtimeState.status,
+    channels: () => channels?.status() ?? [],
   });
   const http = createHttpApi({
     api,

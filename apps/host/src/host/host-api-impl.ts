@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ChannelStatus } from '@nanoclaw/channel-registry';
 import type { ScheduledTask } from '@nanoclaw/core';
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
@@ -30,6 +31,8 @@ export interface HostApiDeps {
   bus: HostEventBus;
   assistantName: string;
   runtime: () => HostStatus['runtime'];
+  /** The chat platform accounts besides the local channel (skipped ones included), as the supervisor sees them. */
+  channels?: () => ChannelStatus[];
 }
 
 /** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
@@ -105,7 +108,10 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
             };
           }),
         ),
-        channels: [{ channel: 'local', accountId: 'default', connected: true }],
+        channels: [
+          { channel: 'local', accountId: 'default', connected: true },
+          ...(deps.channels?.() ?? []).map(channelView),
+        ],
       };
     },
     async listGroups() {
@@ -203,9 +209,33 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
           ? { name: 'runtime', ok: false, detail: runtime.error }
           : { name: 'runtime', ok: true, detail: `${runtime.name}: ${runtime.detail}` },
       );
-      checks.push({ name: 'channels', ok: true, detail: 'local' });
+      const channels = (deps.channels?.() ?? []).filter((c) => c.state !== 'skipped');
+      const down = channels.filter((c) => c.state !== 'connected');
+      checks.push({
+        name: 'channels',
+        // A platform that is down does not make the host unready: the others and the local chat still work.
+        ok: true,
+        detail: [
+          'local',
+          ...channels.map((c) => `${c.channel}:${c.accountId} ${c.state}`),
+          ...(down.length > 0 ? [`(${down.length} not connected)`] : []),
+        ].join(', '),
+      });
       return { ready: checks.every((c) => c.ok), checks };
     },
+  };
+}
+
+function channelView(status: ChannelStatus): HostStatus['channels'][number] {
+  const detail =
+    status.state === 'connected' ? undefined : (status.reason ?? status.lastError ?? status.state);
+  return {
+    channel: status.channel,
+    accountId: status.accountId,
+    connected: status.state === 'connected',
+    ...(detail
+      ? { detail: status.state === 'skipped' ? `skipped: ${detail}` : `${status.state}: ${detail}` }
+      : {}),
   };
 }
 
