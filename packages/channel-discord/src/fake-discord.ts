@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attachLoopbackWebSocketServer, type LoopbackSocket } from './loopback-websocket.js';
+import { attachLoopbackWebSocketServer, type LoopbackSocket } from '@nanoclaw/channel-registry/test';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 

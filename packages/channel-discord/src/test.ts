@@ -1,3 +1,5 @@
+export type { LoopbackSocket, LoopbackWebSocketServer } from '@nanoclaw/channel-registry/test';
+export { attachLoopbackWebSocketServer } from '@nanoclaw/channel-registry/test';
 export type {
   FakeDiscord,
   FakeDiscordChannel,
@@ -12,5 +14,3 @@ export type {
   FakeDiscordThread,
 } from './fake-discord.js';
 export { startFakeDiscord } from './fake-discord.js';
-export type { LoopbackSocket, LoopbackWebSocketServer } from './loopback-websocket.js';
-export { attachLoopbackWebSocketServer } from './loopback-websocket.js';

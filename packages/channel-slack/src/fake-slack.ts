@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attachLoopbackWebSocketServer, type LoopbackSocket } from './loopback-websocket.js';
+import { attachLoopbackWebSocketServer, type LoopbackSocket } from '@nanoclaw/channel-registry/test';
 
 export interface FakeSlackUser {
   id: string;

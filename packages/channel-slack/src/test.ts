@@ -1,3 +1,5 @@
+export type { LoopbackSocket, LoopbackWebSocketServer } from '@nanoclaw/channel-registry/test';
+export { attachLoopbackWebSocketServer } from '@nanoclaw/channel-registry/test';
 export type {
   FakeSlack,
   FakeSlackCall,
@@ -10,5 +12,3 @@ export type {
   FakeSlackUser,
 } from './fake-slack.js';
 export { startFakeSlack } from './fake-slack.js';
-export type { LoopbackSocket, LoopbackWebSocketServer } from './loopback-websocket.js';
-export { attachLoopbackWebSocketServer } from './loopback-websocket.js';

@@ -1,19 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent } from '@nanoclaw/core';
+import { collect, ofType, turnEnds, types } from '@nanoclaw/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ClaudeProviderOptions } from './provider.js';
 import type { ClaudeAgentSession } from './session.js';
-import {
-  type ClaudeTestWorld,
-  cleanupTempDirs,
-  collect,
-  createWorld,
-  ofType,
-  testProvider,
-  turnEnds,
-  types,
-} from './test-utils.js';
+import { type ClaudeTestWorld, cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
 const worlds: ClaudeTestWorld[] = [];
 const sessions: ClaudeAgentSession[] = [];

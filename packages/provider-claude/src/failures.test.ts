@@ -1,17 +1,8 @@
+import { collect, isAlive, ofType, turnEnds, waitFor } from '@nanoclaw/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ClaudeProviderError } from './errors.js';
 import type { ClaudeAgentSession } from './session.js';
-import {
-  type ClaudeTestWorld,
-  cleanupTempDirs,
-  collect,
-  createWorld,
-  isAlive,
-  ofType,
-  testProvider,
-  turnEnds,
-  waitFor,
-} from './test-utils.js';
+import { type ClaudeTestWorld, cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
 const worlds: ClaudeTestWorld[] = [];
 const sessions: ClaudeAgentSession[] = [];

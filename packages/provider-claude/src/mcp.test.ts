@@ -1,16 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { collect, ofType, turnEnds } from '@nanoclaw/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ClaudeAgentSession } from './session.js';
 import {
   type ClaudeTestWorld,
   cleanupTempDirs,
-  collect,
   createWorld,
   echoServer,
-  ofType,
   testProvider,
-  turnEnds,
 } from './test-utils.js';
 
 const worlds: ClaudeTestWorld[] = [];

@@ -5,6 +5,7 @@ import {
   type Logger,
   type SessionOptions,
 } from '@nanoclaw/core';
+import { silentLogger } from '@nanoclaw/provider-utils';
 import { resolveClaudeBinary } from './binary.js';
 import { buildClaudeEnv, type ClaudeAuthMode, resolveAuthMode, resolveModel } from './env.js';
 import { isClaudeSessionInvalid } from './errors.js';
@@ -112,15 +113,3 @@ export function createClaudeProvider(providerOptions: ClaudeProviderOptions = {}
 
 /** The default instance (id `claude`), configured from the session env. */
 export const claudeProvider: ClaudeProvider = createClaudeProvider();
-
-const noop = () => {};
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  fatal: noop,
-  child: () => silentLogger,
-};

@@ -1,20 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { agentEventSchema } from '@nanoclaw/core';
+import { collect, ofType, processEnv, turnEnds, types } from '@nanoclaw/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resolveClaudeBinary } from './binary.js';
 import type { ClaudeAgentSession } from './session.js';
-import {
-  type ClaudeTestWorld,
-  cleanupTempDirs,
-  collect,
-  createWorld,
-  ofType,
-  processEnv,
-  testProvider,
-  turnEnds,
-  types,
-} from './test-utils.js';
+import { type ClaudeTestWorld, cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
 const worlds: ClaudeTestWorld[] = [];
 const sessions: ClaudeAgentSession[] = [];

@@ -18,9 +18,9 @@ import {
   type TurnInput,
   type TurnStatus,
 } from '@nanoclaw/core';
+import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
 import { archiveTranscript } from './archive.js';
 import { ClaudeProviderError, errorMessage, isClaudeSessionInvalid } from './errors.js';
-import { createEventChannel, type EventChannel } from './event-channel.js';
 import { terminateTree } from './process-tree.js';
 import { createPromptStream, type PromptStream, userMessage } from './prompt-stream.js';
 import { buildQueryOptions, promptText, type QueryPlan } from './query-options.js';

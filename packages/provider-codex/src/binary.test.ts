@@ -1,7 +1,7 @@
 import fs from 'node:fs';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import { checkCodexVersion, readCodexVersion, resolveCodexBinary } from './binary.js';
-import { type LogLine, memoryLogger } from './test-utils.js';
 import { CODEX_VERSION } from './version.js';
 
 describe('the pinned codex binary', () => {

@@ -1,20 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { agentEventSchema } from '@nanoclaw/core';
+import { collect, ofType, types } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexAgentSession } from './session.js';
 import {
   type CodexTestWorld,
   cleanupTempDirs,
-  collect,
   createWorld,
   echoServer,
   execStep,
   inputOf,
   mcpStep,
-  ofType,
   testProvider,
-  types,
 } from './test-utils.js';
 
 let world: CodexTestWorld;

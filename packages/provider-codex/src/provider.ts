@@ -6,6 +6,7 @@ import {
   type Logger,
   type SessionOptions,
 } from '@nanoclaw/core';
+import { silentLogger } from '@nanoclaw/provider-utils';
 import { checkCodexVersion, resolveCodexBinary } from './binary.js';
 import {
   CODEX_ENV_KEYS,
@@ -163,18 +164,6 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
 }
-
-const noop = () => {};
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  fatal: noop,
-  child: () => silentLogger,
-};
 
 function endpointOption(endpoint: CodexEndpointTuning | undefined): { endpoint?: CodexEndpointTuning } {
   return endpoint ? { endpoint } : {};

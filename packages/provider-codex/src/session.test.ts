@@ -1,25 +1,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent, SessionOptions } from '@nanoclaw/core';
-import type { FakeResponsesStep } from '@nanoclaw/testing';
+import {
+  collect,
+  descendants,
+  type FakeResponsesStep,
+  ofType,
+  processEnv,
+  types,
+  waitFor,
+} from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CodexProviderOptions } from './provider.js';
 import type { CodexAgentSession } from './session.js';
 import {
   type CodexTestWorld,
   cleanupTempDirs,
-  collect,
   compactionFailingProxy,
   createWorld,
-  descendants,
   echoServer,
   execStep,
   isAlive,
-  ofType,
-  processEnv,
   testProvider,
-  types,
-  waitFor,
 } from './test-utils.js';
 
 let world: CodexTestWorld;

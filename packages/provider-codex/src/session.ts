@@ -9,9 +9,9 @@ import {
   type TurnInput,
   type TurnStatus,
 } from '@nanoclaw/core';
+import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
 import { type AppServer, type AppServerExit, startAppServer } from './app-server.js';
 import { CodexProviderError, errorMessage, isCodexSessionInvalid } from './errors.js';
-import { createEventChannel, type EventChannel } from './event-channel.js';
 import { toolCallOf, toolResultOf } from './items.js';
 import type { ClientParams, ServerNotification, TokenUsageBreakdown } from './protocol.js';
 import { readThreadState, writeThreadState } from './state.js';

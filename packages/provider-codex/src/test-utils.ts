@@ -3,27 +3,20 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AgentEvent, Logger, McpServerConfig } from '@nanoclaw/core';
+import type { Logger, McpServerConfig } from '@nanoclaw/core';
 import {
   createFakeResponsesServer,
+  createTempDirs,
   type FakeResponsesServer,
   type FakeResponsesStep,
+  type LogLine,
+  memoryLogger,
   writeEchoMcpServer,
 } from '@nanoclaw/testing';
 import { type CodexProviderOptions, createCodexProvider } from './provider.js';
 
 /** Temp dirs made by `tempDir`, removed by `cleanupTempDirs`. */
-const dirs: string[] = [];
-
-export function tempDir(prefix = 'nanoclaw-codex-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
-
-export function cleanupTempDirs(): void {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-}
+export const { tempDir, cleanupTempDirs } = createTempDirs('nanoclaw-codex-');
 
 /** One test's world: its own CODEX_HOME, HOME and working directory, and a fresh fake model server. */
 export interface CodexTestWorld {
@@ -36,12 +29,6 @@ export interface CodexTestWorld {
   env: Record<string, string>;
   logs: LogLine[];
   logger: Logger;
-}
-
-export interface LogLine {
-  level: string;
-  message: string;
-  bindings: Record<string, unknown>;
 }
 
 export async function createWorld(): Promise<CodexTestWorld> {
@@ -72,24 +59,6 @@ export function testProvider(world: CodexTestWorld, options: CodexProviderOption
   });
 }
 
-export function memoryLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
-  const at =
-    (level: string) =>
-    (first: string | Record<string, unknown>, message?: string): void => {
-      if (typeof first === 'string') lines.push({ level, message: first, bindings });
-      else lines.push({ level, message: message ?? '', bindings: { ...bindings, ...first } });
-    };
-  return {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (more) => memoryLogger(lines, { ...bindings, ...more }),
-  };
-}
-
 let echoScript: string | undefined;
 
 /** The echo MCP server (from @nanoclaw/testing) as an `mcpServers` entry (tools: echo, fail, slow, env). */
@@ -99,23 +68,6 @@ export function echoServer(env: Record<string, string> = {}): McpServerConfig {
   return { type: 'stdio', command: process.execPath, args: [script], env };
 }
 
-export async function collect(stream: AsyncIterable<AgentEvent>): Promise<AgentEvent[]> {
-  const events: AgentEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-export function types(events: readonly AgentEvent[]): string[] {
-  return events.map((event) => event.type);
-}
-
-export function ofType<T extends AgentEvent['type']>(
-  events: readonly AgentEvent[],
-  type: T,
-): Extract<AgentEvent, { type: T }>[] {
-  return events.filter((event): event is Extract<AgentEvent, { type: T }> => event.type === type);
-}
-
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -123,53 +75,6 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Polls `check` every 25 ms until it is true or `timeoutMs` passed; returns its last value. */
-export async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return check();
-}
-
-/** Env of a live process as a map (Linux /proc). */
-export function processEnv(pid: number): Record<string, string> {
-  const raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
-  const env: Record<string, string> = {};
-  for (const entry of raw.split('\0')) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
-  return env;
-}
-
-/** Pids of the live descendants of `pid` (Linux /proc). */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const list = children.get(ppid) ?? [];
-      list.push(Number(entry));
-      children.set(ppid, list);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (parent: number) => {
-    for (const child of children.get(parent) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return out;
 }
 
 /**

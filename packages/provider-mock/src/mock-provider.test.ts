@@ -1,7 +1,8 @@
 import type { AgentEvent } from '@nanoclaw/core';
+import { collect, types } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMockProvider, mockProvider } from './mock-provider.js';
-import { collect, echoServer, turnEnds, types } from './test-utils.js';
+import { echoServer, turnEnds } from './test-utils.js';
 
 const cwd = '/workspace/group';
 const input = (text: string) => ({ text });

@@ -5,7 +5,7 @@ import {
   type SessionOptions,
   type TurnInput,
 } from '@nanoclaw/core';
-import { createEventChannel, type EventChannel } from './event-channel.js';
+import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
 import { createMcpPool } from './mcp-pool.js';
 import { runTurn } from './run-turn.js';
 import type { MockCall, MockStep, MockTurnContext } from './types.js';

@@ -13,16 +13,6 @@ export function echoServer(env: Record<string, string> = {}): McpServerConfig {
   return { type: 'stdio', command: process.execPath, args: [script], env };
 }
 
-export async function collect(stream: AsyncIterable<AgentEvent>): Promise<AgentEvent[]> {
-  const events: AgentEvent[] = [];
-  for await (const event of stream) events.push(event);
-  return events;
-}
-
-export function types(events: readonly AgentEvent[]): string[] {
-  return events.map((event) => event.type);
-}
-
 export function turnEnds(events: readonly AgentEvent[]): Extract<AgentEvent, { type: 'turn-end' }>[] {
   return events.filter(
     (event): event is Extract<AgentEvent, { type: 'turn-end' }> => event.type === 'turn-end',

@@ -5,6 +5,7 @@ import {
   type Logger,
   type SessionOptions,
 } from '@nanoclaw/core';
+import { silentLogger } from '@nanoclaw/provider-utils';
 import { checkOpencodeVersion, resolveOpencodeBinary } from './binary.js';
 import {
   buildChildEnv,
@@ -129,15 +130,3 @@ function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
   return out;
 }
-
-const noop = () => {};
-/** A logger that drops everything. */
-export const silentLogger: Logger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  fatal: noop,
-  child: () => silentLogger,
-};

@@ -1,21 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent } from '@nanoclaw/core';
+import { collect, descendants, isAlive, ofType, processEnv, turnEnds, waitFor } from '@nanoclaw/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { OpencodeAgentSession } from './session.js';
 import {
   cleanupTempDirs,
-  collect,
   createWorld,
-  descendants,
   echoServer,
-  isAlive,
   type OpencodeTestWorld,
-  ofType,
-  processEnv,
   testProvider,
-  turnEnds,
-  waitFor,
 } from './test-utils.js';
 
 const sessions: OpencodeAgentSession[] = [];

@@ -9,6 +9,7 @@ import {
   type SessionOptions,
   type TurnInput,
 } from '@nanoclaw/core';
+import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
 import {
   createOpencodeClient,
   type FilePartInput,
@@ -20,7 +21,6 @@ import { isSessionIdShape, unwrap } from './client.js';
 import { CompactionTracker } from './compaction.js';
 import type { ModelRef } from './config.js';
 import { errorMessage, isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
-import { createEventChannel, type EventChannel } from './event-channel.js';
 import { type OpencodeServer, type ServerExit, startOpencodeServer } from './server.js';
 import { type RetryStatus, TurnTracker } from './turn.js';
 

@@ -3,25 +3,31 @@
  * answered with scripted SSE (or JSON when `stream` is false) in the shape Claude Code 2.1.x consumes, plus
  * `POST /v1/messages/count_tokens` and a 200 for anything else. node:http only.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerResponse } from 'node:http';
 import type {
   FakeAnthropicAnswer,
   FakeAnthropicRequest,
   FakeAnthropicRequestKind,
-  FakeAnthropicScript,
   FakeAnthropicServer,
   FakeAnthropicServerOptions,
   FakeAnthropicStep,
   FakeAnthropicUsage,
 } from './fake-anthropic-types.js';
+import {
+  createFakeModel,
+  delay,
+  errorMessage,
+  type FakeRequestHandler,
+  isRecord,
+  logEntryBase,
+  openSse,
+  sendJson,
+  split,
+} from './fake-server-kit.js';
 
 /** How Claude Code's compaction prompt (the final user message of the summary request) starts. */
 export const CLAUDE_COMPACTION_PROMPT_MARKER = 'Your task is to create a detailed summary';
 
-const DEFAULT_FALLBACK_TEXT = 'OK (fake model: no scripted reply left).';
 const DEFAULT_COMPACTION_SUMMARY = 'Summary of the conversation so far (fake compaction).';
 const DEFAULT_SIDE_TEXT = 'Fake side answer';
 const DEFAULT_USAGE: Required<FakeAnthropicUsage> = {
@@ -39,97 +45,26 @@ type TextStep = Extract<FakeAnthropicStep, { text: string }>;
 type Source = FakeAnthropicAnswer['source'];
 type Call = NonNullable<FakeAnthropicAnswer['call']>;
 
-interface KeyedReply {
-  match: string | RegExp;
-  /** A single step answers every match; a list is consumed one per match. */
-  steps: FakeAnthropicStep | FakeAnthropicStep[];
-}
-
-interface Waiter {
-  count: number;
-  resolve: (log: readonly FakeAnthropicRequest[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /** Starts the fake on `127.0.0.1:<random port>`. */
 export async function createFakeAnthropicServer(
   options: FakeAnthropicServerOptions = {},
 ): Promise<FakeAnthropicServer> {
-  const fallbackText = options.fallbackText ?? DEFAULT_FALLBACK_TEXT;
   const compactionSummary = options.compactionSummary ?? DEFAULT_COMPACTION_SUMMARY;
   const sideText = options.sideText ?? DEFAULT_SIDE_TEXT;
-  const tag = randomBytes(3).toString('hex');
-  const requests: FakeAnthropicRequest[] = [];
-  const keyed: KeyedReply[] = [];
-  /** Tool calls whose follow-up request has not arrived yet, by tool_use id. */
-  const pendingCalls = new Map<string, ToolStep>();
-  const inFlight = new Set<AbortController>();
-  const waiters = new Set<Waiter>();
-  let script = copyScript(options.script);
-  let seq = 0;
-  let closed = false;
-  const nextId = (prefix: string) => `${prefix}_${tag}${String(++seq).padStart(4, '0')}`;
+  const fake = createFakeModel<FakeAnthropicStep, FakeAnthropicRequest, ToolStep>({
+    label: 'fake Anthropic server',
+    script: options.script,
+    fallbackText: options.fallbackText,
+    formatId: (prefix, tag, n) => `${prefix}_${tag}${String(n).padStart(4, '0')}`,
+    followUpCallId,
+  });
+  const { requests, log, nextId } = fake;
 
-  function log(entry: FakeAnthropicRequest): void {
-    requests.push(entry);
-    for (const w of waiters) {
-      if (requests.length < w.count) continue;
-      waiters.delete(w);
-      clearTimeout(w.timer);
-      w.resolve(requests);
-    }
-  }
-
-  /** Picks the step for an agent request: pending tool follow-up → keyed → script → fallback. */
-  async function chooseStep(
-    request: FakeAnthropicRequest,
-  ): Promise<{ step: FakeAnthropicStep; source: Source }> {
-    const callId = followUpCallId(request.body, pendingCalls);
-    if (callId !== undefined) {
-      const tool = pendingCalls.get(callId)!;
-      pendingCalls.delete(callId);
-      return { step: tool.then ?? { text: tool.text ?? fallbackText }, source: 'follow-up' };
-    }
-    for (const reply of keyed) {
-      if (!matches(reply.match, request.lastUserText)) continue;
-      if (!Array.isArray(reply.steps)) return { step: reply.steps, source: 'keyed' };
-      const step = reply.steps.shift();
-      if (step) return { step, source: 'keyed' };
-    }
-    if (typeof script === 'function') return { step: await script(request), source: 'script' };
-    if (Array.isArray(script)) {
-      const step = script.shift();
-      if (step) return { step, source: 'script' };
-    } else if (script) {
-      return { step: script, source: 'script' };
-    }
-    return { step: { text: fallbackText }, source: 'fallback' };
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const abort = new AbortController();
-    inFlight.add(abort);
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-      inFlight.delete(abort);
-    });
-    const signal = abort.signal;
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch {
-      return; // client went away mid-body
-    }
-    const [path = '/', query = ''] = (req.url ?? '/').split('?');
-    const method = req.method ?? 'GET';
+  const handle: FakeRequestHandler = async (request, res, signal) => {
+    const { method, path, raw } = request;
     const entry: FakeAnthropicRequest = {
-      at: Date.now(),
-      method,
-      path,
-      query,
-      headers: flattenHeaders(req),
-      body: raw,
+      ...logEntryBase(request),
+      query: request.query,
       kind: 'other',
       lastUserText: '',
       stream: false,
@@ -152,7 +87,7 @@ export async function createFakeAnthropicServer(
     entry.kind = kindOf(path, entry);
     log(entry);
     await answer(entry, res, signal);
-  }
+  };
 
   async function answer(
     entry: FakeAnthropicRequest,
@@ -175,7 +110,7 @@ export async function createFakeAnthropicServer(
     }
     let chosen: { step: FakeAnthropicStep; source: Source };
     try {
-      chosen = await chooseStep(entry);
+      chosen = await fake.choose(entry);
     } catch (error) {
       sendError(res, entry, 'invalid', 500, `fake Anthropic API: script threw: ${errorMessage(error)}`);
       return;
@@ -202,7 +137,7 @@ export async function createFakeAnthropicServer(
     if ('command' in step || 'mcp' in step || 'tool' in step) {
       const call = toolCall(step, nextId('toolu'));
       entry.answer = { source, status: 200, call };
-      pendingCalls.set(call.id, step);
+      fake.pendingCalls.set(call.id, step);
       if (!(await delay(step.delayMs, signal))) return;
       const blocks: Block[] = [];
       if (step.preface) blocks.push({ type: 'text', text: step.preface });
@@ -253,80 +188,20 @@ export async function createFakeAnthropicServer(
     sendJson(res, status, { type: 'error', error: { type: errorType, message } });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Last resort: never leave a request hanging on a bug in the fake itself.
-      if (!res.headersSent && !res.destroyed) {
-        sendJson(res, 500, {
-          type: 'error',
-          error: { type: 'api_error', message: `fake Anthropic API bug: ${errorMessage(error)}` },
-        });
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { port, controls } = await fake.listen(handle, (res, error) =>
+    sendJson(res, 500, {
+      type: 'error',
+      error: { type: 'api_error', message: `fake Anthropic API bug: ${errorMessage(error)}` },
+    }),
+  );
 
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     port,
-    requests,
+    ...controls,
     agentRequests: () => requests.filter((request) => request.kind === 'agent'),
-    on(match, step) {
-      keyed.push({ match, steps: Array.isArray(step) ? [...step] : step });
-    },
-    script(next) {
-      script = copyScript(next);
-    },
     sawText: (text) =>
       requests.some((request) => request.kind === 'agent' && JSON.stringify(request.body).includes(text)),
-    reset() {
-      requests.length = 0;
-      keyed.length = 0;
-      pendingCalls.clear();
-      script = copyScript(options.script);
-    },
-    waitForRequests(count, timeoutMs = 10_000) {
-      if (requests.length >= count) return Promise.resolve(requests);
-      if (closed) return Promise.reject(new Error('fake Anthropic server is closed'));
-      return new Promise((resolve, reject) => {
-        const waiter: Waiter = {
-          count,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            reject(
-              new Error(
-                `fake Anthropic server: ${requests.length} of ${count} requests after ${timeoutMs} ms`,
-              ),
-            );
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const w of waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error('fake Anthropic server closed'));
-      }
-      waiters.clear();
-      for (const abort of inFlight) abort.abort();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await stopped;
-    },
   };
 }
 
@@ -408,24 +283,8 @@ async function streamMessage(
 
 /** Returns a writer of `event: <type>\ndata: <json>\n\n` events; a no-op once the client is gone. */
 function openStream(res: ServerResponse, signal: AbortSignal) {
-  if (!signal.aborted && !res.headersSent) {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-  }
-  return (type: string, payload: Record<string, unknown>) => {
-    if (signal.aborted || res.destroyed) return;
-    res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`);
-  };
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  if (res.destroyed || res.headersSent) return;
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  const sse = openSse(res, signal);
+  return (type: string, payload: Record<string, unknown>) => sse.write({ type, ...payload }, type);
 }
 
 function toolCall(step: ToolStep, id: string): Call {
@@ -492,65 +351,6 @@ function followUpCallId(body: unknown, pending: ReadonlyMap<string, unknown>): s
 
 // --- helpers ------------------------------------------------------------------------------------------------
 
-/** `text` in `count` pieces of near-equal length (by code point); none for empty text. */
-function split(text: string, count: number): string[] {
-  const chars = Array.from(text);
-  if (chars.length === 0) return [];
-  const n = Math.max(1, Math.min(Math.floor(count), chars.length));
-  const size = Math.ceil(chars.length / n);
-  const pieces: string[] = [];
-  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
-  return pieces;
-}
-
-/** Waits `ms` unless the client disconnects; `false` when aborted. */
-async function delay(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms || ms <= 0) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-  });
-}
-
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function matches(match: string | RegExp, text: string): boolean {
-  if (typeof match === 'string') return text.includes(match);
-  match.lastIndex = 0;
-  return match.test(text);
-}
-
 function modelOf(body: unknown): string {
   return isRecord(body) && typeof body.model === 'string' ? body.model : 'claude-fake';
-}
-
-function copyScript(script: FakeAnthropicScript | undefined): FakeAnthropicScript | undefined {
-  return Array.isArray(script) ? [...script] : script;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

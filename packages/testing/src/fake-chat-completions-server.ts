@@ -3,21 +3,29 @@
  * `POST /v1/chat/completions` answered with scripted SSE chunks (`data: {choices:[{delta}]}` ... `data: [DONE]`)
  * or a JSON completion, in the shape `@ai-sdk/openai-compatible` (OpenCode) consumes. node:http only.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerResponse } from 'node:http';
 import type {
   FakeChatAnswer,
   FakeChatCompletionsServer,
   FakeChatCompletionsServerOptions,
   FakeChatRequest,
-  FakeChatScript,
   FakeChatStep,
   FakeChatUsage,
 } from './fake-chat-completions-types.js';
+import {
+  createFakeModel,
+  delay,
+  errorMessage,
+  type FakeRequestHandler,
+  isRecord,
+  logEntryBase,
+  openAiErrorBody,
+  openSse,
+  type SseWriter,
+  sendJson,
+  split,
+} from './fake-server-kit.js';
 
-const DEFAULT_FALLBACK_TEXT = 'OK (fake model: no scripted reply left).';
 const DEFAULT_TITLE_TEXT = 'Fake conversation';
 const DEFAULT_SIDE_TEXT = 'Summary of the conversation so far (fake).';
 const DEFAULT_USAGE: Required<FakeChatUsage> = { inputTokens: 100, outputTokens: 10, cachedInputTokens: 0 };
@@ -31,18 +39,6 @@ type ToolStep =
 type Source = FakeChatAnswer['source'];
 type ToolCall = NonNullable<FakeChatAnswer['call']>;
 
-interface KeyedReply {
-  match: string | RegExp;
-  steps: FakeChatStep | FakeChatStep[];
-}
-
-interface Waiter {
-  count: number;
-  resolve: (log: readonly FakeChatRequest[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 interface StreamContext {
   res: ServerResponse;
   signal: AbortSignal;
@@ -55,77 +51,21 @@ interface StreamContext {
 export async function createFakeChatCompletionsServer(
   options: FakeChatCompletionsServerOptions = {},
 ): Promise<FakeChatCompletionsServer> {
-  const fallbackText = options.fallbackText ?? DEFAULT_FALLBACK_TEXT;
   const titleText = options.titleText ?? DEFAULT_TITLE_TEXT;
   const sideText = options.sideText ?? DEFAULT_SIDE_TEXT;
   const models = options.models ?? ['fake-model'];
-  const tag = randomBytes(3).toString('hex');
-  const requests: FakeChatRequest[] = [];
-  const keyed: KeyedReply[] = [];
-  const pendingCalls = new Map<string, ToolStep>();
-  const inFlight = new Set<AbortController>();
-  const waiters = new Set<Waiter>();
-  let script: FakeChatScript | undefined = copyScript(options.script);
-  let seq = 0;
-  let closed = false;
-  const nextId = (prefix: string) => `${prefix}_${tag}_${++seq}`;
+  const fake = createFakeModel<FakeChatStep, FakeChatRequest, ToolStep>({
+    label: 'fake Chat Completions server',
+    script: options.script,
+    fallbackText: options.fallbackText,
+    followUpCallId,
+  });
+  const { requests, log, nextId } = fake;
 
-  function log(entry: FakeChatRequest): void {
-    requests.push(entry);
-    for (const waiter of waiters) {
-      if (requests.length < waiter.count) continue;
-      waiters.delete(waiter);
-      clearTimeout(waiter.timer);
-      waiter.resolve(requests);
-    }
-  }
-
-  /** Picks the step for an agent request: pending tool follow-up → keyed → script → fallback. */
-  async function chooseStep(request: FakeChatRequest): Promise<{ step: FakeChatStep; source: Source }> {
-    const callId = followUpCallId(request.body, pendingCalls);
-    if (callId !== undefined) {
-      const tool = pendingCalls.get(callId) as ToolStep;
-      pendingCalls.delete(callId);
-      return { step: tool.then ?? { text: tool.text ?? fallbackText }, source: 'follow-up' };
-    }
-    for (const reply of keyed) {
-      if (!matches(reply.match, request.lastUserText)) continue;
-      if (!Array.isArray(reply.steps)) return { step: reply.steps, source: 'keyed' };
-      const step = reply.steps.shift();
-      if (step) return { step, source: 'keyed' };
-    }
-    if (typeof script === 'function') return { step: await script(request), source: 'script' };
-    if (Array.isArray(script)) {
-      const step = script.shift();
-      if (step) return { step, source: 'script' };
-    } else if (script) {
-      return { step: script, source: 'script' };
-    }
-    return { step: { text: fallbackText }, source: 'fallback' };
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const abort = new AbortController();
-    inFlight.add(abort);
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-      inFlight.delete(abort);
-    });
-    res.on('error', () => abort.abort());
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch {
-      return; // the client went away mid-body
-    }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const method = req.method ?? 'GET';
+  const handle: FakeRequestHandler = async (request, res, signal) => {
+    const { method, path, raw } = request;
     const entry: FakeChatRequest = {
-      at: Date.now(),
-      method,
-      path,
-      headers: flattenHeaders(req),
-      body: raw,
+      ...logEntryBase(request),
       kind: 'other',
       lastUserText: '',
       tools: [],
@@ -157,7 +97,7 @@ export async function createFakeChatCompletionsServer(
     log(entry);
     const context: StreamContext = {
       res,
-      signal: abort.signal,
+      signal,
       model: stringField(entry.body, 'model') ?? models[0] ?? 'fake-model',
       stream: isRecord(entry.body) && entry.body.stream === true,
       includeUsage: includeUsage(entry.body),
@@ -169,12 +109,12 @@ export async function createFakeChatCompletionsServer(
       return;
     }
     await answerAgent(entry, context);
-  }
+  };
 
   async function answerAgent(entry: FakeChatRequest, context: StreamContext): Promise<void> {
     let chosen: { step: FakeChatStep; source: Source };
     try {
-      chosen = await chooseStep(entry);
+      chosen = await fake.choose(entry);
     } catch (error) {
       sendError(
         context.res,
@@ -199,7 +139,7 @@ export async function createFakeChatCompletionsServer(
     if ('command' in step || 'mcp' in step || 'tool' in step) {
       const call = toolCall(step, nextId('call'), entry.tools);
       entry.answer = { source, status: 200, call };
-      pendingCalls.set(call.callId, step);
+      fake.pendingCalls.set(call.callId, step);
       if (!(await delay(step.delayMs, context.signal))) return;
       await sendToolCall(context, call, step.usage);
       return;
@@ -232,13 +172,13 @@ export async function createFakeChatCompletionsServer(
       );
       return;
     }
-    const chunk = openStream(context, id);
-    chunk({ role: 'assistant', content: '' }, null);
+    const stream = openStream(context, id);
+    stream.chunk({ role: 'assistant', content: '' }, null);
     for (const [i, piece] of split(step.text, step.deltas ?? 3).entries()) {
       if (i > 0 && !(await delay(step.deltaDelayMs, context.signal))) return;
-      chunk({ content: piece }, null);
+      stream.chunk({ content: piece }, null);
     }
-    finishStream(context, id, chunk, 'stop', step.usage);
+    finishStream(context, id, stream, 'stop', step.usage);
   }
 
   async function sendToolCall(
@@ -257,34 +197,32 @@ export async function createFakeChatCompletionsServer(
       sendJson(context.res, 200, completion(id, context.model, message, 'tool_calls', usage));
       return;
     }
-    const chunk = openStream(context, id);
-    chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, ...wireCall }] }, null);
-    finishStream(context, id, chunk, 'tool_calls', usage);
+    const stream = openStream(context, id);
+    stream.chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, ...wireCall }] }, null);
+    finishStream(context, id, stream, 'tool_calls', usage);
   }
 
   function finishStream(
     context: StreamContext,
     id: string,
-    chunk: (delta: Record<string, unknown>, finish: string | null) => void,
+    stream: ChunkWriter,
     finishReason: string,
     usage: FakeChatUsage | undefined,
   ): void {
-    const { res, signal } = context;
-    chunk({}, finishReason);
-    if (signal.aborted || res.destroyed) return;
+    stream.chunk({}, finishReason);
+    if (!stream.sse.open) return;
     if (context.includeUsage) {
-      const payload = {
+      stream.sse.write({
         id,
         object: 'chat.completion.chunk',
         created: now(),
         model: context.model,
         choices: [],
         usage: wireUsage(usage),
-      };
-      res.write(`data: ${JSON.stringify(payload)}\n\n`);
+      });
     }
-    res.write('data: [DONE]\n\n');
-    res.end();
+    stream.sse.write('[DONE]');
+    context.res.end();
   }
 
   function sendError(
@@ -296,111 +234,43 @@ export async function createFakeChatCompletionsServer(
     type?: string,
   ): void {
     entry.answer = { source, status, error: message };
-    if (res.destroyed || res.headersSent) return;
-    sendJson(res, status, {
-      error: {
-        message,
-        type: type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
-        param: null,
-        code: null,
-      },
-    });
+    sendJson(res, status, openAiErrorBody(status, message, type));
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Last resort: never leave a request hanging on a bug in the fake itself.
-      if (!res.headersSent && !res.destroyed) {
-        sendJson(res, 500, {
-          error: { message: `fake Chat Completions API bug: ${errorMessage(error)}`, type: 'server_error' },
-        });
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { port, controls } = await fake.listen(handle, (res, error) =>
+    sendJson(res, 500, {
+      error: { message: `fake Chat Completions API bug: ${errorMessage(error)}`, type: 'server_error' },
+    }),
+  );
 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     port,
-    requests,
-    on(match, step) {
-      keyed.push({ match, steps: Array.isArray(step) ? [...step] : step });
-    },
-    script(next) {
-      script = copyScript(next);
-    },
+    ...controls,
     agentRequests: () => requests.filter((request) => request.kind === 'agent'),
-    reset() {
-      requests.length = 0;
-      keyed.length = 0;
-      pendingCalls.clear();
-      script = copyScript(options.script);
-    },
-    waitForRequests(count, timeoutMs = 10_000) {
-      if (requests.length >= count) return Promise.resolve(requests);
-      if (closed) return Promise.reject(new Error('fake Chat Completions server is closed'));
-      return new Promise((resolve, reject) => {
-        const waiter: Waiter = {
-          count,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            reject(
-              new Error(
-                `fake Chat Completions server: ${requests.length} of ${count} requests after ${timeoutMs} ms`,
-              ),
-            );
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const waiter of waiters) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new Error('fake Chat Completions server closed'));
-      }
-      waiters.clear();
-      for (const abort of inFlight) abort.abort();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await stopped;
-    },
   };
 }
 
-/** Returns a writer of one `data: <chunk>` event per call; a no-op once the client is gone. */
-function openStream(context: StreamContext, id: string) {
-  const { res, signal, model } = context;
-  if (!signal.aborted && !res.headersSent) {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-  }
-  return (delta: Record<string, unknown>, finish: string | null) => {
-    if (signal.aborted || res.destroyed) return;
-    const payload = {
-      id,
-      object: 'chat.completion.chunk',
-      created: now(),
-      model,
-      choices: [{ index: 0, delta, finish_reason: finish }],
-    };
-    res.write(`data: ${JSON.stringify(payload)}\n\n`);
+interface ChunkWriter {
+  sse: SseWriter;
+  /** Writes one `data: <chunk>` event; a no-op once the client is gone. */
+  chunk(delta: Record<string, unknown>, finish: string | null): void;
+}
+
+function openStream(context: StreamContext, id: string): ChunkWriter {
+  const sse = openSse(context.res, context.signal);
+  return {
+    sse,
+    chunk(delta, finish) {
+      if (!sse.open) return;
+      sse.write({
+        id,
+        object: 'chat.completion.chunk',
+        created: now(),
+        model: context.model,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+    },
   };
 }
 
@@ -468,57 +338,6 @@ function classify(entry: FakeChatRequest): FakeChatRequest['kind'] {
   return 'side';
 }
 
-/** `text` in `count` pieces of near-equal length (by code point); none for empty text. */
-function split(text: string, count: number): string[] {
-  const chars = Array.from(text);
-  if (chars.length === 0) return [];
-  const n = Math.max(1, Math.min(Math.floor(count), chars.length));
-  const size = Math.ceil(chars.length / n);
-  const pieces: string[] = [];
-  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
-  return pieces;
-}
-
-/** Waits `ms` unless the client disconnects; `false` when aborted. */
-async function delay(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms || ms <= 0) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function stringField(body: unknown, key: string): string | undefined {
   return isRecord(body) && typeof body[key] === 'string' ? body[key] : undefined;
 }
@@ -582,20 +401,6 @@ function followUpCallId(body: unknown, pending: ReadonlyMap<string, unknown>): s
   return undefined;
 }
 
-function matches(match: string | RegExp, text: string): boolean {
-  if (typeof match === 'string') return text.includes(match);
-  match.lastIndex = 0;
-  return match.test(text);
-}
-
-function copyScript(script: FakeChatScript | undefined): FakeChatScript | undefined {
-  return Array.isArray(script) ? [...script] : script;
-}
-
 function now(): number {
   return Math.floor(Date.now() / 1000);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

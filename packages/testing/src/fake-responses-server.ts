@@ -2,122 +2,54 @@
  * The loopback fake of the OpenAI Responses API (see `fake-responses-types.ts`): `POST /v1/responses`
  * answered with scripted SSE in the shape Codex app-server 0.169.0 consumes. node:http only.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServerResponse } from 'node:http';
 import type {
   FakeResponsesAnswer,
   FakeResponsesRequest,
-  FakeResponsesScript,
   FakeResponsesServer,
   FakeResponsesServerOptions,
   FakeResponsesStep,
   FakeUsage,
 } from './fake-responses-types.js';
+import {
+  createFakeModel,
+  delay,
+  errorMessage,
+  type FakeRequestHandler,
+  isRecord,
+  logEntryBase,
+  openAiErrorBody,
+  openSse,
+  sendJson,
+  split,
+} from './fake-server-kit.js';
 
 /** How Codex's local compaction prompt (the final user message) starts. */
 export const CODEX_COMPACTION_PROMPT_PREFIX = 'You are performing a CONTEXT CHECKPOINT COMPACTION';
 
 const DEFAULT_COMPACTION_SUMMARY = 'Summary of the conversation so far (fake compaction).';
-const DEFAULT_FALLBACK_TEXT = 'OK (fake model: no scripted reply left).';
 const DEFAULT_USAGE: Required<FakeUsage> = { inputTokens: 100, outputTokens: 10, cachedInputTokens: 0 };
 
 type ToolStep = Extract<FakeResponsesStep, { exec: string }> | Extract<FakeResponsesStep, { mcp: unknown }>;
 type Source = FakeResponsesAnswer['source'];
-
-interface KeyedReply {
-  match: string | RegExp;
-  /** A single step answers every match; a list is consumed one per match. */
-  steps: FakeResponsesStep | FakeResponsesStep[];
-}
-
-interface Waiter {
-  count: number;
-  resolve: (log: readonly FakeResponsesRequest[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 /** Starts the fake on `127.0.0.1:<random port>`. */
 export async function createFakeResponsesServer(
   options: FakeResponsesServerOptions = {},
 ): Promise<FakeResponsesServer> {
   const compactionSummary = options.compactionSummary ?? DEFAULT_COMPACTION_SUMMARY;
-  const fallbackText = options.fallbackText ?? DEFAULT_FALLBACK_TEXT;
-  const tag = randomBytes(3).toString('hex');
-  const requests: FakeResponsesRequest[] = [];
-  const keyed: KeyedReply[] = [];
-  /** Tool calls whose follow-up request has not arrived yet, by call_id. */
-  const pendingCalls = new Map<string, ToolStep>();
-  const inFlight = new Set<AbortController>();
-  const waiters = new Set<Waiter>();
-  let script: FakeResponsesScript | undefined = copyScript(options.script);
-  let seq = 0;
-  let closed = false;
-  const nextId = (prefix: string) => `${prefix}_${tag}_${++seq}`;
+  const fake = createFakeModel<FakeResponsesStep, FakeResponsesRequest, ToolStep>({
+    label: 'fake Responses server',
+    script: options.script,
+    fallbackText: options.fallbackText,
+    followUpCallId,
+  });
+  const { log, nextId } = fake;
 
-  function log(entry: FakeResponsesRequest): void {
-    requests.push(entry);
-    for (const w of waiters) {
-      if (requests.length >= w.count) {
-        waiters.delete(w);
-        clearTimeout(w.timer);
-        w.resolve(requests);
-      }
-    }
-  }
-
-  /** Picks the step for an agent request: pending tool follow-up → keyed → script → fallback. */
-  async function chooseStep(
-    request: FakeResponsesRequest,
-  ): Promise<{ step: FakeResponsesStep; source: Exclude<Source, 'compaction' | 'invalid'> }> {
-    const callId = followUpCallId(request.body, pendingCalls);
-    if (callId !== undefined) {
-      const tool = pendingCalls.get(callId)!;
-      pendingCalls.delete(callId);
-      return { step: tool.then ?? { text: tool.text ?? fallbackText }, source: 'follow-up' };
-    }
-    for (const reply of keyed) {
-      if (!matches(reply.match, request.lastUserText)) continue;
-      if (!Array.isArray(reply.steps)) return { step: reply.steps, source: 'keyed' };
-      const step = reply.steps.shift();
-      if (step) return { step, source: 'keyed' };
-    }
-    if (typeof script === 'function') return { step: await script(request), source: 'script' };
-    if (Array.isArray(script)) {
-      const step = script.shift();
-      if (step) return { step, source: 'script' };
-    } else if (script) {
-      return { step: script, source: 'script' };
-    }
-    return { step: { text: fallbackText }, source: 'fallback' };
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const abort = new AbortController();
-    inFlight.add(abort);
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-      inFlight.delete(abort);
-    });
-    res.on('error', () => abort.abort());
-    const signal = abort.signal;
-
-    let raw: string;
-    try {
-      raw = await readBody(req);
-    } catch {
-      return; // client went away mid-body
-    }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const method = req.method ?? 'GET';
+  const handle: FakeRequestHandler = async (request, res, signal) => {
+    const { method, path, raw } = request;
     const entry: FakeResponsesRequest = {
-      at: Date.now(),
-      method,
-      path,
-      headers: flattenHeaders(req),
-      body: raw,
+      ...logEntryBase(request),
       kind: 'other',
       lastUserText: '',
     };
@@ -159,9 +91,9 @@ export async function createFakeResponsesServer(
       return;
     }
 
-    let chosen: Awaited<ReturnType<typeof chooseStep>>;
+    let chosen: Awaited<ReturnType<typeof fake.choose>>;
     try {
-      chosen = await chooseStep(entry);
+      chosen = await fake.choose(entry);
     } catch (error) {
       sendError(res, entry, 'invalid', 500, `fake Responses API: script threw: ${errorMessage(error)}`);
       return;
@@ -179,7 +111,7 @@ export async function createFakeResponsesServer(
     if ('exec' in step || 'mcp' in step) {
       const call = toolCall(step, nextId('call'));
       entry.answer = { source, status: 200, call };
-      pendingCalls.set(call.callId, step);
+      fake.pendingCalls.set(call.callId, step);
       if (!(await delay(step.delayMs, signal))) return;
       await streamToolCall(res, signal, model, call, step.usage);
       return;
@@ -191,7 +123,7 @@ export async function createFakeResponsesServer(
       return;
     }
     sendError(res, entry, 'invalid', 500, `fake Responses API: not a step: ${JSON.stringify(step)}`);
-  }
+  };
 
   function sendError(
     res: ServerResponse,
@@ -202,17 +134,7 @@ export async function createFakeResponsesServer(
     type?: string,
   ): void {
     entry.answer = { source, status, error: message };
-    if (res.destroyed) return;
-    const body = JSON.stringify({
-      error: {
-        message,
-        type: type ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
-        param: null,
-        code: null,
-      },
-    });
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    sendJson(res, status, openAiErrorBody(status, message, type));
   }
 
   async function streamText(
@@ -275,96 +197,26 @@ export async function createFakeResponsesServer(
     if (!signal.aborted) res.end();
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      // Last resort: never leave a request hanging on a bug in the fake itself.
-      if (!res.headersSent && !res.destroyed) {
-        res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            error: { message: `fake Responses API bug: ${errorMessage(error)}`, type: 'server_error' },
-          }),
-        );
-      } else {
-        res.destroy();
-      }
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const { port, controls } = await fake.listen(handle, (res, error) =>
+    sendJson(res, 500, {
+      error: { message: `fake Responses API bug: ${errorMessage(error)}`, type: 'server_error' },
+    }),
+  );
 
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     port,
-    requests,
-    on(match, step) {
-      keyed.push({ match, steps: Array.isArray(step) ? [...step] : step });
-    },
-    script(next) {
-      script = copyScript(next);
-    },
-    reset() {
-      requests.length = 0;
-      keyed.length = 0;
-      pendingCalls.clear();
-      script = copyScript(options.script);
-    },
-    waitForRequests(count, timeoutMs = 10_000) {
-      if (requests.length >= count) return Promise.resolve(requests);
-      if (closed) return Promise.reject(new Error('fake Responses server is closed'));
-      return new Promise((resolve, reject) => {
-        const waiter: Waiter = {
-          count,
-          resolve,
-          reject,
-          timer: setTimeout(() => {
-            waiters.delete(waiter);
-            reject(
-              new Error(
-                `fake Responses server: ${requests.length} of ${count} requests after ${timeoutMs} ms`,
-              ),
-            );
-          }, timeoutMs),
-        };
-        waiters.add(waiter);
-      });
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      for (const w of waiters) {
-        clearTimeout(w.timer);
-        w.reject(new Error('fake Responses server closed'));
-      }
-      waiters.clear();
-      for (const abort of inFlight) abort.abort();
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await stopped;
-    },
+    ...controls,
   };
 }
 
 /** Returns a writer of `event: <type>\ndata: <json>\n\n` events (one `res.write` each); no-op once aborted. */
 function openStream(res: ServerResponse, signal: AbortSignal) {
   let sequence = 0;
-  if (!signal.aborted && !res.headersSent) {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-  }
+  const sse = openSse(res, signal);
   return (type: string, payload: Record<string, unknown>) => {
-    if (signal.aborted || res.destroyed) return;
-    const data = JSON.stringify({ type, sequence_number: sequence++, ...payload });
-    res.write(`event: ${type}\ndata: ${data}\n\n`);
+    if (!sse.open) return;
+    sse.write({ type, sequence_number: sequence++, ...payload }, type);
   };
 }
 
@@ -394,52 +246,6 @@ function toolCall(step: ToolStep, callId: string): NonNullable<FakeResponsesAnsw
     namespace: `mcp__${step.mcp.server}`,
     arguments: JSON.stringify(step.mcp.arguments),
   };
-}
-
-/** `text` in `count` pieces of near-equal length (by code point); none for empty text. */
-function split(text: string, count: number): string[] {
-  const chars = Array.from(text);
-  const n = Math.max(1, Math.min(Math.floor(count), chars.length));
-  if (chars.length === 0) return [];
-  const size = Math.ceil(chars.length / n);
-  const pieces: string[] = [];
-  for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
-  return pieces;
-}
-
-/** Waits `ms` unless the client disconnects; `false` when aborted. */
-async function delay(ms: number | undefined, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  if (!ms || ms <= 0) return true;
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('aborted')));
-  });
-}
-
-function flattenHeaders(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function inputItems(body: unknown): unknown[] {
@@ -502,20 +308,6 @@ function followUpCallId(body: unknown, pending: ReadonlyMap<string, unknown>): s
   return undefined;
 }
 
-function matches(match: string | RegExp, text: string): boolean {
-  if (typeof match === 'string') return text.includes(match);
-  match.lastIndex = 0;
-  return match.test(text);
-}
-
 function modelOf(body: unknown): string {
   return isRecord(body) && typeof body.model === 'string' ? body.model : 'fake-model';
-}
-
-function copyScript(script: FakeResponsesScript | undefined): FakeResponsesScript | undefined {
-  return Array.isArray(script) ? [...script] : script;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -64,3 +64,16 @@ export { providerContract } from './provider-contract.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
 export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
+export type { LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
+export {
+  collect,
+  createTempDirs,
+  descendants,
+  isAlive,
+  memoryLogger,
+  ofType,
+  processEnv,
+  turnEnds,
+  types,
+  waitFor,
+} from './test-helpers.js';

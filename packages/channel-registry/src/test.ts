@@ -1,0 +1,2 @@
+export type { LoopbackSocket, LoopbackWebSocketServer } from './loopback-websocket.js';
+export { attachLoopbackWebSocketServer } from './loopback-websocket.js';
