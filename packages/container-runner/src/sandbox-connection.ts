@@ -174,7 +174,10 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     }, ms);
     watchdog.unref?.();
   };
+  /** Messages from the runner handled so far (every handler calls `alive`). */
+  let handled = 0;
   const alive = () => {
+    handled += 1;
     if (!closeReason) armWatchdog(heartbeatTimeoutMs);
   };
 
@@ -262,6 +265,8 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
   const closed: Promise<SandboxClosed> = proc.exited.then(async (exit) => {
     // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe.
     await drained(proc.stdout, STDOUT_DRAIN_MS);
+    // The JSON-RPC connection dispatches what it read one message per tick: let it finish before ending the run.
+    await quiescent(() => handled);
     clearTimeout(watchdog);
     clearTimeout(idleTimer);
     const unexpected = closeReason === undefined;
@@ -469,6 +474,18 @@ function parseJsonLine(line: string): Record<string, unknown> | undefined {
       : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Resolves once `count` stopped changing for a few event-loop turns (at most ~200 turns). */
+async function quiescent(count: () => number): Promise<void> {
+  let last = count();
+  let still = 0;
+  for (let turn = 0; turn < 200 && still < 3; turn += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const now = count();
+    still = now === last ? still + 1 : 0;
+    last = now;
   }
 }
 
