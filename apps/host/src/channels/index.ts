@@ -1,3 +1,4 @@
-export { BUILT_IN_CHANNELS } from './built-in-channels.js';
+export type { BuiltInChannel } from './built-in-channels.js';
+export { BUILT_IN_CHANNELS, loadConfiguredChannels } from './built-in-channels.js';
 export type { AdapterLookup } from './channel-adapters.js';
 export { createAdapterLookup } from './channel-adapters.js';

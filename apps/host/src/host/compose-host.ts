@@ -13,7 +13,7 @@ import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
 import { createScheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
-import { BUILT_IN_CHANNELS, createAdapterLookup } from '../channels/index.js';
+import { createAdapterLookup, loadConfiguredChannels } from '../channels/index.js';
 import type { HostConfig } from '../config.js';
 import { createFailureReporter, createOutbox, createOutboxWorker } from '../delivery/index.js';
 import {
@@ -50,7 +50,7 @@ export interface CreateHostOptions {
   runtime?: ContainerRuntime;
   /** How long shutdown waits for running turns before aborting them. Default 30 s. */
   drainMs?: number;
-  /** Chat platforms started when their credentials are in `config.channelEnv`. Default `BUILT_IN_CHANNELS`. */
+  /** Chat platforms started when their credentials are in `config.channelEnv`. Default: the built-in ones configured. */
   channels?: readonly ChannelFactory[];
 }
 
@@ -256,12 +256,13 @@ async function assemble(
   }
 
   await localChannel.start({ receive: receiver.receive, logger });
+  // WhatsApp keeps its pairing under the data dir.
+  const channelEnv = { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR };
   channels = await startChannels({
-    // WhatsApp keeps its pairing under the data dir.
-    env: { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR },
+    env: channelEnv,
     host: { receive: receiver.receive, logger },
     logger: logger.child({ component: 'channels' }),
-    registry: createChannelRegistry(options.channels ?? BUILT_IN_CHANNELS),
+    registry: createChannelRegistry(options.channels ?? (await loadConfiguredChannels(channelEnv))),
   });
   cleanups.push(() => channels?.stopAll());
   outboxWorker.start();

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ContainerConfig, containerConfigSchema, type ProviderHostContribution } from '@nanoclaw/core';
-import { createClaudeHostContribution } from '@nanoclaw/provider-claude';
-import { createCodexHostContribution } from '@nanoclaw/provider-codex';
-import { createOpencodeHostContribution } from '@nanoclaw/provider-opencode';
+import { createClaudeHostContribution } from '@nanoclaw/provider-claude/host';
+import { createCodexHostContribution } from '@nanoclaw/provider-codex/host';
+import { createOpencodeHostContribution } from '@nanoclaw/provider-opencode/host';
 import { configAsEnv, type HostConfig } from '../../config.js';
 import { detectDefaultProvider } from '../../groups/index.js';
 import { type DoctorCheck, fail, info, ok } from './doctor-check.js';
