@@ -2,7 +2,7 @@
  * Group-queue throughput with a no-op worker: items/s end to end (enqueue, start, finish) for the in-memory
  * store and the SQLite store (a real file in a temp dir, WAL). Run: `node --import tsx
  * bench/queue-throughput.bench.ts` after building core, db and group-queue (`pnpm bench queue` does both).
- * Env: QUEUE_BENCH_ITEMS (default 20000), QUEUE_BENCH_GROUPS (100), QUEUE_BENCH_CONCURRENCY (5).
+ * Env: QUEUE_BENCH_ITEMS (default 5000: 100 groups × 50 messages), QUEUE_BENCH_GROUPS (100), QUEUE_BENCH_CONCURRENCY (5).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +29,7 @@ interface Result {
   maxRunningPerGroup: number;
 }
 
-const ITEMS = envInt('QUEUE_BENCH_ITEMS', 20_000);
+const ITEMS = envInt('QUEUE_BENCH_ITEMS', 5_000);
 const GROUPS = envInt('QUEUE_BENCH_GROUPS', 100);
 const CONCURRENCY = envInt('QUEUE_BENCH_CONCURRENCY', 5);
 const TARGET_SQLITE = 5_000;

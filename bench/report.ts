@@ -26,3 +26,8 @@ export function envInt(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isInteger(value) && value > 0 ? value : fallback;
 }
+
+/** A non-empty string from the environment, else undefined. */
+export function envString(name: string): string | undefined {
+  return process.env[name] || undefined;
+}

@@ -228,6 +228,19 @@ describe('agent-runner (built bundle, as a child process)', () => {
     expect(Date.now() - closedAt).toBeLessThan(1_000);
   });
 
+  it('exits when the host dies mid-turn with every pipe closed, stderr too (no EPIPE loop)', async () => {
+    const h = host();
+    await h.startSession();
+    await h.connection.sendRequest('run/start', { runId: 'r1', input: { text: '/sleep 60000' } });
+    const closedAt = Date.now();
+    // What a killed host leaves: the reading ends of stdout and stderr gone, stdin at its end.
+    h.child.stdout.destroy();
+    h.child.stderr.destroy();
+    h.child.stdin.end();
+    expect(await h.exited).toBe(0);
+    expect(Date.now() - closedAt).toBeLessThan(2_000);
+  });
+
   it('exits cleanly on SIGTERM', async () => {
     const h = host();
     await h.waitFor('runner/ready');

@@ -38,6 +38,9 @@ const runner = createRunner({
 
 process.stdin.on('end', () => void runner.shutdown(0, 'stdin closed'));
 process.stdout.on('error', () => void runner.shutdown(0, 'stdout closed'));
+// stderr's reader is the host too. Once it is gone nothing can be logged, and an unhandled EPIPE went to
+// uncaughtException, whose fatal log failed the same way: a busy loop that kept an orphaned runner spinning.
+process.stderr.on('error', () => void runner.shutdown(0, 'stderr closed'));
 process.on('SIGTERM', () => void runner.shutdown(0, 'SIGTERM'));
 process.on('SIGINT', () => void runner.shutdown(0, 'SIGINT'));
 process.on('uncaughtException', (error) => {

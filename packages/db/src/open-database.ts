@@ -97,11 +97,30 @@ function openSqlite(dbPath: string, busyTimeoutMs: number): SqliteDatabase.Datab
     const check = sqlite.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error(`integrity check failed: ${String(check)}`);
   } catch (error) {
-    throw new DatabaseOpenError(`cannot open the database ${dbPath}: ${describe(error)}`, dbPath, {
-      cause: error,
-    });
+    throw new DatabaseOpenError(
+      `cannot open the database ${dbPath}: ${diskFull(dbPath) ?? ''}${describe(error)}`,
+      dbPath,
+      { cause: error },
+    );
   }
   return sqlite;
+}
+
+/**
+ * SQLite reports a full disk as a bare "disk I/O error" when it cannot grow its shared-memory file: name the real
+ * cause when the device holding the database has (almost) no space left.
+ */
+function diskFull(dbPath: string): string | undefined {
+  if (dbPath === ':memory:') return undefined;
+  const dir = path.dirname(path.resolve(dbPath));
+  try {
+    const stats = fs.statfsSync(dir);
+    const free = stats.bavail * stats.bsize;
+    if (free >= 1024 * 1024) return undefined;
+    return `the disk holding ${dir} is full (${free} bytes free); free some space or set NANOCLAW_DATA_DIR to another disk. `;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Applies every pending migration in order. Running it again is a no-op. */

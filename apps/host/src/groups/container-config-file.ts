@@ -3,6 +3,8 @@ import { type ContainerConfig, containerConfigSchema } from '@nanoclaw/core';
 
 export const CONTAINER_CONFIG_FILE = 'container.json';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Why a group cannot be served: which file, which key in it ('' for the whole file), and what is wrong. */
 export interface ConfigIssue {
   file: string;
@@ -27,13 +29,20 @@ export function formatConfigIssue(issue: ConfigIssue): string {
  */
 export async function readContainerConfig(groupDir: string, folder: string): Promise<ContainerConfigResult> {
   const file = `${folder}/${CONTAINER_CONFIG_FILE}`;
-  let raw: string;
+  let bytes: Buffer;
   try {
-    raw = (await readGroupFile(groupDir, CONTAINER_CONFIG_FILE, { maxBytes: 1024 * 1024 })).toString('utf8');
+    bytes = await readGroupFile(groupDir, CONTAINER_CONFIG_FILE, { maxBytes: 1024 * 1024 });
   } catch (error) {
     if (isMissing(error)) return { config: null, error: null };
     const message = isSandboxError(error) ? stripPrefix(error.message) : (error as Error).message;
     return { config: null, error: { file, key: '', message: `cannot be read: ${message}` } };
+  }
+  let raw: string;
+  try {
+    // Strict: a lenient decode turns bad bytes into U+FFFD, which can make a valid-looking (wrong) value.
+    raw = utf8.decode(bytes);
+  } catch {
+    return { config: null, error: { file, key: '', message: 'is not valid UTF-8 (save it as UTF-8)' } };
   }
   return parseContainerConfig(raw, file);
 }

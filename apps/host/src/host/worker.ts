@@ -58,7 +58,12 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
   const claimed = await deps.inbox.markProcessing(turn.messageIds);
   if (claimed.length === 0) return; // answered before a restart
   const runId = ctx.item.id;
-  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, turn);
+  // Only what this try claimed: after a restart one message can be in two queued turns (the recovered queue item
+  // and the inbox's recovery turn); whichever runs second must not put the already-answered one in its prompt.
+  const prompt = await buildTurnPrompt(
+    { inbox: deps.inbox, timezone: deps.timezone },
+    { ...turn, messageIds: claimed.map((m) => m.id) },
+  );
   const pending: Array<{ turn: Turn; inReplyTo: string[] }> = [
     { turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) },
   ];
@@ -116,10 +121,14 @@ async function followUp(
     deps.requeue(next);
     return;
   }
-  const claimed = await deps.inbox.markProcessing(next.messageIds);
+  // Messages this run already has (after a restart the inbox's recovery turn repeats those of the recovered queue
+  // item that is running) are not claimed again: they would be answered twice.
+  const taken = new Set([active, ...pending.map((p) => p.turn)].flatMap((t) => t.messageIds));
+  const claimed = await deps.inbox.markProcessing(next.messageIds.filter((id) => !taken.has(id)));
   if (claimed.length === 0) return;
-  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, next);
-  const entry = { turn: next, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
+  const own: Turn = { ...next, messageIds: claimed.map((m) => m.id) };
+  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, own);
+  const entry = { turn: own, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
   pending.push(entry);
   if (!(await push({ text: prompt.text }))) {
     pending.splice(pending.indexOf(entry), 1);

@@ -152,6 +152,19 @@ describe('messages', () => {
     expect(res.status).toBe(413);
   });
 
+  it('refuses a body that is not valid UTF-8 instead of storing U+FFFD', async () => {
+    const { api, url } = await start();
+    const bytes = Buffer.concat([Buffer.from('{"text":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const res = await fetch(`${url}/api/v1/groups/main/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: bytes,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'invalid-encoding' });
+    expect(api.posted).toEqual([]);
+  });
+
   it('refuses a body that is not JSON', async () => {
     const { call } = await start();
     const res = await call('POST', '/api/v1/groups/main/messages', 'text=hi', {

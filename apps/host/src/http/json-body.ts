@@ -1,6 +1,8 @@
 import type http from 'node:http';
 import { HttpError } from './http-error.js';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Largest JSON body the API reads. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -48,7 +50,13 @@ function readText(req: http.IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
+      if (failed) return;
+      // Strict: invalid bytes would otherwise become U+FFFD and be stored as if the sender had written them.
+      try {
+        resolve(utf8.decode(Buffer.concat(chunks)));
+      } catch {
+        reject(new HttpError(400, 'invalid-encoding', 'the body is not valid UTF-8'));
+      }
     });
     req.on('error', (error) => {
       if (failed) return;
