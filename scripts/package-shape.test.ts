@@ -271,6 +271,17 @@ describe('checkWorkspace on a temp workspace', () => {
     expectOnly(shippedTestEntry, 'packages/widget', 'dev-dependency-in-source');
   });
 
+  it('lets shipped source import a devDependency that tsup inlines (noExternal)', () => {
+    const inlined = check({
+      'packages/widget/src/extra.ts': "import { openDatabase } from '@nanoclaw/db';\n",
+      'packages/widget/tsup.config.ts': TSUP.replace(
+        "format: ['esm'],",
+        "format: ['esm'],\n  noExternal: ['@nanoclaw/db'],",
+      ),
+    });
+    expect(inlined.filter((v) => v.rule === 'dev-dependency-in-source')).toEqual([]);
+  });
+
   it('flags a missing README, and a library README without install line or ts block', () => {
     expectOnly(check({ 'packages/widget/README.md': null }), 'packages/widget', 'readme');
     expectOnly(

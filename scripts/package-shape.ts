@@ -149,6 +149,8 @@ export function checkPackage(
   const dev = depMap(manifest.devDependencies);
   const runtimeDeclared = new Set([...Object.keys(deps), ...Object.keys(peers), ...Object.keys(optional)]);
   const allDeclared = new Set([...runtimeDeclared, ...Object.keys(dev)]);
+  /** devDependencies tsup inlines into dist (`noExternal`): shipped code may import them. */
+  const bundled = inlinedByTsup(pkg.absDir);
 
   // --- layering --------------------------------------------------------------------------------------------
   if (isLibrary) {
@@ -228,6 +230,7 @@ export function checkPackage(
       if (name === null || name === expectedName) continue;
       const declaredFor = (set: ReadonlySet<string>) => set.has(name) || set.has(typesPackageFor(name));
       if (declaredFor(runtimeDeclared)) continue;
+      if (bundled.has(name) && declaredFor(allDeclared)) continue;
       if (declaredFor(allDeclared)) {
         if (!testOnly) {
           add(
@@ -581,4 +584,16 @@ function globToRegExp(glob: string): RegExp {
 
 function toPosix(p: string): string {
   return p.split(path.sep).join('/');
+}
+
+/** Package names a package's tsup.config.ts lists in `noExternal` (string entries only). */
+function inlinedByTsup(dir: string): Set<string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'tsup.config.ts'), 'utf8');
+  } catch {
+    return new Set();
+  }
+  const list = /noExternal:\s*\[([^\]]*)\]/.exec(text)?.[1] ?? '';
+  return new Set([...list.matchAll(/['"]([^'"]+)['"]/g)].map((match) => match[1] as string));
 }

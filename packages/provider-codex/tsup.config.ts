@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // Shared helpers are inlined: the published package depends on @nanoclaw/core alone.
+  noExternal: ['@nanoclaw/provider-utils'],
 });
