@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type ChannelHealth, splitMessage } from '@nanoclaw/channel-registry';
+import { type ChannelHealth, silentLogger, splitMessage } from '@nanoclaw/channel-registry';
 import {
   type Attachment,
   CHANNEL_ADAPTER_SPEC_VERSION,
@@ -450,18 +450,4 @@ function nonceFor(idempotencyKey: string, index: number): string {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function silentLogger(): Logger {
-  const noop = () => {};
-  const logger: Logger = {
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    fatal: noop,
-    child: () => logger,
-  };
-  return logger;
 }

@@ -10,6 +10,7 @@ export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
 export { ChannelError, channelErrorInfo } from './channel-error.js';
 export type { ChannelRegistry } from './registry.js';
 export { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';
+export { silentLogger } from './silent-logger.js';
 export { splitMessage } from './split-message.js';
 export type {
   ChannelAccountConfig,

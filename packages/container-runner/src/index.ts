@@ -37,6 +37,7 @@ export {
   sandboxHostPaths,
   verifyMounts,
 } from './mounts.js';
+export { noopLogger } from './noop-logger.js';
 export type { EgressProxy, EgressProxyOptions, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
 export {
   anthropicEgressRoute,

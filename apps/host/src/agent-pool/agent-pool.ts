@@ -16,6 +16,7 @@ import {
   type EgressRoute,
   findShadowTargets,
   loadMountAllowlist,
+  noopLogger,
   type OrphanReaper,
   openaiEgressRoute,
   type PlannedMount,
@@ -180,7 +181,7 @@ const RUNTIMES_SANDBOX_DIR = '/opt/nanoclaw/runtimes';
  */
 export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
   const runtime = options.runtime;
-  const logger = (options.logger ?? noopLogger()).child({ component: 'agent-pool' });
+  const logger = (options.logger ?? noopLogger).child({ component: 'agent-pool' });
   const projectRoot = path.resolve(options.projectRoot);
   const groupsDir = path.resolve(options.groupsDir ?? path.join(projectRoot, 'groups'));
   const dataDir = path.resolve(options.dataDir ?? path.join(projectRoot, 'data'));
@@ -717,18 +718,4 @@ function fingerprintOf(request: AcquireRequest, config: ContainerConfig): string
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function noopLogger(): Logger {
-  const noop = () => {};
-  const logger: Logger = {
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    fatal: noop,
-    child: () => logger,
-  };
-  return logger;
 }
