@@ -79,6 +79,16 @@ describe('newline-delimited JSON-RPC framing', () => {
     );
   });
 
+  it('reports a write to a closed stdin through onError and resolves (the exit ends the request)', async () => {
+    const output = new PassThrough();
+    const writer = new NdjsonMessageWriter(output);
+    const errors: unknown[] = [];
+    writer.onError((error) => errors.push(error));
+    output.destroy();
+    await expect(writer.write({ jsonrpc: '2.0', method: 'initialized' } as Message)).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+
   it('answers every server→client request, the first one (id 0) included', async () => {
     const { serverToClient, connection, nextLine } = pipePair();
     serverToClient.write(

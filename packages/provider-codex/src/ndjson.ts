@@ -94,18 +94,23 @@ export class NdjsonMessageWriter extends AbstractMessageWriter implements Messag
     writable.on('close', () => this.fireClose());
   }
 
+  /**
+   * A failed write (EPIPE: app-server is dying) is reported through `onError` and then resolves: the pending
+   * request ends when the process exit is seen (`app-server-exited`, which the session recovers from by
+   * restarting). Rejecting instead made vscode-jsonrpc fail the request with a bare "write EPIPE" before the exit
+   * was known, and rethrow it from a promise nobody awaits (an unhandled rejection).
+   */
   write(message: Message): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       if (this.writable.destroyed || this.writable.writableEnded) {
-        const error = new Error('app-server stdin is closed');
-        this.fireError(error, message, ++this.errorCount);
-        reject(error);
+        this.fireError(new Error('app-server stdin is closed'), message, ++this.errorCount);
+        resolve();
         return;
       }
       this.writable.write(`${JSON.stringify(message)}\n`, 'utf8', (error) => {
         if (error) {
           this.fireError(error, message, ++this.errorCount);
-          reject(error);
+          resolve();
         } else {
           this.errorCount = 0;
           resolve();
