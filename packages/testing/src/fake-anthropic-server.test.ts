@@ -151,6 +151,59 @@ describe('createFakeAnthropicServer', () => {
     expect(server.sawText('(Bash completed with no output)')).toBe(true);
   });
 
+  it('scripts Write and Edit with their input schemas, and reads back every tool_result', async () => {
+    const server = await start();
+    server.on('write it', {
+      write: { file_path: '/w/a.txt', content: 'one\ntwo\n' },
+      // biome-ignore lint/suspicious/noThenProperty: the fake names its follow-up step `then`
+      then: { edit: { file_path: '/w/a.txt', old_string: 'two', new_string: 'three' }, text: 'Edited.' },
+    });
+    const write = toolUse(await turn(server, [user('write it')]));
+    expect(write).toMatchObject({ name: 'Write', input: { file_path: '/w/a.txt', content: 'one\ntwo\n' } });
+    const result = (id: string, content: unknown, isError = false) => ({
+      role: 'user',
+      content: [{ type: 'tool_result', tool_use_id: id, content, is_error: isError }],
+    });
+    const created = result(write.id, 'File created successfully at: /w/a.txt');
+    const edit = toolUse(await turn(server, [user('write it'), created]));
+    expect(edit).toMatchObject({
+      name: 'Edit',
+      input: { file_path: '/w/a.txt', old_string: 'two', new_string: 'three' },
+    });
+    const updated = result(edit.id, [{ type: 'text', text: 'The file /w/a.txt has been updated.' }]);
+    expect(textOf(await turn(server, [user('write it'), created, updated]))).toBe('Edited.');
+
+    server.on('fail it', { command: 'exit 3', text: 'Failed.' });
+    const bash = toolUse(await turn(server, [user('fail it')]));
+    await turn(server, [user('fail it'), result(bash.id, 'Exit code 3', true)]);
+    expect(server.toolResults()).toEqual([
+      {
+        callId: write.id,
+        name: 'Write',
+        input: write.input,
+        output: 'File created successfully at: /w/a.txt',
+        isError: false,
+        requestIndex: 1,
+      },
+      {
+        callId: edit.id,
+        name: 'Edit',
+        input: edit.input,
+        output: 'The file /w/a.txt has been updated.',
+        isError: false,
+        requestIndex: 2,
+      },
+      {
+        callId: bash.id,
+        name: 'Bash',
+        input: { command: 'exit 3' },
+        output: 'Exit code 3',
+        isError: true,
+        requestIndex: 4,
+      },
+    ]);
+  });
+
   it('names MCP tools mcp__<server>__<tool>, supports any tool and chained follow-ups', async () => {
     const server = await start();
     server.on('chain', {

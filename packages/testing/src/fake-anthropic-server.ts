@@ -24,6 +24,7 @@ import {
   sendJson,
   split,
 } from './fake-server-kit.js';
+import { collectToolResults, resultText, type WireToolResult } from './fake-tool-results.js';
 
 /** How Claude Code's compaction prompt (the final user message of the summary request) starts. */
 export const CLAUDE_COMPACTION_PROMPT_MARKER = 'Your task is to create a detailed summary';
@@ -39,6 +40,8 @@ const DEFAULT_USAGE: Required<FakeAnthropicUsage> = {
 
 type ToolStep =
   | Extract<FakeAnthropicStep, { command: string }>
+  | Extract<FakeAnthropicStep, { write: unknown }>
+  | Extract<FakeAnthropicStep, { edit: unknown }>
   | Extract<FakeAnthropicStep, { mcp: unknown }>
   | Extract<FakeAnthropicStep, { tool: unknown }>;
 type TextStep = Extract<FakeAnthropicStep, { text: string }>;
@@ -134,7 +137,7 @@ export async function createFakeAnthropicServer(
       sendError(res, entry, source, step.error.status, step.error.message, step.error.type);
       return;
     }
-    if ('command' in step || 'mcp' in step || 'tool' in step) {
+    if ('command' in step || 'write' in step || 'edit' in step || 'mcp' in step || 'tool' in step) {
       const call = toolCall(step, nextId('toolu'));
       entry.answer = { source, status: 200, call };
       fake.pendingCalls.set(call.id, step);
@@ -200,6 +203,15 @@ export async function createFakeAnthropicServer(
     port,
     ...controls,
     agentRequests: () => requests.filter((request) => request.kind === 'agent'),
+    toolResults: () =>
+      collectToolResults(
+        requests,
+        (request) => {
+          const call = request.answer?.call;
+          return call && { callId: call.id, name: call.name, input: call.input };
+        },
+        (request) => (request.kind === 'agent' ? wireToolResults(request.body) : []),
+      ),
     sawText: (text) =>
       requests.some((request) => request.kind === 'agent' && JSON.stringify(request.body).includes(text)),
   };
@@ -289,6 +301,8 @@ function openStream(res: ServerResponse, signal: AbortSignal) {
 
 function toolCall(step: ToolStep, id: string): Call {
   if ('command' in step) return { id, name: 'Bash', input: { command: step.command } };
+  if ('write' in step) return { id, name: 'Write', input: { ...step.write } };
+  if ('edit' in step) return { id, name: 'Edit', input: { ...step.edit } };
   if ('mcp' in step)
     return { id, name: `mcp__${step.mcp.server}__${step.mcp.tool}`, input: step.mcp.arguments };
   return { id, name: step.tool.name, input: step.tool.input };
@@ -347,6 +361,25 @@ function followUpCallId(body: unknown, pending: ReadonlyMap<string, unknown>): s
     }
   }
   return undefined;
+}
+
+/** The `tool_result` blocks of a request's user messages. */
+function wireToolResults(body: unknown): WireToolResult[] {
+  return messagesOf(body).flatMap((message) =>
+    isRecord(message) && message.role === 'user' && Array.isArray(message.content)
+      ? message.content.flatMap((part) =>
+          isRecord(part) && part.type === 'tool_result' && typeof part.tool_use_id === 'string'
+            ? [
+                {
+                  callId: part.tool_use_id,
+                  output: resultText(part.content),
+                  isError: part.is_error === true,
+                },
+              ]
+            : [],
+        )
+      : [],
+  );
 }
 
 // --- helpers ------------------------------------------------------------------------------------------------

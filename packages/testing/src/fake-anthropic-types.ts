@@ -2,6 +2,7 @@
  * A loopback fake of the Anthropic Messages API (`POST /v1/messages`, SSE or JSON), scripted per test. Claude
  * Code (the Claude Agent SDK's CLI) talks to it through `ANTHROPIC_BASE_URL`.
  */
+import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request. */
 export type FakeAnthropicStep =
@@ -32,7 +33,32 @@ export type FakeAnthropicStep =
       usage?: FakeAnthropicUsage;
       delayMs?: number;
     }
-  /** Any other tool by name (e.g. `Write`); follow-up as for `command`. */
+  /**
+   * Claude Code's `Write` tool: creates or replaces `file_path` (absolute) with `content`; follow-up as for
+   * `command`.
+   */
+  | {
+      write: { file_path: string; content: string };
+      preface?: string;
+      text?: string;
+      then?: FakeAnthropicStep;
+      usage?: FakeAnthropicUsage;
+      delayMs?: number;
+    }
+  /**
+   * Claude Code's `Edit` tool: replaces `old_string` (which must occur once, unless `replace_all`) by
+   * `new_string` in `file_path` (absolute; Claude Code refuses a file it has not read or written in this
+   * session); follow-up as for `command`.
+   */
+  | {
+      edit: { file_path: string; old_string: string; new_string: string; replace_all?: boolean };
+      preface?: string;
+      text?: string;
+      then?: FakeAnthropicStep;
+      usage?: FakeAnthropicUsage;
+      delayMs?: number;
+    }
+  /** Any other tool by name (e.g. `Read`); follow-up as for `command`. */
   | {
       tool: { name: string; input: Record<string, unknown> };
       preface?: string;
@@ -124,6 +150,11 @@ export interface FakeAnthropicServer {
   script(script: FakeAnthropicScript): void;
   /** True when any agent request's body contains `text` (e.g. a tool result or an earlier turn). */
   sawText(text: string): boolean;
+  /**
+   * What Claude Code sent back (`tool_result` blocks) for each tool call the fake made, in arrival order, each
+   * once; `isError` is the block's `is_error` (a failing `Bash` command reads `Exit code N\n<output>`).
+   */
+  toolResults(): FakeToolResult[];
   /** Resolves once at least `count` requests were logged; rejects after `timeoutMs` (default 10 s) or on close. */
   waitForRequests(count: number, timeoutMs?: number): Promise<readonly FakeAnthropicRequest[]>;
   /** Empties the log, drops `on()` replies and pending tool calls, restores `options.script`. */

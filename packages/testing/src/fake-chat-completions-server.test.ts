@@ -140,6 +140,15 @@ describe('createFakeChatCompletionsServer', () => {
     const answer = await readSse(await post(server, followUp));
     expect(contentOf(answer.chunks).join('')).toBe('Made it.');
     expect(server.requests[1]?.answer?.source).toBe('follow-up');
+    expect(server.toolResults()).toEqual([
+      {
+        callId: call?.id,
+        name: 'bash',
+        input: { command: 'touch a.txt', description: 'Run a command' },
+        output: '(no output)',
+        requestIndex: 1,
+      },
+    ]);
   });
 
   it('names MCP tools as the request offers them, opencode style by default', async () => {

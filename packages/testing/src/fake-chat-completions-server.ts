@@ -25,6 +25,7 @@ import {
   sendJson,
   split,
 } from './fake-server-kit.js';
+import { collectToolResults, parseArguments, resultText, type WireToolResult } from './fake-tool-results.js';
 
 const DEFAULT_TITLE_TEXT = 'Fake conversation';
 const DEFAULT_SIDE_TEXT = 'Summary of the conversation so far (fake).';
@@ -248,6 +249,15 @@ export async function createFakeChatCompletionsServer(
     port,
     ...controls,
     agentRequests: () => requests.filter((request) => request.kind === 'agent'),
+    toolResults: () =>
+      collectToolResults(
+        requests,
+        (request) => {
+          const call = request.answer?.call;
+          return call && { callId: call.callId, name: call.name, input: parseArguments(call.arguments) };
+        },
+        (request) => wireToolResults(request.body),
+      ),
   };
 }
 
@@ -382,6 +392,15 @@ function toolNames(body: unknown): string[] {
 
 function includeUsage(body: unknown): boolean {
   return isRecord(body) && isRecord(body.stream_options) && body.stream_options.include_usage === true;
+}
+
+/** The `tool` messages of a request. */
+function wireToolResults(body: unknown): WireToolResult[] {
+  return messagesOf(body).flatMap((message) =>
+    message.role === 'tool' && typeof message.tool_call_id === 'string'
+      ? [{ callId: message.tool_call_id, output: resultText(message.content) }]
+      : [],
+  );
 }
 
 /** The id of a pending tool call whose `tool` result comes after the last user message. */

@@ -2,6 +2,7 @@
  * A loopback fake of the OpenAI Chat Completions API (`POST /v1/chat/completions`, SSE or JSON), scripted per
  * test. OpenCode talks to it through an `@ai-sdk/openai-compatible` provider whose `baseURL` is the fake's.
  */
+import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request (a request that offers tools). */
 export type FakeChatStep =
@@ -102,6 +103,8 @@ export interface FakeChatCompletionsServer {
   script(script: FakeChatScript): void;
   /** The agent requests so far (title and side requests left out). */
   agentRequests(): FakeChatRequest[];
+  /** What the runtime sent back (`tool` messages) for each tool call the fake made, in arrival order, each once. */
+  toolResults(): FakeToolResult[];
   /**
    * Resolves with the log once at least `count` requests were logged (every path counts); rejects after
    * `timeoutMs` (default 10 s) or on `close()`.

@@ -113,7 +113,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(!codexBinary)('fake Responses server with the real Codex app-server', () => {
-  it('runs a text turn, an exec_command round trip and a compaction offline', async () => {
+  it('runs a text turn, an exec_command round trip, an apply_patch and a compaction offline', async () => {
     const server: FakeResponsesServer = await createFakeResponsesServer({
       compactionSummary: 'The user said hello.',
     });
@@ -242,6 +242,28 @@ describe.skipIf(!codexBinary)('fake Responses server with the real Codex app-ser
     const followInput = (execRequests[1]!.body as { input: Record<string, unknown>[] }).input;
     expect(followInput.at(-1)).toMatchObject({ type: 'function_call_output', call_id: callId });
     expect(String(followInput.at(-1)?.output)).toContain('done');
+    expect(server.toolResults().at(-1)).toMatchObject({
+      callId,
+      name: 'exec_command',
+      exitCode: 0,
+      commandOutput: 'done\n',
+    });
+
+    // 2b. apply_patch through exec_command: Codex applies the patch itself and reports a file change.
+    server.on('Patch the file', {
+      applyPatch: '*** Begin Patch\n*** Update File: out.txt\n@@\n-hi\n+patched\n*** End Patch',
+      text: 'Patched.',
+    });
+    const patched = await runTurn('Patch the file');
+    expect(patched.done.params?.turn, stderr).toMatchObject({ status: 'completed' });
+    expect(await readFile(path.join(workdir, 'out.txt'), 'utf8')).toBe('patched\n');
+    expect(completedItems(patched.notes)).toContainEqual(
+      expect.objectContaining({ type: 'fileChange', status: 'completed' }),
+    );
+    expect(server.toolResults().at(-1)).toMatchObject({
+      exitCode: 0,
+      commandOutput: 'Success. Updated the following files:\nM out.txt\n',
+    });
 
     // 3. Manual compaction: answered automatically with the summary.
     const compactFrom = rpc.notifications.length;

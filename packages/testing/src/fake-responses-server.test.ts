@@ -158,6 +158,57 @@ describe('createFakeResponsesServer', () => {
     expect(finalText(third)).toBe('next turn');
   });
 
+  it('reads back the tool output Codex sent for each of its calls, with the exit code and the output', async () => {
+    const server = await start();
+    server.on('run it', { exec: 'python3 -c "print(6*7)"', text: 'ran' });
+    const prompt = user('run it');
+    const call = doneItem(await turn(server, [prompt]));
+    expect(server.toolResults()).toEqual([]);
+    const output = {
+      type: 'function_call_output',
+      call_id: call.call_id,
+      output:
+        'Chunk ID: 1a2b\nWall time: 0.0100 seconds\nProcess exited with code 0\nOriginal token count: 1\nOutput:\n42\n',
+    };
+    await turn(server, [prompt, call, output]);
+    // The same output again in a later request's history is not a second result; foreign call ids are ignored.
+    const foreign = { type: 'function_call_output', call_id: 'call_elsewhere', output: 'x' };
+    await turn(server, [prompt, call, output, foreign, user('again')]);
+    expect(server.toolResults()).toEqual([
+      {
+        callId: call.call_id,
+        name: 'exec_command',
+        input: { cmd: 'python3 -c "print(6*7)"' },
+        output: output.output,
+        exitCode: 0,
+        commandOutput: '42\n',
+        requestIndex: 1,
+      },
+    ]);
+  });
+
+  it('answers applyPatch with the apply_patch heredoc exec_command that Codex intercepts', async () => {
+    const patch = '*** Begin Patch\n*** Update File: a.txt\n@@\n-world\n+patched\n*** End Patch';
+    const server = await start({ script: { applyPatch: patch, text: 'patched' } });
+    const prompt = user('edit a.txt');
+    const call = doneItem(await turn(server, [prompt]));
+    expect(call).toMatchObject({ type: 'function_call', name: 'exec_command' });
+    expect(JSON.parse(call.arguments as string)).toEqual({ cmd: `apply_patch <<'EOF'\n${patch}\nEOF` });
+    // What Codex 0.169 answers to an intercepted apply_patch.
+    const text =
+      'Wall time: 0.0000 seconds\nOutput:\nExit code: 0\nWall time: 0 seconds\nOutput:\nSuccess. Updated the following files:\nM a.txt\n';
+    const output = { type: 'function_call_output', call_id: call.call_id, output: text };
+    expect(finalText(await turn(server, [prompt, call, output]))).toBe('patched');
+    expect(server.toolResults()).toMatchObject([
+      { exitCode: 0, commandOutput: 'Success. Updated the following files:\nM a.txt\n' },
+    ]);
+    // A patch line `EOF` would end the heredoc early: the step is refused, not sent broken.
+    server.script({ applyPatch: '*** Begin Patch\n*** Add File: b.txt\n+EOF\nEOF\n*** End Patch' });
+    const res = await post(server, body([user('bad patch')]));
+    expect(res.status).toBe(500);
+    expect(server.requests.at(-1)?.answer?.error).toMatch(/a patch line reads EOF/);
+  });
+
   it('keeps tool-call state per call, so concurrent conversations and chained calls do not mix', async () => {
     const server = await start();
     // biome-ignore lint/suspicious/noThenProperty: `then` is the fake's follow-up step, not a thenable

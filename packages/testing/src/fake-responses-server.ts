@@ -9,6 +9,7 @@ import type {
   FakeResponsesServer,
   FakeResponsesServerOptions,
   FakeResponsesStep,
+  FakeResponsesToolResult,
   FakeUsage,
 } from './fake-responses-types.js';
 import {
@@ -23,6 +24,13 @@ import {
   sendJson,
   split,
 } from './fake-server-kit.js';
+import {
+  collectToolResults,
+  type FakeToolResult,
+  parseArguments,
+  resultText,
+  type WireToolResult,
+} from './fake-tool-results.js';
 
 /** How Codex's local compaction prompt (the final user message) starts. */
 export const CODEX_COMPACTION_PROMPT_PREFIX = 'You are performing a CONTEXT CHECKPOINT COMPACTION';
@@ -30,7 +38,10 @@ export const CODEX_COMPACTION_PROMPT_PREFIX = 'You are performing a CONTEXT CHEC
 const DEFAULT_COMPACTION_SUMMARY = 'Summary of the conversation so far (fake compaction).';
 const DEFAULT_USAGE: Required<FakeUsage> = { inputTokens: 100, outputTokens: 10, cachedInputTokens: 0 };
 
-type ToolStep = Extract<FakeResponsesStep, { exec: string }> | Extract<FakeResponsesStep, { mcp: unknown }>;
+type ToolStep =
+  | Extract<FakeResponsesStep, { exec: string }>
+  | Extract<FakeResponsesStep, { applyPatch: string }>
+  | Extract<FakeResponsesStep, { mcp: unknown }>;
 type Source = FakeResponsesAnswer['source'];
 
 /** Starts the fake on `127.0.0.1:<random port>`. */
@@ -108,8 +119,14 @@ export async function createFakeResponsesServer(
       sendError(res, entry, source, status, message, type);
       return;
     }
-    if ('exec' in step || 'mcp' in step) {
-      const call = toolCall(step, nextId('call'));
+    if ('exec' in step || 'applyPatch' in step || 'mcp' in step) {
+      let call: NonNullable<FakeResponsesAnswer['call']>;
+      try {
+        call = toolCall(step, nextId('call'));
+      } catch (error) {
+        sendError(res, entry, 'invalid', 500, errorMessage(error));
+        return;
+      }
       entry.answer = { source, status: 200, call };
       fake.pendingCalls.set(call.callId, step);
       if (!(await delay(step.delayMs, signal))) return;
@@ -207,6 +224,10 @@ export async function createFakeResponsesServer(
     baseUrl: `http://127.0.0.1:${port}/v1`,
     port,
     ...controls,
+    toolResults: () =>
+      collectToolResults(fake.requests, scriptedCall, (request) => wireToolResults(request.body)).map(
+        withExitCode,
+      ),
   };
 }
 
@@ -240,11 +261,53 @@ function toolCall(step: ToolStep, callId: string): NonNullable<FakeResponsesAnsw
   if ('exec' in step) {
     return { callId, name: 'exec_command', arguments: JSON.stringify({ cmd: step.exec }) };
   }
+  if ('applyPatch' in step) {
+    return {
+      callId,
+      name: 'exec_command',
+      arguments: JSON.stringify({ cmd: applyPatchCommand(step.applyPatch) }),
+    };
+  }
   return {
     callId,
     name: step.mcp.tool,
     namespace: `mcp__${step.mcp.server}`,
     arguments: JSON.stringify(step.mcp.arguments),
+  };
+}
+
+/** `apply_patch <<'EOF' … EOF`: the command form Codex intercepts (a patch line `EOF` would end it early). */
+function applyPatchCommand(patch: string): string {
+  const body = patch.endsWith('\n') ? patch : `${patch}\n`;
+  if (body.split('\n').includes('EOF')) throw new Error('fake Responses API: a patch line reads EOF');
+  return `apply_patch <<'EOF'\n${body}EOF`;
+}
+
+function scriptedCall(request: FakeResponsesRequest) {
+  const call = request.answer?.call;
+  return call && { callId: call.callId, name: call.name, input: parseArguments(call.arguments) };
+}
+
+/** The `function_call_output` / `custom_tool_call_output` items of a request's input. */
+function wireToolResults(body: unknown): WireToolResult[] {
+  return inputItems(body).flatMap((item) =>
+    isRecord(item) &&
+    (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') &&
+    typeof item.call_id === 'string'
+      ? [{ callId: item.call_id, output: resultText(item.output) }]
+      : [],
+  );
+}
+
+const EXIT_CODE = /^(?:Process exited with code|Exit code:) (-?\d+)$/m;
+
+function withExitCode(result: FakeToolResult): FakeResponsesToolResult {
+  const code = EXIT_CODE.exec(result.output)?.[1];
+  const marker = result.output.lastIndexOf('Output:\n');
+  return {
+    ...result,
+    ...(code === undefined ? {} : { exitCode: Number(code) }),
+    commandOutput: marker < 0 ? result.output : result.output.slice(marker + 'Output:\n'.length),
   };
 }
 

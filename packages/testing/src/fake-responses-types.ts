@@ -2,6 +2,7 @@
  * A loopback fake of the OpenAI Responses API (`POST /v1/responses`, SSE), scripted per test. Codex's
  * app-server talks to it through a custom model provider (`wire_api = "responses"`).
  */
+import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request. */
 export type FakeResponsesStep =
@@ -16,6 +17,21 @@ export type FakeResponsesStep =
    * fallback text. `delayMs`/`usage` apply to the tool-call response.
    */
   | { exec: string; text?: string; then?: FakeResponsesStep; usage?: FakeUsage; delayMs?: number }
+  /**
+   * A file edit through Codex's `apply_patch`: `applyPatch` is the whole patch (`*** Begin Patch` …
+   * `*** End Patch`). Codex 0.169 offers no `apply_patch` tool to a model it has no metadata for (any model of a
+   * custom provider): its instructions tell the model to run `apply_patch` as a command, and `exec_command`
+   * intercepts `apply_patch <<'EOF' … EOF` and applies the patch itself (a `fileChange` item, not a process).
+   * That is what this step sends (a freeform `custom_tool_call` named `apply_patch` gets
+   * `unsupported custom tool call: apply_patch` back from such a Codex). Follow-up as for `exec`.
+   */
+  | {
+      applyPatch: string;
+      text?: string;
+      then?: FakeResponsesStep;
+      usage?: FakeUsage;
+      delayMs?: number;
+    }
   /** An MCP tool call in Codex's namespace form (`mcp__<server>` + bare tool name); follow-up as for `exec`. */
   | {
       mcp: { server: string; tool: string; arguments: Record<string, unknown> };
@@ -63,7 +79,7 @@ export interface FakeResponsesAnswer {
   status: number;
   /** The assistant text, for text answers. */
   text?: string;
-  /** The tool call, for `exec`/`mcp` answers. */
+  /** The tool call, for `exec`/`applyPatch`/`mcp` answers. */
   call?: { callId: string; name: string; namespace?: string; arguments: string };
   /** The error message, for HTTP errors. */
   error?: string;
@@ -92,10 +108,27 @@ export interface FakeResponsesServer {
    */
   waitForRequests(count: number, timeoutMs?: number): Promise<readonly FakeResponsesRequest[]>;
   /**
+   * Addition: what Codex sent back for each tool call the fake made (`function_call_output` /
+   * `custom_tool_call_output`), in arrival order, each once; for commands with the exit code and output Codex
+   * reported.
+   */
+  toolResults(): FakeResponsesToolResult[];
+  /**
    * Addition: back to the state right after creation: empties the log (in place), drops `on()` replies
    * and pending tool calls, restores the `options.script`. For a server shared across tests.
    */
   reset(): void;
+}
+
+/** A tool result as Codex reports it to the model; `output` is the whole text. */
+export interface FakeResponsesToolResult extends FakeToolResult {
+  /**
+   * The exit code in the output (`Process exited with code N`, `Exit code: N` for an intercepted
+   * `apply_patch`); undefined when the output names none (e.g. the process could not start, or still runs).
+   */
+  exitCode?: number;
+  /** The text after the output's last `Output:` line (the command's output); the whole text when it has none. */
+  commandOutput: string;
 }
 
 export interface FakeResponsesServerOptions {

@@ -51,8 +51,10 @@ export type {
   FakeResponsesServer,
   FakeResponsesServerOptions,
   FakeResponsesStep,
+  FakeResponsesToolResult,
   FakeUsage,
 } from './fake-responses-types.js';
+export type { FakeToolResult } from './fake-tool-results.js';
 export type {
   ContractModel,
   ContractReply,
