@@ -38,15 +38,13 @@ export {
   verifyMounts,
 } from './mounts.js';
 export { noopLogger } from './noop-logger.js';
+export type { AddressPolicy, AddressPolicyOptions } from './proxy/address-policy.js';
+export { blockedRange, createAddressPolicy, interfaceAddresses } from './proxy/address-policy.js';
 export type { EgressProxy, EgressProxyOptions, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
-export {
-  anthropicEgressRoute,
-  createEgressProxy,
-  openaiEgressRoute,
-  routeEgressRequest,
-} from './proxy/egress-proxy.js';
+export { createEgressProxy, routeEgressRequest } from './proxy/egress-proxy.js';
 export { EGRESS_RELAY_FILE, EGRESS_RELAY_SOURCE, writeEgressRelay } from './proxy/egress-relay.js';
-export type { SandboxEgress } from './proxy/sandbox-egress.js';
+export type { EgressResolver } from './proxy/internet-egress.js';
+export type { SandboxEgress, StartSandboxEgressOptions } from './proxy/sandbox-egress.js';
 export {
   applyEgressToSpec,
   DEFAULT_EGRESS_PORT,

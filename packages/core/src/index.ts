@@ -39,6 +39,13 @@ export type {
   SandboxSpec,
 } from './container-runtime.js';
 export { CONTAINER_RUNTIME_SPEC_VERSION } from './container-runtime.js';
+export type {
+  EgressHeaderSource,
+  ProviderEgress,
+  ProviderEgressException,
+  ProviderEgressRoute,
+} from './egress.js';
+export { EGRESS_PROXY_ENV_KEYS, EGRESS_PROXY_PORT, egressProxyEnv } from './egress.js';
 export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
 export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
 export type { LogFn, Logger } from './logger.js';

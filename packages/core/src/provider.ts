@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { McpServerConfig } from './container-config.js';
+import type { ProviderEgress } from './egress.js';
 import type { Logger } from './logger.js';
 import { attachmentSchema } from './messages.js';
 
@@ -126,8 +127,9 @@ export interface AgentProvider {
 }
 
 /**
- * What a provider contributes on the host side: which env keys it may receive (the secret allowlist), and
- * which files its session home needs. The container runner applies it; nothing else crosses the boundary.
+ * What a provider contributes on the host side: which env keys it may receive (the secret allowlist), which
+ * files its session home needs, and how its model traffic leaves an isolated sandbox (`egress`). The container
+ * runner applies it; nothing else crosses the boundary.
  */
 export interface ProviderHostContribution {
   readonly specificationVersion: typeof AGENT_PROVIDER_SPEC_VERSION;
@@ -136,11 +138,23 @@ export interface ProviderHostContribution {
   readonly envAllowlist: readonly string[];
   /** Directory under the sandbox's HOME that holds the runtime's state, e.g. `.codex`. */
   readonly homeDir: string;
-  /** Prepares the per-session home (copies auth, writes config) before a spawn. */
+  /**
+   * Prepares the per-session home (copies auth, writes config) before a spawn. `egress` is true when the sandbox
+   * is isolated and its model traffic goes through the host's egress proxy: credentials that `egress()` routes
+   * (the host adds them) must then not be written into the home.
+   */
   prepareHome?(options: {
     homePath: string;
     env: Readonly<Record<string, string | undefined>>;
+    egress?: boolean;
   }): Promise<void>;
+  /**
+   * The model traffic of an isolated sandbox for this host env: routes through the host proxy (the host adds
+   * the credential, the sandbox gets a placeholder and a loopback base URL), hosts the runtime reaches itself,
+   * and the credentials that unavoidably stay readable inside. An allowlisted secret that no route or exception
+   * names is not passed into an isolated sandbox at all. Absent: no model traffic (e.g. a mock).
+   */
+  egress?(env: Readonly<Record<string, string | undefined>>): ProviderEgress;
   /**
    * The runtime's native program on the host (e.g. the pinned `codex` binary), for sandboxes that do not carry
    * it: the container runner mounts its directory read-only and sets `envKey` to the program's path inside, so
