@@ -3,14 +3,21 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir } from '../test-utils/sandbox-test-env.js';
-import {
-  anthropicEgressRoute,
-  createEgressProxy,
-  type EgressProxy,
-  type EgressRoute,
-  openaiEgressRoute,
-  routeEgressRequest,
-} from './egress-proxy.js';
+import { createAddressPolicy } from './address-policy.js';
+import { createEgressProxy, type EgressProxy, type EgressRoute, routeEgressRequest } from './egress-proxy.js';
+
+const anthropicRoute = (key: string, upstream = 'https://api.anthropic.com'): EgressRoute => ({
+  prefix: '/anthropic',
+  upstream,
+  allowPaths: ['/v1/messages', '/v1/models'],
+  setHeaders: { 'x-api-key': key },
+});
+const openaiRoute = (key: string, upstream = 'https://api.openai.com/v1'): EgressRoute => ({
+  prefix: '/openai',
+  upstream,
+  allowPaths: ['/responses', '/chat/completions', '/models'],
+  setHeaders: { authorization: `Bearer ${key}` },
+});
 
 describe('routeEgressRequest', () => {
   const routes: EgressRoute[] = [
@@ -26,10 +33,10 @@ describe('routeEgressRequest', () => {
     expect(based.ok && based.target.href).toBe('http://127.0.0.1:9/base/x');
   });
   it('keeps the version in the OpenAI base URL: <sandbox base>/responses reaches <upstream>/responses', () => {
-    const openai = [openaiEgressRoute('sk-x', 'http://127.0.0.1:9/v1')];
+    const openai = [openaiRoute('sk-x', 'http://127.0.0.1:9/v1')];
     const decision = routeEgressRequest(openai, 'POST', '/openai/responses');
     expect(decision.ok && decision.target.href).toBe('http://127.0.0.1:9/v1/responses');
-    const official = routeEgressRequest([openaiEgressRoute('sk-x')], 'POST', '/openai/chat/completions');
+    const official = routeEgressRequest([openaiRoute('sk-x')], 'POST', '/openai/chat/completions');
     expect(official.ok && official.target.href).toBe('https://api.openai.com/v1/chat/completions');
     expect(routeEgressRequest(openai, 'GET', '/openai/files')).toMatchObject({ ok: false, status: 403 });
   });
@@ -88,7 +95,7 @@ describe('createEgressProxy', () => {
     upstreamPort = (upstream.address() as { port: number }).port;
     proxy = await createEgressProxy({
       socketPath: path.join(dir, 'egress.sock'),
-      routes: [anthropicEgressRoute('sk-real-key', `http://127.0.0.1:${upstreamPort}`)],
+      routes: [anthropicRoute('sk-real-key', `http://127.0.0.1:${upstreamPort}`)],
     });
   });
 
@@ -165,5 +172,198 @@ describe('createEgressProxy', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+interface ProxyAnswer {
+  status: number;
+  body: string;
+}
+
+/** `CONNECT target` through the proxy's socket, then a plain HTTP GET through the tunnel. */
+function connectThrough(socketPath: string, target: string): Promise<ProxyAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method: 'CONNECT', path: target });
+    req.on('connect', (res, socket, head) => {
+      if (res.statusCode !== 200) {
+        // The refusal's body comes after the head, on the socket the client now owns.
+        let body = head.toString('utf8');
+        socket.on('data', (c: Buffer) => {
+          body += c.toString('utf8');
+        });
+        socket.on('close', () => resolve({ status: res.statusCode ?? 0, body }));
+        return;
+      }
+      let raw = '';
+      socket.on('data', (c: Buffer) => {
+        raw += c.toString('utf8');
+      });
+      socket.on('end', () => resolve({ status: 200, body: raw.split('\r\n\r\n').slice(1).join('\r\n\r\n') }));
+      socket.on('error', reject);
+      socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An absolute-form request (`GET http://host/path`) as curl sends it to an HTTP proxy. */
+function getThrough(
+  socketPath: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<ProxyAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, method: 'GET', path: url, headers: { host: new URL(url).host, ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the proxy as an HTTP proxy (CONNECT and absolute-form)', () => {
+  let dir: string;
+  let upstream: http.Server;
+  let port: number;
+  const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
+  const proxies: EgressProxy[] = [];
+  /** "Public" names for the test: each resolves to loopback addresses the simulated policy lets through. */
+  const resolve = async (hostname: string): Promise<string[]> => {
+    const table: Record<string, string[]> = {
+      'public.example': ['127.0.0.1'],
+      'mixed.example': ['10.20.30.40', '127.0.0.1'],
+      'private.example': ['10.20.30.40'],
+      'metadata.example': ['169.254.169.254'],
+    };
+    const found = table[hostname];
+    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return found;
+  };
+  /** The real policy, except that 127.0.0.1 counts as public (the only "internet" a test may reach). */
+  const realPolicy = createAddressPolicy();
+  const simulatedPublic = (address: string) => (address === '127.0.0.1' ? undefined : realPolicy(address));
+
+  const start = async (name: string, options: Partial<Parameters<typeof createEgressProxy>[0]>) => {
+    const proxy = await createEgressProxy({
+      socketPath: path.join(dir, `${name}.sock`),
+      routes: [],
+      resolve,
+      ...options,
+    });
+    proxies.push(proxy);
+    return proxy;
+  };
+
+  beforeAll(async () => {
+    dir = await makeScratchDir('egress-internet');
+    upstream = http.createServer((req, res) => {
+      seen.push({ url: req.url ?? '', headers: req.headers });
+      res.end(`public answer for ${req.url}`);
+    });
+    await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
+    port = (upstream.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    await Promise.all(proxies.map((proxy) => proxy.close()));
+    upstream.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('full: tunnels CONNECT and forwards absolute-form to a public destination, at the address it checked', async () => {
+    const proxy = await start('full', { internet: 'full', addressPolicy: simulatedPublic });
+    const tunnel = await connectThrough(proxy.socketPath, `public.example:${port}`);
+    expect(tunnel).toMatchObject({ status: 200, body: 'public answer for /tunnelled' });
+    const plain = await getThrough(proxy.socketPath, `http://public.example:${port}/page?q=1`, {
+      authorization: 'Bearer the-agents-own-token',
+      'proxy-authorization': 'Basic c2VjcmV0',
+    });
+    expect(plain).toEqual({ status: 200, body: 'public answer for /page?q=1' });
+    const forwarded = seen.at(-1);
+    // The agent's own headers go on; per-hop and proxy credentials do not; Host names the destination.
+    expect(forwarded?.headers.authorization).toBe('Bearer the-agents-own-token');
+    expect(forwarded?.headers['proxy-authorization']).toBeUndefined();
+    expect(forwarded?.headers.host).toBe(`public.example:${port}`);
+    // A name with a private and a public address: only the public one is ever dialled.
+    expect(await getThrough(proxy.socketPath, `http://mixed.example:${port}/m`)).toMatchObject({
+      status: 200,
+    });
+    expect(proxy.stats).toMatchObject({ tunnelled: 1, proxied: 2, denied: 0 });
+  });
+
+  it('full: refuses private, link-local and loopback destinations before dialling, naming the range', async () => {
+    const proxy = await start('full-real', { internet: 'full' });
+    const before = seen.length;
+    const refused = [
+      await getThrough(proxy.socketPath, `http://127.0.0.1:${port}/x`),
+      await getThrough(proxy.socketPath, `http://[::ffff:127.0.0.1]:${port}/x`),
+      await getThrough(proxy.socketPath, `http://public.example:${port}/x`),
+      await connectThrough(proxy.socketPath, `127.0.0.1:${port}`),
+      await connectThrough(proxy.socketPath, `[::1]:${port}`),
+      await connectThrough(proxy.socketPath, 'private.example:80'),
+      await connectThrough(proxy.socketPath, 'metadata.example:80'),
+      await connectThrough(proxy.socketPath, '169.254.169.254:80'),
+      await getThrough(proxy.socketPath, 'http://10.1.2.3/'),
+    ];
+    expect(refused.map((answer) => answer.status)).toEqual(Array(refused.length).fill(403));
+    const reasons = refused.map(
+      (answer) => (JSON.parse(answer.body) as { error: { message: string } }).error.message,
+    );
+    expect(reasons[0]).toBe('127.0.0.1 is loopback: never reachable from a sandbox');
+    expect(reasons[1]).toMatch(/loopback/);
+    expect(reasons[2]).toBe('public.example is 127.0.0.1, loopback: never reachable from a sandbox');
+    expect(reasons[5]).toMatch(/private \(RFC 1918\)/);
+    expect(reasons[6]).toMatch(/link-local/);
+    expect(reasons[8]).toMatch(/private/);
+    expect(JSON.parse(refused[0]?.body ?? '{}')).toMatchObject({ error: { type: 'egress_denied' } });
+    expect(seen.length).toBe(before);
+    expect(proxy.stats).toMatchObject({ denied: refused.length, tunnelled: 0, proxied: 0 });
+  });
+
+  it("full: refuses the host's own interface addresses", async () => {
+    const proxy = await start('own', {
+      internet: 'full',
+      addressPolicy: createAddressPolicy({ hostAddresses: () => ['127.0.0.1'] }),
+    });
+    const answer = await connectThrough(proxy.socketPath, `127.0.0.1:${port}`);
+    expect(answer.status).toBe(403);
+  });
+
+  it('none: refuses the internet, naming the policy, but tunnels to the declared CONNECT hosts', async () => {
+    const proxy = await start('none', {
+      internet: 'none',
+      connectHosts: [`public.example:${port}`],
+      addressPolicy: simulatedPublic,
+    });
+    const plain = await getThrough(proxy.socketPath, `http://public.example:${port}/x`);
+    expect(plain.status).toBe(403);
+    expect(JSON.parse(plain.body)).toEqual({
+      error: {
+        type: 'egress_denied',
+        message: `network "none": this sandbox reaches only its model routes and CONNECT to public.example:${port}, not public.example:${port} (container.json "network": "full" allows the internet)`,
+      },
+    });
+    expect((await connectThrough(proxy.socketPath, 'mixed.example:443')).status).toBe(403);
+    expect(await connectThrough(proxy.socketPath, `public.example:${port}`)).toMatchObject({ status: 200 });
+    expect(proxy.stats).toMatchObject({ denied: 2, tunnelled: 1 });
+  });
+
+  it('answers 502 for a name that does not resolve and 400 for a malformed target', async () => {
+    const proxy = await start('errors', { internet: 'full', addressPolicy: simulatedPublic });
+    expect((await connectThrough(proxy.socketPath, 'nowhere.example:443')).status).toBe(502);
+    expect((await connectThrough(proxy.socketPath, 'no-port')).status).toBe(400);
+    expect((await getThrough(proxy.socketPath, 'ftp://public.example/x')).status).toBe(400);
+  });
+
+  it('refuses a CONNECT host that is not host:port', async () => {
+    await expect(start('bad', { connectHosts: ['chatgpt.com'] })).rejects.toThrow(/must be host:port/);
   });
 });

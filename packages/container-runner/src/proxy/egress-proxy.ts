@@ -1,30 +1,28 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type { Logger } from '@nanoclaw/core';
+import type { Logger, ProviderEgressRoute } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { noopLogger } from '../noop-logger.js';
+import { type AddressPolicy, createAddressPolicy } from './address-policy.js';
+import {
+  type EgressResolver,
+  handleAbsoluteForm,
+  handleConnect,
+  parseAuthority,
+  sendDenial,
+  systemResolver,
+} from './internet-egress.js';
 
-/** One upstream the sandbox may reach through the proxy, e.g. the provider's model API. */
-export interface EgressRoute {
-  /** First path segment the sandbox uses for this upstream: `/anthropic` → `http://127.0.0.1:<port>/anthropic/...`. */
-  prefix: string;
-  /** Upstream origin (http or https), e.g. `https://api.anthropic.com`. A path, if any, is prepended. */
-  upstream: string;
-  /** Only paths starting with one of these (after the prefix) are forwarded, e.g. `['/v1/messages']`; default all. */
-  allowPaths?: readonly string[];
-  /** Allowed methods (default GET, POST). */
-  methods?: readonly string[];
-  /** Headers the HOST adds to every forwarded request (credentials): whatever the sandbox sent under these names is dropped. */
-  setHeaders?: Readonly<Record<string, string>>;
-  /** Sandbox env var that gets this route's base URL (e.g. `ANTHROPIC_BASE_URL`). */
-  baseUrlEnv?: string;
-  /**
-   * Env keys holding the real credential: removed from the sandbox env and replaced with a placeholder, so
-   * runtimes that insist on a key start, while the key itself never enters the sandbox.
-   */
-  secretEnvKeys?: readonly string[];
-}
+/**
+ * One upstream the sandbox may reach through the proxy (a provider's `ProviderEgressRoute` with its header
+ * values read on the host): `http://127.0.0.1:<port><prefix>/...` → `<upstream>/...`, with `setHeaders` added
+ * by the HOST (whatever the sandbox sent under these names is dropped). `secretEnvKeys` become a placeholder in
+ * the sandbox env, so runtimes that insist on a key start while the key itself never enters the sandbox.
+ */
+export type EgressRoute = Omit<ProviderEgressRoute, 'setHeaders'> & {
+  readonly setHeaders?: Readonly<Record<string, string>>;
+};
 
 export interface EgressProxyOptions {
   /** Unix socket the proxy listens on (its directory is mounted read-only into the sandbox). */
@@ -32,13 +30,32 @@ export interface EgressProxyOptions {
   routes: readonly EgressRoute[];
   /** Socket mode (default 0o666: the sandbox's non-root uid must be able to connect; the directory limits who sees it). */
   socketMode?: number;
-  /** Longest request body forwarded (default 32 MiB). */
+  /** Longest request body forwarded on a route (default 32 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Besides the routes, as an HTTP proxy (CONNECT for https, absolute-form for http): `full` reaches any public
+   * destination, `none` (default) only `connectHosts`, with CONNECT.
+   */
+  internet?: 'full' | 'none';
+  /** `host:port` reachable with CONNECT in every mode (e.g. `chatgpt.com:443` for a runtime's own login). */
+  connectHosts?: readonly string[];
+  /** Which resolved addresses are refused (default `createAddressPolicy()`: private ranges and the host's own). */
+  addressPolicy?: AddressPolicy;
+  /** Host name → addresses (default the system resolver). */
+  resolve?: EgressResolver;
+  /** How long a CONNECT or an absolute-form request may take to connect (default 30 s). */
+  connectTimeoutMs?: number;
   logger?: Logger;
 }
 
 export interface EgressProxyStats {
+  /** Requests forwarded on a route. */
   forwarded: number;
+  /** Absolute-form (plain http) requests forwarded to the internet. */
+  proxied: number;
+  /** CONNECT tunnels opened. */
+  tunnelled: number;
+  /** Refused by policy (each logged with its reason). */
   denied: number;
   failed: number;
 }
@@ -114,9 +131,12 @@ export function routeEgressRequest(
 }
 
 /**
- * The host side of `network: 'proxy'`: an HTTP server on a unix socket that forwards only the configured
- * routes and adds their credentials itself. The sandbox has no network at all; a relay inside it (see
- * `EGRESS_RELAY_SOURCE`) listens on 127.0.0.1 and pipes connections to this socket.
+ * The host side of a sandbox's network: an HTTP server on a unix socket. The sandbox has no network at all; a
+ * relay inside it (see `EGRESS_RELAY_SOURCE`) listens on 127.0.0.1 and pipes connections to this socket.
+ * - `/<prefix>/...` (origin-form): the configured routes, with the credentials added here;
+ * - CONNECT and absolute-form: an HTTP proxy to public destinations when `internet` is `full` (else only to
+ *   `connectHosts`). The host resolves the name itself, refuses private, loopback, link-local and the host's
+ *   own addresses (`addressPolicy`), and connects to the address it checked.
  */
 export async function createEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
   const logger = options.logger ?? noopLogger;
@@ -129,16 +149,37 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
       throw new SandboxError('invalid-argument', `egress upstream ${route.upstream} must be http(s)`);
     }
   }
-  const stats: EgressProxyStats = { forwarded: 0, denied: 0, failed: 0 };
+  const connectHosts = new Set<string>();
+  for (const entry of options.connectHosts ?? []) {
+    const target = parseAuthority(entry);
+    if (!target)
+      throw new SandboxError('invalid-argument', `egress CONNECT host "${entry}" must be host:port`);
+    connectHosts.add(`${target.host}:${target.port}`);
+  }
+  const stats: EgressProxyStats = { forwarded: 0, proxied: 0, tunnelled: 0, denied: 0, failed: 0 };
+  const internet = {
+    policy: {
+      internet: options.internet ?? 'none',
+      connectHosts,
+      addressPolicy: options.addressPolicy ?? createAddressPolicy(),
+      resolve: options.resolve ?? systemResolver,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+    },
+    stats,
+    logger,
+  };
 
   const server = http.createServer((req, res) => {
+    if (!(req.url ?? '/').startsWith('/')) {
+      handleAbsoluteForm(internet, req, res);
+      return;
+    }
     const decision = routeEgressRequest(options.routes, req.method ?? 'GET', req.url ?? '/');
     if (!decision.ok) {
       stats.denied++;
       logger.warn({ method: req.method, url: req.url, reason: decision.reason }, 'egress denied');
-      res.writeHead(decision.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { type: 'egress_denied', message: decision.reason } }));
       req.resume();
+      sendDenial(res, decision.status, 'egress_denied', decision.reason);
       return;
     }
     const { route, target } = decision;
@@ -165,10 +206,8 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
     upstreamReq.on('error', (error) => {
       stats.failed++;
       logger.warn({ route: route.prefix, err: error.message }, 'egress upstream failed');
-      if (!res.headersSent) {
-        res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { type: 'egress_upstream_error', message: error.message } }));
-      } else res.destroy();
+      if (!res.headersSent) sendDenial(res, 502, 'egress_upstream_error', error.message);
+      else res.destroy();
     });
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
@@ -181,6 +220,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
     stats.forwarded++;
     logger.debug({ route: route.prefix, method: req.method, path: target.pathname }, 'egress forwarded');
   });
+  server.on('connect', (req, socket, head) => handleConnect(internet, req, socket, head));
   server.on('clientError', (_error, socket) => socket.destroy());
 
   await fs.rm(options.socketPath, { force: true });
@@ -202,33 +242,5 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         server.closeAllConnections?.();
         server.close(() => resolve());
       }).then(() => fs.rm(options.socketPath, { force: true })),
-  };
-}
-
-/** Routes for the usual providers (the key is added by the host; the sandbox gets a placeholder). */
-export function anthropicEgressRoute(apiKey: string, upstream = 'https://api.anthropic.com'): EgressRoute {
-  return {
-    prefix: '/anthropic',
-    upstream,
-    allowPaths: ['/v1/messages', '/v1/models'],
-    setHeaders: { 'x-api-key': apiKey },
-    baseUrlEnv: 'ANTHROPIC_BASE_URL',
-    secretEnvKeys: ['ANTHROPIC_API_KEY'],
-  };
-}
-
-/**
- * OpenAI's base URL includes the API version (`https://api.openai.com/v1`, as `OPENAI_BASE_URL` is written for
- * every OpenAI client), so the allowed paths are relative to it: the sandbox's `OPENAI_BASE_URL` becomes
- * `http://127.0.0.1:<port>/openai` and `<that>/responses` reaches `<upstream>/responses`.
- */
-export function openaiEgressRoute(apiKey: string, upstream = 'https://api.openai.com/v1'): EgressRoute {
-  return {
-    prefix: '/openai',
-    upstream,
-    allowPaths: ['/responses', '/chat/completions', '/models'],
-    setHeaders: { authorization: `Bearer ${apiKey}` },
-    baseUrlEnv: 'OPENAI_BASE_URL',
-    secretEnvKeys: ['OPENAI_API_KEY'],
   };
 }

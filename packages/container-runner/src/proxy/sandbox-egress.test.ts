@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
 import type { ContractAvailability } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import {
   bwrapAvailability,
   copyFixtures,
@@ -15,8 +15,18 @@ import {
   testBwrapRuntime,
   testDockerRuntime,
 } from '../test-utils/sandbox-test-env.js';
-import { anthropicEgressRoute } from './egress-proxy.js';
+import { netnsAvailability, startTestInternet, type TestInternet } from '../test-utils/test-netns.js';
+import type { EgressRoute } from './egress-proxy.js';
 import { applyEgressToSpec, EGRESS_PLACEHOLDER_SECRET, startSandboxEgress } from './sandbox-egress.js';
+
+const anthropicRoute = (key: string, upstream = 'https://api.anthropic.com'): EgressRoute => ({
+  prefix: '/anthropic',
+  upstream,
+  allowPaths: ['/v1/messages', '/v1/models'],
+  setHeaders: { 'x-api-key': key },
+  baseUrlEnv: 'ANTHROPIC_BASE_URL',
+  secretEnvKeys: ['ANTHROPIC_API_KEY'],
+});
 
 const baseSpec = (overrides: Partial<SandboxSpec> = {}): SandboxSpec => ({
   name: 'egress-spec',
@@ -34,8 +44,8 @@ const baseSpec = (overrides: Partial<SandboxSpec> = {}): SandboxSpec => ({
 describe('applyEgressToSpec', () => {
   const proxy = {
     socketPath: '/h/egress/egress.sock',
-    routes: [anthropicEgressRoute('sk-real')],
-    stats: { forwarded: 0, denied: 0, failed: 0 },
+    routes: [anthropicRoute('sk-real')],
+    stats: { forwarded: 0, proxied: 0, tunnelled: 0, denied: 0, failed: 0 },
     close: async () => {},
   };
   it('takes the network away, mounts the egress dir, swaps the key for a placeholder and preloads the relay', () => {
@@ -44,6 +54,15 @@ describe('applyEgressToSpec', () => {
     expect(spec.env.ANTHROPIC_API_KEY).toBe(EGRESS_PLACEHOLDER_SECRET);
     expect(JSON.stringify(spec)).not.toContain('sk-real');
     expect(spec.env.ANTHROPIC_BASE_URL).toBe('http://127.0.0.1:3128/anthropic');
+    // Every HTTP client in the sandbox goes through the relay, except to its own loopback (the base URLs).
+    expect(spec.env).toMatchObject({
+      HTTP_PROXY: 'http://127.0.0.1:3128',
+      HTTPS_PROXY: 'http://127.0.0.1:3128',
+      http_proxy: 'http://127.0.0.1:3128',
+      https_proxy: 'http://127.0.0.1:3128',
+      NO_PROXY: '127.0.0.1,localhost,::1',
+      no_proxy: '127.0.0.1,localhost,::1',
+    });
     expect(spec.env.NANOCLAW_EGRESS_SOCKET).toBe('/run/nanoclaw/egress.sock');
     expect(spec.command).toEqual([
       '/usr/bin/node',
@@ -113,7 +132,7 @@ function egressSuite(
       const group = await makeWritableDir(root, 'group');
       const egress = await startSandboxEgress({
         hostDir: path.join(root, 'egress'),
-        routes: [anthropicEgressRoute('sk-host-only-key', `http://127.0.0.1:${upstreamPort}`)],
+        routes: [anthropicRoute('sk-host-only-key', `http://127.0.0.1:${upstreamPort}`)],
       });
       try {
         const spec = applyEgressToSpec(
@@ -168,5 +187,165 @@ function egressSuite(
   });
 }
 
+interface ProbeAnswer {
+  status?: number;
+  body?: string;
+  error?: string;
+  connected?: boolean;
+}
+interface InternetProbe {
+  env: Record<string, string>;
+  public: { http: ProbeAnswer; connect: ProbeAnswer; direct: ProbeAnswer };
+  refused: Record<string, { http: ProbeAnswer; connect: ProbeAnswer }>;
+}
+
+/**
+ * "The internet" for these tests: a network namespace behind a veth pair with a server on 198.51.100.2:80 (see
+ * test-netns.ts), plus two host services a sandbox must never reach: one on the host's loopback and one on the
+ * host's end of the veth pair (one of the host's own addresses).
+ */
+let internet: TestInternet | undefined;
+let hostServices: http.Server[] = [];
+let loopbackPort = 0;
+let vethPort = 0;
+
+beforeAll(async () => {
+  if (!(await netnsAvailability()).ok) return;
+  internet = await startTestInternet();
+  const listen = async (host: string) => {
+    const server = http.createServer((_req, res) => res.end('a host service'));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    hostServices.push(server);
+    return (server.address() as { port: number }).port;
+  };
+  loopbackPort = await listen('127.0.0.1');
+  vethPort = await listen(internet.hostAddress);
+}, 30_000);
+
+afterAll(async () => {
+  for (const server of hostServices) server.close();
+  hostServices = [];
+  await internet?.close();
+});
+
+function internetSuite(
+  name: string,
+  availability: () => Promise<ContractAvailability>,
+  makeRuntime: () => ContainerRuntime,
+  image?: string,
+) {
+  describe(`the internet through the host proxy (${name})`, () => {
+    const need = async (ctx: TestContext) => {
+      for (const check of [availability, netnsAvailability]) {
+        const available = await check();
+        if (available.ok) continue;
+        if (available.required) throw new Error(`${name} internet test required: ${available.reason}`);
+        console.warn(`[egress internet: ${name}] skipped: ${available.reason}`);
+        return ctx.skip();
+      }
+      if (!internet) throw new Error('the test network namespace did not start');
+      if (image) await ensureTestImage();
+    };
+
+    const probe = async (mode: 'full' | 'none') => {
+      const root = await makeScratchDir(`egress-internet-${name}-${mode}`);
+      const fixtures = await copyFixtures(root);
+      const group = await makeWritableDir(root, 'group');
+      const egress = await startSandboxEgress({
+        hostDir: path.join(root, 'egress'),
+        routes: [],
+        internet: mode,
+      });
+      const refused = [
+        `127.0.0.1:${loopbackPort}`,
+        `localhost:${loopbackPort}`,
+        `${internet?.hostAddress}:${vethPort}`,
+        '10.0.0.1:80',
+        '169.254.169.254:80',
+      ];
+      try {
+        const spec = applyEgressToSpec(
+          baseSpec({
+            name: `nc-inet-${name}-${mode}-${process.pid}`,
+            ...(image ? { image } : {}),
+            command: ['/usr/bin/node', '/fixtures/internet-probe.cjs'],
+            env: {
+              HOME: '/home/agent',
+              PATH: '/usr/bin',
+              PROBE_PUBLIC: internet?.publicTarget ?? '',
+              PROBE_REFUSED: JSON.stringify(refused),
+            },
+            mounts: [
+              { hostPath: fixtures, containerPath: '/fixtures', readonly: true },
+              { hostPath: group, containerPath: '/workspace/group', readonly: false },
+            ],
+          }),
+          egress,
+        );
+        const proc = await makeRuntime().spawn(spec);
+        proc.stdin.end();
+        let out = '';
+        let err = '';
+        proc.stdout.setEncoding('utf8').on('data', (c: string) => {
+          out += c;
+        });
+        proc.stderr.setEncoding('utf8').on('data', (c: string) => {
+          err += c;
+        });
+        await proc.exited;
+        const line = out.trim().split('\n').pop() ?? '';
+        expect(line, err).toMatch(/^\{/);
+        return { result: JSON.parse(line) as InternetProbe, stats: { ...egress.proxy.stats }, refused };
+      } finally {
+        await egress.close();
+        await fs.rm(root, { recursive: true, force: true });
+      }
+    };
+
+    const expectRefused = (result: InternetProbe, refused: string[]) => {
+      for (const target of refused) {
+        expect(result.refused[target]?.http.status, `http ${target}`).toBe(403);
+        expect(result.refused[target]?.connect.status, `CONNECT ${target}`).toBe(403);
+      }
+    };
+
+    it('full: reaches a public server through HTTP_PROXY and CONNECT; never the host or private ranges', async (ctx) => {
+      await need(ctx);
+      const { result, stats, refused } = await probe('full');
+      expect(result.env).toEqual({
+        HTTP_PROXY: 'http://127.0.0.1:3128',
+        HTTPS_PROXY: 'http://127.0.0.1:3128',
+        NO_PROXY: '127.0.0.1,localhost,::1',
+      });
+      expect(result.public.http).toEqual({ status: 200, body: 'internet answer for /probe' });
+      expect(result.public.connect).toEqual({ status: 200, body: 'internet answer for /tunnelled' });
+      // The sandbox has no network of its own: only the proxy gets anywhere.
+      expect(result.public.direct.error).toMatch(/ENETUNREACH|EHOSTUNREACH|ECONNREFUSED/);
+      expectRefused(result, refused);
+      const reason = (target: string) =>
+        (JSON.parse(result.refused[target]?.http.body ?? '{}') as { error?: { message?: string } }).error
+          ?.message;
+      expect(reason(`127.0.0.1:${loopbackPort}`)).toBe(
+        '127.0.0.1 is loopback: never reachable from a sandbox',
+      );
+      expect(reason(`${internet?.hostAddress}:${vethPort}`)).toMatch(/the host's own address/);
+      expect(reason('169.254.169.254:80')).toMatch(/link-local/);
+      expect(stats).toMatchObject({ proxied: 1, tunnelled: 1, denied: refused.length * 2 });
+    }, 60_000);
+
+    it('none: the public server is refused too, naming the policy', async (ctx) => {
+      await need(ctx);
+      const { result, stats, refused } = await probe('none');
+      expect(result.public.http.status).toBe(403);
+      expect(result.public.http.body).toMatch(/network \\"none\\"/);
+      expect(result.public.connect.status).toBe(403);
+      expectRefused(result, refused);
+      expect(stats).toMatchObject({ proxied: 0, tunnelled: 0, denied: 2 + refused.length * 2 });
+    }, 60_000);
+  });
+}
+
 egressSuite('bwrap', bwrapAvailability, testBwrapRuntime);
 egressSuite('docker', dockerAvailability, testDockerRuntime, TEST_IMAGE);
+internetSuite('bwrap', bwrapAvailability, testBwrapRuntime);
+internetSuite('docker', dockerAvailability, testDockerRuntime, TEST_IMAGE);

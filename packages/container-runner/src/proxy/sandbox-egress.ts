@@ -1,14 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger, SandboxSpec } from '@nanoclaw/core';
+import { EGRESS_PROXY_PORT, egressProxyEnv, type SandboxSpec } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { type PlannedMount, SANDBOX_PATHS } from '../mounts.js';
-import { createEgressProxy, type EgressProxy, type EgressRoute } from './egress-proxy.js';
+import { createEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy.js';
 import { EGRESS_RELAY_FILE, writeEgressRelay } from './egress-relay.js';
 
 export const EGRESS_SOCKET_FILE = 'egress.sock';
 /** Port the relay listens on inside the sandbox (its own loopback; nothing else is there). */
-export const DEFAULT_EGRESS_PORT = 3128;
+export const DEFAULT_EGRESS_PORT = EGRESS_PROXY_PORT;
 /** What the sandbox sees instead of a real credential. */
 export const EGRESS_PLACEHOLDER_SECRET = 'nanoclaw-egress-proxy-injects-the-key';
 
@@ -20,36 +20,36 @@ export interface SandboxEgress {
   close(): Promise<void>;
 }
 
-/**
- * Starts the host proxy for one sandbox in `hostDir` (created 0755; it must not be sandbox-writable) and writes
- * the relay next to its socket.
- */
-export async function startSandboxEgress(options: {
+export interface StartSandboxEgressOptions extends Omit<EgressProxyOptions, 'socketPath'> {
+  /** Holds the socket and the relay (created 0755; it must not be sandbox-writable). */
   hostDir: string;
-  routes: readonly EgressRoute[];
+  /** The relay's port inside the sandbox (default 3128). */
   port?: number;
-  logger?: Logger;
-}): Promise<SandboxEgress> {
-  await fs.mkdir(options.hostDir, { recursive: true, mode: 0o755 });
-  await fs.chmod(options.hostDir, 0o755);
-  await writeEgressRelay(options.hostDir);
+}
+
+/** Starts the host proxy for one sandbox in `hostDir` and writes the relay next to its socket. */
+export async function startSandboxEgress(options: StartSandboxEgressOptions): Promise<SandboxEgress> {
+  const { hostDir, port, ...proxyOptions } = options;
+  await fs.mkdir(hostDir, { recursive: true, mode: 0o755 });
+  await fs.chmod(hostDir, 0o755);
+  await writeEgressRelay(hostDir);
   const proxy = await createEgressProxy({
-    socketPath: path.join(options.hostDir, EGRESS_SOCKET_FILE),
-    routes: options.routes,
-    ...(options.logger ? { logger: options.logger } : {}),
+    ...proxyOptions,
+    socketPath: path.join(hostDir, EGRESS_SOCKET_FILE),
   });
   return {
-    hostDir: options.hostDir,
-    port: options.port ?? DEFAULT_EGRESS_PORT,
+    hostDir,
+    port: port ?? DEFAULT_EGRESS_PORT,
     proxy,
     close: () => proxy.close(),
   };
 }
 
 /**
- * Turns a spec into its `network: 'proxy'` form (pure): no network, the egress directory mounted read-only at
- * /run/nanoclaw, each route's base URL in the env (`http://127.0.0.1:<port>/<prefix>`), real credentials
- * replaced by a placeholder, and the relay started with the command (`--require` for node, else a wrapper).
+ * Turns a spec into its egress form (pure): no network of its own, the egress directory mounted read-only at
+ * /run/nanoclaw, `HTTP(S)_PROXY` pointing at the relay (`NO_PROXY` for loopback), each route's base URL in the
+ * env (`http://127.0.0.1:<port><prefix>`), its credentials replaced by a placeholder, and the relay started with
+ * the command (`--require` for node, else a wrapper). Secrets the caller wants gone must be removed before.
  */
 export function applyEgressToSpec(
   spec: SandboxSpec,
@@ -57,7 +57,7 @@ export function applyEgressToSpec(
 ): SandboxSpec {
   const socket = path.posix.join(SANDBOX_PATHS.host, EGRESS_SOCKET_FILE);
   const relay = path.posix.join(SANDBOX_PATHS.host, EGRESS_RELAY_FILE);
-  const env: Record<string, string> = { ...spec.env };
+  const env: Record<string, string> = { ...spec.env, ...egressProxyEnv(egress.port) };
   for (const route of egress.proxy.routes) {
     for (const key of route.secretEnvKeys ?? []) env[key] = EGRESS_PLACEHOLDER_SECRET;
     if (route.baseUrlEnv) env[route.baseUrlEnv] = `http://127.0.0.1:${egress.port}${route.prefix}`;
