@@ -24,10 +24,14 @@ ARG NPM_CONFIG_UPDATE_NOTIFIER=false
 ARG NPM_CONFIG_FUND=false
 ARG NPM_CONFIG_AUDIT=false
 
-# Tools the agents' shell commands commonly need; no compilers, no sudo.
+# The agent userland: the same package list as the image the host builds offline (BASE_PACKAGES in
+# @nanoclaw/sandbox-image; a test keeps them equal). No compilers, no sudo, no setuid bits.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates git ripgrep procps less \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends \
+      bash ca-certificates coreutils curl diffutils file findutils gawk git grep gzip jq less libstdc++6 make \
+      netbase patch procps python3 python3-venv ripgrep sed tar tzdata unzip xz-utils zip \
+ && rm -rf /var/lib/apt/lists/* \
+ && find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 
 # The runtimes live in /app/node_modules, next to the runner bundle, so the bundle's imports resolve and the
 # CLIs are on PATH. `opencode-ai`'s postinstall links its native binary, so scripts must run here.
@@ -44,10 +48,12 @@ RUN printf '{"name":"nanoclaw-agent-image","private":true}\n' > package.json \
 
 COPY apps/agent-runner/dist/ /app/
 
-# Non-root user: the base image's `node` user is uid 1000; make sure the configured uid exists as `agent`.
-RUN if ! getent passwd "${AGENT_UID}" >/dev/null; then \
-      groupadd -g "${AGENT_UID}" agent && useradd -u "${AGENT_UID}" -g "${AGENT_UID}" -d /home/agent -s /bin/sh agent; \
-    fi \
+# Non-root user `agent` with the configured uid, bash and a real home (the base image's uid 1000 is `node`: renamed).
+RUN group="$(getent group "${AGENT_UID}" | cut -d: -f1)" \
+ && user="$(getent passwd "${AGENT_UID}" | cut -d: -f1)" \
+ && if [ -n "$group" ]; then groupmod -n agent "$group"; else groupadd -g "${AGENT_UID}" agent; fi \
+ && if [ -n "$user" ]; then usermod -l agent -d /home/agent -s /bin/bash "$user"; \
+    else useradd -u "${AGENT_UID}" -g "${AGENT_UID}" -d /home/agent -s /bin/bash agent; fi \
  && mkdir -p /home/agent /workspace/group /workspace/global /workspace/extra \
  && chown -R "${AGENT_UID}:${AGENT_UID}" /home/agent /workspace \
  && chmod -R a+rX /app

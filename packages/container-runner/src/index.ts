@@ -54,6 +54,8 @@ export {
 } from './proxy/sandbox-egress.js';
 export type { OrphanReaper, ReapOrphansOptions, ReapResult } from './reaper.js';
 export { reapOrphans, SANDBOX_LABELS, sandboxLabels, startOrphanReaper } from './reaper.js';
+export type { CommandResult, RunCommandOptions } from './run-command.js';
+export { runCommand } from './run-command.js';
 export type { AppleRunInvocation, AppleRuntimeOptions } from './runtimes/apple.js';
 export { buildAppleRunArgs, createAppleRuntime, parseAppleList } from './runtimes/apple.js';
 export type {
@@ -63,7 +65,7 @@ export type {
   BwrapRuntimeOptions,
   BwrapSandboxProcess,
 } from './runtimes/bwrap.js';
-export { buildBwrapArgs, createBwrapRuntime } from './runtimes/bwrap.js';
+export { buildBwrapArgs, createBwrapRuntime, sandboxAccounts } from './runtimes/bwrap.js';
 export type { DockerRunInvocation, DockerRuntime, DockerRuntimeOptions } from './runtimes/docker.js';
 export {
   buildDockerRunArgs,
@@ -72,6 +74,7 @@ export {
   isClientReservedEnvKey,
   parseDockerInspect,
 } from './runtimes/docker.js';
+export { findHostBinary } from './runtimes/host-binary.js';
 export type { AppliedLimits, CgroupPlan, CgroupSupport } from './runtimes/limits.js';
 export {
   buildPrlimitArgs,

@@ -44,6 +44,8 @@ export interface BuildSandboxSpecOptions {
   sessionId: string;
   /** Image for docker/apple. */
   image?: string;
+  /** Root tree for bwrap (the agent userland); absent: the runtime's minimal tree. */
+  rootfs?: string;
   /** Default `/usr/bin/node /app/main.js`. */
   command?: readonly string[];
   /** Default /workspace/group. */
@@ -65,6 +67,7 @@ export function buildSandboxSpec(options: BuildSandboxSpecOptions): SandboxSpec 
   return {
     name: options.name ?? sandboxName(options),
     ...(options.image ? { image: options.image } : {}),
+    ...(options.rootfs ? { rootfs: options.rootfs } : {}),
     command: [...(options.command ?? DEFAULT_RUNNER_COMMAND)],
     cwd: options.cwd ?? SANDBOX_PATHS.group,
     env: { ...options.env },

@@ -42,3 +42,39 @@ describe('containerConfigSchema', () => {
     expect(result.success).toBe(false);
   });
 });
+
+describe('container.json packages', () => {
+  it('takes Debian and npm packages, empty by default', () => {
+    expect(containerConfigSchema.parse({}).packages).toEqual({ apt: [], npm: [] });
+    const config = containerConfigSchema.parse({
+      packages: {
+        apt: ['sqlite3', 'g++', 'python3.11'],
+        npm: ['semver', '@scope/tool@^1.2.0', 'typescript@5'],
+      },
+    });
+    expect(config.packages.apt).toEqual(['sqlite3', 'g++', 'python3.11']);
+    expect(config.packages.npm).toHaveLength(3);
+  });
+
+  it.each([
+    [{ apt: ['-o=APT::Get::Foo'] }, 'packages.apt.0'],
+    [{ apt: ['Sqlite3'] }, 'packages.apt.0'],
+    [{ apt: ['ok', '../../etc'] }, 'packages.apt.1'],
+    [{ npm: ['git+https://evil/x.git'] }, 'packages.npm.0'],
+    [{ npm: ['file:../x'] }, 'packages.npm.0'],
+    [{ npm: ['-g'] }, 'packages.npm.0'],
+    [{ pip: ['x'] }, 'packages'],
+    [{ apt: Array.from({ length: 21 }, (_, i) => `p${i}`) }, 'packages.apt'],
+    [
+      {
+        apt: Array.from({ length: 12 }, (_, i) => `a${i}`),
+        npm: Array.from({ length: 9 }, (_, i) => `n${i}`),
+      },
+      'packages',
+    ],
+  ])('refuses %j, naming %s', (packages, key) => {
+    const result = containerConfigSchema.safeParse({ packages });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(key);
+  });
+});

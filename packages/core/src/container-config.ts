@@ -66,6 +66,33 @@ export type Timeouts = z.infer<typeof timeoutsSchema>;
 export const networkModeSchema = z.enum(['full', 'proxy', 'none']);
 export type NetworkMode = z.infer<typeof networkModeSchema>;
 
+/** A Debian package name as apt takes it (never an option, a path or a URL). */
+export const aptPackageNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.+-]*$/, { message: 'must be a Debian package name (lower case, digits, ".+-")' })
+  .max(128);
+
+/**
+ * An npm package: a name (`semver`, `@scope/name`) with an optional version or range (`semver@7`). No URLs,
+ * paths, git or tarball specs.
+ */
+export const npmPackageSpecSchema = z
+  .string()
+  .regex(/^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]{0,213}(?:@[0-9A-Za-z.^~<>=*|+ -]{1,64})?$/, {
+    message: 'must be an npm package name with an optional @version',
+  });
+
+/** Extra software for one group's sandbox, built once as a cached layer on top of the agent userland. */
+export const packagesSchema = z
+  .strictObject({
+    apt: z.array(aptPackageNameSchema).max(20, { message: 'at most 20 apt packages' }).default([]),
+    npm: z.array(npmPackageSpecSchema).max(20, { message: 'at most 20 npm packages' }).default([]),
+  })
+  .refine((value) => value.apt.length + value.npm.length <= 20, {
+    message: 'at most 20 packages in all (apt and npm together)',
+  });
+export type GroupPackages = z.infer<typeof packagesSchema>;
+
 /** How input that arrives while the group's run is active is handed to it. */
 export const followUpModeSchema = z.enum(['queue', 'interrupt', 'collect']);
 export type FollowUpMode = z.infer<typeof followUpModeSchema>;
@@ -100,6 +127,8 @@ export const containerConfigSchema = z.strictObject({
     )
     .default({}),
   followUpMode: followUpModeSchema.default('queue'),
+  /** Debian and npm packages this group's sandbox gets on top of the userland (bwrap and docker). */
+  packages: packagesSchema.default({ apt: [], npm: [] }),
 });
 export type ContainerConfig = z.infer<typeof containerConfigSchema>;
 export type ContainerConfigInput = z.input<typeof containerConfigSchema>;

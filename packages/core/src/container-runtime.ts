@@ -18,6 +18,11 @@ export interface SandboxSpec {
   name: string;
   /** Image for image-based runtimes (docker, apple); ignored by bwrap/process. */
   image?: string;
+  /**
+   * Root file system tree for runtimes without images (bwrap): its `usr`, `etc` and `var` are bound read-only.
+   * Absent: the runtime's own minimal tree (node only, no shell). Ignored by docker/apple/process.
+   */
+  rootfs?: string;
   /** Program and arguments inside the sandbox. */
   command: readonly string[];
   /** Working directory inside the sandbox. */

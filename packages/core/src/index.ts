@@ -12,6 +12,7 @@ export type {
   ContainerConfig,
   ContainerConfigInput,
   FollowUpMode,
+  GroupPackages,
   McpServerConfig,
   NetworkMode,
   ResourceLimits,
@@ -19,11 +20,14 @@ export type {
 } from './container-config.js';
 export {
   additionalMountSchema,
+  aptPackageNameSchema,
   CONTAINER_CONFIG_SPEC_VERSION,
   containerConfigSchema,
   followUpModeSchema,
   mcpServerConfigSchema,
   networkModeSchema,
+  npmPackageSpecSchema,
+  packagesSchema,
   reasoningEffortSchema,
   resourceLimitsSchema,
   timeoutsSchema,

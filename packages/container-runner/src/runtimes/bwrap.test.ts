@@ -46,7 +46,7 @@ describe('buildBwrapArgs', () => {
     const { fdArgs } = buildBwrapArgs(sampleSpec(), options);
     const text = fdArgs.join(' ');
     expect(text).toContain(
-      '--ro-bind /var/cache/nc/node-abc/usr /usr --symlink usr/lib /lib --symlink usr/lib64 /lib64 --symlink usr/bin /bin',
+      '--ro-bind /var/cache/nc/node-abc/usr /usr --symlink usr/bin /bin --symlink usr/sbin /sbin --symlink usr/lib /lib --symlink usr/lib64 /lib64',
     );
     expect(text).toContain('--tmpfs /tmp --perms 0700 --tmpfs /home/agent');
     const group = text.indexOf('--bind /srv/nc/groups/family /workspace/group');
@@ -72,5 +72,20 @@ describe('buildBwrapArgs', () => {
     expect(argv.slice(0, 4)).toEqual(['/usr/bin/prlimit', '--as=1', '--', '/usr/bin/bwrap']);
     expect(passwd).toContain('agent:x:1000:1001:agent:/home/agent:/bin/sh');
     expect(group).toContain('agent:x:1001:');
+  });
+
+  it('runs on a userland root when the spec has one: its usr, etc and var read-only, bash as the shell', () => {
+    const { fdArgs, passwd } = buildBwrapArgs(
+      sampleSpec({ rootfs: '/var/cache/nc/userland-1/tree' }),
+      options,
+    );
+    const text = fdArgs.join(' ');
+    expect(text).toContain(
+      '--ro-bind /var/cache/nc/userland-1/tree/usr /usr --ro-bind /var/cache/nc/userland-1/tree/etc /etc --ro-bind /var/cache/nc/userland-1/tree/var /var --tmpfs /var/tmp --symlink usr/bin /bin',
+    );
+    expect(text).not.toContain('node-abc');
+    // passwd and group are still written for the sandbox's own uid, over the userland's.
+    expect(text.indexOf('--ro-bind-data')).toBeGreaterThan(text.indexOf('/etc --ro-bind'));
+    expect(passwd).toContain('agent:x:1000:1001:agent:/home/agent:/bin/bash');
   });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -88,19 +89,8 @@ export function buildBwrapArgs(spec: SandboxSpec, options: BuildBwrapArgsOptions
     '--clearenv',
   ];
   for (const [key, value] of Object.entries(spec.env)) fdArgs.push('--setenv', key, value);
+  fdArgs.push(...rootArgs(spec.rootfs ?? options.runtimeTree, spec.rootfs !== undefined));
   fdArgs.push(
-    '--ro-bind',
-    path.join(options.runtimeTree, 'usr'),
-    '/usr',
-    '--symlink',
-    'usr/lib',
-    '/lib',
-    '--symlink',
-    'usr/lib64',
-    '/lib64',
-    '--symlink',
-    'usr/bin',
-    '/bin',
     '--proc',
     '/proc',
     '--dev',
@@ -134,11 +124,38 @@ export function buildBwrapArgs(spec: SandboxSpec, options: BuildBwrapArgsOptions
     argv.push(options.setprivPath, `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--');
   }
   argv.push(options.bwrapPath, '--args', String(BWRAP_ARGS_FD), '--', ...spec.command);
+  const shell = spec.rootfs === undefined ? '/bin/sh' : '/bin/bash';
+  return { argv, fdArgs, ...sandboxAccounts({ uid, gid, home, shell }) };
+}
+
+/** Merged-/usr links every root gets (Debian since bookworm: /bin, /sbin, /lib, /lib64 point into /usr). */
+const USR_LINKS = ['bin', 'sbin', 'lib', 'lib64'] as const;
+
+/**
+ * The sandbox's system folders: a userland (`rootfs`) gives its `usr`, `etc` and `var` read-only (with a private
+ * /var/tmp); the minimal runtime tree only its `usr`. Both get the merged-/usr links.
+ */
+function rootArgs(root: string, userland: boolean): string[] {
+  const args = ['--ro-bind', path.join(root, 'usr'), '/usr'];
+  if (userland) {
+    args.push('--ro-bind', path.join(root, 'etc'), '/etc', '--ro-bind', path.join(root, 'var'), '/var');
+    args.push('--tmpfs', '/var/tmp');
+  }
+  for (const link of USR_LINKS) args.push('--symlink', `usr/${link}`, `/${link}`);
+  return args;
+}
+
+/**
+ * /etc/passwd and /etc/group for a sandbox user (pure): root and nobody, and `agent` with the sandbox's uid, its
+ * real home and shell. Runtimes write these over the image's own, so the entry matches whatever uid runs.
+ */
+export function sandboxAccounts(user: { uid: number; gid: number; home: string; shell: string }): {
+  passwd: string;
+  group: string;
+} {
   return {
-    argv,
-    fdArgs,
-    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:${uid}:${gid}:agent:${home}:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
-    group: `root:x:0:\nagent:x:${gid}:\nnogroup:x:65534:\n`,
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:${user.uid}:${user.gid}:agent:${user.home}:${user.shell}\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    group: `root:x:0:\nagent:x:${user.gid}:\nnogroup:x:65534:\n`,
   };
 }
 
@@ -314,10 +331,11 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       if (live.has(spec.name))
         throw new SandboxError('invalid-argument', `a sandbox named ${spec.name} is already running`);
       const resolved = await resolveTools();
+      const rootfs = spec.rootfs === undefined ? undefined : await checkRootfs(spec.rootfs);
       const mounts = await verifyMounts(spec.mounts);
       const limits = await planLimits(spec, resolved.prlimit);
       const invocation = buildBwrapArgs(
-        { ...spec, mounts },
+        { ...spec, mounts, ...(rootfs ? { rootfs } : {}) },
         {
           runtimeTree: resolved.tree,
           bwrapPath: resolved.bwrap,
@@ -400,6 +418,25 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       if (entry) await stopProcess(entry.proc);
     },
   };
+}
+
+/** A userland tree must be a real directory with usr, etc and var and a node in usr/bin; returns its realpath. */
+async function checkRootfs(rootfs: string): Promise<string> {
+  if (!path.isAbsolute(rootfs))
+    throw new SandboxError('invalid-argument', `rootfs ${rootfs} must be an absolute path`);
+  const real = await fs.realpath(rootfs).catch(() => undefined);
+  const missing: string[] = [];
+  for (const part of ['usr', 'etc', 'var', 'usr/bin/node']) {
+    const stat = real ? await fs.stat(path.join(real, part)).catch(() => undefined) : undefined;
+    if (!stat) missing.push(part);
+  }
+  if (!real || missing.length > 0) {
+    throw new SandboxError(
+      'runtime-unavailable',
+      `the sandbox userland ${rootfs} is incomplete (missing ${missing.join(', ') || 'the folder'}); rebuild it with nanoclaw sandbox image build`,
+    );
+  }
+  return real;
 }
 
 function writeFd(stream: unknown, data: string): void {

@@ -1,0 +1,33 @@
+export { DEFAULT_APT_SOURCE, findAptSource, readAptSourceFiles, resolveAptSource } from './apt-sources.js';
+export type { BuildProgress, ProgressListener } from './build-progress.js';
+export { createBuildProgress, formatProgress } from './build-progress.js';
+export type { BuildUserlandOptions } from './build-userland.js';
+export { buildUserland, MMDEBSTRAP_INSTALL_HINT } from './build-userland.js';
+export type { SandboxImageErrorCode } from './errors.js';
+export { isSandboxImageError, SandboxImageError } from './errors.js';
+export type { CachedImage, ImageManifest } from './image-cache.js';
+export { defaultImageCacheDir, ImageCache, imageDirName, treeSize } from './image-cache.js';
+export { hostNodeRuntime } from './node-runtime.js';
+export type { BuildNpmLayerOptions, LayerSandbox } from './npm-layer.js';
+export { buildNpmLayer, createLayerSandbox, npmLayerDigest } from './npm-layer.js';
+export type { AptSource, NodeRuntime, UserlandRecipe } from './recipe.js';
+export {
+  AGENT_USER,
+  aptSourceLines,
+  BASE_PACKAGES,
+  DEFAULT_USERLAND_SUITE,
+  mmdebstrapArgs,
+  USERLAND_RECIPE_VERSION,
+  userlandDigest,
+  userlandRecipe,
+} from './recipe.js';
+export type {
+  BuilderAvailability,
+  BuildStepOptions,
+  GroupBuildOptions,
+  GroupPackages,
+  GroupUserland,
+  SandboxImagesOptions,
+  SandboxImagesStatus,
+} from './sandbox-images.js';
+export { createSandboxImages, SandboxImages } from './sandbox-images.js';
