@@ -1,5 +1,7 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { captureLogger, collect } from '../test-utils/sandbox-test-env.js';
+import { captureLogger, collect, makeScratchDir } from '../test-utils/sandbox-test-env.js';
 import { createProcessRuntime, translateSandboxPath } from './process.js';
 
 describe('process runtime', () => {
@@ -49,6 +51,54 @@ describe('process runtime', () => {
       ).toHaveLength(1);
     } finally {
       delete process.env.NANOCLAW_PROCESS_TEST_SECRET;
+    }
+  });
+
+  it('shows every mount under HOME where a program finds it through HOME, and keeps what it writes there', async () => {
+    const root = await makeScratchDir('process-home');
+    try {
+      const codex = path.join(root, 'sessions/s1/home/.codex');
+      const opencode = path.join(root, 'sessions/s1/home/.local/share/opencode');
+      const nested = path.join(root, 'nested');
+      for (const dir of [codex, opencode, nested]) await fs.mkdir(dir, { recursive: true });
+      // What a provider does: find its state dir from HOME, not from a path it was given.
+      const script = [
+        "const fs = require('node:fs'); const path = require('node:path'); const home = process.env.HOME;",
+        "fs.writeFileSync(path.join(home, '.codex', 'rollout.jsonl'), 'thread-1');",
+        "fs.writeFileSync(path.join(home, '.local/share/opencode', 'opencode.db'), 'db');",
+        "fs.writeFileSync(path.join(home, '.bash_history'), 'scratch');",
+        'process.stdout.write(home);',
+      ].join('\n');
+      const logger = captureLogger();
+      const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true, logger });
+      const proc = await runtime.spawn({
+        name: 'nc-process-home',
+        command: ['node', '-e', script],
+        cwd: '/',
+        env: { HOME: '/home/agent' },
+        mounts: [
+          { hostPath: codex, containerPath: '/home/agent/.codex', readonly: false },
+          { hostPath: opencode, containerPath: '/home/agent/.local/share/opencode', readonly: false },
+          { hostPath: nested, containerPath: '/home/agent/.codex/nested', readonly: true },
+        ],
+        network: 'none',
+        limits: { memoryMb: 64, cpus: 1, pids: 16 },
+        labels: {},
+        user: { uid: 1000, gid: 1000 },
+      });
+      proc.stdin.end();
+      const home = (await collect(proc.stdout)).join('');
+      expect((await proc.exited).code).toBe(0);
+      expect(await fs.readFile(path.join(codex, 'rollout.jsonl'), 'utf8')).toBe('thread-1');
+      expect(await fs.readFile(path.join(opencode, 'opencode.db'), 'utf8')).toBe('db');
+      // HOME itself is a scratch folder, gone with the sandbox; the mounted folders keep their files.
+      await expect(fs.stat(home)).rejects.toThrow(/ENOENT/);
+      expect(await fs.readdir(codex)).toEqual(['rollout.jsonl']);
+      expect(logger.entries.some((e) => e.level === 'warn' && /inside another mount/.test(e.message ?? ''))).toBe(
+        true,
+      );
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -16,7 +16,7 @@ import {
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
-import { isInside } from '../path-utils.js';
+import { isInside, isStrictlyInside } from '../path-utils.js';
 import { wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -47,8 +47,10 @@ export function translateSandboxPath(
 
 /**
  * Development only: runs the command as a plain host process, with the spec's env (never `process.env`) and
- * its container paths (cwd, arguments, env values) rewritten to the mounted host paths (HOME gets a scratch
- * directory). No
+ * its container paths (cwd, arguments, env values) rewritten to the mounted host paths. HOME is a scratch
+ * directory (like the tmpfs HOME of the other runtimes) where every mount under the sandbox's HOME appears as a
+ * symlink to its host path, so a program that finds its state through HOME (`~/.codex`, `~/.claude`,
+ * `~/.local/share/opencode`) uses the mounted folder, as it would in a real sandbox. No
  * isolation, no limits, no network control. The factory throws unless `unsafeAllowNoIsolation: true`, and
  * every spawn logs a warning.
  */
@@ -80,8 +82,13 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
       const mounts = await verifyMounts(spec.mounts);
       const scratch = await fs.mkdtemp(path.join(os.tmpdir(), `nanoclaw-process-${spec.name}-`));
       const home = spec.env.HOME ?? '/home/agent';
-      await fs.mkdir(path.join(scratch, 'home'), { mode: 0o700 });
-      const table = [...mounts, { hostPath: path.join(scratch, 'home'), containerPath: home }];
+      const scratchHome = path.join(scratch, 'home');
+      await fs.mkdir(scratchHome, { mode: 0o700 });
+      await linkHomeMounts(scratchHome, home, mounts, logger).catch(async (error: unknown) => {
+        await fs.rm(scratch, { recursive: true, force: true });
+        throw error;
+      });
+      const table = [...mounts, { hostPath: scratchHome, containerPath: home }];
       const env: Record<string, string> = {};
       for (const [key, value] of Object.entries(spec.env)) {
         env[key] = key === 'PATH' ? value : translateSandboxPath(value, table);
@@ -128,4 +135,35 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
       await live.get(name)?.proc.kill();
     },
   };
+}
+
+/**
+ * Puts each mount under the sandbox's HOME into the scratch home as a symlink to its host path (parents
+ * created). A mount below another one under HOME cannot be shown that way (its link would land in the outer
+ * mount's host folder): it is skipped with a warning; paths in env and arguments still reach it.
+ */
+async function linkHomeMounts(
+  scratchHome: string,
+  home: string,
+  mounts: readonly SandboxMount[],
+  logger: Logger,
+): Promise<void> {
+  const underHome = mounts
+    .filter((m) => isStrictlyInside(home, m.containerPath))
+    .sort((a, b) => a.containerPath.length - b.containerPath.length);
+  const linked: string[] = [];
+  for (const mount of underHome) {
+    const outer = linked.find((containerPath) => isStrictlyInside(containerPath, mount.containerPath));
+    if (outer) {
+      logger.warn(
+        { containerPath: mount.containerPath, inside: outer },
+        'process runtime: a mount inside another mount under HOME is not linked into the scratch HOME',
+      );
+      continue;
+    }
+    const link = path.join(scratchHome, path.posix.relative(home, mount.containerPath));
+    await fs.mkdir(path.dirname(link), { recursive: true, mode: 0o700 });
+    await fs.symlink(mount.hostPath, link);
+    linked.push(mount.containerPath);
+  }
 }
