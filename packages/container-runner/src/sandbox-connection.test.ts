@@ -172,6 +172,13 @@ describe('createSandboxConnection (fake runner, process runtime)', () => {
     expect(closed.exit.code).toBe(0);
   });
 
+  it('is not idle while its session starts, however short the idle timeout', async () => {
+    const sandbox = await connect({ idleTimeoutMs: 300, env: { FAKE_RUNNER_START_DELAY_MS: '900' } });
+    await sandbox.startSession(session);
+    expect(text(await collect(sandbox.run({ text: 'after a delayed start' })))).toContain('after a delayed start');
+    expect((await sandbox.closed).reason).toBe('idle');
+  });
+
   it('rejects when the runner never becomes ready, with its stderr, and stops the sandbox', async () => {
     const started = Date.now();
     const error = await connect({ env: { FAKE_RUNNER_MODE: 'no-ready' }, readyTimeoutMs: 500 }).catch(

@@ -367,7 +367,9 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
         mcpServers: {},
         ...params,
       };
-      const raw = await request<unknown>(HostToRunner.sessionStart, full);
+      // Not idle while the session starts (a slow runtime can take longer than a short idle timeout).
+      clearTimeout(idleTimer);
+      const raw = await request<unknown>(HostToRunner.sessionStart, full).finally(armIdle);
       const result = sessionStartResultSchema.parse(raw);
       if (result.continuation !== undefined) continuation = result.continuation;
       return result;

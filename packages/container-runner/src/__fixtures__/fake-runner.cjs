@@ -71,11 +71,13 @@ async function playRun(runId, input) {
 }
 
 const handlers = {
-  'session/start': (params) => {
+  'session/start': async (params) => {
     if (params.heartbeatMs) {
       heartbeatMs = params.heartbeatMs;
       startHeartbeat();
     }
+    // A runtime that is slow to start (OpenCode's server).
+    await new Promise((resolve) => setTimeout(resolve, Number(process.env.FAKE_RUNNER_START_DELAY_MS || 0)));
     return { continuation: 'cont-1', resumed: params.continuation !== undefined };
   },
   'run/start': (params) => {
