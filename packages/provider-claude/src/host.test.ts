@@ -44,3 +44,52 @@ describe('claudeHostContribution', () => {
     );
   });
 });
+
+describe('claudeEgress: model traffic through the host', () => {
+  const egress = (env: Record<string, string>) => claudeHostContribution.egress?.(env);
+  const route = {
+    prefix: '/anthropic',
+    allowPaths: ['/v1/messages', '/v1/models'],
+    baseUrlEnv: 'ANTHROPIC_BASE_URL',
+  };
+
+  it('ANTHROPIC_API_KEY becomes x-api-key, added by the host on the way to Anthropic', () => {
+    expect(egress({ ANTHROPIC_API_KEY: 'sk-ant' })).toEqual({
+      routes: [
+        {
+          ...route,
+          upstream: 'https://api.anthropic.com',
+          setHeaders: { 'x-api-key': { env: 'ANTHROPIC_API_KEY' } },
+          secretEnvKeys: ['ANTHROPIC_API_KEY'],
+        },
+      ],
+    });
+  });
+
+  it('ANTHROPIC_AUTH_TOKEN is a bearer token; a gateway in ANTHROPIC_BASE_URL is the upstream', () => {
+    expect(
+      egress({ ANTHROPIC_AUTH_TOKEN: 'tok', ANTHROPIC_BASE_URL: 'https://gw.example/anthropic' }),
+    ).toEqual({
+      routes: [
+        {
+          ...route,
+          upstream: 'https://gw.example/anthropic',
+          setHeaders: { authorization: { env: 'ANTHROPIC_AUTH_TOKEN', prefix: 'Bearer ' } },
+          secretEnvKeys: ['ANTHROPIC_AUTH_TOKEN'],
+        },
+      ],
+    });
+  });
+
+  it('CLAUDE_CODE_OAUTH_TOKEN is a bearer token, only when no API key wins over it', () => {
+    expect(egress({ CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat' })?.routes[0]).toMatchObject({
+      setHeaders: { authorization: { env: 'CLAUDE_CODE_OAUTH_TOKEN', prefix: 'Bearer ' } },
+      secretEnvKeys: ['CLAUDE_CODE_OAUTH_TOKEN'],
+    });
+    // Claude Code uses the API key then: the subscription token has no route, so it stays on the host.
+    expect(
+      egress({ ANTHROPIC_API_KEY: 'k', CLAUDE_CODE_OAUTH_TOKEN: 't' })?.routes[0]?.secretEnvKeys,
+    ).toEqual(['ANTHROPIC_API_KEY']);
+    expect(egress({})).toEqual({ routes: [] });
+  });
+});

@@ -1,4 +1,9 @@
-import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import {
+  AGENT_PROVIDER_SPEC_VERSION,
+  type EgressHeaderSource,
+  type ProviderEgress,
+  type ProviderHostContribution,
+} from '@nanoclaw/core';
 import { CLAUDE_BIN_ENV, resolveClaudeBinary } from './binary.js';
 import { CLAUDE_ENV_KEYS, resolveAuthMode } from './env.js';
 
@@ -31,6 +36,42 @@ export function createClaudeHostContribution(
       return { path, envKey: CLAUDE_BIN_ENV };
     },
     describeCredentials: describeClaudeCredentials,
+    egress: claudeEgress,
+  };
+}
+
+/** Anthropic's API, where Claude Code goes unless `ANTHROPIC_BASE_URL` names a gateway. */
+export const ANTHROPIC_API_URL = 'https://api.anthropic.com';
+
+/**
+ * Claude Code's model traffic through the host: one route, `ANTHROPIC_BASE_URL` pointing at it, and the
+ * credential Claude Code would use (its own precedence, `resolveAuthMode`) added by the host as Claude Code
+ * sends it: `ANTHROPIC_API_KEY` as `x-api-key`, `ANTHROPIC_AUTH_TOKEN` and `CLAUDE_CODE_OAUTH_TOKEN` as a
+ * bearer token (with a subscription token Claude Code adds its own `anthropic-beta: oauth-…` header, which
+ * passes through). The sandbox gets placeholders; a credential that loses the precedence is not passed at all.
+ */
+export function claudeEgress(env: Env): ProviderEgress {
+  const mode = resolveAuthMode(env);
+  if (mode === 'none') return { routes: [] };
+  const setHeaders: Record<string, EgressHeaderSource> = {};
+  if (mode === 'oauth-token') {
+    setHeaders.authorization = { env: 'CLAUDE_CODE_OAUTH_TOKEN', prefix: 'Bearer ' };
+  } else {
+    if (env.ANTHROPIC_API_KEY?.trim()) setHeaders['x-api-key'] = { env: 'ANTHROPIC_API_KEY' };
+    if (env.ANTHROPIC_AUTH_TOKEN?.trim())
+      setHeaders.authorization = { env: 'ANTHROPIC_AUTH_TOKEN', prefix: 'Bearer ' };
+  }
+  return {
+    routes: [
+      {
+        prefix: '/anthropic',
+        upstream: env.ANTHROPIC_BASE_URL?.trim() || ANTHROPIC_API_URL,
+        allowPaths: ['/v1/messages', '/v1/models'],
+        setHeaders,
+        baseUrlEnv: 'ANTHROPIC_BASE_URL',
+        secretEnvKeys: Object.values(setHeaders).flatMap((source) => ('env' in source ? [source.env] : [])),
+      },
+    ],
   };
 }
 
