@@ -315,3 +315,84 @@ describe('config.toml', () => {
     ).toThrow(/MCP server name/);
   });
 });
+
+describe('egress: model traffic through the host', () => {
+  const authFileOf = (hostHome: string) => path.join(hostHome, '.codex', 'auth.json');
+
+  it('C: a route to OPENAI_BASE_URL that adds the key as a bearer token; keyless endpoints get none', () => {
+    const { host } = setup();
+    expect(host.egress?.({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1', OPENAI_API_KEY: 'sk-x' })).toEqual({
+      routes: [
+        {
+          prefix: '/openai',
+          upstream: 'http://127.0.0.1:8000/v1',
+          allowPaths: ['/responses', '/chat/completions', '/models'],
+          baseUrlEnv: 'OPENAI_BASE_URL',
+          setHeaders: { authorization: { env: 'OPENAI_API_KEY', prefix: 'Bearer ' } },
+          secretEnvKeys: ['OPENAI_API_KEY'],
+        },
+      ],
+    });
+    const keyless = host.egress?.({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' });
+    expect(keyless?.routes[0]?.setHeaders).toBeUndefined();
+    expect(keyless?.routes[0]?.secretEnvKeys).toBeUndefined();
+  });
+
+  it('B: OPENAI_API_KEY, or the key of an API-key login, reaches OpenAI through CODEX_OPENAI_BASE_URL', async () => {
+    const fromEnv = setup().host.egress?.({ OPENAI_API_KEY: 'sk-x' });
+    expect(fromEnv?.routes).toEqual([
+      expect.objectContaining({
+        upstream: 'https://api.openai.com/v1',
+        baseUrlEnv: 'CODEX_OPENAI_BASE_URL',
+        setHeaders: { authorization: { env: 'OPENAI_API_KEY', prefix: 'Bearer ' } },
+        secretEnvKeys: ['OPENAI_API_KEY'],
+      }),
+    ]);
+    const { host, hostHome } = setup({ hostLogin: { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-login' } });
+    expect(host.egress?.({})?.routes[0]?.setHeaders).toEqual({
+      authorization: { file: authFileOf(hostHome), jsonKey: 'OPENAI_API_KEY', prefix: 'Bearer ' },
+    });
+    // In the sandbox the placeholder keeps mode B, and the built-in provider is pointed at the route.
+    const config = buildCodexConfig({
+      env: { OPENAI_API_KEY: 'placeholder', CODEX_OPENAI_BASE_URL: 'http://127.0.0.1:3128/openai' },
+    });
+    expect(config.openai_base_url).toBe('http://127.0.0.1:3128/openai');
+    expect(config.model_provider).toBeUndefined();
+    const codexHome = path.join(tempDir(), '.codex');
+    fs.mkdirSync(codexHome);
+    fs.writeFileSync(path.join(codexHome, 'config.toml'), renderCodexConfig(config));
+    expect((await strictConfig(codexHome)).code).toBe(0);
+  });
+
+  it('A: a ChatGPT login has no route: CONNECT to its hosts, and the login is the named exception', () => {
+    const { host, hostHome } = setup({ hostLogin: chatgptAuth });
+    expect(host.egress?.({ OPENAI_API_KEY: 'sk-shadowed' })).toEqual({
+      routes: [],
+      connectHosts: ['chatgpt.com:443', 'auth.openai.com:443'],
+      exceptions: [
+        {
+          credential: `the ChatGPT login (${authFileOf(hostHome)}, copied into the session's Codex home)`,
+          reason: 'Codex refreshes its tokens itself and sends them to chatgpt.com',
+        },
+      ],
+    });
+    expect(setup().host.egress?.({})).toEqual({ routes: [] });
+  });
+
+  it('behind the proxy prepareHome copies a ChatGPT login only, and removes a key an earlier copy left', async () => {
+    const apiLogin = setup({ hostLogin: { auth_mode: 'apikey', OPENAI_API_KEY: 'sk-login' } });
+    fs.mkdirSync(apiLogin.sessionCodexHome, { recursive: true });
+    fs.writeFileSync(path.join(apiLogin.sessionCodexHome, 'auth.json'), '{"OPENAI_API_KEY":"sk-login"}');
+    await apiLogin.host.prepareHome?.({ homePath: apiLogin.sessionCodexHome, env: {}, egress: true });
+    expect(fs.existsSync(path.join(apiLogin.sessionCodexHome, 'auth.json'))).toBe(false);
+    // Without the proxy (the process runtime) the login is copied as before.
+    await apiLogin.host.prepareHome?.({ homePath: apiLogin.sessionCodexHome, env: {} });
+    expect(fs.readFileSync(path.join(apiLogin.sessionCodexHome, 'auth.json'), 'utf8')).toContain('sk-login');
+
+    const chatgpt = setup({ hostLogin: chatgptAuth });
+    await chatgpt.host.prepareHome?.({ homePath: chatgpt.sessionCodexHome, env: {}, egress: true });
+    expect(JSON.parse(fs.readFileSync(path.join(chatgpt.sessionCodexHome, 'auth.json'), 'utf8'))).toEqual(
+      chatgptAuth,
+    );
+  });
+});

@@ -14,6 +14,12 @@ export const CODEX_ENV_KEYS = [
   'CODEX_MAX_RETRIES',
 ] as const;
 
+/**
+ * Set by the host's egress proxy (never by users): where Codex's built-in OpenAI provider reaches OpenAI in mode
+ * B, written as config `openai_base_url`. Unlike `OPENAI_BASE_URL` it keeps mode B (and OpenAI's own features).
+ */
+export const CODEX_OPENAI_BASE_URL_ENV = 'CODEX_OPENAI_BASE_URL';
+
 /** The id of the custom model provider written for `OPENAI_BASE_URL` (mode C). */
 export const CUSTOM_PROVIDER_ID = 'nanoclaw';
 
@@ -121,6 +127,8 @@ export function buildCodexConfig(input: CodexConfigInput): Record<string, unknow
   if (model) config.model = model;
   if (input.reasoningEffort) config.model_reasoning_effort = input.reasoningEffort;
   if (mode === 'endpoint') config.model_provider = CUSTOM_PROVIDER_ID;
+  const openaiBaseUrl = nonEmpty(env[CODEX_OPENAI_BASE_URL_ENV]);
+  if (mode === 'api-key' && openaiBaseUrl) config.openai_base_url = openaiBaseUrl;
   Object.assign(config, {
     approval_policy: 'never',
     sandbox_mode: 'danger-full-access',

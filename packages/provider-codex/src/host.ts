@@ -2,9 +2,21 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import {
+  AGENT_PROVIDER_SPEC_VERSION,
+  type ProviderEgress,
+  type ProviderEgressRoute,
+  type ProviderHostContribution,
+} from '@nanoclaw/core';
 import { resolveCodexBinary } from './binary.js';
-import { CODEX_ENV_KEYS, isSubscriptionAuth, writePrivate } from './config.js';
+import {
+  CODEX_ENV_KEYS,
+  CODEX_OPENAI_BASE_URL_ENV,
+  isSubscriptionAuth,
+  readJson,
+  resolveAuthMode,
+  writePrivate,
+} from './config.js';
 
 export interface CodexHostContributionOptions {
   /** The host user's home, where `~/.codex/auth.json` lives (default `os.homedir()`; `CODEX_HOME` wins). */
@@ -21,10 +33,17 @@ export function hostAuthPath(env: Env, hostHome: string = os.homedir()): string 
   return path.join(codexHome, 'auth.json');
 }
 
+/** OpenAI's API, as Codex's built-in provider reaches it. */
+export const OPENAI_API_URL = 'https://api.openai.com/v1';
+/** What a ChatGPT login reaches itself: the Codex backend and the token refresh. */
+export const CHATGPT_LOGIN_HOSTS = ['chatgpt.com:443', 'auth.openai.com:443'] as const;
+
 /**
  * The host side of the Codex provider: which env keys enter the sandbox, where its state lives
- * (`$HOME/.codex`, one per session), and the auth copy. `prepareHome` copies the host's `auth.json` (a
- * `codex login`) into the session's Codex home with mode 0600; it only ever reads the host's Codex directory.
+ * (`$HOME/.codex`, one per session), the auth copy and the model traffic (`egress`). `prepareHome` copies the
+ * host's `auth.json` (a `codex login`) into the session's Codex home with mode 0600 — behind the egress proxy
+ * only a ChatGPT login, whose tokens Codex refreshes itself; an API key stays on the host. It only ever reads
+ * the host's Codex directory.
  */
 export function createCodexHostContribution(
   options: CodexHostContributionOptions = {},
@@ -36,10 +55,15 @@ export function createCodexHostContribution(
     envAllowlist: CODEX_ENV_KEYS,
     homeDir: '.codex',
     /** `homePath` is the per-session Codex home (mounted at `$HOME/.codex` in the sandbox). */
-    async prepareHome({ homePath, env }) {
+    async prepareHome({ homePath, env, egress }) {
       await fs.mkdir(homePath, { recursive: true, mode: 0o700 });
       const source = hostAuthPath(env, hostHome());
       const target = path.join(homePath, 'auth.json');
+      if (egress) {
+        // An API key (copied by an earlier version, or a login from before) must not stay in the session home.
+        if (!isSubscriptionAuth(await readJson(target))) await fs.rm(target, { force: true });
+        if (!isSubscriptionAuth(await readJson(source))) return;
+      }
       let sourceStat: { mtimeMs: number };
       try {
         sourceStat = await fs.stat(source);
@@ -74,7 +98,61 @@ export function createCodexHostContribution(
       if (auth !== undefined) return `Codex API-key login (${authFile})${model}`;
       return null;
     },
+    egress: (env) => codexEgress(env, hostAuthPath(env, hostHome())),
   };
+}
+
+/**
+ * Codex's model traffic through the host, per auth mode (`resolveAuthMode`, the same decision the sandbox
+ * makes):
+ * - endpoint (`OPENAI_BASE_URL`): a route to it; the sandbox's `OPENAI_BASE_URL` points at the route, and the
+ *   host adds `OPENAI_API_KEY` as a bearer token when it is set;
+ * - API key (`OPENAI_API_KEY`, or the key of an API-key `codex login`): a route to OpenAI that Codex's built-in
+ *   provider reaches through `CODEX_OPENAI_BASE_URL` (config `openai_base_url`); the sandbox's key is a
+ *   placeholder;
+ * - ChatGPT login: no route. Codex refreshes the login's tokens itself, so its `auth.json` is copied into the
+ *   session (the named exception) and Codex reaches chatgpt.com and auth.openai.com with CONNECT.
+ */
+export function codexEgress(env: Env, authFile: string): ProviderEgress {
+  const auth = readHostAuth(authFile);
+  const route = (
+    upstream: string,
+    baseUrlEnv: string,
+    key: ProviderEgressRoute['setHeaders'],
+  ): ProviderEgressRoute => ({
+    prefix: '/openai',
+    upstream,
+    allowPaths: ['/responses', '/chat/completions', '/models'],
+    baseUrlEnv,
+    ...(key ? { setHeaders: key, secretEnvKeys: ['OPENAI_API_KEY'] } : {}),
+  });
+  switch (resolveAuthMode(env, auth)) {
+    case 'subscription':
+      return {
+        routes: [],
+        connectHosts: CHATGPT_LOGIN_HOSTS,
+        exceptions: [
+          {
+            credential: `the ChatGPT login (${authFile}, copied into the session's Codex home)`,
+            reason: 'Codex refreshes its tokens itself and sends them to chatgpt.com',
+          },
+        ],
+      };
+    case 'endpoint': {
+      const key = env.OPENAI_API_KEY?.trim()
+        ? { authorization: { env: 'OPENAI_API_KEY', prefix: 'Bearer ' } }
+        : undefined;
+      return { routes: [route(env.OPENAI_BASE_URL?.trim() ?? '', 'OPENAI_BASE_URL', key)] };
+    }
+    case 'api-key': {
+      const source = env.OPENAI_API_KEY?.trim()
+        ? { env: 'OPENAI_API_KEY', prefix: 'Bearer ' }
+        : { file: authFile, jsonKey: 'OPENAI_API_KEY', prefix: 'Bearer ' };
+      return { routes: [route(OPENAI_API_URL, CODEX_OPENAI_BASE_URL_ENV, { authorization: source })] };
+    }
+    default:
+      return { routes: [] };
+  }
 }
 
 /** The default instance: the host user's `~/.codex/auth.json`. */

@@ -78,6 +78,30 @@ describe('codex provider: turns against the real app-server', () => {
     expect(request?.headers.authorization).toBeUndefined();
   });
 
+  it('mode B behind the egress proxy: the built-in OpenAI provider reaches CODEX_OPENAI_BASE_URL with the sandbox key', async () => {
+    world.fake.script({ text: 'Hello through openai_base_url.' });
+    const { OPENAI_BASE_URL: _endpoint, ...rest } = world.env;
+    const env = {
+      ...rest,
+      OPENAI_API_KEY: 'placeholder-key',
+      CODEX_OPENAI_BASE_URL: world.fake.baseUrl,
+      NO_PROXY: '127.0.0.1,localhost,::1',
+    };
+    const plan = await testProvider(world).describeSession({ cwd: world.cwd, env });
+    expect(plan.authMode).toBe('api-key');
+    // The egress proxy's variables reach Codex (and the commands it runs).
+    expect(plan.childEnv.NO_PROXY).toBe('127.0.0.1,localhost,::1');
+    expect(plan.config).toMatchObject({ openai_base_url: world.fake.baseUrl });
+    expect(plan.config.model_providers).toBeUndefined();
+    const session = await start({ env });
+    const events = await collect(session.prompt({ text: 'Say hello' }));
+    expect(ofType(events, 'turn-end')[0]).toMatchObject({
+      status: 'completed',
+      text: 'Hello through openai_base_url.',
+    });
+    expect(world.fake.requests[0]?.headers.authorization).toBe('Bearer placeholder-key');
+  });
+
   it('runs a real shell command through exec_command: the file exists afterwards', async () => {
     world.fake.script(execStep('echo hi > out.txt && echo done', { text: 'Wrote out.txt.' }));
     const session = await start();

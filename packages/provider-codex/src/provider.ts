@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   AGENT_PROVIDER_SPEC_VERSION,
   type AgentProvider,
+  EGRESS_PROXY_ENV_KEYS,
   type Logger,
   type SessionOptions,
 } from '@nanoclaw/core';
@@ -72,8 +73,11 @@ export interface CodexSessionPlan {
   model: string | undefined;
 }
 
-/** Non-secret basics passed to app-server (and so to the commands it runs) when the session env has them. */
-const BASIC_ENV_KEYS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'] as const;
+/**
+ * Non-secret basics passed to app-server (and so to the commands it runs) when the session env has them; the
+ * egress proxy's variables included, so Codex and the agent's commands reach the internet through the host.
+ */
+const BASIC_ENV_KEYS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', ...EGRESS_PROXY_ENV_KEYS] as const;
 
 /**
  * Codex as an `AgentProvider`: one `codex app-server` per session, JSON-RPC over stdio. Resume uses the

@@ -287,15 +287,25 @@ describe('follow-ups, interrupt, close', () => {
 });
 
 describe('the app-server process', () => {
-  it('gets an env built from scratch: PATH, HOME, CODEX_HOME, allowlisted keys, RUST_LOG=warn', async () => {
+  it('gets an env built from scratch: PATH, HOME, CODEX_HOME, allowlisted keys, the proxy variables, RUST_LOG=warn', async () => {
     process.env.NANOCLAW_CODEX_LEAK_CANARY = 'leaked';
     try {
       const session = await start({
         env: { ...world.env, OPENAI_API_KEY: 'sk-test', HTTPS_PROXY: 'http://proxy.invalid', UNRELATED: 'x' },
       });
       const env = processEnv(session.pid!);
+      // HTTPS_PROXY is the session env's (in a sandbox: the egress relay), never the host process's own.
       expect(Object.keys(env).sort()).toEqual(
-        ['CODEX_HOME', 'CODEX_MODEL', 'HOME', 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'PATH', 'RUST_LOG'].sort(),
+        [
+          'CODEX_HOME',
+          'CODEX_MODEL',
+          'HOME',
+          'HTTPS_PROXY',
+          'OPENAI_API_KEY',
+          'OPENAI_BASE_URL',
+          'PATH',
+          'RUST_LOG',
+        ].sort(),
       );
       expect(env).toMatchObject({ CODEX_HOME: world.codexHome, HOME: world.home, RUST_LOG: 'warn' });
     } finally {
