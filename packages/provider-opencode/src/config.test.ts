@@ -89,6 +89,24 @@ describe('buildOpencodeConfig', () => {
     });
   });
 
+  it('points a vendor at its route through the host when the egress proxy set its base URL', () => {
+    const config = buildOpencodeConfig({
+      env: {
+        OPENAI_API_KEY: 'placeholder',
+        OPENCODE_OPENAI_BASE_URL: 'http://127.0.0.1:3128/openai',
+        OPENCODE_ANTHROPIC_BASE_URL: 'http://127.0.0.1:3128/anthropic',
+      },
+      model: { providerID: 'openai', modelID: 'gpt-5' },
+    });
+    expect(config.provider).toEqual({
+      openai: { options: { baseURL: 'http://127.0.0.1:3128/openai' } },
+      anthropic: { options: { baseURL: 'http://127.0.0.1:3128/anthropic' } },
+    });
+    // OPENAI_API_KEY alone stays opencode's own openai provider: no custom endpoint, nothing disabled.
+    expect(config.enabled_providers).toBeUndefined();
+    expect(config.model).toBe('openai/gpt-5');
+  });
+
   it('maps MCP servers: stdio → local command array, http → remote', () => {
     expect(mcpConfig(undefined)).toBeUndefined();
     expect(
@@ -119,7 +137,7 @@ describe('buildOpencodeConfig', () => {
 });
 
 describe('buildChildEnv', () => {
-  it('is built from scratch: XDG dirs, config, offline flags, basics and allowlisted keys only', () => {
+  it('is built from scratch: XDG dirs, config, offline flags, basics (the egress proxy variables too) and allowlisted keys only', () => {
     const env = {
       PATH: '/bin',
       HOME: '/h',
@@ -145,6 +163,8 @@ describe('buildChildEnv', () => {
       OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
       OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
       OPENCODE_DISABLE_CLAUDE_CODE: '1',
+      // The session env's proxy (the sandbox's egress relay): opencode and its commands go through the host.
+      HTTP_PROXY: 'http://proxy',
       OPENAI_API_KEY: 'sk',
     });
   });

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { McpServerConfig } from '@nanoclaw/core';
+import { EGRESS_PROXY_ENV_KEYS, type McpServerConfig } from '@nanoclaw/core';
 import { OpencodeProviderError } from './errors.js';
 
 /**
@@ -35,6 +35,14 @@ export const VENDOR_KEYS: Readonly<Record<string, string>> = {
   groq: 'GROQ_API_KEY',
   google: 'GOOGLE_GENERATIVE_AI_API_KEY',
 };
+
+/**
+ * Set by the host's egress proxy (never by users): the base URL of a vendor's route through the host, per
+ * opencode provider id. The config points that built-in provider there (`provider.<id>.options.baseURL`).
+ */
+export const VENDOR_BASE_URL_ENV: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.keys(VENDOR_KEYS).map((vendor) => [vendor, `OPENCODE_${vendor.toUpperCase()}_BASE_URL`]),
+);
 
 /** The provider id the config gives an `OPENAI_BASE_URL` endpoint. */
 export const CUSTOM_PROVIDER_ID = 'nanoclaw';
@@ -99,6 +107,11 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
     // Title generation and summaries use the same model, never another vendor's default small model.
     config.small_model = config.model;
   }
+  const providers: Record<string, unknown> = {};
+  for (const [vendor, key] of Object.entries(VENDOR_BASE_URL_ENV)) {
+    const vendorBaseURL = env[key]?.trim();
+    if (vendorBaseURL) providers[vendor] = { options: { baseURL: vendorBaseURL } };
+  }
   const baseURL = env.OPENAI_BASE_URL?.trim();
   if (baseURL) {
     const limits = input.modelLimits ?? DEFAULT_MODEL_LIMITS;
@@ -106,16 +119,15 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
       model?.providerID === CUSTOM_PROVIDER_ID
         ? { [model.modelID]: { name: model.modelID, tool_call: true, limit: { ...limits } } }
         : {};
-    config.provider = {
-      [CUSTOM_PROVIDER_ID]: {
-        npm: '@ai-sdk/openai-compatible',
-        name: 'NanoClaw endpoint',
-        options: { baseURL, apiKey: env.OPENAI_API_KEY?.trim() || 'nanoclaw' },
-        models,
-      },
+    providers[CUSTOM_PROVIDER_ID] = {
+      npm: '@ai-sdk/openai-compatible',
+      name: 'NanoClaw endpoint',
+      options: { baseURL, apiKey: env.OPENAI_API_KEY?.trim() || 'nanoclaw' },
+      models,
     };
     if (model?.providerID === CUSTOM_PROVIDER_ID) config.enabled_providers = [CUSTOM_PROVIDER_ID];
   }
+  if (Object.keys(providers).length > 0) config.provider = providers;
   const mcp = mcpConfig(input.mcpServers);
   if (mcp) config.mcp = mcp;
   return { ...config, ...input.extraConfig };
@@ -187,8 +199,21 @@ export async function seedConfigDir(configHome: string): Promise<void> {
     });
 }
 
-/** Non-secret basics passed to the server (and so to the commands it runs) when the session env has them. */
-const BASIC_ENV_KEYS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM', 'USER', 'SHELL'] as const;
+/**
+ * Non-secret basics passed to the server (and so to the commands it runs) when the session env has them; the
+ * egress proxy's variables included, so opencode and the agent's commands reach the internet through the host.
+ */
+const BASIC_ENV_KEYS = [
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+  'USER',
+  'SHELL',
+  ...EGRESS_PROXY_ENV_KEYS,
+] as const;
 
 /** Flags that keep opencode from calling home: the models.dev catalog, autoupdate, sharing, LSP downloads. */
 export const OFFLINE_FLAGS: Readonly<Record<string, string>> = {

@@ -71,3 +71,71 @@ describe('opencodeHostContribution', () => {
     expect(login.describeCredentials({})).toBe(`opencode login for anthropic (${auth})`);
   });
 });
+
+describe('opencode egress: model traffic through the host', () => {
+  const egressOf = (env: Record<string, string>) =>
+    createOpencodeHostContribution({ hostHome: tempDir() }).egress?.(env);
+
+  it('routes each vendor key to its API, with the header its SDK sends', () => {
+    const routes = egressOf({
+      ANTHROPIC_API_KEY: 'a',
+      GOOGLE_GENERATIVE_AI_API_KEY: 'g',
+      GROQ_API_KEY: 'q',
+    })?.routes;
+    expect(routes).toEqual([
+      {
+        prefix: '/anthropic',
+        upstream: 'https://api.anthropic.com/v1',
+        allowPaths: ['/messages', '/models'],
+        setHeaders: { 'x-api-key': { env: 'ANTHROPIC_API_KEY' } },
+        baseUrlEnv: 'OPENCODE_ANTHROPIC_BASE_URL',
+        secretEnvKeys: ['ANTHROPIC_API_KEY'],
+      },
+      expect.objectContaining({
+        prefix: '/groq',
+        upstream: 'https://api.groq.com/openai/v1',
+        setHeaders: { authorization: { env: 'GROQ_API_KEY', prefix: 'Bearer ' } },
+      }),
+      expect.objectContaining({
+        prefix: '/google',
+        upstream: 'https://generativelanguage.googleapis.com/v1beta',
+        setHeaders: { 'x-goog-api-key': { env: 'GOOGLE_GENERATIVE_AI_API_KEY' } },
+        baseUrlEnv: 'OPENCODE_GOOGLE_BASE_URL',
+      }),
+    ]);
+    for (const key of ['OPENROUTER_API_KEY', 'DEEPSEEK_API_KEY']) {
+      expect(egressOf({ [key]: 'k' })?.routes[0]?.secretEnvKeys).toEqual([key]);
+    }
+  });
+
+  it('OPENAI_API_KEY alone is the openai vendor; with OPENAI_BASE_URL the nanoclaw endpoint gets a route too', () => {
+    expect(egressOf({ OPENAI_API_KEY: 'k' })?.routes.map((r) => [r.prefix, r.baseUrlEnv])).toEqual([
+      ['/openai', 'OPENCODE_OPENAI_BASE_URL'],
+    ]);
+    const both = egressOf({ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' })?.routes;
+    expect(both?.[0]).toEqual({
+      prefix: '/nanoclaw',
+      upstream: 'http://127.0.0.1:8000/v1',
+      allowPaths: ['/chat/completions', '/responses', '/models'],
+      baseUrlEnv: 'OPENAI_BASE_URL',
+      setHeaders: { authorization: { env: 'OPENAI_API_KEY', prefix: 'Bearer ' } },
+      secretEnvKeys: ['OPENAI_API_KEY'],
+    });
+    expect(both?.[1]?.prefix).toBe('/openai');
+    expect(egressOf({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' })?.routes[0]?.setHeaders).toBeUndefined();
+  });
+
+  it('an opencode login is the named exception, with CONNECT to its provider hosts', () => {
+    const { hostHome, auth } = hostWithLogin();
+    expect(createOpencodeHostContribution({ hostHome }).egress?.({})).toEqual({
+      routes: [],
+      connectHosts: ['api.anthropic.com:443', 'console.anthropic.com:443'],
+      exceptions: [
+        {
+          credential: `the opencode login for anthropic (${auth}, copied into the session)`,
+          reason: 'opencode refreshes and sends those tokens itself',
+        },
+      ],
+    });
+  });
+});

@@ -2,9 +2,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { AGENT_PROVIDER_SPEC_VERSION, type ProviderHostContribution } from '@nanoclaw/core';
+import {
+  AGENT_PROVIDER_SPEC_VERSION,
+  type ProviderEgress,
+  type ProviderEgressRoute,
+  type ProviderHostContribution,
+} from '@nanoclaw/core';
 import { resolveOpencodeBinary } from './binary.js';
-import { CUSTOM_PROVIDER_ID, OPENCODE_ENV_KEYS, VENDOR_KEYS } from './config.js';
+import { CUSTOM_PROVIDER_ID, OPENCODE_ENV_KEYS, VENDOR_BASE_URL_ENV, VENDOR_KEYS } from './config.js';
 
 export interface OpencodeHostContributionOptions {
   /** The host user's home, where `~/.local/share/opencode/auth.json` lives (default `os.homedir()`). */
@@ -69,6 +74,114 @@ export function createOpencodeHostContribution(
       ];
       return parts.length > 0 ? `${parts.join('; ')}${model}` : null;
     },
+    egress(env) {
+      const authFile = hostAuthPath(env, hostHome());
+      return opencodeEgress(env, readLoginProviders(authFile), authFile);
+    },
+  };
+}
+
+/** The API of each vendor whose key opencode reads, as its built-in provider reaches it, and how the key is sent. */
+export const VENDOR_APIS: Readonly<
+  Record<string, { upstream: string; allowPaths: readonly string[]; header: string; prefix?: string }>
+> = {
+  openai: {
+    upstream: 'https://api.openai.com/v1',
+    allowPaths: ['/responses', '/chat/completions', '/models'],
+    header: 'authorization',
+    prefix: 'Bearer ',
+  },
+  anthropic: {
+    upstream: 'https://api.anthropic.com/v1',
+    allowPaths: ['/messages', '/models'],
+    header: 'x-api-key',
+  },
+  openrouter: {
+    upstream: 'https://openrouter.ai/api/v1',
+    allowPaths: ['/chat/completions', '/completions', '/models'],
+    header: 'authorization',
+    prefix: 'Bearer ',
+  },
+  deepseek: {
+    upstream: 'https://api.deepseek.com',
+    allowPaths: ['/chat/completions', '/models'],
+    header: 'authorization',
+    prefix: 'Bearer ',
+  },
+  groq: {
+    upstream: 'https://api.groq.com/openai/v1',
+    allowPaths: ['/chat/completions', '/models'],
+    header: 'authorization',
+    prefix: 'Bearer ',
+  },
+  google: {
+    upstream: 'https://generativelanguage.googleapis.com/v1beta',
+    allowPaths: ['/models'],
+    header: 'x-goog-api-key',
+  },
+};
+
+/** Hosts an `opencode auth login` of each provider reaches itself (API and token refresh). */
+export const LOGIN_HOSTS: Readonly<Record<string, readonly string[]>> = {
+  anthropic: ['api.anthropic.com:443', 'console.anthropic.com:443'],
+  openai: ['api.openai.com:443', 'chatgpt.com:443', 'auth.openai.com:443'],
+  openrouter: ['openrouter.ai:443'],
+  deepseek: ['api.deepseek.com:443'],
+  groq: ['api.groq.com:443'],
+  google: ['generativelanguage.googleapis.com:443'],
+  'github-copilot': ['api.githubcopilot.com:443', 'api.github.com:443', 'github.com:443'],
+};
+
+/**
+ * opencode's model traffic through the host: a route per vendor key that is set (its built-in provider's
+ * `baseURL` points at it, `VENDOR_BASE_URL_ENV`), and one for an `OPENAI_BASE_URL` endpoint (provider
+ * `nanoclaw`, whose sandbox `OPENAI_BASE_URL` points at it); the host adds each key, the sandbox gets
+ * placeholders. An `opencode auth login` stays in the session (opencode refreshes its tokens itself): the named
+ * exception, with CONNECT to that provider's hosts.
+ */
+export function opencodeEgress(env: Env, logins: readonly string[], authFile: string): ProviderEgress {
+  const routes: ProviderEgressRoute[] = [];
+  const keyHeader = (vendor: string) => {
+    const api = VENDOR_APIS[vendor];
+    const key = VENDOR_KEYS[vendor];
+    if (!api || !key) return undefined;
+    return { [api.header]: { env: key, ...(api.prefix ? { prefix: api.prefix } : {}) } };
+  };
+  const baseURL = env.OPENAI_BASE_URL?.trim();
+  if (baseURL) {
+    const withKey = env.OPENAI_API_KEY?.trim() ? keyHeader('openai') : undefined;
+    routes.push({
+      prefix: `/${CUSTOM_PROVIDER_ID}`,
+      upstream: baseURL,
+      allowPaths: ['/chat/completions', '/responses', '/models'],
+      baseUrlEnv: 'OPENAI_BASE_URL',
+      ...(withKey ? { setHeaders: withKey, secretEnvKeys: ['OPENAI_API_KEY'] } : {}),
+    });
+  }
+  for (const [vendor, key] of Object.entries(VENDOR_KEYS)) {
+    const api = VENDOR_APIS[vendor];
+    const setHeaders = keyHeader(vendor);
+    const baseUrlEnv = VENDOR_BASE_URL_ENV[vendor];
+    if (!env[key]?.trim() || !api || !setHeaders || !baseUrlEnv) continue;
+    routes.push({
+      prefix: `/${vendor}`,
+      upstream: api.upstream,
+      allowPaths: api.allowPaths,
+      setHeaders,
+      baseUrlEnv,
+      secretEnvKeys: [key],
+    });
+  }
+  if (logins.length === 0) return { routes };
+  return {
+    routes,
+    connectHosts: [...new Set(logins.flatMap((provider) => LOGIN_HOSTS[provider] ?? []))],
+    exceptions: [
+      {
+        credential: `the opencode login for ${logins.join(', ')} (${authFile}, copied into the session)`,
+        reason: 'opencode refreshes and sends those tokens itself',
+      },
+    ],
   };
 }
 
