@@ -498,7 +498,7 @@ function poolSuite(
         );
       }, 60_000);
 
-    it('passes allowlisted secrets of a registered profile, and routes network "proxy" through the egress proxy', async (ctx) => {
+    it('passes allowlisted secrets of a registered profile: to the process runtime as they are, to an isolated sandbox only as routes', async (ctx) => {
       await need(ctx);
       secretPool = createAgentPool({
         runtime,
@@ -511,6 +511,19 @@ function poolSuite(
           mock: {
             envAllowlist: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
             homeDir: '.mock',
+            // As a provider declares it: the Anthropic key is added by the host; OPENAI_API_KEY has no route.
+            egress: (env) => ({
+              routes: [
+                {
+                  prefix: '/anthropic',
+                  upstream: env.ANTHROPIC_BASE_URL ?? '',
+                  allowPaths: ['/v1/models'],
+                  setHeaders: { 'x-api-key': { env: 'ANTHROPIC_API_KEY' } },
+                  baseUrlEnv: 'ANTHROPIC_BASE_URL',
+                  secretEnvKeys: ['ANTHROPIC_API_KEY'],
+                },
+              ],
+            }),
           },
         },
         getContainerConfig: (groupId) => configs.get(groupId),
@@ -522,29 +535,39 @@ function poolSuite(
         open.sandbox,
         ['/echo-env OPENAI_API_KEY', '/echo-env UNLISTED_SECRET'].join('\n'),
       );
-      expect(shown.text.split('\n')).toEqual(['sk-openai-must-not-leak', '(unset)']);
-      await fs.mkdir(path.join(groupsDir, 'proxied'), { recursive: true });
+      // The process runtime runs on the host and gets the key itself; an isolated sandbox never gets a secret
+      // that no route names.
+      expect(shown.text.split('\n')).toEqual([isolated ? '(unset)' : 'sk-openai-must-not-leak', '(unset)']);
       if (!isolated) return; // the process runtime shares the host's network: nothing to prove
-      const proxied = await secretPool.acquire(request('proxied', 'sess-proxied'));
-      const { text } = await turn(
-        proxied.sandbox,
-        [
-          '/tool probe.fetch {"url":"http://127.0.0.1:3128/anthropic/v1/models"}',
-          `/tool probe.fetch {"url":"${upstreamUrl}/v1/models"}`,
-          '/echo-env ANTHROPIC_API_KEY',
-          '/echo-env ANTHROPIC_BASE_URL',
-          '/echo-env OPENAI_API_KEY',
-        ].join('\n'),
-      );
-      const lines = text.split('\n');
-      expect(lines[0]).toBe('probe.fetch: 200 upstream got the key');
-      expect(lines[1]).toMatch(/^probe\.fetch failed: error /);
-      // Both keys stay on the host: the sandbox sees placeholders (the proxy adds the real key).
-      expect(lines.slice(2)).toEqual([
-        'nanoclaw-egress-proxy-injects-the-key',
-        'http://127.0.0.1:3128/anthropic',
-        'nanoclaw-egress-proxy-injects-the-key',
-      ]);
+      await fs.mkdir(path.join(groupsDir, 'proxied'), { recursive: true });
+      // The default network (`full`, the family group) and `proxy` (an alias of `none`) alike.
+      for (const [group, session] of [
+        ['family', 'sess-secrets'],
+        ['proxied', 'sess-proxied'],
+      ] as const) {
+        const { sandbox } = await secretPool.acquire(request(group, session));
+        const { text } = await turn(
+          sandbox,
+          [
+            '/tool probe.fetch {"url":"http://127.0.0.1:3128/anthropic/v1/models"}',
+            `/tool probe.fetch {"url":"${upstreamUrl}/v1/models"}`,
+            '/echo-env ANTHROPIC_API_KEY',
+            '/echo-env ANTHROPIC_BASE_URL',
+            '/echo-env OPENAI_API_KEY',
+            '/echo-env HTTPS_PROXY',
+          ].join('\n'),
+        );
+        const lines = text.split('\n');
+        expect(lines[0], group).toBe('probe.fetch: 200 upstream got the key');
+        expect(lines[1], group).toMatch(/^probe\.fetch failed: error /);
+        // The key stays on the host: the sandbox sees a placeholder (the proxy adds the real key).
+        expect(lines.slice(2), group).toEqual([
+          'nanoclaw-egress-proxy-injects-the-key',
+          'http://127.0.0.1:3128/anthropic',
+          '(unset)',
+          'http://127.0.0.1:3128',
+        ]);
+      }
     }, 90_000);
 
     it('leaves no sandbox behind after closeAll, and refuses new acquires', async (ctx) => {

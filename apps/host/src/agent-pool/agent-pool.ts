@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import {
   type AgentSandbox,
-  anthropicEgressRoute,
-  applyEgressToSpec,
   buildMounts,
   buildSandboxEnv,
   buildSandboxSpec,
@@ -13,21 +10,17 @@ import {
   DEFAULT_SHADOW_TARGETS,
   defaultMountAllowlistPath,
   defaultSandboxUser,
-  type EgressRoute,
   findShadowTargets,
   loadMountAllowlist,
   noopLogger,
   type OrphanReaper,
-  openaiEgressRoute,
   type PlannedMount,
   prepareShadowSources,
   resolveAdditionalMounts,
   runnerAppMount,
   SANDBOX_PATHS,
-  type SandboxEgress,
   type ShadowTarget,
   sandboxHostPaths,
-  startSandboxEgress,
   translateSandboxPath,
 } from '@nanoclaw/container-runner';
 import {
@@ -50,6 +43,7 @@ import {
 } from './runner-files.js';
 import { stageRunnerBundle } from './runner-stage.js';
 import { stageRuntimeDir } from './runtime-stage.js';
+import { planSandboxEgress, startPlannedEgress, usesEgressProxy } from './sandbox-egress-plan.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
 
 export type AgentPoolErrorCode =
@@ -129,8 +123,6 @@ export interface AgentPoolOptions {
    * `intervalMs` (default 5 min); stopped by `closeAll`. `false` turns it off.
    */
   reaper?: false | { intervalMs?: number };
-  /** `network: proxy`: the upstreams a sandbox may reach (default: Anthropic / OpenAI when their key is in its env). */
-  egressRoutes?: (env: Readonly<Record<string, string>>, provider: string) => EgressRoute[];
   /** Parent of the per-sandbox egress socket directories (default the OS temp dir: socket paths stay short). */
   egressDir?: string;
 }
@@ -156,15 +148,6 @@ interface SpawnResult {
   resumed: boolean;
 }
 
-/** The upstreams for `network: proxy`: each provider API whose key is in the sandbox env. */
-export function defaultEgressRoutes(env: Readonly<Record<string, string>>): EgressRoute[] {
-  const routes: EgressRoute[] = [];
-  if (env.ANTHROPIC_API_KEY) routes.push(anthropicEgressRoute(env.ANTHROPIC_API_KEY, env.ANTHROPIC_BASE_URL));
-  if (env.OPENAI_API_KEY) routes.push(openaiEgressRoute(env.OPENAI_API_KEY, env.OPENAI_BASE_URL));
-  return routes;
-}
-
-const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD/;
 /** Where providers' native programs appear inside a sandbox (read-only). */
 const RUNTIMES_SANDBOX_DIR = '/opt/nanoclaw/runtimes';
 
@@ -326,7 +309,8 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       );
     }
     await prepareFolders(paths, profile.homeDir);
-    await profile.prepareHome?.({ homePath: paths.providerHome, env: options.hostEnv });
+    const egressed = usesEgressProxy(runtime.name, config.network);
+    await profile.prepareHome?.({ homePath: paths.providerHome, env: options.hostEnv, egress: egressed });
     if (hostIsRoot && runtime.name !== 'process') {
       await giveToSandbox(paths.groupDir, user, sandboxLogger);
       await giveToSandbox(paths.providerHome, user, sandboxLogger);
@@ -389,45 +373,18 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       user,
     });
 
-    let egress: (SandboxEgress & { dir: string }) | undefined;
-    let egressStopped: Promise<void> | undefined;
-    const stopEgress = (): Promise<void> => {
-      const current = egress;
-      if (!current) return Promise.resolve();
-      egressStopped ??= (async () => {
-        await current.close().catch(() => {});
-        await fs.rm(current.dir, { recursive: true, force: true }).catch(() => {});
-      })();
-      return egressStopped;
-    };
+    let stopEgress = (): Promise<void> => Promise.resolve();
     try {
-      if (config.network === 'proxy') {
-        const routes = (options.egressRoutes ?? defaultEgressRoutes)(env, request.provider);
-        const routed = new Set(routes.flatMap((r) => r.secretEnvKeys ?? []));
-        const unrouted = profile.envAllowlist.filter((k) => env[k] && SECRET_KEY.test(k) && !routed.has(k));
-        if (routes.length === 0) {
-          sandboxLogger.warn(
-            'network "proxy" without a credential to route: the sandbox gets no network at all',
-          );
-        }
-        if (unrouted.length > 0) {
-          sandboxLogger.warn(
-            { keys: unrouted },
-            'network "proxy": these allowlisted secrets have no egress route and stay in the sandbox env as they are',
-          );
-        }
-        if (runtime.name === 'process') {
-          sandboxLogger.warn('network "proxy" is not enforced by the process runtime (no isolation)');
-        }
-        const dir = await fs.mkdtemp(path.join(options.egressDir ?? os.tmpdir(), 'nanoclaw-egress-'));
-        const proxy = await startSandboxEgress({ hostDir: dir, routes, logger: sandboxLogger }).catch(
-          async (error: unknown) => {
-            await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
-            throw error;
-          },
-        );
-        egress = Object.assign(proxy, { dir });
-        spec = applyEgressToSpec(spec, egress);
+      if (egressed) {
+        const plan = planSandboxEgress({ profile, env, hostEnv: options.hostEnv, network: config.network });
+        const started = await startPlannedEgress({
+          spec,
+          plan,
+          ...(options.egressDir ? { egressDir: options.egressDir } : {}),
+          logger: sandboxLogger,
+        });
+        spec = started.spec;
+        stopEgress = started.stop;
       }
       if (runtime.name === 'bwrap') await checkReachable(spec.mounts, user);
       await ensureImage();

@@ -1,4 +1,5 @@
 import type { ActionHandler, AgentSandbox } from '@nanoclaw/container-runner';
+import type { ProviderEgress } from '@nanoclaw/core';
 
 /**
  * What the host needs to know of a provider to run it in a sandbox: a `ProviderHostContribution` from the
@@ -9,11 +10,17 @@ export interface ProviderSandboxProfile {
   readonly envAllowlist: readonly string[];
   /** The runtime's state directory under HOME, e.g. `.codex`; kept per session. */
   readonly homeDir: string;
-  /** Fills the session's provider home before each cold spawn (auth copy, config). */
+  /**
+   * Fills the session's provider home before each cold spawn (auth copy, config); `egress` is true when the
+   * sandbox's model traffic goes through the host proxy (credentials it routes must not be copied).
+   */
   prepareHome?(options: {
     homePath: string;
     env: Readonly<Record<string, string | undefined>>;
+    egress?: boolean;
   }): Promise<void>;
+  /** The model traffic of an isolated sandbox (routes, CONNECT hosts, exceptions); absent: none. */
+  egress?(env: Readonly<Record<string, string | undefined>>): ProviderEgress;
   /** The runtime's native program on the host; its folder is mounted read-only, its path passed in `envKey`. */
   resolveBinary?(): { path: string; envKey: string };
 }

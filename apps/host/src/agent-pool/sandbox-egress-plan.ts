@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  applyEgressToSpec,
+  type EgressRoute,
+  type SandboxEgress,
+  startSandboxEgress,
+} from '@nanoclaw/container-runner';
+import type {
+  EgressHeaderSource,
+  Logger,
+  NetworkMode,
+  ProviderEgress,
+  ProviderEgressException,
+  SandboxSpec,
+} from '@nanoclaw/core';
+import type { ProviderSandboxProfile } from './types.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Allowlisted keys that hold a secret by their name (besides those a route names). */
+const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD/;
+
+/**
+ * Whether a sandbox's traffic goes through the host's egress proxy: on every isolated runtime in every network
+ * mode (bwrap, docker). Apple Container's `full` is the VM's own network (it never reaches the host's
+ * loopback); its `none`/`proxy` use the proxy. The process runtime runs on the host: nothing to route.
+ */
+export function usesEgressProxy(runtime: string, network: NetworkMode): boolean {
+  if (runtime === 'process') return false;
+  if (runtime === 'apple') return network !== 'full';
+  return true;
+}
+
+/** What the host proxy of one sandbox does, from the provider's `egress` declaration (pure apart from file reads). */
+export interface SandboxEgressPlan {
+  /** `full` (container.json's default): public internet for the agent's tools; `none` and `proxy`: routes only. */
+  internet: 'full' | 'none';
+  /** The provider's routes with their header values read on the host. */
+  routes: EgressRoute[];
+  connectHosts: string[];
+  exceptions: ProviderEgressException[];
+  /** Allowlisted secrets no route or exception names: not passed into the sandbox at all. */
+  withheld: string[];
+}
+
+export interface PlanSandboxEgressOptions {
+  profile: Pick<ProviderSandboxProfile, 'envAllowlist' | 'egress'>;
+  /** The sandbox env as built from the allowlists (real values). */
+  env: Readonly<Record<string, string>>;
+  /** The host's env (config), where the provider finds its host logins. */
+  hostEnv: Env;
+  network: NetworkMode;
+}
+
+export function planSandboxEgress(options: PlanSandboxEgressOptions): SandboxEgressPlan {
+  const view: Env = { ...options.hostEnv, ...options.env };
+  const declared: ProviderEgress = options.profile.egress?.(view) ?? { routes: [] };
+  const routes = declared.routes.map(
+    (route): EgressRoute => ({
+      ...route,
+      setHeaders: Object.fromEntries(
+        Object.entries(route.setHeaders ?? {}).map(([name, source]) => [
+          name,
+          headerValue(source, view, name),
+        ]),
+      ),
+    }),
+  );
+  const exceptions = [...(declared.exceptions ?? [])];
+  const passed = new Set([
+    ...routes.flatMap((route) => route.secretEnvKeys ?? []),
+    ...exceptions.flatMap((exception) => exception.envKeys ?? []),
+  ]);
+  const withheld = options.profile.envAllowlist.filter(
+    (key) => options.env[key] !== undefined && SECRET_KEY.test(key) && !passed.has(key),
+  );
+  return {
+    internet: options.network === 'full' ? 'full' : 'none',
+    routes,
+    connectHosts: [...(declared.connectHosts ?? [])],
+    exceptions,
+    withheld,
+  };
+}
+
+/** A header's value: the env key's value, or a JSON file's string field, after its prefix. */
+function headerValue(source: EgressHeaderSource, env: Env, header: string): string {
+  const value = 'env' in source ? env[source.env]?.trim() : readJsonField(source.file, source.jsonKey);
+  if (!value) {
+    const from = 'env' in source ? `env ${source.env}` : `${source.jsonKey} of ${source.file}`;
+    throw new Error(`egress header ${header}: ${from} is not set`);
+  }
+  return `${source.prefix ?? ''}${value}`;
+}
+
+function readJsonField(file: string, key: string): string | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const value = parsed[key];
+    return typeof value === 'string' ? value.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StartedSandboxEgress {
+  /** The spec with the network taken away, the proxy mounted and the env rewritten. */
+  spec: SandboxSpec;
+  plan: SandboxEgressPlan;
+  egress: SandboxEgress;
+  /** Stops the proxy and removes its socket directory (idempotent). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the host proxy for one sandbox (socket dir under `egressDir`, default the OS temp dir: socket paths
+ * stay short) and returns the spec that uses it: withheld secrets removed, routed ones as placeholders.
+ */
+export async function startPlannedEgress(options: {
+  spec: SandboxSpec;
+  plan: SandboxEgressPlan;
+  egressDir?: string;
+  logger: Logger;
+}): Promise<StartedSandboxEgress> {
+  const { plan, logger } = options;
+  if (plan.withheld.length > 0) {
+    logger.info(
+      { keys: plan.withheld },
+      'allowlisted secrets without an egress route stay on the host (not passed into the sandbox)',
+    );
+  }
+  for (const exception of plan.exceptions) {
+    logger.info(
+      { credential: exception.credential, reason: exception.reason },
+      'credential readable in the sandbox',
+    );
+  }
+  const dir = await fs.mkdtemp(path.join(options.egressDir ?? os.tmpdir(), 'nanoclaw-egress-'));
+  let egress: SandboxEgress;
+  try {
+    egress = await startSandboxEgress({
+      hostDir: dir,
+      routes: plan.routes,
+      internet: plan.internet,
+      connectHosts: plan.connectHosts,
+      logger,
+    });
+  } catch (error) {
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await egress.close().catch(() => {});
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => {});
+    })();
+    return stopped;
+  };
+  const env = { ...options.spec.env };
+  for (const key of plan.withheld) delete env[key];
+  return { spec: applyEgressToSpec({ ...options.spec, env }, egress), plan, egress, stop };
+}
