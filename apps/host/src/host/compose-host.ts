@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ChannelSupervisor, createChannelRegistry, startChannels } from '@nanoclaw/channel-registry';
-import { createRuntime, detectRuntime } from '@nanoclaw/container-runner';
 import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import {
   createSqliteQueueStore,
@@ -24,11 +23,11 @@ import {
   type GroupRegistry,
 } from '../groups/index.js';
 import { ensureGroupsDir } from '../groups-dir.js';
-import type { HostStatus } from '../host-api.js';
 import { createHttpApi, ensureApiToken } from '../http/index.js';
 import { createHostEventBus, createLocalChannel } from '../local-channel/index.js';
 import { createChannelReceiver, createInboundRouter, createInbox, type Turn } from '../routing/index.js';
 import { createHostApiImpl } from './host-api-impl.js';
+import { hostPool, resolveHostRuntime } from './host-runtime.js';
 import { taskRunRef, type WorkPayload } from './work.js';
 import { createWorker, defaultChat, sameChatAndSession } from './worker.js';
 
@@ -136,11 +135,13 @@ async function assemble(
   });
   const actions = createAgentActions({ scheduler, registry, outbox, logger });
 
-  const runtimeState = await resolveRuntime(options);
+  const runtimeState = await resolveHostRuntime(options);
   if ('error' in runtimeState.status) logger.error(runtimeState.status.error);
-  const pool = runtimeState.runtime
-    ? options.createPool({ config, runtime: runtimeState.runtime, registry, logger })
-    : unavailablePool(runtimeState.status.name === null ? runtimeState.status.error : 'no runtime');
+  const pool = hostPool(
+    runtimeState,
+    (runtime) => options.createPool({ config, runtime, registry, logger }),
+    logger,
+  );
   cleanups.push(() => pool.closeAll());
 
   const inbox = createInbox(db);
@@ -326,49 +327,6 @@ async function assemble(
     return stopping;
   };
   return { url, database, stop };
-}
-
-interface RuntimeState {
-  runtime: ContainerRuntime | undefined;
-  status: HostStatus['runtime'];
-}
-
-/** The configured runtime, or auto-detection; a missing runtime keeps the host up with a clear error. */
-async function resolveRuntime(options: CreateHostOptions): Promise<RuntimeState> {
-  if (options.runtime)
-    return { runtime: options.runtime, status: { name: options.runtime.name, detail: 'given' } };
-  const choice = options.config.NANOCLAW_RUNTIME;
-  try {
-    if (choice === 'auto') {
-      const detected = await detectRuntime({ logger: options.logger });
-      return { runtime: detected.runtime, status: { name: detected.runtime.name, detail: detected.detail } };
-    }
-    const runtime =
-      choice === 'process'
-        ? await createRuntime('process', {
-            logger: options.logger,
-            process: { unsafeAllowNoIsolation: true },
-          })
-        : await createRuntime(choice, { logger: options.logger });
-    const availability = await runtime.available();
-    if (!availability.ok) throw new Error(`${choice}: ${availability.reason} (${availability.hint})`);
-    return { runtime, status: { name: runtime.name, detail: availability.detail } };
-  } catch (error) {
-    const message = `no sandbox runtime: ${(error as Error).message}. Agents cannot run until one is installed; set NANOCLAW_RUNTIME=process to run them without isolation (development only).`;
-    return { runtime: undefined, status: { name: null, error: message } };
-  }
-}
-
-/** Without a runtime every run fails with the reason, so users are told instead of waiting. */
-function unavailablePool(reason: string): AgentPool {
-  return {
-    acquire: async () => {
-      throw new Error(reason);
-    },
-    discard: async () => undefined,
-    liveSessions: () => [],
-    closeAll: async () => undefined,
-  };
 }
 
 /**

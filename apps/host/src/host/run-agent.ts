@@ -1,3 +1,4 @@
+import { isSandboxError } from '@nanoclaw/container-runner';
 import { type AgentEvent, type Logger, RunnerErrorCode, type TurnInput } from '@nanoclaw/core';
 import type { AgentActions } from '../agent-actions/index.js';
 import { createActionContext } from '../agent-actions/index.js';
@@ -70,6 +71,8 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
     const message = `the sandbox could not start: ${(error as Error).message}`;
     if (isAgentPoolError(error) && PERMANENT_POOL_ERRORS.has(error.code))
       throw new PermanentRunError(message);
+    // No sandbox runtime is usable (none installed, the engine stopped): retrying only delays the answer.
+    if (isSandboxError(error, 'runtime-unavailable')) throw new PermanentRunError(error.message);
     // The runner carries no such provider (an old image, a typo in container.json): no retry can fix that.
     if ((error as { code?: unknown }).code === RunnerErrorCode.providerNotInstalled)
       throw new PermanentRunError(message);

@@ -12,7 +12,7 @@ import {
 import type { HostEventBus } from '../local-channel/index.js';
 import { buildTurnPrompt, type Inbox, type Turn } from '../routing/index.js';
 import { type RunAgentDeps, runAgent } from './run-agent.js';
-import type { TaskRunRef, WorkPayload } from './work.js';
+import { PermanentRunError, type TaskRunRef, type WorkPayload } from './work.js';
 
 export interface WorkerDeps extends RunAgentDeps {
   registry: GroupRegistry;
@@ -75,33 +75,46 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
     inReplyTo: pending[0]?.inReplyTo ?? [],
   });
   let index = 0;
+  const answer = async (event: TurnEnd, lastError: string | undefined) => {
+    const current = pending.shift();
+    const key = `${runId}:${index++}`;
+    const target = current?.turn ?? turn;
+    const inReplyTo = current?.inReplyTo ?? [];
+    await answerTurn(deps, { group, chat: target.chat, key, inReplyTo, event, lastError });
+    if (event.status === 'failed') await deps.inbox.markFailed(target.messageIds, lastError ?? 'failed');
+    else await deps.inbox.markDone(target.messageIds);
+  };
   try {
-    const result = await runAgent(deps, {
-      group,
-      sessionKey: turn.sessionKey,
-      runId,
-      chat: turn.chat,
-      input: { text: prompt.text },
-      signal: ctx.signal,
-      onEvent: streamTurns(deps, group.folder, runId, async (event, lastError) => {
-        const current = pending.shift();
-        const key = `${runId}:${index++}`;
-        const target = current?.turn ?? turn;
-        const inReplyTo = current?.inReplyTo ?? [];
-        await answerTurn(deps, { group, chat: target.chat, key, inReplyTo, event, lastError });
-        if (event.status === 'failed') await deps.inbox.markFailed(target.messageIds, lastError ?? 'failed');
-        else await deps.inbox.markDone(target.messageIds);
-      }),
-      attachFollowUps: (push) =>
-        ctx.inputs.subscribe(() => {
-          for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
-        }),
-    });
+    let failed: boolean;
+    try {
+      const result = await runAgent(deps, {
+        group,
+        sessionKey: turn.sessionKey,
+        runId,
+        chat: turn.chat,
+        input: { text: prompt.text },
+        signal: ctx.signal,
+        onEvent: streamTurns(deps, group.folder, runId, answer),
+        attachFollowUps: (push) =>
+          ctx.inputs.subscribe(() => {
+            for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
+          }),
+      });
+      failed = result.errors.length > 0;
+    } catch (error) {
+      if (!(error instanceof PermanentRunError)) throw error;
+      // A setup problem no retry fixes (no usable sandbox runtime, ...): the user hears it now, not after retries.
+      await answer(
+        { type: 'turn-end', turnId: `${runId}-not-started`, status: 'failed', text: '' },
+        error.message,
+      );
+      failed = true;
+    }
     deps.bus.publish({
       type: 'run-end',
       folder: group.folder,
       runId,
-      status: result.errors.length > 0 ? 'failed' : 'succeeded',
+      status: failed ? 'failed' : 'succeeded',
     });
   } finally {
     deps.activeTurns.delete(group.id);
