@@ -70,6 +70,8 @@ describe('nanoclaw doctor', () => {
     });
     expect(result.code).toBe(1);
     expect(result.byName('runtime')).toMatchObject({ status: 'fail', blocking: true });
+    // What the host does without one, said the same way as its start log and `nanoclaw status`.
+    expect(result.byName('runtime')?.detail).toContain('the host starts, but no agent can run');
   });
 
   it('reports missing credentials of the provider in use without blocking start', async () => {

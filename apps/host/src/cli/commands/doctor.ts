@@ -15,7 +15,7 @@ export interface DoctorDeps extends CliDeps {
 export function registerDoctorCommand(program: Command, deps: DoctorDeps, context: CliContext): void {
   program
     .command('doctor')
-    .description('check what the host needs (works without a running host); exits 1 if the host cannot start')
+    .description('check what the host needs (works without a running host); exits 1 if the host or its agents cannot run')
     .option('--json', 'print the checks as JSON')
     .action(
       action(deps, context, async (options: { json?: boolean }) => {

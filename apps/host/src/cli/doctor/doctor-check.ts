@@ -7,7 +7,7 @@ export interface DoctorCheck {
   detail: string;
   /** What to do about it. */
   hint?: string;
-  /** A failure that stops the host from starting. */
+  /** A failure that stops the host from starting, or every agent from running (no sandbox runtime). */
   blocking?: boolean;
 }
 
@@ -54,6 +54,6 @@ function summarize(checks: DoctorCheck[]): string {
   const blocking = failures.filter((check) => check.blocking).length;
   const problems = `${failures.length} problem${failures.length === 1 ? '' : 's'}`;
   return blocking > 0
-    ? `${problems}; ${blocking} ${blocking === 1 ? 'stops' : 'stop'} the host from starting`
+    ? `${problems}; ${blocking} ${blocking === 1 ? 'stops' : 'stop'} the host or its agents from running`
     : `${problems}; none stops the host from starting`;
 }
