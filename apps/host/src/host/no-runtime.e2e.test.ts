@@ -1,0 +1,182 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBwrapRuntime } from '@nanoclaw/container-runner';
+import { BWRAP_CACHE_DIR, bwrapAvailability } from '@nanoclaw/container-runner/test';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../cli/test-utils.js';
+import type { RunningHost } from '../start-host.js';
+import { startTestHost, until } from './e2e-host.js';
+
+/**
+ * No usable sandbox runtime: the user is told at once, by the real CLI (`nanoclaw send --wait`, a subprocess
+ * as a user runs it), with the cause and `nanoclaw doctor`, instead of after five tries over ~85 s. The host
+ * start log, `nanoclaw status` and `nanoclaw doctor` say the same.
+ */
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.ts');
+/** tsx by absolute URL: the CLI runs in a scratch folder with no node_modules. */
+const TSX = import.meta.resolve('tsx');
+/** The budget for `send --wait` beyond the CLI's own start-up (tsx compiles the CLI on every run). */
+const ANSWER_BUDGET_MS = 2_000;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(root: string, env: Record<string, string>, args: string[]): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', TSX, CLI, ...args],
+      { cwd: root, env: { HOME: root, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+}
+
+/** How long the CLI takes to start and exit with nothing to do: what `send --wait` takes on top is measured. */
+async function cliStartupMs(root: string, env: Record<string, string>): Promise<number> {
+  const runs = [await cli(root, env, ['--version']), await cli(root, env, ['--version'])];
+  return Math.min(...runs.map((run) => run.ms));
+}
+
+const bwrap = await bwrapAvailability();
+if (!bwrap.ok && bwrap.required) throw new Error(`bwrap is required here but unavailable: ${bwrap.reason}`);
+
+function scratchRoot(name: string, cleanups: Array<() => unknown>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-no-runtime-${name}-`));
+  fs.chmodSync(root, 0o755);
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, () => {
+  const cleanups: Array<() => unknown> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  }, 60_000);
+
+  it('a host with no runtime at all answers `nanoclaw send --wait` with the cause and `nanoclaw doctor`', async () => {
+    const root = scratchRoot('none', cleanups);
+    // A machine with neither docker nor bwrap on its PATH (node is started by its absolute path).
+    const bin = path.join(root, 'empty-bin');
+    fs.mkdirSync(bin);
+    const env = { PATH: bin, NANOCLAW_HTTP_PORT: String(await freePort()) };
+    const { child, output } = await startHostProcess(root, {
+      ...env,
+      NANOCLAW_RUNTIME: 'auto',
+      AGENT_PROVIDER: 'mock',
+    });
+    cleanups.push(() => child.kill('SIGKILL'));
+    expect(output()).toContain('no sandbox runtime is usable here');
+
+    const startup = await cliStartupMs(root, env);
+    const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello']);
+    console.log(`[no runtime] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toContain('no sandbox runtime is usable here');
+    expect(sent.stderr).toContain('- docker: docker is not installed');
+    expect(sent.stderr).toContain('`nanoclaw doctor`');
+    expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
+
+    const status = await cli(root, env, ['status']);
+    expect(status.stdout).toContain('runtime: ✗ none: no sandbox runtime is usable here');
+    expect(status.stdout).toContain('`nanoclaw doctor`');
+    const doctor = await cli(root, env, ['doctor']);
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/✗ runtime +no sandbox runtime is usable here/);
+    expect(doctor.stdout).toContain('the host starts, but no agent can run');
+  });
+
+  it.skipIf(!bwrap.ok)(
+    'bwrap gone after the start: told at once, status says so, and it works again',
+    async () => {
+      const root = scratchRoot('bwrap-gone', cleanups);
+      // The runtime finds its tools on this PATH only, so removing one link takes bwrap away from the host.
+      const tools = path.join(root, 'tools');
+      fs.mkdirSync(tools);
+      for (const name of ['bwrap', 'setpriv', 'prlimit', 'ldd']) {
+        const found = ['/usr/bin', '/bin', '/usr/sbin', '/sbin']
+          .map((dir) => path.join(dir, name))
+          .find(fs.existsSync);
+        if (found) fs.symlinkSync(found, path.join(tools, name));
+      }
+      const runtime = createBwrapRuntime({ cacheDir: BWRAP_CACHE_DIR, hostPath: tools });
+      const port = String(await freePort());
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', NANOCLAW_HTTP_PORT: port };
+      fs.writeFileSync(path.join(root, '.env'), `NANOCLAW_HTTP_PORT=${port}\n`);
+      fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
+      fs.writeFileSync(
+        path.join(root, 'groups', 'main', 'container.json'),
+        '{ "timeouts": { "idleMs": 1000 } }\n',
+      );
+      let host: RunningHost | undefined;
+      cleanups.push(() => host?.stop());
+      ({ host } = await startTestHost(root, runtime, { NANOCLAW_HTTP_PORT: port }));
+
+      const first = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello']);
+      expect(first.stdout.trim(), first.stderr).toBe('Mock reply to: hello');
+      // The warm sandbox closes when idle: the next message needs a new one.
+      await until(async () => (await runtime.list({})).length === 0, 20_000);
+
+      fs.rmSync(path.join(tools, 'bwrap'));
+      const startup = await cliStartupMs(root, env);
+      const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello again']);
+      console.log(`[bwrap gone] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
+      expect(sent.code).toBe(1);
+      expect(sent.stderr).toContain('the bwrap sandbox runtime is not usable');
+      expect(sent.stderr).toContain('`nanoclaw doctor`');
+      expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
+      expect((await cli(root, env, ['status'])).stdout).toContain(
+        'runtime: ✗ none: the bwrap sandbox runtime is not usable',
+      );
+
+      fs.symlinkSync(
+        ['/usr/bin/bwrap', '/bin/bwrap'].find(fs.existsSync) ?? '/usr/bin/bwrap',
+        path.join(tools, 'bwrap'),
+      );
+      const back = await cli(root, env, ['send', '--group', 'main', '--wait', 'back again']);
+      expect(back.stdout.trim(), back.stderr).toBe('Mock reply to: back again');
+      expect((await cli(root, env, ['status'])).stdout).toMatch(/runtime: bwrap \(/);
+    },
+  );
+});
+
+/** `nanoclaw start` as a user runs it, in `root`; resolves once the host says it is ready. */
+async function startHostProcess(
+  root: string,
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, 'start'], {
+    cwd: root,
+    env: { HOME: root, LOG_FORMAT: 'json', LOG_LEVEL: 'info', TZ: 'UTC', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('NanoClaw host ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, output: () => output };
+}
