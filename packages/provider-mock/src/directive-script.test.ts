@@ -17,6 +17,7 @@ describe('parseDirectives', () => {
         '/sleep 250',
         '/usage 10 20',
         '/echo-env API_KEY',
+        '/exec ["node", "-e", "console.log(1)"]',
         '/fail boom',
         '/crash',
         'and some text',
@@ -27,6 +28,7 @@ describe('parseDirectives', () => {
       sleepMs: 250,
       usage: { inputTokens: 10, outputTokens: 20 },
       echoEnv: ['API_KEY'],
+      commands: [['node', '-e', 'console.log(1)']],
       fail: 'boom',
       crash: true,
       text: 'and some text',
@@ -51,6 +53,9 @@ describe('parseDirectives', () => {
     ['/sleep soon', 'expected /sleep'],
     ['/usage 1', 'expected /usage'],
     ['/echo-env 1BAD', 'expected /echo-env'],
+    ['/exec node -v', 'expected /exec'],
+    ['/exec []', 'expected /exec'],
+    ['/exec ["node", 1]', 'expected /exec'],
   ])('rejects %s', (text, message) => {
     const parsed = parseDirectives(text);
     expect('error' in parsed && parsed.error).toContain(message);

@@ -9,6 +9,8 @@ export interface ParsedDirectives {
   fail?: string;
   usage?: { inputTokens: number; outputTokens: number };
   echoEnv: string[];
+  /** `/exec` argv lists, run without a shell. */
+  commands: string[][];
   crash: boolean;
   /** The non-directive lines, trimmed and joined by newlines. */
   text: string;
@@ -50,6 +52,12 @@ const DIRECTIVES: Record<string, DirectiveHandler> = {
     parsed.echoEnv.push(argument);
     return undefined;
   },
+  exec: (argument, parsed) => {
+    const argv = parseArgv(argument);
+    if (!argv) return 'expected /exec ["program", "arg", ...] (a JSON array of strings)';
+    parsed.commands.push(argv);
+    return undefined;
+  },
   crash: (_argument, parsed) => {
     parsed.crash = true;
     return undefined;
@@ -58,7 +66,14 @@ const DIRECTIVES: Record<string, DirectiveHandler> = {
 
 /** Splits a chat text into directives and plain text; a malformed directive yields its error message. */
 export function parseDirectives(text: string): ParsedDirectives | { error: string } {
-  const parsed: ParsedDirectives = { toolCalls: [], sleepMs: 0, echoEnv: [], crash: false, text: '' };
+  const parsed: ParsedDirectives = {
+    toolCalls: [],
+    sleepMs: 0,
+    echoEnv: [],
+    commands: [],
+    crash: false,
+    text: '',
+  };
   const plain: string[] = [];
   for (const line of text.split('\n')) {
     const match = /^\s*\/([a-z-]+)(?:\s+(.*))?$/.exec(line);
@@ -83,6 +98,7 @@ export const directiveScript: MockReplyFn = (input: TurnInput, ctx: MockTurnCont
     delayMs: parsed.sleepMs || undefined,
     exitCode: parsed.crash ? 1 : undefined,
     toolCalls: parsed.toolCalls,
+    commands: parsed.commands,
     usage: parsed.usage,
     error:
       parsed.fail === undefined ? undefined : { message: parsed.fail, code: 'model-error', retryable: false },
@@ -116,4 +132,16 @@ function parseArgs(source: string | undefined): Record<string, unknown> | string
     // reported below
   }
   return 'the tool arguments must be a JSON object';
+}
+
+function parseArgv(source: string): string[] | undefined {
+  try {
+    const value: unknown = JSON.parse(source);
+    if (Array.isArray(value) && value.every((a) => typeof a === 'string') && value[0]) {
+      return value as string[];
+    }
+  } catch {
+    // reported by the caller
+  }
+  return undefined;
 }

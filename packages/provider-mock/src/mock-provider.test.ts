@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { AgentEvent } from '@nanoclaw/core';
 import { collect, types } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -59,6 +60,21 @@ describe('createMockProvider: the directive script', () => {
     const [unset] = turnEnds(await collect(session.prompt(input('/echo-env OTHER_KEY'))));
     expect(set?.text).toBe('sk-test');
     expect(unset?.text).toBe('(unset)');
+  });
+
+  it('/exec runs a program without a shell in the session cwd and env, and replies with its output', async () => {
+    const dir = os.tmpdir();
+    const session = await createMockProvider().startSession({ cwd: dir, env: { WHO: 'the agent' } });
+    const script = 'console.log(process.env.WHO, process.cwd() === process.argv[1])';
+    const events = await collect(
+      session.prompt(input(`/exec ${JSON.stringify([process.execPath, '-e', script, dir])}`)),
+    );
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'tool-call', kind: 'command', name: 'exec' }),
+    );
+    expect(turnEnds(events)[0]?.text).toBe('exec: the agent true\n');
+    const [failed] = turnEnds(await collect(session.prompt(input('/exec ["/no/such/program"]'))));
+    expect(failed?.text).toMatch(/^exec failed: .*ENOENT/);
   });
 
   it('/sleep waits before replying', async () => {

@@ -87,31 +87,28 @@ async function runCommands(ctx: TurnRunContext, step: MockStep): Promise<MockToo
   for (const [index, command] of (step.commands ?? []).entries()) {
     if (ctx.signal.aborted) break;
     const callId = `${ctx.turnId}-command-${index + 1}`;
-    ctx.emit({
-      type: 'tool-call',
-      turnId: ctx.turnId,
-      callId,
-      kind: 'command',
-      name: 'shell',
-      input: { command },
-    });
-    const result = await runShell(command, ctx);
-    ctx.emit({ type: 'tool-result', turnId: ctx.turnId, callId, name: 'shell', ...result });
-    results.push({ name: 'shell', ...result });
+    const name = typeof command === 'string' ? 'shell' : 'exec';
+    ctx.emit({ type: 'tool-call', turnId: ctx.turnId, callId, kind: 'command', name, input: { command } });
+    const result = await runCommand(command, ctx);
+    ctx.emit({ type: 'tool-result', turnId: ctx.turnId, callId, name, ...result });
+    results.push({ name, ...result });
   }
   return results;
 }
 
-function runShell(command: string, ctx: TurnRunContext): Promise<{ output: string; isError: boolean }> {
+/** A string runs with `/bin/sh -c`, an argv array without a shell. */
+function runCommand(
+  command: string | readonly string[],
+  ctx: TurnRunContext,
+): Promise<{ output: string; isError: boolean }> {
   const env = Object.fromEntries(
     Object.entries(ctx.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
   return new Promise((resolve) => {
-    execFile(
-      '/bin/sh',
-      ['-c', command],
-      { cwd: ctx.options.cwd, env, signal: ctx.signal },
-      (error, stdout, stderr) => resolve({ output: `${stdout}${stderr}`, isError: error !== null }),
+    const [file, ...args] = typeof command === 'string' ? ['/bin/sh', '-c', command] : command;
+    execFile(file ?? '', args, { cwd: ctx.options.cwd, env, signal: ctx.signal }, (error, stdout, stderr) =>
+      // A program that could not start printed nothing: its error says why.
+      resolve({ output: `${stdout}${stderr}` || (error?.message ?? ''), isError: error !== null }),
     );
   });
 }

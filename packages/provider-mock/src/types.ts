@@ -32,8 +32,11 @@ export interface MockStep {
   /** How many text-delta events the text is split into (default 3, at most one per character). */
   deltas?: number;
   toolCalls?: readonly MockToolCall[];
-  /** Shell commands run with `/bin/sh -c` in the session's cwd and env, after the tool calls. */
-  commands?: readonly string[];
+  /**
+   * Commands run in the session's cwd and env, after the tool calls: a string with `/bin/sh -c`, an argv array
+   * as it is (no shell needed).
+   */
+  commands?: readonly (string | readonly string[])[];
   delayMs?: number;
   error?: { message: string; code?: string; retryable?: boolean };
   usage?: MockUsage;
