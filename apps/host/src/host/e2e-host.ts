@@ -1,3 +1,5 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
 import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
@@ -52,4 +54,26 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * One `OPENAI_BASE_URL` for Codex and OpenCode at once (`http://127.0.0.1:<port>/v1`): `/v1/responses…` goes to
+ * the Responses fake, everything else to the chat-completions fake.
+ */
+export async function openaiMux(
+  responsesBase: string,
+  chatBase: string,
+): Promise<{ server: Server; baseUrl: string }> {
+  const server = createServer((req, res) => {
+    const rest = (req.url ?? '/').replace(/^\/v1/, '');
+    const base = rest.startsWith('/responses') ? responsesBase : chatBase;
+    const upstream = request(`${base}${rest}`, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` };
 }

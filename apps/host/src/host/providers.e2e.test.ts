@@ -1,6 +1,5 @@
 import fs from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { createSessionStore } from '../groups/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
+import { ask, openaiMux, startTestHost } from './e2e-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
 
 /**
@@ -46,7 +45,8 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
     responses = await createFakeResponsesServer();
     chat = await createFakeChatCompletionsServer();
     // One OPENAI_BASE_URL for both: Codex speaks the Responses API, OpenCode chat completions.
-    openai = await openaiMux(responses.baseUrl, chat.baseUrl);
+    const mux = await openaiMux(responses.baseUrl, chat.baseUrl);
+    openai = mux.server;
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-providers-e2e-'));
     fs.chmodSync(root, 0o755);
     group('main', { network: 'proxy' });
@@ -58,7 +58,7 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
       ANTHROPIC_API_KEY: 'sk-ant-e2e-not-real',
       ANTHROPIC_BASE_URL: anthropic.baseUrl,
       OPENAI_API_KEY: 'sk-e2e-not-real',
-      OPENAI_BASE_URL: `http://127.0.0.1:${(openai.address() as AddressInfo).port}/v1`,
+      OPENAI_BASE_URL: mux.baseUrl,
       CODEX_MAX_RETRIES: '0',
     }));
     await client.addGroup({ folder: 'claude-group', name: 'On Claude' });
@@ -113,19 +113,3 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
     expect(group?.provider).toEqual({ id: 'claude', source: 'session' });
   });
 });
-
-/** Forwards `/v1/responses…` to the Responses fake and everything else to the chat-completions fake. */
-async function openaiMux(responsesBase: string, chatBase: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const rest = (req.url ?? '/').replace(/^\/v1/, '');
-    const base = rest.startsWith('/responses') ? responsesBase : chatBase;
-    const upstream = request(`${base}${rest}`, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
