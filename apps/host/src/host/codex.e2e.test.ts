@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
 import { ask, startTestHost, until } from './e2e-host.js';
+import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
 import { sandboxRuntimes } from './test-runtimes.js';
 
 const run = promisify(execFile);
@@ -19,8 +20,10 @@ const FAKE_KEY = 'sk-nanoclaw-e2e-not-a-real-key';
 
 /**
  * Codex end to end: the real `codex app-server` in a real sandbox, behind the host, answering from the loopback
- * Responses fake through a custom endpoint (auth mode C). The group uses `network: proxy`, so the sandbox has no
- * network and never sees the key: the host's egress proxy adds it on the way to the fake.
+ * Responses fake through a custom endpoint (auth mode C, the README's "any local server" example). The main
+ * group has the DEFAULT container.json (network `full`), the `offline` group `network: none`: in bwrap and
+ * docker both reach the loopback endpoint only through the host's egress proxy, which adds the key, so no file
+ * and no env var in the sandbox holds it. The process runtime runs on the host as it is.
  */
 const targets = await Promise.all(
   sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
@@ -33,6 +36,7 @@ for (const target of targets) {
     let host: RunningHost;
     let client: HostClient;
     let port: number;
+    const isolated = target.name !== 'process';
 
     beforeAll(async () => {
       const runtime = target.runtime;
@@ -53,9 +57,21 @@ for (const target of targets) {
       };
       const dotenv = Object.entries(env).map(([key, value]) => `${key}=${value}\n`);
       fs.writeFileSync(path.join(root, '.env'), dotenv.join(''));
+      // The default container.json: no `network` key.
+      const probe = isolated ? installEnvProbe(path.join(root, 'groups', 'main'), FAKE_KEY) : undefined;
       fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'groups', 'main', 'container.json'), '{ "network": "proxy" }\n');
+      fs.writeFileSync(
+        path.join(root, 'groups', 'main', 'container.json'),
+        `${JSON.stringify(probe ? { mcpServers: probe } : {})}\n`,
+      );
+      fs.mkdirSync(path.join(root, 'groups', 'offline'), { recursive: true });
+      const offlineProbe = isolated ? installEnvProbe(path.join(root, 'groups', 'offline'), FAKE_KEY) : {};
+      fs.writeFileSync(
+        path.join(root, 'groups', 'offline', 'container.json'),
+        `${JSON.stringify({ network: 'none', mcpServers: offlineProbe })}\n`,
+      );
       ({ host, client } = await startTestHost(root, runtime, env));
+      await client.addGroup({ folder: 'offline', name: 'Offline' });
     }, 120_000);
 
     afterAll(async () => {
@@ -64,7 +80,7 @@ for (const target of targets) {
       if (root) fs.rmSync(root, { recursive: true, force: true });
     }, 60_000);
 
-    it('answers `nanoclaw send --wait` from the custom endpoint, and the key never enters the sandbox', async () => {
+    it('answers `nanoclaw send --wait` from the loopback endpoint with the default network, and the key never enters the sandbox', async () => {
       fake.on('hello codex', { text: 'Hello from Codex behind the host.' });
       const { stdout } = await run(
         process.execPath,
@@ -75,9 +91,29 @@ for (const target of targets) {
       const turn = fake.requests.find((request) => request.lastUserText.includes('hello codex'));
       expect(turn?.headers.authorization).toBe(`Bearer ${FAKE_KEY}`);
       expect(JSON.stringify(turn?.body)).toContain('hello codex');
+      // The process runtime runs Codex on the host with the key in its env (Codex's shell snapshots in the
+      // session home record that env); an isolated sandbox never has the key.
+      if (!isolated) return;
       const sessionHomes = path.join(root, 'data', 'sessions');
       expect(grepTree(sessionHomes, FAKE_KEY), 'the key is nowhere in the session files').toEqual([]);
+      await expectNoKeyInSandboxEnv(path.join(root, 'groups', 'main'));
     });
+
+    // The process runtime runs on the host (no network of its own to take away): nothing to prove there.
+    const isolatedIt = isolated ? it : () => undefined;
+    isolatedIt(
+      'with network "none" the loopback endpoint answers through the host, and the key stays there',
+      async () => {
+        fake.on('hello offline', { text: 'Hello from an offline Codex.' });
+        const { outcome } = await ask(client, 'offline', '@Andy hello offline', 90_000);
+        expect(outcome).toEqual({ kind: 'reply', texts: ['Hello from an offline Codex.'] });
+        const turn = fake.requests.find((request) => request.lastUserText.includes('hello offline'));
+        expect(turn?.headers.authorization).toBe(`Bearer ${FAKE_KEY}`);
+        expect(grepTree(path.join(root, 'data', 'sessions'), FAKE_KEY)).toEqual([]);
+        expect(grepTree(path.join(root, 'groups', 'offline'), FAKE_KEY)).toEqual([]);
+        await expectNoKeyInSandboxEnv(path.join(root, 'groups', 'offline'));
+      },
+    );
 
     it('delivers an MCP send_message call from Codex to the chat, then the final reply', async () => {
       fake.on('post a note', {
@@ -111,6 +147,14 @@ for (const target of targets) {
   });
 }
 
+/** Every env var of every process the sandbox's env probe could read: none holds the key, the runner's among them. */
+async function expectNoKeyInSandboxEnv(groupDir: string): Promise<void> {
+  const report = await readEnvProbe(groupDir);
+  expect(report.sandboxEnvSeen, 'the probe read the sandbox env (the runner’s)').toBe(true);
+  expect(report.readable).toBeGreaterThan(0);
+  expect(report.holders, 'env vars holding the key').toEqual([]);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -120,16 +164,4 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
-}
-
-/** Files under `dir` whose content contains `needle` (regular files only; symlinks are not followed). */
-function grepTree(dir: string, needle: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const hits: string[] = [];
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
-    if (fs.readFileSync(file).includes(needle)) hits.push(file);
-  }
-  return hits;
 }
