@@ -1,0 +1,159 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  createFakeAnthropicServer,
+  createFakeChatCompletionsServer,
+  type FakeAnthropicServer,
+  type FakeChatCompletionsServer,
+} from '@nanoclaw/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostClient } from '../cli/index.js';
+import type { RunningHost } from '../start-host.js';
+import { ask, startTestHost } from './e2e-host.js';
+import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
+import { sandboxRuntimes } from './test-runtimes.js';
+
+/**
+ * Claude Code and OpenCode with the DEFAULT container.json (network `full`) in bwrap and docker, each against
+ * its loopback fake model: the runtime reaches the fake only through the host's egress proxy (its base URL is
+ * the sandbox's own loopback, which it must not send to HTTPS_PROXY), the host adds the credential, and no
+ * file or env var in the sandbox holds it. (Codex: codex.e2e.test.ts.)
+ */
+const API_KEY = 'sk-ant-e2e-api-key-not-real';
+const OAUTH_TOKEN = 'sk-ant-oat01-e2e-token-not-real';
+const OPENAI_KEY = 'sk-opencode-e2e-key-not-real';
+
+interface Fakes {
+  anthropic: FakeAnthropicServer;
+  chat: FakeChatCompletionsServer;
+}
+
+interface Scenario {
+  name: string;
+  /** The sandbox runtimes it runs on (default bwrap and docker). */
+  runtimes?: readonly string[];
+  secret: string;
+  env(fakes: Fakes): Record<string, string>;
+  container: Record<string, unknown>;
+  /** Scripts the fake to answer `text` with `answer`. */
+  script(fakes: Fakes, text: string, answer: string): void;
+  /** The credential headers of the model request that carried `text`. */
+  seen(fakes: Fakes, text: string): Record<string, string> | undefined;
+  expectHeaders(headers: Record<string, string> | undefined): void;
+}
+
+const anthropicSeen = (fakes: Fakes, text: string) =>
+  fakes.anthropic.requests.find((request) => JSON.stringify(request.body).includes(text))?.headers;
+
+const scenarios: Scenario[] = [
+  {
+    name: 'Claude with ANTHROPIC_API_KEY',
+    secret: API_KEY,
+    env: ({ anthropic }) => ({
+      AGENT_PROVIDER: 'claude',
+      ANTHROPIC_API_KEY: API_KEY,
+      ANTHROPIC_BASE_URL: anthropic.baseUrl,
+    }),
+    container: { model: 'claude-fake' },
+    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
+    seen: anthropicSeen,
+    expectHeaders: (headers) => {
+      expect(headers?.['x-api-key']).toBe(API_KEY);
+      expect(headers?.authorization).toBeUndefined();
+    },
+  },
+  {
+    name: 'Claude with CLAUDE_CODE_OAUTH_TOKEN',
+    secret: OAUTH_TOKEN,
+    env: ({ anthropic }) => ({
+      AGENT_PROVIDER: 'claude',
+      CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN,
+      ANTHROPIC_BASE_URL: anthropic.baseUrl,
+    }),
+    container: { model: 'claude-fake' },
+    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
+    seen: anthropicSeen,
+    expectHeaders: (headers) => {
+      expect(headers?.authorization).toBe(`Bearer ${OAUTH_TOKEN}`);
+      // Claude Code sent its subscription request (with a placeholder token): its own beta header passed.
+      expect(headers?.['anthropic-beta']).toMatch(/oauth/);
+      expect(headers?.['x-api-key']).toBeUndefined();
+    },
+  },
+  {
+    name: 'OpenCode with OPENAI_API_KEY at a custom endpoint',
+    // docker: opencode serve cannot create ~/.local/state in the userland image yet (EACCES), egress aside.
+    runtimes: ['bwrap'],
+    secret: OPENAI_KEY,
+    env: ({ chat }) => ({
+      AGENT_PROVIDER: 'opencode',
+      OPENAI_API_KEY: OPENAI_KEY,
+      OPENAI_BASE_URL: chat.baseUrl,
+    }),
+    container: { model: 'nanoclaw/fake-model' },
+    script: ({ chat }, text, answer) => chat.on(text, { text: answer }),
+    seen: ({ chat }, text) =>
+      chat.requests.find((request) => JSON.stringify(request.body).includes(text))?.headers,
+    expectHeaders: (headers) => expect(headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`),
+  },
+];
+
+const targets = await Promise.all(
+  sandboxRuntimes()
+    .filter((target) => target.name !== 'process')
+    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+);
+
+for (const target of targets) {
+  for (const scenario of scenarios.filter((s) => !s.runtimes || s.runtimes.includes(target.name))) {
+    describe.skipIf(!target.runtime)(
+      `${scenario.name} (${target.name}, default network)`,
+      { timeout: 180_000 },
+      () => {
+        let root: string;
+        let fakes: Fakes;
+        let host: RunningHost;
+        let client: HostClient;
+
+        beforeAll(async () => {
+          if (!target.runtime) return;
+          fakes = {
+            anthropic: await createFakeAnthropicServer(),
+            chat: await createFakeChatCompletionsServer(),
+          };
+          root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-egress-e2e-${target.name}-`));
+          fs.chmodSync(root, 0o755);
+          const group = path.join(root, 'groups', 'main');
+          const mcpServers = installEnvProbe(group, scenario.secret);
+          // No `network` key: the default.
+          fs.writeFileSync(
+            path.join(group, 'container.json'),
+            JSON.stringify({ ...scenario.container, mcpServers }),
+          );
+          ({ host, client } = await startTestHost(root, target.runtime, scenario.env(fakes)));
+        }, 120_000);
+
+        afterAll(async () => {
+          await host?.stop();
+          await fakes?.anthropic.close();
+          await fakes?.chat.close();
+          if (root) fs.rmSync(root, { recursive: true, force: true });
+        }, 60_000);
+
+        it('answers through the host, which adds the credential; no file or env var in the sandbox holds it', async () => {
+          const answer = `${scenario.name}: hello through the host.`;
+          scenario.script(fakes, 'hello egress', answer);
+          const { outcome } = await ask(client, 'main', 'hello egress', 150_000);
+          expect(outcome).toEqual({ kind: 'reply', texts: [answer] });
+          scenario.expectHeaders(scenario.seen(fakes, 'hello egress'));
+          expect(grepTree(path.join(root, 'data', 'sessions'), scenario.secret)).toEqual([]);
+          expect(grepTree(path.join(root, 'groups'), scenario.secret)).toEqual([]);
+          const report = await readEnvProbe(path.join(root, 'groups', 'main'));
+          expect(report.sandboxEnvSeen, 'the probe read the sandbox env (the runner’s)').toBe(true);
+          expect(report.holders, 'env vars holding the credential').toEqual([]);
+        });
+      },
+    );
+  }
+}
