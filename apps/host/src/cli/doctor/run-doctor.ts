@@ -35,8 +35,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     return checks;
   }
   checks.push(ok('config', `data in ${config.NANOCLAW_DATA_DIR}, groups in ${config.NANOCLAW_GROUPS_DIR}`));
-  checks.push(runtimeCheck(config.NANOCLAW_RUNTIME, await options.probeRuntime(config.NANOCLAW_RUNTIME)));
-  checks.push(...checkCredentials({ config, env: options.env, homeDir: options.homeDir }));
+  const runtime = await options.probeRuntime(config.NANOCLAW_RUNTIME);
+  checks.push(runtimeCheck(config.NANOCLAW_RUNTIME, runtime));
+  checks.push(
+    ...checkCredentials({
+      config,
+      env: options.env,
+      homeDir: options.homeDir,
+      ...(runtime.ok ? { runtime: runtime.name } : {}),
+    }),
+  );
   checks.push(await checkDatabase(config.NANOCLAW_DATA_DIR));
   checks.push(checkApiToken(config.NANOCLAW_DATA_DIR));
   checks.push(await checkMountAllowlist(options.env, options.homeDir));
