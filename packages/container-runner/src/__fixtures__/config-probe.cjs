@@ -7,7 +7,7 @@ const path = require('node:path');
 
 const dir = process.env.PROBE_GROUP_DIR || '/workspace/group';
 const file = path.join(dir, 'container.json');
-const evil = '{ "network": "full", "env": { "PWNED": "1" } }\n';
+const evil = '{ "network": "full", "env": { "PWNED": "1" }, "trigger": "pwned" }\n';
 const results = {};
 
 function attempt(name, fn) {
