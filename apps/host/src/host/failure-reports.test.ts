@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProcessRuntime } from '@nanoclaw/container-runner';
+import { createProcessRuntime, SandboxError } from '@nanoclaw/container-runner';
 import { RunnerErrorCode } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentPoolError } from '../agent-pool/index.js';
@@ -101,6 +101,28 @@ describe('failures the user hears about', () => {
     await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
     const error = events.find((e) => e.type === 'error');
     expect(error?.type === 'error' ? error.message : '').toContain('provider codex is not installed');
+  });
+
+  it('a spawn refused by a mount check (container.json made a symlink) fails at once, naming the file', async () => {
+    const refused = () =>
+      new SandboxError(
+        'mount-refused',
+        'mount /srv/groups/main/container.json -> /workspace/group/container.json refused: /srv/groups/main/container.json is a symlink; it must be a regular file',
+      );
+    const { host, events, dataDir } = await start(brokenPool(refused));
+    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'hello' }),
+    });
+    const { messageId } = (await posted.json()) as { messageId: string };
+    await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
+    const error = events.find((e) => e.type === 'error');
+    expect(error?.type === 'error' ? error.message : '').toContain('container.json is a symlink');
+    await until(
+      () => events.some((e) => e.type === 'reply' && e.text.includes('container.json is a symlink')),
+      3_000,
+    );
   });
 
   it('a scheduled task that fails for good is reported in the group chat', async () => {
