@@ -66,6 +66,8 @@ export const configSchema = z.object({
   NANOCLAW_HTTP_PORT: port.default(7420),
   NANOCLAW_RUNTIME: z.enum(RUNTIMES, { error: `must be one of ${RUNTIMES.join(', ')}` }).default('auto'),
   NANOCLAW_MAX_CONCURRENT: positiveInt(256).min(1, { error: 'must be at least 1' }).default(5),
+  NANOCLAW_USERLAND_CACHE_DIR: optionalString,
+  NANOCLAW_DEBIAN_MIRROR: optionalUrl,
   AGENT_PROVIDER: z
     .string()
     .trim()

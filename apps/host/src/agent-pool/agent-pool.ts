@@ -8,6 +8,7 @@ import {
   buildSandboxSpec,
   createSandboxConnection,
   DEFAULT_SHADOW_TARGETS,
+  type DockerRuntime,
   defaultMountAllowlistPath,
   defaultSandboxUser,
   findShadowTargets,
@@ -32,6 +33,7 @@ import {
   type SandboxMount,
   type SandboxSpec,
 } from '@nanoclaw/core';
+import { createSandboxImages, type SandboxImages } from '@nanoclaw/sandbox-image';
 import { canChownTree, chownTree, findUntraversable, type SandboxOwner } from './ownership.js';
 import { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
 import { startAgentPoolReaper } from './reaper.js';
@@ -40,18 +42,25 @@ import {
   defaultRunnerDist,
   defaultScratchImageScript,
   ensureRunnerImage,
+  isUserBuiltImage,
 } from './runner-files.js';
 import { stageRunnerBundle } from './runner-stage.js';
 import { stageRuntimeDir } from './runtime-stage.js';
 import { planSandboxEgress, startPlannedEgress, usesEgressProxy } from './sandbox-egress-plan.js';
+import { type SandboxPlacement, UserlandError, UserlandPlanner } from './sandbox-userland.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
+import { USERLAND_RUNNER_TITLE } from './userland-images.js';
 
 export type AgentPoolErrorCode =
   | 'closed'
   | 'unknown-provider'
   | 'session-busy'
   | 'runner-missing'
-  | 'mount-unreachable';
+  | 'mount-unreachable'
+  /** The group's `packages` cannot be installed (a package that does not exist, no way to build here). */
+  | 'invalid-packages'
+  /** The agent userland could not be built (e.g. the mirror did not answer): worth another try. */
+  | 'userland-failed';
 
 export class AgentPoolError extends Error {
   override readonly name = 'AgentPoolError';
@@ -80,8 +89,17 @@ export interface AgentPoolOptions {
   installId: string;
   /** The built agent-runner bundle, mounted at /app for bwrap/process. Default: this checkout's apps/agent-runner/dist. */
   runnerDist?: string;
-  /** Image for docker/apple (default `nanoclaw/agent-runner:local`). */
+  /**
+   * Image for docker/apple. Default: a runner image the host builds on the agent userland (see `userland`), or
+   * `nanoclaw/agent-runner:local` when that exists and was built by the user (docker/agent-runner.Dockerfile).
+   */
   image?: string;
+  /**
+   * The agent userland (bash, git, python3, ... built offline with mmdebstrap) bwrap and docker sandboxes run
+   * on, with each group's `packages`. Default: `createSandboxImages()` (its default cache). `false`: the runtime's
+   * minimal tree (node only, no shell).
+   */
+  userland?: SandboxImages | false;
   /**
    * docker: build a missing image without any registry via docker/build-scratch-image.sh from `runnerDist`
    * (default true; false makes a missing image a spawn error).
@@ -130,6 +148,11 @@ export interface AgentPoolOptions {
 export interface AgentPoolHandle extends AgentPool {
   /** Session ids that have a sandbox spawning right now (included in `liveSessions`). */
   readonly spawning: readonly string[];
+  /**
+   * Builds what a first spawn needs ahead of time: the base agent userland (about a minute, once per machine;
+   * progress in the log) and, for docker, the runner image on it. Rejects with the reason when it cannot.
+   */
+  prepare(): Promise<void>;
 }
 
 interface PoolEntry {
@@ -237,6 +260,72 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     );
   }
 
+  /** The docker CLI as the runtime runs it (same engine), unless the options name the env. */
+  const dockerCli = () => {
+    const docker = runtime as Partial<Pick<DockerRuntime, 'binary' | 'clientEnv'>>;
+    return { binary: docker.binary ?? 'docker', env: options.dockerEnv ?? docker.clientEnv ?? process.env };
+  };
+  const planner = new UserlandPlanner({
+    runtime,
+    images:
+      options.userland === false
+        ? undefined
+        : (options.userland ?? createSandboxImages({ logger: logger.child({ component: 'userland' }) })),
+    user,
+    hostIsRoot,
+    runnerDist: async () => runnerDist,
+    ...(runtime.name === 'docker' ? { docker: dockerCli() } : {}),
+    logger,
+  });
+  /** docker: an image the user built themselves (or named in `options.image`) is used as it is. */
+  let ownImage: Promise<string | undefined> | undefined;
+  const usersImage = (): Promise<string | undefined> => {
+    if (options.image) return Promise.resolve(options.image);
+    if (runtime.name !== 'docker') return Promise.resolve(undefined);
+    ownImage ??= isUserBuiltImage(runtime, DEFAULT_RUNNER_IMAGE, dockerCli().env, [
+      USERLAND_RUNNER_TITLE,
+    ]).then((userBuilt) => (userBuilt ? DEFAULT_RUNNER_IMAGE : undefined));
+    return ownImage;
+  };
+  let warnedProcessPackages = false;
+
+  /** What the group's sandbox runs on: the userland (tree or image, with its packages), else the fallback. */
+  const placeSandbox = async (folder: string, config: ContainerConfig): Promise<SandboxPlacement> => {
+    const wanted = config.packages.apt.length + config.packages.npm.length > 0;
+    if (usesImage) {
+      const own = await usersImage();
+      if (own && wanted) {
+        throw new AgentPoolError(
+          'invalid-packages',
+          `groups/${folder}/container.json "packages" are built on the image the host makes; ${own} is your own: install them in it`,
+        );
+      }
+      if (own) {
+        // A missing image named in the options is built as the registry-free scratch image, as before.
+        if (options.image) await ensureImage();
+        return { image: own, mounts: [] };
+      }
+    }
+    if (runtime.name === 'process' && wanted && !warnedProcessPackages) {
+      warnedProcessPackages = true;
+      logger.warn(
+        { group: folder },
+        'the process runtime runs agents on the host: container.json "packages" are not installed',
+      );
+    }
+    try {
+      const userland = await planner.groupUserland(folder, config.packages);
+      if (userland) return await planner.placement(userland);
+    } catch (error) {
+      if (!(error instanceof UserlandError)) throw error;
+      throw new AgentPoolError(error.key ? 'invalid-packages' : 'userland-failed', error.message, {
+        cause: error,
+      });
+    }
+    if (runtime.name === 'docker') await ensureImage();
+    return { ...(usesImage ? { image } : {}), mounts: [] };
+  };
+
   const ensureImage = (): Promise<unknown> => {
     if (runtime.name !== 'docker' || options.buildMissingImage === false) return Promise.resolve();
     imageReady ??= ensureRunnerImage({
@@ -244,7 +333,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       image,
       runnerDist,
       script: options.scratchImageScript ?? defaultScratchImageScript(projectRoot),
-      dockerEnv: options.dockerEnv ?? process.env,
+      dockerEnv: dockerCli().env,
       uid: user.uid,
       logger,
     }).catch((error: unknown) => {
@@ -346,10 +435,12 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       additionalMounts = resolved.mounts;
     }
     const binary = await runtimeBinaryFor(request.provider, profile);
+    const placement = await placeSandbox(folder, config);
     const mounts: PlannedMount[] = [
       ...buildMounts({ ...mountBase, ...(shadow ? { shadow } : {}), additionalMounts }),
       ...(usesImage ? [] : [runnerAppMount(await runnerBundleFor())]),
       ...(binary?.mount ? [binary.mount] : []),
+      ...placement.mounts,
     ];
     const env = {
       ...buildSandboxEnv({
@@ -365,7 +456,8 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       installId: options.installId,
       groupFolder: folder,
       sessionId,
-      ...(usesImage ? { image } : {}),
+      ...(placement.image ? { image: placement.image } : {}),
+      ...(placement.rootfs ? { rootfs: placement.rootfs } : {}),
       env,
       mounts,
       network: config.network === 'full' ? 'full' : 'none',
@@ -387,7 +479,6 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
         stopEgress = started.stop;
       }
       if (runtime.name === 'bwrap') await checkReachable(spec.mounts, user);
-      await ensureImage();
 
       const sandbox = await createSandboxConnection({
         runtime,
@@ -536,6 +627,9 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
 
   const pool: AgentPoolHandle = {
     acquire,
+    async prepare() {
+      await placeSandbox('main', containerConfigSchema.parse({}));
+    },
     async discard(sessionId) {
       const pending = spawning.get(sessionId);
       if (pending) await pending.catch(() => undefined);
@@ -670,6 +764,7 @@ function fingerprintOf(request: AcquireRequest, config: ContainerConfig): string
     config.network,
     config.timeouts,
     config.mcpServers,
+    config.packages,
   ]);
 }
 

@@ -126,7 +126,22 @@ const RUNNER_DIGEST_LABEL = 'nanoclaw.runner-digest';
 const SCRATCH_TITLE_LABEL = 'org.opencontainers.image.title';
 const SCRATCH_TITLE = 'nanoclaw agent-runner (scratch)';
 
-async function imageLabels(
+/**
+ * Whether `image` exists and was built by the user (e.g. from docker/agent-runner.Dockerfile) rather than by this
+ * host: such an image is used as it is.
+ */
+export async function isUserBuiltImage(
+  runtime: ContainerRuntime,
+  image: string,
+  dockerEnv: Readonly<Record<string, string | undefined>>,
+  ownTitles: readonly string[],
+): Promise<boolean> {
+  if (!canCheckImages(runtime) || !(await runtime.hasImage(image))) return false;
+  const title = (await imageLabels(runtime, image, dockerEnv))[SCRATCH_TITLE_LABEL];
+  return title !== SCRATCH_TITLE && !ownTitles.includes(title ?? '');
+}
+
+export async function imageLabels(
   runtime: ImageRuntime,
   image: string,
   dockerEnv: Readonly<Record<string, string | undefined>>,

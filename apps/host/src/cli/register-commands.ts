@@ -5,15 +5,16 @@ import { registerChatCommand } from './commands/chat.js';
 import { type DoctorDeps, registerDoctorCommand } from './commands/doctor.js';
 import { registerGroupsCommand } from './commands/groups.js';
 import { registerRunsCommand } from './commands/runs.js';
+import { registerSandboxCommand, type SandboxDeps } from './commands/sandbox.js';
 import { registerSendCommand } from './commands/send.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTasksCommand } from './commands/tasks.js';
 
-export type CommandDeps = DoctorDeps & ServiceDeps;
+export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps;
 
 /**
  * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `tasks`, `runs`,
- * `send`, `chat` and `service`. They talk to the running host over its HTTP API (except `doctor` and
+ * `send`, `chat`, `service` and `sandbox`. They talk to the running host over its HTTP API (except `doctor` and
  * `service`), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
  */
 export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
@@ -26,5 +27,6 @@ export function registerCommands(program: Command, deps: CommandDeps = {}): Comm
   registerSendCommand(program, deps, context);
   registerChatCommand(program, deps, context);
   registerServiceCommand(program, deps, context);
+  registerSandboxCommand(program, deps, context);
   return program;
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { Logger } from '@nanoclaw/core';
+import { createSandboxImages, type SandboxImages } from '@nanoclaw/sandbox-image';
 import { createAgentPool } from '../agent-pool/agent-pool.js';
 import type { AgentPool } from '../agent-pool/types.js';
-import { configAsEnv } from '../config.js';
+import { configAsEnv, type HostConfig } from '../config.js';
 import type { PoolContext } from './compose-host.js';
 
 /**
@@ -11,7 +13,7 @@ import type { PoolContext } from './compose-host.js';
  * orphans and never another install's.
  */
 export function createDefaultPool({ config, runtime, registry, logger }: PoolContext): AgentPool {
-  return createAgentPool({
+  const pool = createAgentPool({
     runtime,
     projectRoot: path.dirname(config.NANOCLAW_GROUPS_DIR),
     groupsDir: config.NANOCLAW_GROUPS_DIR,
@@ -21,6 +23,29 @@ export function createDefaultPool({ config, runtime, registry, logger }: PoolCon
     getContainerConfig: async (groupId) => (await registry.getById(groupId))?.containerConfig,
     timezone: config.TZ,
     logger: logger.child({ component: 'sandboxes' }),
+    userland: hostSandboxImages(config, logger),
+  });
+  // The first start builds the agent userland (about a minute); doing it now means the first message waits less.
+  pool
+    .prepare()
+    .catch((error: unknown) =>
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'the agent userland is not ready; the first message will try again',
+      ),
+    );
+  return pool;
+}
+
+/** The agent userlands as this configuration places them (cache dir, Debian mirror). */
+export function hostSandboxImages(
+  config: Pick<HostConfig, 'NANOCLAW_USERLAND_CACHE_DIR' | 'NANOCLAW_DEBIAN_MIRROR'>,
+  logger?: Logger,
+): SandboxImages {
+  return createSandboxImages({
+    ...(config.NANOCLAW_USERLAND_CACHE_DIR ? { cacheDir: config.NANOCLAW_USERLAND_CACHE_DIR } : {}),
+    ...(config.NANOCLAW_DEBIAN_MIRROR ? { mirror: config.NANOCLAW_DEBIAN_MIRROR } : {}),
+    ...(logger ? { logger: logger.child({ component: 'userland' }) } : {}),
   });
 }
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { sampleSpec } from '../test-utils/spec.js';
-import { buildDockerRunArgs, dockerClientEnv, isClientReservedEnvKey, parseDockerInspect } from './docker.js';
+import {
+  buildDockerRunArgs,
+  dockerClientEnv,
+  homeParentsOfMounts,
+  isClientReservedEnvKey,
+  parseDockerInspect,
+} from './docker.js';
 
 describe('buildDockerRunArgs', () => {
   it('builds a hardened run with secrets passed by name only', () => {
@@ -98,6 +104,32 @@ describe('buildDockerRunArgs', () => {
     expect(() => buildDockerRunArgs(sampleSpec({ user: { uid: 0, gid: 0 } }))).toThrow(/non-root/);
     expect(() => buildDockerRunArgs(sampleSpec({ name: '../evil' }))).toThrow(/name/);
     expect(() => buildDockerRunArgs(sampleSpec({ command: [] }))).toThrow(/command/);
+  });
+});
+
+describe('homeParentsOfMounts', () => {
+  it('gives every folder between HOME and a mount inside it its own tmpfs, parents first', () => {
+    const mounts = [
+      { containerPath: '/home/agent/.local/share/opencode' },
+      { containerPath: '/home/agent/.codex' },
+      { containerPath: '/workspace/group' },
+    ];
+    expect(homeParentsOfMounts(mounts, '/home/agent')).toEqual([
+      '/home/agent/.local',
+      '/home/agent/.local/share',
+    ]);
+    const { args } = buildDockerRunArgs(
+      sampleSpec({
+        mounts: [{ hostPath: '/srv/o', containerPath: '/home/agent/.local/share/opencode', readonly: false }],
+      }),
+    );
+    const text = args.join(' ');
+    expect(text).toContain(
+      '--tmpfs /home/agent/.local:rw,nosuid,nodev,size=256m,uid=1000,gid=1001,mode=0700',
+    );
+    expect(text.indexOf('--tmpfs /home/agent/.local:')).toBeLessThan(
+      text.indexOf('--tmpfs /home/agent/.local/share:'),
+    );
   });
 });
 

@@ -115,6 +115,9 @@ export function buildDockerRunArgs(
     '--tmpfs',
     `${home}:rw,nosuid,nodev,size=${homeMb}m,uid=${uid},gid=${gid},mode=0700`,
   );
+  for (const dir of homeParentsOfMounts(spec.mounts, home)) {
+    args.push('--tmpfs', `${dir}:rw,nosuid,nodev,size=${homeMb}m,uid=${uid},gid=${gid},mode=0700`);
+  }
   const { envArgs, envByName } = envByNameArgs('-e', spec.env);
   args.push(...envArgs);
   for (const mount of spec.mounts) {
@@ -124,6 +127,26 @@ export function buildDockerRunArgs(
   }
   args.push('--workdir', spec.cwd, ...(options.extraRunArgs ?? []), spec.image, ...spec.command);
   return { args, envByName };
+}
+
+/**
+ * The folders between HOME and each mount inside it (`/home/agent/.local`, `/home/agent/.local/share` for a mount
+ * at `/home/agent/.local/share/opencode`), parents first. Docker would create them as root-owned mount points,
+ * and the agent could not create its own files beside the mount (`~/.local/state`); each gets a tmpfs of its own,
+ * owned by the sandbox user.
+ */
+export function homeParentsOfMounts(mounts: readonly { containerPath: string }[], home: string): string[] {
+  const dirs = new Set<string>();
+  for (const mount of mounts) {
+    if (!mount.containerPath.startsWith(`${home}/`)) continue;
+    const parts = mount.containerPath
+      .slice(home.length + 1)
+      .split('/')
+      .slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(`${home}/${parts.slice(0, i).join('/')}`);
+  }
+  for (const mount of mounts) dirs.delete(mount.containerPath);
+  return [...dirs].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
 }
 
 /** docker's --mount value is CSV: quote a field holding a comma or a quote. */
@@ -172,6 +195,8 @@ export function parseDockerInspect(json: string): SandboxInfo[] {
 export interface DockerRuntime extends ContainerRuntime {
   readonly name: 'docker';
   readonly binary: string;
+  /** The env the CLI runs with (DOCKER_HOST and friends): other docker calls for this engine use the same. */
+  readonly clientEnv: Readonly<Record<string, string>>;
   /** Whether the image exists locally. */
   hasImage(image: string): Promise<boolean>;
   /** Raw `docker inspect` of one container (null when it does not exist): for tests and `nanoclaw doctor`. */
@@ -200,6 +225,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
     specificationVersion: CONTAINER_RUNTIME_SPEC_VERSION,
     name: 'docker',
     binary,
+    clientEnv,
     async available(): Promise<RuntimeAvailability> {
       const result = await cli(['version', '--format', '{{.Server.Version}}'], Math.min(timeoutMs, 5_000));
       if (result.code === 0 && result.stdout.trim()) {

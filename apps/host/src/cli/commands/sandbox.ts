@@ -1,0 +1,208 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  createRuntime,
+  type DockerRuntime,
+  defaultSandboxUser,
+  detectRuntime,
+} from '@nanoclaw/container-runner';
+import type { ContainerRuntime, GroupPackages } from '@nanoclaw/core';
+import {
+  type BuildProgress,
+  type CachedImage,
+  formatProgress,
+  isSandboxImageError,
+  type SandboxImages,
+  type SandboxImagesStatus,
+} from '@nanoclaw/sandbox-image';
+import type { Command } from 'commander';
+import { defaultRunnerDist } from '../../agent-pool/runner-files.js';
+import { UserlandPlanner } from '../../agent-pool/sandbox-userland.js';
+import { readContainerConfig } from '../../groups/container-config-file.js';
+import { hostSandboxImages } from '../../host/default-pool.js';
+import { createLogger } from '../../logger.js';
+import { action, type CliContext, type CliDeps } from '../cli-context.js';
+import { CliError, type TextSink, writeLine } from '../cli-io.js';
+import { formatTable } from '../format.js';
+
+export interface SandboxDeps extends CliDeps {
+  /** Default: the userlands as the configuration places them. */
+  sandboxImages?: SandboxImages;
+  /** Default: the configured runtime (auto-detected for `auto`). */
+  runtime?: () => Promise<ContainerRuntime>;
+}
+
+/**
+ * `nanoclaw sandbox image build|status`: the agent userland (bash, git, python3, … built offline with
+ * mmdebstrap) that bwrap and docker sandboxes run on, and each group's package variant. Works without a host.
+ */
+export function registerSandboxCommand(program: Command, deps: SandboxDeps, context: CliContext): void {
+  const sandbox = program.command('sandbox').description('the sandboxes agents run in');
+  const image = sandbox
+    .command('image')
+    .description('the agent userland: a Debian root file system, built once');
+  const images = () => deps.sandboxImages ?? hostSandboxImages(context.config());
+
+  image
+    .command('build')
+    .description(
+      'build the agent userland and every group\'s "packages" now (the host otherwise does it on first use)',
+    )
+    .option('--group <folder>', 'only this group (besides the base)')
+    .action(
+      action(deps, context, async (options: { group?: string }) => {
+        await buildAll(images(), deps, context, options.group);
+        return 0;
+      }),
+    );
+
+  image
+    .command('status')
+    .description('what is built: digest, size, when, and whether this machine can build it')
+    .option('--json', 'print the status as JSON')
+    .action(
+      action(deps, context, async (options: { json?: boolean }) => {
+        const status = await images().status();
+        if (options.json) writeLine(context.stdout, JSON.stringify(status, null, 2));
+        else writeLine(context.stdout, formatImageStatus(status));
+        return 0;
+      }),
+    );
+}
+
+async function buildAll(
+  images: SandboxImages,
+  deps: SandboxDeps,
+  context: CliContext,
+  only?: string,
+): Promise<void> {
+  const progress = progressPrinter(
+    context.stderr,
+    process.stderr.isTTY === true && context.stderr === process.stderr,
+  );
+  const started = Date.now();
+  let base: CachedImage;
+  try {
+    base = await images.ensureBase({ onProgress: progress.update });
+  } catch (error) {
+    progress.done();
+    if (isSandboxImageError(error) && error.hint) throw new CliError(`${error.message}\nfix: ${error.hint}`);
+    throw error;
+  }
+  progress.done();
+  writeLine(
+    context.stdout,
+    `base userland ${describeImage(base)}${Date.now() - started < 2_000 ? ' (already built)' : ''}`,
+  );
+  const groups = await groupsWithPackages(context.config().NANOCLAW_GROUPS_DIR, only);
+  if (groups.length === 0) return;
+  const runtime = await (deps.runtime ?? (() => configuredRuntime(context)))();
+  const planner = new UserlandPlanner({
+    runtime,
+    images,
+    user: defaultSandboxUser(),
+    hostIsRoot: process.getuid?.() === 0,
+    runnerDist: async () => defaultRunnerDist(path.dirname(context.config().NANOCLAW_GROUPS_DIR)),
+    ...(runtime.name === 'docker' ? { docker: dockerCliOf(runtime as DockerRuntime) } : {}),
+    logger: createLogger({ level: 'warn', format: 'pretty', destination: process.stderr }),
+  });
+  for (const { folder, packages } of groups) {
+    const userland = await planner.groupUserland(folder, packages);
+    if (!userland) continue;
+    const placement = await planner.placement(userland);
+    const where = placement.image ? `, image ${placement.image}` : '';
+    writeLine(
+      context.stdout,
+      `group ${folder}: ${describeImage(userland.userland)}${userland.npmLayer ? ` + npm ${describeImage(userland.npmLayer)}` : ''}${where}`,
+    );
+  }
+}
+
+/** Groups whose container.json asks for packages (or the one named), with what they ask for. */
+async function groupsWithPackages(
+  groupsDir: string,
+  only?: string,
+): Promise<Array<{ folder: string; packages: GroupPackages }>> {
+  const folders = only
+    ? [only]
+    : (await fs.readdir(groupsDir, { withFileTypes: true }).catch(() => []))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+  const found: Array<{ folder: string; packages: GroupPackages }> = [];
+  for (const folder of folders.sort()) {
+    const result = await readContainerConfig(path.join(groupsDir, folder), folder);
+    if (result.error)
+      throw new CliError(
+        `groups/${result.error.file}: ${result.error.key || 'file'}: ${result.error.message}`,
+      );
+    const packages = result.config?.packages;
+    if (packages && packages.apt.length + packages.npm.length > 0) found.push({ folder, packages });
+    else if (only) found.push({ folder, packages: { apt: [], npm: [] } });
+  }
+  return found;
+}
+
+async function configuredRuntime(context: CliContext): Promise<ContainerRuntime> {
+  const choice = context.config().NANOCLAW_RUNTIME;
+  if (choice === 'auto') return (await detectRuntime()).runtime;
+  if (choice === 'process')
+    throw new CliError('the process runtime runs agents on the host: it has no userland to build');
+  return createRuntime(choice);
+}
+
+function dockerCliOf(runtime: DockerRuntime) {
+  return { binary: runtime.binary, env: runtime.clientEnv };
+}
+
+/** One line per phase; on a terminal the counted lines overwrite each other. */
+function progressPrinter(sink: TextSink, tty: boolean) {
+  let open = false;
+  return {
+    update: (event: BuildProgress) => {
+      const line = formatProgress(event);
+      if (tty) {
+        sink.write(`\r\x1b[2K${line}`);
+        open = true;
+      } else if (event.done === undefined || event.done === event.total) writeLine(sink, line);
+    },
+    done: () => {
+      if (open) sink.write('\n');
+      open = false;
+    },
+  };
+}
+
+function describeImage(image: CachedImage): string {
+  const { manifest } = image;
+  const extras = manifest.kind === 'userland' ? (manifest.extraPackages ?? []) : manifest.packages;
+  return `${manifest.digest.slice(0, 12)} (${extras.length > 0 ? `${extras.join(' ')}, ` : ''}${megabytes(manifest.sizeBytes)}, built ${manifest.builtAt} in ${Math.round(manifest.buildMs / 1000)} s) at ${image.tree}`;
+}
+
+export function formatImageStatus(status: SandboxImagesStatus): string {
+  const base = status.base.built
+    ? `✓ built ${status.base.built.manifest.builtAt}, ${megabytes(status.base.built.manifest.sizeBytes)}, in ${Math.round(status.base.built.manifest.buildMs / 1000)} s`
+    : '✗ not built yet (the host builds it on first use, or: nanoclaw sandbox image build)';
+  const builder = status.builder.ok
+    ? `✓ ${status.builder.detail}`
+    : `✗ ${status.builder.reason} (fix: ${status.builder.hint})`;
+  const rows = status.cached.map((image) => [
+    image.manifest.kind,
+    image.manifest.digest.slice(0, 12),
+    image.manifest.kind === 'userland'
+      ? (image.manifest.extraPackages ?? []).join(' ') || '(base)'
+      : image.manifest.packages.join(' '),
+    megabytes(image.manifest.sizeBytes),
+    image.manifest.builtAt,
+  ]);
+  return [
+    `agent userland: Debian ${status.base.suite}, ${status.base.packages} packages, node ${status.base.node}`,
+    `  base ${status.base.digest.slice(0, 12)}: ${base}`,
+    `  builder: ${builder}`,
+    `  cache: ${status.cacheDir}`,
+    ...(rows.length > 0 ? ['', formatTable(['KIND', 'DIGEST', 'PACKAGES', 'SIZE', 'BUILT'], rows)] : []),
+  ].join('\n');
+}
+
+function megabytes(bytes: number): string {
+  return `${Math.round(bytes / 1e6)} MB`;
+}
