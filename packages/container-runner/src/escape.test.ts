@@ -14,6 +14,7 @@ import {
   SANDBOX_PATHS,
 } from './mounts.js';
 import { createProcessRuntime } from './runtimes/process.js';
+import { runJsonProbe } from './test-utils/run-probe.js';
 import {
   bwrapAvailability,
   copyFixtures,
@@ -127,22 +128,8 @@ function probeSpec(
   };
 }
 
-async function runProbe(runtime: ContainerRuntime, spec: SandboxSpec): Promise<Record<string, string>> {
-  const proc = await runtime.spawn(spec);
-  proc.stdin.end();
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const exit = await proc.exited;
-  const line = out.trim().split('\n').pop() ?? '';
-  if (!line.startsWith('{')) throw new Error(`probe printed nothing (exit ${exit.code}): ${err}`);
-  return JSON.parse(line) as Record<string, string>;
-}
+const runProbe = (runtime: ContainerRuntime, spec: SandboxSpec) =>
+  runJsonProbe<Record<string, string>>(runtime, spec);
 
 function escapeSuite(
   name: string,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
 import type { ContractAvailability } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { runJsonProbe } from '../test-utils/run-probe.js';
 import {
   bwrapAvailability,
   copyFixtures,
@@ -154,22 +155,10 @@ function egressSuite(
           egress,
         );
         expect(JSON.stringify(spec)).not.toContain('sk-host-only-key');
-        const proc = await makeRuntime().spawn(spec);
-        proc.stdin.end();
-        let out = '';
-        let err = '';
-        proc.stdout.setEncoding('utf8').on('data', (c: string) => {
-          out += c;
-        });
-        proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-          err += c;
-        });
-        await proc.exited;
-        const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<
-          string,
-          { status?: number; body?: string; error?: string }
-        > & { apiKey: string };
-        expect(result.viaProxy, err).toMatchObject({ status: 200 });
+        const result = await runJsonProbe<
+          Record<string, { status?: number; body?: string; error?: string }> & { apiKey: string }
+        >(makeRuntime(), spec);
+        expect(result.viaProxy).toMatchObject({ status: 200 });
         expect(JSON.parse(result.viaProxy?.body ?? '{}')).toEqual({
           via: 'host-proxy',
           url: '/v1/messages?stream=1',
@@ -282,20 +271,8 @@ function internetSuite(
           }),
           egress,
         );
-        const proc = await makeRuntime().spawn(spec);
-        proc.stdin.end();
-        let out = '';
-        let err = '';
-        proc.stdout.setEncoding('utf8').on('data', (c: string) => {
-          out += c;
-        });
-        proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-          err += c;
-        });
-        await proc.exited;
-        const line = out.trim().split('\n').pop() ?? '';
-        expect(line, err).toMatch(/^\{/);
-        return { result: JSON.parse(line) as InternetProbe, stats: { ...egress.proxy.stats }, refused };
+        const result = await runJsonProbe<InternetProbe>(makeRuntime(), spec);
+        return { result, stats: { ...egress.proxy.stats }, refused };
       } finally {
         await egress.close();
         await fs.rm(root, { recursive: true, force: true });
