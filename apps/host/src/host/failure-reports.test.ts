@@ -61,6 +61,16 @@ async function start(
   return { host, events, dataDir: config.NANOCLAW_DATA_DIR };
 }
 
+/** Posts "hello" to the main group as the API does; returns its message id. */
+async function postHello(host: RunningHost, dataDir: string): Promise<string> {
+  const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ text: 'hello' }),
+  });
+  return ((await posted.json()) as { messageId: string }).messageId;
+}
+
 async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -72,12 +82,7 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 describe('failures the user hears about', () => {
   it('a message whose sandbox cannot start gets an error at once, naming the cause', async () => {
     const { host, events, dataDir } = await start();
-    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'hello' }),
-    });
-    const { messageId } = (await posted.json()) as { messageId: string };
+    const messageId = await postHello(host, dataDir);
     await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)));
     const error = events.find((e) => e.type === 'error');
     expect(error?.type === 'error' ? error.message : '').toContain('no sandbox profile');
@@ -92,12 +97,7 @@ describe('failures the user hears about', () => {
         code: RunnerErrorCode.providerNotInstalled,
       });
     const { host, events, dataDir } = await start(brokenPool(notInstalled));
-    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'hello' }),
-    });
-    const { messageId } = (await posted.json()) as { messageId: string };
+    const messageId = await postHello(host, dataDir);
     await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
     const error = events.find((e) => e.type === 'error');
     expect(error?.type === 'error' ? error.message : '').toContain('provider codex is not installed');
@@ -110,12 +110,7 @@ describe('failures the user hears about', () => {
         'mount /srv/groups/main/container.json -> /workspace/group/container.json refused: /srv/groups/main/container.json is a symlink; it must be a regular file',
       );
     const { host, events, dataDir } = await start(brokenPool(refused));
-    const posted = await fetch(`${host.url}/api/v1/groups/main/messages`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${readApiToken(dataDir)}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'hello' }),
-    });
-    const { messageId } = (await posted.json()) as { messageId: string };
+    const messageId = await postHello(host, dataDir);
     await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
     const error = events.find((e) => e.type === 'error');
     expect(error?.type === 'error' ? error.message : '').toContain('container.json is a symlink');

@@ -1,23 +1,20 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createBwrapRuntime } from '@nanoclaw/container-runner';
 import { BWRAP_CACHE_DIR, bwrapAvailability } from '@nanoclaw/container-runner/test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cli/test-utils.js';
 import type { RunningHost } from '../start-host.js';
 import { startTestHost, until } from './e2e-host.js';
+import { CLI_SOURCE, startHostProcess, TSX_LOADER } from './host-process.js';
 
 /**
  * No usable sandbox runtime: the user is told at once, by the real CLI (`nanoclaw send --wait`, a subprocess
  * as a user runs it), with the cause and `nanoclaw doctor`, instead of after five tries over ~85 s. The host
  * start log, `nanoclaw status` and `nanoclaw doctor` say the same.
  */
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.ts');
-/** tsx by absolute URL: the CLI runs in a scratch folder with no node_modules. */
-const TSX = import.meta.resolve('tsx');
 /** The budget for `send --wait` beyond the CLI's own start-up (tsx compiles the CLI on every run). */
 const ANSWER_BUDGET_MS = 2_000;
 
@@ -33,7 +30,7 @@ function cli(root: string, env: Record<string, string>, args: string[]): Promise
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', TSX, CLI, ...args],
+      ['--import', TSX_LOADER, CLI_SOURCE, ...args],
       { cwd: root, env: { HOME: root, ...env }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -47,6 +44,25 @@ function cli(root: string, env: Record<string, string>, args: string[]): Promise
 async function cliStartupMs(root: string, env: Record<string, string>): Promise<number> {
   const runs = [await cli(root, env, ['--version']), await cli(root, env, ['--version'])];
   return Math.min(...runs.map((run) => run.ms));
+}
+
+/**
+ * `nanoclaw send --wait` as a user runs it: it fails naming `cause` and `nanoclaw doctor`, and takes less than
+ * the budget beyond the CLI's own start-up.
+ */
+async function expectToldAtOnce(
+  root: string,
+  env: Record<string, string>,
+  cause: string,
+): Promise<CliResult> {
+  const startup = await cliStartupMs(root, env);
+  const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello']);
+  console.log(`[${cause}] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
+  expect(sent.code).toBe(1);
+  expect(sent.stderr).toContain(cause);
+  expect(sent.stderr).toContain('`nanoclaw doctor`');
+  expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
+  return sent;
 }
 
 const bwrap = await bwrapAvailability();
@@ -72,6 +88,7 @@ describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, (
     fs.mkdirSync(bin);
     const env = { PATH: bin, NANOCLAW_HTTP_PORT: String(await freePort()) };
     const { child, output } = await startHostProcess(root, {
+      HOME: root,
       ...env,
       NANOCLAW_RUNTIME: 'auto',
       AGENT_PROVIDER: 'mock',
@@ -79,14 +96,8 @@ describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, (
     cleanups.push(() => child.kill('SIGKILL'));
     expect(output()).toContain('no sandbox runtime is usable here');
 
-    const startup = await cliStartupMs(root, env);
-    const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello']);
-    console.log(`[no runtime] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
-    expect(sent.code).toBe(1);
-    expect(sent.stderr).toContain('no sandbox runtime is usable here');
+    const sent = await expectToldAtOnce(root, env, 'no sandbox runtime is usable here');
     expect(sent.stderr).toContain('- docker: docker is not installed');
-    expect(sent.stderr).toContain('`nanoclaw doctor`');
-    expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
 
     const status = await cli(root, env, ['status']);
     expect(status.stdout).toContain('runtime: ✗ none: no sandbox runtime is usable here');
@@ -129,13 +140,7 @@ describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, (
       await until(async () => (await runtime.list({})).length === 0, 20_000);
 
       fs.rmSync(path.join(tools, 'bwrap'));
-      const startup = await cliStartupMs(root, env);
-      const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello again']);
-      console.log(`[bwrap gone] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
-      expect(sent.code).toBe(1);
-      expect(sent.stderr).toContain('the bwrap sandbox runtime is not usable');
-      expect(sent.stderr).toContain('`nanoclaw doctor`');
-      expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
+      await expectToldAtOnce(root, env, 'the bwrap sandbox runtime is not usable');
       expect((await cli(root, env, ['status'])).stdout).toContain(
         'runtime: ✗ none: the bwrap sandbox runtime is not usable',
       );
@@ -150,33 +155,3 @@ describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, (
     },
   );
 });
-
-/** `nanoclaw start` as a user runs it, in `root`; resolves once the host says it is ready. */
-async function startHostProcess(
-  root: string,
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'start'], {
-    cwd: root,
-    env: { HOME: root, LOG_FORMAT: 'json', LOG_LEVEL: 'info', TZ: 'UTC', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('NanoClaw host ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited with ${code}:\n${output}`));
-    });
-  });
-  return { child, output: () => output };
-}

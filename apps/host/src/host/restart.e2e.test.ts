@@ -1,19 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dockerHostEnv } from '@nanoclaw/container-runner/test';
 import { openDatabase } from '@nanoclaw/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
 import { readApiToken } from '../http/index.js';
+import { startHostProcess } from './host-process.js';
 import { sandboxRuntimes } from './test-runtimes.js';
-
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cli.ts');
-/** tsx by absolute URL: the host runs in a scratch folder with no node_modules. */
-const TSX = import.meta.resolve('tsx');
 
 const targets = await Promise.all(
   sandboxRuntimes().map(async (target) => ({
@@ -95,39 +91,15 @@ async function startChild(
   runtime: string,
   children: ChildProcess[],
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', TSX, CLI, 'start'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? root,
-      ...dockerSocket(),
-      NANOCLAW_HTTP_PORT: String(port),
-      NANOCLAW_RUNTIME: runtime,
-      AGENT_PROVIDER: 'mock',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      TZ: 'UTC',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child } = await startHostProcess(root, {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? root,
+    ...dockerSocket(),
+    NANOCLAW_HTTP_PORT: String(port),
+    NANOCLAW_RUNTIME: runtime,
+    AGENT_PROVIDER: 'mock',
   });
   children.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('NanoClaw host ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`host exited with ${code}:\n${output}`));
-    });
-  });
   return child;
 }
 
