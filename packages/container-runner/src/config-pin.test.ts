@@ -5,6 +5,7 @@ import type { ContractAvailability } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMounts, type PlannedMount, SANDBOX_PATHS } from './mounts.js';
 import { createProcessRuntime } from './runtimes/process.js';
+import { runJsonProbe } from './test-utils/run-probe.js';
 import {
   bwrapAvailability,
   copyFixtures,
@@ -67,23 +68,6 @@ function probeSpec(name: string, mounts: PlannedMount[], image?: string): Sandbo
   };
 }
 
-async function runProbe(runtime: ContainerRuntime, spec: SandboxSpec): Promise<Record<string, string>> {
-  const proc = await runtime.spawn(spec);
-  proc.stdin.end();
-  let out = '';
-  let err = '';
-  proc.stdout.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => {
-    err += c;
-  });
-  const exit = await proc.exited;
-  const line = out.trim().split('\n').pop() ?? '';
-  if (!line.startsWith('{')) throw new Error(`probe printed nothing (exit ${exit.code}): ${err}`);
-  return JSON.parse(line) as Record<string, string>;
-}
-
 /** What the host would read: the file's text, and that it is still one regular file. */
 async function hostView(file: string): Promise<{ text: string; regular: boolean; links: number }> {
   const stat = await fs.lstat(file);
@@ -136,7 +120,10 @@ function pinSuite(
       await fs.writeFile(file, USER_CONFIG);
       // Writable for the sandbox uid by its permissions (as the host's chown makes it): only the pin may stop it.
       await fs.chmod(file, 0o666);
-      const results = await runProbe(runtime, probeSpec(sandboxName(), world.mounts('family'), image));
+      const results = await runJsonProbe<Record<string, string>>(
+        runtime,
+        probeSpec(sandboxName(), world.mounts('family'), image),
+      );
       expectAllBlocked(results);
       expect(results['write it in place']).toBe('BLOCKED: EROFS');
       expect(results['delete it']).toBe('BLOCKED: EBUSY');
@@ -148,7 +135,10 @@ function pinSuite(
       if (skip) return ctx.skip();
       const groupDir = await makeWritableDir(path.join(world.root, 'groups'), 'fresh');
       const file = path.join(groupDir, 'container.json');
-      const results = await runProbe(runtime, probeSpec(sandboxName(), world.mounts('fresh'), image));
+      const results = await runJsonProbe<Record<string, string>>(
+        runtime,
+        probeSpec(sandboxName(), world.mounts('fresh'), image),
+      );
       expectAllBlocked(results);
       expect(results['create it exclusively']).toBe('BLOCKED: EEXIST');
       expect(results['rename another file over it']).toBe('BLOCKED: EBUSY');
@@ -168,7 +158,7 @@ describe('config probe control (no isolation)', () => {
       await fs.writeFile(path.join(groupDir, 'container.json'), USER_CONFIG);
       const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
       const spec = probeSpec(`nc-config-pin-control-${process.pid}`, world.mounts('family'));
-      const results = await runProbe(runtime, {
+      const results = await runJsonProbe<Record<string, string>>(runtime, {
         ...spec,
         command: ['node', path.join(world.fixtures, 'config-probe.cjs')],
         env: { ...spec.env, PROBE_GROUP_DIR: groupDir },

@@ -293,9 +293,9 @@ describe('pinned group config files', () => {
   it('refuses a pin that is not its own file in a writable mount, or not read-only', async () => {
     const [group, pin] = groupMounts() as [PlannedMount, PlannedMount];
     await fs.writeFile(configFile(), '{}');
-    expect(
-      await refusal(verifyMounts([group, { ...pin, containerPath: '/workspace/other.json' }])),
-    ).toMatch(/bound over itself/);
+    expect(await refusal(verifyMounts([group, { ...pin, containerPath: '/workspace/other.json' }]))).toMatch(
+      /bound over itself/,
+    );
     expect(await refusal(verifyMounts([pin]))).toMatch(/bound over itself/);
     expect(await refusal(verifyMounts([group, { ...pin, readonly: false }]))).toMatch(/read-only/);
     // Without a placeholder it is an ordinary source inside the writable folder.

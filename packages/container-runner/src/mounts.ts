@@ -262,7 +262,8 @@ export async function verifyMounts<T extends SandboxMount>(
     const declared = path.resolve(mount.hostPath);
     const pinnedIn = pins.get(mount);
     const root = declaredWritable.find(
-      (w) => isStrictlyInside(w, declared) && (pinnedIn === undefined || w !== path.resolve(pinnedIn.hostPath)),
+      (w) =>
+        isStrictlyInside(w, declared) && (pinnedIn === undefined || w !== path.resolve(pinnedIn.hostPath)),
     );
     if (root) refuse(mount, `its source lies inside the sandbox-writable folder ${root}`);
   }

@@ -175,7 +175,9 @@ describe('createSandboxConnection (fake runner, process runtime)', () => {
   it('is not idle while its session starts, however short the idle timeout', async () => {
     const sandbox = await connect({ idleTimeoutMs: 300, env: { FAKE_RUNNER_START_DELAY_MS: '900' } });
     await sandbox.startSession(session);
-    expect(text(await collect(sandbox.run({ text: 'after a delayed start' })))).toContain('after a delayed start');
+    expect(text(await collect(sandbox.run({ text: 'after a delayed start' })))).toContain(
+      'after a delayed start',
+    );
     expect((await sandbox.closed).reason).toBe('idle');
   });
 

@@ -111,13 +111,11 @@ async function explainSpawnFailure(
 ): Promise<unknown> {
   // The pool refused (setup, closing, busy session): the runtime was not asked.
   if (isAgentPoolError(error)) return error;
-  const availability = await runtime
-    .available()
-    .catch((probeError: unknown) => ({
-      ok: false as const,
-      reason: (probeError as Error).message,
-      hint: '',
-    }));
+  const availability = await runtime.available().catch((probeError: unknown) => ({
+    ok: false as const,
+    reason: (probeError as Error).message,
+    hint: '',
+  }));
   if (availability.ok) return error;
   const hint = availability.hint ? ` (${availability.hint})` : '';
   const message = `the ${runtime.name} sandbox runtime is not usable: ${availability.reason}${hint}\n${NEXT_STEP}`;

@@ -94,9 +94,9 @@ describe('process runtime', () => {
       // HOME itself is a scratch folder, gone with the sandbox; the mounted folders keep their files.
       await expect(fs.stat(home)).rejects.toThrow(/ENOENT/);
       expect(await fs.readdir(codex)).toEqual(['rollout.jsonl']);
-      expect(logger.entries.some((e) => e.level === 'warn' && /inside another mount/.test(e.message ?? ''))).toBe(
-        true,
-      );
+      expect(
+        logger.entries.some((e) => e.level === 'warn' && /inside another mount/.test(e.message ?? '')),
+      ).toBe(true);
     } finally {
       await fs.rm(root, { recursive: true, force: true });
     }
