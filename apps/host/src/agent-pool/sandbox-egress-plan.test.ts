@@ -47,6 +47,7 @@ const baseSpec = (env: Record<string, string>): SandboxSpec => ({
   network: 'full',
   limits: { memoryMb: 256, cpus: 1, pids: 64 },
   labels: {},
+  user: { uid: 1000, gid: 1000 },
 });
 
 /** The sandbox env, as `buildSandboxEnv` builds it: the profile's allowlisted keys that are set. */
