@@ -13,6 +13,7 @@ import {
   ensureTestImage,
   makeScratchDir,
   makeWritableDir,
+  skipReason,
   TEST_IMAGE,
   testBwrapRuntime,
   testDockerRuntime,
@@ -96,14 +97,8 @@ function pinSuite(
     const sandboxName = () => `nc-config-pin-${name}-${process.pid}-${++counter}`;
 
     beforeAll(async () => {
-      const available = await availability();
-      if (!available.ok) {
-        if (available.required)
-          throw new Error(`${name} is required here but unavailable: ${available.reason}`);
-        skip = available.reason;
-        console.warn(`[config pin: ${name}] skipped: ${available.reason}`);
-        return;
-      }
+      skip = await skipReason(`config pin: ${name}`, availability);
+      if (skip) return;
       if (image) await ensureTestImage();
       runtime = makeRuntime();
       world = await makeWorld();

@@ -22,6 +22,7 @@ import {
   ensureTestImage,
   makeScratchDir,
   makeWritableDir,
+  skipReason,
   TEST_IMAGE,
   testBwrapRuntime,
   testDockerRuntime,
@@ -146,14 +147,8 @@ function escapeSuite(
     const sandboxName = () => `nc-escape-${name}-${process.pid}-${++counter}`;
 
     beforeAll(async () => {
-      const available = await availability();
-      if (!available.ok) {
-        if (available.required)
-          throw new Error(`${name} is required here but unavailable: ${available.reason}`);
-        skip = available.reason;
-        console.warn(`[escape attempts: ${name}] skipped: ${available.reason}`);
-        return;
-      }
+      skip = await skipReason(`escape attempts: ${name}`, availability);
+      if (skip) return;
       if (image) await ensureTestImage();
       runtime = makeRuntime();
       world = await makeWorld();

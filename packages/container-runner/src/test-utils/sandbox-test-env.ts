@@ -67,6 +67,21 @@ export function dockerAvailability(): Promise<SandboxAvailability> {
   return dockerCheck;
 }
 
+/**
+ * For a suite's beforeAll: undefined when the runtime can be tested here, else the reason to skip (printed) —
+ * or an error where it is required (CI).
+ */
+export async function skipReason(
+  suite: string,
+  availability: () => Promise<SandboxAvailability>,
+): Promise<string | undefined> {
+  const available = await availability();
+  if (available.ok) return undefined;
+  if (available.required) throw new Error(`${suite}: required here but unavailable: ${available.reason}`);
+  console.warn(`[${suite}] skipped: ${available.reason}`);
+  return available.reason;
+}
+
 export const BWRAP_CACHE_DIR = path.join(
   os.tmpdir(),
   `nanoclaw-bwrap-test-cache-${process.getuid?.() ?? 'u'}`,
