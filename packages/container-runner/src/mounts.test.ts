@@ -234,6 +234,16 @@ describe('verifyMounts', () => {
       /absolute/,
     );
   });
+
+  it("takes /usr/local, where a group's npm layer goes, and nothing else under /usr", async () => {
+    await expect(
+      verifyMounts([{ hostPath: root, containerPath: '/usr/local', readonly: true }]),
+    ).resolves.toHaveLength(1);
+    await refused(
+      verifyMounts([{ hostPath: root, containerPath: '/usr/localx', readonly: true }]),
+      /reserved/,
+    );
+  });
 });
 
 describe('pinned group config files', () => {

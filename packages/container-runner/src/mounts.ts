@@ -222,6 +222,8 @@ export function buildMounts(options: BuildMountsOptions): PlannedMount[] {
 
 /** Container paths a mount may not cover (the runtime tree and kernel file systems). */
 const RESERVED_CONTAINER_PATHS = ['/proc', '/sys', '/dev', '/usr', '/lib', '/lib64', '/bin', '/sbin', '/etc'];
+/** Inside a reserved path, but meant for layers the host prepares (a group's npm packages). */
+const LAYER_CONTAINER_PATH = '/usr/local';
 
 export interface VerifyMountsOptions {
   /**
@@ -365,7 +367,7 @@ function checkContainerPath(containerPath: string): void {
     throw new SandboxError('mount-refused', `invalid container path "${containerPath}"`);
   }
   for (const reserved of RESERVED_CONTAINER_PATHS) {
-    if (isInside(reserved, containerPath)) {
+    if (isInside(reserved, containerPath) && !isInside(LAYER_CONTAINER_PATH, containerPath)) {
       throw new SandboxError('mount-refused', `container path ${containerPath} is reserved (${reserved})`);
     }
   }

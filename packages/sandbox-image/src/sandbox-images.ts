@@ -181,7 +181,20 @@ export function createSandboxImages(options: SandboxImagesOptions = {}): Sandbox
   return new SandboxImages(options);
 }
 
-/** npm settings a download needs from the host user's environment: registry, CA file, proxies. */
+/** The host's trust and proxy settings node and npm read from the environment (custom CAs, proxies). */
+const DOWNLOAD_ENV_KEYS = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+];
+
+/** npm settings a download needs from the host user's environment: registry, CA files, proxies. */
 function npmConfigEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -189,7 +202,7 @@ function npmConfigEnv(env: Readonly<Record<string, string | undefined>>): Record
     const lower = key.toLowerCase();
     if (/^npm_config_(registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|fetch_retries)$/.test(lower))
       out[lower] = value;
-    if (['http_proxy', 'https_proxy', 'no_proxy'].includes(lower)) out[key] = value;
+    if (DOWNLOAD_ENV_KEYS.includes(key)) out[key] = value;
   }
   return out;
 }

@@ -38,6 +38,8 @@ export interface UserlandPlannerOptions {
   runnerDist: () => Promise<string>;
   docker?: DockerCli;
   logger: Logger;
+  /** Where build progress goes (default: the log, one info line per step). */
+  onProgress?: (folder: string, progress: BuildProgress) => void;
 }
 
 /**
@@ -61,15 +63,15 @@ export class UserlandPlanner {
     const { images, logger } = this.options;
     if (!images || !this.applies) return undefined;
     const wanted = packages.apt.length + packages.npm.length > 0;
-    if (!(await images.findBase()) && !(await images.builder()).ok) {
-      const builder = await images.builder();
+    const builder = (await images.findBase()) ? undefined : await images.builder();
+    if (builder && !builder.ok) {
       if (wanted) {
         throw new UserlandError(
-          `groups/${folder}/container.json "packages" needs the agent userland, and it cannot be built here: ${builder.ok ? '' : `${builder.reason} (${builder.hint})`}`,
+          `groups/${folder}/container.json "packages" needs the agent userland, and it cannot be built here: ${builder.reason} (${builder.hint})`,
           'packages',
         );
       }
-      this.warnNoShell(builder.ok ? '' : `${builder.reason}; fix: ${builder.hint}`);
+      this.warnNoShell(`${builder.reason}; fix: ${builder.hint}`);
       return undefined;
     }
     const progress = (event: BuildProgress) =>

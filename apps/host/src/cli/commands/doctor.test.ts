@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { openDatabase } from '@nanoclaw/db';
+import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../config.js';
 import type { DoctorCheck } from '../doctor/doctor-check.js';
@@ -14,6 +15,33 @@ afterEach(async () => {
 });
 
 const dockerUp = async (): Promise<RuntimeProbe> => ({ ok: true, name: 'docker', detail: 'Docker 27.0' });
+
+/** What `nanoclaw sandbox image status` would say: the base userland built, or not, and mmdebstrap there or not. */
+function userland(built: boolean, builder = true): SandboxImagesStatus {
+  const manifest = {
+    kind: 'userland' as const,
+    digest: 'c'.repeat(64),
+    packages: ['bash'],
+    builtAt: '2026-12-07T02:53:38.708Z',
+    buildMs: 68_000,
+    sizeBytes: 332e6,
+    files: 9,
+  };
+  return {
+    cacheDir: '/var/cache/nanoclaw/userland',
+    builder: builder
+      ? { ok: true, detail: 'mmdebstrap at /usr/bin/mmdebstrap' }
+      : { ok: false, reason: 'mmdebstrap is not installed', hint: 'apt-get install -y mmdebstrap' },
+    base: {
+      digest: manifest.digest,
+      suite: 'bookworm',
+      packages: 27,
+      node: 'v20.20.2',
+      ...(built ? { built: { manifest, dir: '/c', tree: '/c/tree' } } : {}),
+    },
+    cached: [],
+  };
+}
 
 async function setup(env: Record<string, string> = {}) {
   const root = tempDir('nanoclaw-doctor-');
@@ -28,13 +56,18 @@ async function setup(env: Record<string, string> = {}) {
 async function doctor(
   config: HostConfig,
   homeDir: string,
-  options: { env?: Record<string, string>; probe?: () => Promise<RuntimeProbe> } = {},
+  options: {
+    env?: Record<string, string>;
+    probe?: () => Promise<RuntimeProbe>;
+    userland?: SandboxImagesStatus;
+  } = {},
 ) {
   const result = await runCli(['doctor', '--json'], {
     loadConfig: () => config,
     env: options.env ?? {},
     homeDir,
     probeRuntime: options.probe ?? dockerUp,
+    userlandStatus: async () => options.userland ?? userland(true),
     nodeVersion: '20.20.2',
   });
   const checks = JSON.parse(result.stdout) as DoctorCheck[];
@@ -206,5 +239,46 @@ describe('nanoclaw doctor', () => {
     expect(result.stdout).toContain('✗ config');
     expect(result.stdout).toContain('NANOCLAW_RUNTIME: must be one of');
     expect(result.stdout).not.toContain('runtime ');
+  });
+
+  describe('agent userland', () => {
+    it('shows the built userland: what it holds, its size and where it is', async () => {
+      const { homeDir, config } = await setup();
+      const check = (await doctor(config, homeDir)).byName('agent userland');
+      expect(check?.status).toBe('ok');
+      expect(check?.detail).toContain('Debian bookworm: bash, git, python3');
+      expect(check?.detail).toContain('332 MB');
+    });
+
+    it('says the first start builds it when it is not built yet', async () => {
+      const { homeDir, config } = await setup();
+      const check = (await doctor(config, homeDir, { userland: userland(false) })).byName('agent userland');
+      expect(check).toMatchObject({ status: 'warn', hint: 'or build it now: nanoclaw sandbox image build' });
+    });
+
+    it('fails (without stopping the host) when it cannot be built: agents would have no shell; names the apt command', async () => {
+      const { homeDir, config } = await setup();
+      const result = await doctor(config, homeDir, { userland: userland(false, false) });
+      expect(result.byName('agent userland')).toMatchObject({
+        status: 'fail',
+        blocking: false,
+        hint: 'apt-get install -y mmdebstrap',
+      });
+      expect(result.byName('agent userland')?.detail).toContain('NO shell');
+      expect(result.code).toBe(0);
+    });
+
+    it('is not in use for the process runtime', async () => {
+      const { homeDir, config } = await setup();
+      const probe = async (): Promise<RuntimeProbe> => ({
+        ok: true,
+        name: 'process',
+        detail: 'plain processes',
+      });
+      const check = (await doctor(config, homeDir, { probe, userland: userland(false, false) })).byName(
+        'agent userland',
+      );
+      expect(check?.status).toBe('info');
+    });
   });
 });

@@ -1,5 +1,7 @@
+import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config.js';
+import { type HostConfig, loadConfig } from '../../config.js';
+import { hostSandboxImages } from '../../host/default-pool.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { EXIT, writeLine } from '../cli-io.js';
 import { blocksStart, formatDoctorReport } from '../doctor/doctor-check.js';
@@ -9,13 +11,17 @@ import { probeRuntime, type RuntimeProbe } from '../doctor/system-checks.js';
 export interface DoctorDeps extends CliDeps {
   /** Default: asks the real runtimes (`detectRuntime` for `auto`). */
   probeRuntime?: (name: 'auto' | 'docker' | 'apple' | 'bwrap' | 'process') => Promise<RuntimeProbe>;
+  /** Default: the agent userland cache as the configuration places it. */
+  userlandStatus?: (config: HostConfig) => Promise<SandboxImagesStatus>;
   nodeVersion?: string;
 }
 
 export function registerDoctorCommand(program: Command, deps: DoctorDeps, context: CliContext): void {
   program
     .command('doctor')
-    .description('check what the host needs (works without a running host); exits 1 if the host or its agents cannot run')
+    .description(
+      'check what the host needs (works without a running host); exits 1 if the host or its agents cannot run',
+    )
     .option('--json', 'print the checks as JSON')
     .action(
       action(deps, context, async (options: { json?: boolean }) => {
@@ -25,6 +31,7 @@ export function registerDoctorCommand(program: Command, deps: DoctorDeps, contex
           homeDir: context.homeDir,
           fetch: context.fetch,
           probeRuntime: deps.probeRuntime ?? probeRuntime,
+          userlandStatus: deps.userlandStatus ?? ((config) => hostSandboxImages(config).status()),
           ...(deps.nodeVersion === undefined ? {} : { nodeVersion: deps.nodeVersion }),
         });
         if (options.json) writeLine(context.stdout, JSON.stringify(checks, null, 2));

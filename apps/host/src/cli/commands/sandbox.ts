@@ -105,9 +105,14 @@ async function buildAll(
     runnerDist: async () => defaultRunnerDist(path.dirname(context.config().NANOCLAW_GROUPS_DIR)),
     ...(runtime.name === 'docker' ? { docker: dockerCliOf(runtime as DockerRuntime) } : {}),
     logger: createLogger({ level: 'warn', format: 'pretty', destination: process.stderr }),
+    onProgress: (_folder, event) => progress.update(event),
   });
   for (const { folder, packages } of groups) {
-    const userland = await planner.groupUserland(folder, packages);
+    writeLine(
+      context.stderr,
+      `group ${folder}: ${[...packages.apt, ...packages.npm.map((p) => `npm:${p}`)].join(' ') || 'no packages'}`,
+    );
+    const userland = await planner.groupUserland(folder, packages).finally(() => progress.done());
     if (!userland) continue;
     const placement = await planner.placement(userland);
     const where = placement.image ? `, image ${placement.image}` : '';
@@ -204,5 +209,5 @@ export function formatImageStatus(status: SandboxImagesStatus): string {
 }
 
 function megabytes(bytes: number): string {
-  return `${Math.round(bytes / 1e6)} MB`;
+  return bytes < 10e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.round(bytes / 1e6)} MB`;
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
 import { ConfigError, type HostConfig } from '../../config.js';
 import { readApiToken } from '../../http/api-token.js';
 import { hostBaseUrl } from '../cli-context.js';
@@ -13,6 +14,7 @@ import {
   type RuntimeProbe,
   runtimeCheck,
 } from './system-checks.js';
+import { userlandCheck } from './userland-check.js';
 
 export interface DoctorOptions {
   loadConfig: () => HostConfig;
@@ -20,6 +22,8 @@ export interface DoctorOptions {
   homeDir: string;
   fetch: typeof fetch;
   probeRuntime: (name: HostConfig['NANOCLAW_RUNTIME']) => Promise<RuntimeProbe>;
+  /** What the agent userland cache holds and whether it can be built. */
+  userlandStatus: (config: HostConfig) => Promise<SandboxImagesStatus>;
   nodeVersion?: string;
 }
 
@@ -37,6 +41,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   checks.push(ok('config', `data in ${config.NANOCLAW_DATA_DIR}, groups in ${config.NANOCLAW_GROUPS_DIR}`));
   const runtime = await options.probeRuntime(config.NANOCLAW_RUNTIME);
   checks.push(runtimeCheck(config.NANOCLAW_RUNTIME, runtime));
+  checks.push(
+    userlandCheck(
+      runtime,
+      await options
+        .userlandStatus(config)
+        .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    ),
+  );
   checks.push(
     ...checkCredentials({
       config,

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HostClient } from '../cli/index.js';
+import type { RunningHost } from '../start-host.js';
+import { ask, startTestHost } from './e2e-host.js';
+import { sandboxRuntimes } from './test-runtimes.js';
+
+/**
+ * container.json "packages": a group that asks for sqlite3 (Debian) and semver (npm) gets them in its sandbox,
+ * built once as a cached variant of the agent userland; a group that does not ask has neither. The agent is the
+ * real Codex, scripted by the loopback Responses fake to run the commands in its login shell. bwrap and docker
+ * only: the process runtime runs on the host and installs nothing.
+ */
+const targets = await Promise.all(
+  sandboxRuntimes()
+    .filter((target) => target.name !== 'process')
+    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+);
+
+const PROBE = `bash -lc 'for tool in sqlite3 semver; do command -v "$tool" >/dev/null || echo "no $tool"; done; sqlite3 --version 2>/dev/null | cut -d" " -f1; semver 1.2.3 2>/dev/null; true'`;
+
+for (const target of targets) {
+  describe.skipIf(!target.runtime)(`group packages (${target.name})`, { timeout: 15 * 60_000 }, () => {
+    let root: string;
+    let fake: FakeResponsesServer;
+    let host: RunningHost;
+    let client: HostClient;
+
+    beforeAll(async () => {
+      const runtime = target.runtime;
+      if (!runtime) return;
+      fake = await createFakeResponsesServer();
+      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-packages-${target.name}-`));
+      fs.chmodSync(root, 0o755);
+      const groups = {
+        tools: { provider: 'codex', model: 'fake-model', packages: { apt: ['sqlite3'], npm: ['semver'] } },
+        plain: { provider: 'codex', model: 'fake-model' },
+      };
+      for (const [folder, config] of Object.entries(groups)) {
+        fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
+        fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), `${JSON.stringify(config)}\n`);
+      }
+      ({ host, client } = await startTestHost(root, runtime, {
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_API_KEY: 'sk-e2e-not-real',
+        CODEX_MAX_RETRIES: '0',
+      }));
+      for (const folder of Object.keys(groups)) await client.addGroup({ folder, name: folder });
+    }, 120_000);
+
+    afterAll(async () => {
+      await host?.stop();
+      await fake?.close();
+      if (root) fs.rmSync(root, { recursive: true, force: true });
+    }, 60_000);
+
+    it('the group that asks for sqlite3 and semver runs both; the other group has neither', async () => {
+      fake.on('which tools', { exec: PROBE, text: 'Checked.' });
+      // The first message of the packaged group may build its variant (about two minutes, once per machine).
+      const tools = await ask(client, 'tools', '@Andy which tools', 12 * 60_000);
+      const plain = await ask(client, 'plain', '@Andy which tools', 3 * 60_000);
+      const results = fake.toolResults().filter((result) => result.input.cmd === PROBE);
+      const seen = JSON.stringify({ tools: tools.outcome, plain: plain.outcome, results }, null, 2);
+      expect(results, seen).toHaveLength(2);
+      const [withPackages, without] = results;
+      expect(withPackages, seen).toMatchObject({ exitCode: 0, commandOutput: '3.40.1\n1.2.3\n' });
+      expect(without, seen).toMatchObject({ exitCode: 0, commandOutput: 'no sqlite3\nno semver\n' });
+      expect(tools.outcome).toEqual({ kind: 'reply', texts: ['Checked.'] });
+    });
+  });
+}
