@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# Sandbox prerequisites for CI: Docker engine + bubblewrap, with dockerd started by hand (no systemd needed).
+# Sandbox prerequisites for CI: Docker engine + bubblewrap + mmdebstrap, with dockerd started by hand (no systemd).
 #
 # Sourced by .ci/run:
 #   source .ci/sandbox-setup.sh
-#   sandbox_setup                  # installs docker.io + bubblewrap if missing, starts dockerd, exports DOCKER_HOST
+#   sandbox_setup                  # installs docker.io, bubblewrap, mmdebstrap if missing, starts dockerd, exports DOCKER_HOST
 #   trap sandbox_stop EXIT         # stops the dockerd this script started (and nothing else)
 #
 # Or run directly on a dev machine: `.ci/sandbox-setup.sh start` prints the export line; `.ci/sandbox-setup.sh stop`.
@@ -29,14 +29,15 @@ sandbox_as_root() {
   fi
 }
 
-# apt-get install docker.io bubblewrap, skipped when both are present.
+# apt-get install docker.io, bubblewrap and mmdebstrap (which builds the agent userland), skipped when present.
 sandbox_install() {
   local missing=()
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v docker >/dev/null || missing+=(docker.io)
   command -v bwrap >/dev/null || missing+=(bubblewrap)
+  command -v mmdebstrap >/dev/null || missing+=(mmdebstrap uidmap debian-archive-keyring)
   if [ "${#missing[@]}" -eq 0 ]; then
-    sandbox_log "docker, dockerd and bwrap present"
+    sandbox_log "docker, dockerd, bwrap and mmdebstrap present"
     return 0
   fi
   if ! command -v apt-get >/dev/null; then
@@ -117,6 +118,7 @@ sandbox_setup() {
   sandbox_start_dockerd
   docker version --format 'docker client {{.Client.Version}}, engine {{.Server.Version}}' >&2 || true
   bwrap --version >&2 || true
+  mmdebstrap --version >&2 || true
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
