@@ -15,7 +15,11 @@ import { CLI_SOURCE, startHostProcess, TSX_LOADER } from './host-process.js';
  * as a user runs it), with the cause and `nanoclaw doctor`, instead of after five tries over ~85 s. The host
  * start log, `nanoclaw status` and `nanoclaw doctor` say the same.
  */
-/** The budget for `send --wait` beyond the CLI's own start-up (tsx compiles the CLI on every run). */
+
+/**
+ * The budget for `send --wait` beyond what any CLI command that asks the host takes (`status`: start-up, which
+ * tsx stretches to 1-2.5 s on a busy 2-core machine, plus a request).
+ */
 const ANSWER_BUDGET_MS = 2_000;
 
 interface CliResult {
@@ -40,28 +44,28 @@ function cli(root: string, env: Record<string, string>, args: string[]): Promise
   });
 }
 
-/** How long the CLI takes to start and exit with nothing to do: what `send --wait` takes on top is measured. */
-async function cliStartupMs(root: string, env: Record<string, string>): Promise<number> {
-  const runs = [await cli(root, env, ['--version']), await cli(root, env, ['--version'])];
+/** How long a CLI command that asks the host takes (the quicker of two `status` runs). */
+async function cliRoundTripMs(root: string, env: Record<string, string>): Promise<number> {
+  const runs = [await cli(root, env, ['status']), await cli(root, env, ['status'])];
   return Math.min(...runs.map((run) => run.ms));
 }
 
 /**
  * `nanoclaw send --wait` as a user runs it: it fails naming `cause` and `nanoclaw doctor`, and takes less than
- * the budget beyond the CLI's own start-up.
+ * the budget beyond what `nanoclaw status` takes.
  */
 async function expectToldAtOnce(
   root: string,
   env: Record<string, string>,
   cause: string,
 ): Promise<CliResult> {
-  const startup = await cliStartupMs(root, env);
+  const baseline = await cliRoundTripMs(root, env);
   const sent = await cli(root, env, ['send', '--group', 'main', '--wait', 'hello']);
-  console.log(`[${cause}] send --wait: ${sent.ms} ms, of which CLI start-up ~${startup} ms`);
+  console.log(`[${cause}] send --wait: ${sent.ms} ms; nanoclaw status: ${baseline} ms`);
   expect(sent.code).toBe(1);
   expect(sent.stderr).toContain(cause);
   expect(sent.stderr).toContain('`nanoclaw doctor`');
-  expect(sent.ms - startup).toBeLessThan(ANSWER_BUDGET_MS);
+  expect(sent.ms - baseline).toBeLessThan(ANSWER_BUDGET_MS);
   return sent;
 }
 
