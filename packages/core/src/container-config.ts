@@ -63,6 +63,10 @@ export const timeoutsSchema = z.strictObject({
 });
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 
+/**
+ * What the agent's own tools may reach (its model always goes through the host's egress proxy): `full` (the
+ * default) the public internet through that proxy, `none` nothing else; `proxy` is the old name of `none`.
+ */
 export const networkModeSchema = z.enum(['full', 'proxy', 'none']);
 export type NetworkMode = z.infer<typeof networkModeSchema>;
 

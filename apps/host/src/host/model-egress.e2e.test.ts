@@ -31,8 +31,6 @@ interface Fakes {
 
 interface Scenario {
   name: string;
-  /** The sandbox runtimes it runs on (default bwrap and docker). */
-  runtimes?: readonly string[];
   secret: string;
   env(fakes: Fakes): Record<string, string>;
   container: Record<string, unknown>;
@@ -83,8 +81,6 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'OpenCode with OPENAI_API_KEY at a custom endpoint',
-    // docker: opencode serve cannot create ~/.local/state in the userland image yet (EACCES), egress aside.
-    runtimes: ['bwrap'],
     secret: OPENAI_KEY,
     env: ({ chat }) => ({
       AGENT_PROVIDER: 'opencode',
@@ -106,7 +102,7 @@ const targets = await Promise.all(
 );
 
 for (const target of targets) {
-  for (const scenario of scenarios.filter((s) => !s.runtimes || s.runtimes.includes(target.name))) {
+  for (const scenario of scenarios) {
     describe.skipIf(!target.runtime)(
       `${scenario.name} (${target.name}, default network)`,
       { timeout: 180_000 },
