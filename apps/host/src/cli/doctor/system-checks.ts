@@ -60,7 +60,12 @@ export function runtimeCheck(configured: HostConfig['NANOCLAW_RUNTIME'], probe: 
         : `install ${configured}, or set NANOCLAW_RUNTIME=auto`);
     // The host still starts (status and chats work), but it answers every message with this error.
     const consequence = 'the host starts, but no agent can run: every message is answered with this error';
-    return fail(name, `${configured === 'auto' ? '' : `${configured}: `}${probe.reason}\n${consequence}`, hint, true);
+    return fail(
+      name,
+      `${configured === 'auto' ? '' : `${configured}: `}${probe.reason}\n${consequence}`,
+      hint,
+      true,
+    );
   }
   if (probe.name === 'process') {
     return warn(name, `process: ${probe.detail}`, 'agents run WITHOUT isolation: for development only');
