@@ -187,6 +187,12 @@ describe('createFakeResponsesServer', () => {
     ]);
   });
 
+  it('passes yieldTimeMs as exec_command yield_time_ms (how long Codex waits for the command)', async () => {
+    const server = await start({ script: { exec: 'sleep 12', yieldTimeMs: 30_000 } });
+    const slow = doneItem(await turn(server, [user('slow one')]));
+    expect(JSON.parse(slow.arguments as string)).toEqual({ cmd: 'sleep 12', yield_time_ms: 30_000 });
+  });
+
   it('answers applyPatch with the apply_patch heredoc exec_command that Codex intercepts', async () => {
     const patch = '*** Begin Patch\n*** Update File: a.txt\n@@\n-world\n+patched\n*** End Patch';
     const server = await start({ script: { applyPatch: patch, text: 'patched' } });

@@ -259,7 +259,8 @@ function wireUsage(usage: FakeUsage | undefined) {
 
 function toolCall(step: ToolStep, callId: string): NonNullable<FakeResponsesAnswer['call']> {
   if ('exec' in step) {
-    return { callId, name: 'exec_command', arguments: JSON.stringify({ cmd: step.exec }) };
+    const wait = step.yieldTimeMs === undefined ? {} : { yield_time_ms: step.yieldTimeMs };
+    return { callId, name: 'exec_command', arguments: JSON.stringify({ cmd: step.exec, ...wait }) };
   }
   if ('applyPatch' in step) {
     return {

@@ -14,9 +14,17 @@ export type FakeResponsesStep =
   /**
    * A shell command through Codex's `exec_command` tool (`arguments: {"cmd": exec}`). The follow-up request
    * (its input ends with the `function_call_output` of this call) gets `then`, else `{ text }`, else the
-   * fallback text. `delayMs`/`usage` apply to the tool-call response.
+   * fallback text. `delayMs`/`usage` apply to the tool-call response. `yieldTimeMs` (Codex: 250-30000, default
+   * 10000) is how long Codex waits for the command before it answers with what came so far and a session id.
    */
-  | { exec: string; text?: string; then?: FakeResponsesStep; usage?: FakeUsage; delayMs?: number }
+  | {
+      exec: string;
+      yieldTimeMs?: number;
+      text?: string;
+      then?: FakeResponsesStep;
+      usage?: FakeUsage;
+      delayMs?: number;
+    }
   /**
    * A file edit through Codex's `apply_patch`: `applyPatch` is the whole patch (`*** Begin Patch` …
    * `*** End Patch`). Codex 0.169 offers no `apply_patch` tool to a model it has no metadata for (any model of a
