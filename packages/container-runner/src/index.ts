@@ -23,6 +23,7 @@ export {
 } from './mount-allowlist.js';
 export type {
   BuildMountsOptions,
+  GroupConfigFile,
   MountKind,
   PlannedMount,
   ShadowTarget,
@@ -31,6 +32,7 @@ export type {
 export {
   buildMounts,
   DEFAULT_SHADOW_TARGETS,
+  GROUP_CONFIG_FILES,
   findShadowTargets,
   prepareShadowSources,
   SANDBOX_PATHS,

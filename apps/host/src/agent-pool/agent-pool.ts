@@ -34,6 +34,7 @@ import {
   type SandboxSpec,
 } from '@nanoclaw/core';
 import { createSandboxImages, type SandboxImages } from '@nanoclaw/sandbox-image';
+import { ConfigPinWatch, configIdentity } from './config-pin-watch.js';
 import { canChownTree, chownTree, findUntraversable, type SandboxOwner } from './ownership.js';
 import { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
 import { startAgentPoolReaper } from './reaper.js';
@@ -159,6 +160,9 @@ interface PoolEntry {
   sessionId: string;
   groupFolder: string;
   fingerprint: string;
+  /** The group folder and which config files its read-only pins hold (`configIdentity`); '' when not pinned. */
+  groupDir: string;
+  configIdentity: string;
   sandbox: AgentSandbox;
   resumed: boolean;
   gone: boolean;
@@ -495,6 +499,8 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
         sessionId,
         groupFolder: folder,
         fingerprint,
+        groupDir: paths.groupDir,
+        configIdentity: pinsConfig ? configIdentity(paths.groupDir) : '',
         sandbox,
         resumed: false,
         gone: false,
@@ -536,7 +542,10 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       if (request.continuation !== undefined && !result.resumed) {
         sandboxLogger.warn('the stored continuation could not be resumed; a fresh session was started');
       }
-      if (!entry.gone) live.set(sessionId, entry);
+      if (!entry.gone) {
+        live.set(sessionId, entry);
+        watchPin(entry);
+      }
       sandboxLogger.info(
         {
           sandbox: sandbox.name,
@@ -580,6 +589,22 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     }
   };
 
+  /** Isolating runtimes pin the group's config read-only; the process runtime has no such boundary. */
+  const pinsConfig = runtime.name !== 'process';
+  const pinWatch = new ConfigPinWatch(logger);
+  /** A config file replaced on the host leaves the live sandbox unpinned: it is closed at once. */
+  const watchPin = (entry: PoolEntry) => {
+    if (!pinsConfig) return;
+    const unwatch = pinWatch.watch(entry.groupDir, entry.configIdentity, () => {
+      closeEntry(entry, 'kill').catch((error: unknown) =>
+        logger.warn({ session: entry.sessionId, err: String(error) }, 'closing an unpinned sandbox failed'),
+      );
+    });
+    entry.released.then(unwatch, unwatch);
+  };
+  const samePin = (entry: PoolEntry) =>
+    !pinsConfig || entry.configIdentity === configIdentity(entry.groupDir);
+
   const acquire = async (request: AcquireRequest): Promise<AcquiredSandbox> => {
     const sessionId = request.session.id;
     const config = await loadConfig(request.group.id);
@@ -602,14 +627,14 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
           await waitIdle(current);
           continue;
         }
-        if (current.fingerprint === fingerprint) {
+        if (current.fingerprint === fingerprint && samePin(current)) {
           current.sandbox.onAction(request.onAction);
           // The live session goes on: nothing was started afresh.
           return { sandbox: current.sandbox, resumed: true, spawned: false };
         }
         logger.info(
           { session: sessionId, group: current.groupFolder },
-          'provider or container.json changed: replacing the session sandbox',
+          'provider or container.json changed (or was replaced on the host): replacing the session sandbox',
         );
         await closeEntry(current, 'close');
         continue;
@@ -645,6 +670,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     async closeAll() {
       closing = true;
       reaper?.stop();
+      pinWatch.closeAll();
       await Promise.allSettled([...spawning.values()]);
       await Promise.allSettled([...live.values()].map((entry) => closeEntry(entry, 'close')));
     },

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SANDBOX_LABELS } from '@nanoclaw/container-runner';
 import { REPO_ROOT } from '@nanoclaw/container-runner/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { ask, startTestHost } from '../host/e2e-host.js';
+import { ask, startTestHost, until } from '../host/e2e-host.js';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
 import type { RunningHost } from '../start-host.js';
 
@@ -86,6 +87,21 @@ for (const target of targets) {
           provider: { id: 'mock', source: 'AGENT_PROVIDER' },
         });
         expect(keeper?.configError).toBeUndefined();
+      });
+
+      it('pins a container.json the user replaced on the host (as vim or sed -i save): the live sandbox is closed at once', async () => {
+        const keeperSandboxes = async () =>
+          (await target.runtime?.list({ [SANDBOX_LABELS.group]: 'keeper' }))?.filter((s) => s.running) ?? [];
+        await agentTriesToRewrite('keeper', '@Keeper are you there');
+        expect(await keeperSandboxes()).toHaveLength(1);
+        // Saved unchanged, by renaming a new file over it: the running sandbox's pin still holds the old file.
+        const file = path.join(groupDir('keeper'), 'container.json');
+        fs.writeFileSync(`${file}.swp`, USER_CONFIG);
+        fs.renameSync(`${file}.swp`, file);
+        await until(async () => (await keeperSandboxes()).length === 0, 10_000);
+        const results = await agentTriesToRewrite('keeper', '@Keeper rewrite your config again');
+        expectNothingChanged(results);
+        expect(fs.readFileSync(file, 'utf8')).toBe(USER_CONFIG);
       });
 
       it('gives a group without one the defaults, and the agent cannot create its own', async () => {
