@@ -29,6 +29,7 @@ import { sandboxRuntimes } from './test-runtimes.js';
  * host plants secrets where the agent must not read, listens on every address, and checks afterwards that
  * nothing changed. In bwrap and docker every attempt must run and be blocked; the unisolated `process` runtime
  * runs the same attempts as a check of the harness only (most succeed there by design) and asserts nothing.
+ * Each run prints the count and the list; `NANOCLAW_TEST_ESCAPE_OUTPUT=1` also prints every attempt's output.
  */
 const targets = await Promise.all(
   sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
@@ -167,9 +168,11 @@ for (const target of targets) {
         const results = fake.toolResults();
         const verdicts = ESCAPE_ATTEMPTS.map((attempt) => {
           const command = attemptCommand(attempt, own);
-          return judgeAttempt(attempt, results.find((r) => r.input.cmd === command)?.output, own);
+          return judgeAttempt(attempt, results.find((r) => r.input.cmd === command)?.output, own, isolated);
         });
         report(`${target.name}/${mode}`, verdicts);
+        if (process.env.NANOCLAW_TEST_ESCAPE_OUTPUT === '1')
+          for (const r of results) console.log(`----- ${String(r.input.cmd).slice(0, 300)}\n${r.output}`);
         expect(outcome, 'the turn ends with the final text').toEqual({
           kind: 'reply',
           texts: ['Done trying.'],

@@ -48,15 +48,15 @@ describe('judgeAttempt', () => {
   it('blocks only an attempt that ran and left no evidence', () => {
     const attempt = byId('root-home');
     expect(
-      judgeAttempt(attempt, `${RAN}ls: cannot access '/root': No such file or directory\n`, world()),
+      judgeAttempt(attempt, `${RAN}ls: cannot access '/root': No such file or directory\n`, world(), true),
     ).toEqual({
       id: 'root-home',
       name: attempt.name,
       blocked: true,
       detail: "ls: cannot access '/root': No such file or directory",
     });
-    expect(judgeAttempt(attempt, undefined, world()).detail).toBe('no tool result came back');
-    const notRun = judgeAttempt(attempt, 'exec_command failed: No such file or directory', world());
+    expect(judgeAttempt(attempt, undefined, world(), true).detail).toBe('no tool result came back');
+    const notRun = judgeAttempt(attempt, 'exec_command failed: No such file or directory', world(), true);
     expect(notRun).toMatchObject({
       blocked: false,
       detail: expect.stringMatching(/^the shell did not run it/),
@@ -66,19 +66,32 @@ describe('judgeAttempt', () => {
   it('counts the secret, a host API answer, a hit line and a service connection as escapes', () => {
     const w = world();
     const attempt = byId('host-api');
-    expect(judgeAttempt(attempt, `${RAN}${w.secret}\n`, w).detail).toBe('the secret is in its output');
-    expect(judgeAttempt(attempt, `${RAN}www-authenticate: Bearer realm="nanoclaw"\n`, w).blocked).toBe(false);
-    expect(judgeAttempt(attempt, `${RAN}ESCAPED: mount tmpfs\n`, w).detail).toBe('ESCAPED: mount tmpfs');
+    expect(judgeAttempt(attempt, `${RAN}${w.secret}\n`, w, true).detail).toBe('the secret is in its output');
+    expect(judgeAttempt(attempt, `${RAN}www-authenticate: Bearer realm="nanoclaw"\n`, w, true).blocked).toBe(
+      false,
+    );
+    expect(judgeAttempt(attempt, `${RAN}ESCAPED: mount tmpfs\n`, w, true).detail).toBe(
+      'ESCAPED: mount tmpfs',
+    );
     w.serviceHits.add('host-api');
-    expect(judgeAttempt(attempt, RAN, w).detail).toBe('the host service saw its connection');
+    expect(judgeAttempt(attempt, RAN, w, true).detail).toBe('the host service saw its connection');
+  });
+
+  it('in a sandbox, counts an attempt only when it reached the defence it tests', () => {
+    const attempt = byId('loopback-via-proxy');
+    const direct = `${RAN}curl: (7) Failed to connect to 127.0.0.1 port 4000\n`;
+    expect(judgeAttempt(attempt, direct, world(), true).detail).toMatch(/never reached the defence/);
+    expect(judgeAttempt(attempt, direct, world(), false).blocked).toBe(true);
+    const refused = `${RAN}{"error":{"type":"egress_denied","message":"127.0.0.1 is loopback"}}\n`;
+    expect(judgeAttempt(attempt, refused, world(), true).blocked).toBe(true);
   });
 
   it("applies an attempt's own output and host checks", () => {
     const w = world();
     const etc = byId('usr-local-etc');
-    expect(judgeAttempt(etc, `${RAN}${'b'.repeat(64)}  /usr/local/etc/npmrc\n`, w).blocked).toBe(true);
-    expect(judgeAttempt(etc, `${RAN}${w.usrLocalEtcHashes[0]}\n`, w).blocked).toBe(false);
+    expect(judgeAttempt(etc, `${RAN}${'b'.repeat(64)}  /usr/local/etc/npmrc\n`, w, true).blocked).toBe(true);
+    expect(judgeAttempt(etc, `${RAN}${w.usrLocalEtcHashes[0]}\n`, w, true).blocked).toBe(false);
     const global = byId('write-global');
-    expect(judgeAttempt(global, `${RAN}touch: Read-only file system\n`, w).blocked).toBe(true);
+    expect(judgeAttempt(global, `${RAN}touch: Read-only file system\n`, w, true).blocked).toBe(true);
   });
 });

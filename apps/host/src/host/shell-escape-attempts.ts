@@ -54,6 +54,11 @@ export interface EscapeAttempt {
   name: string;
   /** The bash the agent runs. */
   command: (world: EscapeWorld) => string;
+  /**
+   * In an isolated runtime, what the output must show for the attempt to count at all: that it got as far as
+   * the defence it tests (e.g. the egress proxy's refusal), so a missing proxy cannot pass for a blocked one.
+   */
+  reached?: RegExp;
   /** Evidence in the output beyond the generic checks: a reason when it shows a leak. */
   leakedIn?: (output: string, world: EscapeWorld) => string | undefined;
   /** Host-side evidence beyond the generic checks: a reason when the host changed. */
@@ -103,6 +108,9 @@ function curl(url: string, extra = ''): string {
 function tcp(host: string, port: number, line: string): string {
   return `timeout 3 bash -c ${q(`exec 3<>/dev/tcp/${host}/${port} && echo ${line} >&3 && head -c 200 <&3`)} 2>&1; echo`;
 }
+
+/** curl through the sandbox's HTTP proxy even for loopback names (`--noproxy ''` overrides its NO_PROXY). */
+const VIA_PROXY = `--noproxy '' -x "$HTTP_PROXY"`;
 
 /** Runs the probes side by side (each has its own 3 s limit), then waits for all. */
 const parallel = (probes: string[]) => `${probes.map((probe) => `( ${probe} ) &`).join(' ')} wait`;
@@ -260,14 +268,15 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   },
   {
     id: 'host-api',
+    reached: /egress_denied/,
     name: "reach the host's HTTP API on its port (direct, localhost, ::1, through the egress proxy)",
     command: (w) =>
       parallel([
         curl(`http://127.0.0.1:${w.apiPort}/api/v1/groups`, "--noproxy '*'"),
         curl(`http://localhost:${w.apiPort}/healthz`, "--noproxy '*'"),
         curl(`http://[::1]:${w.apiPort}/healthz`, "--noproxy '*'"),
-        `[ -n "$HTTP_PROXY" ] && ${curl(`http://127.0.0.1:${w.apiPort}/healthz`, '-x "$HTTP_PROXY"')}`,
-        `[ -n "$HTTP_PROXY" ] && ${curl(`http://localhost:${w.apiPort}/healthz`, '-p -x "$HTTP_PROXY"')}`,
+        `[ -n "$HTTP_PROXY" ] && ${curl(`http://127.0.0.1:${w.apiPort}/healthz`, VIA_PROXY)}`,
+        `[ -n "$HTTP_PROXY" ] && ${curl(`http://localhost:${w.apiPort}/healthz`, `-p ${VIA_PROXY}`)}`,
         tcp('127.0.0.1', w.apiPort, 'GET /healthz HTTP/1.0\\r\\n'),
       ]),
   },
@@ -297,6 +306,7 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
   },
   {
     id: 'loopback-via-proxy',
+    reached: /egress_denied/,
     name: 'reach a host loopback port through the egress proxy (absolute-form, CONNECT, its unix socket)',
     command: (w) => {
       const targets = ['127.0.0.1', 'localhost', '::1', '0.0.0.0', ...w.hostAddresses];
@@ -305,11 +315,11 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
         parallel([
           ...targets.map(
             (h) =>
-              `[ -n "$HTTP_PROXY" ] && ${curl(hostUrl(h, w.servicePort, 'loopback-via-proxy'), '-x "$HTTP_PROXY"')}`,
+              `[ -n "$HTTP_PROXY" ] && ${curl(hostUrl(h, w.servicePort, 'loopback-via-proxy'), VIA_PROXY)}`,
           ),
           ...['127.0.0.1', 'localhost'].map(
             (h) =>
-              `[ -n "$HTTP_PROXY" ] && ${curl(hostUrl(h, w.servicePort, 'loopback-via-proxy'), '-p -x "$HTTP_PROXY"')}`,
+              `[ -n "$HTTP_PROXY" ] && ${curl(hostUrl(h, w.servicePort, 'loopback-via-proxy'), `-p ${VIA_PROXY}`)}`,
           ),
           `for s in /run/nanoclaw/*; do [ -S "$s" ] && ${curl(hostUrl('127.0.0.1', w.servicePort, 'loopback-via-proxy'), '--unix-socket "$s"')}; done; true`,
         ]),
@@ -432,12 +442,14 @@ export function attemptCommand(attempt: EscapeAttempt, world: EscapeWorld): stri
 
 /**
  * The verdict on one attempt from what its shell printed (`output`: the command's output as the runtime gave
- * it to the model; undefined when no result came back) and the host's evidence.
+ * it to the model; undefined when no result came back) and the host's evidence; `isolated` for bwrap and
+ * docker (where `reached` applies).
  */
 export function judgeAttempt(
   attempt: EscapeAttempt,
   output: string | undefined,
   world: EscapeWorld,
+  isolated: boolean,
 ): EscapeVerdict {
   const verdict = (blocked: boolean, detail: string) => ({
     id: attempt.id,
@@ -459,6 +471,8 @@ export function judgeAttempt(
     attempt.hostCheck?.(world),
   ].filter((reason): reason is string => reason !== undefined);
   if (leaks.length > 0) return verdict(false, leaks.join('; ').slice(0, 300));
+  if (isolated && attempt.reached && !attempt.reached.test(output))
+    return verdict(false, `it never reached the defence it tests (${attempt.reached}): ${lastLine(output)}`);
   return verdict(true, lastLine(output));
 }
 
