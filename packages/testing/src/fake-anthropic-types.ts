@@ -12,63 +12,49 @@ export type FakeAnthropicStep =
    */
   | { text: string; deltas?: number; deltaDelayMs?: number; usage?: FakeAnthropicUsage; delayMs?: number }
   /**
-   * A shell command through Claude Code's `Bash` tool (`input: {command}`), optionally after a `preface` text
-   * block. The follow-up request (its last message carries this call's `tool_result`) gets `then`, else
-   * `{ text }`, else the fallback text.
+   * A shell command through Claude Code's `Bash` tool (`input: {command}`); see `FakeAnthropicToolFollowUp`.
    */
-  | {
+  | ({
       command: string;
-      preface?: string;
-      text?: string;
-      then?: FakeAnthropicStep;
-      usage?: FakeAnthropicUsage;
-      delayMs?: number;
-    }
+    } & FakeAnthropicToolFollowUp)
   /** An MCP tool call, named as Claude Code names it: `mcp__<server>__<tool>`; follow-up as for `command`. */
-  | {
+  | ({
       mcp: { server: string; tool: string; arguments: Record<string, unknown> };
-      preface?: string;
-      text?: string;
-      then?: FakeAnthropicStep;
-      usage?: FakeAnthropicUsage;
-      delayMs?: number;
-    }
+    } & FakeAnthropicToolFollowUp)
   /**
    * Claude Code's `Write` tool: creates or replaces `file_path` (absolute) with `content`; follow-up as for
    * `command`.
    */
-  | {
+  | ({
       write: { file_path: string; content: string };
-      preface?: string;
-      text?: string;
-      then?: FakeAnthropicStep;
-      usage?: FakeAnthropicUsage;
-      delayMs?: number;
-    }
+    } & FakeAnthropicToolFollowUp)
   /**
    * Claude Code's `Edit` tool: replaces `old_string` (which must occur once, unless `replace_all`) by
    * `new_string` in `file_path` (absolute; Claude Code refuses a file it has not read or written in this
    * session); follow-up as for `command`.
    */
-  | {
+  | ({
       edit: { file_path: string; old_string: string; new_string: string; replace_all?: boolean };
-      preface?: string;
-      text?: string;
-      then?: FakeAnthropicStep;
-      usage?: FakeAnthropicUsage;
-      delayMs?: number;
-    }
+    } & FakeAnthropicToolFollowUp)
   /** Any other tool by name (e.g. `Read`); follow-up as for `command`. */
-  | {
+  | ({
       tool: { name: string; input: Record<string, unknown> };
-      preface?: string;
-      text?: string;
-      then?: FakeAnthropicStep;
-      usage?: FakeAnthropicUsage;
-      delayMs?: number;
-    }
+    } & FakeAnthropicToolFollowUp)
   /** An HTTP error (e.g. 500) instead of a stream; `type` defaults to `api_error` (5xx) or `invalid_request_error`. */
   | { error: { status: number; message: string; type?: string } };
+
+/**
+ * What a tool step has besides its call: an optional `preface` text block before the `tool_use`, and how the
+ * follow-up request (the one carrying the call's `tool_result`) is answered: `then`, else `{ text }`, else the
+ * fallback text. `delayMs`/`usage` apply to the tool-call answer.
+ */
+export interface FakeAnthropicToolFollowUp {
+  preface?: string;
+  text?: string;
+  then?: FakeAnthropicStep;
+  usage?: FakeAnthropicUsage;
+  delayMs?: number;
+}
 
 /** Usage of one answer. Defaults: input 100, output 10, cache read 0, cache creation 0. */
 export interface FakeAnthropicUsage {

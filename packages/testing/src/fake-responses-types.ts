@@ -12,19 +12,14 @@ export type FakeResponsesStep =
    */
   | { text: string; deltas?: number; deltaDelayMs?: number; usage?: FakeUsage; delayMs?: number }
   /**
-   * A shell command through Codex's `exec_command` tool (`arguments: {"cmd": exec}`). The follow-up request
-   * (its input ends with the `function_call_output` of this call) gets `then`, else `{ text }`, else the
-   * fallback text. `delayMs`/`usage` apply to the tool-call response. `yieldTimeMs` (Codex: 250-30000, default
-   * 10000) is how long Codex waits for the command before it answers with what came so far and a session id.
+   * A shell command through Codex's `exec_command` tool (`arguments: {"cmd": exec}`); see
+   * `FakeResponsesToolFollowUp`. `yieldTimeMs` (Codex: 250-30000, default 10000) is how long Codex waits for
+   * the command before it answers with what came so far and a session id.
    */
-  | {
+  | ({
       exec: string;
       yieldTimeMs?: number;
-      text?: string;
-      then?: FakeResponsesStep;
-      usage?: FakeUsage;
-      delayMs?: number;
-    }
+    } & FakeResponsesToolFollowUp)
   /**
    * A file edit through Codex's `apply_patch`: `applyPatch` is the whole patch (`*** Begin Patch` …
    * `*** End Patch`). Codex 0.169 offers no `apply_patch` tool to a model it has no metadata for (any model of a
@@ -33,23 +28,26 @@ export type FakeResponsesStep =
    * That is what this step sends (a freeform `custom_tool_call` named `apply_patch` gets
    * `unsupported custom tool call: apply_patch` back from such a Codex). Follow-up as for `exec`.
    */
-  | {
+  | ({
       applyPatch: string;
-      text?: string;
-      then?: FakeResponsesStep;
-      usage?: FakeUsage;
-      delayMs?: number;
-    }
+    } & FakeResponsesToolFollowUp)
   /** An MCP tool call in Codex's namespace form (`mcp__<server>` + bare tool name); follow-up as for `exec`. */
-  | {
+  | ({
       mcp: { server: string; tool: string; arguments: Record<string, unknown> };
-      text?: string;
-      then?: FakeResponsesStep;
-      usage?: FakeUsage;
-      delayMs?: number;
-    }
+    } & FakeResponsesToolFollowUp)
   /** An HTTP error (e.g. 500) instead of a stream. */
   | { error: { status: number; message: string; type?: string } };
+
+/**
+ * How the follow-up of a tool step (the request whose input ends with the call's output) is answered: `then`,
+ * else `{ text }`, else the fallback text. `delayMs`/`usage` apply to the tool-call response.
+ */
+export interface FakeResponsesToolFollowUp {
+  text?: string;
+  then?: FakeResponsesStep;
+  usage?: FakeUsage;
+  delayMs?: number;
+}
 
 /**
  * `response.completed.response.usage`. Defaults: input 100, output 10, cached 0; `total_tokens` =

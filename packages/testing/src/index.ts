@@ -28,6 +28,7 @@ export type {
   FakeAnthropicServer,
   FakeAnthropicServerOptions,
   FakeAnthropicStep,
+  FakeAnthropicToolFollowUp,
   FakeAnthropicUsage,
 } from './fake-anthropic-types.js';
 export {
@@ -51,6 +52,7 @@ export type {
   FakeResponsesServer,
   FakeResponsesServerOptions,
   FakeResponsesStep,
+  FakeResponsesToolFollowUp,
   FakeResponsesToolResult,
   FakeUsage,
 } from './fake-responses-types.js';

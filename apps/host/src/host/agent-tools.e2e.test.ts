@@ -1,21 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createFakeAnthropicServer,
-  createFakeChatCompletionsServer,
-  createFakeResponsesServer,
-  type FakeAnthropicServer,
-  type FakeChatCompletionsServer,
-  type FakeResponsesServer,
-  type FakeToolResult,
+import type {
+  FakeAnthropicServer,
+  FakeChatCompletionsServer,
+  FakeResponsesServer,
+  FakeToolResult,
 } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, openaiMux, startTestHost } from './e2e-host.js';
+import { ask, type FakeModels, startFakeModels, startTestHost } from './e2e-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
 
 /**
@@ -52,7 +48,7 @@ for (const target of targets) {
       let responses: FakeResponsesServer;
       let anthropic: FakeAnthropicServer;
       let chat: FakeChatCompletionsServer;
-      let openai: Server;
+      let models: FakeModels;
       let host: RunningHost;
       let client: HostClient;
 
@@ -64,31 +60,21 @@ for (const target of targets) {
       beforeAll(async () => {
         const runtime = target.runtime;
         if (!runtime) return;
-        responses = await createFakeResponsesServer();
-        anthropic = await createFakeAnthropicServer();
-        chat = await createFakeChatCompletionsServer();
-        const mux = await openaiMux(responses.baseUrl, chat.baseUrl);
-        openai = mux.server;
+        models = await startFakeModels();
+        ({ anthropic, responses, chat } = models);
         root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-agent-tools-${target.name}-`));
         fs.chmodSync(root, 0o755);
         for (const [folder, config] of Object.entries(GROUPS)) {
           fs.mkdirSync(groupDir(folder), { recursive: true });
           fs.writeFileSync(path.join(groupDir(folder), 'container.json'), `${JSON.stringify(config)}\n`);
         }
-        ({ host, client } = await startTestHost(root, runtime, {
-          ANTHROPIC_API_KEY: 'sk-ant-e2e-not-real',
-          ANTHROPIC_BASE_URL: anthropic.baseUrl,
-          OPENAI_API_KEY: 'sk-e2e-not-real',
-          OPENAI_BASE_URL: mux.baseUrl,
-          CODEX_MAX_RETRIES: '0',
-        }));
+        ({ host, client } = await startTestHost(root, runtime, models.env));
         for (const folder of Object.keys(GROUPS)) await client.addGroup({ folder, name: folder });
       }, 180_000);
 
       afterAll(async () => {
         await host?.stop();
-        await Promise.all([responses?.close(), anthropic?.close(), chat?.close()]);
-        await new Promise((resolve) => openai?.close(resolve));
+        await models?.close();
         if (root) fs.rmSync(root, { recursive: true, force: true });
       }, 60_000);
 

@@ -1,7 +1,15 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
+import {
+  createFakeAnthropicServer,
+  createFakeChatCompletionsServer,
+  createFakeResponsesServer,
+  type FakeAnthropicServer,
+  type FakeChatCompletionsServer,
+  type FakeResponsesServer,
+} from '@nanoclaw/testing';
 import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
 import { loadConfig } from '../config.js';
 import { readApiToken } from '../http/index.js';
@@ -56,17 +64,27 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
   }
 }
 
+/** The three loopback model fakes behind one host, and the host env that points each provider at its fake. */
+export interface FakeModels {
+  anthropic: FakeAnthropicServer;
+  responses: FakeResponsesServer;
+  chat: FakeChatCompletionsServer;
+  /** Dummy keys, `ANTHROPIC_BASE_URL`, one `OPENAI_BASE_URL` for Codex and OpenCode, no Codex retries. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
 /**
- * One `OPENAI_BASE_URL` for Codex and OpenCode at once (`http://127.0.0.1:<port>/v1`): `/v1/responses…` goes to
- * the Responses fake, everything else to the chat-completions fake.
+ * Starts the Anthropic, Responses and chat-completions fakes. Codex and OpenCode share `OPENAI_BASE_URL`: a mux
+ * on it sends `/v1/responses…` to the Responses fake and everything else to the chat-completions fake.
  */
-export async function openaiMux(
-  responsesBase: string,
-  chatBase: string,
-): Promise<{ server: Server; baseUrl: string }> {
-  const server = createServer((req, res) => {
+export async function startFakeModels(): Promise<FakeModels> {
+  const anthropic = await createFakeAnthropicServer();
+  const responses = await createFakeResponsesServer();
+  const chat = await createFakeChatCompletionsServer();
+  const mux = createServer((req, res) => {
     const rest = (req.url ?? '/').replace(/^\/v1/, '');
-    const base = rest.startsWith('/responses') ? responsesBase : chatBase;
+    const base = rest.startsWith('/responses') ? responses.baseUrl : chat.baseUrl;
     const upstream = request(`${base}${rest}`, { method: req.method, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -74,6 +92,22 @@ export async function openaiMux(
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` };
+  await new Promise<void>((resolve) => mux.listen(0, '127.0.0.1', resolve));
+  return {
+    anthropic,
+    responses,
+    chat,
+    env: {
+      ANTHROPIC_API_KEY: 'sk-ant-e2e-not-real',
+      ANTHROPIC_BASE_URL: anthropic.baseUrl,
+      OPENAI_API_KEY: 'sk-e2e-not-real',
+      OPENAI_BASE_URL: `http://127.0.0.1:${(mux.address() as AddressInfo).port}/v1`,
+      CODEX_MAX_RETRIES: '0',
+    },
+    async close() {
+      await Promise.all([anthropic.close(), responses.close(), chat.close()]);
+      mux.closeAllConnections();
+      await new Promise((resolve) => mux.close(resolve));
+    },
+  };
 }

@@ -1,20 +1,12 @@
 import fs from 'node:fs';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createFakeAnthropicServer,
-  createFakeChatCompletionsServer,
-  createFakeResponsesServer,
-  type FakeAnthropicServer,
-  type FakeChatCompletionsServer,
-  type FakeResponsesServer,
-} from '@nanoclaw/testing';
+import type { FakeAnthropicServer, FakeChatCompletionsServer, FakeResponsesServer } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { createSessionStore } from '../groups/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, openaiMux, startTestHost } from './e2e-host.js';
+import { ask, type FakeModels, startFakeModels, startTestHost } from './e2e-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
 
 /**
@@ -30,7 +22,7 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
   let anthropic: FakeAnthropicServer;
   let responses: FakeResponsesServer;
   let chat: FakeChatCompletionsServer;
-  let openai: Server;
+  let models: FakeModels;
   let host: RunningHost;
   let client: HostClient;
 
@@ -41,26 +33,15 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
 
   beforeAll(async () => {
     if (!runtime) return;
-    anthropic = await createFakeAnthropicServer();
-    responses = await createFakeResponsesServer();
-    chat = await createFakeChatCompletionsServer();
-    // One OPENAI_BASE_URL for both: Codex speaks the Responses API, OpenCode chat completions.
-    const mux = await openaiMux(responses.baseUrl, chat.baseUrl);
-    openai = mux.server;
+    models = await startFakeModels();
+    ({ anthropic, responses, chat } = models);
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-providers-e2e-'));
     fs.chmodSync(root, 0o755);
     group('main', { network: 'proxy' });
     group('claude-group', { provider: 'claude', network: 'proxy', model: 'claude-fake' });
     group('codex-group', { provider: 'codex', network: 'proxy', model: 'fake-model' });
     group('opencode-group', { provider: 'opencode', network: 'proxy', model: 'nanoclaw/fake-model' });
-    ({ host, client } = await startTestHost(root, runtime, {
-      AGENT_PROVIDER: 'mock',
-      ANTHROPIC_API_KEY: 'sk-ant-e2e-not-real',
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-      OPENAI_API_KEY: 'sk-e2e-not-real',
-      OPENAI_BASE_URL: mux.baseUrl,
-      CODEX_MAX_RETRIES: '0',
-    }));
+    ({ host, client } = await startTestHost(root, runtime, { AGENT_PROVIDER: 'mock', ...models.env }));
     await client.addGroup({ folder: 'claude-group', name: 'On Claude' });
     await client.addGroup({ folder: 'codex-group', name: 'On Codex' });
     await client.addGroup({ folder: 'opencode-group', name: 'On OpenCode' });
@@ -68,10 +49,7 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
 
   afterAll(async () => {
     await host?.stop();
-    await anthropic?.close();
-    await responses?.close();
-    await chat?.close();
-    await new Promise((resolve) => openai?.close(resolve));
+    await models?.close();
     if (root) fs.rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
