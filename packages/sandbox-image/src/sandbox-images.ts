@@ -4,7 +4,7 @@ import type { Logger } from '@nanoclaw/core';
 import { resolveAptSource } from './apt-sources.js';
 import type { ProgressListener } from './build-progress.js';
 import { buildUserland, MMDEBSTRAP_INSTALL_HINT } from './build-userland.js';
-import { SandboxImageError } from './errors.js';
+import { isSandboxImageError, SandboxImageError } from './errors.js';
 import { type CachedImage, defaultImageCacheDir, ImageCache } from './image-cache.js';
 import { hostNodeRuntime } from './node-runtime.js';
 import { buildNpmLayer, type LayerSandbox } from './npm-layer.js';
@@ -165,11 +165,23 @@ export class SandboxImages {
     });
   }
 
-  /** One build per key in this process; a failed build is forgotten so the next request tries again. */
+  /**
+   * One build per key in this process. A failed build is forgotten so the next request tries again, except a
+   * package that does not exist: that answer stands until the package list (and so the key) changes.
+   */
   private shared(key: string, build: () => Promise<CachedImage>): Promise<CachedImage> {
     let pending = this.building.get(key);
     if (!pending) {
-      pending = build().finally(() => this.building.delete(key));
+      pending = build().then(
+        (built) => {
+          this.building.delete(key);
+          return built;
+        },
+        (error: unknown) => {
+          if (!isSandboxImageError(error, 'invalid-packages')) this.building.delete(key);
+          throw error;
+        },
+      );
       this.building.set(key, pending);
     }
     return pending;

@@ -5,6 +5,7 @@ import {
   createLayerSandbox,
   formatProgress,
   type GroupUserland,
+  isSandboxImageError,
   type SandboxImages,
 } from '@nanoclaw/sandbox-image';
 import { type DockerCli, ensureRunnerImageOnUserland, ensureUserlandImage } from './userland-images.js';
@@ -91,8 +92,12 @@ export class UserlandPlanner {
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const key = /package/.test(message) && wanted ? 'packages' : undefined;
-      throw new UserlandError(`the agent userland for ${folder} could not be built: ${message}`, key, {
+      if (isSandboxImageError(error, 'invalid-packages')) {
+        throw new UserlandError(`groups/${folder}/container.json "packages": ${message}`, 'packages', {
+          cause: error,
+        });
+      }
+      throw new UserlandError(`the agent userland for ${folder} could not be built: ${message}`, undefined, {
         cause: error,
       });
     }

@@ -38,6 +38,7 @@ for (const target of targets) {
       const groups = {
         tools: { provider: 'codex', model: 'fake-model', packages: { apt: ['sqlite3'], npm: ['semver'] } },
         plain: { provider: 'codex', model: 'fake-model' },
+        typo: { provider: 'codex', model: 'fake-model', packages: { apt: ['nanoclaw-no-such-package'] } },
       };
       for (const [folder, config] of Object.entries(groups)) {
         fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
@@ -70,5 +71,23 @@ for (const target of targets) {
       expect(without, seen).toMatchObject({ exitCode: 0, commandOutput: 'no sqlite3\nno semver\n' });
       expect(tools.outcome).toEqual({ kind: 'reply', texts: ['Checked.'] });
     });
+
+    // The build fails before any runtime is involved: once (bwrap) is enough.
+    if (target.name === 'bwrap') {
+      it('answers a package Debian does not have with an error naming it, once, not after retries', async () => {
+        const typo = async () => {
+          const { outcome } = await ask(client, 'typo', '@Andy hello', 5 * 60_000);
+          expect(outcome.kind).toBe('error');
+          return outcome.kind === 'error' ? outcome.message : '';
+        };
+        const message = await typo();
+        expect(message).toContain('groups/typo/container.json "packages"');
+        expect(message).toContain('Debian has no package "nanoclaw-no-such-package"');
+        // The answer stands until the package list changes: the second message does not build again.
+        const started = Date.now();
+        expect(await typo()).toBe(message);
+        expect(Date.now() - started).toBeLessThan(10_000);
+      });
+    }
   });
 }

@@ -10,7 +10,12 @@ import { PermanentRunError, RetryableRunError } from './work.js';
 /** Sandbox failures worth another try; anything else the agent reported is the answer. */
 const RETRYABLE_CODES = new Set(['runner-exited', 'runner-unresponsive']);
 /** Pool refusals that no retry can fix: a setup problem the user must correct (the message says how). */
-const PERMANENT_POOL_ERRORS = new Set(['mount-unreachable', 'unknown-provider', 'runner-missing']);
+const PERMANENT_POOL_ERRORS = new Set([
+  'mount-unreachable',
+  'unknown-provider',
+  'runner-missing',
+  'invalid-packages',
+]);
 
 export interface RunAgentDeps {
   pool: AgentPool;
