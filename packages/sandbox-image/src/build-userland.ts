@@ -6,6 +6,7 @@ import { findHostBinary } from '@nanoclaw/container-runner';
 import type { Logger } from '@nanoclaw/core';
 import { createBuildProgress, type ProgressListener } from './build-progress.js';
 import { SandboxImageError } from './errors.js';
+import { PROXY_ENV_KEYS, pickEnv } from './host-env.js';
 import { type CachedImage, type ImageCache, treeSize } from './image-cache.js';
 import {
   type AptSource,
@@ -28,19 +29,6 @@ export interface BuildUserlandOptions {
   env?: Readonly<Record<string, string | undefined>>;
   signal?: AbortSignal;
 }
-
-/** Host env keys mmdebstrap and apt read: where programs are, temp space, proxies for the mirror. */
-const BUILD_ENV_KEYS = [
-  'PATH',
-  'HOME',
-  'TMPDIR',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-];
 
 /**
  * Builds the userland of `recipe` into the cache unless it is there: mmdebstrap (`--mode=unshare`: no maintainer
@@ -103,15 +91,12 @@ export async function buildUserland(
 }
 
 function buildEnv(source: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
     LANG: 'C.UTF-8',
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    // Where programs are, temp space, and the proxies apt needs for the mirror.
+    ...pickEnv(source, ['PATH', 'HOME', 'TMPDIR', ...PROXY_ENV_KEYS]),
   };
-  for (const key of BUILD_ENV_KEYS) {
-    const value = source[key];
-    if (value) env[key] = value;
-  }
-  return env;
 }
 
 /** `mmdebstrap … - | tar -x`: progress from mmdebstrap's stderr; both must succeed. */

@@ -5,6 +5,7 @@ import { resolveAptSource } from './apt-sources.js';
 import type { ProgressListener } from './build-progress.js';
 import { buildUserland, MMDEBSTRAP_INSTALL_HINT } from './build-userland.js';
 import { isSandboxImageError, SandboxImageError } from './errors.js';
+import { PROXY_ENV_KEYS, pickEnv } from './host-env.js';
 import { type CachedImage, defaultImageCacheDir, ImageCache } from './image-cache.js';
 import { hostNodeRuntime } from './node-runtime.js';
 import { buildNpmLayer, type LayerSandbox } from './npm-layer.js';
@@ -193,28 +194,17 @@ export function createSandboxImages(options: SandboxImagesOptions = {}): Sandbox
   return new SandboxImages(options);
 }
 
-/** The host's trust and proxy settings node and npm read from the environment (custom CAs, proxies). */
-const DOWNLOAD_ENV_KEYS = [
-  'NODE_EXTRA_CA_CERTS',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-];
-
 /** npm settings a download needs from the host user's environment: registry, CA files, proxies. */
 function npmConfigEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
+  // The host's trust settings (custom CAs) and proxies, as node and npm read them from the environment.
+  const out = pickEnv(env, ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', ...PROXY_ENV_KEYS]);
   for (const [key, value] of Object.entries(env)) {
-    if (value === undefined) continue;
     const lower = key.toLowerCase();
-    if (/^npm_config_(registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|fetch_retries)$/.test(lower))
+    if (
+      value &&
+      /^npm_config_(registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|fetch_retries)$/.test(lower)
+    )
       out[lower] = value;
-    if (DOWNLOAD_ENV_KEYS.includes(key)) out[key] = value;
   }
   return out;
 }
