@@ -156,9 +156,10 @@ for (const target of targets) {
 
     for (const folder of Object.keys(ATTACKERS)) {
       const mode = folder.replace('attacker-', '');
-      it(`network ${mode}: every attempt from the agent's bash is blocked`, {
-        timeout: 900_000,
-      }, async () => {
+      const title = isolated
+        ? `network ${mode}: every attempt from the agent's bash is blocked`
+        : `network ${mode}: every attempt runs and is judged (harness check, no isolation to assert)`;
+      it(title, { timeout: 900_000 }, async () => {
         const own = { ...world, ownGroupDir: path.join(root, 'groups', folder) };
         const configBefore = fs.readFileSync(path.join(own.ownGroupDir, 'container.json'), 'utf8');
         fake.reset();
@@ -177,7 +178,9 @@ for (const target of targets) {
           kind: 'reply',
           texts: ['Done trying.'],
         });
-        if (!isolated) return; // the harness check: attempts ran and were judged, no claims about `process`
+        const notRun = verdicts.filter((v) => /^(no tool result|the shell did not run it)/.test(v.detail));
+        expect(notRun, 'attempts whose shell never ran').toEqual([]);
+        if (!isolated) return; // the harness check: every attempt ran and was judged; no claims about `process`
         const escaped = verdicts.filter((v) => !v.blocked);
         expect(escaped, JSON.stringify(escaped, null, 2)).toEqual([]);
         expect(connections, 'connections at the host service').toEqual([]);
