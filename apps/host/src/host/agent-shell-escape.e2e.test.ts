@@ -110,7 +110,7 @@ for (const target of targets) {
           socket.end(`HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\n${secret}\n`);
         });
       });
-      await new Promise<void>((resolve) => service.listen(0, '::', resolve));
+      await listenEverywhere(service);
 
       ({ host, client } = await startTestHost(root, runtime, env));
       await client.addGroup({ folder: 'victim', name: 'victim' });
@@ -206,6 +206,19 @@ function report(label: string, verdicts: EscapeVerdict[]): void {
   console.log(
     `[shell escape attempts: ${label}] ${verdicts.length} attempts, ${blocked} blocked\n${lines.join('\n')}`,
   );
+}
+
+/** Listens on every address: IPv6 and IPv4 (`::`), or IPv4 only where the host has no IPv6. */
+async function listenEverywhere(server: net.Server): Promise<void> {
+  const listen = (host: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen('::').catch(() => listen('0.0.0.0'));
 }
 
 /** Writes `secret` to `file` (world-readable, its folder created), returning the path to remove later. */
