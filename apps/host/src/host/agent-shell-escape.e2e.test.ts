@@ -20,7 +20,7 @@ import {
   type EscapeWorld,
   judgeAttempt,
 } from './shell-escape-attempts.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { shellRuntimes } from './test-runtimes.js';
 
 /**
  * The escape suite through the agent's own shell: Codex (the real binary, in a real sandbox, behind the host)
@@ -32,7 +32,7 @@ import { sandboxRuntimes } from './test-runtimes.js';
  * Each run prints the count and the list; `NANOCLAW_TEST_ESCAPE_OUTPUT=1` also prints every attempt's output.
  */
 const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+  shellRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
 );
 
 /** The attacking groups: the default container.json (network `full`) and network `none`. */

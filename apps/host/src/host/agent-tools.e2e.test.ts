@@ -11,8 +11,9 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, type FakeModels, startFakeModels, startTestHost } from './e2e-host.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './e2e-host.js';
+import { shellRuntimes } from './test-runtimes.js';
+import { type FakeModels, startFakeModels } from './test-utils/fake-models.js';
 
 /**
  * The agents' own tools, end to end: the real Codex, Claude Code and OpenCode binaries in each sandbox runtime,
@@ -21,7 +22,7 @@ import { sandboxRuntimes } from './test-runtimes.js';
  * and checks the group folder from the host. Every group uses the default container.json (no `network` key).
  */
 const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+  shellRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
 );
 
 const GROUPS = {

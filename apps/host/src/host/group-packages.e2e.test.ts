@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
 import { ask, startTestHost } from './e2e-host.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { shellRuntimes } from './test-runtimes.js';
 
 /**
  * container.json "packages": a group that asks for sqlite3 (Debian) and semver (npm) gets them in its sandbox,
@@ -15,7 +15,7 @@ import { sandboxRuntimes } from './test-runtimes.js';
  * only: the process runtime runs on the host and installs nothing.
  */
 const targets = await Promise.all(
-  sandboxRuntimes()
+  shellRuntimes()
     .filter((target) => target.name !== 'process')
     .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
 );
