@@ -32,8 +32,8 @@ export type {
 export {
   buildMounts,
   DEFAULT_SHADOW_TARGETS,
-  GROUP_CONFIG_FILES,
   findShadowTargets,
+  GROUP_CONFIG_FILES,
   prepareShadowSources,
   SANDBOX_PATHS,
   sandboxHostPaths,
