@@ -109,7 +109,8 @@ async function runMmdebstrap(
 ): Promise<void> {
   const progress = createBuildProgress(options.onProgress ?? (() => {}));
   const builder = spawn(mmdebstrap, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const unpack = spawn('tar', ['-C', tree, '--numeric-owner', '-xpf', '-'], {
+  // /dev is the sandbox runtime's (bwrap --dev, docker's own); its device nodes could not be made as non-root.
+  const unpack = spawn('tar', ['-C', tree, '--numeric-owner', '--exclude=./dev/*', '-xpf', '-'], {
     env,
     stdio: ['pipe', 'ignore', 'pipe'],
   });

@@ -27,12 +27,14 @@ import { shellRuntimes } from './test-runtimes.js';
  * runs each attempt of `ESCAPE_ATTEMPTS` with its `exec_command` tool (`/bin/bash -lc`, as for any command a
  * model asks for), once from a group with the default network (`full`) and once from a group with `none`. The
  * host plants secrets where the agent must not read, listens on every address, and checks afterwards that
- * nothing changed. In bwrap and docker every attempt must run and be blocked; the unisolated `process` runtime
- * runs the same attempts as a check of the harness only (most succeed there by design) and asserts nothing.
+ * nothing changed. In bwrap and docker every attempt must run and be blocked. Not in the unisolated `process`
+ * runtime: there they would succeed by design, as writes to the real host.
  * Each run prints the count and the list; `NANOCLAW_TEST_ESCAPE_OUTPUT=1` also prints every attempt's output.
  */
 const targets = await Promise.all(
-  shellRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+  shellRuntimes()
+    .filter((target) => target.name !== 'process')
+    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
 );
 
 /** The attacking groups: the default container.json (network `full`) and network `none`. */
@@ -43,7 +45,6 @@ const ATTACKERS = {
 const HOST_ENV_MARKER = 'NANOCLAW_ESCAPE_HOST_SECRET';
 
 for (const target of targets) {
-  const isolated = target.name !== 'process';
   describe.skipIf(!target.runtime)(`escape through the agent's shell (${target.name})`, () => {
     let root: string;
     let outside: string;
@@ -156,9 +157,7 @@ for (const target of targets) {
 
     for (const folder of Object.keys(ATTACKERS)) {
       const mode = folder.replace('attacker-', '');
-      const title = isolated
-        ? `network ${mode}: every attempt from the agent's bash is blocked`
-        : `network ${mode}: every attempt runs and is judged (harness check, no isolation to assert)`;
+      const title = `network ${mode}: every attempt from the agent's bash is blocked`;
       it(title, { timeout: 900_000 }, async () => {
         const own = { ...world, ownGroupDir: path.join(root, 'groups', folder) };
         const configBefore = fs.readFileSync(path.join(own.ownGroupDir, 'container.json'), 'utf8');
@@ -169,7 +168,7 @@ for (const target of targets) {
         const results = fake.toolResults();
         const verdicts = ESCAPE_ATTEMPTS.map((attempt) => {
           const command = attemptCommand(attempt, own);
-          return judgeAttempt(attempt, results.find((r) => r.input.cmd === command)?.output, own, isolated);
+          return judgeAttempt(attempt, results.find((r) => r.input.cmd === command)?.output, own, true);
         });
         report(`${target.name}/${mode}`, verdicts);
         if (process.env.NANOCLAW_TEST_ESCAPE_OUTPUT === '1')
@@ -180,7 +179,6 @@ for (const target of targets) {
         });
         const notRun = verdicts.filter((v) => /^(no tool result|the shell did not run it)/.test(v.detail));
         expect(notRun, 'attempts whose shell never ran').toEqual([]);
-        if (!isolated) return; // the harness check: every attempt ran and was judged; no claims about `process`
         const escaped = verdicts.filter((v) => !v.blocked);
         expect(escaped, JSON.stringify(escaped, null, 2)).toEqual([]);
         expect(connections, 'connections at the host service').toEqual([]);
