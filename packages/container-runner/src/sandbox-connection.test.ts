@@ -163,6 +163,75 @@ describe('createSandboxConnection (fake runner, process runtime)', () => {
     );
   });
 
+  describe('a runner stream destroyed while the host writes to it', () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    beforeAll(() => {
+      process.on('unhandledRejection', onUnhandled);
+    });
+    afterAll(() => {
+      process.off('unhandledRejection', onUnhandled);
+    });
+
+    /** Lets every pending rejection surface (Node reports an unhandled one after the microtask queue drained). */
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
+    it('destroyed before run/start: the run ends with runner-exited and nothing is thrown at the host', async () => {
+      unhandled.length = 0;
+      const logger = captureLogger();
+      const sandbox = await connect({ logger });
+      await sandbox.startSession(session);
+      sandbox.process.stdin.destroy();
+      const events = await collect(sandbox.run({ text: 'hello' }));
+      await settle();
+      expect(unhandled.map(String)).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'runner-exited', retryable: true });
+      expect((await sandbox.closed).reason).toBe('runner-exited');
+      expect(
+        logger.entries.some((e) => e.message === 'cannot write to the runner; stopping the sandbox'),
+      ).toBe(true);
+    });
+
+    it('destroyed in the middle of a write (header sent, body not): the same, never a crash', async () => {
+      unhandled.length = 0;
+      const sandbox = await connect();
+      await sandbox.startSession(session);
+      const stdin = sandbox.process.stdin;
+      const write = stdin.write.bind(stdin) as (...args: unknown[]) => boolean;
+      // The next write (a message's Content-Length header) goes out; the stream dies before its body.
+      stdin.write = ((...args: unknown[]) => {
+        const written = write(...args);
+        stdin.destroy();
+        return written;
+      }) as typeof stdin.write;
+      const run = collect(sandbox.run({ text: 'slow' }));
+      const pushed = sandbox.push({ text: 'more' }).catch((error: unknown) => error);
+      const interrupted = sandbox.interrupt().catch((error: unknown) => error);
+      const events = await run;
+      await Promise.all([pushed, interrupted]);
+      await settle();
+      expect(unhandled.map(String)).toEqual([]);
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'runner-exited', retryable: true });
+      await sandbox.closed;
+    });
+
+    it('a runner that is already gone: an interrupt and a close write to nothing, and never throw', async () => {
+      unhandled.length = 0;
+      const sandbox = await connect();
+      await sandbox.startSession(session);
+      const controller = new AbortController();
+      const run = collect(sandbox.run({ text: 'crash now' }, { signal: controller.signal }));
+      await sandbox.process.exited;
+      controller.abort();
+      await sandbox.close();
+      const events = await run;
+      await settle();
+      expect(unhandled.map(String)).toEqual([]);
+      // Whichever the host saw first (the exit, or its own close): the turn did not finish, so it is retried.
+      expect(events.at(-1)).toMatchObject({ type: 'error', retryable: true });
+    });
+  });
+
   it('closes an idle sandbox after the idle timeout', async () => {
     const sandbox = await connect({ idleTimeoutMs: 300 });
     await sandbox.startSession(session);

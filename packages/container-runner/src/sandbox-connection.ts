@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import {
   type AgentAction,
   type AgentActionResult,
@@ -26,6 +26,7 @@ import {
 } from '@nanoclaw/core';
 import {
   createMessageConnection,
+  type Message,
   type MessageConnection,
   StreamMessageReader,
   StreamMessageWriter,
@@ -132,7 +133,7 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
 
   const connection: MessageConnection = createMessageConnection(
     new StreamMessageReader(proc.stdout),
-    new StreamMessageWriter(proc.stdin),
+    new RunnerWriter(proc.stdin, (error) => onBrokenStdin(error)),
   );
 
   let actionHandler: ActionHandler | undefined = options.onAction;
@@ -150,6 +151,21 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
   });
   ready.catch(() => {});
 
+  /** The runner's stdin cannot take a write: the runner is gone or going. Its run ends as if it exited. */
+  const onBrokenStdin = (error: Error) => {
+    if (closeReason) {
+      logger.debug({ err: describeError(error) }, 'write to a closing sandbox dropped');
+      return;
+    }
+    closeReason = 'runner-exited';
+    logger.warn({ err: describeError(error) }, 'cannot write to the runner; stopping the sandbox');
+    clearTimeout(watchdog);
+    clearTimeout(idleTimer);
+    proc.kill().catch((killError: unknown) => {
+      logger.warn({ err: describeError(killError) }, 'could not stop a sandbox whose stdin broke');
+    });
+  };
+
   const failActiveRun = (
     code: 'runner-exited' | 'runner-unresponsive' | 'sandbox-closed',
     message: string,
@@ -157,7 +173,8 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     const run = active;
     if (!run) return;
     active = undefined;
-    run.queue.push({ type: 'error', code, message, retryable: code !== 'sandbox-closed' });
+    // Whatever stopped it, the turn did not finish: another try (in a fresh sandbox) must answer it.
+    run.queue.push({ type: 'error', code, message, retryable: true });
     run.queue.end();
   };
 
@@ -441,6 +458,36 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     close: () => closeWith('closed'),
     kill: () => closeWith('killed'),
   };
+}
+
+/**
+ * The host's writer to a runner: a write never rejects. vscode-jsonrpc's `sendRequest` rethrows a failed write
+ * inside an async Promise executor, where no caller can catch it, so a runner whose stdin was destroyed while the
+ * host wrote to it (it died, its sandbox was stopped) crashed the host with an unhandled ERR_STREAM_DESTROYED. A
+ * write the stream cannot take is dropped and reported to `onBroken` instead; the connection stops the sandbox, and
+ * the requests still waiting for an answer fail when it closes.
+ */
+class RunnerWriter extends StreamMessageWriter {
+  readonly #stream: Writable;
+  readonly #onBroken: (error: Error) => void;
+
+  constructor(stream: Writable, onBroken: (error: Error) => void) {
+    super(stream);
+    this.#stream = stream;
+    this.#onBroken = onBroken;
+  }
+
+  override async write(message: Message): Promise<void> {
+    if (this.#stream.destroyed || this.#stream.writableEnded) {
+      this.#onBroken(new Error(`the runner's stdin is ${this.#stream.destroyed ? 'destroyed' : 'closed'}`));
+      return;
+    }
+    try {
+      await super.write(message);
+    } catch (error) {
+      this.#onBroken(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 }
 
 function tail(lines: readonly string[]): string {
