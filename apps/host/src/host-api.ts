@@ -82,7 +82,15 @@ export interface PostedMessage {
 export type HostEvent =
   | { type: 'run-start'; folder: string; runId: string; inReplyTo: string[] }
   | { type: 'text-delta'; folder: string; runId: string; delta: string }
-  | { type: 'reply'; folder: string; text: string; inReplyTo: string[]; chat: string }
+  | {
+      type: 'reply';
+      folder: string;
+      text: string;
+      inReplyTo: string[];
+      chat: string;
+      /** A long reply comes in parts (split at the channel's length limit): this is part `index` of `count`. */
+      part?: { index: number; count: number };
+    }
   | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
   | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed' };
 

@@ -66,6 +66,7 @@ export {
   attachmentSchema,
   inboundMessageSchema,
   MESSAGES_SPEC_VERSION,
+  OUTBOUND_MAX_TEXT_LENGTH,
   outboundMessageSchema,
   senderSchema,
 } from './messages.js';

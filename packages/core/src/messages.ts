@@ -50,17 +50,32 @@ export const inboundMessageSchema = z.strictObject({
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
 
+/** The longest text one outbound message carries; the outbox splits a longer reply into several messages. */
+export const OUTBOUND_MAX_TEXT_LENGTH = 100_000;
+
 /** One reply from the host to a chat, as the outbox hands it to a channel adapter. */
 export const outboundMessageSchema = z.strictObject({
   channel: z.string().min(1).max(64),
   accountId: z.string().min(1).max(128).default('default'),
   chatId: z.string().min(1).max(256),
   threadId: z.string().max(256).optional(),
-  text: z.string().max(100_000),
+  text: z.string().max(OUTBOUND_MAX_TEXT_LENGTH),
   replyToPlatformMessageId: z.string().max(256).optional(),
   attachments: z.array(attachmentSchema).max(32).optional(),
   /** Stable across retries: an adapter that can dedupe on the platform side uses it. */
   idempotencyKey: z.string().min(1).max(256),
+  /**
+   * Set when the outbox split one long text into several messages at the channel's length limit: this is part
+   * `index` (from 1) of `count`, and `of` is the idempotency key of the whole (part 1's own key). Only part 1
+   * carries `replyToPlatformMessageId`, only the last one the attachments.
+   */
+  part: z
+    .strictObject({
+      index: z.number().int().min(1),
+      count: z.number().int().min(2),
+      of: z.string().min(1).max(256),
+    })
+    .optional(),
 });
 export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
 

@@ -33,6 +33,28 @@ describe('createReplyWatcher', () => {
     expect(deltas).toEqual(['wor', 'king']);
   });
 
+  it('waits for every part of a long reply, even when the run ended after the first', async () => {
+    const watcher = createReplyWatcher();
+    const parts: string[] = [];
+    const waiting = watcher.wait('m-1', { onReply: (text, part) => parts.push(`${part?.index}:${text}`) });
+    const part = (text: string, index: number): HostEvent => ({
+      type: 'reply',
+      folder: 'main',
+      text,
+      inReplyTo: ['m-1'],
+      chat: 'local:default:main',
+      part: { index, count: 3 },
+    });
+    watcher.handle({ type: 'run-start', folder: 'main', runId: 'r1', inReplyTo: ['m-1'] });
+    watcher.handle(part('one', 1));
+    watcher.handle({ type: 'run-end', folder: 'main', runId: 'r1', status: 'succeeded' });
+    watcher.handle(part('two', 2));
+    await expect(Promise.race([waiting, Promise.resolve('still waiting')])).resolves.toBe('still waiting');
+    watcher.handle(part('three', 3));
+    await expect(waiting).resolves.toEqual({ kind: 'reply', texts: ['one\ntwo\nthree'] });
+    expect(parts).toEqual(['1:one', '2:two', '3:three']);
+  });
+
   it('settles on an error for the message or a failed run', async () => {
     const watcher = createReplyWatcher();
     const first = watcher.wait('m-1');

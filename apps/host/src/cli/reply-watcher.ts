@@ -11,8 +11,8 @@ export type ReplyOutcome =
 export interface WaitHandlers {
   /** Streamed text of a run answering the message. */
   onDelta?: (delta: string) => void;
-  /** Each reply to the message, as it arrives. */
-  onReply?: (text: string) => void;
+  /** Each reply to the message, as it arrives (a long reply in parts: each part, with `part` set). */
+  onReply?: (text: string, part?: { index: number; count: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -43,6 +43,8 @@ interface Waiting {
   runs: Set<string>;
   activeRuns: Set<string>;
   texts: string[];
+  /** A reply came in part and its later parts are still to come. */
+  partial: boolean;
   resolve: (outcome: ReplyOutcome) => void;
   grace?: NodeJS.Timeout;
 }
@@ -50,8 +52,8 @@ interface Waiting {
 /**
  * Follows a group's events for the answer to one posted message: the `reply` events whose `inReplyTo` holds
  * its id. While a run answering it is under way, replies are collected until it ends (an agent may send
- * several); otherwise the first reply settles it. An `error` for the message, or a failed run, settles it as
- * an error.
+ * several); otherwise the first reply settles it. A long reply comes in parts: it settles with the last part,
+ * the parts joined into one text. An `error` for the message, or a failed run, settles it as an error.
  */
 export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatcher {
   const graceMs = options.lateReplyGraceMs ?? 10_000;
@@ -85,9 +87,9 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
         current.handlers.onDelta?.(event.delta);
         return;
       case 'reply':
-        current.texts.push(event.text);
-        current.handlers.onReply?.(event.text);
-        if (current.activeRuns.size === 0) settle({ kind: 'reply', texts: current.texts });
+        addReply(current, event);
+        if (current.activeRuns.size === 0 && !current.partial)
+          settle({ kind: 'reply', texts: current.texts });
         return;
       case 'error':
         settle({ kind: 'error', message: event.message });
@@ -95,6 +97,7 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
       case 'run-end':
         current.activeRuns.delete(event.runId);
         if (current.activeRuns.size > 0) return;
+        if (current.partial) return;
         if (current.texts.length > 0) settle({ kind: 'reply', texts: current.texts });
         else if (event.status === 'failed') settle({ kind: 'error', message: 'the agent run failed' });
         else current.grace = setTimeout(() => settle({ kind: 'no-reply' }), graceMs);
@@ -128,6 +131,7 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
           runs: new Set(),
           activeRuns: new Set(),
           texts: [],
+          partial: false,
           resolve,
         };
         waiting = entry;
@@ -144,4 +148,14 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
       others.push(listener);
     },
   };
+}
+
+/** The parts of a long reply are one text (joined where they were cut); each reply or part goes to `onReply`. */
+function addReply(current: Waiting, event: Extract<HostEvent, { type: 'reply' }>): void {
+  const { part } = event;
+  const last = current.texts.length - 1;
+  if (part && part.index > 1 && current.partial && last >= 0) current.texts[last] += `\n${event.text}`;
+  else current.texts.push(event.text);
+  current.partial = part !== undefined && part.index < part.count;
+  current.handlers.onReply?.(event.text, part);
 }

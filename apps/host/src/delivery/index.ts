@@ -6,7 +6,7 @@ export type {
   OutboxOptions,
   OutboxRow,
 } from './outbox.js';
-export { createOutbox, OutboundValidationError } from './outbox.js';
+export { adapterTextLimit, createOutbox, OutboundValidationError } from './outbox.js';
 export type { FlushResult, OutboxWorker, OutboxWorkerOptions } from './outbox-worker.js';
 export { createOutboxWorker } from './outbox-worker.js';
 export type {

@@ -68,6 +68,54 @@ describe('createOutbox', () => {
     expect(await outbox.list({ status: 'sent' })).toEqual([]);
   });
 
+  it('stores a text longer than the channel takes as parts in order, each within its limit', async () => {
+    const limits: Record<string, number> = { 'telegram:default': 4096 };
+    const split = createOutbox(env.database.db, {
+      now: () => clock,
+      maxTextLength: (chat) => limits[`${chat.channel}:${chat.accountId}`],
+    });
+    const text = paragraphs(150_000);
+    const { row, duplicate } = await split.enqueue({
+      ...input('reply:r1:0', text),
+      replyToPlatformMessageId: '77',
+    });
+    expect(duplicate).toBe(false);
+    const rows = await split.list();
+    expect(rows.length).toBeGreaterThanOrEqual(Math.ceil(150_000 / 4096));
+    expect(row).toEqual(rows[0]);
+    expect(rows.every((r) => r.message.text.length <= 4096 && r.status === 'pending')).toBe(true);
+    expect(rows.map((r) => r.idempotencyKey).slice(0, 3)).toEqual([
+      'reply:r1:0',
+      'reply:r1:0#2',
+      'reply:r1:0#3',
+    ]);
+    expect(rows.map((r) => r.message.part?.index)).toEqual(rows.map((_, index) => index + 1));
+    expect(
+      rows.every((r) => r.message.part?.count === rows.length && r.message.part.of === 'reply:r1:0'),
+    ).toBe(true);
+    expect(rows.map((r) => r.message.replyToPlatformMessageId).filter(Boolean)).toEqual(['77']);
+    // Cut between paragraphs only: nothing lost, nothing reordered.
+    expect(rows.map((r) => r.message.text).join('\n\n')).toBe(text);
+
+    const again = await split.enqueue(input('reply:r1:0', text));
+    expect(again).toEqual({ row: rows[0], duplicate: true });
+    expect(await split.list()).toHaveLength(rows.length);
+  });
+
+  it('splits at 100,000 where the channel is not known yet, and keeps a text that fits whole', async () => {
+    const text = paragraphs(150_000);
+    await outbox.enqueue(input('long', text));
+    await outbox.enqueue(input('short', 'x'.repeat(100_000)));
+    const rows = await outbox.list();
+    expect(
+      rows.map((r) => [r.idempotencyKey, r.message.text.length <= 100_000, r.message.part?.count]),
+    ).toEqual([
+      ['long', true, 2],
+      ['long#2', true, 2],
+      ['short', true, undefined],
+    ]);
+  });
+
   it('refuses invalid input and stores nothing', async () => {
     await expect(outbox.enqueue({ ...input('k'), chatId: '' })).rejects.toBeInstanceOf(
       OutboundValidationError,
@@ -76,3 +124,11 @@ describe('createOutbox', () => {
     expect(await outbox.list()).toEqual([]);
   });
 });
+
+/** Paragraphs of prose, `length` characters in all. */
+function paragraphs(length: number): string {
+  const paragraph = 'The quick brown fox jumps over the lazy dog. '.repeat(20).trim();
+  let text = '';
+  for (let index = 0; text.length < length; index += 1) text += `${index === 0 ? '' : '\n\n'}${paragraph}`;
+  return `${text.slice(0, length - 1).trimEnd()}.`;
+}

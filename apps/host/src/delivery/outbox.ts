@@ -1,7 +1,14 @@
-import { type OutboundMessage, type OutboundStatus, outboundMessageSchema } from '@nanoclaw/core';
+import { splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type ChannelAdapter,
+  OUTBOUND_MAX_TEXT_LENGTH,
+  type OutboundMessage,
+  type OutboundStatus,
+  outboundMessageSchema,
+} from '@nanoclaw/core';
 import type { OutboundMessageRow } from '@nanoclaw/db';
 import type { z } from 'zod';
-import type { HostDb } from '../groups/index.js';
+import { adapterKey, type HostDb } from '../groups/index.js';
 
 export type OutboundMessageInput = z.input<typeof outboundMessageSchema>;
 
@@ -40,7 +47,11 @@ export class OutboundValidationError extends Error {
 }
 
 export interface Outbox {
-  /** Stores a message to send. The same idempotency key twice is a no-op returning the first row. */
+  /**
+   * Stores a message to send. The same idempotency key twice is a no-op returning the first row. A text longer
+   * than the channel's limit is stored as several rows, one per part (see `OutboxOptions.maxTextLength`);
+   * `row` is the first.
+   */
   enqueue(input: OutboxInput): Promise<EnqueueResult>;
   get(idempotencyKey: string): Promise<OutboxRow | undefined>;
   /** Oldest first. */
@@ -54,6 +65,19 @@ export interface Outbox {
 
 export interface OutboxOptions {
   now?: () => number;
+  /**
+   * The longest text one message to this chat's channel may carry (its adapter's `limits.maxTextLength`); a
+   * longer text is split into parts at sensible boundaries (`splitMessage`). Unknown (say the adapter has not
+   * started yet): 100,000, and the adapter splits further when it sends.
+   */
+  maxTextLength?: (chat: { channel: string; accountId: string }) => number | undefined;
+}
+
+/** `OutboxOptions.maxTextLength` from the channel adapters: the chat's adapter's `limits.maxTextLength`. */
+export function adapterTextLimit(
+  adapters: Pick<ReadonlyMap<string, ChannelAdapter>, 'get'>,
+): NonNullable<OutboxOptions['maxTextLength']> {
+  return (chat) => adapters.get(adapterKey(chat))?.limits.maxTextLength;
 }
 
 /** The durable outbox on `outbound_messages`, unique on the idempotency key. */
@@ -72,37 +96,30 @@ export function createOutbox(db: HostDb, options: OutboxOptions = {}): Outbox {
   return {
     async enqueue(input) {
       const { groupId, notBefore, ...rest } = input;
-      const parsed = outboundMessageSchema.safeParse(rest);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new OutboundValidationError(
-          `invalid outbound message: ${issue?.path.join('.') || '(message)'}: ${issue?.message ?? 'is invalid'}`,
-        );
-      }
-      const message = parsed.data;
+      const whole = validated(rest);
+      const limit = Math.min(OUTBOUND_MAX_TEXT_LENGTH, options.maxTextLength?.(whole) ?? Infinity);
+      const parts = splitOutbound(whole, limit);
       const at = now();
-      const result = await db
-        .insertInto('outbound_messages')
-        .values({
-          idempotency_key: message.idempotencyKey,
-          channel: message.channel,
-          account_id: message.accountId,
-          chat_id: message.chatId,
-          thread_id: message.threadId ?? null,
-          group_id: groupId ?? null,
-          text: message.text,
-          payload: JSON.stringify(message),
-          status: 'pending',
-          next_attempt_at: notBefore ?? at,
-          created_at: at,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .executeTakeFirst();
-      const row = await byKey(message.idempotencyKey);
-      if (!row) throw new Error(`outbound message ${message.idempotencyKey} was not stored`);
-      const duplicate = (result.numInsertedOrUpdatedRows ?? 0n) === 0n;
-      if (!duplicate) notify(listeners, row);
-      return { row, duplicate };
+      const inserted = await db.transaction().execute(async (trx) => {
+        let count = 0;
+        for (const message of parts) {
+          const result = await trx
+            .insertInto('outbound_messages')
+            .values(
+              toRow(message, { groupId: groupId ?? null, nextAttemptAt: notBefore ?? at, createdAt: at }),
+            )
+            .onConflict((oc) => oc.column('idempotency_key').doNothing())
+            .executeTakeFirst();
+          // The same key again: the whole message (every part) is already stored.
+          if ((result.numInsertedOrUpdatedRows ?? 0n) === 0n) break;
+          count += 1;
+        }
+        return count;
+      });
+      const row = await byKey(whole.idempotencyKey);
+      if (!row) throw new Error(`outbound message ${whole.idempotencyKey} was not stored`);
+      if (inserted > 0) notify(listeners, row);
+      return { row, duplicate: inserted === 0 };
     },
     get: byKey,
     async list(filter = {}) {
@@ -120,6 +137,68 @@ export function createOutbox(db: HostDb, options: OutboxOptions = {}): Outbox {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+  };
+}
+
+function validated(input: OutboundMessageInput): OutboundMessage {
+  // The text's length is not checked here: a longer one is split, and each part is checked.
+  const parsed = outboundMessageSchema.safeParse({ ...input, text: '' });
+  if (!parsed.success) throw invalidMessage(parsed.error.issues[0]);
+  if (typeof input.text !== 'string') throw invalidMessage({ path: ['text'], message: 'must be a string' });
+  return { ...parsed.data, text: input.text };
+}
+
+function invalidMessage(
+  issue: { path: readonly PropertyKey[]; message: string } | undefined,
+  what = 'invalid outbound message',
+): OutboundValidationError {
+  return new OutboundValidationError(
+    `${what}: ${issue?.path.map(String).join('.') || '(message)'}: ${issue?.message ?? 'is invalid'}`,
+  );
+}
+
+/**
+ * The message as the rows to store: itself when its text fits `limit`, else one message per part, with keys
+ * `<key>`, `<key>#2`, `<key>#3`, … (part 1 keeps the key, so the same message enqueued again is still a no-op).
+ */
+export function splitOutbound(message: OutboundMessage, limit: number): OutboundMessage[] {
+  if (message.text.length <= limit) return [message];
+  const texts = splitMessage(message.text, limit);
+  if (texts.length < 2) return [{ ...message, text: texts[0] ?? '' }];
+  const { replyToPlatformMessageId, attachments, ...common } = message;
+  return texts.map((text, index) => {
+    const last = index === texts.length - 1;
+    const part: OutboundMessage = {
+      ...common,
+      text,
+      idempotencyKey: index === 0 ? message.idempotencyKey : `${message.idempotencyKey}#${index + 1}`,
+      part: { index: index + 1, count: texts.length, of: message.idempotencyKey },
+      ...(index === 0 && replyToPlatformMessageId !== undefined ? { replyToPlatformMessageId } : {}),
+      ...(last && attachments !== undefined ? { attachments } : {}),
+    };
+    const parsed = outboundMessageSchema.safeParse(part);
+    if (!parsed.success)
+      throw invalidMessage(parsed.error.issues[0], `invalid outbound message part ${index + 1}`);
+    return parsed.data;
+  });
+}
+
+function toRow(
+  message: OutboundMessage,
+  at: { groupId: string | null; nextAttemptAt: number; createdAt: number },
+) {
+  return {
+    idempotency_key: message.idempotencyKey,
+    channel: message.channel,
+    account_id: message.accountId,
+    chat_id: message.chatId,
+    thread_id: message.threadId ?? null,
+    group_id: at.groupId,
+    text: message.text,
+    payload: JSON.stringify(message),
+    status: 'pending',
+    next_attempt_at: at.nextAttemptAt,
+    created_at: at.createdAt,
   };
 }
 

@@ -14,7 +14,12 @@ import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
 import { createAdapterLookup, loadConfiguredChannels } from '../channels/index.js';
 import type { HostConfig } from '../config.js';
-import { createFailureReporter, createOutbox, createOutboxWorker } from '../delivery/index.js';
+import {
+  adapterTextLimit,
+  createFailureReporter,
+  createOutbox,
+  createOutboxWorker,
+} from '../delivery/index.js';
 import {
   createGroupRegistry,
   createProviderResolver,
@@ -99,7 +104,7 @@ async function assemble(
   });
   let channels: ChannelSupervisor | undefined;
   const adapters = createAdapterLookup([localChannel], () => channels);
-  const outbox = createOutbox(db);
+  const outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
   const reporter = createFailureReporter({ db, outbox, logger });
   const outboxWorker = createOutboxWorker({ db, adapters, logger, outbox, reporter });
 

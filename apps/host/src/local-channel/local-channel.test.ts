@@ -77,6 +77,33 @@ describe('createLocalChannel', () => {
     });
   });
 
+  it('sends the parts of a long reply as parts, each answering what the first one answers', async () => {
+    const { bus, events } = setup();
+    const asked: string[] = [];
+    const channel = createLocalChannel({
+      bus,
+      resolveInReplyTo: (message) => {
+        asked.push(message.idempotencyKey);
+        return message.idempotencyKey === 'reply:r1' ? ['m-1', 'm-2'] : [];
+      },
+    });
+    const part = (index: number) => ({
+      channel: 'local',
+      accountId: 'default',
+      chatId: 'main',
+      text: `part ${index}`,
+      idempotencyKey: index === 1 ? 'reply:r1' : `reply:r1#${index}`,
+      part: { index, count: 3, of: 'reply:r1' },
+    });
+    for (const index of [1, 2, 3]) await channel.send(part(index));
+    expect(events.map((e) => (e.type === 'reply' ? [e.text, e.inReplyTo, e.part] : e))).toEqual([
+      ['part 1', ['m-1', 'm-2'], { index: 1, count: 3 }],
+      ['part 2', ['m-1', 'm-2'], { index: 2, count: 3 }],
+      ['part 3', ['m-1', 'm-2'], { index: 3, count: 3 }],
+    ]);
+    expect(asked).toEqual(['reply:r1']);
+  });
+
   it('delivers inbound messages to the host as valid local messages', async () => {
     const { channel, received, host } = setup();
     await expect(channel.deliver('main', { text: 'hi' })).rejects.toThrow(/not started/);

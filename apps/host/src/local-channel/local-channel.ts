@@ -59,6 +59,7 @@ export function createLocalChannel(options: LocalChannelOptions): LocalChannel {
   const newId = options.newId ?? randomUUID;
   const resolveInReplyTo = options.resolveInReplyTo ?? defaultInReplyTo;
   let host: ChannelHost | undefined;
+  const partTargets = createPartTargets();
 
   return {
     specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
@@ -72,13 +73,16 @@ export function createLocalChannel(options: LocalChannelOptions): LocalChannel {
       host = undefined;
     },
     async send(message): Promise<SendResult> {
-      const inReplyTo = await resolveInReplyTo(message);
+      const { part } = message;
+      const inReplyTo = partTargets.take(message) ?? (await resolveInReplyTo(message));
+      if (part) partTargets.keep(part, inReplyTo);
       options.bus.publish({
         type: 'reply',
         folder: message.chatId,
         text: withAttachmentNotes(message),
         inReplyTo,
         chat: localChatKey(accountId, message.chatId),
+        ...(part ? { part: { index: part.index, count: part.count } } : {}),
       });
       return { platformMessageIds: [`local-out-${message.idempotencyKey}`] };
     },
@@ -96,6 +100,31 @@ export function createLocalChannel(options: LocalChannelOptions): LocalChannel {
       };
       const { duplicate } = await host.receive(message);
       return { platformMessageId: message.platformMessageId, duplicate, message };
+    },
+  };
+}
+
+/** Parts remembered at most (a reply whose last part never comes is forgotten, oldest first). */
+const MAX_SPLIT_REPLIES = 1_000;
+
+/**
+ * The later parts of a split reply answer what its first part answered (only part 1 carries the reply-to id):
+ * remembered from part 1 until the last part is sent.
+ */
+function createPartTargets() {
+  const byWhole = new Map<string, string[]>();
+  return {
+    take(message: OutboundMessage): string[] | undefined {
+      const { part } = message;
+      if (!part || part.index === 1) return undefined;
+      const found = byWhole.get(part.of);
+      if (part.index === part.count) byWhole.delete(part.of);
+      return found;
+    },
+    keep(part: NonNullable<OutboundMessage['part']>, inReplyTo: string[]): void {
+      if (part.index !== 1) return;
+      byWhole.set(part.of, inReplyTo);
+      if (byWhole.size > MAX_SPLIT_REPLIES) byWhole.delete(byWhole.keys().next().value as string);
     },
   };
 }
