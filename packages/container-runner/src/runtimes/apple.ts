@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
@@ -13,7 +12,7 @@ import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { envByNameArgs } from './docker.js';
-import { wrapChild } from './sandbox-process.js';
+import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
 export interface AppleRuntimeOptions {
@@ -149,7 +148,7 @@ export function createAppleRuntime(options: AppleRuntimeOptions = {}): Container
       const mounts = await verifyMounts(spec.mounts);
       const { args, envByName } = buildAppleRunArgs({ ...spec, mounts }, options);
       logger.debug({ sandbox: spec.name }, 'container run');
-      const child = spawn(binary, args, {
+      const child = spawnLauncher(binary, args, {
         env: { ...clientEnv, ...envByName },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,7 +28,7 @@ import {
   removeCgroup,
 } from './limits.js';
 import { ensureRuntimeTree } from './runtime-tree.js';
-import { wrapChild } from './sandbox-process.js';
+import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
 /** The fds the launcher gets besides stdio: bwrap's NUL-separated args, then /etc/passwd and /etc/group data. */
@@ -347,7 +346,10 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       if (cgroup) await createCgroup(cgroup);
       const [file, ...args] = invocation.argv as [string, ...string[]];
       // An EMPTY env: bwrap's PID-1 reaper keeps its launcher's env, readable as /proc/1/environ inside.
-      const child = spawn(file, args, { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+      const child = spawnLauncher(file, args, {
+        env: {},
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      });
       const cleanup = async () => {
         if (cgroup)
           await removeCgroup(cgroup).catch((error) =>

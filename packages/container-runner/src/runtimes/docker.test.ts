@@ -15,6 +15,7 @@ describe('buildDockerRunArgs', () => {
       'run',
       '--rm',
       '-i',
+      '--sig-proxy=false',
       '--name',
       'nanoclaw-family-0a1b2c3d-beef',
       '--pull',

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
@@ -12,7 +11,7 @@ import { describeError, SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
-import { wrapChild } from './sandbox-process.js';
+import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
 export interface DockerRuntimeOptions {
@@ -75,7 +74,7 @@ export function isClientReservedEnvKey(key: string): boolean {
 /**
  * The `docker run` argv for a spec (pure). Hardened by default: `--rm`, `--read-only` root, non-root `--user`,
  * `--cap-drop ALL`, `no-new-privileges`, pids/memory(=swap)/cpu limits, tmpfs /tmp and HOME, labels, stdio
- * attached with `-i`, no log driver (the conversation is not stored by the engine), `--network none` unless
+ * attached with `-i` (signals to the client not proxied), no log driver (the conversation is not stored by the engine), `--network none` unless
  * the spec asks for `full` (the engine's default network).
  */
 export function buildDockerRunArgs(
@@ -88,7 +87,18 @@ export function buildDockerRunArgs(
   const home = spec.env.HOME ?? '/home/agent';
   const tmpMb = options.tmpfsMb?.tmp ?? 512;
   const homeMb = options.tmpfsMb?.home ?? 256;
-  const args = ['run', '--rm', '-i', '--name', spec.name, '--pull', options.pull ?? 'never'];
+  // --sig-proxy=false: a signal to the client (a terminal's Ctrl-C) is never passed on to the runner; the host
+  // alone decides when a sandbox stops. The client still exits with the container.
+  const args = [
+    'run',
+    '--rm',
+    '-i',
+    '--sig-proxy=false',
+    '--name',
+    spec.name,
+    '--pull',
+    options.pull ?? 'never',
+  ];
   for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`);
   if (spec.network === 'none') args.push('--network', 'none');
   if (options.init ?? true) args.push('--init');
@@ -249,7 +259,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       const mounts = await verifyMounts(spec.mounts);
       const { args, envByName } = buildDockerRunArgs({ ...spec, mounts }, options);
       logger.debug({ sandbox: spec.name, runtime: binary }, 'docker run');
-      const child = spawn(binary, args, {
+      const child = spawnLauncher(binary, args, {
         env: { ...clientEnv, ...envByName },
         stdio: ['pipe', 'pipe', 'pipe'],
       });

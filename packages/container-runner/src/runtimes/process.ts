@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +16,7 @@ import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { isInside, isStrictlyInside } from '../path-utils.js';
-import { wrapChild } from './sandbox-process.js';
+import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
 export interface ProcessRuntimeOptions {
@@ -96,10 +95,10 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
       const [program, ...args] = spec.command as [string, ...string[]];
       const file =
         program === 'node' || program === '/usr/bin/node' ? nodePath : translateSandboxPath(program, table);
-      const child = spawn(
+      const child = spawnLauncher(
         file,
         args.map((arg) => translateSandboxPath(arg, table)),
-        { env, cwd: translateSandboxPath(spec.cwd, table), stdio: ['pipe', 'pipe', 'pipe'], detached: true },
+        { env, cwd: translateSandboxPath(spec.cwd, table), stdio: ['pipe', 'pipe', 'pipe'] },
       );
       // Registered before wrapChild's own listener: the scratch dir is gone by the time `exited` resolves.
       child.once('exit', () => {

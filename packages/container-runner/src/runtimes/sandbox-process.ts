@@ -1,7 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxExit, SandboxProcess } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
+
+/**
+ * Spawns a sandbox's launcher (bwrap, the docker or container client, the process runtime's command) as the leader
+ * of a new session and process group (setsid). A terminal's Ctrl-C sends SIGINT to its whole foreground process
+ * group: it must reach only the host, which then drains the sandbox's turn instead of losing it. The sandbox still
+ * never outlives the host; each runtime ties it to the host its own way (bwrap `--die-with-parent`, the docker
+ * client's stdin and the orphan reaper, the process runtime's group kill and the runner's stdin).
+ */
+export function spawnLauncher(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  return spawn(file, args, { ...options, detached: true });
+}
 
 export interface WrapChildOptions<Extra extends object> {
   name: string;
