@@ -30,6 +30,18 @@ export interface ProviderEgressRoute {
   readonly baseUrlEnv?: string;
   /** Env keys the sandbox gets as a placeholder instead of the real credential (set even when the host's is unset). */
   readonly secretEnvKeys?: readonly string[];
+  /**
+   * A request that tells whether the route works without spending tokens (e.g. `GET /v1/models`): `nanoclaw
+   * doctor` sends it to the upstream with the credential the host adds, as the first message would go.
+   */
+  readonly check?: ProviderEgressCheck;
+}
+
+/** A cheap `GET` on a route (its path after the prefix, within `allowPaths`) and the headers the runtime sends. */
+export interface ProviderEgressCheck {
+  readonly path: string;
+  /** Non-secret headers the upstream needs (e.g. `anthropic-version`); the credential headers are added. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** A credential that has to stay readable inside the sandbox, named in the README and by `nanoclaw doctor`. */

@@ -46,6 +46,7 @@ export { CONTAINER_RUNTIME_SPEC_VERSION } from './container-runtime.js';
 export type {
   EgressHeaderSource,
   ProviderEgress,
+  ProviderEgressCheck,
   ProviderEgressException,
   ProviderEgressRoute,
 } from './egress.js';

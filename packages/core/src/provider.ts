@@ -136,6 +136,12 @@ export interface ProviderHostContribution {
   readonly id: string;
   /** Host env keys passed into the sandbox when set, e.g. `OPENAI_API_KEY`. */
   readonly envAllowlist: readonly string[];
+  /**
+   * The keys of `envAllowlist` that hold a credential (API keys, tokens). In an isolated sandbox each one reaches
+   * the runtime only as a route's placeholder (`secretEnvKeys`) or a named exception's `envKeys`; otherwise it is
+   * withheld. Every other allowlisted key (models, base URLs, thresholds) is passed in as it is.
+   */
+  readonly credentialEnvKeys: readonly string[];
   /** Directory under the sandbox's HOME that holds the runtime's state, e.g. `.codex`. */
   readonly homeDir: string;
   /**

@@ -12,6 +12,16 @@ export const CLAUDE_ENV_KEYS = [
   'CLAUDE_MODEL',
 ] as const;
 
+/** The keys of `CLAUDE_ENV_KEYS` that hold a credential (the host adds them; the sandbox holds placeholders). */
+export const CLAUDE_CREDENTIAL_ENV_KEYS = [
+  'ANTHROPIC_API_KEY',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'ANTHROPIC_AUTH_TOKEN',
+] as const;
+
+/** The Anthropic API version Claude Code sends (`anthropic-version`). */
+export const ANTHROPIC_API_VERSION = '2023-06-01';
+
 /**
  * Always set for Claude Code: no telemetry, error reports, auto-update or other non-essential traffic (with
  * `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC` no host but the model endpoint is ever resolved), and

@@ -17,6 +17,11 @@ describe('claudeHostContribution', () => {
         'CLAUDE_MODEL',
       ]),
     );
+    expect(claudeHostContribution.credentialEnvKeys).toEqual([
+      'ANTHROPIC_API_KEY',
+      'CLAUDE_CODE_OAUTH_TOKEN',
+      'ANTHROPIC_AUTH_TOKEN',
+    ]);
     expect(createClaudeHostContribution({ id: 'claude-2' }).id).toBe('claude-2');
   });
 
@@ -50,6 +55,7 @@ describe('claudeEgress: model traffic through the host', () => {
   const route = {
     prefix: '/anthropic',
     allowPaths: ['/v1/messages', '/v1/models'],
+    check: { path: '/v1/models', headers: { 'anthropic-version': '2023-06-01' } },
     baseUrlEnv: 'ANTHROPIC_BASE_URL',
   };
 

@@ -5,7 +5,12 @@ import {
   type ProviderHostContribution,
 } from '@nanoclaw/core';
 import { CLAUDE_BIN_ENV, resolveClaudeBinary } from './binary.js';
-import { CLAUDE_ENV_KEYS, resolveAuthMode } from './env.js';
+import {
+  ANTHROPIC_API_VERSION,
+  CLAUDE_CREDENTIAL_ENV_KEYS,
+  CLAUDE_ENV_KEYS,
+  resolveAuthMode,
+} from './env.js';
 
 export interface ClaudeHostContributionOptions {
   /** Provider id (default `claude`). */
@@ -26,6 +31,7 @@ export function createClaudeHostContribution(
     specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
     id: options.id ?? 'claude',
     envAllowlist: CLAUDE_ENV_KEYS,
+    credentialEnvKeys: CLAUDE_CREDENTIAL_ENV_KEYS,
     homeDir: '.claude',
     resolveBinary() {
       const path = resolveClaudeBinary();
@@ -67,6 +73,7 @@ export function claudeEgress(env: Env): ProviderEgress {
         prefix: '/anthropic',
         upstream: env.ANTHROPIC_BASE_URL?.trim() || ANTHROPIC_API_URL,
         allowPaths: ['/v1/messages', '/v1/models'],
+        check: { path: '/v1/models', headers: { 'anthropic-version': ANTHROPIC_API_VERSION } },
         setHeaders,
         baseUrlEnv: 'ANTHROPIC_BASE_URL',
         secretEnvKeys: Object.values(setHeaders).flatMap((source) => ('env' in source ? [source.env] : [])),

@@ -327,6 +327,7 @@ describe('egress: model traffic through the host', () => {
           prefix: '/openai',
           upstream: 'http://127.0.0.1:8000/v1',
           allowPaths: ['/responses', '/chat/completions', '/models'],
+          check: { path: '/models' },
           baseUrlEnv: 'OPENAI_BASE_URL',
           setHeaders: { authorization: { env: 'OPENAI_API_KEY', prefix: 'Bearer ' } },
           secretEnvKeys: ['OPENAI_API_KEY'],

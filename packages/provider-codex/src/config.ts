@@ -14,6 +14,9 @@ export const CODEX_ENV_KEYS = [
   'CODEX_MAX_RETRIES',
 ] as const;
 
+/** The keys of `CODEX_ENV_KEYS` that hold a credential (`CODEX_COMPACT_THRESHOLD_TOKENS` counts tokens: not one). */
+export const CODEX_CREDENTIAL_ENV_KEYS = ['OPENAI_API_KEY'] as const;
+
 /**
  * Set by the host's egress proxy (never by users): where Codex's built-in OpenAI provider reaches OpenAI in mode
  * B, written as config `openai_base_url`. Unlike `OPENAI_BASE_URL` it keeps mode B (and OpenAI's own features).

@@ -10,6 +10,7 @@ import {
 } from '@nanoclaw/core';
 import { resolveCodexBinary } from './binary.js';
 import {
+  CODEX_CREDENTIAL_ENV_KEYS,
   CODEX_ENV_KEYS,
   CODEX_OPENAI_BASE_URL_ENV,
   isSubscriptionAuth,
@@ -53,6 +54,7 @@ export function createCodexHostContribution(
     specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
     id: options.id ?? 'codex',
     envAllowlist: CODEX_ENV_KEYS,
+    credentialEnvKeys: CODEX_CREDENTIAL_ENV_KEYS,
     homeDir: '.codex',
     /** `homePath` is the per-session Codex home (mounted at `$HOME/.codex` in the sandbox). */
     async prepareHome({ homePath, env, egress }) {
@@ -123,6 +125,7 @@ export function codexEgress(env: Env, authFile: string): ProviderEgress {
     prefix: '/openai',
     upstream,
     allowPaths: ['/responses', '/chat/completions', '/models'],
+    check: { path: '/models' },
     baseUrlEnv,
     ...(key ? { setHeaders: key, secretEnvKeys: ['OPENAI_API_KEY'] } : {}),
   });

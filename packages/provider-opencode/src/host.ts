@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   AGENT_PROVIDER_SPEC_VERSION,
   type ProviderEgress,
+  type ProviderEgressCheck,
   type ProviderEgressRoute,
   type ProviderHostContribution,
 } from '@nanoclaw/core';
@@ -43,6 +44,7 @@ export function createOpencodeHostContribution(
     specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
     id: options.id ?? 'opencode',
     envAllowlist: OPENCODE_ENV_KEYS,
+    credentialEnvKeys: Object.values(VENDOR_KEYS),
     homeDir: OPENCODE_HOME_DIR,
     /** `homePath` is the per-session data dir (mounted at `$HOME/.local/share/opencode` in the sandbox). */
     async prepareHome({ homePath, env }) {
@@ -83,41 +85,56 @@ export function createOpencodeHostContribution(
 
 /** The API of each vendor whose key opencode reads, as its built-in provider reaches it, and how the key is sent. */
 export const VENDOR_APIS: Readonly<
-  Record<string, { upstream: string; allowPaths: readonly string[]; header: string; prefix?: string }>
+  Record<
+    string,
+    {
+      upstream: string;
+      allowPaths: readonly string[];
+      header: string;
+      prefix?: string;
+      check: ProviderEgressCheck;
+    }
+  >
 > = {
   openai: {
     upstream: 'https://api.openai.com/v1',
     allowPaths: ['/responses', '/chat/completions', '/models'],
     header: 'authorization',
     prefix: 'Bearer ',
+    check: { path: '/models' },
   },
   anthropic: {
     upstream: 'https://api.anthropic.com/v1',
     allowPaths: ['/messages', '/models'],
     header: 'x-api-key',
+    check: { path: '/models', headers: { 'anthropic-version': '2023-06-01' } },
   },
   openrouter: {
     upstream: 'https://openrouter.ai/api/v1',
     allowPaths: ['/chat/completions', '/completions', '/models'],
     header: 'authorization',
     prefix: 'Bearer ',
+    check: { path: '/models' },
   },
   deepseek: {
     upstream: 'https://api.deepseek.com',
     allowPaths: ['/chat/completions', '/models'],
     header: 'authorization',
     prefix: 'Bearer ',
+    check: { path: '/models' },
   },
   groq: {
     upstream: 'https://api.groq.com/openai/v1',
     allowPaths: ['/chat/completions', '/models'],
     header: 'authorization',
     prefix: 'Bearer ',
+    check: { path: '/models' },
   },
   google: {
     upstream: 'https://generativelanguage.googleapis.com/v1beta',
     allowPaths: ['/models'],
     header: 'x-goog-api-key',
+    check: { path: '/models' },
   },
 };
 
@@ -154,6 +171,7 @@ export function opencodeEgress(env: Env, logins: readonly string[], authFile: st
       prefix: `/${CUSTOM_PROVIDER_ID}`,
       upstream: baseURL,
       allowPaths: ['/chat/completions', '/responses', '/models'],
+      check: { path: '/models' },
       baseUrlEnv: 'OPENAI_BASE_URL',
       ...(withKey ? { setHeaders: withKey, secretEnvKeys: ['OPENAI_API_KEY'] } : {}),
     });
@@ -167,6 +185,7 @@ export function opencodeEgress(env: Env, logins: readonly string[], authFile: st
       prefix: `/${vendor}`,
       upstream: api.upstream,
       allowPaths: api.allowPaths,
+      check: api.check,
       setHeaders,
       baseUrlEnv,
       secretEnvKeys: [key],
