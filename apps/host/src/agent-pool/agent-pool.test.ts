@@ -510,6 +510,7 @@ function poolSuite(
         profiles: {
           mock: {
             envAllowlist: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
+            credentialEnvKeys: ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY'],
             homeDir: '.mock',
             // As a provider declares it: the Anthropic key is added by the host; OPENAI_API_KEY has no route.
             egress: (env) => ({

@@ -11,7 +11,7 @@ import type { ProviderSandboxProfile } from './types.js';
  * session in `<dataDir>/sessions/<sessionId>/home/<homeDir>`), how that home is prepared, and its native binary.
  */
 export const DEFAULT_PROVIDER_PROFILES: Readonly<Record<string, ProviderSandboxProfile>> = Object.freeze({
-  mock: { envAllowlist: [], homeDir: '.mock' },
+  mock: { envAllowlist: [], credentialEnvKeys: [], homeDir: '.mock' },
   codex: codexHostContribution,
   claude: claudeHostContribution,
   opencode: opencodeHostContribution,

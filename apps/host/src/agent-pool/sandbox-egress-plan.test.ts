@@ -133,6 +133,49 @@ describe('planSandboxEgress', () => {
     expect(plan.routes[0]?.setHeaders).toEqual({ 'x-api-key': 'sk-ant' });
   });
 
+  it('passes a setting named like a secret (CODEX_COMPACT_THRESHOLD_TOKENS) as it is: only declared credentials are withheld', async () => {
+    const profile = createCodexHostContribution({ hostHome: tempDir() });
+    const hostEnv = {
+      OPENAI_API_KEY: 'sk-openai',
+      CODEX_COMPACT_THRESHOLD_TOKENS: '40000',
+      CODEX_MODEL: 'gpt-5',
+    };
+    const env = allowlisted(profile, hostEnv);
+    const plan = planSandboxEgress({ profile, env, hostEnv, network: 'full' });
+    expect(plan.withheld).toEqual([]);
+    const lines: string[] = [];
+    const logger = {
+      ...noopLogger,
+      info: (_fields: unknown, message?: string) => void lines.push(message ?? ''),
+    };
+    const started = await startPlannedEgress({
+      spec: baseSpec(env),
+      plan,
+      egressDir: tempDir(),
+      logger: { ...logger, child: () => logger },
+    });
+    await started.stop();
+    expect(started.spec.env.CODEX_COMPACT_THRESHOLD_TOKENS).toBe('40000');
+    expect(started.spec.env.OPENAI_API_KEY).toBe(EGRESS_PLACEHOLDER_SECRET);
+    expect(lines.filter((line) => /secret/.test(line))).toEqual([]);
+  });
+
+  it('each provider declares its credentials among its allowlisted keys, and every key a route carries is one', () => {
+    const hostHome = tempDir();
+    for (const profile of [
+      createClaudeHostContribution(),
+      createCodexHostContribution({ hostHome }),
+      createOpencodeHostContribution({ hostHome }),
+    ]) {
+      for (const key of profile.credentialEnvKeys) expect(profile.envAllowlist).toContain(key);
+      const everyKey = Object.fromEntries(profile.envAllowlist.map((key) => [key, `value-of-${key}`]));
+      const routes = profile.egress?.({ ...everyKey, OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }).routes ?? [];
+      for (const key of routes.flatMap((route) => route.secretEnvKeys ?? []))
+        expect(profile.credentialEnvKeys).toContain(key);
+      expect(profile.credentialEnvKeys).not.toContain('CODEX_COMPACT_THRESHOLD_TOKENS');
+    }
+  });
+
   it('reads a header from a host login file (a Codex API-key login) and names a missing one', () => {
     const hostHome = tempDir();
     fs.mkdirSync(path.join(hostHome, '.codex'));
@@ -150,6 +193,7 @@ describe('planSandboxEgress', () => {
     ]);
     const broken: ProviderSandboxProfile = {
       envAllowlist: [],
+      credentialEnvKeys: [],
       homeDir: '.x',
       egress: () => ({
         routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:9', setHeaders: { 'x-key': { env: 'X_KEY' } } }],

@@ -14,14 +14,12 @@ import type {
   NetworkMode,
   ProviderEgress,
   ProviderEgressException,
+  ProviderEgressRoute,
   SandboxSpec,
 } from '@nanoclaw/core';
 import type { ProviderSandboxProfile } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Allowlisted keys that hold a secret by their name (besides those a route names). */
-const SECRET_KEY = /KEY|TOKEN|SECRET|PASSWORD/;
 
 /**
  * Whether a sandbox's traffic goes through the host's egress proxy: on every isolated runtime in every network
@@ -42,12 +40,12 @@ export interface SandboxEgressPlan {
   routes: EgressRoute[];
   connectHosts: string[];
   exceptions: ProviderEgressException[];
-  /** Allowlisted secrets no route or exception names: not passed into the sandbox at all. */
+  /** Credentials (the provider's `credentialEnvKeys`) no route or exception names: not passed in at all. */
   withheld: string[];
 }
 
 export interface PlanSandboxEgressOptions {
-  profile: Pick<ProviderSandboxProfile, 'envAllowlist' | 'egress'>;
+  profile: Pick<ProviderSandboxProfile, 'credentialEnvKeys' | 'egress'>;
   /** The sandbox env as built from the allowlists (real values). */
   env: Readonly<Record<string, string>>;
   /** The host's env (config), where the provider finds its host logins. */
@@ -56,26 +54,16 @@ export interface PlanSandboxEgressOptions {
 }
 
 export function planSandboxEgress(options: PlanSandboxEgressOptions): SandboxEgressPlan {
-  const view: Env = { ...options.hostEnv, ...options.env };
-  const declared: ProviderEgress = options.profile.egress?.(view) ?? { routes: [] };
-  const routes = declared.routes.map(
-    (route): EgressRoute => ({
-      ...route,
-      setHeaders: Object.fromEntries(
-        Object.entries(route.setHeaders ?? {}).map(([name, source]) => [
-          name,
-          headerValue(source, view, name),
-        ]),
-      ),
-    }),
-  );
+  const { view, declared } = declaredEgress(options.profile, options.env, options.hostEnv);
+  const routes = declared.routes.map((route) => resolveEgressRoute(route, view));
   const exceptions = [...(declared.exceptions ?? [])];
   const passed = new Set([
     ...routes.flatMap((route) => route.secretEnvKeys ?? []),
     ...exceptions.flatMap((exception) => exception.envKeys ?? []),
   ]);
-  const withheld = options.profile.envAllowlist.filter(
-    (key) => options.env[key] !== undefined && SECRET_KEY.test(key) && !passed.has(key),
+  // The provider says which keys are credentials; a name (e.g. CODEX_COMPACT_THRESHOLD_TOKENS) decides nothing.
+  const withheld = options.profile.credentialEnvKeys.filter(
+    (key) => options.env[key] !== undefined && !passed.has(key),
   );
   return {
     internet: options.network === 'full' ? 'full' : 'none',
@@ -83,6 +71,29 @@ export function planSandboxEgress(options: PlanSandboxEgressOptions): SandboxEgr
     connectHosts: [...(declared.connectHosts ?? [])],
     exceptions,
     withheld,
+  };
+}
+
+/**
+ * What the provider declares for a sandbox env: its `egress` read from that env over the host's (where it finds
+ * host logins), and that merged view, which header values are read from.
+ */
+export function declaredEgress(
+  profile: Pick<ProviderSandboxProfile, 'egress'>,
+  env: Readonly<Record<string, string>>,
+  hostEnv: Env,
+): { view: Env; declared: ProviderEgress } {
+  const view: Env = { ...hostEnv, ...env };
+  return { view, declared: profile.egress?.(view) ?? { routes: [] } };
+}
+
+/** A declared route with its header values read on the host; throws naming a header whose source is unset. */
+export function resolveEgressRoute(route: ProviderEgressRoute, view: Env): EgressRoute {
+  return {
+    ...route,
+    setHeaders: Object.fromEntries(
+      Object.entries(route.setHeaders ?? {}).map(([name, source]) => [name, headerValue(source, view, name)]),
+    ),
   };
 }
 

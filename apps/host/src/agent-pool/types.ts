@@ -8,6 +8,11 @@ import type { ProviderEgress } from '@nanoclaw/core';
 export interface ProviderSandboxProfile {
   /** Host env keys passed into the sandbox when set (secrets by explicit allowlist only). */
   readonly envAllowlist: readonly string[];
+  /**
+   * The allowlisted keys that hold a credential: an isolated sandbox gets each only as a route's placeholder or a
+   * named exception; the rest are withheld. Other allowlisted keys (models, URLs, thresholds) pass as they are.
+   */
+  readonly credentialEnvKeys: readonly string[];
   /** The runtime's state directory under HOME, e.g. `.codex`; kept per session. */
   readonly homeDir: string;
   /**
