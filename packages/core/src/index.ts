@@ -65,6 +65,7 @@ export type {
 } from './messages.js';
 export {
   attachmentSchema,
+  INBOUND_MAX_TEXT_LENGTH,
   inboundMessageSchema,
   MESSAGES_SPEC_VERSION,
   OUTBOUND_MAX_TEXT_LENGTH,

@@ -22,6 +22,9 @@ export const senderSchema = z.strictObject({
 });
 export type Sender = z.infer<typeof senderSchema>;
 
+/** The longest text one inbound message carries (what the HTTP API and `nanoclaw send` accept). */
+export const INBOUND_MAX_TEXT_LENGTH = 100_000;
+
 /** One message from a chat platform, as a channel adapter hands it to the host. */
 export const inboundMessageSchema = z.strictObject({
   /** Channel type: `telegram`, `slack`, `local`, ... */
@@ -33,7 +36,7 @@ export const inboundMessageSchema = z.strictObject({
   platformMessageId: z.string().min(1).max(256),
   threadId: z.string().max(256).optional(),
   sender: senderSchema,
-  text: z.string().max(100_000),
+  text: z.string().max(INBOUND_MAX_TEXT_LENGTH),
   /** ISO 8601 with offset: when the platform says the message was sent. */
   sentAt: z.iso.datetime({ offset: true }),
   /** The adapter saw the assistant mentioned (platform mention entity), not a text match. */

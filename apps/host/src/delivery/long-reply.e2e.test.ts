@@ -4,6 +4,8 @@ import path from 'node:path';
 import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/channel-telegram/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
+import { runCli } from '../cli/test-utils.js';
+import { loadConfig } from '../config.js';
 import { ask, startTestHost, until } from '../host/e2e-host.js';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
 import type { HostEvent } from '../host-api.js';
@@ -20,7 +22,7 @@ const DIRECTIVE = `/exec ["sh", "-c", "yes '${LINE}' | head -n ${LINES}"]`;
 const EXPECTED = `exec: ${Array.from({ length: LINES }, () => LINE).join('\n')}`;
 
 /**
- * A reply longer than one message may be is delivered, never re-run: the mock agent in a real sandbox answers
+ * A message or a reply longer than one message may be. A reply is delivered, never re-run: the mock agent in a real sandbox answers
  * with 150,036 characters; the local chat gets it whole, in order, in parts of at most 100,000, and a Telegram
  * chat (the real adapter against a loopback fake of the Bot API) as messages of at most 4,096. One run each.
  */
@@ -89,6 +91,25 @@ for (const target of targets) {
         .select(['status', 'tries'])
         .execute();
       expect(inbound?.map((row) => [row.status, row.tries])).toEqual([['done', 1]]);
+    });
+
+    it('`nanoclaw send --file` delivers a 99,000-character message and prints the whole reply', async () => {
+      const text = Array.from({ length: 2_200 }, () => LINE)
+        .join('\n')
+        .slice(0, 99_000);
+      const file = path.join(root, 'long-message.txt');
+      fs.writeFileSync(file, `${text}\n`);
+      const config = loadConfig({
+        env: { NANOCLAW_HTTP_PORT: new URL(host?.url ?? '').port, TZ: 'UTC' },
+        cwd: root,
+        envFile: path.join(root, '.env'),
+      });
+      const sent = await runCli(['send', '--group', 'main', '--wait', '--timeout', '120', '--file', file], {
+        loadConfig: () => config,
+        env: {},
+      });
+      expect(sent.stderr).toBe('');
+      expect(sent).toMatchObject({ code: 0, stdout: `Mock reply to: ${text}\n` });
     });
 
     it('reaches a Telegram chat as messages of at most 4,096, in order, from one run', async () => {

@@ -146,10 +146,30 @@ describe('messages', () => {
     expect((await call('POST', '/api/v1/groups/main/messages', { text: 'small' })).status).toBe(202);
   });
 
-  it('refuses a 1 MB + 1 body by default', async () => {
+  it('refuses a 1 MB + 1 body by default, naming the limits', async () => {
     const { call } = await start();
     const res = await call('POST', '/api/v1/groups/main/messages', { text: 'x'.repeat(1024 * 1024) });
     expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      code: 'body-too-large',
+      error:
+        "the body is larger than the API's limit of 1,048,576 bytes (a message's text may be at most 100,000 characters)",
+    });
+  });
+
+  it('takes a message of 100,000 characters and refuses one more, naming the limit', async () => {
+    const { api, call } = await start();
+    expect((await call('POST', '/api/v1/groups/main/messages', { text: 'x'.repeat(100_000) })).status).toBe(
+      202,
+    );
+    expect(api.posted.at(-1)?.text.length).toBe(100_000);
+    const res = await call('POST', '/api/v1/groups/main/messages', { text: 'x'.repeat(100_001) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      code: 'invalid',
+      field: 'text',
+      error: 'invalid body: text: must be at most 100,000 characters (got 100,001)',
+    });
   });
 
   it('refuses a body that is not valid UTF-8 instead of storing U+FFFD', async () => {

@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
 import { HttpError } from './http-error.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -67,5 +68,9 @@ function readText(req: http.IncomingMessage, limit: number): Promise<string> {
 }
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError(413, 'body-too-large', `the body is larger than ${limit} bytes`);
+  return new HttpError(
+    413,
+    'body-too-large',
+    `the body is larger than the API's limit of ${limit.toLocaleString('en-US')} bytes (a message's text may be at most ${INBOUND_MAX_TEXT_LENGTH.toLocaleString('en-US')} characters)`,
+  );
 }

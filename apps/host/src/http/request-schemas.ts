@@ -1,6 +1,7 @@
 import {
   contextModeSchema,
   groupFolderSchema,
+  INBOUND_MAX_TEXT_LENGTH,
   providerIdSchema,
   scheduleSchema,
   timezoneSchema,
@@ -12,11 +13,19 @@ function text(max: number, min = 1) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
     .min(min, { error: min === 1 ? 'must not be empty' : `must be at least ${min} characters` })
-    .max(max, { error: `must be at most ${max} characters` });
+    .max(max, {
+      error: (issue) =>
+        `must be at most ${count(max)} characters (got ${count(typeof issue.input === 'string' ? issue.input.length : 0)})`,
+    });
+}
+
+/** 100000 → `100,000`. */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 export const postMessageBodySchema = z.strictObject({
-  text: text(100_000),
+  text: text(INBOUND_MAX_TEXT_LENGTH),
   sender: text(256).optional(),
 });
 

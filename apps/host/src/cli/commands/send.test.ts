@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CliHarness, createCliHarness, until } from '../test-utils.js';
 
@@ -93,4 +96,64 @@ describe('nanoclaw send', () => {
     expect(result.code).toBe(2);
     expect(harness.api.posted).toEqual([]);
   });
+
+  it('--file sends a 99,000-character message from a file, without its final line break', async () => {
+    const file = path.join(harness.root, 'long.txt');
+    const text = prose(99_000);
+    fs.writeFileSync(file, `${text}\n`);
+    const result = await harness.run(['send', '--group', 'main', '--file', file]);
+    expect(result).toEqual({ code: 0, stdout: 'msg-1\n', stderr: '' });
+    expect(harness.api.posted.map((message) => message.text)).toEqual([text]);
+  });
+
+  it('`-` sends a 99,000-character message read from stdin', async () => {
+    const text = prose(99_000);
+    const stdin = new PassThrough();
+    stdin.end(text);
+    const result = await harness.run(['send', '--group', 'main', '-'], { stdin });
+    expect(result).toEqual({ code: 0, stdout: 'msg-1\n', stderr: '' });
+    expect(harness.api.posted.map((message) => message.text)).toEqual([text]);
+  });
+
+  it('refuses a message over the limit, naming it, and sends nothing', async () => {
+    const file = path.join(harness.root, 'too-long.txt');
+    fs.writeFileSync(file, prose(150_000));
+    const result = await harness.run(['send', '--group', 'main', '--file', file]);
+    expect(result).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `nanoclaw: the file ${file} is 150,000 characters; a message may be at most 100,000 (split it into several)\n`,
+    });
+    const stdin = new PassThrough();
+    stdin.end('x'.repeat(100_001));
+    const piped = await harness.run(['send', '--group', 'main', '-'], { stdin });
+    expect(piped.stderr).toBe(
+      'nanoclaw: the message on stdin is 100,001 characters; a message may be at most 100,000 (split it into several)\n',
+    );
+    expect(harness.api.posted).toEqual([]);
+  });
+
+  it('takes exactly one source: words, --file or -', async () => {
+    const file = path.join(harness.root, 'note.txt');
+    fs.writeFileSync(file, 'hello');
+    const both = await harness.run(['send', '--group', 'main', '--file', file, 'hello']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give the message as words, as `--file <path>`, or as `-`');
+    expect((await harness.run(['send', '--group', 'main'])).code).toBe(2);
+    const missing = await harness.run(['send', '--group', 'main', '--file', path.join(harness.root, 'nope')]);
+    expect(missing.stderr).toBe(
+      `nanoclaw: cannot read --file ${path.join(harness.root, 'nope')}: no such file\n`,
+    );
+    const stdin = new PassThrough();
+    stdin.end('\n');
+    expect((await harness.run(['send', '--group', 'main', '-'], { stdin })).stderr).toBe(
+      'nanoclaw: the message on stdin is empty: nothing to send\n',
+    );
+    expect(harness.api.posted).toEqual([]);
+  });
 });
+
+/** Sentences, `length` characters in all. */
+function prose(length: number): string {
+  return 'Every word of this sentence counts. '.repeat(Math.ceil(length / 36)).slice(0, length);
+}

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import { INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
 import type { Command } from 'commander';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, EXIT, writeLine } from '../cli-io.js';
@@ -16,14 +18,16 @@ interface SendOptions {
   wait?: boolean;
   timeout?: string;
   sender?: string;
+  file?: string;
 }
 
 export function registerSendCommand(program: Command, deps: CliDeps, context: CliContext): void {
   program
     .command('send')
     .description('send a message to a group through the local channel (with --wait: print the reply)')
-    .argument('<text...>', 'the message')
+    .argument('[text...]', 'the message; `-` reads it from stdin')
     .requiredOption('--group <folder>', 'the group to write to')
+    .option('--file <path>', 'read the message from this file')
     .option('--wait', 'wait for the agent’s reply and print it')
     .option(
       '--timeout <seconds>',
@@ -32,7 +36,7 @@ export function registerSendCommand(program: Command, deps: CliDeps, context: Cl
     .option('--sender <name>', 'who the message is from')
     .action(
       action(deps, context, async (words: string[], options: SendOptions) => {
-        const text = words.join(' ');
+        const text = await messageText(context, words, options.file);
         const input = { text, ...(options.sender === undefined ? {} : { sender: options.sender }) };
         const client = context.client();
         if (!options.wait) {
@@ -118,6 +122,47 @@ function reportOutcome(
         EXIT.timeout,
       );
   }
+}
+
+/** The message from the words, `--file <path>` or stdin (`-`): exactly one of them, within the API's limit. */
+async function messageText(context: CliContext, words: string[], file: string | undefined): Promise<string> {
+  const fromStdin = words.length === 1 && words[0] === '-';
+  if ((words.length > 0 ? 1 : 0) + (file === undefined ? 0 : 1) !== 1) {
+    throw new CliError(
+      'give the message as words, as `--file <path>`, or as `-` to read it from stdin (exactly one)',
+      EXIT.usage,
+    );
+  }
+  const source = file !== undefined ? `file ${file}` : fromStdin ? 'message on stdin' : 'message';
+  const raw =
+    file !== undefined ? await readFile(file) : fromStdin ? await readAll(context.stdin) : words.join(' ');
+  // As the shell's `$(cat file)`: the file's final line break is not part of the message.
+  const text = file !== undefined || fromStdin ? raw.replace(/(\r?\n)+$/, '') : raw;
+  if (text.trim() === '') throw new CliError(`the ${source} is empty: nothing to send`, EXIT.usage);
+  if (text.length > INBOUND_MAX_TEXT_LENGTH) {
+    throw new CliError(
+      `the ${source} is ${text.length.toLocaleString('en-US')} characters; a message may be at most ${INBOUND_MAX_TEXT_LENGTH.toLocaleString('en-US')} (split it into several)`,
+      EXIT.usage,
+    );
+  }
+  return text;
+}
+
+async function readFile(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+    throw new CliError(`cannot read --file ${file}: ${why}`, EXIT.usage);
+  }
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function contextOnlyNote(folder: string): string {
