@@ -163,18 +163,23 @@ function resultOf<R extends FakeToolResult>(
 }
 
 /**
- * `git log` of the group folder as the host user sees it. The sandbox user (uid 1000) owns what the agent made;
- * on a host running as another user (root in CI) git refuses such a repository ("detected dubious ownership")
- * unless it is marked safe, as it would for any repository a different user owns. A user reads the agent's
- * history with `git -c safe.directory=<group folder> -C <group folder> log`; the test checks both.
+ * The agent's git history, read on the host the way the README says: git refuses a repository the sandbox user
+ * owns ("detected dubious ownership"), and marking it safe would let its `.git/config` run commands as the host
+ * user, so the test reads a copy of `.git` without its config and hooks.
  */
 function hostGitLog(dir: string): string {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), GIT_CONFIG_NOSYSTEM: '1' };
   const git = (...args: string[]) => execFileSync('git', args, { env, encoding: 'utf8', stdio: 'pipe' });
-  const owner = fs.statSync(path.join(dir, '.git')).uid;
-  if (owner !== process.getuid?.()) {
+  if (fs.statSync(path.join(dir, '.git')).uid !== process.getuid?.()) {
     expect(() => git('-C', dir, 'log', '--format=%s')).toThrow(/dubious ownership/);
-    return git('-c', `safe.directory=${dir}`, '-C', dir, 'log', '--format=%s');
   }
-  return git('-C', dir, 'log', '--format=%s');
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-review-'));
+  try {
+    fs.cpSync(path.join(dir, '.git'), path.join(copy, 'git'), { recursive: true, verbatimSymlinks: true });
+    fs.rmSync(path.join(copy, 'git', 'config'), { force: true });
+    fs.rmSync(path.join(copy, 'git', 'hooks'), { recursive: true, force: true });
+    return git(`--git-dir=${path.join(copy, 'git')}`, 'log', '--format=%s');
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
 }
