@@ -248,6 +248,31 @@ describe('agent-runner (built bundle, as a child process)', () => {
     expect(await h.exited).toBe(0);
   });
 
+  for (const [how, stop] of [
+    ['SIGINT', (h: TestHost) => h.child.kill('SIGINT')],
+    ['SIGTERM', (h: TestHost) => h.child.kill('SIGTERM')],
+    [
+      'session/close',
+      (h: TestHost) => void h.connection.sendRequest('session/close', {}).catch(() => undefined),
+    ],
+  ] as const) {
+    it(`stopped by ${how} mid-turn: the run ends with a retryable runner-stopped error, never a turn-end`, async () => {
+      const h = host();
+      await h.startSession();
+      await h.connection.sendRequest('run/start', {
+        runId: 'r-stop',
+        input: { text: '/sleep 5000\nslow one' },
+      });
+      await h.waitFor('run/event', (p) => (p.event as AgentEvent).type === 'turn-start');
+      stop(h);
+      expect(await h.exited).toBe(0);
+      const events = h.eventsOf('r-stop');
+      expect(eventTypes(events)).toEqual(['turn-start', 'error']);
+      expect(events.at(-1)).toMatchObject({ type: 'error', code: 'runner-stopped', retryable: true });
+      expect((events.at(-1) as { message: string }).message).toContain(how);
+    });
+  }
+
   it('session/close replies, closes the provider and exits 0', async () => {
     const h = host();
     await h.startSession();

@@ -27,6 +27,11 @@ import { RUNNER_VERSION } from './version.js';
 /** The MCP server name under which the agent's own tools are given to the provider. */
 export const AGENT_TOOLS_SERVER = 'nanoclaw';
 export const DEFAULT_HEARTBEAT_MS = 5_000;
+/**
+ * The error code of a run the runner was told to stop in (a signal, session/close, the host gone): the turn did not
+ * finish, so the host must run it again, never take what the provider ends it with for an answer.
+ */
+export const RUNNER_STOPPED = 'runner-stopped';
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 800;
 
 export interface RunnerOptions {
@@ -74,6 +79,8 @@ export function createRunner(options: RunnerOptions): Runner {
   let heartbeat: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   let exiting: Promise<void> | undefined;
+  /** The run that was active when the runner was told to stop: nothing more of it is sent. */
+  let stoppedRunId: string | undefined;
 
   const notify = (method: string, params: unknown) => {
     connection.sendNotification(method, params).catch((error: unknown) => {
@@ -208,7 +215,9 @@ export function createRunner(options: RunnerOptions): Runner {
       stream,
       turnTimeoutMs: params.turnTimeoutMs,
       interruptGraceMs: options.interruptGraceMs,
-      send: (event) => notify(RunnerToHost.runEvent, { runId, event }),
+      send: (event) => {
+        if (stoppedRunId !== runId) notify(RunnerToHost.runEvent, { runId, event });
+      },
       logger,
     });
     run = controller;
@@ -244,7 +253,25 @@ export function createRunner(options: RunnerOptions): Runner {
     return {};
   };
 
-  const closeResources = () => {
+  /**
+   * Tells the host that the active run will not finish (one retryable `runner-stopped` error), and sends nothing
+   * more of it: closing the provider ends its turn as `interrupted`, which the host would otherwise deliver as an
+   * answer and mark the message done.
+   */
+  const stopActiveRun = (why: string) => {
+    const current = run;
+    if (!current || stoppedRunId === current.runId) return;
+    const message = `the runner was stopped (${why}) before the run finished`;
+    notify(RunnerToHost.runEvent, {
+      runId: current.runId,
+      event: { type: 'error', code: RUNNER_STOPPED, message, retryable: true },
+    });
+    stoppedRunId = current.runId;
+    logger.warn({ runId: current.runId, reason: why }, 'stopped during a run; the host will run it again');
+  };
+
+  const closeResources = (why: string) => {
+    stopActiveRun(why);
     closing ??= (async () => {
       clearInterval(heartbeat);
       const session = active?.session;
@@ -260,14 +287,14 @@ export function createRunner(options: RunnerOptions): Runner {
   const shutdown = (code: number, reason: string) => {
     exiting ??= (async () => {
       logger.info({ code, reason }, 'runner shutting down');
-      await closeResources();
+      await closeResources(reason);
       exit(code);
     })();
     return exiting;
   };
 
   const onSessionClose = async (): Promise<Record<string, never>> => {
-    await closeResources();
+    await closeResources('session/close');
     // Exit once the reply is on its way.
     setTimeout(() => void shutdown(0, 'session/close'), 20);
     return {};
