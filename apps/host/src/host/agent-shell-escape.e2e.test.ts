@@ -93,6 +93,10 @@ for (const target of targets) {
       planted.push(plant(path.join(hostHome, `.nanoclaw-escape-${runId}`), secret));
       const otherHome = process.getuid?.() === 0 ? path.join('/home', `nanoclaw-escape-${runId}`) : undefined;
       if (otherHome) planted.push(plant(path.join(otherHome, 'secret.txt'), secret), otherHome);
+      // Host config an agent must not see (npmrc and the like live there): a planted one, so the attempt proves
+      // something even on a machine whose /usr/local/etc is empty.
+      if (process.getuid?.() === 0)
+        planted.push(plant(path.join('/usr/local/etc', `nanoclaw-escape-${runId}`), secret));
       // A runtime that passed the host's env on would show it; a host process started with it holds it for real.
       process.env[HOST_ENV_MARKER] = secret;
       const sleeperWord = `86400.${randomBytes(3).readUIntBE(0, 3)}`;
