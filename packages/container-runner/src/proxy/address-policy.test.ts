@@ -39,6 +39,44 @@ describe('blockedRange', () => {
   });
 
   it.each([
+    ['192.0.0.8', 'IETF protocol assignments'],
+    ['198.18.0.1', 'benchmarking'],
+    ['198.19.255.254', 'benchmarking'],
+    ['::a00:1', 'IPv4-compatible (deprecated)'],
+    ['::8.8.8.8', 'IPv4-compatible (deprecated)'],
+    ['64:ff9b:1::a00:1', 'NAT64 local-use (RFC 8215)'],
+    ['64:ff9b:1:abcd::8.8.8.8', 'NAT64 local-use (RFC 8215)'],
+    ['2001::1', 'Teredo'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
+    ['100::1', 'discard-only'],
+  ])('refuses %s (%s)', (address, range) => {
+    expect(blockedRange(address)).toBe(range);
+  });
+
+  it.each([
+    ['64:ff9b::127.0.0.1', 'loopback (in NAT64 64:ff9b::/96)'],
+    ['64:ff9b::a00:1', 'private (RFC 1918) (in NAT64 64:ff9b::/96)'],
+    ['64:ff9b::169.254.169.254', 'link-local (in NAT64 64:ff9b::/96)'],
+    ['2002:7f00:1::', 'loopback (in 6to4 2002::/16)'],
+    ['2002:a9fe:a9fe:1::5', 'link-local (in 6to4 2002::/16)'],
+    ['2002:c0a8:101::1', 'private (RFC 1918) (in 6to4 2002::/16)'],
+    ['::ffff:0:127.0.0.1', 'loopback (in IPv4-translated ::ffff:0:0:0/96)'],
+    ['::ffff:0:a00:1', 'private (RFC 1918) (in IPv4-translated ::ffff:0:0:0/96)'],
+    ['::ffff:240.0.0.1', 'reserved (240/4)'],
+    ['::ffff:198.18.0.1', 'benchmarking'],
+  ])('refuses the IPv4 address carried in %s (%s)', (address, range) => {
+    expect(blockedRange(address)).toBe(range);
+  });
+
+  it.each([
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '::ffff:0:8.8.8.8',
+    '198.17.255.255',
+    '198.20.0.1',
+    '192.0.1.1',
+    '2001:db8::1',
+    '2001:4860:4860::8888',
     '8.8.8.8',
     '1.1.1.1',
     '172.32.0.1',
@@ -66,6 +104,9 @@ describe('createAddressPolicy', () => {
     expect(policy('2001:db8:0:0::5')).toBe("the host's own address");
     expect(policy('198.51.100.2')).toBeUndefined();
     expect(policy('10.0.0.1')).toBe('private (RFC 1918)');
+    // The host's public IPv4 carried in NAT64 or 6to4 is still the host.
+    expect(policy('64:ff9b::198.51.100.1')).toBe("the host's own address");
+    expect(policy('2002:c633:6401::1')).toBe("the host's own address");
   });
 
   it("reads the host's interfaces by default: every one of their addresses is refused", () => {
