@@ -20,6 +20,7 @@ import {
   type FakeRequestHandler,
   isRecord,
   logEntryBase,
+  missingKey,
   openSse,
   sendJson,
   split,
@@ -72,6 +73,12 @@ export async function createFakeAnthropicServer(
       lastUserText: '',
       stream: false,
     };
+    const refused = missingKey(request.headers, options.apiKey);
+    if (refused) {
+      log(entry);
+      sendError(res, entry, 'invalid', 401, refused, 'authentication_error');
+      return;
+    }
     if (method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       log(entry);
       entry.answer = { source: 'other', status: 200 };

@@ -159,4 +159,6 @@ export interface FakeAnthropicServerOptions {
   compactionUsage?: FakeAnthropicUsage;
   /** The answer to tool-less side requests (titles, summaries). */
   sideText?: string;
+  /** Every request without this key (`x-api-key` or a bearer token) gets a 401, as the real API answers. */
+  apiKey?: string;
 }

@@ -19,6 +19,7 @@ import {
   type FakeRequestHandler,
   isRecord,
   logEntryBase,
+  missingKey,
   openAiErrorBody,
   openSse,
   type SseWriter,
@@ -71,6 +72,12 @@ export async function createFakeChatCompletionsServer(
       lastUserText: '',
       tools: [],
     };
+    const refused = missingKey(request.headers, options.apiKey);
+    if (refused) {
+      log(entry);
+      sendError(res, entry, 'invalid', 401, refused, 'invalid_request_error');
+      return;
+    }
     if (method === 'GET' && path === '/v1/models') {
       log(entry);
       entry.answer = { source: 'models', status: 200 };

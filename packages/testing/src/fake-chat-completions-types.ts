@@ -126,4 +126,6 @@ export interface FakeChatCompletionsServerOptions {
   sideText?: string;
   /** Model ids listed by `GET /v1/models` (default `['fake-model']`). */
   models?: string[];
+  /** Every request without this bearer token gets a 401, as the real API answers. */
+  apiKey?: string;
 }

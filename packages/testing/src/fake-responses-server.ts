@@ -19,6 +19,7 @@ import {
   type FakeRequestHandler,
   isRecord,
   logEntryBase,
+  missingKey,
   openAiErrorBody,
   openSse,
   sendJson,
@@ -64,7 +65,12 @@ export async function createFakeResponsesServer(
       kind: 'other',
       lastUserText: '',
     };
-
+    const refused = missingKey(request.headers, options.apiKey);
+    if (refused) {
+      log(entry);
+      sendError(res, entry, 'invalid', 401, refused, 'invalid_request_error');
+      return;
+    }
     if (method !== 'POST' || path !== '/v1/responses') {
       log(entry);
       sendError(

@@ -78,7 +78,7 @@ export interface FakeResponsesRequest {
 export interface FakeResponsesAnswer {
   /**
    * `compaction`: the automatic summary; `follow-up`: the `then` of an earlier tool call; `keyed`: an `on()`
-   * reply; `script`/`fallback`: the script or `fallbackText`; `invalid`: 404, unparsable body or a script
+   * reply; `script`/`fallback`: the script or `fallbackText`; `invalid`: 401, 404, unparsable body or a script
    * function that threw / returned no step.
    */
   source: 'compaction' | 'follow-up' | 'keyed' | 'script' | 'fallback' | 'invalid';
@@ -145,4 +145,6 @@ export interface FakeResponsesServerOptions {
   fallbackText?: string;
   /** Addition: usage reported for compaction requests (default as for steps). */
   compactionUsage?: FakeUsage;
+  /** Every request without this bearer token gets a 401, as the real API answers. */
+  apiKey?: string;
 }

@@ -228,3 +228,46 @@ describe('createFakeModel', () => {
     expect(openAiErrorBody(429, 'm', 'rate_limit').error.type).toBe('rate_limit');
   });
 });
+
+describe('an API key the fakes require', () => {
+  it('each fake answers 401 without it or with another, as the real APIs do, and as usual with it', async () => {
+    const { createFakeAnthropicServer } = await import('./fake-anthropic-server.js');
+    const { createFakeResponsesServer } = await import('./fake-responses-server.js');
+    const { createFakeChatCompletionsServer } = await import('./fake-chat-completions-server.js');
+    const fakes = [
+      {
+        fake: await createFakeAnthropicServer({ apiKey: 'sk-good' }),
+        url: '/v1/models',
+        header: 'x-api-key',
+      },
+      {
+        fake: await createFakeResponsesServer({ apiKey: 'sk-good' }),
+        url: '/responses',
+        header: 'authorization',
+      },
+      {
+        fake: await createFakeChatCompletionsServer({ apiKey: 'sk-good' }),
+        url: '/models',
+        header: 'authorization',
+      },
+    ];
+    try {
+      for (const { fake, url, header } of fakes) {
+        const value = (key: string) => (header === 'authorization' ? `Bearer ${key}` : key);
+        const get = (headers: Record<string, string>) => fetch(`${fake.baseUrl}${url}`, { headers });
+        const none = await get({});
+        expect(none.status).toBe(401);
+        expect(JSON.stringify(await none.json())).toContain('no API key was sent');
+        const wrong = await get({ [header]: value('sk-bad') });
+        expect(wrong.status).toBe(401);
+        expect(JSON.stringify(await wrong.json())).toContain('invalid API key');
+        const good = await get({ [header]: value('sk-good') });
+        const expected = url === '/responses' ? 404 : 200; // the Responses fake has no GET route
+        expect(good.status).toBe(expected);
+        expect(fake.requests.map((request) => request.answer?.status)).toEqual([401, 401, expected]);
+      }
+    } finally {
+      for (const { fake } of fakes) await fake.close();
+    }
+  });
+});

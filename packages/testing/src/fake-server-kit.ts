@@ -341,6 +341,18 @@ export function createFakeModel<
 // --- writing answers -----------------------------------------------------------------------------------------
 
 /** Answers with a JSON body (and its content-length); a no-op once the client is gone or headers went out. */
+/**
+ * Why a request is refused with 401 when the fake was given an `apiKey`: the key is missing or another one (as
+ * `x-api-key`, `x-goog-api-key` or `authorization: Bearer`); undefined when it matches or no key is required.
+ */
+export function missingKey(headers: Record<string, string>, apiKey: string | undefined): string | undefined {
+  if (apiKey === undefined) return undefined;
+  const sent =
+    headers['x-api-key'] ?? headers['x-goog-api-key'] ?? headers.authorization?.replace(/^Bearer /, '');
+  if (sent === apiKey) return undefined;
+  return sent === undefined ? 'no API key was sent' : 'invalid API key';
+}
+
 export function sendJson(res: ServerResponse, status: number, payload: unknown): void {
   if (res.destroyed || res.headersSent) return;
   const body = JSON.stringify(payload);
