@@ -80,7 +80,8 @@ export interface PostedMessage {
 }
 
 export type HostEvent =
-  | { type: 'run-start'; folder: string; runId: string; inReplyTo: string[] }
+  /** A run of the agent starts: a chat turn (answering `inReplyTo`) or a scheduled task's run (`taskId`). */
+  | { type: 'run-start'; folder: string; runId: string; inReplyTo: string[]; taskId?: string }
   | { type: 'text-delta'; folder: string; runId: string; delta: string }
   | {
       type: 'reply';
@@ -92,7 +93,7 @@ export type HostEvent =
       part?: { index: number; count: number };
     }
   | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
-  | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed' };
+  | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed'; taskId?: string };
 
 export interface Readiness {
   ready: boolean;

@@ -152,9 +152,18 @@ async function assemble(
   const inbox = createInbox(db);
   const router = createInboundRouter({ inbox, registry, assistantName: config.ASSISTANT_NAME, logger });
   const activeTurns = new Map<string, Turn>();
+  let stopping: Promise<void> | undefined;
   const enqueueTurn = (turn: Turn) => {
     const active = activeTurns.get(turn.groupId);
     if (active && sameChatAndSession(active, turn) && queue?.push(turn.groupId, turn) === 'delivered') return;
+    if (stopping) {
+      // A chat platform still delivers while running turns drain: the message is stored, the restart answers it.
+      logger.info(
+        { group: turn.groupId, messages: turn.messageIds.length },
+        'stored while stopping; answered after the restart',
+      );
+      return;
+    }
     queue
       ?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
       .catch((error: unknown) => logger.error({ err: error, turn }, 'could not enqueue a turn'));
@@ -312,26 +321,41 @@ async function assemble(
     'NanoClaw host ready',
   );
 
-  let stopping: Promise<void> | undefined;
+  const graceMs = options.drainMs ?? 30_000;
   const stop = () => {
     stopping ??= (async () => {
-      logger.info('stopping: no new messages; draining running turns');
+      const startedStopping = Date.now();
+      logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
       await localChannel.stop();
-      await channels?.stopAll();
       await scheduler.stop();
-      const drained = await queue.drain(options.drainMs ?? 30_000);
-      if (drained.timedOut)
+      const drained = await queue.drain(graceMs);
+      if (drained.timedOut) {
+        // Their turns stay open (not answered, not done): the next start runs them again.
         logger.warn({ interrupted: drained.interrupted }, 'turns still running were interrupted');
+        await settleWithin(queue.idle(), INTERRUPTED_RUNS_MS);
+      }
+      // Chat platforms stop only now, so the replies of the drained turns still reach them.
       await outboxWorker.flush(5_000);
       await outboxWorker.stop();
+      await channels?.stopAll();
       await pool.closeAll();
       await http.close();
       await database.close();
-      logger.info('NanoClaw host stopped');
+      logger.info({ stopMs: Date.now() - startedStopping }, 'NanoClaw host stopped');
     })();
     return stopping;
   };
   return { url, database, stop };
+}
+
+/** After the drain's deadline, how long the interrupted runs get to end before their sandboxes are closed. */
+const INTERRUPTED_RUNS_MS = 5_000;
+
+/** Waits for `promise`, at most `ms`. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

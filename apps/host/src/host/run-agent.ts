@@ -7,8 +7,12 @@ import type { AgentPool } from '../agent-pool/types.js';
 import type { ChatRef, ProviderResolver, RegisteredGroup, SessionStore } from '../groups/index.js';
 import { PermanentRunError, RetryableRunError } from './work.js';
 
-/** Sandbox failures worth another try; anything else the agent reported is the answer. */
-const RETRYABLE_CODES = new Set(['runner-exited', 'runner-unresponsive']);
+/**
+ * The sandbox ended the run before it finished: it died, went silent, was stopped (`runner-stopped`: a signal or
+ * session/close reached the runner) or closed by the host (`sandbox-closed`). Worth another try; anything else the
+ * agent reported is the answer.
+ */
+const RETRYABLE_CODES = new Set(['runner-exited', 'runner-unresponsive', 'runner-stopped', 'sandbox-closed']);
 /** Pool refusals that no retry can fix: a setup problem the user must correct (the message says how). */
 const PERMANENT_POOL_ERRORS = new Set([
   'mount-unreachable',
@@ -92,14 +96,15 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
   }
   log.info({ spawned: acquired.spawned }, 'run start');
   const errors: AgentRunResult['errors'] = [];
-  let retryable: string | undefined;
+  /** Why the run will not finish in this try; nothing of it after that is an answer. */
+  let unfinished: string | undefined;
   const detach = request.attachFollowUps?.((input) => sandbox.push(input));
   try {
     for await (const event of sandbox.run(request.input, { signal: request.signal })) {
-      if (event.type === 'error') {
-        if (RETRYABLE_CODES.has(event.code)) retryable = event.message;
-        else errors.push({ message: event.message, code: event.code });
-      }
+      if (unfinished !== undefined) continue;
+      unfinished = whyUnfinished(event, request.signal);
+      if (unfinished !== undefined) continue;
+      if (event.type === 'error') errors.push({ message: event.message, code: event.code });
       await request.onEvent(event);
     }
   } finally {
@@ -108,10 +113,23 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
       await deps.sessions.saveContinuation(session.id, provider, sandbox.continuation);
     await deps.sessions.touch(session.id);
   }
-  if (retryable !== undefined) {
+  if (unfinished !== undefined) {
+    log.warn({ reason: unfinished }, 'run stopped before it finished; it will run again');
     await deps.pool.discard(session.id);
-    throw new RetryableRunError(retryable);
+    throw new RetryableRunError(unfinished);
   }
   log.info({ errors: errors.length }, 'run end');
   return { provider, errors };
+}
+
+/**
+ * Why an event means the run does not finish in this try: the sandbox ended it (a retryable sandbox error), or the
+ * host itself is stopping it (shutdown or cancel aborted `signal`) and the turn ended interrupted. Such a turn is
+ * never delivered as the answer: its message stays open and runs again (after the restart, on shutdown).
+ */
+function whyUnfinished(event: AgentEvent, signal: AbortSignal): string | undefined {
+  if (event.type === 'error' && RETRYABLE_CODES.has(event.code)) return event.message;
+  if (event.type === 'turn-end' && event.status === 'interrupted' && signal.aborted)
+    return `the run was interrupted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`;
+  return undefined;
 }

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createProcessRuntime } from '@nanoclaw/container-runner';
+import { openDatabase } from '@nanoclaw/db';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HostClient } from '../cli/index.js';
+import { createHostClient } from '../cli/index.js';
+import { loadConfig } from '../config.js';
+import type { HostEvent } from '../host-api.js';
+import { readApiToken } from '../http/index.js';
+import { createLogger } from '../logger.js';
+import { type RunningHost, startHost } from '../start-host.js';
+import { until } from './e2e-host.js';
+
+/**
+ * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked
+ * done, no reply is written, and another try (now, or after the restart) answers it exactly once. The mock agent
+ * runs in the process runtime, so the test can signal its runner like a terminal or `docker stop` would.
+ */
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface TestHost {
+  host: RunningHost;
+  client: HostClient;
+  events: HostEvent[];
+}
+
+function scratch(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-run-stop-'));
+  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  return root;
+}
+
+async function start(root: string, drainMs?: number): Promise<TestHost> {
+  const config = loadConfig({
+    env: { NANOCLAW_HTTP_PORT: '0', AGENT_PROVIDER: 'mock', LOG_LEVEL: 'silent', TZ: 'UTC' },
+    cwd: root,
+    envFile: path.join(root, '.env'),
+  });
+  const host = await startHost(config, createLogger({ level: 'silent', format: 'json' }), {
+    runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
+    ...(drainMs !== undefined ? { drainMs } : {}),
+  });
+  cleanups.push(() => host.stop());
+  const client = createHostClient({
+    baseUrl: host.url,
+    token: () => readApiToken(config.NANOCLAW_DATA_DIR),
+    tokenSource: 'test',
+  });
+  const events: HostEvent[] = [];
+  const stream = await client.openEvents('main', (event) => events.push(event));
+  cleanups.push(() => stream.close());
+  return { host, client, events };
+}
+
+const about = (events: HostEvent[], type: HostEvent['type'], messageId: string) =>
+  events.filter((e) => e.type === type && 'inReplyTo' in e && e.inReplyTo.includes(messageId));
+
+/** The status of an inbound message and the replies written that quote `text`, read from the database file. */
+async function stored(
+  root: string,
+  messageId: string,
+  text: string,
+): Promise<{ status: string; replies: number }> {
+  const handle = await openDatabase({ path: path.join(root, 'data', 'nanoclaw.db'), migrate: false });
+  try {
+    const row = await handle.db
+      .selectFrom('inbound_messages')
+      .select('status')
+      .where('platform_message_id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    const replies = await handle.db
+      .selectFrom('outbound_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('text', 'like', `%${text}%`)
+      .executeTakeFirstOrThrow();
+    return { status: row.status, replies: Number(replies.n) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The process runtime's runners: this process's children running the agent-runner bundle. */
+function runnerPids(): number[] {
+  return fs.readdirSync('/proc').flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      return ppid === process.pid && /main\.js/.test(cmdline) ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+describe('a turn whose sandbox is told to stop', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} to the runner mid-turn: not a successful run; the turn runs again and is answered once`, async () => {
+      const root = scratch();
+      const { client, events } = await start(root);
+      const marker = `stop me (${signal})`;
+      const posted = await client.postMessage('main', { text: `/sleep 3000\n${marker}` });
+      await until(() => about(events, 'run-start', posted.messageId).length === 1, 30_000);
+      await until(() => runnerPids().length === 1, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // run/start reached the runner
+      const [runner] = runnerPids();
+      process.kill(runner ?? 0, signal);
+      await until(() => !runnerPids().includes(runner ?? 0), 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Before the retry: no answer of any kind, and the message is still open.
+      expect(await stored(root, posted.messageId, marker)).toEqual({ status: 'processing', replies: 0 });
+      expect(about(events, 'reply', posted.messageId)).toEqual([]);
+      expect(events.filter((e) => e.type === 'run-end')).toEqual([]);
+
+      await until(() => about(events, 'reply', posted.messageId).length > 0, 30_000);
+      expect(about(events, 'run-start', posted.messageId)).toHaveLength(2);
+      expect(about(events, 'reply', posted.messageId).map((e) => (e.type === 'reply' ? e.text : ''))).toEqual(
+        [`Mock reply to: ${marker}`],
+      );
+      expect(await stored(root, posted.messageId, marker)).toEqual({ status: 'done', replies: 1 });
+    }, 60_000);
+  }
+
+  it('stopped by the host past its drain deadline: not marked done, and the next start answers it once', async () => {
+    const root = scratch();
+    const first = await start(root, 300);
+    const marker = 'in flight';
+    const posted = await first.client.postMessage('main', { text: `/sleep 3000\n${marker}` });
+    await until(() => about(first.events, 'run-start', posted.messageId).length === 1, 30_000);
+    await until(() => runnerPids().length === 1, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await first.host.stop();
+    expect(await stored(root, posted.messageId, marker)).toEqual({ status: 'processing', replies: 0 });
+    expect(about(first.events, 'reply', posted.messageId)).toEqual([]);
+
+    await start(root);
+    await until(async () => (await stored(root, posted.messageId, marker)).status === 'done', 30_000);
+    expect(await stored(root, posted.messageId, marker)).toEqual({ status: 'done', replies: 1 });
+  }, 60_000);
+});
