@@ -201,6 +201,8 @@ async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise
   const runId = ctx.item.id;
   let index = 0;
   let summary = '';
+  // Like a chat turn's, so a client sees a task run start and end (it answers no message: no inReplyTo).
+  deps.bus.publish({ type: 'run-start', folder: group.folder, runId, inReplyTo: [], taskId: run.taskId });
   const result = await runAgent(deps, {
     group,
     sessionKey: run.contextMode === 'isolated' ? `task:${run.taskId}` : 'main',
@@ -219,6 +221,13 @@ async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise
     run.runId,
     failure ? { status: 'failed', error: failure.message, summary } : { status: 'succeeded', summary },
   );
+  deps.bus.publish({
+    type: 'run-end',
+    folder: group.folder,
+    runId,
+    status: failure ? 'failed' : 'succeeded',
+    taskId: run.taskId,
+  });
 }
 
 /** Where a group's task results go: its first bound chat, else its local chat. */
