@@ -24,10 +24,11 @@ program
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting now');
+        // Nothing in flight is marked done: the next start runs it again.
+        logger.warn({ signal }, 'second signal: exiting now; turns in flight run again at the next start');
         process.exit(130);
       }
-      logger.info({ signal }, 'shutting down (send the signal again to force)');
+      logger.info({ signal }, 'shutting down: running turns finish first (send the signal again to force)');
       host.stop().then(
         () => process.exit(0),
         (error: unknown) => {
