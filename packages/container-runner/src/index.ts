@@ -52,6 +52,7 @@ export {
   DEFAULT_EGRESS_PORT,
   EGRESS_PLACEHOLDER_SECRET,
   EGRESS_SOCKET_FILE,
+  sandboxHostUser,
   startSandboxEgress,
 } from './proxy/sandbox-egress.js';
 export type { OrphanReaper, ReapOrphansOptions, ReapResult } from './reaper.js';

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeScratchDir } from '../test-utils/sandbox-test-env.js';
@@ -141,7 +142,8 @@ describe('createEgressProxy', () => {
     expect(request?.headers['anthropic-version']).toBe('2023-06-01');
     expect(request?.headers.host).toBe(`127.0.0.1:${upstreamPort}`);
     expect(request?.body).toBe('{"hello":1}');
-    expect((await fs.stat(proxy.socketPath)).mode & 0o777).toBe(0o666);
+    // Only the proxy's own uid (here: the test's) may connect; startSandboxEgress gives it to the sandbox's.
+    expect((await fs.stat(proxy.socketPath)).mode & 0o777).toBe(0o600);
   });
 
   it('denies everything else without contacting the upstream', async () => {
@@ -151,6 +153,42 @@ describe('createEgressProxy', () => {
     expect((await call('PUT', '/anthropic/v1/messages')).status).toBe(405);
     expect(seen.length).toBe(before);
     expect(proxy.stats.denied).toBeGreaterThanOrEqual(3);
+  });
+
+  it('Expect: 100-continue: the proxy answers it and forwards the body without the expectation', async () => {
+    const answer = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = http.request(
+        {
+          socketPath: proxy.socketPath,
+          method: 'POST',
+          path: '/anthropic/v1/messages',
+          headers: { expect: '100-continue', 'content-length': '12' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, continued }));
+        },
+      );
+      req.on('continue', () => {
+        continued = true;
+        req.end('{"after":100}'.slice(0, 12));
+      });
+      req.on('error', reject);
+    });
+    expect(answer).toEqual({ status: 200, continued: true });
+    expect(seen.at(-1)?.body).toBe('{"after":100');
+    expect(seen.at(-1)?.headers.expect).toBeUndefined();
+  });
+
+  it('answers a header line longer than 16 KiB with 431 and keeps serving', async () => {
+    const answer = await rawExchange(
+      proxy.socketPath,
+      `GET /anthropic/v1/models HTTP/1.1\r\nHost: x\r\nX-Long: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(answer.text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer.text).toContain('HPE_HEADER_OVERFLOW');
+    expect((await call('GET', '/anthropic/v1/models')).status).toBe(200);
   });
 
   it('answers 502 when the upstream is down', async () => {
@@ -172,6 +210,59 @@ describe('createEgressProxy', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+/**
+ * Writes `request` on a raw connection to the socket; resolves with all it got back, when it closed, and the
+ * socket error (e.g. ECONNRESET) if it was reset.
+ */
+function rawExchange(
+  socketPath: string,
+  request: string,
+): Promise<{ text: string; closedAfterMs: number; error?: string }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const socket = net.connect(socketPath, () => socket.write(request));
+    let text = '';
+    let error: string | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message;
+    });
+    socket.on('close', () =>
+      resolve({ text, closedAfterMs: Date.now() - started, ...(error ? { error } : {}) }),
+    );
+  });
+}
+
+describe('slow and idle connections', () => {
+  let dir: string;
+  let proxy: EgressProxy;
+  beforeAll(async () => {
+    dir = await makeScratchDir('egress-slow');
+    proxy = await createEgressProxy({
+      socketPath: path.join(dir, 'slow.sock'),
+      routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:1' }],
+      headersTimeoutMs: 400,
+    });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('a connection that sends its headers too slowly (slowloris) is answered 408 and closed', async () => {
+    const answer = await rawExchange(proxy.socketPath, 'GET /x/y HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    expect(answer.text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer.closedAfterMs).toBeLessThan(3_000);
+  });
+
+  it('a connection that sends nothing is closed too', async () => {
+    const answer = await rawExchange(proxy.socketPath, '');
+    expect(answer.closedAfterMs).toBeLessThan(3_000);
   });
 });
 
@@ -207,7 +298,19 @@ function connectThrough(socketPath: string, target: string): Promise<ProxyAnswer
   });
 }
 
-/** An absolute-form request (`GET http://host/path`) as curl sends it to an HTTP proxy. */
+/** `CONNECT target`, leaving the tunnel open: its status and socket. */
+function openTunnel(socketPath: string, target: string): Promise<{ status: number; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method: 'CONNECT', path: target });
+    req.on('connect', (res, socket) =>
+      resolve({ status: res.statusCode ?? 0, socket: socket as net.Socket }),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An absolute-form request (`GET http://host/path`) as curl sends it to an HTTP proxy (or a route's path). */
 function getThrough(
   socketPath: string,
   url: string,
@@ -215,7 +318,12 @@ function getThrough(
 ): Promise<ProxyAnswer> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath, method: 'GET', path: url, headers: { host: new URL(url).host, ...headers } },
+      {
+        socketPath,
+        method: 'GET',
+        path: url,
+        headers: { host: url.startsWith('/') ? 'sandbox' : new URL(url).host, ...headers },
+      },
       (res) => {
         let body = '';
         res.on('data', (c: Buffer) => {
@@ -312,6 +420,7 @@ describe('the proxy as an HTTP proxy (CONNECT and absolute-form)', () => {
       await connectThrough(proxy.socketPath, 'metadata.example:80'),
       await connectThrough(proxy.socketPath, '169.254.169.254:80'),
       await getThrough(proxy.socketPath, 'http://10.1.2.3/'),
+      await connectThrough(proxy.socketPath, `[64:ff9b::127.0.0.1]:${port}`),
     ];
     expect(refused.map((answer) => answer.status)).toEqual(Array(refused.length).fill(403));
     const reasons = refused.map(
@@ -323,6 +432,9 @@ describe('the proxy as an HTTP proxy (CONNECT and absolute-form)', () => {
     expect(reasons[5]).toMatch(/private \(RFC 1918\)/);
     expect(reasons[6]).toMatch(/link-local/);
     expect(reasons[8]).toMatch(/private/);
+    expect(reasons[9]).toBe(
+      '64:ff9b::127.0.0.1 is loopback (in NAT64 64:ff9b::/96): never reachable from a sandbox',
+    );
     expect(JSON.parse(refused[0]?.body ?? '{}')).toMatchObject({ error: { type: 'egress_denied' } });
     expect(seen.length).toBe(before);
     expect(proxy.stats).toMatchObject({ denied: refused.length, tunnelled: 0, proxied: 0 });
@@ -361,6 +473,63 @@ describe('the proxy as an HTTP proxy (CONNECT and absolute-form)', () => {
     expect((await connectThrough(proxy.socketPath, 'nowhere.example:443')).status).toBe(502);
     expect((await connectThrough(proxy.socketPath, 'no-port')).status).toBe(400);
     expect((await getThrough(proxy.socketPath, 'ftp://public.example/x')).status).toBe(400);
+  });
+
+  it("a route's own upstream is reachable only as the route: CONNECT and absolute-form to it are refused", async () => {
+    const proxy = await start('route-host', {
+      internet: 'full',
+      routes: [{ prefix: '/model', upstream: `http://127.0.0.1:${port}/v1` }],
+    });
+    expect((await connectThrough(proxy.socketPath, `127.0.0.1:${port}`)).status).toBe(403);
+    expect((await getThrough(proxy.socketPath, `http://127.0.0.1:${port}/v1/x`)).status).toBe(403);
+    expect(await getThrough(proxy.socketPath, '/model/x')).toEqual({
+      status: 200,
+      body: 'public answer for /v1/x',
+    });
+  });
+
+  it('at most maxUpstreams tunnels and requests at once: more are refused with 429, counted, until one closes', async () => {
+    const proxy = await start('limited', {
+      internet: 'full',
+      addressPolicy: simulatedPublic,
+      maxUpstreams: 2,
+    });
+    const first = await openTunnel(proxy.socketPath, `public.example:${port}`);
+    const second = await openTunnel(proxy.socketPath, `public.example:${port}`);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const refused = await connectThrough(proxy.socketPath, `public.example:${port}`);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.body)).toEqual({
+      error: {
+        type: 'egress_limit',
+        message: 'this sandbox already has 2 connections open through the host proxy (egress limit)',
+      },
+    });
+    expect((await getThrough(proxy.socketPath, `http://public.example:${port}/x`)).status).toBe(429);
+    expect(proxy.stats).toMatchObject({ tunnelled: 2, limited: 2 });
+    first.socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await getThrough(proxy.socketPath, `http://public.example:${port}/again`)).toEqual({
+      status: 200,
+      body: 'public answer for /again',
+    });
+    second.socket.destroy();
+  });
+
+  it('drops connections beyond twice maxUpstreams (file descriptors stay bounded), counting them', async () => {
+    const proxy = await start('dropping', { maxUpstreams: 1 });
+    const idle = await Promise.all(
+      [1, 2].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const socket = net.connect(proxy.socketPath, () => resolve(socket));
+          }),
+      ),
+    );
+    const third = await rawExchange(proxy.socketPath, 'GET /x HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(third).toMatchObject({ text: '' });
+    expect(proxy.stats.limited).toBe(1);
+    for (const socket of idle) socket.destroy();
   });
 
   it('refuses a CONNECT host that is not host:port', async () => {

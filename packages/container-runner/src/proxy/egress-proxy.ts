@@ -1,17 +1,21 @@
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { Logger, ProviderEgressRoute } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { noopLogger } from '../noop-logger.js';
+import type { SandboxOwner } from '../ownership.js';
 import { type AddressPolicy, createAddressPolicy } from './address-policy.js';
 import {
   type EgressResolver,
   handleAbsoluteForm,
   handleConnect,
+  type InternetEgressPolicy,
   parseAuthority,
   sendDenial,
   systemResolver,
+  writeStatus,
 } from './internet-egress.js';
 
 /**
@@ -28,8 +32,11 @@ export interface EgressProxyOptions {
   /** Unix socket the proxy listens on (its directory is mounted read-only into the sandbox). */
   socketPath: string;
   routes: readonly EgressRoute[];
-  /** Socket mode (default 0o666: the sandbox's non-root uid must be able to connect; the directory limits who sees it). */
-  socketMode?: number;
+  /**
+   * Who may connect besides the proxy's own uid (`shareWith`; default nobody: mode 0600). The directory should
+   * be just as closed (see `startSandboxEgress`).
+   */
+  socketOwner?: SandboxOwner;
   /** Longest request body forwarded on a route (default 32 MiB). */
   maxBodyBytes?: number;
   /**
@@ -45,6 +52,13 @@ export interface EgressProxyOptions {
   resolve?: EgressResolver;
   /** How long a CONNECT or an absolute-form request may take to connect (default 30 s). */
   connectTimeoutMs?: number;
+  /**
+   * Tunnels and forwarded requests open at once (default 256): each holds a connection to the sandbox and one
+   * upstream. More are refused with 429; twice as many connections to the socket are dropped.
+   */
+  maxUpstreams?: number;
+  /** How long a connection may take to send a request's headers, idle ones included (default 30 s). */
+  headersTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -57,6 +71,8 @@ export interface EgressProxyStats {
   tunnelled: number;
   /** Refused by policy (each logged with its reason). */
   denied: number;
+  /** Refused because `maxUpstreams` were open, or dropped because twice as many connections were. */
+  limited: number;
   failed: number;
 }
 
@@ -84,6 +100,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'api-key',
   'x-goog-api-key',
   'cookie',
+  // This proxy answers `100 Continue` itself; an upstream could refuse the expectation (417).
+  'expect',
 ]);
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
 const PREFIX_PATTERN = /^\/[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -137,102 +155,20 @@ export function routeEgressRequest(
  * - CONNECT and absolute-form: an HTTP proxy to public destinations when `internet` is `full` (else only to
  *   `connectHosts`). The host resolves the name itself, refuses private, loopback, link-local and the host's
  *   own addresses (`addressPolicy`), and connects to the address it checked.
+ * At most `maxUpstreams` tunnels and requests are open at once, and headers must arrive in `headersTimeoutMs`.
  */
 export async function createEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
-  const logger = options.logger ?? noopLogger;
-  const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
-  for (const route of options.routes) {
-    if (!PREFIX_PATTERN.test(route.prefix))
-      throw new SandboxError('invalid-argument', `egress prefix "${route.prefix}" must look like /name`);
-    const upstream = new URL(route.upstream);
-    if (upstream.protocol !== 'https:' && upstream.protocol !== 'http:') {
-      throw new SandboxError('invalid-argument', `egress upstream ${route.upstream} must be http(s)`);
-    }
-  }
-  const connectHosts = new Set<string>();
-  for (const entry of options.connectHosts ?? []) {
-    const target = parseAuthority(entry);
-    if (!target)
-      throw new SandboxError('invalid-argument', `egress CONNECT host "${entry}" must be host:port`);
-    connectHosts.add(`${target.host}:${target.port}`);
-  }
-  const stats: EgressProxyStats = { forwarded: 0, proxied: 0, tunnelled: 0, denied: 0, failed: 0 };
-  const internet = {
-    policy: {
-      internet: options.internet ?? 'none',
-      connectHosts,
-      addressPolicy: options.addressPolicy ?? createAddressPolicy(),
-      resolve: options.resolve ?? systemResolver,
-      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
-    },
-    stats,
-    logger,
+  checkRoutes(options.routes);
+  const stats: EgressProxyStats = {
+    forwarded: 0,
+    proxied: 0,
+    tunnelled: 0,
+    denied: 0,
+    limited: 0,
+    failed: 0,
   };
-
-  const server = http.createServer((req, res) => {
-    if (!(req.url ?? '/').startsWith('/')) {
-      handleAbsoluteForm(internet, req, res);
-      return;
-    }
-    const decision = routeEgressRequest(options.routes, req.method ?? 'GET', req.url ?? '/');
-    if (!decision.ok) {
-      stats.denied++;
-      logger.warn({ method: req.method, url: req.url, reason: decision.reason }, 'egress denied');
-      req.resume();
-      sendDenial(res, decision.status, 'egress_denied', decision.reason);
-      return;
-    }
-    const { route, target } = decision;
-    const headers: http.OutgoingHttpHeaders = {};
-    const setNames = new Set(Object.keys(route.setHeaders ?? {}).map((k) => k.toLowerCase()));
-    for (const [name, value] of Object.entries(req.headers)) {
-      const lower = name.toLowerCase();
-      if (value === undefined || DROPPED_REQUEST_HEADERS.has(lower) || setNames.has(lower)) continue;
-      headers[lower] = value;
-    }
-    for (const [name, value] of Object.entries(route.setHeaders ?? {})) headers[name.toLowerCase()] = value;
-    headers.host = target.host;
-    const client = target.protocol === 'https:' ? https : http;
-    let received = 0;
-    const upstreamReq = client.request(target, { method: req.method, headers }, (upstreamRes) => {
-      const responseHeaders: http.OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(upstreamRes.headers)) {
-        if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name.toLowerCase()))
-          responseHeaders[name] = value;
-      }
-      res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
-      upstreamRes.pipe(res);
-    });
-    upstreamReq.on('error', (error) => {
-      stats.failed++;
-      logger.warn({ route: route.prefix, err: error.message }, 'egress upstream failed');
-      if (!res.headersSent) sendDenial(res, 502, 'egress_upstream_error', error.message);
-      else res.destroy();
-    });
-    req.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > maxBody) {
-        upstreamReq.destroy(new Error('request body too large'));
-        req.destroy();
-      }
-    });
-    req.pipe(upstreamReq);
-    stats.forwarded++;
-    logger.debug({ route: route.prefix, method: req.method, path: target.pathname }, 'egress forwarded');
-  });
-  server.on('connect', (req, socket, head) => handleConnect(internet, req, socket, head));
-  server.on('clientError', (_error, socket) => socket.destroy());
-
-  await fs.rm(options.socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.socketPath, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  await fs.chmod(options.socketPath, options.socketMode ?? 0o666);
-
+  const server = createProxyServer(options, stats);
+  await listenOnSocket(server, options.socketPath, options.socketOwner);
   return {
     socketPath: options.socketPath,
     routes: options.routes,
@@ -243,4 +179,226 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         server.close(() => resolve());
       }).then(() => fs.rm(options.socketPath, { force: true })),
   };
+}
+
+/**
+ * The proxy's HTTP server: each request and tunnel passes the upstream gate, then goes to its handler
+ * (absolute-form and CONNECT: the internet policy; origin-form: the routes); parser errors are answered.
+ */
+function createProxyServer(options: EgressProxyOptions, stats: EgressProxyStats): http.Server {
+  const logger = options.logger ?? noopLogger;
+  const internet = { policy: internetPolicy(options), stats, logger };
+  const routes: RouteContext = {
+    routes: options.routes,
+    maxBodyBytes: options.maxBodyBytes ?? 32 * 1024 * 1024,
+    stats,
+    logger,
+  };
+  const maxUpstreams = options.maxUpstreams ?? 256;
+  const gate = createUpstreamGate(maxUpstreams, stats, logger);
+  const headersTimeout = options.headersTimeoutMs ?? 30_000;
+  const server = http.createServer(
+    {
+      headersTimeout,
+      requestTimeout: Math.max(headersTimeout, 300_000),
+      connectionsCheckingInterval: Math.min(headersTimeout / 2, 15_000),
+    },
+    (req, res) => {
+      if (!gate.admit(res, req.url)) {
+        req.resume();
+        sendDenial(res, 429, 'egress_limit', gate.refusal);
+      } else if (!(req.url ?? '/').startsWith('/')) handleAbsoluteForm(internet, req, res);
+      else handleRouteRequest(routes, req, res);
+    },
+  );
+  server.maxConnections = maxUpstreams * 2;
+  server.on('drop', () => gate.limited('connection dropped', undefined));
+  server.on('connect', (req, socket, head) => {
+    if (gate.admit(socket, req.url)) handleConnect(internet, req, socket, head);
+    else writeStatus(socket, 429, gate.refusal, 'egress_limit');
+  });
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+function internetPolicy(options: EgressProxyOptions): InternetEgressPolicy {
+  return {
+    internet: options.internet ?? 'none',
+    connectHosts: connectHostSet(options.connectHosts ?? []),
+    addressPolicy: options.addressPolicy ?? createAddressPolicy(),
+    resolve: options.resolve ?? systemResolver,
+    connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+  };
+}
+
+function checkRoutes(routes: readonly EgressRoute[]): void {
+  for (const route of routes) {
+    if (!PREFIX_PATTERN.test(route.prefix))
+      throw new SandboxError('invalid-argument', `egress prefix "${route.prefix}" must look like /name`);
+    const upstream = new URL(route.upstream);
+    if (upstream.protocol !== 'https:' && upstream.protocol !== 'http:') {
+      throw new SandboxError('invalid-argument', `egress upstream ${route.upstream} must be http(s)`);
+    }
+  }
+}
+
+/** `host:port` entries as `decideDestination` compares them (lower case). */
+function connectHostSet(entries: readonly string[]): Set<string> {
+  const hosts = new Set<string>();
+  for (const entry of entries) {
+    const target = parseAuthority(entry);
+    if (!target)
+      throw new SandboxError('invalid-argument', `egress CONNECT host "${entry}" must be host:port`);
+    hosts.add(`${target.host}:${target.port}`);
+  }
+  return hosts;
+}
+
+interface RouteContext {
+  routes: readonly EgressRoute[];
+  maxBodyBytes: number;
+  stats: EgressProxyStats;
+  logger: Logger;
+}
+
+/** An origin-form request (`/<prefix>/...`): forwarded on its route with the host's credentials, or refused. */
+function handleRouteRequest(ctx: RouteContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const decision = routeEgressRequest(ctx.routes, req.method ?? 'GET', req.url ?? '/');
+  if (!decision.ok) {
+    ctx.stats.denied++;
+    ctx.logger.warn({ method: req.method, url: req.url, reason: decision.reason }, 'egress denied');
+    req.resume();
+    sendDenial(res, decision.status, 'egress_denied', decision.reason);
+    return;
+  }
+  const { route, target } = decision;
+  const client = target.protocol === 'https:' ? https : http;
+  const headers = { ...routeHeaders(route, req.headers), host: target.host };
+  const upstreamReq = client.request(target, { method: req.method, headers }, (upstreamRes) => {
+    const responseHeaders: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(upstreamRes.headers)) {
+      if (value !== undefined && !DROPPED_RESPONSE_HEADERS.has(name.toLowerCase()))
+        responseHeaders[name] = value;
+    }
+    res.writeHead(upstreamRes.statusCode ?? 502, responseHeaders);
+    upstreamRes.pipe(res);
+  });
+  upstreamReq.on('error', (error) => {
+    ctx.stats.failed++;
+    ctx.logger.warn({ route: route.prefix, err: error.message }, 'egress upstream failed');
+    if (!res.headersSent) sendDenial(res, 502, 'egress_upstream_error', error.message);
+    else res.destroy();
+  });
+  let received = 0;
+  req.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > ctx.maxBodyBytes) {
+      upstreamReq.destroy(new Error('request body too large'));
+      req.destroy();
+    }
+  });
+  req.pipe(upstreamReq);
+  ctx.stats.forwarded++;
+  ctx.logger.debug({ route: route.prefix, method: req.method, path: target.pathname }, 'egress forwarded');
+}
+
+/** The sandbox's headers minus per-hop and credential ones (and those the route sets), plus the route's own. */
+function routeHeaders(route: EgressRoute, incoming: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = {};
+  const setNames = new Set(Object.keys(route.setHeaders ?? {}).map((k) => k.toLowerCase()));
+  for (const [name, value] of Object.entries(incoming)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || DROPPED_REQUEST_HEADERS.has(lower) || setNames.has(lower)) continue;
+    headers[lower] = value;
+  }
+  for (const [name, value] of Object.entries(route.setHeaders ?? {})) headers[name.toLowerCase()] = value;
+  return headers;
+}
+
+/**
+ * Admits a tunnel or request while fewer than `max` are open (each until its response or socket closes);
+ * refusals and dropped connections are counted, and logged at the first and every 100th.
+ */
+function createUpstreamGate(max: number, stats: EgressProxyStats, logger: Logger) {
+  let open = 0;
+  const limited = (what: string, target: string | undefined) => {
+    stats.limited++;
+    if (stats.limited % 100 === 1) {
+      logger.warn({ what, target, open, max, limited: stats.limited }, 'egress limit reached');
+    }
+  };
+  return {
+    refusal: `this sandbox already has ${max} connections open through the host proxy (egress limit)`,
+    limited,
+    admit(
+      done: { once(event: 'close', listener: () => void): unknown },
+      target: string | undefined,
+    ): boolean {
+      if (open >= max) {
+        limited('refused', target);
+        return false;
+      }
+      open++;
+      done.once('close', () => {
+        open--;
+      });
+      return true;
+    },
+  };
+}
+
+/** A request the HTTP parser refused (headers too long, too slow, malformed): answered, then closed. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  writeStatus(socket, status, `the egress proxy cannot read this request (${error.code ?? error.message})`);
+  socket.once('finish', () => socket.destroy());
+}
+
+/** Listens on `socketPath` (replacing a stale one): mode 0600, or shared with `owner` (`shareWith`). */
+async function listenOnSocket(
+  server: http.Server,
+  socketPath: string,
+  owner: SandboxOwner | undefined,
+): Promise<void> {
+  await fs.rm(socketPath, { force: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  try {
+    if (owner) await shareWith(socketPath, owner, 'socket');
+    else await fs.chmod(socketPath, 0o600);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+}
+
+/**
+ * Shares the socket or its directory with `owner`, the uid the sandbox runs as on the host: when the proxy runs
+ * as that uid, with nobody else (0700 / 0600); else through the group (`<proxy uid>:<owner gid>`, 0750 / 0660),
+ * so the sandbox can connect but never write into the directory, and other users can do neither.
+ */
+export async function shareWith(file: string, owner: SandboxOwner, kind: 'dir' | 'socket'): Promise<void> {
+  const self = process.getuid?.();
+  const alone = self === undefined || owner.uid === self;
+  await fs.chmod(file, kind === 'dir' ? (alone ? 0o700 : 0o750) : alone ? 0o600 : 0o660);
+  if (alone) return;
+  try {
+    await fs.chown(file, self, owner.gid);
+  } catch (error) {
+    throw new SandboxError(
+      'invalid-argument',
+      `cannot share ${file} with the sandbox user ${owner.uid}:${owner.gid} (${(error as Error).message}): ` +
+        'a non-root host must run its sandboxes as its own user or a group it is in',
+    );
+  }
 }

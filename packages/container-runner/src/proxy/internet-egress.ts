@@ -1,6 +1,6 @@
 import dns from 'node:dns/promises';
 import type http from 'node:http';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@nanoclaw/core';
@@ -49,6 +49,8 @@ const HOP_BY_HOP = new Set([
   'trailer',
   'transfer-encoding',
   'upgrade',
+  // Answered by this proxy (`100 Continue`); never a response header.
+  'expect',
 ]);
 
 /** `host:port` of a CONNECT request (`[v6]:port` too), or undefined when malformed. */
@@ -211,11 +213,15 @@ function refuseSocket(ctx: Context, client: Duplex, status: number, reason: stri
   writeStatus(client, status, reason);
 }
 
-function writeStatus(client: Duplex, status: number, reason: string): void {
-  const body = JSON.stringify({
-    error: { type: status === 502 ? 'egress_upstream_error' : 'egress_denied', message: reason },
-  });
-  const text = status === 403 ? 'Forbidden' : status === 400 ? 'Bad Request' : 'Bad Gateway';
+/** A raw HTTP answer on a socket the HTTP server no longer writes (CONNECT, parser errors), then the end. */
+export function writeStatus(
+  client: Duplex,
+  status: number,
+  reason: string,
+  type = status === 502 ? 'egress_upstream_error' : 'egress_denied',
+): void {
+  const body = JSON.stringify({ error: { type, message: reason } });
+  const text = STATUS_CODES[status] ?? 'Error';
   client.end(
     `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );

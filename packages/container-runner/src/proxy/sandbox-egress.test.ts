@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import {
   copyFixtures,
   dockerAvailability,
   ensureTestImage,
+  IN_CI,
   makeScratchDir,
   makeWritableDir,
   TEST_IMAGE,
@@ -17,8 +19,13 @@ import {
   testDockerRuntime,
 } from '../test-utils/sandbox-test-env.js';
 import { netnsAvailability, startTestInternet, type TestInternet } from '../test-utils/test-netns.js';
-import type { EgressRoute } from './egress-proxy.js';
-import { applyEgressToSpec, EGRESS_PLACEHOLDER_SECRET, startSandboxEgress } from './sandbox-egress.js';
+import { createEgressProxy, type EgressRoute } from './egress-proxy.js';
+import {
+  applyEgressToSpec,
+  EGRESS_PLACEHOLDER_SECRET,
+  sandboxHostUser,
+  startSandboxEgress,
+} from './sandbox-egress.js';
 
 const anthropicRoute = (key: string, upstream = 'https://api.anthropic.com'): EgressRoute => ({
   prefix: '/anthropic',
@@ -46,7 +53,7 @@ describe('applyEgressToSpec', () => {
   const proxy = {
     socketPath: '/h/egress/egress.sock',
     routes: [anthropicRoute('sk-real')],
-    stats: { forwarded: 0, proxied: 0, tunnelled: 0, denied: 0, failed: 0 },
+    stats: { forwarded: 0, proxied: 0, tunnelled: 0, denied: 0, limited: 0, failed: 0 },
     close: async () => {},
   };
   it('takes the network away, mounts the egress dir, swaps the key for a placeholder and preloads the relay', () => {
@@ -88,6 +95,97 @@ describe('applyEgressToSpec', () => {
       '/app/agent',
       '--x',
     ]);
+  });
+});
+
+/**
+ * A request to the proxy's socket from a process running as `uid` (as another local user would send it):
+ * `{ status }`, or `{ error }` with the connect error's code.
+ */
+function requestAs(uid: number, socketPath: string): Promise<{ status?: number; error?: string }> {
+  const script = `require('http').request({ socketPath: ${JSON.stringify(socketPath)}, path: '/anthropic/v1/models' }, (res) => {
+    res.resume(); console.log(JSON.stringify({ status: res.statusCode }));
+  }).on('error', (e) => console.log(JSON.stringify({ error: e.code }))).end();`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], { uid, gid: uid, cwd: '/', env: {} }, (error, stdout) => {
+      if (error) reject(error);
+      else resolve(JSON.parse(stdout) as { status?: number; error?: string });
+    });
+  });
+}
+
+describe('the egress socket is for the sandbox user only', () => {
+  const SANDBOX_UID = 1000;
+  const OTHER_UID = 65534;
+  let root: string;
+  let upstream: http.Server;
+  let upstreamUrl: string;
+  const keys: Array<string | string[] | undefined> = [];
+
+  beforeAll(async () => {
+    root = await makeScratchDir('egress-owner');
+    upstream = http.createServer((req, res) => {
+      keys.push(req.headers['x-api-key']);
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    upstream.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  const needRoot = (ctx: TestContext) => {
+    if (process.getuid?.() === 0) return;
+    if (IN_CI) throw new Error('the socket ownership test needs root (it runs clients as other uids)');
+    console.warn('[egress socket owner] skipped: needs root to run clients as other uids');
+    ctx.skip();
+  };
+
+  it('another local uid gets EACCES, the sandbox uid reaches the route (root:<its gid>, directory 0750, socket 0660)', async (ctx) => {
+    needRoot(ctx);
+    const owner = { uid: SANDBOX_UID, gid: SANDBOX_UID };
+    const egress = await startSandboxEgress({
+      hostDir: path.join(root, 'egress'),
+      routes: [anthropicRoute('sk-owner-key', upstreamUrl)],
+      owner,
+    });
+    try {
+      const dir = await fs.stat(egress.hostDir);
+      const socket = await fs.stat(egress.proxy.socketPath);
+      // The sandbox can enter and connect through its group, but never write into the directory.
+      expect([dir.mode & 0o777, dir.uid, dir.gid]).toEqual([0o750, 0, SANDBOX_UID]);
+      expect([socket.mode & 0o777, socket.uid, socket.gid]).toEqual([0o660, 0, SANDBOX_UID]);
+      expect(await requestAs(OTHER_UID, egress.proxy.socketPath)).toEqual({ error: 'EACCES' });
+      expect(keys).toEqual([]);
+      expect(await requestAs(SANDBOX_UID, egress.proxy.socketPath)).toEqual({ status: 200 });
+      expect(keys).toEqual(['sk-owner-key']);
+    } finally {
+      await egress.close();
+    }
+  });
+
+  it('the socket alone (in a directory everyone may enter) refuses another uid too', async (ctx) => {
+    needRoot(ctx);
+    const proxy = await createEgressProxy({
+      socketPath: path.join(root, 'open-dir.sock'),
+      routes: [anthropicRoute('sk-owner-key', upstreamUrl)],
+      socketOwner: { uid: SANDBOX_UID, gid: SANDBOX_UID },
+    });
+    try {
+      expect(await requestAs(OTHER_UID, proxy.socketPath)).toEqual({ error: 'EACCES' });
+      expect(await requestAs(SANDBOX_UID, proxy.socketPath)).toEqual({ status: 200 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('the sandbox uid on the host: the spec user, or the host user under bubblewrap without root', () => {
+    const user = { uid: 4321, gid: 4321 };
+    expect(sandboxHostUser('docker', user)).toEqual(user);
+    const self = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    expect(sandboxHostUser('bwrap', user)).toEqual(self.uid === 0 ? user : self);
   });
 });
 
@@ -134,6 +232,7 @@ function egressSuite(
       const egress = await startSandboxEgress({
         hostDir: path.join(root, 'egress'),
         routes: [anthropicRoute('sk-host-only-key', `http://127.0.0.1:${upstreamPort}`)],
+        owner: sandboxHostUser(name, baseSpec().user),
       });
       try {
         const spec = applyEgressToSpec(
@@ -244,6 +343,7 @@ function internetSuite(
         hostDir: path.join(root, 'egress'),
         routes: [],
         internet: mode,
+        owner: sandboxHostUser(name, baseSpec().user),
       });
       const refused = [
         `127.0.0.1:${loopbackPort}`,

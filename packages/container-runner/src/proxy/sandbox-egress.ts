@@ -3,7 +3,8 @@ import path from 'node:path';
 import { EGRESS_PROXY_PORT, egressProxyEnv, type SandboxSpec } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { type PlannedMount, SANDBOX_PATHS } from '../mounts.js';
-import { createEgressProxy, type EgressProxy, type EgressProxyOptions } from './egress-proxy.js';
+import type { SandboxOwner } from '../ownership.js';
+import { createEgressProxy, type EgressProxy, type EgressProxyOptions, shareWith } from './egress-proxy.js';
 import { EGRESS_RELAY_FILE, writeEgressRelay } from './egress-relay.js';
 
 export const EGRESS_SOCKET_FILE = 'egress.sock';
@@ -20,22 +21,40 @@ export interface SandboxEgress {
   close(): Promise<void>;
 }
 
-export interface StartSandboxEgressOptions extends Omit<EgressProxyOptions, 'socketPath'> {
-  /** Holds the socket and the relay (created 0755; it must not be sandbox-writable). */
+export interface StartSandboxEgressOptions extends Omit<EgressProxyOptions, 'socketPath' | 'socketOwner'> {
+  /** Holds the socket and the relay; it must not be sandbox-writable (it is mounted read-only). */
   hostDir: string;
+  /**
+   * The uid/gid the sandbox's processes have on the host (`sandboxHostUser`). Only it (and the host) may enter
+   * `hostDir` and connect to the socket (`shareWith`): the proxy adds credentials, it is not for other users.
+   */
+  owner: SandboxOwner;
   /** The relay's port inside the sandbox (default 3128). */
   port?: number;
 }
 
+/**
+ * The uid/gid a sandbox's processes have on the host, the one `startSandboxEgress` gives its socket to: the
+ * spec's user, except under bubblewrap on a non-root host, where the kernel sees the host user (bwrap's user
+ * namespace maps only that uid). Rootless docker and userns-remap map uids differently and are not handled.
+ */
+export function sandboxHostUser(runtime: string, user: SandboxOwner): SandboxOwner {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (runtime === 'bwrap' && uid !== undefined && gid !== undefined && uid !== 0) return { uid, gid };
+  return user;
+}
+
 /** Starts the host proxy for one sandbox in `hostDir` and writes the relay next to its socket. */
 export async function startSandboxEgress(options: StartSandboxEgressOptions): Promise<SandboxEgress> {
-  const { hostDir, port, ...proxyOptions } = options;
-  await fs.mkdir(hostDir, { recursive: true, mode: 0o755 });
-  await fs.chmod(hostDir, 0o755);
+  const { hostDir, port, owner, ...proxyOptions } = options;
+  await fs.mkdir(hostDir, { recursive: true, mode: 0o700 });
+  await shareWith(hostDir, owner, 'dir');
   await writeEgressRelay(hostDir);
   const proxy = await createEgressProxy({
     ...proxyOptions,
     socketPath: path.join(hostDir, EGRESS_SOCKET_FILE),
+    socketOwner: owner,
   });
   return {
     hostDir,
