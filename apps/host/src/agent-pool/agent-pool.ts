@@ -476,6 +476,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
         const started = await startPlannedEgress({
           spec,
           plan,
+          runtime: runtime.name,
           ...(options.egressDir ? { egressDir: options.egressDir } : {}),
           logger: sandboxLogger,
         });

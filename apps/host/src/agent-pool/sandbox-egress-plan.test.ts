@@ -3,7 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { EGRESS_PLACEHOLDER_SECRET, noopLogger } from '@nanoclaw/container-runner';
+import {
+  defaultSandboxUser,
+  EGRESS_PLACEHOLDER_SECRET,
+  noopLogger,
+  sandboxHostUser,
+} from '@nanoclaw/container-runner';
 import type { SandboxSpec } from '@nanoclaw/core';
 import { createClaudeHostContribution } from '@nanoclaw/provider-claude/host';
 import { createCodexHostContribution } from '@nanoclaw/provider-codex/host';
@@ -70,6 +75,7 @@ async function throughProxy(
   const started = await startPlannedEgress({
     spec: baseSpec(env),
     plan,
+    runtime: 'docker',
     egressDir: tempDir(),
     logger: noopLogger,
   });
@@ -113,6 +119,38 @@ describe('usesEgressProxy', () => {
   });
 });
 
+describe('startPlannedEgress', () => {
+  it('shares the socket and its directory with the uid the sandbox runs as on the host, and no one else', async () => {
+    const spec = { ...baseSpec({}), user: defaultSandboxUser() };
+    for (const runtime of ['docker', 'bwrap']) {
+      const started = await startPlannedEgress({
+        spec,
+        plan: planSandboxEgress({
+          profile: createClaudeHostContribution(),
+          env: {},
+          hostEnv: {},
+          network: 'none',
+        }),
+        runtime,
+        egressDir: tempDir(),
+        logger: noopLogger,
+      });
+      try {
+        const owner = sandboxHostUser(runtime, spec.user);
+        const self = process.getuid?.();
+        // The host's own uid: nobody else at all; another uid (a root host): through its group, read-only.
+        const [dirMode, socketMode] = owner.uid === self ? [0o700, 0o600] : [0o750, 0o660];
+        const dir = fs.statSync(started.egress.hostDir);
+        const socket = fs.statSync(started.egress.proxy.socketPath);
+        expect([dir.uid, dir.gid, dir.mode & 0o777], runtime).toEqual([self, owner.gid, dirMode]);
+        expect([socket.uid, socket.gid, socket.mode & 0o777], runtime).toEqual([self, owner.gid, socketMode]);
+      } finally {
+        await started.stop();
+      }
+    }
+  });
+});
+
 describe('planSandboxEgress', () => {
   it('full keeps the internet; none and its alias proxy do not', () => {
     const profile = createClaudeHostContribution();
@@ -151,6 +189,7 @@ describe('planSandboxEgress', () => {
     const started = await startPlannedEgress({
       spec: baseSpec(env),
       plan,
+      runtime: 'docker',
       egressDir: tempDir(),
       logger: { ...logger, child: () => logger },
     });

@@ -6,6 +6,7 @@ import {
   applyEgressToSpec,
   type EgressRoute,
   type SandboxEgress,
+  sandboxHostUser,
   startSandboxEgress,
 } from '@nanoclaw/container-runner';
 import type {
@@ -128,11 +129,15 @@ export interface StartedSandboxEgress {
 
 /**
  * Starts the host proxy for one sandbox (socket dir under `egressDir`, default the OS temp dir: socket paths
- * stay short) and returns the spec that uses it: withheld secrets removed, routed ones as placeholders.
+ * stay short) and returns the spec that uses it: withheld secrets removed, routed ones as placeholders. The
+ * socket and its directory are shared only with the uid the sandbox runs as on the host (`spec.user`, as
+ * `runtime` maps it): no other local user can use the proxy's credentials.
  */
 export async function startPlannedEgress(options: {
   spec: SandboxSpec;
   plan: SandboxEgressPlan;
+  /** The runtime's name (`bwrap`, `docker`, ...): how `spec.user` appears on the host. */
+  runtime: string;
   egressDir?: string;
   logger: Logger;
 }): Promise<StartedSandboxEgress> {
@@ -157,6 +162,7 @@ export async function startPlannedEgress(options: {
       routes: plan.routes,
       internet: plan.internet,
       connectHosts: plan.connectHosts,
+      owner: sandboxHostUser(options.runtime, options.spec.user),
       logger,
     });
   } catch (error) {
