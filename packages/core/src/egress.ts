@@ -8,8 +8,18 @@
 export type EgressHeaderSource =
   /** The host env key's value (e.g. `OPENAI_API_KEY`), after `prefix` (e.g. `Bearer `). */
   | { readonly env: string; readonly prefix?: string }
-  /** A string field of a JSON file on the host (e.g. the API key of a CLI login), after `prefix`. */
-  | { readonly file: string; readonly jsonKey: string; readonly prefix?: string };
+  /**
+   * A string field of a JSON file on the host (e.g. the API key of a CLI login), after `prefix`: a top-level
+   * key, or the path of keys to a nested one (`['anthropic', 'key']`).
+   */
+  | { readonly file: string; readonly jsonKey: string | readonly string[]; readonly prefix?: string };
+
+/** Where a header's value comes from, for messages: `env OPENAI_API_KEY`, `anthropic.key of /h/auth.json`. */
+export function describeHeaderSource(source: EgressHeaderSource): string {
+  if ('env' in source) return `env ${source.env}`;
+  const key = typeof source.jsonKey === 'string' ? source.jsonKey : source.jsonKey.join('.');
+  return `${key} of ${source.file}`;
+}
 
 /**
  * One upstream the sandbox reaches at `http://127.0.0.1:<port><prefix>/...`: the host forwards to

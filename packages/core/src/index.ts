@@ -50,7 +50,12 @@ export type {
   ProviderEgressException,
   ProviderEgressRoute,
 } from './egress.js';
-export { EGRESS_PROXY_ENV_KEYS, EGRESS_PROXY_PORT, egressProxyEnv } from './egress.js';
+export {
+  describeHeaderSource,
+  EGRESS_PROXY_ENV_KEYS,
+  EGRESS_PROXY_PORT,
+  egressProxyEnv,
+} from './egress.js';
 export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
 export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
 export type { LogFn, Logger } from './logger.js';

@@ -9,14 +9,15 @@ import {
   sandboxHostUser,
   startSandboxEgress,
 } from '@nanoclaw/container-runner';
-import type {
-  EgressHeaderSource,
-  Logger,
-  NetworkMode,
-  ProviderEgress,
-  ProviderEgressException,
-  ProviderEgressRoute,
-  SandboxSpec,
+import {
+  describeHeaderSource,
+  type EgressHeaderSource,
+  type Logger,
+  type NetworkMode,
+  type ProviderEgress,
+  type ProviderEgressException,
+  type ProviderEgressRoute,
+  type SandboxSpec,
 } from '@nanoclaw/core';
 import type { ProviderSandboxProfile } from './types.js';
 
@@ -101,17 +102,18 @@ export function resolveEgressRoute(route: ProviderEgressRoute, view: Env): Egres
 /** A header's value: the env key's value, or a JSON file's string field, after its prefix. */
 function headerValue(source: EgressHeaderSource, env: Env, header: string): string {
   const value = 'env' in source ? env[source.env]?.trim() : readJsonField(source.file, source.jsonKey);
-  if (!value) {
-    const from = 'env' in source ? `env ${source.env}` : `${source.jsonKey} of ${source.file}`;
-    throw new Error(`egress header ${header}: ${from} is not set`);
-  }
+  if (!value) throw new Error(`egress header ${header}: ${describeHeaderSource(source)} is not set`);
   return `${source.prefix ?? ''}${value}`;
 }
 
-function readJsonField(file: string, key: string): string | undefined {
+/** A string at `key` (a top-level key, or the path of keys to a nested one) of a JSON file. */
+function readJsonField(file: string, key: string | readonly string[]): string | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const value = parsed[key];
+    let value = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    for (const part of typeof key === 'string' ? [key] : key) {
+      value =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[part] : undefined;
+    }
     return typeof value === 'string' ? value.trim() : undefined;
   } catch {
     return undefined;
