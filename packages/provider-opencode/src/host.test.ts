@@ -11,7 +11,10 @@ import { cleanupTempDirs, tempDir } from './test-utils.js';
 
 afterAll(cleanupTempDirs);
 
-function hostWithLogin(content = '{"anthropic":{"type":"api","key":"sk-ant"}}') {
+const API_LOGIN = '{"anthropic":{"type":"api","key":"sk-ant-login"}}';
+const OAUTH_LOGIN = '{"openai":{"type":"oauth","refresh":"rt","access":"at","expires":1}}';
+
+function hostWithLogin(content = API_LOGIN) {
   const hostHome = tempDir();
   const auth = hostAuthPath({}, hostHome);
   fs.mkdirSync(path.dirname(auth), { recursive: true });
@@ -127,17 +130,87 @@ describe('opencode egress: model traffic through the host', () => {
     expect(egressOf({ OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1' })?.routes[0]?.setHeaders).toBeUndefined();
   });
 
-  it('an opencode login is the named exception, with CONNECT to its provider hosts', () => {
-    const { hostHome, auth } = hostWithLogin();
+  it('an OAuth login is the named exception, with CONNECT to its provider hosts', () => {
+    const { hostHome, auth } = hostWithLogin(OAUTH_LOGIN);
     expect(createOpencodeHostContribution({ hostHome }).egress?.({})).toEqual({
       routes: [],
-      connectHosts: ['api.anthropic.com:443', 'console.anthropic.com:443'],
+      connectHosts: ['api.openai.com:443', 'chatgpt.com:443', 'auth.openai.com:443'],
       exceptions: [
         {
-          credential: `the opencode login for anthropic (${auth}, copied into the session)`,
-          reason: 'opencode refreshes and sends those tokens itself',
+          credential: `the opencode login for openai (${auth}, copied into the session)`,
+          reason:
+            'opencode sends and refreshes those credentials itself (OAuth, or a provider without a host route)',
         },
       ],
     });
+  });
+
+  it('a plain API-key login is routed like an env key: the host reads the key from its auth.json', () => {
+    const { hostHome, auth } = hostWithLogin(
+      JSON.stringify({
+        ...JSON.parse(API_LOGIN),
+        ...JSON.parse(OAUTH_LOGIN),
+        mistral: { type: 'api', key: 'm' },
+      }),
+    );
+    const egress = createOpencodeHostContribution({ hostHome }).egress?.({});
+    expect(egress?.routes).toEqual([
+      {
+        prefix: '/anthropic',
+        upstream: 'https://api.anthropic.com/v1',
+        allowPaths: ['/messages', '/models'],
+        check: { path: '/models', headers: { 'anthropic-version': '2023-06-01' } },
+        setHeaders: { 'x-api-key': { file: auth, jsonKey: ['anthropic', 'key'] } },
+        baseUrlEnv: 'OPENCODE_ANTHROPIC_BASE_URL',
+        secretEnvKeys: ['ANTHROPIC_API_KEY'],
+      },
+    ]);
+    // OAuth, and a key of a provider the host has no route for, stay opencode's own.
+    expect(egress?.exceptions?.[0]?.credential).toBe(
+      `the opencode login for mistral, openai (${auth}, copied into the session)`,
+    );
+    expect(egress?.connectHosts).toEqual(['api.openai.com:443', 'chatgpt.com:443', 'auth.openai.com:443']);
+  });
+
+  it('an env key wins over a login of the same vendor', () => {
+    const { hostHome } = hostWithLogin(API_LOGIN);
+    const routes = createOpencodeHostContribution({ hostHome }).egress?.({ ANTHROPIC_API_KEY: 'a' })?.routes;
+    expect(routes?.map((route) => route.setHeaders)).toEqual([{ 'x-api-key': { env: 'ANTHROPIC_API_KEY' } }]);
+  });
+});
+
+describe('the session copy of the login in an isolated sandbox', () => {
+  const prepare = async (hostHome: string, homePath: string, egress: boolean) => {
+    await createOpencodeHostContribution({ hostHome }).prepareHome?.({ homePath, env: {}, egress });
+    const copy = path.join(homePath, 'auth.json');
+    return fs.existsSync(copy)
+      ? (JSON.parse(fs.readFileSync(copy, 'utf8')) as Record<string, unknown>)
+      : null;
+  };
+  const both = JSON.stringify({ ...JSON.parse(API_LOGIN), ...JSON.parse(OAUTH_LOGIN) });
+
+  it('leaves out the API keys the host routes and keeps the OAuth login (0600)', async () => {
+    const { hostHome } = hostWithLogin(both);
+    const homePath = path.join(tempDir(), OPENCODE_HOME_DIR);
+    expect(await prepare(hostHome, homePath, true)).toEqual(JSON.parse(OAUTH_LOGIN));
+    expect(fs.statSync(path.join(homePath, 'auth.json')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(homePath, 'auth.json'), 'utf8')).not.toContain('sk-ant-login');
+  });
+
+  it('writes no copy when every login is routed, and strips a routed key from an older session copy', async () => {
+    const { hostHome } = hostWithLogin(API_LOGIN);
+    const homePath = path.join(tempDir(), OPENCODE_HOME_DIR);
+    expect(await prepare(hostHome, homePath, true)).toBeNull();
+    // A session from before (its copy newer than the host's, holding the key and a refreshed OAuth login).
+    fs.writeFileSync(path.join(homePath, 'auth.json'), both);
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(path.join(homePath, 'auth.json'), later, later);
+    expect(await prepare(hostHome, homePath, true)).toEqual(JSON.parse(OAUTH_LOGIN));
+  });
+
+  it('the process runtime (no egress) still gets the whole login', async () => {
+    const { hostHome } = hostWithLogin(both);
+    const homePath = path.join(tempDir(), OPENCODE_HOME_DIR);
+    expect(await prepare(hostHome, homePath, false)).toEqual(JSON.parse(both));
   });
 });

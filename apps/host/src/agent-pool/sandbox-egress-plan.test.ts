@@ -12,7 +12,7 @@ import {
 import type { SandboxSpec } from '@nanoclaw/core';
 import { createClaudeHostContribution } from '@nanoclaw/provider-claude/host';
 import { createCodexHostContribution } from '@nanoclaw/provider-codex/host';
-import { createOpencodeHostContribution } from '@nanoclaw/provider-opencode/host';
+import { createOpencodeHostContribution, VENDOR_APIS } from '@nanoclaw/provider-opencode/host';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planSandboxEgress, startPlannedEgress, usesEgressProxy } from './sandbox-egress-plan.js';
 import type { ProviderSandboxProfile } from './types.js';
@@ -318,6 +318,36 @@ describe('each provider contribution through the proxy: the host adds the key, t
       OPENAI_API_KEY: EGRESS_PLACEHOLDER_SECRET,
     });
     expect(JSON.stringify(spec)).not.toContain(key);
+  });
+
+  it("OpenCode, an API-key login in the host's opencode auth.json: the host reads the key from that file", async () => {
+    const hostHome = tempDir();
+    const authFile = path.join(hostHome, '.local', 'share', 'opencode', 'auth.json');
+    fs.mkdirSync(path.dirname(authFile), { recursive: true });
+    fs.writeFileSync(authFile, JSON.stringify({ anthropic: { type: 'api', key: 'sk-ant-from-login' } }));
+    const anthropic = VENDOR_APIS.anthropic;
+    if (!anthropic) throw new Error('opencode has no anthropic API');
+    const profile = createOpencodeHostContribution({
+      hostHome,
+      vendorApis: { ...VENDOR_APIS, anthropic: { ...anthropic, upstream: `${upstreamUrl}/v1` } },
+    });
+    const { answer, headers, spec, plan } = await throughProxy(
+      profile,
+      {},
+      { baseUrlEnv: 'OPENCODE_ANTHROPIC_BASE_URL', path: '/messages', header: 'x-api-key' },
+    );
+    expect(answer).toEqual({ status: 200, body: 'upstream saw /v1/messages' });
+    expect(headers['x-api-key']).toBe('sk-ant-from-login');
+    expect(plan.exceptions).toEqual([]);
+    expect(spec.env).toMatchObject({
+      OPENCODE_ANTHROPIC_BASE_URL: 'http://127.0.0.1:3128/anthropic',
+      ANTHROPIC_API_KEY: EGRESS_PLACEHOLDER_SECRET,
+    });
+    expect(JSON.stringify(spec)).not.toContain('sk-ant-from-login');
+    // The session's home gets no copy of that login.
+    const homePath = path.join(tempDir(), '.local', 'share', 'opencode');
+    await profile.prepareHome?.({ homePath, env: {}, egress: true });
+    expect(fs.readdirSync(homePath)).toEqual([]);
   });
 
   it('a ChatGPT login: no route, CONNECT to its hosts, the login named as the exception', () => {
