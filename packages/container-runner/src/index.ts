@@ -40,6 +40,8 @@ export {
   verifyMounts,
 } from './mounts.js';
 export { noopLogger } from './noop-logger.js';
+export type { ChownTreeOptions, ChownTreeResult, SandboxOwner } from './ownership.js';
+export { canChownTree, chownTree, findUntraversable } from './ownership.js';
 export type { AddressPolicy, AddressPolicyOptions } from './proxy/address-policy.js';
 export { blockedRange, createAddressPolicy, interfaceAddresses } from './proxy/address-policy.js';
 export type { EgressProxy, EgressProxyOptions, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
@@ -57,8 +59,8 @@ export {
 } from './proxy/sandbox-egress.js';
 export type { OrphanReaper, ReapOrphansOptions, ReapResult } from './reaper.js';
 export { reapOrphans, SANDBOX_LABELS, sandboxLabels, startOrphanReaper } from './reaper.js';
-export type { CommandResult, RunCommandOptions } from './run-command.js';
-export { runCommand } from './run-command.js';
+export type { CommandResult, PipelineCommand, RunCommandOptions } from './run-command.js';
+export { runCommand, runPipeline, runSandboxToExit } from './run-command.js';
 export type { AppleRunInvocation, AppleRuntimeOptions } from './runtimes/apple.js';
 export { buildAppleRunArgs, createAppleRuntime, parseAppleList } from './runtimes/apple.js';
 export type {

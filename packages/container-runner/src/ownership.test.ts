@@ -46,6 +46,36 @@ describe('chownTree', () => {
     },
   );
 
+  it.runIf(IS_ROOT && canChownTree())(
+    'takes a tree back from the sandbox user read-only, hard links included, symlink targets untouched',
+    async () => {
+      const layer = path.join(root, 'layer');
+      await fs.mkdir(path.join(layer, 'lib/pkg'), { recursive: true });
+      await fs.writeFile(path.join(layer, 'lib/pkg/index.js'), 'x', { mode: 0o664 });
+      await fs.link(path.join(layer, 'lib/pkg/index.js'), path.join(layer, 'lib/pkg/copy.js'));
+      const outside = path.join(root, 'outside.txt');
+      await fs.writeFile(outside, 's');
+      await fs.chmod(outside, 0o666);
+      await fs.symlink(outside, path.join(layer, 'lib/link'));
+      await chownTree(layer, SANDBOX);
+      await fs.chown(path.join(layer, 'lib/pkg/index.js'), 1000, 1000);
+
+      const host = { uid: 0, gid: 0 };
+      const result = await chownTree(layer, host, { hardLinks: 'change', readOnly: true });
+
+      expect(result.skipped).toEqual([]);
+      for (const rel of ['', 'lib', 'lib/pkg', 'lib/pkg/index.js', 'lib/pkg/copy.js', 'lib/link']) {
+        const stat = await fs.lstat(path.join(layer, rel));
+        expect([stat.uid, stat.gid], rel).toEqual([0, 0]);
+        if (!stat.isSymbolicLink()) expect(stat.mode & 0o222, rel).toBe(0);
+      }
+      expect((await fs.stat(path.join(layer, 'lib/pkg'))).mode & 0o777).toBe(0o555);
+      expect((await fs.stat(path.join(layer, 'lib/pkg/index.js'))).mode & 0o777).toBe(0o444);
+      // The symlink's target outside the tree keeps its owner and mode.
+      expect((await fs.stat(outside)).mode & 0o777).toBe(0o666);
+    },
+  );
+
   it.runIf(canChownTree())('refuses a folder that is itself a symlink', async () => {
     const real = path.join(root, 'real');
     await fs.mkdir(real);

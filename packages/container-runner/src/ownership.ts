@@ -24,18 +24,31 @@ export function canChownTree(): boolean {
   return process.platform === 'linux';
 }
 
+export interface ChownTreeOptions {
+  /** How deep to go (default 64); deeper entries are skipped. */
+  maxDepth?: number;
+  /**
+   * Hard-linked regular files: `skip` (default) when handing a folder to a sandbox (a link to a file elsewhere
+   * must not give that file away); `change` when taking a tree back from one (the link then loses its owner too).
+   */
+  hardLinks?: 'skip' | 'change';
+  /** Also clear every write bit (files and directories, never through a symlink): a tree nobody may change. */
+  readOnly?: boolean;
+}
+
 /**
  * Gives `dir` and everything inside it to `owner` (root only), without ever following a symlink and without
  * leaving `dir`: each directory is opened with `O_NOFOLLOW` and its entries are reached through the open
  * descriptor (`/proc/self/fd/<fd>/<name>`), so a sandbox that swaps a sub-folder for a symlink while the walk
  * runs (another session of the same group may be live) cannot redirect a chown outside the folder. Entries
  * are changed with `lchown` (a symlink gets a new owner, its target never does). Hard-linked regular files
- * and other file systems mounted inside are skipped. Only entries with another owner are touched.
+ * (unless `hardLinks: 'change'`) and other file systems mounted inside are skipped. Only entries with another
+ * owner are touched, except that `readOnly` clears the write bits of every entry.
  */
 export async function chownTree(
   dir: string,
   owner: SandboxOwner,
-  options: { maxDepth?: number } = {},
+  options: ChownTreeOptions = {},
 ): Promise<ChownTreeResult> {
   if (!canChownTree()) throw new Error('chownTree needs /proc/self/fd (Linux)');
   const result: ChownTreeResult = { changed: 0, skipped: [] };
@@ -46,7 +59,9 @@ export async function chownTree(
       await top.chown(owner.uid, owner.gid);
       result.changed++;
     }
-    await walk(top, dir, stat.dev, owner, options.maxDepth ?? 64, result);
+    await walk(top, dir, stat.dev, owner, options.maxDepth ?? 64, options, result);
+    // The top last: its entries are changed while it still lets us.
+    if (options.readOnly) await top.chmod(stat.mode & 0o7555);
   } finally {
     await top.close();
   }
@@ -59,6 +74,7 @@ async function walk(
   dev: number,
   owner: SandboxOwner,
   depthLeft: number,
+  options: ChownTreeOptions,
   result: ChownTreeResult,
 ): Promise<void> {
   const base = `/proc/self/fd/${handle.fd}`;
@@ -82,7 +98,7 @@ async function walk(
       continue;
     }
     if (stat.uid !== owner.uid || stat.gid !== owner.gid) {
-      if (stat.isFile() && stat.nlink > 1) {
+      if (stat.isFile() && stat.nlink > 1 && options.hardLinks !== 'change') {
         result.skipped.push(shown);
         continue;
       }
@@ -93,6 +109,9 @@ async function walk(
         if (!isGone(error)) throw error;
       }
     }
+    // A directory's own bits are cleared after its entries (below): it must stay writable while they change.
+    if (options.readOnly && !stat.isDirectory() && !stat.isSymbolicLink())
+      await clearWriteBits(entry, stat.mode);
     if (!stat.isDirectory()) continue;
     if (depthLeft <= 0) {
       result.skipped.push(shown);
@@ -112,7 +131,8 @@ async function walk(
         result.skipped.push(shown);
         continue;
       }
-      await walk(child, shown, dev, owner, depthLeft - 1, result);
+      await walk(child, shown, dev, owner, depthLeft - 1, options, result);
+      if (options.readOnly) await child.chmod(opened.mode & 0o7555);
     } finally {
       await child.close();
     }
@@ -144,6 +164,16 @@ export async function findUntraversable(target: string, owner: SandboxOwner): Pr
     if ((stat.mode & bit) === 0) return dir;
   }
   return undefined;
+}
+
+/** `chmod a-w` of an entry that is not a symlink (chmod would follow one), reached through its parent's fd. */
+async function clearWriteBits(entry: string, mode: number): Promise<void> {
+  if ((mode & 0o222) === 0) return;
+  try {
+    await fs.chmod(entry, mode & 0o7555);
+  } catch (error) {
+    if (!isGone(error)) throw error;
+  }
 }
 
 function isGone(error: unknown): boolean {

@@ -6,12 +6,15 @@ import {
   buildMounts,
   buildSandboxEnv,
   buildSandboxSpec,
+  canChownTree,
+  chownTree,
   createSandboxConnection,
   DEFAULT_SHADOW_TARGETS,
   type DockerRuntime,
   defaultMountAllowlistPath,
   defaultSandboxUser,
   findShadowTargets,
+  findUntraversable,
   loadMountAllowlist,
   noopLogger,
   type OrphanReaper,
@@ -20,6 +23,7 @@ import {
   resolveAdditionalMounts,
   runnerAppMount,
   SANDBOX_PATHS,
+  type SandboxOwner,
   type ShadowTarget,
   sandboxHostPaths,
   translateSandboxPath,
@@ -35,7 +39,6 @@ import {
 } from '@nanoclaw/core';
 import { createSandboxImages, type SandboxImages } from '@nanoclaw/sandbox-image';
 import { ConfigPinWatch, configIdentity } from './config-pin-watch.js';
-import { canChownTree, chownTree, findUntraversable, type SandboxOwner } from './ownership.js';
 import { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
 import { startAgentPoolReaper } from './reaper.js';
 import {

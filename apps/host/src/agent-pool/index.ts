@@ -1,7 +1,5 @@
 export type { AgentPoolErrorCode, AgentPoolHandle, AgentPoolOptions } from './agent-pool.js';
 export { AgentPoolError, createAgentPool, isAgentPoolError } from './agent-pool.js';
-export type { ChownTreeResult, SandboxOwner } from './ownership.js';
-export { canChownTree, chownTree, findUntraversable } from './ownership.js';
 export { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
 export type { AgentPoolReaperOptions } from './reaper.js';
 export { startAgentPoolReaper } from './reaper.js';
