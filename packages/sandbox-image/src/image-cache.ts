@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,13 @@ export interface ImageManifest {
   node?: string;
   npm?: string;
   userland?: string;
+  /** The Debian mirror, without any user or password in its URL. */
   mirror?: string;
+  /**
+   * userland: the host uid the build's root (maintainer scripts, customize hooks) ran as, read from the build's
+   * own /proc/self/uid_map: never 0 (see `buildUserland`).
+   */
+  rootMappedTo?: number;
   builtAt: string;
   buildMs: number;
   sizeBytes: number;
@@ -68,11 +75,16 @@ export class ImageCache {
       throw new SandboxImageError('unsafe-cache', `image cache ${this.dir} is group- or world-writable`);
   }
 
+  /**
+   * The complete image of `kind` and `digest`, if the cache holds one: its manifest, and a tree that is whole (a
+   * userland's `usr/bin/node`; an npm layer owned by this user with no write bit), else undefined (rebuilt).
+   */
   async find(kind: ImageManifest['kind'], digest: string): Promise<CachedImage | undefined> {
     const dir = path.join(this.dir, imageDirName(kind, digest));
     const manifest = await readManifest(dir);
     if (manifest?.digest !== digest || manifest.kind !== kind) return undefined;
-    return { manifest, dir, tree: path.join(dir, 'tree') };
+    const tree = path.join(dir, 'tree');
+    return (await isWholeTree(kind, tree)) ? { manifest, dir, tree } : undefined;
   }
 
   /** Every complete image in the cache, newest first. */
@@ -89,66 +101,217 @@ export class ImageCache {
     return found.sort((a, b) => b.manifest.builtAt.localeCompare(a.manifest.builtAt));
   }
 
-  /** A fresh staging folder with an empty `tree/` (0755). */
-  async stage(): Promise<string> {
+  /**
+   * A fresh staging folder with an empty `tree/` (0755) for the build holding lock `lockName`: named after it, so
+   * a folder left by a killed build is known as stale (its lock has no live holder) and removed here.
+   */
+  async stage(lockName: string): Promise<string> {
     await this.prepare();
-    const staging = await fs.mkdtemp(path.join(this.dir, '.staging-'));
+    await this.removeStale();
+    const staging = path.join(this.dir, `${STAGING}${lockName}.${randomBytes(6).toString('hex')}`);
+    await fs.mkdir(staging, { mode: 0o755 });
     await fs.chmod(staging, 0o755);
     await fs.mkdir(path.join(staging, 'tree'), { mode: 0o755 });
     return staging;
   }
 
-  /** Writes the manifest into `staging` and moves it into place; an image built meanwhile by another process wins. */
+  /**
+   * Writes the manifest into `staging` and moves it into place. An image already there (a refresh, a damaged
+   * tree) is moved aside as `.retired-*` first, never deleted under a sandbox that may still run on it: `prune`
+   * removes it, and so does a later build once it is a day old.
+   */
   async commit(staging: string, manifest: ImageManifest): Promise<CachedImage> {
     await fs.writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, {
       mode: 0o644,
     });
-    const dir = path.join(this.dir, imageDirName(manifest.kind, manifest.digest));
-    await fs.rm(dir, { recursive: true, force: true });
+    const name = imageDirName(manifest.kind, manifest.digest);
+    const dir = path.join(this.dir, name);
+    await fs.rename(dir, path.join(this.dir, `${RETIRED}${name}.${Date.now()}`)).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
     await fs.rename(staging, dir);
     return { manifest, dir, tree: path.join(dir, 'tree') };
   }
 
   async discard(staging: string): Promise<void> {
-    await fs.rm(staging, { recursive: true, force: true });
+    await removeTree(staging);
   }
 
   /**
-   * Runs `build` holding `<dir>/.lock-<name>` (created exclusively, holding our pid). Another live holder is
-   * waited for (polling); a holder that died is taken over. The caller checks again whether the work is done.
+   * Removes what no build needs: staging folders whose build is gone (no live lock holder), retired images older
+   * than a day, and lock debris older than an hour. Runs before every build.
+   */
+  async removeStale(): Promise<Array<{ path: string; bytes: number }>> {
+    return this.sweep({ retiredOlderThanMs: DAY_MS });
+  }
+
+  /**
+   * Frees the cache of everything not in `keep` (full digests of the images current bases and groups use):
+   * other images, every retired one, stale staging folders and dead locks. Returns what it removed.
+   */
+  async prune(keep: ReadonlySet<string>): Promise<Array<{ path: string; bytes: number }>> {
+    const removed = await this.sweep({ retiredOlderThanMs: 0 });
+    for (const image of await this.list()) {
+      if (keep.has(image.manifest.digest)) continue;
+      const lockName = imageLockName(image.manifest.kind, image.manifest.digest);
+      const gone = await this.withLock(lockName, async () => {
+        await removeTree(image.dir);
+        return { path: image.dir, bytes: image.manifest.sizeBytes };
+      });
+      removed.push(gone);
+    }
+    for (const name of await this.names()) {
+      const holder =
+        name.startsWith(LOCK) && !name.includes('.', LOCK.length)
+          ? await readLock(path.join(this.dir, name))
+          : undefined;
+      if (holder && !isAlive(holder.pid) && (await this.breakLock(path.join(this.dir, name), holder)))
+        removed.push({ path: path.join(this.dir, name), bytes: 0 });
+    }
+    return removed;
+  }
+
+  /**
+   * Runs `build` holding `<dir>/.lock-<name>`: created whole and exclusively (a temporary file holding our pid
+   * and a nonce, hard-linked into place). Another live holder is waited for (polling). A holder that died is
+   * taken over atomically: of all the waiters that saw the same dead lock, only the one that creates its
+   * `.takeover-<id>` marker (exclusively) removes it; the others go on waiting. The caller checks again whether
+   * the work is done.
    */
   async withLock<T>(name: string, build: () => Promise<T>, waitMs = 30 * 60_000): Promise<T> {
     await this.prepare();
-    const lock = path.join(this.dir, `.lock-${name}`);
+    const lock = path.join(this.dir, `${LOCK}${name}`);
+    const mine = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
     const deadline = Date.now() + waitMs;
-    for (;;) {
-      try {
-        const handle = await fs.open(lock, 'wx', 0o644);
-        await handle.writeFile(`${process.pid}\n`);
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = Number.parseInt(await fs.readFile(lock, 'utf8').catch(() => ''), 10);
-        if (!isAlive(holder)) {
-          await fs.rm(lock, { force: true });
-          continue;
-        }
-        if (Date.now() > deadline) {
-          throw new SandboxImageError(
-            'build-failed',
-            `another build (pid ${holder}) holds ${lock} for too long`,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 500));
+    while (!(await this.tryLock(lock, mine))) {
+      const holder = await readLock(lock);
+      const live = holder !== undefined && isAlive(holder.pid);
+      if (holder && !live && (await this.breakLock(lock, holder))) continue;
+      if (Date.now() > deadline) {
+        throw new SandboxImageError(
+          'build-failed',
+          `another build (pid ${holder?.pid ?? 'unknown'}) holds ${lock} for too long`,
+        );
       }
+      await new Promise((resolve) => setTimeout(resolve, live ? 500 : 50));
     }
     try {
       return await build();
     } finally {
-      await fs.rm(lock, { force: true });
+      if ((await fs.readFile(lock, 'utf8').catch(() => '')) === mine) await fs.rm(lock, { force: true });
     }
   }
+
+  /** Whether a lock held by `holder` at `lock` is absent now (removed here, or by another waiter). */
+  private async breakLock(lock: string, holder: LockHolder): Promise<boolean> {
+    try {
+      const marker = await fs.open(`${lock}.takeover-${holder.id}`, 'wx', 0o644);
+      await marker.close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    // Only this process got the marker for this lock: it is still the dead holder's (only it could remove it).
+    await fs.rm(lock, { force: true });
+    return true;
+  }
+
+  private async tryLock(lock: string, content: string): Promise<boolean> {
+    const temporary = `${lock}.new-${randomBytes(6).toString('hex')}`;
+    await fs.writeFile(temporary, content, { mode: 0o644, flag: 'wx' });
+    try {
+      await fs.link(temporary, lock);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.rm(temporary, { force: true });
+    }
+  }
+
+  private async names(): Promise<string[]> {
+    return fs.readdir(this.dir).catch(() => [] as string[]);
+  }
+
+  /** Stale staging folders, retired images older than the limit, and lock debris older than an hour. */
+  private async sweep(limits: {
+    retiredOlderThanMs: number;
+  }): Promise<Array<{ path: string; bytes: number }>> {
+    const removed: Array<{ path: string; bytes: number }> = [];
+    const now = Date.now();
+    for (const name of await this.names()) {
+      const file = path.join(this.dir, name);
+      let stale = false;
+      if (name.startsWith(STAGING)) stale = !(await this.isLockLive(stagingLockName(name)));
+      else if (name.startsWith(RETIRED)) stale = now - retiredAt(name) >= limits.retiredOlderThanMs;
+      else if (name.startsWith(LOCK) && /\.(takeover|new)-[0-9a-f]+$/.test(name))
+        stale = now - ((await fs.lstat(file).catch(() => undefined))?.mtimeMs ?? now) > HOUR_MS;
+      const size = stale ? await treeSize(file).catch(() => undefined) : undefined;
+      if (!size) continue;
+      await removeTree(file);
+      removed.push({ path: file, bytes: size.bytes });
+    }
+    return removed;
+  }
+
+  private async isLockLive(name: string | undefined): Promise<boolean> {
+    if (!name) return false;
+    const holder = await readLock(path.join(this.dir, `${LOCK}${name}`));
+    return holder !== undefined && isAlive(holder.pid);
+  }
+}
+
+const STAGING = '.staging-';
+const RETIRED = '.retired-';
+const LOCK = '.lock-';
+const HOUR_MS = 60 * 60_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** The lock a build of this image holds (one build per image at a time, across processes). */
+export function imageLockName(kind: ImageManifest['kind'], digest: string): string {
+  return imageDirName(kind, digest);
+}
+
+/** `.staging-<lock name>.<random>` → the lock name (undefined for a name this version did not make). */
+function stagingLockName(name: string): string | undefined {
+  const match = name.slice(STAGING.length).match(/^(.+)\.[0-9a-f]{12}$/);
+  return match?.[1];
+}
+
+/** `.retired-<image>.<ms>` → when it was retired (0, i.e. long ago, when unreadable). */
+function retiredAt(name: string): number {
+  return Number(name.match(/\.(\d+)$/)?.[1] ?? 0);
+}
+
+interface LockHolder {
+  pid: number;
+  /** Identifies this lock file among all that ever had the name (nonce, inode and time). */
+  id: string;
+}
+
+async function readLock(lock: string): Promise<LockHolder | undefined> {
+  try {
+    const [content, stat] = await Promise.all([fs.readFile(lock, 'utf8'), fs.stat(lock, { bigint: true })]);
+    const id = createHash('sha256')
+      .update(`${content}|${stat.ino}|${stat.mtimeNs}`)
+      .digest('hex')
+      .slice(0, 16);
+    return { pid: Number.parseInt(content, 10), id };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a tree is whole: a userland has `usr/bin/node`; an npm layer is ours and read-only (see npm-layer). */
+async function isWholeTree(kind: ImageManifest['kind'], tree: string): Promise<boolean> {
+  if (kind === 'userland') {
+    const node = await fs.lstat(path.join(tree, 'usr/bin/node')).catch(() => undefined);
+    return node?.isFile() === true;
+  }
+  const stat = await fs.lstat(tree).catch(() => undefined);
+  const uid = process.getuid?.();
+  return stat?.isDirectory() === true && (uid === undefined || stat.uid === uid) && (stat.mode & 0o222) === 0;
 }
 
 async function readManifest(dir: string): Promise<ImageManifest | undefined> {
@@ -167,6 +330,24 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * `rm -rf` that also works on a read-only tree (an npm layer) when not root: on EACCES its directories are made
+ * writable for their owner first (never through a symlink), then removed.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  try {
+    await fs.rm(dir, { recursive: true, force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
+    await fs.chmod(dir, 0o700);
+    for (const entry of entries)
+      if (entry.isDirectory()) await fs.chmod(path.join(entry.parentPath, entry.name), 0o700);
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 

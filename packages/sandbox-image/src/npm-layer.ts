@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { runCommand } from '@nanoclaw/container-runner';
-import {
-  type ContainerRuntime,
-  type Logger,
-  npmPackageSpecSchema,
-  type SandboxProcess,
-} from '@nanoclaw/core';
+import { chownTree, runCommand, runSandboxToExit } from '@nanoclaw/container-runner';
+import { type ContainerRuntime, type Logger, npmPackageSpecSchema } from '@nanoclaw/core';
+import { asUser } from './build-account.js';
 import type { ProgressListener } from './build-progress.js';
 import { SandboxImageError } from './errors.js';
-import { type CachedImage, type ImageCache, treeSize } from './image-cache.js';
+import { type CachedImage, type ImageCache, imageLockName, treeSize } from './image-cache.js';
 
 /** Runs one build step in a sandbox of a userland: the layer folder read-write at /usr/local, no network. */
 export interface LayerSandbox {
@@ -36,6 +32,8 @@ export interface BuildNpmLayerOptions {
   npmConfig?: Readonly<Record<string, string>>;
   onProgress?: ProgressListener;
   logger?: Logger;
+  /** Build even when the cache holds this layer, replacing it. */
+  refresh?: boolean;
 }
 
 /** What identifies an npm layer: the userland it is built on and its sorted package specs. */
@@ -49,7 +47,9 @@ export function npmLayerDigest(userlandDigest: string, packages: readonly string
  * A group's npm packages as a /usr/local layer for its userland, built in two steps so that no package code runs
  * on the host: the host's npm downloads and links them with `--ignore-scripts` (as an unprivileged user, with the
  * host's registry settings), then `npm rebuild` runs their install scripts inside a sandbox of the userland with
- * the layer mounted at /usr/local and no network.
+ * the layer mounted at /usr/local and no network. The finished tree is then handed to this process's user
+ * (lchown, never through a symlink) with every write bit cleared, so neither the sandbox user (a real account on
+ * some hosts) nor anyone else can change it once it is in the cache.
  */
 export async function buildNpmLayer(options: BuildNpmLayerOptions): Promise<CachedImage> {
   const packages = [...new Set(options.packages)].sort();
@@ -61,13 +61,18 @@ export async function buildNpmLayer(options: BuildNpmLayerOptions): Promise<Cach
       );
   }
   const digest = npmLayerDigest(options.userland.manifest.digest, packages);
-  const existing = await options.cache.find('npm-layer', digest);
-  if (existing) return existing;
-  return options.cache.withLock(`npm-${digest.slice(0, 16)}`, async () => {
-    const again = await options.cache.find('npm-layer', digest);
-    if (again) return again;
+  if (!options.refresh) {
+    const existing = await options.cache.find('npm-layer', digest);
+    if (existing) return existing;
+  }
+  const lockName = imageLockName('npm-layer', digest);
+  return options.cache.withLock(lockName, async () => {
+    if (!options.refresh) {
+      const again = await options.cache.find('npm-layer', digest);
+      if (again) return again;
+    }
     const started = Date.now();
-    const staging = await options.cache.stage();
+    const staging = await options.cache.stage(lockName);
     try {
       const tree = path.join(staging, 'tree');
       const progress = (label: string) =>
@@ -76,6 +81,7 @@ export async function buildNpmLayer(options: BuildNpmLayerOptions): Promise<Cach
       await fetchPackages(tree, staging, packages, options);
       progress('running their install scripts in a sandbox');
       await rebuildInSandbox(tree, options);
+      await takeBack(tree);
       const size = await treeSize(tree);
       return await options.cache.commit(staging, {
         kind: 'npm-layer',
@@ -122,19 +128,7 @@ async function fetchPackages(
     '--loglevel=error',
     ...packages,
   ];
-  const [file, args] = owner
-    ? [
-        'setpriv',
-        [
-          `--reuid=${owner.uid}`,
-          `--regid=${owner.gid}`,
-          '--clear-groups',
-          '--',
-          options.npm.node,
-          ...npmArgs,
-        ],
-      ]
-    : [options.npm.node, npmArgs];
+  const [file, args] = owner ? asUser(owner, options.npm.node, npmArgs) : [options.npm.node, npmArgs];
   const env = {
     PATH: `${path.dirname(options.npm.node)}:/usr/local/bin:/usr/bin:/bin`,
     HOME: home,
@@ -152,6 +146,18 @@ async function fetchPackages(
     throw new SandboxImageError(
       'build-failed',
       `downloading npm packages failed (${result.error?.message ?? `exit ${result.code}`}):\n${output}`,
+    );
+  }
+}
+
+/** The layer becomes this process's user's and read-only (hard-linked files too: they are all inside the tree). */
+async function takeBack(tree: string): Promise<void> {
+  const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const result = await chownTree(tree, owner, { hardLinks: 'change', readOnly: true });
+  if (result.skipped.length > 0) {
+    throw new SandboxImageError(
+      'build-failed',
+      `the npm layer holds entries that could not be taken back from the sandbox user: ${result.skipped.slice(0, 5).join(', ')}`,
     );
   }
 }
@@ -220,29 +226,7 @@ export function createLayerSandbox(options: {
         labels: { 'nanoclaw.build': 'npm-layer' },
         user: options.user,
       });
-      return collectUntilExit(proc, options.timeoutMs ?? 10 * 60_000);
+      return runSandboxToExit(proc, { timeoutMs: options.timeoutMs ?? 10 * 60_000 });
     },
   };
-}
-
-async function collectUntilExit(
-  proc: SandboxProcess,
-  timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
-  };
-  proc.stdout.on('data', append);
-  proc.stderr.on('data', append);
-  proc.stdin.end();
-  const timer = setTimeout(() => {
-    proc.kill().catch(() => {});
-  }, timeoutMs);
-  try {
-    const exit = await proc.exited;
-    return { code: exit.code, output };
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isSandboxImageError } from './errors.js';
-import { aptSourceLines, BASE_PACKAGES, mmdebstrapArgs, userlandDigest, userlandRecipe } from './recipe.js';
+import {
+  aptSourceLines,
+  aptSourcesInput,
+  BASE_PACKAGES,
+  mmdebstrapArgs,
+  redactUrlCredentials,
+  UID_MAP_FILE,
+  userlandDigest,
+  userlandRecipe,
+} from './recipe.js';
 
 const node = {
   path: '/usr/bin/node',
@@ -64,13 +73,13 @@ describe('userlandDigest', () => {
 describe('mmdebstrapArgs', () => {
   const args = mmdebstrapArgs(userlandRecipe({ node }), source);
 
-  it('runs unprivileged (user namespace), without recommends, docs or translations, writing a tarball to stdout', () => {
+  it('runs in a user namespace, without recommends, docs or translations, a tarball to stdout, the sources from stdin', () => {
     expect(args).toContain('--mode=unshare');
     expect(args).toContain('--aptopt=APT::Install-Recommends "false"');
     expect(args).toContain('--dpkgopt=path-exclude=/usr/share/doc/*');
     expect(args).toContain('--dpkgopt=path-exclude=/usr/share/locale/*');
-    expect(args.slice(-5, -3)).toEqual(['bookworm', '-']);
-    expect(args.slice(-3)).toEqual(aptSourceLines('bookworm', source));
+    expect(args.slice(-3)).toEqual(['bookworm', '-', '-']);
+    expect(aptSourcesInput('bookworm', source)).toBe(`${aptSourceLines('bookworm', source).join('\n')}\n`);
     expect(args.find((a) => a.startsWith('--include='))).toBe(
       `--include=${userlandRecipe({ node }).packages.join(',')}`,
     );
@@ -88,12 +97,44 @@ describe('mmdebstrapArgs', () => {
     expect(hooks.join('\n')).toContain('-perm /6000 -exec chmod ug-s');
   });
 
+  it("leaves the build's uid map in the tree: the host checks its root was not host root", () => {
+    expect(args).toContain(`--customize-hook=cat /proc/self/uid_map > "$1/${UID_MAP_FILE}"`);
+  });
+
+  it("keeps a mirror's user and password out of the arguments and out of the tree's sources.list", () => {
+    const secret = {
+      mirror: 'http://user:s3cret@mirror.test/debian',
+      securityMirror: 'https://u:p@sec.test/ds',
+    };
+    const withSecret = mmdebstrapArgs(userlandRecipe({ node }), secret);
+    expect(withSecret.join(' ')).not.toContain('s3cret');
+    expect(withSecret.join(' ')).not.toContain('u:p@');
+    expect(withSecret).toContain(
+      "--customize-hook=printf '%s\\n' 'deb http://***@mirror.test/debian bookworm main' 'deb http://***@mirror.test/debian bookworm-updates main' 'deb https://***@sec.test/ds bookworm-security main' > \"$1/etc/apt/sources.list\"",
+    );
+    // apt itself reads them from stdin.
+    expect(aptSourcesInput('bookworm', secret)).toContain(
+      'http://user:s3cret@mirror.test/debian bookworm main',
+    );
+  });
+
   it('skips npm when the host has none', () => {
     const bare = mmdebstrapArgs(
       userlandRecipe({ node: { path: '/usr/bin/node', version: 'v20.20.2' } }),
       source,
     );
     expect(bare.join(' ')).not.toContain('npm');
+  });
+});
+
+describe('redactUrlCredentials', () => {
+  it('hides the user and password of any URL in a text, and leaves URLs without them alone', () => {
+    expect(redactUrlCredentials('Get:1 http://me:pw@deb.example/debian bookworm InRelease')).toBe(
+      'Get:1 http://***@deb.example/debian bookworm InRelease',
+    );
+    expect(redactUrlCredentials('E: Failed https://token@mirror/x and http://plain.example/y')).toBe(
+      'E: Failed https://***@mirror/x and http://plain.example/y',
+    );
   });
 });
 

@@ -113,6 +113,27 @@ export function aptSourceLines(suite: string, source: AptSource): string[] {
   ];
 }
 
+/**
+ * What mmdebstrap reads as its sources.list on standard input (the `-` mirror): the source lines, with any
+ * user and password of a mirror URL, which therefore never appear in its arguments (`ps` shows those to everyone).
+ */
+export function aptSourcesInput(suite: string, source: AptSource): string {
+  return `${aptSourceLines(suite, source).join('\n')}\n`;
+}
+
+/** `http://user:pass@host/…` → `http://***@host/…` in any text (manifests, logs, error messages). */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@');
+}
+
+/** Where the customize hooks leave the build's /proc/self/uid_map for the host to read (then removed). */
+export const UID_MAP_FILE = '.nanoclaw-build-uid-map';
+
+/** One argument for `sh -c` (single-quoted). */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Paths dpkg never writes: documentation, manuals and translations (copyright files stay). */
 const DPKG_EXCLUDES = [
   'path-exclude=/usr/share/man/*',
@@ -125,12 +146,18 @@ const DPKG_EXCLUDES = [
 ];
 
 /**
- * The shell steps run on the finished tree (`$1` is its root, outside the chroot): node and npm, the agent user
- * with a real home and bash, empty /etc/resolv.conf and a localhost-only /etc/hosts (mmdebstrap would copy the
- * host's), no /etc/hostname, no setuid or setgid bit anywhere, and the mount points sandboxes use.
+ * The shell steps run on the finished tree (`$1` is its root, outside the chroot; run as the build's root, which
+ * is not host root): node and npm, the agent user with a real home and bash, empty /etc/resolv.conf and a
+ * localhost-only /etc/hosts (mmdebstrap would copy the host's), no /etc/hostname, a sources.list without
+ * credentials, no setuid or setgid bit anywhere, and the mount points sandboxes use.
  */
-function customizeHooks(node: NodeRuntime): string[] {
-  const hooks = [`upload ${node.path} /usr/bin/node`, 'chmod 0755 "$1/usr/bin/node"'];
+function customizeHooks(node: NodeRuntime, sourcesList: readonly string[]): string[] {
+  const hooks = [
+    // Evidence of who the build's root was on the host (see buildUserland): never host root.
+    `cat /proc/self/uid_map > "$1/${UID_MAP_FILE}"`,
+    `upload ${node.path} /usr/bin/node`,
+    'chmod 0755 "$1/usr/bin/node"',
+  ];
   if (node.npm) {
     hooks.push(
       'mkdir -p "$1/usr/lib/node_modules"',
@@ -146,6 +173,8 @@ function customizeHooks(node: NodeRuntime): string[] {
     `printf '%s\\n' '${name}:x:${gid}:' >> "$1/etc/group"`,
     `mkdir -p "$1${home}" && chown ${uid}:${gid} "$1${home}" && chmod 0750 "$1${home}"`,
     'rm -f "$1/etc/hostname"',
+    // The mirror as the tree's apt knows it, without the user and password it may have been read with.
+    `printf '%s\\n' ${sourcesList.map(shellQuote).join(' ')} > "$1/etc/apt/sources.list"`,
     ': > "$1/etc/resolv.conf"',
     'printf "127.0.0.1 localhost\\n::1 localhost ip6-localhost ip6-loopback\\n" > "$1/etc/hosts"',
     'find "$1" -xdev -type f -perm /6000 -exec chmod ug-s {} +',
@@ -157,8 +186,10 @@ function customizeHooks(node: NodeRuntime): string[] {
 
 /**
  * mmdebstrap's arguments (pure): the `essential` variant plus the recipe's packages, no recommends, docs and
- * translations dropped, the customize hooks above, a tarball on stdout (`-`). `--mode=unshare` runs every
- * maintainer script as a fake root inside a user namespace, never as root on the host.
+ * translations dropped, the customize hooks above, a tarball on stdout (`-`) and the sources on stdin (`-`, see
+ * `aptSourcesInput`). `--mode=unshare` runs every maintainer script as root of a user namespace — a fake root
+ * only when mmdebstrap itself does not run as root: as root it unshares just the mount namespace, so
+ * `buildUserland` runs it as the unprivileged build account on a root host.
  */
 export function mmdebstrapArgs(recipe: UserlandRecipe, source: AptSource): string[] {
   if (!recipe.packages.every(isAptPackageName)) {
@@ -172,9 +203,19 @@ export function mmdebstrapArgs(recipe: UserlandRecipe, source: AptSource): strin
     `--include=${recipe.packages.join(',')}`,
     '--aptopt=APT::Install-Recommends "false"',
     ...DPKG_EXCLUDES.map((option) => `--dpkgopt=${option}`),
-    ...customizeHooks(recipe.node).map((hook) => `--customize-hook=${hook}`),
+    ...customizeHooks(recipe.node, aptSourceLines(recipe.suite, redactSource(source))).map(
+      (hook) => `--customize-hook=${hook}`,
+    ),
     recipe.suite,
     '-',
-    ...aptSourceLines(recipe.suite, source),
+    '-',
   ];
+}
+
+/** The source with the user and password of its URLs replaced (what manifests, logs and the tree may show). */
+export function redactSource(source: AptSource): AptSource {
+  return {
+    mirror: redactUrlCredentials(source.mirror),
+    securityMirror: redactUrlCredentials(source.securityMirror),
+  };
 }
