@@ -88,7 +88,8 @@ export interface TaskStore {
   readonly specificationVersion: typeof TASK_STORE_SPEC_VERSION;
   insert(task: ScheduledTask): Promise<void>;
   get(id: string): Promise<ScheduledTask | undefined>;
-  list(filter?: { groupId?: string; status?: TaskStatus }): Promise<ScheduledTask[]>;
+  /** `idPrefix`: only tasks whose id starts with it (case-sensitive), as the CLI's short ids are resolved. */
+  list(filter?: { groupId?: string; status?: TaskStatus; idPrefix?: string }): Promise<ScheduledTask[]>;
   update(id: string, patch: TaskPatch): Promise<void>;
   /**
    * Atomically: advance the task (`nextRun`, `lastRun`, `status`) and insert the run log with status

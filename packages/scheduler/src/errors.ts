@@ -26,10 +26,36 @@ export function invalid(field: string, reason: string, cause?: unknown): Schedul
   return new ScheduleValidationError([{ field, reason }], cause === undefined ? undefined : { cause });
 }
 
-/** No task with this id in the store. */
+/** No task with this id (or, for a prefix of at least `MIN_ID_PREFIX` characters, none whose id starts so). */
 export class TaskNotFoundError extends Error {
   override readonly name = 'TaskNotFoundError';
-  constructor(readonly taskId: string) {
-    super(`no scheduled task with id "${taskId}"`);
+  constructor(
+    readonly taskId: string,
+    hint = '',
+  ) {
+    super(`no scheduled task with id "${taskId}"${hint}`);
   }
+}
+
+/** An id prefix starts the ids of several tasks (as git does, the candidates are named). */
+export class AmbiguousTaskIdError extends ScheduleValidationError {
+  constructor(
+    readonly prefix: string,
+    readonly candidates: readonly { id: string; status: string; prompt: string }[],
+  ) {
+    const listed = candidates.map(
+      (task) => `${task.id} (${task.status}: ${JSON.stringify(shorten(task.prompt))})`,
+    );
+    super([
+      {
+        field: 'id',
+        reason: `"${prefix}" is ambiguous, it starts ${candidates.length} task ids: ${listed.join(', ')}; give more of the id`,
+      },
+    ]);
+  }
+}
+
+function shorten(text: string, max = 40): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
 }

@@ -1,11 +1,11 @@
 export type { SkipReason } from './due-plan.js';
 export type { ValidationIssue } from './errors.js';
-export { ScheduleValidationError, TaskNotFoundError } from './errors.js';
+export { AmbiguousTaskIdError, ScheduleValidationError, TaskNotFoundError } from './errors.js';
 export { createMemoryTaskStore } from './memory-task-store.js';
 export type { OnceTime } from './once-time.js';
 export { MAX_ONCE_YEAR, parseOnceTime } from './once-time.js';
 export { firstRunTime } from './schedule.js';
-export { createScheduler } from './scheduler.js';
+export { createScheduler, MIN_ID_PREFIX } from './scheduler.js';
 export type {
   CreateTaskOptions,
   RunHandler,

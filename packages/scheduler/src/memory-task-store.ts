@@ -36,6 +36,7 @@ export function createMemoryTaskStore(): TaskStore {
       return [...tasks.values()]
         .filter((task) => filter.groupId === undefined || task.groupId === filter.groupId)
         .filter((task) => filter.status === undefined || task.status === filter.status)
+        .filter((task) => filter.idPrefix === undefined || task.id.startsWith(filter.idPrefix))
         .map((task) => structuredClone(task));
     },
     async update(id, patch) {

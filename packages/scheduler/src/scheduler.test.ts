@@ -389,6 +389,46 @@ describe('once-tasks', () => {
   });
 });
 
+describe('task ids', () => {
+  const ids = ['a7432b03-0000-4000-8000-000000000001', 'a743ffff-0000-4000-8000-000000000002', 'b1000000'];
+
+  async function threeTasks() {
+    const h = harness();
+    await h.scheduler.start();
+    for (const id of ids) {
+      await h.scheduler.createTask({
+        id,
+        groupId: 'g',
+        prompt: `report ${id.slice(0, 4)}`,
+        schedule: { kind: 'interval', everyMs: HOUR },
+      });
+    }
+    return h;
+  }
+
+  it('pause, resume and cancel take a unique prefix of an id, as git does', async () => {
+    const { scheduler } = await threeTasks();
+    expect(await scheduler.pauseTask('a7432b')).toMatchObject({ id: ids[0], status: 'paused' });
+    expect(await scheduler.resumeTask('a7432b03')).toMatchObject({ id: ids[0], status: 'active' });
+    expect(await scheduler.cancelTask('b100')).toMatchObject({ id: 'b1000000', status: 'cancelled' });
+    expect(await scheduler.pauseTask(ids[1] ?? '')).toMatchObject({ id: ids[1], status: 'paused' });
+  });
+
+  it('an ambiguous prefix is refused, naming the candidates; a short or unknown one is not found', async () => {
+    const { scheduler, store } = await threeTasks();
+    const error = await scheduler.cancelTask('a743').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScheduleValidationError);
+    expect((error as Error).message).toBe(
+      `id: "a743" is ambiguous, it starts 2 task ids: ${ids[0]} (active: "report a743"), ${ids[1]} (active: "report a743"); give more of the id`,
+    );
+    await expect(scheduler.cancelTask('a74')).rejects.toThrow(
+      'no scheduled task with id "a74" (a short id needs at least 4 characters)',
+    );
+    await expect(scheduler.cancelTask('c000')).rejects.toBeInstanceOf(TaskNotFoundError);
+    expect((await store.list({ status: 'cancelled' })).length).toBe(0);
+  });
+});
+
 describe('task management', () => {
   it('pause stops firing; resume continues from the next time after now, keeping the interval phase', async () => {
     const { scheduler, runs, events } = harness();
@@ -431,6 +471,26 @@ describe('task management', () => {
     );
     await expect(scheduler.resumeTask(task.id)).rejects.toThrow(/cancelled/);
     await expect(scheduler.pauseTask('missing')).rejects.toBeInstanceOf(TaskNotFoundError);
+    await expect(scheduler.cancelTask(task.id)).rejects.toThrow(
+      `status: task "${task.id}" is already cancelled`,
+    );
+  });
+
+  it('cancelling a completed task leaves it completed and says so', async () => {
+    const { scheduler, store, events } = harness();
+    await scheduler.start();
+    const task = await scheduler.createTask({
+      groupId: 'g',
+      prompt: 'p',
+      schedule: { kind: 'once', at: '2025-01-06T08:00:05Z' },
+    });
+    await vi.advanceTimersByTimeAsync(5 * SECOND);
+    expect((await store.get(task.id))?.status).toBe('completed');
+    await expect(scheduler.cancelTask(task.id)).rejects.toThrow(
+      `status: task "${task.id}" already completed (its last run started 2025-01-06T08:00:05.000Z); there is nothing left to cancel`,
+    );
+    expect((await store.get(task.id))?.status).toBe('completed');
+    expect(events.map((e) => e.type)).not.toContain('task-cancel');
   });
 
   it('update re-validates (nothing stored on error) and recomputes the next run', async () => {

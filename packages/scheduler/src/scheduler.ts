@@ -9,7 +9,7 @@ import {
 } from '@nanoclaw/core';
 import { type DuePlan, planDue } from './due-plan.js';
 import { createDueQueue } from './due-queue.js';
-import { invalid, TaskNotFoundError } from './errors.js';
+import { AmbiguousTaskIdError, invalid, TaskNotFoundError } from './errors.js';
 import { noopLogger } from './noop-logger.js';
 import { describeSkip, failedOutcome, isRunOutcome, runResult } from './run-outcome.js';
 import { createSerialQueue } from './serial-queue.js';
@@ -30,6 +30,8 @@ const DEFAULT_GRACE_MS = 60_000;
 const DEFAULT_MIN_INTERVAL_MS = 1_000;
 const DEFAULT_RETRY_DELAY_MS = 5_000;
 const INTERRUPTED_ERROR = 'interrupted: the scheduler stopped before the run finished';
+/** The shortest id prefix that names a task (as git's short ids). */
+export const MIN_ID_PREFIX = 4;
 
 interface ActiveRun {
   taskId: string;
@@ -319,13 +321,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return true;
   }
 
+  /** The task with this id, else the one task whose id starts with it (at least `MIN_ID_PREFIX` characters). */
   async function loadTask(id: string): Promise<ScheduledTask> {
     const task = await store.get(id);
-    if (!task) throw new TaskNotFoundError(id);
-    return task;
+    if (task) return task;
+    if (id.length < MIN_ID_PREFIX) {
+      throw new TaskNotFoundError(id, ` (a short id needs at least ${MIN_ID_PREFIX} characters)`);
+    }
+    const matches = await store.list({ idPrefix: id });
+    const [only] = matches;
+    if (only && matches.length === 1) return only;
+    if (matches.length > 1) throw new AmbiguousTaskIdError(id, matches);
+    throw new TaskNotFoundError(id);
   }
 
-  /** Runs a command on a stored task in turn with everything else, and re-indexes it. */
+  /** Runs a command on a stored task (by id or unique id prefix) in turn with everything else, and re-indexes it. */
   function command(
     id: string,
     event: 'task-update' | 'task-pause' | 'task-resume' | 'task-cancel',
@@ -335,7 +345,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const task = await loadTask(id);
       const patch = makePatch(task, Date.now());
       if (patch === null) return task;
-      await store.update(id, patch);
+      await store.update(task.id, patch);
       const next = patched(task, patch);
       if (started) index(next);
       emit({ type: event, task: structuredClone(next) });

@@ -25,9 +25,17 @@ export function resumePatch(task: ScheduledTask, now: number): TaskPatch | null 
   return { status: nextRun === null ? 'completed' : 'active', nextRun, updatedAt: now };
 }
 
-/** Cancelling is final: the task stays in the store (with its run logs) but never runs again. */
-export function cancelPatch(task: ScheduledTask, now: number): TaskPatch | null {
-  if (task.status === 'cancelled') return null;
+/**
+ * Cancelling is final: the task stays in the store (with its run logs) but never runs again. A task that already
+ * completed (or was cancelled) has nothing left to cancel and keeps its status: that is refused, saying so.
+ */
+export function cancelPatch(task: ScheduledTask, now: number): TaskPatch {
+  if (task.status === 'cancelled') throw invalid('status', `task "${task.id}" is already cancelled`);
+  if (task.status === 'completed') {
+    const last =
+      task.lastRun === null ? '' : ` (its last run started ${new Date(task.lastRun).toISOString()})`;
+    throw invalid('status', `task "${task.id}" already completed${last}; there is nothing left to cancel`);
+  }
   return { status: 'cancelled', nextRun: null, updatedAt: now };
 }
 

@@ -125,6 +125,18 @@ describe.each(stores)('TaskStore contract: %s', (_name, makeStore) => {
     ).rejects.toThrow();
   });
 
+  it('lists the tasks whose id starts with a prefix, case and LIKE characters taken literally', async () => {
+    const store = await makeStore();
+    for (const id of ['a7432b03', 'a743ffff', 'A7439999', 'a74%_x', 'b7430000']) await store.insert(task(id));
+    expect((await store.list({ idPrefix: 'a743' })).map((t) => t.id).sort()).toEqual([
+      'a7432b03',
+      'a743ffff',
+    ]);
+    expect((await store.list({ idPrefix: 'a7432' })).map((t) => t.id)).toEqual(['a7432b03']);
+    expect((await store.list({ idPrefix: 'a74%' })).map((t) => t.id)).toEqual(['a74%_x']);
+    expect(await store.list({ idPrefix: 'a743', status: 'paused' })).toEqual([]);
+  });
+
   it('update applies only the given fields and throws for an unknown task', async () => {
     const store = await makeStore();
     await store.insert(task('a'));

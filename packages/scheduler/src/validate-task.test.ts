@@ -81,7 +81,9 @@ describe('validateTask', () => {
     expect(validateTask(past, context).firstRun).toBe(Date.parse('2025-06-01T11:00:00Z'));
     const error = refusal(past, strict);
     expect(error.field).toBe('schedule.at');
-    expect(error.message).toContain('in the past');
+    expect(error.message).toBe(
+      'schedule.at: "2025-06-01T11:00:00Z" (2025-06-01 12:00:00 Europe/London) is in the past: it is now 2025-06-01 13:00:00 Europe/London (2025-06-01T12:00:00.000Z)',
+    );
   });
 
   it('accepts 6-field cron, aliases, and a 10-year interval', () => {

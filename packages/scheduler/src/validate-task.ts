@@ -8,6 +8,7 @@ import {
 } from '@nanoclaw/core';
 import { invalid, ScheduleValidationError, type ValidationIssue } from './errors.js';
 import { firstRunTime } from './schedule.js';
+import { formatWallTime } from './zoned-time.js';
 
 /** Ten years: the longest interval accepted. */
 export const MAX_INTERVAL_MS = 10 * 365 * 24 * 60 * 60 * 1000;
@@ -77,7 +78,7 @@ export function validateSchedule(
   if (schedule.kind === 'once' && limits.strict && firstRun !== null && firstRun <= now) {
     throw invalid(
       'schedule.at',
-      `"${schedule.at}" (${new Date(firstRun).toISOString()}) is in the past; now is ${new Date(now).toISOString()}`,
+      `"${schedule.at}" (${formatWallTime(firstRun, timezone)} ${timezone}) is in the past: it is now ${formatWallTime(now, timezone)} ${timezone} (${new Date(now).toISOString()})`,
     );
   }
   return firstRun;

@@ -62,6 +62,11 @@ export function zoneOffsetAt(epochMs: number, timeZone: string): number {
   return asUtc - wholeSecond;
 }
 
+/** `2030-06-01 09:00:05` (the wall clock of an instant in a zone, to the second). */
+export function formatWallTime(epochMs: number, timeZone: string): string {
+  return new Date(epochMs + zoneOffsetAt(epochMs, timeZone)).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /**
  * The instant a wall time denotes in a zone. Same rule as cron and as `Temporal`'s `disambiguation:
  * 'compatible'`:

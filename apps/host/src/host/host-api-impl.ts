@@ -154,13 +154,17 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
     async addTask(input) {
       const group = await groupOf(input.folder);
       const task = await translate(() =>
-        deps.scheduler.createTask({
-          groupId: group.id,
-          prompt: input.prompt,
-          schedule: input.schedule,
-          ...(input.timezone ? { timezone: input.timezone } : {}),
-          ...(input.contextMode ? { contextMode: input.contextMode } : {}),
-        }),
+        deps.scheduler.createTask(
+          {
+            groupId: group.id,
+            prompt: input.prompt,
+            schedule: input.schedule,
+            ...(input.timezone ? { timezone: input.timezone } : {}),
+            ...(input.contextMode ? { contextMode: input.contextMode } : {}),
+          },
+          // A once-time already past is refused (with the time it is now), not run at once.
+          { strict: true },
+        ),
       );
       return taskView(task);
     },

@@ -35,6 +35,11 @@ export function createSqliteTaskStore(db: Kysely<Database>): TaskStore {
       let query = db.selectFrom('scheduled_tasks').selectAll();
       if (filter.groupId !== undefined) query = query.where('group_id', '=', filter.groupId);
       if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+      if (filter.idPrefix !== undefined) {
+        // substr, not LIKE: an id may hold `%` or `_`, and LIKE ignores case.
+        const prefix = filter.idPrefix;
+        query = query.where(sql`substr(id, 1, ${prefix.length})`, '=', prefix);
+      }
       const rows = await query.orderBy('created_at').orderBy('id').execute();
       return rows.map(rowToTask);
     },

@@ -1,4 +1,5 @@
 import type { Schedule, TaskStatus } from '@nanoclaw/core';
+import { MIN_ID_PREFIX } from '@nanoclaw/scheduler';
 import type { Command } from 'commander';
 import type { AddTaskInput } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
@@ -48,7 +49,7 @@ export function registerTasksCommand(program: Command, deps: CliDeps, context: C
     .requiredOption('--prompt <text>', 'what the agent is asked each time')
     .option('--cron <expression>', 'cron expression, 5 fields (minute first) or 6 (seconds first)')
     .option('--every <duration>', 'a fixed interval such as 15m, 1h30m, 1d')
-    .option('--at <iso>', 'once, at an ISO 8601 time (without an offset: in --tz)')
+    .option('--at <iso>', 'once, at an ISO 8601 time still to come (without an offset: in --tz)')
     .option('--tz <zone>', 'IANA time zone for --cron and --at (default: the host’s TZ)')
     .option('--context <mode>', 'group (reuse the group’s session) or isolated (fresh session each run)')
     .option('--json', 'print JSON')
@@ -66,7 +67,7 @@ export function registerTasksCommand(program: Command, deps: CliDeps, context: C
 function registerTaskAction(tasks: Command, verb: TaskAction, deps: CliDeps, context: CliContext): void {
   tasks
     .command(`${verb} <id>`)
-    .description(`${verb} a task`)
+    .description(`${verb} a task: its id, or a unique start of it (at least ${MIN_ID_PREFIX} characters)`)
     .action(
       action(deps, context, async (id: string) => {
         const task = await context.client().taskAction(id, verb);
