@@ -7,8 +7,9 @@ import type { ContextMode, Schedule, TaskRunLog, TaskStatus } from '@nanoclaw/co
 export interface HostApi {
   status(): Promise<HostStatus>;
   listGroups(): Promise<GroupView[]>;
-  addGroup(input: AddGroupInput): Promise<GroupView>;
-  removeGroup(folder: string): Promise<void>;
+  addGroup(input: AddGroupInput): Promise<AddedGroup>;
+  /** Unregisters the group and cancels its tasks; its folder stays on disk. */
+  removeGroup(folder: string): Promise<RemovedGroup>;
   listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
   addTask(input: AddTaskInput): Promise<TaskView>;
   pauseTask(id: string): Promise<TaskView>;
@@ -41,6 +42,17 @@ export interface GroupView {
   /** Present when `container.json` is invalid: the group is not served until it is fixed. */
   configError?: string;
   chats: Array<{ channel: string; accountId: string; chatId: string; name: string | null }>;
+}
+
+/** A group just added, with what will not work yet (a chat bound to a channel without credentials). */
+export interface AddedGroup extends GroupView {
+  warnings?: string[];
+}
+
+export interface RemovedGroup {
+  folder: string;
+  /** The group's folder (memory, container.json, files), kept on disk. */
+  path: string;
 }
 
 export interface AddGroupInput {

@@ -31,3 +31,8 @@ export class CliError extends Error {
 export function writeLine(sink: TextSink, line = ''): void {
   sink.write(`${line}\n`);
 }
+
+/** A word as a POSIX shell reads it back: as it is when safe, else in single quotes. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,5 +1,6 @@
 import type { TaskRunLog, TaskStatus } from '@nanoclaw/core';
 import type {
+  AddedGroup,
   AddGroupInput,
   AddTaskInput,
   GroupView,
@@ -7,6 +8,7 @@ import type {
   HostStatus,
   PostedMessage,
   Readiness,
+  RemovedGroup,
   TaskView,
 } from '../host-api.js';
 import { CliError, EXIT } from './cli-io.js';
@@ -38,8 +40,8 @@ export interface HostClient {
   status(): Promise<HostStatus>;
   readiness(): Promise<Readiness>;
   listGroups(): Promise<GroupView[]>;
-  addGroup(input: AddGroupInput): Promise<GroupView>;
-  removeGroup(folder: string): Promise<void>;
+  addGroup(input: AddGroupInput): Promise<AddedGroup>;
+  removeGroup(folder: string): Promise<RemovedGroup>;
   listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
   addTask(input: AddTaskInput): Promise<TaskView>;
   taskAction(id: string, action: TaskAction): Promise<TaskView>;
@@ -162,8 +164,8 @@ export function createHostClient(options: HostClientOptions): HostClient {
     status: () => json<HostStatus>('GET', '/api/v1/status'),
     readiness: () => json<Readiness>('GET', '/readyz', undefined, [503]),
     listGroups: async () => (await json<{ groups: GroupView[] }>('GET', '/api/v1/groups')).groups,
-    addGroup: (input) => json<GroupView>('POST', '/api/v1/groups', input),
-    removeGroup: (folder) => json<void>('DELETE', `/api/v1/groups/${segment(folder)}`),
+    addGroup: (input) => json<AddedGroup>('POST', '/api/v1/groups', input),
+    removeGroup: (folder) => json<RemovedGroup>('DELETE', `/api/v1/groups/${segment(folder)}`),
     listTasks: async (filter = {}) =>
       (
         await json<{ tasks: TaskView[] }>(

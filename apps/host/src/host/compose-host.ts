@@ -12,7 +12,12 @@ import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
 import { createScheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
-import { createAdapterLookup, loadConfiguredChannels } from '../channels/index.js';
+import {
+  BUILT_IN_CHANNELS,
+  createAdapterLookup,
+  createChannelCredentialCheck,
+  loadConfiguredChannels,
+} from '../channels/index.js';
 import type { HostConfig } from '../config.js';
 import {
   adapterTextLimit,
@@ -297,6 +302,7 @@ async function assemble(
     assistantName: config.ASSISTANT_NAME,
     runtime: () => runtimeState.status,
     channels: () => channels?.status() ?? [],
+    channelCredentials: createChannelCredentialCheck(options.channels ?? BUILT_IN_CHANNELS, channelEnv),
   });
   const http = createHttpApi({
     api,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStatus } from '@nanoclaw/channel-registry';
 import type { ScheduledTask } from '@nanoclaw/core';
+import { type ChannelCredentialCheck, missingCredentialsWarning } from '../channels/index.js';
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
 import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
@@ -31,6 +32,8 @@ export interface HostApiDeps {
   bus: HostEventBus;
   assistantName: string;
   runtime: () => HostStatus['runtime'];
+  /** Whether a chat platform account has its credentials here (`groups add --channel`); default: not checked. */
+  channelCredentials?: ChannelCredentialCheck;
   /** The chat platform accounts besides the local channel (skipped ones included), as the supervisor sees them. */
   channels?: () => ChannelStatus[];
 }
@@ -118,6 +121,17 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
       return Promise.all((await deps.registry.list()).map(groupView));
     },
     async addGroup(input) {
+      const chat = input.chat && {
+        channel: input.chat.channel,
+        accountId: input.chat.accountId ?? 'default',
+      };
+      const credentials = chat && deps.channelCredentials?.(chat);
+      if (credentials?.kind === 'unknown') {
+        throw new HostApiError(
+          'invalid',
+          `chat.channel: this host has no channel "${chat?.channel}" (it knows ${credentials.known.join(', ')})`,
+        );
+      }
       const group = await translate(() =>
         deps.registry.add({
           folder: input.folder,
@@ -138,10 +152,21 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
             : {}),
         }),
       );
-      return groupView(group);
+      const warnings =
+        input.chat && credentials?.kind === 'missing'
+          ? [
+              missingCredentialsWarning(
+                { ...input.chat, accountId: chat?.accountId ?? 'default' },
+                credentials.keys,
+              ),
+            ]
+          : [];
+      return { ...(await groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
     },
     async removeGroup(folder) {
+      const path = await translate(async () => deps.registry.groupDir(folder));
       await translate(() => deps.registry.remove(folder));
+      return { folder, path };
     },
     async listTasks(filter) {
       const groupId = filter?.folder ? (await groupOf(filter.folder)).id : undefined;

@@ -268,7 +268,9 @@ describe('groups, tasks and runs', () => {
     expect((await call('POST', '/api/v1/groups', { folder: 'work' })).status).toBe(409);
     const badProvider = await call('POST', '/api/v1/groups', { folder: 'x', provider: 'Not Valid' });
     expect(await badProvider.json()).toMatchObject({ field: 'provider' });
-    expect((await call('DELETE', '/api/v1/groups/work')).status).toBe(204);
+    const removed = await call('DELETE', '/api/v1/groups/work');
+    expect(removed.status).toBe(200);
+    expect(await removed.json()).toEqual({ folder: 'work', path: '/srv/nanoclaw/groups/work' });
     expect((await call('DELETE', '/api/v1/groups/main')).status).toBe(403);
     expect((await call('DELETE', '/api/v1/groups/work')).status).toBe(404);
   });

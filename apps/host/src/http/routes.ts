@@ -58,10 +58,7 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
     {
       method: 'DELETE',
       pattern: '/api/v1/groups/:folder',
-      handler: async (context) => {
-        await api.removeGroup(folderParam(context));
-        return { status: 204 };
-      },
+      handler: async (context) => ok(await api.removeGroup(folderParam(context))),
     },
     {
       method: 'POST',

@@ -95,6 +95,7 @@ export function createFakeHostApi(): FakeHostApi {
       const group = findGroup(folder);
       if (group.isMain) throw new HostApiError('forbidden', 'the main group cannot be removed');
       groups.splice(groups.indexOf(group), 1);
+      return { folder, path: `/srv/nanoclaw/groups/${folder}` };
     },
     async listTasks(filter) {
       return tasks.filter(

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shellQuote } from '../cli/cli-io.js';
 import {
   LAUNCHD_LABEL,
   renderLaunchdPlist,
@@ -151,8 +152,4 @@ function linksTo(link: string, target: string): boolean {
   } catch {
     return false;
   }
-}
-
-function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AddGroupInput } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { CliError, EXIT, shellQuote, writeLine } from '../cli-io.js';
 import { configErrorLines, groupsTable } from '../format.js';
 
 interface AddOptions {
@@ -43,16 +43,19 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
         const group = await context.client().addGroup(addGroupInput(folder, options));
         if (options.json) writeLine(context.stdout, JSON.stringify(group, null, 2));
         else writeLine(context.stdout, `added group ${group.folder} (provider ${group.provider.id})`);
+        for (const warning of group.warnings ?? []) writeLine(context.stderr, `warning: ${warning}`);
         return 0;
       }),
     );
   groups
     .command('remove <folder>')
-    .description('remove a group (its folder on disk stays)')
+    .description('remove a group and cancel its tasks (its folder on disk stays)')
     .action(
       action(deps, context, async (folder: string) => {
-        await context.client().removeGroup(folder);
-        writeLine(context.stdout, `removed group ${folder}`);
+        const removed = await context.client().removeGroup(folder);
+        writeLine(context.stdout, `removed group ${folder}; its scheduled tasks are cancelled`);
+        writeLine(context.stdout, `its folder is kept: ${removed.path}`);
+        writeLine(context.stdout, `  to delete it too: rm -r ${shellQuote(removed.path)}`);
         return 0;
       }),
     );

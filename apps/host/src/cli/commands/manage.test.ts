@@ -82,7 +82,12 @@ describe('nanoclaw groups', () => {
     expect((JSON.parse(json.stdout) as unknown[]).length).toBe(3);
     expect(await harness.run(['groups', 'remove', 'work'])).toEqual({
       code: 0,
-      stdout: 'removed group work\n',
+      stdout: [
+        'removed group work; its scheduled tasks are cancelled',
+        'its folder is kept: /srv/nanoclaw/groups/work',
+        '  to delete it too: rm -r /srv/nanoclaw/groups/work',
+        '',
+      ].join('\n'),
       stderr: '',
     });
   });

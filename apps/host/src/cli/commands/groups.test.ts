@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUILT_IN_CHANNELS } from '../../channels/index.js';
+import { type HostHarness, startHostHarness } from '../host-harness.js';
+
+let harness: HostHarness;
+beforeEach(async () => {
+  harness = await startHostHarness();
+});
+afterEach(async () => {
+  await harness.cleanup();
+});
+
+describe('nanoclaw groups add --channel, against the real host', () => {
+  it('binds a Telegram chat without a token, warning what to set', async () => {
+    const added = await harness.run([
+      'groups',
+      'add',
+      'family',
+      '--channel',
+      'telegram',
+      '--chat',
+      '-100123',
+    ]);
+    expect(added).toEqual({
+      code: 0,
+      stdout: 'added group family (provider mock)\n',
+      stderr:
+        'warning: telegram has no credentials configured on this host: set TELEGRAM_BOT_TOKEN in .env and restart the host. The chat -100123 is bound, but gets no answers until then.\n',
+    });
+    const list = await harness.run(['groups', 'list', '--json']);
+    const family = (JSON.parse(list.stdout) as Array<{ folder: string; chats: unknown[] }>).find(
+      (group) => group.folder === 'family',
+    );
+    expect(family?.chats).toContainEqual({
+      channel: 'telegram',
+      accountId: 'default',
+      chatId: '-100123',
+      name: null,
+    });
+  });
+
+  it('warns for every chat platform, naming its keys (and the account suffix for a named account)', async () => {
+    const keys = (channel: string) => {
+      const found = BUILT_IN_CHANNELS.find((candidate) => candidate.channel === channel);
+      return found?.requiredEnv ?? [];
+    };
+    expect(BUILT_IN_CHANNELS.map((channel) => channel.channel)).toEqual([
+      'telegram',
+      'slack',
+      'discord',
+      'whatsapp',
+    ]);
+    const expected: Record<string, string> = {
+      telegram: 'set TELEGRAM_BOT_TOKEN__WORK in .env',
+      slack: 'set SLACK_BOT_TOKEN__WORK and SLACK_APP_TOKEN__WORK in .env',
+      discord: 'set DISCORD_BOT_TOKEN__WORK in .env',
+      whatsapp: 'set WHATSAPP_ENABLED__WORK=1 in .env',
+    };
+    for (const { channel } of BUILT_IN_CHANNELS) {
+      expect(keys(channel).length).toBeGreaterThan(0);
+      const added = await harness.run([
+        'groups',
+        'add',
+        `g-${channel}`,
+        '--channel',
+        channel,
+        '--chat',
+        'c1',
+        '--account',
+        'work',
+      ]);
+      expect(added.code).toBe(0);
+      expect(added.stderr).toContain(
+        `warning: ${channel} account "work" has no credentials configured on this host`,
+      );
+      expect(added.stderr).toContain(expected[channel]);
+    }
+  });
+
+  it('refuses a channel the host does not have, naming the ones it has', async () => {
+    const refused = await harness.run(['groups', 'add', 'family', '--channel', 'telegarm', '--chat', '1']);
+    expect(refused).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'nanoclaw: chat.channel: this host has no channel "telegarm" (it knows local, telegram, slack, discord, whatsapp) (HTTP 400)\n',
+    });
+    expect((await harness.run(['groups', 'list', '--json'])).stdout).not.toContain('family');
+  });
+});
+
+describe('nanoclaw groups remove, against the real host', () => {
+  it('says that the folder is kept, where, and how to delete it', async () => {
+    await harness.run(['groups', 'add', 'family']);
+    const folder = path.join(harness.root, 'groups', 'family');
+    expect(fs.existsSync(folder)).toBe(true);
+    const removed = await harness.run(['groups', 'remove', 'family']);
+    expect(removed).toEqual({
+      code: 0,
+      stdout: [
+        'removed group family; its scheduled tasks are cancelled',
+        `its folder is kept: ${folder}`,
+        `  to delete it too: rm -r ${folder}`,
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+    expect(fs.existsSync(folder)).toBe(true);
+    expect((await harness.run(['groups', 'list', '--json'])).stdout).not.toContain('"family"');
+  });
+});
