@@ -75,8 +75,19 @@ export async function runCli(args: string[], deps: CommandDeps): Promise<CliRun>
       code = value;
     },
     ...deps,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
+    // Collected for the result, and passed on to the test's own sinks (a terminal model) when it gives them.
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        deps.stdout?.write(text);
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        deps.stderr?.write(text);
+      },
+    },
   });
   try {
     await program.parseAsync(['node', 'nanoclaw', ...args]);

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliHarness, createCliHarness } from '../test-utils.js';
+import { type CliHarness, createCliHarness, until } from '../test-utils.js';
 
 let harness: CliHarness;
 beforeEach(async () => {
@@ -53,8 +53,87 @@ describe('nanoclaw chat', () => {
     expect(result.stdout).toBe('fine\n');
   });
 
+  it('prints a reply that arrives while the prompt is shown above it, and redraws what was typed', async () => {
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stdout = createTerminal();
+    harness.api.onPost = ({ folder, messageId, text }) =>
+      harness.api.bus.publish({
+        type: 'reply',
+        folder,
+        text: `you said ${text}`,
+        inReplyTo: [messageId],
+        chat: 'x',
+      });
+    const running = harness.run(['chat', '--group', 'main'], { stdin, stdout });
+    await until(() => stdout.screen().at(-1) === 'you> ');
+    stdin.write('hel');
+    await until(() => stdout.screen().at(-1) === 'you> hel');
+    harness.api.bus.publish({
+      type: 'reply',
+      folder: 'main',
+      text: 'news from a task',
+      inReplyTo: [],
+      chat: 'x',
+    });
+    await until(() => stdout.screen().includes('[main] news from a task'));
+    expect(stdout.screen()).toEqual(['[main] news from a task', 'you> hel']);
+    stdin.write('lo\r');
+    await until(() => stdout.screen().includes('you said hello'));
+    stdin.end();
+    const result = await running;
+    expect(result.code).toBe(0);
+    expect(harness.api.posted.map((message) => message.text)).toEqual(['hello']);
+    expect(stdout.screen()).toEqual(['[main] news from a task', 'you> hello', 'you said hello', 'you> ']);
+  });
+
   it('fails at once for an unknown group', async () => {
     const result = await harness.run(['chat', '--group', 'nobody'], { stdin: input(['hi']) });
     expect(result).toEqual({ code: 1, stdout: '', stderr: 'nanoclaw: no group "nobody" (HTTP 404)\n' });
   });
 });
+
+/**
+ * What a terminal shows for the text written to it: the rows, after the cursor moves and erases readline
+ * writes (CSI n G / A / B / C / D, CSI 0 J, CSI 0 K), trailing blank rows dropped.
+ */
+function createTerminal(): { write(text: string): void; screen(): string[] } {
+  const rows: string[] = [''];
+  let row = 0;
+  let col = 0;
+  const put = (char: string) => {
+    const line = (rows[row] ?? '').padEnd(col, ' ');
+    rows[row] = line.slice(0, col) + char + line.slice(col + 1);
+    col += 1;
+  };
+  const control = (count: number, command: string) => {
+    if (command === 'G') col = Math.max(0, count - 1);
+    else if (command === 'A') row = Math.max(0, row - count);
+    else if (command === 'B') row += count;
+    else if (command === 'C') col += count;
+    else if (command === 'D') col = Math.max(0, col - count);
+    else if (command === 'J') rows.splice(row + 1, rows.length, ...[]);
+    if (command === 'J' || command === 'K') rows[row] = (rows[row] ?? '').slice(0, col);
+    while (rows.length <= row) rows.push('');
+  };
+  return {
+    write(text) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's escape sequences are what it reads
+      for (const match of text.matchAll(/\x1b\[(\d*)([A-Za-z])|\r|\n|[^\x1b\r\n]/g)) {
+        const [token, count, command] = match;
+        if (command !== undefined)
+          control(count === '' ? (command === 'J' || command === 'K' ? 0 : 1) : Number(count), command);
+        else if (token === '\r') col = 0;
+        else if (token === '\n') {
+          row += 1;
+          col = 0;
+          while (rows.length <= row) rows.push('');
+        } else put(token);
+      }
+    },
+    screen() {
+      const shown = [...rows];
+      while (shown.length > 0 && shown.at(-1)?.trim() === '' && shown.at(-1) !== 'you> ') shown.pop();
+      return shown.map((line) => (line === 'you> ' ? line : line.trimEnd()));
+    },
+  };
+}

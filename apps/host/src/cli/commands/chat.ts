@@ -1,8 +1,9 @@
 import readline from 'node:readline';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import type { HostEvent } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { CliError, EXIT, type TextSink, writeLine } from '../cli-io.js';
 import type { EventStream, HostClient } from '../host-client.js';
 import { createReplyWatcher, type ReplyWatcher } from '../reply-watcher.js';
 import {
@@ -23,6 +24,7 @@ interface ChatSession {
   sender?: string;
   /** Ctrl-C: stop waiting now. */
   interrupt: AbortSignal;
+  screen: ChatScreen;
 }
 
 export function registerChatCommand(program: Command, deps: CliDeps, context: CliContext): void {
@@ -42,7 +44,8 @@ export function registerChatCommand(program: Command, deps: CliDeps, context: Cl
         const timeoutMs = parseTimeout(options.timeout);
         const client = context.client();
         const watcher = createReplyWatcher({ holding: false });
-        watcher.onOther((event) => showOther(context, event));
+        const screen = createChatScreen();
+        watcher.onOther((event) => showOther(context, screen, event));
         const stream = await client.openEvents(options.group, (event) => watcher.handle(event));
         const interrupt = new AbortController();
         try {
@@ -55,6 +58,7 @@ export function registerChatCommand(program: Command, deps: CliDeps, context: Cl
               stream,
               timeoutMs,
               interrupt: interrupt.signal,
+              screen,
               ...(options.sender === undefined ? {} : { sender: options.sender }),
             },
             interrupt,
@@ -71,9 +75,12 @@ async function chatLoop(session: ChatSession, interrupt: AbortController): Promi
   const terminal = (context.stdin as { isTTY?: boolean }).isTTY === true;
   const rl = readline.createInterface({
     input: context.stdin,
-    ...(terminal ? { output: context.stdout as NodeJS.WritableStream, terminal: true } : { terminal: false }),
+    ...(terminal ? { output: asWritable(context.stdout), terminal: true } : { terminal: false }),
     prompt: 'you> ',
   });
+  const prompt = () => {
+    if (terminal) session.screen.showPrompt(rl);
+  };
   rl.on('SIGINT', () => {
     interrupt.abort();
     rl.close();
@@ -84,14 +91,16 @@ async function chatLoop(session: ChatSession, interrupt: AbortController): Promi
     rl.close();
   });
   writeLine(context.stderr, `chatting with ${session.folder} on ${session.client.baseUrl} — Ctrl-D to quit`);
-  if (terminal) rl.prompt();
+  prompt();
   for await (const line of rl) {
+    session.screen.hidePrompt();
     if (interrupt.signal.aborted || hostGone) break;
     const text = line.trim();
     if (text !== '') await exchange(session, text);
     if (interrupt.signal.aborted || hostGone) break;
-    if (terminal) rl.prompt();
+    prompt();
   }
+  session.screen.hidePrompt();
   rl.close();
   if (interrupt.signal.aborted) return EXIT.interrupted;
   if (hostGone) throw new CliError('the host closed the connection (did it stop?)', EXIT.unavailable);
@@ -118,19 +127,26 @@ async function exchange(session: ChatSession, text: string): Promise<void> {
     return;
   }
   let streamed = '';
+  // The parts of a long reply, kept until the last one so the whole can be compared with what streamed.
+  let parts: string[] = [];
   const result = await waitForReply(session.watcher, session.stream, posted.messageId, session.timeoutMs, {
     signal: session.interrupt,
     onDelta: (delta) => {
       streamed += delta;
       context.stdout.write(delta);
     },
-    onReply: (reply) => {
-      if (streamed !== '' && reply.trim() === streamed.trim()) writeLine(context.stdout);
-      else writeLine(context.stdout, `${streamed === '' ? '' : '\n'}${reply}`);
+    onReply: (reply, part) => {
+      parts.push(reply);
+      if (part && part.index < part.count) return;
+      const whole = parts.join('\n');
+      parts = [];
+      if (streamed !== '' && sameText(whole, streamed)) writeLine(context.stdout);
+      else writeLine(context.stdout, `${streamed === '' ? '' : '\n'}${whole}`);
       streamed = '';
     },
   });
-  if (streamed !== '') writeLine(context.stdout);
+  if (parts.length > 0) writeLine(context.stdout, `${streamed === '' ? '' : '\n'}${parts.join('\n')}`);
+  else if (streamed !== '') writeLine(context.stdout);
   reportProblem(session, result);
 }
 
@@ -146,8 +162,65 @@ function reportProblem(session: ChatSession, result: WaitResult): void {
   }
 }
 
-function showOther(context: CliContext, event: HostEvent): void {
-  if (event.type === 'reply') writeLine(context.stdout, `[${event.folder}] ${event.text}`);
+function showOther(context: CliContext, screen: ChatScreen, event: HostEvent): void {
+  if (event.type === 'reply') screen.print(context.stdout, `[${event.folder}] ${event.text}`);
   else if (event.type === 'error' && event.inReplyTo.length === 0)
-    writeLine(context.stderr, `✗ ${event.message}`);
+    screen.print(context.stderr, `✗ ${event.message}`);
+}
+
+/** The same words, whatever the whitespace (a split reply's parts are joined by a line break where they were cut). */
+function sameText(a: string, b: string): boolean {
+  const words = (text: string) => text.replace(/\s+/g, ' ').trim();
+  return words(a) === words(b);
+}
+
+/**
+ * The terminal while the prompt may be on it. A line printed while the prompt is shown (a reply from another
+ * chat, a late reply) goes above it, and the prompt is redrawn with what the user typed so far.
+ */
+export interface ChatScreen {
+  showPrompt(rl: readline.Interface): void;
+  hidePrompt(): void;
+  print(sink: TextSink, line: string): void;
+}
+
+export function createChatScreen(): ChatScreen {
+  let shown: readline.Interface | undefined;
+  return {
+    showPrompt(rl) {
+      shown = rl;
+      rl.prompt();
+    },
+    hidePrompt() {
+      shown = undefined;
+    },
+    print(sink, line) {
+      const rl = shown;
+      const output = (rl as { output?: NodeJS.WritableStream } | undefined)?.output;
+      if (!rl || !output) {
+        writeLine(sink, line);
+        return;
+      }
+      // To the start of the prompt (it may wrap over several rows), clear it and everything below, print.
+      readline.moveCursor(output, 0, -rl.getCursorPos().rows);
+      readline.cursorTo(output, 0);
+      readline.clearScreenDown(output);
+      writeLine(sink, line);
+      // readline redraws from `prevRows` rows above the cursor (where its last redraw left the prompt's first
+      // row); the cursor now starts a fresh row under the printed line, so that is 0.
+      (rl as unknown as { prevRows: number }).prevRows = 0;
+      rl.prompt(true);
+    },
+  };
+}
+
+/** readline writes to a stream; a plain sink (a test's collector) is wrapped as one. */
+function asWritable(sink: TextSink): NodeJS.WritableStream {
+  if (typeof (sink as { on?: unknown }).on === 'function') return sink as NodeJS.WritableStream;
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      sink.write(String(chunk));
+      done();
+    },
+  });
 }
