@@ -53,7 +53,7 @@ import { stageRuntimeDir } from './runtime-stage.js';
 import { planSandboxEgress, startPlannedEgress, usesEgressProxy } from './sandbox-egress-plan.js';
 import { type SandboxPlacement, UserlandError, UserlandPlanner } from './sandbox-userland.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
-import { USERLAND_RUNNER_TITLE } from './userland-images.js';
+import { dockerCliOf, USERLAND_RUNNER_TITLE } from './userland-images.js';
 
 export type AgentPoolErrorCode =
   | 'closed'
@@ -281,7 +281,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     user,
     hostIsRoot,
     runnerDist: async () => runnerDist,
-    ...(runtime.name === 'docker' ? { docker: dockerCli() } : {}),
+    ...(runtime.name === 'docker' ? { docker: dockerCliOf(runtime as DockerRuntime, dockerCli().env) } : {}),
     logger,
   });
   /** docker: an image the user built themselves (or named in `options.image`) is used as it is. */

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dockerClientEnv } from '@nanoclaw/container-runner';
+import { dockerClientEnv, runCommand } from '@nanoclaw/container-runner';
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
 import { digestRunnerBundle } from './runner-stage.js';
 
@@ -108,13 +107,15 @@ export async function ensureRunnerImage(options: EnsureRunnerImageOptions): Prom
     ...(digest ? ['--label', `${RUNNER_DIGEST_LABEL}=${digest}`] : []),
     options.runnerDist,
   ];
-  const result = await run(options.script, args, {
+  const result = await runCommand(options.script, args, {
     env: { ...dockerClientEnv(options.dockerEnv), ...tmpdirEnv(options.dockerEnv) },
     timeoutMs: options.timeoutMs ?? 300_000,
+    keepLast: 16_000,
   });
   if (result.code !== 0) {
+    const output = `${result.stdout}${result.stderr}${result.error?.message ?? ''}`;
     throw new Error(
-      `building the sandbox image ${image} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${result.output.trim().slice(-2_000)}`,
+      `building the sandbox image ${image} failed (${result.timedOut ? 'timed out' : `exit ${result.code}`}): ${output.trim().slice(-2_000)}`,
     );
   }
   logger.info({ image, ms: Date.now() - started }, 'sandbox image built');
@@ -146,14 +147,14 @@ export async function imageLabels(
   image: string,
   dockerEnv: Readonly<Record<string, string | undefined>>,
 ): Promise<Record<string, string>> {
-  const result = await run(
+  const result = await runCommand(
     runtime.binary ?? 'docker',
     ['image', 'inspect', '--format', '{{json .Config.Labels}}', image],
     { env: dockerClientEnv(dockerEnv), timeoutMs: 30_000 },
   );
   if (result.code !== 0) return {};
   try {
-    const labels = JSON.parse(result.output.trim()) as Record<string, string> | null;
+    const labels = JSON.parse(result.stdout.trim()) as Record<string, string> | null;
     return labels ?? {};
   } catch {
     return {};
@@ -162,33 +163,4 @@ export async function imageLabels(
 
 function tmpdirEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   return env.TMPDIR ? { TMPDIR: env.TMPDIR } : {};
-}
-
-function run(
-  file: string,
-  args: readonly string[],
-  options: { env: Record<string, string>; timeoutMs: number },
-): Promise<{ code: number | null; output: string; timedOut: boolean }> {
-  return new Promise((resolve) => {
-    let output = '';
-    let timedOut = false;
-    const child = spawn(file, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
-    const append = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-16_000);
-    };
-    child.stdout.on('data', append);
-    child.stderr.on('data', append);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      resolve({ code: null, output: `${output}${String(error)}`, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, timedOut });
-    });
-  });
 }
