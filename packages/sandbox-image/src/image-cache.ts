@@ -57,7 +57,12 @@ export function imageDirName(kind: ImageManifest['kind'], digest: string): strin
  * staging folder and renaming it into place once complete, so a half-built tree is never found.
  */
 export class ImageCache {
-  constructor(readonly dir: string) {}
+  /** The cache folder, absolute (it names the cache in image labels). */
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
 
   /** Creates the cache folder (0755: sandbox users read the trees) and refuses one another user could change. */
   async prepare(): Promise<void> {
