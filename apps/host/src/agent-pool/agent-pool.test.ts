@@ -717,3 +717,37 @@ describe('createAgentPool without a runner bundle', () => {
     }
   });
 });
+
+describe('the docker image check', () => {
+  it('asks the engine again after it failed to answer, instead of failing every sandbox from then on', async () => {
+    const root = await makeScratchDir('pool-image-check');
+    let asks = 0;
+    // A docker engine that does not answer the first image check (restarting), then does.
+    const docker = {
+      ...testDockerRuntime(),
+      hasImage: async () => {
+        asks++;
+        if (asks === 1) throw new Error('Cannot connect to the Docker daemon');
+        return false;
+      },
+    } as ContainerRuntime;
+    const pool = createAgentPool({
+      runtime: docker,
+      projectRoot: root,
+      installId: 'image-check',
+      hostEnv: {},
+      getContainerConfig: () => null,
+      userland: false,
+      buildMissingImage: false,
+      reaper: false,
+    });
+    try {
+      await expect(pool.prepare()).rejects.toThrow('Cannot connect to the Docker daemon');
+      await pool.prepare();
+      expect(asks).toBe(2);
+    } finally {
+      await pool.closeAll();
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -291,7 +291,14 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     if (runtime.name !== 'docker') return Promise.resolve(undefined);
     ownImage ??= isUserBuiltImage(runtime, DEFAULT_RUNNER_IMAGE, dockerCli().env, [
       USERLAND_RUNNER_TITLE,
-    ]).then((userBuilt) => (userBuilt ? DEFAULT_RUNNER_IMAGE : undefined));
+    ]).then(
+      (userBuilt) => (userBuilt ? DEFAULT_RUNNER_IMAGE : undefined),
+      (error: unknown) => {
+        // The engine did not answer: ask again next time instead of failing every sandbox from now on.
+        ownImage = undefined;
+        throw error;
+      },
+    );
     return ownImage;
   };
   let warnedProcessPackages = false;
