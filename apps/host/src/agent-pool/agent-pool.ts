@@ -63,7 +63,10 @@ export type AgentPoolErrorCode =
   | 'mount-unreachable'
   /** The group's `packages` cannot be installed (a package that does not exist, no way to build here). */
   | 'invalid-packages'
-  /** The agent userland could not be built (e.g. the mirror did not answer): worth another try. */
+  /**
+   * The agent userland could not be built (the mirror did not answer, the disk is full, an install script
+   * failed): answered at once with the cause and the next step; the next message tries again (after a minute).
+   */
   | 'userland-failed';
 
 export class AgentPoolError extends Error {

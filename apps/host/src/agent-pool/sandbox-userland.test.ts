@@ -1,6 +1,11 @@
 import { createProcessRuntime } from '@nanoclaw/container-runner';
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
-import type { CachedImage, GroupUserland, SandboxImages } from '@nanoclaw/sandbox-image';
+import {
+  type CachedImage,
+  type GroupUserland,
+  SandboxImageError,
+  type SandboxImages,
+} from '@nanoclaw/sandbox-image';
 import { describe, expect, it } from 'vitest';
 import { UserlandError, UserlandPlanner } from './sandbox-userland.js';
 
@@ -11,14 +16,22 @@ const image = (kind: 'userland' | 'npm-layer', tree: string): CachedImage => ({
 });
 
 /** The parts of SandboxImages the planner uses, scripted. */
-function fakeImages(state: { base: boolean; builder: boolean; result?: GroupUserland }): SandboxImages {
+function fakeImages(state: {
+  base: boolean;
+  builder: boolean;
+  result?: GroupUserland;
+  error?: Error;
+}): SandboxImages {
   return {
     findBase: async () => (state.base ? image('userland', '/cache/userland-1/tree') : undefined),
     builder: async () =>
       state.builder
         ? { ok: true, detail: 'mmdebstrap at /usr/bin/mmdebstrap' }
         : { ok: false, reason: 'mmdebstrap is not installed', hint: 'apt-get install -y mmdebstrap' },
-    ensureGroup: async () => state.result ?? { userland: image('userland', '/cache/userland-1/tree') },
+    ensureGroup: async () => {
+      if (state.error) throw state.error;
+      return state.result ?? { userland: image('userland', '/cache/userland-1/tree') };
+    },
   } as unknown as SandboxImages;
 }
 
@@ -68,6 +81,23 @@ describe('UserlandPlanner', () => {
     expect((error as UserlandError).key).toBe('packages');
     expect((error as Error).message).toContain('groups/work/container.json "packages"');
     expect((error as Error).message).toContain('apt-get install -y mmdebstrap');
+  });
+
+  it('answers a failed build with its cause, the fix, and the command that shows the full output', async () => {
+    const error = new SandboxImageError(
+      'build-failed',
+      'mmdebstrap failed (1):\nE: Failed to fetch http://mirror/…',
+      {
+        hint: 'check the mirror',
+      },
+    );
+    const { planner: p } = planner(fakeImages({ base: true, builder: true, error }));
+    const refused = await p.groupUserland('work', none).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UserlandError);
+    expect((refused as UserlandError).key).toBeUndefined();
+    expect((refused as Error).message).toBe(
+      'the agent userland for work could not be built: mmdebstrap failed (1):\nE: Failed to fetch http://mirror/…\nfix: check the mirror\nrun `nanoclaw sandbox image build` to see the full output',
+    );
   });
 
   it('uses a userland built earlier even where mmdebstrap is gone', async () => {

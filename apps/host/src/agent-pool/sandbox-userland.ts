@@ -10,6 +10,9 @@ import {
 } from '@nanoclaw/sandbox-image';
 import { type DockerCli, ensureRunnerImageOnUserland, ensureUserlandImage } from './userland-images.js';
 
+/** What a user whose agent could not start because the userland build failed is told to do next. */
+export const USERLAND_BUILD_NEXT_STEP = 'run `nanoclaw sandbox image build` to see the full output';
+
 /** Where a group's agent runs: a root tree (bwrap) or an image (docker), plus mounts a layer needs. */
 export interface SandboxPlacement {
   rootfs?: string;
@@ -59,8 +62,15 @@ export class UserlandPlanner {
     return this.options.runtime.name === 'bwrap' || this.options.runtime.name === 'docker';
   }
 
-  /** The group's userland, built (with progress in the log) when it is not in the cache yet. */
-  async groupUserland(folder: string, packages: GroupPackages): Promise<GroupUserland | undefined> {
+  /**
+   * The group's userland, built (with progress in the log) when it is not in the cache yet, or again with
+   * `refresh`.
+   */
+  async groupUserland(
+    folder: string,
+    packages: GroupPackages,
+    options: { refresh?: boolean } = {},
+  ): Promise<GroupUserland | undefined> {
     const { images, logger } = this.options;
     if (!images || !this.applies) return undefined;
     const wanted = packages.apt.length + packages.npm.length > 0;
@@ -75,14 +85,18 @@ export class UserlandPlanner {
       this.warnNoShell(`${builder.reason}; fix: ${builder.hint}`);
       return undefined;
     }
-    const progress = (event: BuildProgress) =>
-      logger.info(
-        { group: folder, phase: event.phase },
-        `building the agent userland: ${formatProgress(event)}`,
-      );
+    const { onProgress } = this.options;
+    const progress = onProgress
+      ? (event: BuildProgress) => onProgress(folder, event)
+      : (event: BuildProgress) =>
+          logger.info(
+            { group: folder, phase: event.phase },
+            `building the agent userland: ${formatProgress(event)}`,
+          );
     try {
       return await images.ensureGroup(packages, {
         onProgress: progress,
+        ...(options.refresh ? { refresh: true } : {}),
         sandbox: createLayerSandbox({
           runtime: this.options.runtime,
           user: this.options.user,
@@ -97,9 +111,12 @@ export class UserlandPlanner {
           cause: error,
         });
       }
-      throw new UserlandError(`the agent userland for ${folder} could not be built: ${message}`, undefined, {
-        cause: error,
-      });
+      const hint = isSandboxImageError(error) && error.hint ? `\nfix: ${error.hint}` : '';
+      throw new UserlandError(
+        `the agent userland for ${folder} could not be built: ${message}${hint}\n${USERLAND_BUILD_NEXT_STEP}`,
+        undefined,
+        { cause: error },
+      );
     }
   }
 

@@ -19,6 +19,8 @@ const PERMANENT_POOL_ERRORS = new Set([
   'unknown-provider',
   'runner-missing',
   'invalid-packages',
+  // A failed userland build (mirror down, disk full): answered at once with its cause, never rebuilt 5 times.
+  'userland-failed',
 ]);
 
 export interface RunAgentDeps {
