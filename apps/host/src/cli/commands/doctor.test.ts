@@ -22,7 +22,7 @@ function userland(built: boolean, builder = true): SandboxImagesStatus {
     kind: 'userland' as const,
     digest: 'c'.repeat(64),
     packages: ['bash'],
-    builtAt: '2026-12-07T02:53:38.708Z',
+    builtAt: new Date().toISOString(),
     buildMs: 68_000,
     sizeBytes: 332e6,
     files: 9,

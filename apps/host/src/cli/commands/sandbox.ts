@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  createDockerRuntime,
   createRuntime,
   type DockerRuntime,
   defaultSandboxUser,
@@ -17,7 +19,15 @@ import {
 } from '@nanoclaw/sandbox-image';
 import type { Command } from 'commander';
 import { defaultRunnerDist } from '../../agent-pool/runner-files.js';
+import { digestRunnerBundle } from '../../agent-pool/runner-stage.js';
 import { UserlandPlanner } from '../../agent-pool/sandbox-userland.js';
+import {
+  type DockerCli,
+  dockerCliOf,
+  pruneUserlandImages,
+  runnerImageTag,
+  userlandImageTag,
+} from '../../agent-pool/userland-images.js';
 import { readContainerConfig } from '../../groups/container-config-file.js';
 import { hostSandboxImages } from '../../host/default-pool.js';
 import { createLogger } from '../../logger.js';
@@ -30,10 +40,12 @@ export interface SandboxDeps extends CliDeps {
   sandboxImages?: SandboxImages;
   /** Default: the configured runtime (auto-detected for `auto`). */
   runtime?: () => Promise<ContainerRuntime>;
+  /** The docker engine whose userland images `prune` removes; default: docker, when it answers. */
+  dockerCli?: () => Promise<DockerCli | undefined>;
 }
 
 /**
- * `nanoclaw sandbox image build|status`: the agent userland (bash, git, python3, … built offline with
+ * `nanoclaw sandbox image build|status|prune`: the agent userland (bash, git, python3, … built offline with
  * mmdebstrap) that bwrap and docker sandboxes run on, and each group's package variant. Works without a host.
  */
 export function registerSandboxCommand(program: Command, deps: SandboxDeps, context: CliContext): void {
@@ -49,9 +61,10 @@ export function registerSandboxCommand(program: Command, deps: SandboxDeps, cont
       'build the agent userland and every group\'s "packages" now (the host otherwise does it on first use)',
     )
     .option('--group <folder>', 'only this group (besides the base)')
+    .option('--refresh', 'build again even what is built (security updates), replacing it')
     .action(
-      action(deps, context, async (options: { group?: string }) => {
-        await buildAll(images(), deps, context, options.group);
+      action(deps, context, async (options: { group?: string; refresh?: boolean }) => {
+        await buildAll(images(), deps, context, options);
         return 0;
       }),
     );
@@ -68,14 +81,27 @@ export function registerSandboxCommand(program: Command, deps: SandboxDeps, cont
         return 0;
       }),
     );
+
+  image
+    .command('prune')
+    .description(
+      'remove the userlands, package layers and docker images no current group uses, and what failed builds left',
+    )
+    .action(
+      action(deps, context, async () => {
+        await prune(images(), deps, context);
+        return 0;
+      }),
+    );
 }
 
 async function buildAll(
   images: SandboxImages,
   deps: SandboxDeps,
   context: CliContext,
-  only?: string,
+  options: { group?: string; refresh?: boolean },
 ): Promise<void> {
+  const refresh = options.refresh === true;
   const progress = progressPrinter(
     context.stderr,
     process.stderr.isTTY === true && context.stderr === process.stderr,
@@ -83,44 +109,115 @@ async function buildAll(
   const started = Date.now();
   let base: CachedImage;
   try {
-    base = await images.ensureBase({ onProgress: progress.update });
+    base = await images.ensureBase({ onProgress: progress.update, refresh });
   } catch (error) {
     progress.done();
     if (isSandboxImageError(error) && error.hint) throw new CliError(`${error.message}\nfix: ${error.hint}`);
     throw error;
   }
   progress.done();
-  writeLine(
-    context.stdout,
-    `base userland ${describeImage(base)}${Date.now() - started < 2_000 ? ' (already built)' : ''}`,
-  );
-  const groups = await groupsWithPackages(context.config().NANOCLAW_GROUPS_DIR, only);
-  if (groups.length === 0) return;
+  const fresh = Date.parse(base.manifest.builtAt) >= started;
+  writeLine(context.stdout, `base userland ${describeImage(base)}${fresh ? '' : ' (already built)'}`);
+  const groups = await groupsWithPackages(context.config().NANOCLAW_GROUPS_DIR, options.group);
+  if (groups.length > 0) {
+    const planner = await plannerFor(images, deps, context, progress.update);
+    for (const { folder, packages } of groups) {
+      writeLine(
+        context.stderr,
+        `group ${folder}: ${[...packages.apt, ...packages.npm.map((p) => `npm:${p}`)].join(' ') || 'no packages'}`,
+      );
+      const userland = await planner
+        .groupUserland(folder, packages, { refresh })
+        .finally(() => progress.done());
+      if (!userland) continue;
+      const placement = await planner.placement(userland);
+      const where = placement.image ? `, image ${placement.image}` : '';
+      writeLine(
+        context.stdout,
+        `group ${folder}: ${describeImage(userland.userland)}${userland.npmLayer ? ` + npm ${describeImage(userland.npmLayer)}` : ''}${where}`,
+      );
+    }
+  }
+  if (refresh)
+    writeLine(
+      context.stdout,
+      'the trees and images they replace stay until `nanoclaw sandbox image prune` (sandboxes running now may still use them)',
+    );
+}
+
+async function plannerFor(
+  images: SandboxImages,
+  deps: SandboxDeps,
+  context: CliContext,
+  onProgress: (event: BuildProgress) => void,
+): Promise<UserlandPlanner> {
   const runtime = await (deps.runtime ?? (() => configuredRuntime(context)))();
-  const planner = new UserlandPlanner({
+  return new UserlandPlanner({
     runtime,
     images,
     user: defaultSandboxUser(),
     hostIsRoot: process.getuid?.() === 0,
-    runnerDist: async () => defaultRunnerDist(path.dirname(context.config().NANOCLAW_GROUPS_DIR)),
+    runnerDist: async () => runnerDistOf(context),
     ...(runtime.name === 'docker' ? { docker: dockerCliOf(runtime as DockerRuntime) } : {}),
     logger: createLogger({ level: 'warn', format: 'pretty', destination: process.stderr }),
-    onProgress: (_folder, event) => progress.update(event),
+    onProgress: (_folder, event) => onProgress(event),
   });
-  for (const { folder, packages } of groups) {
-    writeLine(
-      context.stderr,
-      `group ${folder}: ${[...packages.apt, ...packages.npm.map((p) => `npm:${p}`)].join(' ') || 'no packages'}`,
-    );
-    const userland = await planner.groupUserland(folder, packages).finally(() => progress.done());
-    if (!userland) continue;
-    const placement = await planner.placement(userland);
-    const where = placement.image ? `, image ${placement.image}` : '';
-    writeLine(
-      context.stdout,
-      `group ${folder}: ${describeImage(userland.userland)}${userland.npmLayer ? ` + npm ${describeImage(userland.npmLayer)}` : ''}${where}`,
-    );
+}
+
+/**
+ * Removes from the cache what neither the base nor any group's `packages` uses (and what refreshes replaced and
+ * failed builds left), then our docker images (`nanoclaw/userland:*`, `nanoclaw/agent-runner:u-*`) that no
+ * current userland uses; prints each and the total.
+ */
+async function prune(images: SandboxImages, deps: SandboxDeps, context: CliContext): Promise<void> {
+  const groups = (await groupsWithPackages(context.config().NANOCLAW_GROUPS_DIR)).map((g) => g.packages);
+  const cache = await images.prune(groups);
+  for (const entry of cache.removed)
+    writeLine(context.stdout, `removed ${entry.path} (${megabytes(entry.bytes)})`);
+  const cli = await (deps.dockerCli ?? defaultDockerCli)();
+  let dockerLine = 'docker: no engine answered, its images were left alone';
+  if (cli) {
+    const keep = await currentImageTags(images, groups, context);
+    const result = await pruneUserlandImages(cli, keep.tags, {
+      cacheDir: images.cache.dir,
+      runnerImages: keep.runnerKnown,
+    });
+    for (const entry of result.removed)
+      writeLine(context.stdout, `removed docker image ${entry.image} (${entry.size})`);
+    for (const entry of result.kept)
+      writeLine(context.stdout, `kept docker image ${entry.image}: ${entry.reason.split('\n')[0]}`);
+    dockerLine = `${result.removed.length} docker image${result.removed.length === 1 ? '' : 's'} removed`;
+    if (!keep.runnerKnown) dockerLine += ' (runner images left alone: the agent-runner bundle is not built)';
   }
+  writeLine(context.stdout, `freed ${megabytes(cache.bytes)} in ${images.cache.dir}; ${dockerLine}`);
+}
+
+/** The docker tags the current userlands run as: their imported images and the runner images on them. */
+async function currentImageTags(
+  images: SandboxImages,
+  groups: readonly GroupPackages[],
+  context: CliContext,
+): Promise<{ tags: Set<string>; runnerKnown: boolean }> {
+  const dist = runnerDistOf(context);
+  const runnerDigest = existsSync(path.join(dist, 'main.js')) ? await digestRunnerBundle(dist) : undefined;
+  const tags = new Set<string>();
+  for (const packages of [{ apt: [], npm: [] }, ...groups]) {
+    const userland = await images.findGroup(packages);
+    if (!userland) continue;
+    const base = userlandImageTag(userland.userland);
+    tags.add(base);
+    if (runnerDigest) tags.add(runnerImageTag(base, userland, runnerDigest, defaultSandboxUser()));
+  }
+  return { tags, runnerKnown: runnerDigest !== undefined };
+}
+
+async function defaultDockerCli(): Promise<DockerCli | undefined> {
+  const docker = createDockerRuntime();
+  return (await docker.available()).ok ? dockerCliOf(docker) : undefined;
+}
+
+function runnerDistOf(context: CliContext): string {
+  return defaultRunnerDist(path.dirname(context.config().NANOCLAW_GROUPS_DIR));
 }
 
 /** Groups whose container.json asks for packages (or the one named), with what they ask for. */
@@ -153,10 +250,6 @@ async function configuredRuntime(context: CliContext): Promise<ContainerRuntime>
   if (choice === 'process')
     throw new CliError('the process runtime runs agents on the host: it has no userland to build');
   return createRuntime(choice);
-}
-
-function dockerCliOf(runtime: DockerRuntime) {
-  return { binary: runtime.binary, env: runtime.clientEnv };
 }
 
 /** One line per phase; on a terminal the counted lines overwrite each other. */
