@@ -1,4 +1,5 @@
 import type { ContextMode, Schedule, TaskRunLog, TaskStatus } from '@nanoclaw/core';
+import type { ResolvedProvider } from './groups/provider-resolution.js';
 
 /**
  * What the host offers its surfaces (HTTP API, CLI through HTTP, the local channel). The HTTP layer is written
@@ -38,7 +39,7 @@ export interface GroupView {
   isMain: boolean;
   trigger: string;
   /** The provider the host will use for the group's main session, and where that choice came from. */
-  provider: { id: string; source: 'session' | 'group' | 'container.json' | 'AGENT_PROVIDER' | 'default' };
+  provider: ResolvedProvider;
   /** Present when `container.json` is invalid: the group is not served until it is fixed. */
   configError?: string;
   chats: Array<{ channel: string; accountId: string; chatId: string; name: string | null }>;

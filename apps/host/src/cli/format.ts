@@ -1,4 +1,5 @@
 import type { Schedule, TaskRunLog } from '@nanoclaw/core';
+import { describeProvider } from '../groups/index.js';
 import type { GroupView, TaskView } from '../host-api.js';
 import { formatDuration } from './duration.js';
 
@@ -45,10 +46,6 @@ export function describeSchedule(schedule: Schedule): string {
 export function truncate(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-export function describeProvider(provider: GroupView['provider']): string {
-  return `${provider.id} (${provider.source})`;
 }
 
 export function describeChats(chats: GroupView['chats']): string {

@@ -32,12 +32,20 @@ export type {
   DefaultProvider,
   DetectDefaultProviderOptions,
   ProviderChoice,
+  ProviderGroup,
   ProviderResolver,
   ProviderResolverOptions,
   ProviderSource,
   ResolvedProvider,
 } from './provider-resolution.js';
-export { createProviderResolver, detectDefaultProvider, resolveProvider } from './provider-resolution.js';
+export {
+  createProviderResolver,
+  describeGroupProviders,
+  describeProvider,
+  detectDefaultProvider,
+  resolveGroupProvider,
+  resolveProvider,
+} from './provider-resolution.js';
 export type { SessionStore, SessionStoreOptions } from './session-store.js';
 export {
   createSessionStore,

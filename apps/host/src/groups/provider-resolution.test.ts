@@ -18,6 +18,7 @@ describe('detectDefaultProvider', () => {
     const result = detectDefaultProvider({ env, homeDir: '/home/u', fileExists: noFile });
     expect(result.id).toBe(id);
     expect(result.reason).toMatch(reason);
+    expect(result.source).toBe(id === 'mock' ? 'no credentials' : 'credentials');
   });
 
   it('finds a Codex login in the injected home dir, or in CODEX_HOME', () => {
@@ -36,7 +37,11 @@ describe('detectDefaultProvider', () => {
 });
 
 describe('resolveProvider', () => {
-  const defaultProvider = { id: 'claude', reason: 'ANTHROPIC_API_KEY is set' };
+  const defaultProvider = {
+    id: 'claude',
+    reason: 'ANTHROPIC_API_KEY is set',
+    source: 'credentials' as const,
+  };
 
   it('walks session → group → container.json → AGENT_PROVIDER → default', () => {
     const fallback = { agentProvider: 'opencode', defaultProvider };
@@ -61,7 +66,7 @@ describe('resolveProvider', () => {
       resolveProvider({ group: { agentProvider: null, containerConfig: null } }, { defaultProvider }),
     ).toEqual({
       id: 'claude',
-      source: 'default',
+      source: 'credentials',
     });
   });
 });
@@ -72,7 +77,7 @@ describe('createProviderResolver', () => {
     const resolver = createProviderResolver({ env: {}, homeDir: '/none', fileExists: noFile, logger });
     expect(resolver.resolve({ group: { agentProvider: null, containerConfig: null } })).toEqual({
       id: 'mock',
-      source: 'default',
+      source: 'no credentials',
     });
     expect(
       logger.lines.filter((l) => l.level === 'warn' && /NO AGENT PROVIDER/.test(l.message)),

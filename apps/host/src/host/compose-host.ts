@@ -29,6 +29,8 @@ import {
   createGroupRegistry,
   createProviderResolver,
   createSessionStore,
+  describeGroupProviders,
+  describeProvider,
   formatConfigIssue,
   type GroupRegistry,
 } from '../groups/index.js';
@@ -314,14 +316,14 @@ async function assemble(
   const url = await http.listen();
   cleanups.push(() => http.close());
 
-  const provider = resolver.defaultProvider;
   logger.info(
     {
       url,
       dataDir: config.NANOCLAW_DATA_DIR,
       groupsDir: config.NANOCLAW_GROUPS_DIR,
       runtime: 'error' in runtimeState.status ? null : runtimeState.status.name,
-      defaultProvider: provider.id,
+      defaultProvider: describeProvider(resolver.groupDefault),
+      providers: await describeGroupProviders(db, await registry.list(), resolver),
       timezone: config.TZ,
     },
     'NanoClaw host ready',

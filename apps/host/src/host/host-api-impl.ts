@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStatus } from '@nanoclaw/channel-registry';
 import type { ScheduledTask } from '@nanoclaw/core';
-import { type ChannelCredentialCheck, missingCredentialsWarning } from '../channels/index.js';
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
 import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
+import { type ChannelCredentialCheck, missingCredentialsWarning } from '../channels/index.js';
 import {
   formatConfigIssue,
   type GroupRegistry,
   isGroupError,
-  MAIN_SESSION_KEY,
   type ProviderResolver,
   type RegisteredGroup,
+  resolveGroupProvider,
 } from '../groups/index.js';
 import type { GroupView, HostApi, HostStatus, Readiness, TaskView } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
@@ -41,22 +41,14 @@ export interface HostApiDeps {
 /** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
 export function createHostApiImpl(deps: HostApiDeps): HostApi {
   async function groupView(group: RegisteredGroup): Promise<GroupView> {
-    const main = await deps.database.db
-      .selectFrom('sessions')
-      .select('agent_provider')
-      .where('group_id', '=', group.id)
-      .where('key', '=', MAIN_SESSION_KEY)
-      .executeTakeFirst();
+    const provider = await resolveGroupProvider(deps.database.db, group, deps.resolver);
     const bindings = await deps.registry.listBindings({ groupId: group.id });
     return {
       folder: group.folder,
       name: group.name,
       isMain: group.isMain,
       trigger: describeTrigger(group, deps.assistantName),
-      provider: deps.resolver.resolve({
-        session: main ? { agentProvider: main.agent_provider } : null,
-        group,
-      }),
+      provider,
       ...(group.configError ? { configError: formatConfigIssue(group.configError) } : {}),
       chats: [
         { channel: 'local', accountId: 'default', chatId: group.folder, name: 'local chat' },

@@ -22,7 +22,7 @@ export function fakeGroup(folder: string, overrides: Partial<GroupView> = {}): G
     name: folder === 'main' ? 'Main' : folder,
     isMain: folder === 'main',
     trigger: '@Andy',
-    provider: { id: 'claude', source: 'default' },
+    provider: { id: 'claude', source: 'credentials' },
     chats: [],
     ...overrides,
   };
@@ -76,7 +76,7 @@ export function createFakeHostApi(): FakeHostApi {
         trigger: input.trigger ?? '@Andy',
         provider: input.provider
           ? { id: input.provider, source: 'group' }
-          : { id: 'claude', source: 'default' },
+          : { id: 'claude', source: 'credentials' },
         chats: input.chat
           ? [
               {

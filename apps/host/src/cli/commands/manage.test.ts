@@ -18,7 +18,7 @@ describe('nanoclaw status', () => {
     expect(result.stdout).toContain(`NanoClaw 0.1.0 on http://127.0.0.1:${harness.port}, up 1m5s`);
     expect(result.stdout).toContain('runtime: docker (Docker 27.0)');
     expect(result.stdout).toContain('  ✓ local/default');
-    expect(result.stdout).toMatch(/main \* +Main +claude \(default\) +0 running, 0 queued/);
+    expect(result.stdout).toMatch(/main \* +Main +claude \(credentials\) +0 running, 0 queued/);
   });
 
   it('prints JSON with --json', async () => {

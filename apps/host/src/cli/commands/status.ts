@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import { describeProvider } from '../../groups/index.js';
 import type { HostStatus } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { writeLine } from '../cli-io.js';
 import { formatDuration } from '../duration.js';
-import { configErrorLines, describeChats, describeProvider, formatTable } from '../format.js';
+import { configErrorLines, describeChats, formatTable } from '../format.js';
 
 export function registerStatusCommand(program: Command, deps: CliDeps, context: CliContext): void {
   program
