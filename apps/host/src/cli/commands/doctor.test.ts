@@ -3,8 +3,10 @@ import http from 'node:http';
 import path from 'node:path';
 import { openDatabase } from '@nanoclaw/db';
 import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createFakeAnthropicServer, type FakeAnthropicServer } from '@nanoclaw/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HostConfig } from '../../config.js';
+import { createGroupRegistry } from '../../groups/index.js';
 import type { DoctorCheck } from '../doctor/doctor-check.js';
 import type { RuntimeProbe } from '../doctor/system-checks.js';
 import { type CliHarness, configFor, createCliHarness, freePort, runCli, tempDir } from '../test-utils.js';
@@ -13,6 +15,13 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** The model endpoint the configurations below use: a loopback Anthropic API that wants `sk-test`. */
+let anthropic: FakeAnthropicServer;
+beforeAll(async () => {
+  anthropic = await createFakeAnthropicServer({ apiKey: 'sk-test' });
+});
+afterAll(() => anthropic.close());
 
 const dockerUp = async (): Promise<RuntimeProbe> => ({ ok: true, name: 'docker', detail: 'Docker 27.0' });
 
@@ -49,8 +58,24 @@ async function setup(env: Record<string, string> = {}) {
   const homeDir = path.join(root, 'home');
   fs.mkdirSync(homeDir);
   const port = await freePort();
-  const config = configFor(root, { NANOCLAW_HTTP_PORT: String(port), ANTHROPIC_API_KEY: 'sk-test', ...env });
+  const config = configFor(root, {
+    NANOCLAW_HTTP_PORT: String(port),
+    ANTHROPIC_API_KEY: 'sk-test',
+    ANTHROPIC_BASE_URL: anthropic.baseUrl,
+    ...env,
+  });
   return { root, homeDir, port, config };
+}
+
+/** Registers groups as `nanoclaw groups add <folder> [--provider]` does. */
+async function addGroups(config: HostConfig, groups: Array<{ folder: string; provider?: string }>) {
+  const database = await openDatabase({ path: path.join(config.NANOCLAW_DATA_DIR, 'nanoclaw.db') });
+  try {
+    const registry = createGroupRegistry({ db: database.db, groupsDir: config.NANOCLAW_GROUPS_DIR });
+    for (const group of groups) await registry.add(group);
+  } finally {
+    await database.close();
+  }
 }
 
 async function doctor(
@@ -60,6 +85,7 @@ async function doctor(
     env?: Record<string, string>;
     probe?: () => Promise<RuntimeProbe>;
     userland?: SandboxImagesStatus;
+    sandboxUser?: { uid: number; gid: number };
   } = {},
 ) {
   const result = await runCli(['doctor', '--json'], {
@@ -69,6 +95,7 @@ async function doctor(
     probeRuntime: options.probe ?? dockerUp,
     userlandStatus: async () => options.userland ?? userland(true),
     nodeVersion: '20.20.2',
+    ...(options.sandboxUser ? { sandboxUser: options.sandboxUser } : {}),
   });
   const checks = JSON.parse(result.stdout) as DoctorCheck[];
   const byName = (name: string) => checks.find((check) => check.name === name);
@@ -88,7 +115,9 @@ describe('nanoclaw doctor', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('✓ runtime ');
     expect(result.stdout).toContain('docker: Docker 27.0 (auto-detected)');
-    expect(result.stdout).toMatch(/✓ claude credentials +Anthropic API key \(ANTHROPIC_API_KEY\)\n/);
+    expect(result.stdout).toMatch(
+      new RegExp(`✓ claude credentials +API key at ${anthropic.baseUrl} \\(ANTHROPIC_API_KEY\\)\n`),
+    );
     expect(result.stdout).toMatch(/· codex credentials +none configured/);
     expect(result.stdout).toContain('→ run `codex login`');
     expect(result.stdout).toContain('✓ database ');
@@ -144,14 +173,31 @@ describe('nanoclaw doctor', () => {
       ['family', '{"provider": "codex"}'],
       ['lab', '{"provider": "opencode"}'],
       ['broken', '{"provdier": "codex"}'],
+      ['stray', '{}'],
     ] as const) {
       fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, folder), { recursive: true });
       fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, folder, 'container.json'), container);
     }
+    await addGroups(config, [
+      { folder: 'family' },
+      { folder: 'lab' },
+      { folder: 'broken' },
+      { folder: 'pinned', provider: 'mock' },
+    ]);
     const result = await doctor(config, homeDir);
     expect(result.byName('group main')).toMatchObject({
       status: 'ok',
-      detail: expect.stringMatching(/^claude \(ANTHROPIC_API_KEY is set\): Anthropic API key/),
+      detail: `claude (credentials): API key at ${anthropic.baseUrl} (ANTHROPIC_API_KEY)`,
+    });
+    expect(result.byName('group pinned')).toMatchObject({
+      status: 'info',
+      detail: 'mock (group): canned replies',
+    });
+    // A folder no group uses is not served: doctor does not pretend it is.
+    expect(result.byName('group stray')).toMatchObject({
+      status: 'info',
+      detail: 'no group uses this folder: the host does not serve it',
+      hint: '`nanoclaw groups add stray` adopts it',
     });
     expect(result.byName('group family')).toMatchObject({
       status: 'ok',
@@ -280,5 +326,102 @@ describe('nanoclaw doctor', () => {
       );
       expect(check?.status).toBe('info');
     });
+  });
+});
+
+describe('the first message, before it is sent', () => {
+  it('calls the model endpoint as the first message will: the configured URL, the key the host adds, a models list (no tokens)', async () => {
+    const { config, homeDir } = await setup();
+    anthropic.reset();
+    const result = await doctor(config, homeDir);
+    const check = result.byName(`model endpoint ${anthropic.baseUrl}`);
+    expect(check?.status).toBe('ok');
+    expect(check?.detail).toMatch(
+      new RegExp(
+        `^GET ${anthropic.baseUrl}/v1/models answered 200 in \\d+ ms \\(with ANTHROPIC_API_KEY\\)\\nused by claude in main$`,
+      ),
+    );
+    expect(
+      anthropic.requests.map(
+        (r) => `${r.method} ${r.path} ${r.headers['x-api-key']} ${r.headers['anthropic-version']}`,
+      ),
+    ).toEqual(['GET /v1/models sk-test 2023-06-01']);
+    expect(result.code).toBe(0);
+  });
+
+  it('a refused key is ✗ with the answer and the key to fix', async () => {
+    const { config, homeDir } = await setup({ ANTHROPIC_API_KEY: 'sk-revoked' });
+    const result = await doctor(config, homeDir);
+    expect(result.byName(`model endpoint ${anthropic.baseUrl}`)).toEqual({
+      name: `model endpoint ${anthropic.baseUrl}`,
+      status: 'fail',
+      detail: `the credential was refused: GET ${anthropic.baseUrl}/v1/models answered 401: invalid API key\nused by claude in main`,
+      hint: 'the endpoint refused ANTHROPIC_API_KEY: set a valid one',
+      blocking: false,
+    });
+    // The host still starts; this group's messages would fail.
+    expect(result.code).toBe(0);
+  });
+
+  it('an endpoint nothing answers at is ✗ naming the setting its URL comes from', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const { config, homeDir } = await setup({ ANTHROPIC_BASE_URL: dead });
+    const check = (await doctor(config, homeDir)).byName(`model endpoint ${dead}`);
+    expect(check).toMatchObject({
+      status: 'fail',
+      hint: 'start it, or fix ANTHROPIC_BASE_URL (in .env, or the group\'s container.json "env")',
+    });
+    expect(check?.detail).toMatch(/^cannot reach it: connect ECONNREFUSED 127\.0\.0\.1:\d+\nGET http/);
+  });
+
+  it('a group whose container.json env sends its messages elsewhere is checked on its own', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const { config, homeDir } = await setup();
+    fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, 'lab'), { recursive: true });
+    fs.writeFileSync(
+      path.join(config.NANOCLAW_GROUPS_DIR, 'lab', 'container.json'),
+      JSON.stringify({ env: { ANTHROPIC_BASE_URL: dead } }),
+    );
+    await addGroups(config, [{ folder: 'lab' }, { folder: 'family' }]);
+    const result = await doctor(config, homeDir);
+    expect(result.byName(`model endpoint ${anthropic.baseUrl}`)).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/\nused by claude in family, claude in main$/),
+    });
+    expect(result.byName(`model endpoint ${dead}`)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/\nused by claude in lab$/),
+    });
+  });
+
+  it('a folder the sandbox user cannot pass through on the way to a group is ✗, naming it and the chmod that fixes it', async () => {
+    const { root, config, homeDir } = await setup({ NANOCLAW_GROUPS_DIR: 'private/groups' });
+    fs.mkdirSync(path.join(root, 'private', 'groups', 'main'), { recursive: true });
+    fs.chmodSync(root, 0o755);
+    fs.chmodSync(path.join(root, 'private'), 0o700);
+    const bwrap = async (): Promise<RuntimeProbe> => ({
+      ok: true,
+      name: 'bwrap',
+      detail: 'bubblewrap 0.8.0',
+    });
+    const sandboxUser = { uid: 4242, gid: 4242 };
+    const blocked = await doctor(config, homeDir, { probe: bwrap, sandboxUser });
+    expect(blocked.byName('sandbox access')).toEqual({
+      name: 'sandbox access',
+      status: 'fail',
+      detail: `the sandbox user 4242:4242 cannot reach groups/main: ${root}/private is not searchable for it\na message there fails when its sandbox starts`,
+      hint: `chmod o+x ${root}/private (or move the project to a folder others may pass through)`,
+      blocking: false,
+    });
+    expect(blocked.code).toBe(0);
+
+    fs.chmodSync(path.join(root, 'private'), 0o711);
+    const fixed = await doctor(config, homeDir, { probe: bwrap, sandboxUser });
+    expect(fixed.byName('sandbox access')).toMatchObject({
+      status: 'ok',
+      detail: 'the sandbox user 4242:4242 can reach every group folder (main) and the data dir',
+    });
+    // Docker's daemon binds the folders as root: nothing to check there.
+    expect((await doctor(config, homeDir, { sandboxUser })).byName('sandbox access')).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import type { SandboxOwner } from '@nanoclaw/container-runner';
 import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
 import type { Command } from 'commander';
 import { type HostConfig, loadConfig } from '../../config.js';
@@ -14,6 +15,8 @@ export interface DoctorDeps extends CliDeps {
   /** Default: the agent userland cache as the configuration places it. */
   userlandStatus?: (config: HostConfig) => Promise<SandboxImagesStatus>;
   nodeVersion?: string;
+  /** Default: the uid:gid the agent pool runs sandboxes as. */
+  sandboxUser?: SandboxOwner;
 }
 
 export function registerDoctorCommand(program: Command, deps: DoctorDeps, context: CliContext): void {
@@ -33,6 +36,7 @@ export function registerDoctorCommand(program: Command, deps: DoctorDeps, contex
           probeRuntime: deps.probeRuntime ?? probeRuntime,
           userlandStatus: deps.userlandStatus ?? ((config) => hostSandboxImages(config).status()),
           ...(deps.nodeVersion === undefined ? {} : { nodeVersion: deps.nodeVersion }),
+          ...(deps.sandboxUser === undefined ? {} : { sandboxUser: deps.sandboxUser }),
         });
         if (options.json) writeLine(context.stdout, JSON.stringify(checks, null, 2));
         else writeLine(context.stdout, formatDoctorReport(checks));

@@ -1,15 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { openDatabase } from '@nanoclaw/db';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createGroupRegistry } from '../../groups/index.js';
 import { configFor, tempDir } from '../test-utils.js';
 import { checkCredentials } from './credential-checks.js';
+import { readDoctorGroups } from './doctor-groups.js';
 
 const roots: string[] = [];
 afterEach(() => {
   for (const root of roots.splice(0)) fs.rmSync(root, { recursive: true, force: true });
 });
 
-function check(env: Record<string, string>, options: { runtime?: string; chatgptLogin?: boolean } = {}) {
+async function check(
+  env: Record<string, string>,
+  options: { runtime?: string; chatgptLogin?: boolean } = {},
+) {
   const root = tempDir('nanoclaw-credentials-');
   roots.push(root);
   const homeDir = path.join(root, 'home');
@@ -18,18 +24,23 @@ function check(env: Record<string, string>, options: { runtime?: string; chatgpt
     fs.mkdirSync(path.join(homeDir, '.codex'));
     fs.writeFileSync(path.join(homeDir, '.codex', 'auth.json'), '{"tokens":{"access_token":"at"}}');
   }
+  const config = configFor(root, env);
   const checks = checkCredentials({
-    config: configFor(root, env),
+    config,
     env: {},
     homeDir,
     ...(options.runtime ? { runtime: options.runtime } : {}),
+    groups: await readDoctorGroups(config, homeDir),
   });
   return { checks, homeDir, byName: (name: string) => checks.find((c) => c.name === name) };
 }
 
 describe('model traffic in nanoclaw doctor', () => {
-  it('names the route and the credential the host adds, for the provider in use only', () => {
-    const { byName } = check({ AGENT_PROVIDER: 'claude', ANTHROPIC_API_KEY: 'sk-ant' }, { runtime: 'bwrap' });
+  it('names the route and the credential the host adds, for the provider in use only', async () => {
+    const { byName } = await check(
+      { AGENT_PROVIDER: 'claude', ANTHROPIC_API_KEY: 'sk-ant' },
+      { runtime: 'bwrap' },
+    );
     expect(byName('claude model traffic')).toEqual({
       name: 'claude model traffic',
       status: 'ok',
@@ -39,8 +50,11 @@ describe('model traffic in nanoclaw doctor', () => {
     expect(byName('codex model traffic')).toBeUndefined();
   });
 
-  it('names a ChatGPT login as the credential readable in the sandbox, and where Codex goes itself', () => {
-    const { byName, homeDir } = check({ AGENT_PROVIDER: 'codex' }, { runtime: 'docker', chatgptLogin: true });
+  it('names a ChatGPT login as the credential readable in the sandbox, and where Codex goes itself', async () => {
+    const { byName, homeDir } = await check(
+      { AGENT_PROVIDER: 'codex' },
+      { runtime: 'docker', chatgptLogin: true },
+    );
     const traffic = byName('codex model traffic');
     expect(traffic?.status).toBe('warn');
     expect(traffic?.detail).toBe(
@@ -51,22 +65,27 @@ describe('model traffic in nanoclaw doctor', () => {
     );
   });
 
-  it('covers a group whose container.json names another provider, and a key at a custom endpoint', () => {
+  it('covers a group whose container.json names another provider, and a key at a custom endpoint', async () => {
     const root = tempDir('nanoclaw-credentials-');
     roots.push(root);
     const groups = path.join(root, 'groups');
     fs.mkdirSync(path.join(groups, 'coder'), { recursive: true });
     fs.writeFileSync(path.join(groups, 'coder', 'container.json'), '{"provider":"opencode"}');
+    const config = configFor(root, {
+      AGENT_PROVIDER: 'claude',
+      ANTHROPIC_API_KEY: 'sk-ant',
+      OPENAI_API_KEY: 'sk-o',
+      OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
+      NANOCLAW_GROUPS_DIR: groups,
+    });
+    const database = await openDatabase({ path: path.join(config.NANOCLAW_DATA_DIR, 'nanoclaw.db') });
+    await createGroupRegistry({ db: database.db, groupsDir: groups }).add({ folder: 'coder' });
+    await database.close();
     const checks = checkCredentials({
-      config: configFor(root, {
-        AGENT_PROVIDER: 'claude',
-        ANTHROPIC_API_KEY: 'sk-ant',
-        OPENAI_API_KEY: 'sk-o',
-        OPENAI_BASE_URL: 'http://127.0.0.1:8000/v1',
-        NANOCLAW_GROUPS_DIR: groups,
-      }),
+      config,
       env: {},
       homeDir: root,
+      groups: await readDoctorGroups(config, root),
     });
     const opencode = checks.find((c) => c.name === 'opencode model traffic');
     expect(opencode?.detail).toContain(
@@ -74,8 +93,8 @@ describe('model traffic in nanoclaw doctor', () => {
     );
   });
 
-  it('says the process runtime keeps credentials in the agent env', () => {
-    const { byName } = check(
+  it('says the process runtime keeps credentials in the agent env', async () => {
+    const { byName } = await check(
       { AGENT_PROVIDER: 'claude', ANTHROPIC_API_KEY: 'sk-ant' },
       { runtime: 'process' },
     );

@@ -1,8 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  type ContainerConfig,
-  containerConfigSchema,
+  describeHeaderSource,
   type EgressHeaderSource,
   type ProviderEgress,
   type ProviderHostContribution,
@@ -12,8 +9,9 @@ import { createCodexHostContribution } from '@nanoclaw/provider-codex/host';
 import { createOpencodeHostContribution } from '@nanoclaw/provider-opencode/host';
 import { usesEgressProxy } from '../../agent-pool/sandbox-egress-plan.js';
 import { configAsEnv, type HostConfig } from '../../config.js';
-import { detectDefaultProvider } from '../../groups/index.js';
+import { describeProvider } from '../../groups/index.js';
 import { type DoctorCheck, fail, info, ok, warn } from './doctor-check.js';
+import type { DoctorGroups } from './doctor-groups.js';
 
 export interface CredentialCheckOptions {
   config: HostConfig;
@@ -21,6 +19,8 @@ export interface CredentialCheckOptions {
   homeDir: string;
   /** The sandbox runtime agents run in (the probed one), for how model traffic flows; unknown: an isolated one. */
   runtime?: string;
+  /** The groups and their providers (`readDoctorGroups`). */
+  groups: DoctorGroups;
 }
 
 const PROVIDERS = ['claude', 'codex', 'opencode'] as const;
@@ -56,7 +56,7 @@ export function checkCredentials(options: CredentialCheckOptions): DoctorCheck[]
   });
   if (selected === 'mock')
     checks.push(ok('mock provider', 'AGENT_PROVIDER=mock: canned replies, no credentials'));
-  const groups = groupChecks(options, described);
+  const groups = groupChecks(options.groups, described);
   checks.push(...groups.checks);
   const inUse = new Set([...(selected && selected !== 'mock' ? [selected] : []), ...groups.providers]);
   for (const id of PROVIDERS.filter((provider) => inUse.has(provider))) {
@@ -101,11 +101,13 @@ function modelTrafficCheck(
   return warn(name, detail, 'an API key instead keeps every credential on the host');
 }
 
-function describeSource(source: EgressHeaderSource): string {
-  return 'env' in source ? source.env : `${source.jsonKey} of ${source.file}`;
+/** A credential as doctor names it: the env key (`ANTHROPIC_API_KEY`), or the field of a login file. */
+export function describeSource(source: EgressHeaderSource): string {
+  return 'env' in source ? source.env : describeHeaderSource(source);
 }
 
-function providerContributions(homeDir: string): Record<ProviderId, ProviderHostContribution> {
+/** The built-in providers' host contributions, finding their logins under `homeDir`. */
+export function providerContributions(homeDir: string): Record<ProviderId, ProviderHostContribution> {
   return {
     claude: createClaudeHostContribution(),
     codex: createCodexHostContribution({ hostHome: homeDir }),
@@ -123,69 +125,45 @@ function credentialEnv(options: CredentialCheckOptions): Record<string, string |
 }
 
 /**
- * One line per group folder: its provider (container.json, else the default) and that provider's credentials;
- * and the providers in use (the default's among them).
+ * One line per group: its provider and where that choice comes from (as the start log and `nanoclaw status` say
+ * it), and that provider's credentials; and the providers in use (the default's among them).
  */
 function groupChecks(
-  options: CredentialCheckOptions,
+  { groups, groupDefault }: DoctorGroups,
   described: Record<ProviderId, string | null>,
 ): { checks: DoctorCheck[]; providers: string[] } {
-  const { config } = options;
-  const fallback = config.AGENT_PROVIDER
-    ? { id: config.AGENT_PROVIDER, reason: 'AGENT_PROVIDER' }
-    : detectDefaultProvider({ env: credentialEnv(options), homeDir: options.homeDir });
   const checks: DoctorCheck[] = [];
   // The default provider is in use by every group that names none, the ones still to be created included.
-  const providers: string[] = [fallback.id];
-  for (const folder of groupFolders(config.NANOCLAW_GROUPS_DIR)) {
-    const name = `group ${folder}`;
-    const container = readContainerConfig(path.join(config.NANOCLAW_GROUPS_DIR, folder, 'container.json'));
-    if ('error' in container) {
-      checks.push(fail(name, `container.json: ${container.error}`, 'fix the key named above', false));
+  const providers: string[] = [groupDefault.id];
+  for (const group of groups) {
+    const name = `group ${group.folder}`;
+    if (!group.served) {
+      checks.push(
+        info(
+          name,
+          'no group uses this folder: the host does not serve it',
+          `\`nanoclaw groups add ${group.folder}\` adopts it`,
+        ),
+      );
       continue;
     }
-    const id = container.config?.provider ?? fallback.id;
+    if (group.configError) {
+      checks.push(fail(name, group.configError, 'fix the key named above', false));
+      continue;
+    }
+    const { id } = group.provider;
+    const provider = describeProvider(group.provider);
     providers.push(id);
-    const source = container.config?.provider ? 'container.json' : fallback.reason;
     if (id === 'mock') {
-      checks.push(info(name, `mock (${source}): canned replies`));
+      checks.push(info(name, `${provider}: canned replies`));
       continue;
     }
     const detail = (PROVIDERS as readonly string[]).includes(id) ? described[id as ProviderId] : null;
-    if (detail) checks.push(ok(name, `${id} (${source}): ${detail}`));
+    if (detail) checks.push(ok(name, `${provider}: ${detail}`));
     else {
       const hint = HINTS[id as ProviderId] ?? `no provider "${id}" is built in`;
-      checks.push(fail(name, `${id} (${source}) has no credentials: its runs will fail`, hint, false));
+      checks.push(fail(name, `${provider} has no credentials: its runs will fail`, hint, false));
     }
   }
   return { checks, providers };
-}
-
-function groupFolders(groupsDir: string): string[] {
-  try {
-    return fs
-      .readdirSync(groupsDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && entry.name !== 'global' && !entry.name.startsWith('.'))
-      .map((entry) => entry.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
-function readContainerConfig(file: string): { config?: ContainerConfig } | { error: string } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return {};
-  }
-  try {
-    const parsed = containerConfigSchema.safeParse(JSON.parse(text));
-    if (parsed.success) return { config: parsed.data };
-    const issue = parsed.error.issues[0];
-    return { error: `${issue?.path.join('.') || '(file)'}: ${issue?.message ?? 'invalid'}` };
-  } catch (error) {
-    return { error: `not valid JSON (${(error as Error).message})` };
-  }
 }

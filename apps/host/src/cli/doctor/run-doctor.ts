@@ -1,10 +1,14 @@
 import path from 'node:path';
+import { defaultSandboxUser, type SandboxOwner } from '@nanoclaw/container-runner';
 import type { SandboxImagesStatus } from '@nanoclaw/sandbox-image';
-import { ConfigError, type HostConfig } from '../../config.js';
+import { ConfigError, configAsEnv, type HostConfig } from '../../config.js';
 import { readApiToken } from '../../http/api-token.js';
 import { hostBaseUrl } from '../cli-context.js';
-import { checkCredentials } from './credential-checks.js';
+import { checkCredentials, providerContributions } from './credential-checks.js';
 import { type DoctorCheck, fail, ok } from './doctor-check.js';
+import { readDoctorGroups } from './doctor-groups.js';
+import { checkModelEndpoints } from './endpoint-checks.js';
+import { checkFolderAccess } from './folder-access-check.js';
 import { checkHttpPort } from './port-check.js';
 import {
   checkApiToken,
@@ -25,6 +29,10 @@ export interface DoctorOptions {
   /** What the agent userland cache holds and whether it can be built. */
   userlandStatus: (config: HostConfig) => Promise<SandboxImagesStatus>;
   nodeVersion?: string;
+  /** How long each model endpoint may take to answer (default 5 s). */
+  endpointTimeoutMs?: number;
+  /** The uid:gid sandboxes run as (default: the agent pool's). */
+  sandboxUser?: SandboxOwner;
 }
 
 /** Every check, in order; needs no running host. A configuration that does not load ends the list. */
@@ -49,14 +57,33 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
         .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
     ),
   );
+  const groups = await readDoctorGroups(config, options.homeDir);
   checks.push(
     ...checkCredentials({
       config,
       env: options.env,
       homeDir: options.homeDir,
       ...(runtime.ok ? { runtime: runtime.name } : {}),
+      groups,
     }),
   );
+  checks.push(
+    ...(await checkModelEndpoints({
+      groups: groups.groups,
+      hostEnv: configAsEnv(config),
+      contributions: providerContributions(options.homeDir),
+      fetch: options.fetch,
+      ...(options.endpointTimeoutMs === undefined ? {} : { timeoutMs: options.endpointTimeoutMs }),
+    })),
+  );
+  const access = await checkFolderAccess({
+    runtime,
+    groupsDir: config.NANOCLAW_GROUPS_DIR,
+    dataDir: config.NANOCLAW_DATA_DIR,
+    folders: groups.groups.filter((group) => group.served).map((group) => group.folder),
+    user: options.sandboxUser ?? defaultSandboxUser(),
+  });
+  if (access) checks.push(access);
   checks.push(await checkDatabase(config.NANOCLAW_DATA_DIR));
   checks.push(checkApiToken(config.NANOCLAW_DATA_DIR));
   checks.push(await checkMountAllowlist(options.env, options.homeDir));
