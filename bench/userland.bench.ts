@@ -36,7 +36,7 @@ import {
 } from '@nanoclaw/sandbox-image';
 // Not exported by @nanoclaw/host: the host's own import and runner-image build, from its source.
 import {
-  type DockerCli,
+  dockerCliOf,
   ensureRunnerImageOnUserland,
   ensureUserlandImage,
   userlandImageTag,
@@ -131,6 +131,8 @@ async function main(): Promise<void> {
   const loadStart = os.loadavg();
   console.log(`load average at start: ${loadText(loadStart)} (${os.cpus().length} cpus)`);
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'nanoclaw-userland-bench-'));
+  // A root host builds as the unprivileged nanoclaw-build account, which must be able to enter the cache.
+  await fs.chmod(root, 0o755);
   bench.onCleanup(() => fs.rm(root, { recursive: true, force: true }));
   const rows: TargetResult[] = [];
   let build: UserlandBuild;
@@ -293,7 +295,7 @@ async function prepareDockerImages(
   try {
     const scratchMs = await buildScratchImage(hostEnv);
     console.log(`docker: scratch image ${SCRATCH_IMAGE} built in ${seconds(scratchMs)}`);
-    const cli: DockerCli = { binary: 'docker', env: hostEnv };
+    const cli = dockerCliOf(runtime, hostEnv);
     const benchBase: CachedImage = {
       ...base,
       manifest: { ...base.manifest, digest: `bench${process.pid}-${base.manifest.digest}` },
