@@ -4,6 +4,7 @@ export {
   findRepoDir,
   installService,
   planService,
+  runWithoutServiceManager,
   ServiceError,
   uninstallService,
 } from './install-service.js';
@@ -11,3 +12,5 @@ export type { ServiceDeps } from './service-command.js';
 export { registerServiceCommand } from './service-command.js';
 export type { LaunchdSpec, ServiceSpec } from './service-files.js';
 export { LAUNCHD_LABEL, renderLaunchdPlist, renderSystemdUnit, SYSTEMD_UNIT_NAME } from './service-files.js';
+export type { SystemdProbeDeps, SystemdStatus } from './systemd-probe.js';
+export { probeSystemd } from './systemd-probe.js';

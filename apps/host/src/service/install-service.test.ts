@@ -166,6 +166,7 @@ describe('nanoclaw service', () => {
       nodePath: '/usr/bin/node',
       cliPath: '/srv/nanoclaw/apps/host/dist/cli.js',
       cwd: '/srv/nanoclaw',
+      systemd: () => ({ ok: true }) as const,
     };
     const installed = await runCli(['service', 'install'], deps);
     const file = path.join(homeDir, '.config', 'systemd', 'user', 'nanoclaw.service');
@@ -178,6 +179,58 @@ describe('nanoclaw service', () => {
     expect(uninstalled.stdout).toBe(
       `removed ${file}\nto stop a running one:\n  systemctl --user stop nanoclaw.service\n  systemctl --user daemon-reload\n`,
     );
+  });
+
+  it('writes no unit where systemd does not run, and says how to run the host instead', async () => {
+    const homeDir = home();
+    const repo = home();
+    fs.mkdirSync(path.join(repo, 'docker'));
+    fs.writeFileSync(path.join(repo, 'docker', 'compose.yaml'), 'services: {}\n');
+    const result = await runCli(['service', 'install', '--workdir', repo], {
+      platform: 'linux',
+      homeDir,
+      env: {},
+      nodePath: '/usr/bin/node',
+      cliPath: '/srv/nanoclaw/apps/host/dist/cli.js',
+      systemd: () => ({ ok: false, reason: 'not-booted', detail: 'PID 1 is tini' }),
+    });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: [
+        'nanoclaw: this machine does not run systemd (PID 1 is tini): a systemd user unit cannot work here, so none was written.',
+        'Keep the host running another way:',
+        `  cd ${repo} && nohup /usr/bin/node /srv/nanoclaw/apps/host/dist/cli.js start >> nanoclaw.log 2>&1 &   # in the background, its log in nanoclaw.log`,
+        `  tmux new-session -d -s nanoclaw -c ${repo} '/usr/bin/node /srv/nanoclaw/apps/host/dist/cli.js start'   # in tmux: tmux attach -t nanoclaw`,
+        `  NANOCLAW_ROOT=${repo} docker compose -f ${repo}/docker/compose.yaml up -d   # in Docker (see the file's notes)`,
+        '',
+      ].join('\n'),
+    });
+    expect(fs.existsSync(path.join(homeDir, '.config', 'systemd'))).toBe(false);
+  });
+
+  it('writes no unit where systemctl --user cannot reach the user bus, and says why', async () => {
+    const homeDir = home();
+    const result = await runCli(['service', 'install'], {
+      platform: 'linux',
+      homeDir,
+      env: {},
+      nodePath: '/usr/bin/node',
+      cliPath: '/srv/nanoclaw/apps/host/dist/cli.js',
+      cwd: '/srv/nanoclaw',
+      systemd: () => ({
+        ok: false,
+        reason: 'no-user-bus',
+        detail: 'Failed to connect to bus: No medium found',
+      }),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "nanoclaw: systemd runs, but `systemctl --user` cannot reach your user's service manager (Failed to connect to bus: No medium found)",
+    );
+    expect(result.stderr).toContain('sudo loginctl enable-linger "$USER"');
+    expect(result.stderr).toContain('nohup /usr/bin/node /srv/nanoclaw/apps/host/dist/cli.js start');
+    expect(fs.existsSync(path.join(homeDir, '.config', 'systemd'))).toBe(false);
   });
 
   it('exits 1 on an unsupported platform', async () => {

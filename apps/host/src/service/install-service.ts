@@ -77,6 +77,25 @@ function launchdPlan(options: ServiceOptions): ServicePlan {
   };
 }
 
+/**
+ * How to keep the host running where no service manager can: the commands to run it in the background, in
+ * tmux, or (from a checkout with `docker/compose.yaml`) under Docker Compose.
+ */
+export function runWithoutServiceManager(spec: ServiceSpec): string[] {
+  const start = `${shellQuote(spec.nodePath)} ${shellQuote(spec.cliPath)} start`;
+  const dir = shellQuote(spec.workingDirectory);
+  const compose = path.join(spec.workingDirectory, 'docker', 'compose.yaml');
+  return [
+    `cd ${dir} && nohup ${start} >> nanoclaw.log 2>&1 &   # in the background, its log in nanoclaw.log`,
+    `tmux new-session -d -s nanoclaw -c ${dir} ${shellQuote(start)}   # in tmux: tmux attach -t nanoclaw`,
+    ...(fs.existsSync(compose)
+      ? [
+          `NANOCLAW_ROOT=${dir} docker compose -f ${shellQuote(compose)} up -d   # in Docker (see the file's notes)`,
+        ]
+      : []),
+  ];
+}
+
 export interface InstallResult {
   plan: ServicePlan;
   /** `created`, `updated`, or `unchanged` (same contents already there). */

@@ -8,10 +8,12 @@ import {
   findRepoDir,
   installService,
   planService,
+  runWithoutServiceManager,
   ServiceError,
   type ServiceOptions,
   uninstallService,
 } from './install-service.js';
+import { probeSystemd, type SystemdStatus } from './systemd-probe.js';
 
 export interface ServiceDeps extends CliDeps {
   /** Default: `process.execPath`. */
@@ -20,6 +22,8 @@ export interface ServiceDeps extends CliDeps {
   cliPath?: string;
   /** Default: `process.cwd()` (used when the CLI is not inside the repository). */
   cwd?: string;
+  /** Whether a systemd user unit can run here (Linux). Default: `probeSystemd()`. */
+  systemd?: () => SystemdStatus;
 }
 
 export function registerServiceCommand(program: Command, deps: ServiceDeps, context: CliContext): void {
@@ -33,8 +37,9 @@ export function registerServiceCommand(program: Command, deps: ServiceDeps, cont
     .action(
       action(deps, context, async (options: { workdir?: string }) => {
         const resolved = serviceOptions(deps, context, options.workdir);
-        withServiceErrors(() => planService(resolved));
+        const planned = withServiceErrors(() => planService(resolved));
         if (deps.cliPath === undefined) requireBuiltCli(resolved.cliPath);
+        if (planned.kind === 'systemd') requireSystemd((deps.systemd ?? probeSystemd)(), resolved);
         const { plan, outcome } = withServiceErrors(() => installService(resolved));
         writeLine(context.stdout, `${outcome} ${plan.file}`);
         writeLine(context.stdout, outcome === 'unchanged' ? 'to (re)start it:' : 'to enable and start it:');
@@ -56,6 +61,25 @@ export function registerServiceCommand(program: Command, deps: ServiceDeps, cont
         return EXIT.ok;
       }),
     );
+}
+
+/** A unit systemd cannot run is not written: say why, and how to run the host instead. */
+function requireSystemd(status: SystemdStatus, spec: ServiceOptions): void {
+  if (status.ok) return;
+  const instead = runWithoutServiceManager(spec).map((line) => `  ${line}`);
+  const why =
+    status.reason === 'not-booted'
+      ? [
+          `this machine does not run systemd (${status.detail}): a systemd user unit cannot work here, so none was written.`,
+          'Keep the host running another way:',
+        ]
+      : [
+          `systemd runs, but \`systemctl --user\` cannot reach your user's service manager (${status.detail}), so the unit could not be enabled; none was written.`,
+          'That happens in a shell opened with su or sudo, or without a login session: log in as this user directly (e.g. over ssh),',
+          'or run `sudo loginctl enable-linger "$USER"` and `export XDG_RUNTIME_DIR=/run/user/$(id -u)`, then `nanoclaw service install` again.',
+          'Or keep the host running another way:',
+        ];
+  throw new CliError([...why, ...instead].join('\n'), EXIT.failure);
 }
 
 function requireBuiltCli(cliPath: string): void {
