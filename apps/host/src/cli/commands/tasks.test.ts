@@ -37,6 +37,11 @@ async function storedTask(id: string, overrides: Partial<ScheduledTask> = {}): P
   });
 }
 
+/** `nanoclaw tasks add --group main --prompt p <schedule...>` */
+function addTask(...schedule: string[]) {
+  return harness.run(['tasks', 'add', '--group', 'main', '--prompt', 'p', ...schedule]);
+}
+
 async function statusOf(id: string): Promise<string | undefined> {
   const list = await harness.run(['tasks', 'list', '--json']);
   return (JSON.parse(list.stdout) as Array<{ id: string; status: string }>).find((task) => task.id === id)
@@ -45,17 +50,7 @@ async function statusOf(id: string): Promise<string | undefined> {
 
 describe('nanoclaw tasks, against the real host', () => {
   it('pause, resume and cancel take a unique start of the id, as git does', async () => {
-    const added = await harness.run([
-      'tasks',
-      'add',
-      '--group',
-      'main',
-      '--prompt',
-      'p',
-      '--every',
-      '1h',
-      '--json',
-    ]);
+    const added = await addTask('--every', '1h', '--json');
     const { id } = JSON.parse(added.stdout) as { id: string };
     const short = id.slice(0, 8);
     expect((await harness.run(['tasks', 'pause', short])).stdout).toMatch(new RegExp(`^${id} +main +paused`));
@@ -108,46 +103,17 @@ describe('nanoclaw tasks, against the real host', () => {
   });
 
   it('--at in the past is refused, showing the time it is now; nothing is stored', async () => {
-    const past = await harness.run([
-      'tasks',
-      'add',
-      '--group',
-      'main',
-      '--prompt',
-      'p',
-      '--at',
-      '2020-01-01T09:00',
-    ]);
+    const past = await addTask('--at', '2020-01-01T09:00');
     expect(past.code).toBe(1);
     expect(past.stderr).toMatch(
       /^nanoclaw: schedule\.at: "2020-01-01T09:00" \(2020-01-01 09:00:00 UTC\) is in the past: it is now \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\) \(HTTP 400\)\n$/,
     );
-    const paris = await harness.run([
-      'tasks',
-      'add',
-      '--group',
-      'main',
-      '--prompt',
-      'p',
-      '--at',
-      '2020-01-01T09:00',
-      '--tz',
-      'Europe/Paris',
-    ]);
+    const paris = await addTask('--at', '2020-01-01T09:00', '--tz', 'Europe/Paris');
     expect(paris.stderr).toMatch(
       /\(2020-01-01 09:00:00 Europe\/Paris\) is in the past: it is now .* Europe\/Paris \(/,
     );
     expect((await harness.run(['tasks', 'list'])).stdout).toBe('no tasks\n');
-    const future = await harness.run([
-      'tasks',
-      'add',
-      '--group',
-      'main',
-      '--prompt',
-      'p',
-      '--at',
-      '2999-01-01T09:00',
-    ]);
+    const future = await addTask('--at', '2999-01-01T09:00');
     expect(future.code).toBe(0);
   });
 });
