@@ -31,6 +31,11 @@ export interface HostProcess {
   kill9(): Promise<void>;
   /** SIGTERM (a clean stop) and wait for the exit. */
   stop(): Promise<void>;
+  /**
+   * A terminal's Ctrl-C: SIGINT to the host's whole process group (every process in it, as the tty driver does).
+   * Only for a host started with `ownProcessGroup`.
+   */
+  interrupt(): void;
 }
 
 export interface StartOptions {
@@ -39,6 +44,11 @@ export interface StartOptions {
   runtime: string;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /**
+   * Start the host as the leader of its own process group, as a shell starts a foreground job: `interrupt()` then
+   * reaches it and everything it left in its group, like a Ctrl-C in its terminal.
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** A scratch project folder the sandbox user (uid 1000 when we run as root) can traverse. */
@@ -65,6 +75,7 @@ export function spawnHost(options: StartOptions): { child: ChildProcess; output:
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup === true,
   });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -118,6 +129,11 @@ export async function startHost(options: StartOptions): Promise<HostProcess> {
     exited,
     kill9: () => stopWith('SIGKILL'),
     stop: () => stopWith('SIGTERM'),
+    interrupt: () => {
+      if (!options.ownProcessGroup || child.pid === undefined)
+        throw new Error('interrupt() needs a host started with ownProcessGroup');
+      process.kill(-child.pid, 'SIGINT');
+    },
   };
 }
 
