@@ -56,11 +56,13 @@ export function parseTurboLine(line) {
 }
 
 /**
- * The lines of a failed build worth showing: each failed package's own output and turbo's error lines.
+ * The lines of a failed build worth showing: each failed package's own output and turbo's error lines; when no
+ * package failed (turbo itself did, e.g. no `pnpm` on the PATH), the end of turbo's output.
  * @param {string[]} lines
  */
 export function failureLines(lines) {
   const failed = lines.flatMap((line) => /^Failed:\s+(.*)$/.exec(line.trim())?.[1]?.split(/,\s*/) ?? []);
+  if (failed.length === 0) return lines.filter((line) => line.trim() !== '').slice(-20);
   const packages = failed.map((task) => task.replace(/#build$/, ''));
   return lines.filter(
     (line) => packages.some((name) => line.startsWith(`${name}:build:`)) || /ERROR/.test(line),
@@ -112,7 +114,7 @@ export function exitCodeOf(code, signal) {
 function createSteps(stream = process.stderr) {
   const tty = stream.isTTY === true;
   let open = false;
-  const label = (/** @type {string} */ step) => `dev ▸ ${step.padEnd(9)}`;
+  const label = (/** @type {string} */ step) => `dev ▸ ${step.padEnd(10)}`;
   return {
     line(/** @type {string} */ step, /** @type {string} */ text) {
       stream.write(`${open ? '\r\x1b[K' : ''}${label(step)}${text}\n`);

@@ -67,6 +67,18 @@ describe('pnpm dev: build', () => {
     ]);
   });
 
+  it('when turbo itself fails, shows the end of what it said', () => {
+    const lines = [
+      '   • Running build in 19 packages',
+      '',
+      '  x Unable to find package manager binary: cannot find binary path',
+    ];
+    expect(failureLines(lines)).toEqual([
+      '   • Running build in 19 packages',
+      '  x Unable to find package manager binary: cannot find binary path',
+    ]);
+  });
+
   it('says how long in words a person reads', () => {
     expect([380, 9_940, 38_000, 248_410].map(formatDuration)).toEqual([
       '0.4 s',
