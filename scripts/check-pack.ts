@@ -33,6 +33,7 @@ import {
   type WorkspaceLibrary,
   withWorkspaceDependencies,
 } from './pack-check.js';
+import { pnpmCommand } from './pnpm-command.mjs';
 
 /** Set once the temp dir exists, so `fail()` (hoisted, callable from the top) can say where it is kept. */
 const state: { tmpRoot?: string } = {};
@@ -77,7 +78,7 @@ if (missing.length > 0) {
   fail(`${missing.join('\n')}\ncheck:pack builds nothing: run \`pnpm build\` (or \`pnpm -r build\`) first`);
 }
 
-const pnpm = pnpmCommand();
+const pnpm = pnpmCommand(rootDir);
 const storeDir = workspaceStoreDir();
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-pack-check-'));
 state.tmpRoot = tmpRoot;
@@ -270,22 +271,6 @@ function fail(message: string): never {
   console.error(`check:pack FAILED: ${message}`);
   if (state.tmpRoot && fs.existsSync(state.tmpRoot)) console.error(`(temp dir kept at ${state.tmpRoot})`);
   process.exit(1);
-}
-
-/** Under `pnpm run` use that very pnpm; otherwise `pnpm` from PATH, else `npx -y pnpm@<packageManager>`. */
-function pnpmCommand(): string[] {
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: not a turbo task; `pnpm run` sets npm_execpath to itself.
-  const execPath = process.env.npm_execpath;
-  if (execPath && /pnpm\.(c?js|mjs)$/.test(execPath)) return [process.execPath, execPath];
-  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
-  if (probe.status === 0) return ['pnpm'];
-  const root = JSON.parse(fs.readFileSync(path.join(rootDir, 'package.json'), 'utf8')) as {
-    packageManager?: string;
-  };
-  const version = root.packageManager?.startsWith('pnpm@')
-    ? root.packageManager.slice(5).split('+')[0]
-    : '10';
-  return ['npx', '-y', `pnpm@${version}`];
 }
 
 /** The store the workspace was installed from (so the scratch install reuses it), from .modules.yaml. */

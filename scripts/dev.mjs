@@ -24,21 +24,38 @@ import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
+import { pnpmCommand } from './pnpm-command.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join('apps', 'host', 'dist', 'cli.js');
+/** Under node_modules: the lockfile the last `pnpm install` of this script was run for. */
+const INSTALLED_NOTE = '.nanoclaw-dev-lock.yaml';
 
 /**
- * Whether `node_modules` was installed from the lockfile as it is now (pnpm keeps a copy of it).
+ * Whether `node_modules` was installed from the lockfile as it is now: pnpm keeps a copy of the lockfile it
+ * installed from, and after an install that changed nothing (pnpm found it up to date) this script notes the
+ * lockfile it was run for.
  * @param {string} root
  */
 export function installIsCurrent(root) {
   try {
-    const installed = fs.readFileSync(path.join(root, 'node_modules', '.pnpm', 'lock.yaml'));
-    return installed.equals(fs.readFileSync(path.join(root, 'pnpm-lock.yaml')));
+    const lockfile = fs.readFileSync(path.join(root, 'pnpm-lock.yaml'));
+    const installed = [path.join('.pnpm', 'lock.yaml'), INSTALLED_NOTE].flatMap((file) => {
+      const at = path.join(root, 'node_modules', file);
+      return fs.existsSync(at) ? [fs.readFileSync(at)] : [];
+    });
+    return installed.some((copy) => copy.equals(lockfile));
   } catch {
     return false;
   }
+}
+
+/**
+ * Notes that `node_modules` is current for the lockfile as it is now.
+ * @param {string} root
+ */
+export function noteInstalled(root) {
+  fs.copyFileSync(path.join(root, 'pnpm-lock.yaml'), path.join(root, 'node_modules', INSTALLED_NOTE));
 }
 
 /**
@@ -166,14 +183,6 @@ export function run(command, args, options = {}) {
   });
 }
 
-/** The pnpm that runs this script (`npm_execpath`), else the one on the PATH. */
-function pnpm() {
-  const execPath = process.env.npm_execpath;
-  return execPath && /pnpm/.test(path.basename(execPath))
-    ? { command: process.execPath, args: [execPath] }
-    : { command: 'pnpm', args: [] };
-}
-
 /** @param {Steps} steps */
 async function install(steps) {
   if (installIsCurrent(ROOT)) {
@@ -181,8 +190,10 @@ async function install(steps) {
     return 0;
   }
   steps.line('install', 'the lockfile changed since the last install: pnpm install');
-  const { command, args } = pnpm();
-  return run(command, [...args, 'install'], {});
+  const [command = 'pnpm', ...args] = pnpmCommand(ROOT);
+  const code = await run(command, [...args, 'install']);
+  if (code === 0) noteInstalled(ROOT);
+  return code;
 }
 
 /** @param {Steps} steps */

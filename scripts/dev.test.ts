@@ -10,6 +10,7 @@ import {
   failureLines,
   formatDuration,
   installIsCurrent,
+  noteInstalled,
   parseTurboLine,
 } from './dev.mjs';
 
@@ -34,6 +35,9 @@ describe('pnpm dev: install', () => {
     expect(installIsCurrent(root)).toBe(true);
     fs.appendFileSync(path.join(root, 'pnpm-lock.yaml'), 'importers: {}\n');
     expect(installIsCurrent(root)).toBe(false);
+    // pnpm found nothing to do for this change and kept its copy: not again at the next start.
+    noteInstalled(root);
+    expect(installIsCurrent(root)).toBe(true);
   });
 });
 
