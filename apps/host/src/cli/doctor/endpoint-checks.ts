@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { buildSandboxEnv, type EgressRoute, routeEgressRequest } from '@nanoclaw/container-runner';
 import type { ProviderEgressRoute, ProviderHostContribution } from '@nanoclaw/core';
@@ -13,7 +15,6 @@ export interface EndpointCheckOptions {
   hostEnv: Readonly<Record<string, string>>;
   /** The providers' host contributions, by id. */
   contributions: Readonly<Record<string, ProviderHostContribution>>;
-  fetch: typeof fetch;
   /** How long one request may take (default 5 s). */
   timeoutMs?: number;
 }
@@ -57,9 +58,7 @@ export async function checkModelEndpoints(options: EndpointCheckOptions): Promis
   }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const answered = await Promise.all(
-    [...probes.values()].map(async (probe) =>
-      endpointCheck(probe, await send(probe, options.fetch, timeoutMs)),
-    ),
+    [...probes.values()].map(async (probe) => endpointCheck(probe, await send(probe, timeoutMs))),
   );
   return [...checks, ...nameUniquely(answered)];
 }
@@ -126,23 +125,40 @@ type Answer =
   | { kind: 'connected'; ms: number }
   | { kind: 'unreachable'; cause: string };
 
-async function send(probe: Probe, fetchImpl: typeof fetch, timeoutMs: number): Promise<Answer> {
+async function send(probe: Probe, timeoutMs: number): Promise<Answer> {
   const started = Date.now();
   try {
     if (probe.target.kind === 'connect') {
       await connect(probe.target.host, timeoutMs);
       return { kind: 'connected', ms: Date.now() - started };
     }
-    const response = await fetchImpl(probe.target.url, {
-      headers: probe.target.headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = await response.text();
-    return { kind: 'http', status: response.status, message: errorMessageOf(body), ms: Date.now() - started };
+    const { status, body } = await get(probe.target.url, probe.target.headers, timeoutMs);
+    return { kind: 'http', status, message: errorMessageOf(body), ms: Date.now() - started };
   } catch (error) {
-    return { kind: 'unreachable', cause: causeOf(error, timeoutMs) };
+    return { kind: 'unreachable', cause: (error as Error).message };
   }
+}
+
+/** A GET as the host's egress proxy sends it upstream (node's http/https, no proxy of its own), with a deadline. */
+function get(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.get(url, { headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+    });
+    request.setTimeout(timeoutMs, () => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    request.once('error', reject);
+  });
 }
 
 function connect(authority: string, timeoutMs: number): Promise<void> {
@@ -160,14 +176,6 @@ function connect(authority: string, timeoutMs: number): Promise<void> {
     });
     socket.once('error', reject);
   });
-}
-
-function causeOf(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === 'TimeoutError')
-    return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The API's own words from an error body (`{"error":{"message":…}}` and the like), else its start. */

@@ -72,7 +72,6 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       groups: groups.groups,
       hostEnv: configAsEnv(config),
       contributions: providerContributions(options.homeDir),
-      fetch: options.fetch,
       ...(options.endpointTimeoutMs === undefined ? {} : { timeoutMs: options.endpointTimeoutMs }),
     })),
   );
