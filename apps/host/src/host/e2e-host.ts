@@ -4,13 +4,14 @@ import { createHostClient, createReplyWatcher, type HostClient } from '../cli/in
 import { loadConfig } from '../config.js';
 import { readApiToken } from '../http/index.js';
 import { createLogger } from '../logger.js';
-import { type RunningHost, startHost } from '../start-host.js';
+import { type RunningHost, type StartHostOptions, startHost } from '../start-host.js';
 
 /** Starts a host on `root` (a temp project) with `runtime`; the API client talks to it. Test helper. */
 export async function startTestHost(
   root: string,
   runtime: ContainerRuntime,
   env: Record<string, string> = {},
+  options: Omit<StartHostOptions, 'runtime'> = {},
 ): Promise<{ host: RunningHost; client: HostClient }> {
   const config = loadConfig({
     env: {
@@ -24,7 +25,7 @@ export async function startTestHost(
     envFile: path.join(root, '.env'),
   });
   const logger = createLogger({ level: config.LOG_LEVEL, format: 'json', destination: process.stderr });
-  const host = await startHost(config, logger, { runtime });
+  const host = await startHost(config, logger, { ...options, runtime });
   const client = createHostClient({
     baseUrl: host.url,
     token: () => readApiToken(config.NANOCLAW_DATA_DIR),

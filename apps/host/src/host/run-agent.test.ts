@@ -5,13 +5,9 @@ import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { openDatabase } from '@nanoclaw/db';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { createHostClient } from '../cli/index.js';
-import { loadConfig } from '../config.js';
 import type { HostEvent } from '../host-api.js';
-import { readApiToken } from '../http/index.js';
-import { createLogger } from '../logger.js';
-import { type RunningHost, startHost } from '../start-host.js';
-import { until } from './e2e-host.js';
+import type { RunningHost } from '../start-host.js';
+import { startTestHost, until } from './e2e-host.js';
 
 /**
  * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked
@@ -37,21 +33,9 @@ function scratch(): string {
 }
 
 async function start(root: string, drainMs?: number): Promise<TestHost> {
-  const config = loadConfig({
-    env: { NANOCLAW_HTTP_PORT: '0', AGENT_PROVIDER: 'mock', LOG_LEVEL: 'silent', TZ: 'UTC' },
-    cwd: root,
-    envFile: path.join(root, '.env'),
-  });
-  const host = await startHost(config, createLogger({ level: 'silent', format: 'json' }), {
-    runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
-    ...(drainMs !== undefined ? { drainMs } : {}),
-  });
+  const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
+  const { host, client } = await startTestHost(root, runtime, {}, drainMs === undefined ? {} : { drainMs });
   cleanups.push(() => host.stop());
-  const client = createHostClient({
-    baseUrl: host.url,
-    token: () => readApiToken(config.NANOCLAW_DATA_DIR),
-    tokenSource: 'test',
-  });
   const events: HostEvent[] = [];
   const stream = await client.openEvents('main', (event) => events.push(event));
   cleanups.push(() => stream.close());

@@ -96,6 +96,8 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
     log.warn('stored conversation could not be resumed; started a fresh one');
     await deps.sessions.clearContinuation(session.id, provider);
   }
+  // Stopping already (the drain's deadline passed while the sandbox started): the next start runs the turn.
+  if (request.signal.aborted) throw new RetryableRunError(whyAborted(request.signal));
   log.info({ spawned: acquired.spawned }, 'run start');
   const errors: AgentRunResult['errors'] = [];
   /** Why the run will not finish in this try; nothing of it after that is an answer. */
@@ -132,6 +134,10 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
 function whyUnfinished(event: AgentEvent, signal: AbortSignal): string | undefined {
   if (event.type === 'error' && RETRYABLE_CODES.has(event.code)) return event.message;
   if (event.type === 'turn-end' && event.status === 'interrupted' && signal.aborted)
-    return `the run was interrupted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`;
+    return whyAborted(signal);
   return undefined;
+}
+
+function whyAborted(signal: AbortSignal): string {
+  return `the run was interrupted: ${(signal.reason as Error | undefined)?.message ?? 'aborted'}`;
 }

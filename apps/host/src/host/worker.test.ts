@@ -23,43 +23,38 @@ describe('task runs on the event stream', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('a scheduled run emits run-start and run-end (with its task id) like a chat turn', async () => {
+  /** Adds a task due in half a second; its id and the group's events until its run ended. */
+  async function runTask(prompt: string): Promise<{ taskId: string; events: HostEvent[] }> {
     const events: HostEvent[] = [];
     const stream = await client.openEvents('main', (event) => events.push(event));
     try {
       const task = await client.addTask({
         folder: 'main',
-        prompt: 'nightly summary',
+        prompt,
         schedule: { kind: 'once', at: new Date(Date.now() + 500).toISOString() },
       });
       await until(() => events.some((e) => e.type === 'run-end'), 30_000);
-      const runs = events.filter((e) => e.type === 'run-start' || e.type === 'run-end');
-      expect(runs).toEqual([
-        { type: 'run-start', folder: 'main', runId: expect.any(String), inReplyTo: [], taskId: task.id },
-        { type: 'run-end', folder: 'main', runId: runs[0]?.runId, status: 'succeeded', taskId: task.id },
-      ]);
-      // Its result reaches the chat between the two.
-      const reply = events.findIndex((e) => e.type === 'reply' && e.text.includes('nightly summary'));
-      expect(reply).toBeGreaterThan(events.indexOf(runs[0] as HostEvent));
-      expect(reply).toBeLessThan(events.indexOf(runs[1] as HostEvent));
+      return { taskId: task.id, events };
     } finally {
       stream.close();
     }
+  }
+
+  it('a scheduled run emits run-start and run-end (with its task id) like a chat turn', async () => {
+    const { taskId, events } = await runTask('nightly summary');
+    const runs = events.filter((e) => e.type === 'run-start' || e.type === 'run-end');
+    expect(runs).toEqual([
+      { type: 'run-start', folder: 'main', runId: expect.any(String), inReplyTo: [], taskId },
+      { type: 'run-end', folder: 'main', runId: runs[0]?.runId, status: 'succeeded', taskId },
+    ]);
+    // Its result reaches the chat between the two.
+    const reply = events.findIndex((e) => e.type === 'reply' && e.text.includes('nightly summary'));
+    expect(reply).toBeGreaterThan(events.indexOf(runs[0] as HostEvent));
+    expect(reply).toBeLessThan(events.indexOf(runs[1] as HostEvent));
   });
 
   it('a failed task run ends with run-end failed', async () => {
-    const events: HostEvent[] = [];
-    const stream = await client.openEvents('main', (event) => events.push(event));
-    try {
-      const task = await client.addTask({
-        folder: 'main',
-        prompt: '/fail the model is down',
-        schedule: { kind: 'once', at: new Date(Date.now() + 500).toISOString() },
-      });
-      await until(() => events.some((e) => e.type === 'run-end'), 30_000);
-      expect(events.find((e) => e.type === 'run-end')).toMatchObject({ status: 'failed', taskId: task.id });
-    } finally {
-      stream.close();
-    }
+    const { taskId, events } = await runTask('/fail the model is down');
+    expect(events.find((e) => e.type === 'run-end')).toMatchObject({ status: 'failed', taskId });
   });
 });
