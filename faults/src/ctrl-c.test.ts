@@ -15,7 +15,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bwrapAvailability, dockerAvailability, testDockerRuntime } from '@nanoclaw/container-runner/test';
+import {
+  bwrapAvailability,
+  dockerAvailability,
+  IN_CI,
+  testDockerRuntime,
+} from '@nanoclaw/container-runner/test';
 import { openDatabase } from '@nanoclaw/db';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApi, type HostEvent, sleep, until } from './api.js';
@@ -105,8 +110,6 @@ for (const runtime of RUNTIMES) {
       expect(counts.lost, 'messages not answered').toEqual([]);
       expect(counts.twice, 'messages answered more than once').toEqual([]);
       expect(rerun, 'messages run again after the restart').toEqual([]);
-      // The drain waits for the turn (2 s), never for the whole grace (30 s).
-      for (const ms of drains) expect(ms).toBeLessThan(25_000);
     });
 
     for (const how of ['second Ctrl-C', 'kill -9'] as const) {
@@ -277,7 +280,8 @@ async function runtimeAvailability(runtime: string): Promise<true | string> {
   if (runtime === 'process') return true;
   const available = runtime === 'bwrap' ? await bwrapAvailability() : await dockerAvailability();
   if (available.ok) return true;
-  if (available.required)
+  // CI proves every runtime: a missing one fails there (bwrap too, which other suites only require when asked).
+  if (available.required || IN_CI)
     throw new Error(`${runtime} is required here (CI) but unavailable: ${available.reason}`);
   console.warn(`[faults] ${runtime} unavailable, its Ctrl-C cases skipped: ${available.reason}`);
   return available.reason;
