@@ -134,7 +134,7 @@ describe('group names through the API', () => {
     const res = await api.request('POST', '/api/v1/groups', { folder });
     if (folder === 'CON') {
       expect(res.status).toBe(201);
-      expect((await api.request('DELETE', '/api/v1/groups/CON')).status).toBe(204);
+      expect((await api.request('DELETE', '/api/v1/groups/CON')).status).toBe(200);
     } else {
       await expectRefused(res, [400], /folder/);
     }
@@ -392,7 +392,7 @@ describe('container.json', () => {
       const folder = `cfg-${String(i).padStart(3, '0')}`;
       const created = await api.request('POST', '/api/v1/groups', { folder });
       expect(created.status, created.text).toBe(201);
-      fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), content);
+      fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), content);
       const posted = await api.postMessage(folder, '@Andy hello');
       await until(
         () => events.some((e) => e.type === 'error' && e.inReplyTo?.includes(posted.messageId)),
@@ -400,7 +400,7 @@ describe('container.json', () => {
         `the error for ${folder}`,
       );
       const error = events.find((e) => e.type === 'error' && e.inReplyTo?.includes(posted.messageId));
-      expect(error?.message).toContain(`${folder}/container.json`);
+      expect(error?.message).toContain(`groups/${folder}.container.json: `);
       expect(events.some((e) => e.type === 'run-start' && e.inReplyTo?.includes(posted.messageId))).toBe(
         false,
       );

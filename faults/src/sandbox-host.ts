@@ -36,7 +36,7 @@ export async function startSandboxHost(
 ): Promise<SandboxHost> {
   const root = scratchRoot(prefix);
   fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'groups', 'main', 'container.json'), JSON.stringify(containerJson));
+  fs.writeFileSync(path.join(root, 'groups', 'main.container.json'), JSON.stringify(containerJson));
   const host = await startHost({ root, port: await freePort(), runtime });
   const api = createApi(host.url, host.token);
   const events: TimedEvent[] = [];

@@ -40,7 +40,7 @@ export interface GroupView {
   trigger: string;
   /** The provider the host will use for the group's main session, and where that choice came from. */
   provider: ResolvedProvider;
-  /** Present when `container.json` is invalid: the group is not served until it is fixed. */
+  /** Present when the group's settings (`groups/<folder>.container.json`) are invalid: it is not served until fixed. */
   configError?: string;
   chats: Array<{ channel: string; accountId: string; chatId: string; name: string | null }>;
 }
@@ -52,7 +52,7 @@ export interface AddedGroup extends GroupView {
 
 export interface RemovedGroup {
   folder: string;
-  /** The group's folder (memory, container.json, files), kept on disk. */
+  /** The group's folder (memory, files), kept on disk. */
   path: string;
 }
 

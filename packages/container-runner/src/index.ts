@@ -23,7 +23,6 @@ export {
 } from './mount-allowlist.js';
 export type {
   BuildMountsOptions,
-  GroupConfigFile,
   MountKind,
   PlannedMount,
   ShadowTarget,
@@ -33,7 +32,6 @@ export {
   buildMounts,
   DEFAULT_SHADOW_TARGETS,
   findShadowTargets,
-  GROUP_CONFIG_FILES,
   prepareShadowSources,
   SANDBOX_PATHS,
   sandboxHostPaths,

@@ -1,20 +1,14 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
-import {
-  buildMounts,
-  findShadowTargets,
-  type PlannedMount,
-  prepareShadowSources,
-  verifyMounts,
-} from './mounts.js';
+import { buildMounts, findShadowTargets, prepareShadowSources, verifyMounts } from './mounts.js';
 import { makeScratchDir } from './test-utils/sandbox-test-env.js';
 
 describe('buildMounts', () => {
   const base = { projectRoot: '/srv/nc', sessionId: 'sess-1', providerHomeDir: '.codex' };
 
-  it('gives a non-main group its folder rw (container.json pinned ro), global ro and the session provider home rw, nothing else', () => {
+  it('gives a non-main group its folder rw, global ro and the session provider home rw, nothing else', () => {
     expect(buildMounts({ ...base, groupFolder: 'family', isMain: false })).toEqual([
       {
         kind: 'group',
@@ -22,14 +16,6 @@ describe('buildMounts', () => {
         containerPath: '/workspace/group',
         readonly: false,
         within: '/srv/nc/groups',
-      },
-      {
-        kind: 'group-config',
-        hostPath: '/srv/nc/groups/family/container.json',
-        containerPath: '/workspace/group/container.json',
-        readonly: true,
-        within: '/srv/nc/groups/family',
-        placeholder: '{}\n',
       },
       {
         kind: 'global',
@@ -62,7 +48,7 @@ describe('buildMounts', () => {
         emptyDir: '/var/nc/empty-dir',
       },
     });
-    expect(mounts.slice(4)).toEqual([
+    expect(mounts.slice(3)).toEqual([
       {
         kind: 'project',
         hostPath: '/srv/nc',
@@ -98,7 +84,6 @@ describe('buildMounts', () => {
     });
     expect(mounts.map((m) => [m.hostPath, m.containerPath])).toEqual([
       ['/g/a', '/workspace/group'],
-      ['/g/a/container.json', '/workspace/group/container.json'],
       ['/g/global', '/workspace/global'],
       ['/d/sessions/sess-1/home/.codex', '/root2/.codex'],
     ]);
@@ -243,74 +228,6 @@ describe('verifyMounts', () => {
       verifyMounts([{ hostPath: root, containerPath: '/usr/localx', readonly: true }]),
       /reserved/,
     );
-  });
-});
-
-describe('pinned group config files', () => {
-  let root: string;
-  let groupDir: string;
-  beforeEach(async () => {
-    root = await makeScratchDir('pins');
-    groupDir = path.join(root, 'groups/a');
-    await fs.mkdir(groupDir, { recursive: true });
-  });
-  afterEach(() => fs.rm(root, { recursive: true, force: true }));
-
-  const groupMounts = () =>
-    buildMounts({ projectRoot: root, groupFolder: 'a', isMain: false, sessionId: 's', providerHomeDir: '.x' })
-      // The session home is not under test here.
-      .filter((m) => m.kind === 'group' || m.kind === 'group-config');
-  const configFile = () => path.join(groupDir, 'container.json');
-  const refusal = (promise: Promise<unknown>) =>
-    promise.then(
-      () => 'spawned',
-      (error: unknown) => (isSandboxError(error, 'mount-refused') ? (error as Error).message : String(error)),
-    );
-
-  it('binds an existing container.json read-only over itself, unchanged', async () => {
-    await fs.writeFile(configFile(), '{ "network": "none" }\n');
-    const verified = await verifyMounts(groupMounts());
-    expect(verified.map((m) => [m.hostPath, m.containerPath, m.readonly])).toEqual([
-      [await fs.realpath(groupDir), '/workspace/group', false],
-      [await fs.realpath(configFile()), '/workspace/group/container.json', true],
-    ]);
-    expect(await fs.readFile(configFile(), 'utf8')).toBe('{ "network": "none" }\n');
-  });
-
-  it('creates a missing one as "{}" (defaults), so the runtime never makes an empty mount point', async () => {
-    await verifyMounts(groupMounts());
-    expect(await fs.readFile(configFile(), 'utf8')).toBe('{}\n');
-    expect((await fs.lstat(configFile())).isFile()).toBe(true);
-  });
-
-  it('refuses a symlink (even a dangling one), a directory and a second hard link', async () => {
-    await fs.writeFile(path.join(root, 'elsewhere.json'), '{ "network": "full" }');
-    await fs.symlink(path.join(root, 'elsewhere.json'), configFile());
-    expect(await refusal(verifyMounts(groupMounts()))).toMatch(/container.json is a symlink/);
-    await fs.rm(configFile());
-    await fs.symlink(path.join(root, 'missing.json'), configFile());
-    expect(await refusal(verifyMounts(groupMounts()))).toMatch(/container.json is a symlink/);
-    expect(await fs.readlink(configFile())).toBe(path.join(root, 'missing.json'));
-    await fs.rm(configFile());
-    await fs.mkdir(configFile());
-    expect(await refusal(verifyMounts(groupMounts()))).toMatch(/not a regular file/);
-    await fs.rmdir(configFile());
-    await fs.writeFile(path.join(groupDir, 'notes.txt'), '{}');
-    await fs.link(path.join(groupDir, 'notes.txt'), configFile());
-    expect(await refusal(verifyMounts(groupMounts()))).toMatch(/2 hard links/);
-  });
-
-  it('refuses a pin that is not its own file in a writable mount, or not read-only', async () => {
-    const [group, pin] = groupMounts() as [PlannedMount, PlannedMount];
-    await fs.writeFile(configFile(), '{}');
-    expect(await refusal(verifyMounts([group, { ...pin, containerPath: '/workspace/other.json' }]))).toMatch(
-      /bound over itself/,
-    );
-    expect(await refusal(verifyMounts([pin]))).toMatch(/bound over itself/);
-    expect(await refusal(verifyMounts([group, { ...pin, readonly: false }]))).toMatch(/read-only/);
-    // Without a placeholder it is an ordinary source inside the writable folder.
-    const { placeholder: _, ...plain } = pin;
-    expect(await refusal(verifyMounts([group, plain]))).toMatch(/sandbox-writable/);
   });
 });
 

@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { GROUP_FOLDER_PATTERN, RESERVED_GROUP_FOLDERS, type SandboxMount } from '@nanoclaw/core';
@@ -18,7 +17,6 @@ export const SANDBOX_PATHS = {
 
 export type MountKind =
   | 'group'
-  | 'group-config'
   | 'global'
   | 'provider-home'
   | 'project'
@@ -32,31 +30,7 @@ export interface PlannedMount extends SandboxMount {
   kind: MountKind;
   /** The directory `hostPath` must stay inside after realpath (checked again by `verifyMounts`). */
   within: string;
-  /**
-   * Only for a file of a writable mount bound read-only over itself (`group-config`): the text it is created
-   * with when it is missing (see `GROUP_CONFIG_FILES`).
-   */
-  placeholder?: string;
 }
-
-/** A file of the group folder that the host reads as the group's configuration. */
-export interface GroupConfigFile {
-  /** Relative to the group folder. */
-  relPath: string;
-  /** What a missing one is created with: a valid file that means "defaults". */
-  placeholder: string;
-}
-
-/**
- * The files in a group folder the host reads as configuration. The folder is the agent's and writable, so each
- * is pinned: bound read-only over itself, it cannot be written, replaced, renamed, deleted or turned into a
- * symlink from inside (EROFS / EBUSY). A missing one is created with its placeholder right before the spawn;
- * otherwise the runtime would create an empty mount point in the host's folder (a broken config), or, with
- * no pin, the agent could create the file itself.
- */
-export const GROUP_CONFIG_FILES: readonly GroupConfigFile[] = [
-  { relPath: 'container.json', placeholder: '{}\n' },
-];
 
 /** A path inside the project that the main group must not see (shadowed by an empty file or directory). */
 export interface ShadowTarget {
@@ -121,8 +95,8 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * The mounts of one group's sandbox. Pure: no file system access.
- * - every group: its folder rw at /workspace/group with its `GROUP_CONFIG_FILES` pinned read-only,
- *   `groups/global` ro at /workspace/global, the session's provider home rw at `$HOME/<providerHomeDir>`;
+ * - every group: its folder rw at /workspace/group, `groups/global` ro at /workspace/global, the session's
+ *   provider home rw at `$HOME/<providerHomeDir>`;
  * - the main group also: the project root ro at /workspace/project, with `shadow` targets hidden;
  * - plus the allowlisted additional mounts.
  */
@@ -158,16 +132,6 @@ export function buildMounts(options: BuildMountsOptions): PlannedMount[] {
       readonly: false,
       within: paths.groupsDir,
     },
-    ...GROUP_CONFIG_FILES.map(
-      (file): PlannedMount => ({
-        kind: 'group-config',
-        hostPath: path.join(paths.groupDir, file.relPath),
-        containerPath: path.posix.join(SANDBOX_PATHS.group, file.relPath),
-        readonly: true,
-        within: paths.groupDir,
-        placeholder: file.placeholder,
-      }),
-    ),
     {
       kind: 'global',
       hostPath: paths.globalDir,
@@ -236,10 +200,8 @@ export interface VerifyMountsOptions {
 /**
  * The last check before a spawn: every host path is resolved with realpath (it must exist), must stay inside
  * its `within` root, and must not lie inside a sandbox-writable folder (an agent could have swapped it for a
- * symlink since the last run). The one exception is a pinned file (`placeholder` set, see `GROUP_CONFIG_FILES`):
- * a read-only bind of a file of a writable mount over itself. It is created with its placeholder when missing
- * (so the runtime never makes a mount point in the host's folder) and must be a regular file with a single
- * link, not a symlink. Returns the mounts with canonical host paths: the runtime binds exactly what was checked.
+ * symlink since the last run). Returns the mounts with canonical host paths: the runtime binds exactly what was
+ * checked.
  */
 export async function verifyMounts<T extends SandboxMount>(
   mounts: readonly T[],
@@ -254,7 +216,6 @@ export async function verifyMounts<T extends SandboxMount>(
       refuse(mount, 'the host path must be absolute and free of control characters');
     }
   }
-  const pins = findPins(mounts);
   // As declared: nothing below a folder the sandbox can write is a bind source, wherever it points today.
   const declaredWritable = [
     ...mounts.filter((m) => !m.readonly).map((m) => path.resolve(m.hostPath)),
@@ -262,14 +223,9 @@ export async function verifyMounts<T extends SandboxMount>(
   ];
   for (const mount of mounts) {
     const declared = path.resolve(mount.hostPath);
-    const pinnedIn = pins.get(mount);
-    const root = declaredWritable.find(
-      (w) =>
-        isStrictlyInside(w, declared) && (pinnedIn === undefined || w !== path.resolve(pinnedIn.hostPath)),
-    );
+    const root = declaredWritable.find((w) => isStrictlyInside(w, declared));
     if (root) refuse(mount, `its source lies inside the sandbox-writable folder ${root}`);
   }
-  for (const [pin] of pins) await ensurePinnedFile(pin);
   const resolved: T[] = [];
   for (const mount of mounts) {
     const real = await realpathOrRefuse(mount, mount.hostPath);
@@ -280,15 +236,6 @@ export async function verifyMounts<T extends SandboxMount>(
     }
     resolved.push({ ...mount, hostPath: real });
   }
-  // A pin's real path must still be the file it covers inside the real writable folder.
-  const realPinRoots = new Map<T, string>();
-  for (const [pin, owner] of pins) {
-    const realOwner = await realpathOrRefuse(owner, owner.hostPath);
-    const expected = path.join(realOwner, path.relative(owner.hostPath, pin.hostPath));
-    const real = resolved[mounts.indexOf(pin)]?.hostPath;
-    if (real !== expected) refuse(pin, `it resolves to ${real}, not to ${expected}`);
-    realPinRoots.set(resolved[mounts.indexOf(pin)] as T, realOwner);
-  }
   // As resolved: the same rule for the real paths (a writable folder reached through a symlinked prefix).
   const writable = [
     ...resolved.filter((m) => !m.readonly).map((m) => m.hostPath),
@@ -296,61 +243,12 @@ export async function verifyMounts<T extends SandboxMount>(
   ];
   for (const mount of resolved) {
     for (const root of writable) {
-      if (root === realPinRoots.get(mount)) continue;
       if (isStrictlyInside(root, mount.hostPath)) {
         refuse(mount, `its source ${mount.hostPath} lies inside the sandbox-writable folder ${root}`);
       }
     }
   }
   return resolved;
-}
-
-/** Each pinned file (a mount with a `placeholder`) and the writable mount it is bound over; refuses a misplaced one. */
-function findPins<T extends SandboxMount>(mounts: readonly T[]): Map<T, T> {
-  const pins = new Map<T, T>();
-  for (const mount of mounts) {
-    if ((mount as Partial<PlannedMount>).placeholder === undefined) continue;
-    if (!mount.readonly) refuse(mount, 'a pinned file must be read-only');
-    const owner = mounts.find((w) => !w.readonly && coversInPlace(w, mount));
-    if (!owner) refuse(mount, 'a pinned file must be bound over itself inside a writable mount');
-    pins.set(mount, owner);
-  }
-  return pins;
-}
-
-/** `pin` shows, at its container path, the same file `writable` shows there. */
-function coversInPlace(writable: SandboxMount, pin: SandboxMount): boolean {
-  const host = path.resolve(writable.hostPath);
-  const file = path.resolve(pin.hostPath);
-  if (!isStrictlyInside(host, file)) return false;
-  const rel = path.relative(host, file).split(path.sep).join('/');
-  return pin.containerPath === path.posix.join(writable.containerPath, rel);
-}
-
-/**
- * Creates a missing pinned file with its placeholder (exclusively, never through a symlink), then requires a
- * regular file with one link: a symlink would bind its target, a second hard link could change it from inside.
- */
-async function ensurePinnedFile(mount: SandboxMount): Promise<void> {
-  const placeholder = (mount as Partial<PlannedMount>).placeholder ?? '';
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  try {
-    const handle = await fs.open(mount.hostPath, flags, 0o644);
-    try {
-      await handle.writeFile(placeholder);
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    if (code !== 'EEXIST') refuse(mount, `${mount.hostPath} cannot be created (${code})`);
-  }
-  const stat = await fs.lstat(mount.hostPath);
-  if (stat.isSymbolicLink()) refuse(mount, `${mount.hostPath} is a symlink; it must be a regular file`);
-  if (!stat.isFile()) refuse(mount, `${mount.hostPath} is not a regular file`);
-  if (stat.nlink !== 1) {
-    refuse(mount, `${mount.hostPath} has ${stat.nlink} hard links; another name could change it from inside`);
-  }
 }
 
 function checkContainerPath(containerPath: string): void {

@@ -104,7 +104,7 @@ export type FollowUpMode = z.infer<typeof followUpModeSchema>;
 export const reasoningEffortSchema = z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']);
 
 /**
- * `groups/<folder>/container.json`: everything about how one group's agent runs.
+ * `groups/<folder>.container.json` (beside the folder, out of the agent's reach): everything about how one group's agent runs.
  * Unknown keys are an error, so a typo never silently does nothing.
  */
 export const containerConfigSchema = z.strictObject({

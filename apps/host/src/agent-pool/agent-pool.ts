@@ -38,7 +38,6 @@ import {
   type SandboxSpec,
 } from '@nanoclaw/core';
 import { createSandboxImages, type SandboxImages } from '@nanoclaw/sandbox-image';
-import { ConfigPinWatch, configIdentity } from './config-pin-watch.js';
 import { DEFAULT_PROVIDER_PROFILES } from './profiles.js';
 import { startAgentPoolReaper } from './reaper.js';
 import {
@@ -166,9 +165,6 @@ interface PoolEntry {
   sessionId: string;
   groupFolder: string;
   fingerprint: string;
-  /** The group folder and which config files its read-only pins hold (`configIdentity`); '' when not pinned. */
-  groupDir: string;
-  configIdentity: string;
   sandbox: AgentSandbox;
   resumed: boolean;
   gone: boolean;
@@ -266,7 +262,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
 
   if (runtime.name === 'process') {
     logger.warn(
-      'agent pool on the process runtime: agents run WITHOUT isolation (development only); container.json network and limits are not enforced',
+      "agent pool on the process runtime: agents run WITHOUT isolation (development only); the groups' network and limits are not enforced",
     );
   }
 
@@ -314,7 +310,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       if (own && wanted) {
         throw new AgentPoolError(
           'invalid-packages',
-          `groups/${folder}/container.json "packages" are built on the image the host makes; ${own} is your own: install them in it`,
+          `groups/${folder}.container.json "packages" are built on the image the host makes; ${own} is your own: install them in it`,
         );
       }
       if (own) {
@@ -327,7 +323,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       warnedProcessPackages = true;
       logger.warn(
         { group: folder },
-        'the process runtime runs agents on the host: container.json "packages" are not installed',
+        'the process runtime runs agents on the host: the group\'s "packages" are not installed',
       );
     }
     try {
@@ -513,8 +509,6 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
         sessionId,
         groupFolder: folder,
         fingerprint,
-        groupDir: paths.groupDir,
-        configIdentity: pinsConfig ? configIdentity(paths.groupDir) : '',
         sandbox,
         resumed: false,
         gone: false,
@@ -556,10 +550,7 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
       if (request.continuation !== undefined && !result.resumed) {
         sandboxLogger.warn('the stored continuation could not be resumed; a fresh session was started');
       }
-      if (!entry.gone) {
-        live.set(sessionId, entry);
-        watchPin(entry);
-      }
+      if (!entry.gone) live.set(sessionId, entry);
       sandboxLogger.info(
         {
           sandbox: sandbox.name,
@@ -603,22 +594,6 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     }
   };
 
-  /** Isolating runtimes pin the group's config read-only; the process runtime has no such boundary. */
-  const pinsConfig = runtime.name !== 'process';
-  const pinWatch = new ConfigPinWatch(logger);
-  /** A config file replaced on the host leaves the live sandbox unpinned: it is closed at once. */
-  const watchPin = (entry: PoolEntry) => {
-    if (!pinsConfig) return;
-    const unwatch = pinWatch.watch(entry.groupDir, entry.configIdentity, () => {
-      closeEntry(entry, 'kill').catch((error: unknown) =>
-        logger.warn({ session: entry.sessionId, err: String(error) }, 'closing an unpinned sandbox failed'),
-      );
-    });
-    entry.released.then(unwatch, unwatch);
-  };
-  const samePin = (entry: PoolEntry) =>
-    !pinsConfig || entry.configIdentity === configIdentity(entry.groupDir);
-
   const acquire = async (request: AcquireRequest): Promise<AcquiredSandbox> => {
     const sessionId = request.session.id;
     const config = await loadConfig(request.group.id);
@@ -641,14 +616,14 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
           await waitIdle(current);
           continue;
         }
-        if (current.fingerprint === fingerprint && samePin(current)) {
+        if (current.fingerprint === fingerprint) {
           current.sandbox.onAction(request.onAction);
           // The live session goes on: nothing was started afresh.
           return { sandbox: current.sandbox, resumed: true, spawned: false };
         }
         logger.info(
           { session: sessionId, group: current.groupFolder },
-          'provider or container.json changed (or was replaced on the host): replacing the session sandbox',
+          'provider or settings changed: replacing the session sandbox',
         );
         await closeEntry(current, 'close');
         continue;
@@ -684,7 +659,6 @@ export function createAgentPool(options: AgentPoolOptions): AgentPoolHandle {
     async closeAll() {
       closing = true;
       reaper?.stop();
-      pinWatch.closeAll();
       await Promise.allSettled([...spawning.values()]);
       await Promise.allSettled([...live.values()].map((entry) => closeEntry(entry, 'close')));
     },

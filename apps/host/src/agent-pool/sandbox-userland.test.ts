@@ -79,7 +79,7 @@ describe('UserlandPlanner', () => {
     const error = await p.groupUserland('work', { apt: ['sqlite3'], npm: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserlandError);
     expect((error as UserlandError).key).toBe('packages');
-    expect((error as Error).message).toContain('groups/work/container.json "packages"');
+    expect((error as Error).message).toContain('groups/work.container.json "packages"');
     expect((error as Error).message).toContain('apt-get install -y mmdebstrap');
   });
 

@@ -78,7 +78,7 @@ export class UserlandPlanner {
     if (builder && !builder.ok) {
       if (wanted) {
         throw new UserlandError(
-          `groups/${folder}/container.json "packages" needs the agent userland, and it cannot be built here: ${builder.reason} (${builder.hint})`,
+          `groups/${folder}.container.json "packages" needs the agent userland, and it cannot be built here: ${builder.reason} (${builder.hint})`,
           'packages',
         );
       }
@@ -107,7 +107,7 @@ export class UserlandPlanner {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isSandboxImageError(error, 'invalid-packages')) {
-        throw new UserlandError(`groups/${folder}/container.json "packages": ${message}`, 'packages', {
+        throw new UserlandError(`groups/${folder}.container.json "packages": ${message}`, 'packages', {
           cause: error,
         });
       }

@@ -73,7 +73,7 @@ export function configErrorLines(groups: GroupView[]): string[] {
     .filter((group) => group.configError !== undefined)
     .map(
       (group) =>
-        `✗ ${group.folder}: container.json is invalid, the group is not served: ${group.configError}`,
+        `✗ ${group.folder}: groups/${group.folder}.container.json is invalid, the group is not served: ${group.configError}`,
     );
 }
 

@@ -47,7 +47,7 @@ async function project(env: Record<string, string>, groups: Record<string, strin
   vi.stubEnv('HOME', homeDir);
   for (const [folder, container] of Object.entries({ main: '', ...groups })) {
     fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-    if (container) fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), container);
+    if (container) fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), container);
   }
   const config = configFor(root, { NANOCLAW_HTTP_PORT: String(await freePort()), ...env });
   return { root, homeDir, config };

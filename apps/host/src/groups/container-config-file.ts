@@ -1,7 +1,17 @@
 import { isSandboxError, readGroupFile } from '@nanoclaw/container-runner';
 import { type ContainerConfig, containerConfigSchema } from '@nanoclaw/core';
 
-export const CONTAINER_CONFIG_FILE = 'container.json';
+/**
+ * Where a group's settings live: `groups/<folder>.container.json`, beside the group's folder, not in it. The folder is the
+ * agent's (mounted read-write in its sandbox); a settings file inside it could be rewritten by the agent, even
+ * pinned read-only (an editor that saves by rename drops a pin), so the host reads none there.
+ */
+export function groupSettingsFile(folder: string): string {
+  return `${folder}.container.json`;
+}
+
+/** The old place (`groups/<folder>/container.json`): moved once, at the first start that finds it (see `moveLegacySettings`). */
+export const LEGACY_SETTINGS_FILE = 'container.json';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -16,25 +26,25 @@ export type ContainerConfigResult =
   | { config: ContainerConfig | null; error: null }
   | { config: null; error: ConfigIssue };
 
-/** `main/container.json: timeouts.turnMs: Too small: expected number to be >=1000`. */
+/** `groups/main.container.json: timeouts.turnMs: Too small: expected number to be >=1000` (the path a user edits). */
 export function formatConfigIssue(issue: ConfigIssue): string {
   return issue.key === ''
-    ? `${issue.file}: ${issue.message}`
-    : `${issue.file}: ${issue.key}: ${issue.message}`;
+    ? `groups/${issue.file}: ${issue.message}`
+    : `groups/${issue.file}: ${issue.key}: ${issue.message}`;
 }
 
 /**
- * Reads and validates `<groupDir>/container.json` without following symlinks. A missing file is no config
+ * Reads and validates `<groupsDir>/<folder>.container.json` without following symlinks. A missing file is no settings
  * (defaults apply); anything else wrong comes back as one `ConfigIssue` naming the file and key.
  */
-export async function readContainerConfig(groupDir: string, folder: string): Promise<ContainerConfigResult> {
-  const file = `${folder}/${CONTAINER_CONFIG_FILE}`;
+export async function readGroupSettings(groupsDir: string, folder: string): Promise<ContainerConfigResult> {
+  const file = groupSettingsFile(folder);
   let bytes: Buffer;
   try {
-    bytes = await readGroupFile(groupDir, CONTAINER_CONFIG_FILE, { maxBytes: 1024 * 1024 });
+    bytes = await readGroupFile(groupsDir, file, { maxBytes: 1024 * 1024 });
   } catch (error) {
     if (isMissing(error)) return { config: null, error: null };
-    const message = isSandboxError(error) ? stripPrefix(error.message) : (error as Error).message;
+    const message = isSandboxError(error) ? stripPrefix(error.message, file) : (error as Error).message;
     return { config: null, error: { file, key: '', message: `cannot be read: ${message}` } };
   }
   let raw: string;
@@ -47,7 +57,7 @@ export async function readContainerConfig(groupDir: string, folder: string): Pro
   return parseContainerConfig(raw, file);
 }
 
-/** Validates the text of a `container.json`; `file` is only used in the issue. */
+/** Validates the text of a group's settings (the `container.json` schema); `file` is only used in the issue. */
 export function parseContainerConfig(raw: string, file: string): ContainerConfigResult {
   let json: unknown;
   try {
@@ -83,10 +93,10 @@ function isMissing(error: unknown): boolean {
 }
 
 /** readGroupFile prefixes its messages with the relative path, which the issue already names. */
-function stripPrefix(message: string): string {
-  return message.startsWith(`${CONTAINER_CONFIG_FILE}: `)
-    ? message.slice(CONTAINER_CONFIG_FILE.length + 2)
-    : message.startsWith(`${CONTAINER_CONFIG_FILE} `)
-      ? message.slice(CONTAINER_CONFIG_FILE.length + 1)
+function stripPrefix(message: string, file: string): string {
+  return message.startsWith(`${file}: `)
+    ? message.slice(file.length + 2)
+    : message.startsWith(`${file} `)
+      ? message.slice(file.length + 1)
       : message;
 }

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SANDBOX_LABELS } from '@nanoclaw/container-runner';
 import { REPO_ROOT } from '@nanoclaw/container-runner/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
@@ -10,40 +9,42 @@ import { sandboxRuntimes } from '../host/test-runtimes.js';
 import type { RunningHost } from '../start-host.js';
 
 /**
- * The agent cannot change its own configuration, seen from the host: a group's agent (the mock, in a real bwrap
- * or docker sandbox) runs a program that tries every way to rewrite, replace or create its container.json, and
- * afterwards the file and what `nanoclaw groups list` shows are what the user had: for a group with its own
- * container.json and for a group without one.
+ * The agent cannot change its own configuration, seen from the host: a group's settings live in
+ * `groups/<folder>.container.json`, beside the folder its sandbox mounts, out of its reach. The agent (the mock, in a real
+ * bwrap or docker sandbox) runs a program that tries to write them every way a program can and plants a
+ * container.json in its own folder (where settings used to be); afterwards the settings file and what
+ * `nanoclaw groups list` shows are what the user had, for a group with settings and for one without.
  */
 const PROBE = path.join(REPO_ROOT, 'packages/container-runner/src/__fixtures__/config-probe.cjs');
-const CONTROL = 'control: write a sibling file in the group folder';
+const CONTROL = 'control: plant a container.json in its own folder';
 const USER_CONFIG = '{ "trigger": "^@Keeper\\\\b" }\n';
 
 const targets = await Promise.all(
   sandboxRuntimes()
-    .filter((target) => target.name !== 'process') // no isolation there, nothing to pin
+    .filter((target) => target.name !== 'process') // no isolation there: the agent is the host user
     .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
 );
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(
-    `the agent cannot change its container.json (${target.name})`,
+    `the agent cannot change its settings (${target.name})`,
     { timeout: 180_000 },
     () => {
       let root: string;
       let host: RunningHost;
       let client: HostClient;
       const groupDir = (folder: string) => path.join(root, 'groups', folder);
+      const settingsFile = (folder: string) => path.join(root, 'groups', `${folder}.container.json`);
 
       beforeAll(async () => {
         if (!target.runtime) return;
         root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-config-readonly-${target.name}-`));
         fs.chmodSync(root, 0o755);
         fs.mkdirSync(groupDir('keeper'), { recursive: true });
-        fs.writeFileSync(path.join(groupDir('keeper'), 'container.json'), USER_CONFIG);
+        fs.writeFileSync(settingsFile('keeper'), USER_CONFIG);
         ({ host, client } = await startTestHost(root, target.runtime));
-        await client.addGroup({ folder: 'keeper', name: 'Has a container.json' });
-        await client.addGroup({ folder: 'fresh', name: 'No container.json' });
+        await client.addGroup({ folder: 'keeper', name: 'Has settings' });
+        await client.addGroup({ folder: 'fresh', name: 'No settings' });
       }, 180_000);
 
       afterAll(async () => {
@@ -57,7 +58,7 @@ for (const target of targets) {
         const { outcome } = await ask(
           client,
           folder,
-          `${trigger}\n/exec ["node", "config-probe.cjs"]`,
+          `${trigger}\n/exec ["node", "config-probe.cjs", "${folder}"]`,
           150_000,
         );
         if (outcome.kind !== 'reply') throw new Error(`the agent did not answer: ${JSON.stringify(outcome)}`);
@@ -69,7 +70,7 @@ for (const target of targets) {
         return JSON.parse(line.slice('exec: '.length)) as Record<string, string>;
       }
 
-      function expectNothingChanged(results: Record<string, string>): void {
+      function expectNothingReached(results: Record<string, string>): void {
         expect(results[CONTROL], 'the probe ran with its group folder writable').toBe('CHANGED');
         const changed = Object.entries(results).filter(
           ([name, r]) => name !== CONTROL && !r.startsWith('BLOCKED'),
@@ -77,41 +78,39 @@ for (const target of targets) {
         expect(changed, JSON.stringify(changed)).toEqual([]);
       }
 
-      it('keeps a group’s own container.json, and the host still serves it as the user wrote it', async () => {
+      it('keeps a group’s settings as the user wrote them, and the host serves them', async () => {
         const results = await agentTriesToRewrite('keeper', '@Keeper rewrite your config');
-        expectNothingChanged(results);
-        expect(fs.readFileSync(path.join(groupDir('keeper'), 'container.json'), 'utf8')).toBe(USER_CONFIG);
+        expectNothingReached(results);
+        expect(fs.readFileSync(settingsFile('keeper'), 'utf8')).toBe(USER_CONFIG);
         const keeper = (await client.listGroups()).find((g) => g.folder === 'keeper');
         expect(keeper).toMatchObject({
           trigger: '^@Keeper\\b',
           provider: { id: 'mock', source: 'AGENT_PROVIDER' },
         });
         expect(keeper?.configError).toBeUndefined();
+        // The container.json it planted in its own folder is its own file, and the host does not read it.
+        expect(fs.readFileSync(path.join(groupDir('keeper'), 'container.json'), 'utf8')).toContain('pwned');
       });
 
-      it('pins a container.json the user replaced on the host (as vim or sed -i save): the live sandbox is closed at once', async () => {
-        const keeperSandboxes = async () =>
-          (await target.runtime?.list({ [SANDBOX_LABELS.group]: 'keeper' }))?.filter((s) => s.running) ?? [];
-        await agentTriesToRewrite('keeper', '@Keeper are you there');
-        expect(await keeperSandboxes()).toHaveLength(1);
-        // Saved unchanged, by renaming a new file over it: the running sandbox's pin still holds the old file.
-        const file = path.join(groupDir('keeper'), 'container.json');
-        fs.writeFileSync(`${file}.swp`, USER_CONFIG);
-        fs.renameSync(`${file}.swp`, file);
-        await until(async () => (await keeperSandboxes()).length === 0, 10_000);
-        const results = await agentTriesToRewrite('keeper', '@Keeper rewrite your config again');
-        expectNothingChanged(results);
-        expect(fs.readFileSync(file, 'utf8')).toBe(USER_CONFIG);
-      });
-
-      it('gives a group without one the defaults, and the agent cannot create its own', async () => {
-        expect(fs.existsSync(path.join(groupDir('fresh'), 'container.json'))).toBe(false);
+      it('gives a group without settings the defaults, and the agent cannot create them', async () => {
         const results = await agentTriesToRewrite('fresh', '@Andy create a config');
-        expectNothingChanged(results);
-        expect(fs.readFileSync(path.join(groupDir('fresh'), 'container.json'), 'utf8')).toBe('{}\n');
+        expectNothingReached(results);
+        expect(fs.existsSync(settingsFile('fresh'))).toBe(false);
         const fresh = (await client.listGroups()).find((g) => g.folder === 'fresh');
         expect(fresh).toMatchObject({ trigger: '@Andy', provider: { id: 'mock', source: 'AGENT_PROVIDER' } });
         expect(fresh?.configError).toBeUndefined();
+      });
+
+      it('uses settings the user replaces on the host (as vim or sed -i save them) at the next message', async () => {
+        fs.writeFileSync(`${settingsFile('keeper')}.swp`, '{ "trigger": "^@Keeper2\\\\b" }\n');
+        fs.renameSync(`${settingsFile('keeper')}.swp`, settingsFile('keeper'));
+        await until(
+          async () =>
+            (await client.listGroups()).find((g) => g.folder === 'keeper')?.trigger === '^@Keeper2\\b',
+          10_000,
+        );
+        const results = await agentTriesToRewrite('keeper', '@Keeper2 rewrite it again');
+        expectNothingReached(results);
       });
     },
   );

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { groupFolderSchema } from '@nanoclaw/core';
-import { CONTAINER_CONFIG_FILE, type ConfigIssue } from './container-config-file.js';
+import { type ConfigIssue, groupSettingsFile } from './container-config-file.js';
 import { GroupError } from './group-error.js';
 
 /**
@@ -48,14 +48,14 @@ export function ensureGroupDir(dir: string, folder: string, name: string): void 
 }
 
 /**
- * A cheap fingerprint of the group folder and its container.json (inode, size, mtime, link-ness), so a changed
+ * A cheap fingerprint of the group folder and its settings file (inode, size, mtime, link-ness), so a changed
  * file is re-read on the next access without watching the disk.
  */
-export function configStamp(dir: string): string {
-  const dirStat = fs.lstatSync(dir, { throwIfNoEntry: false });
+export function configStamp(groupsDir: string, folder: string): string {
+  const dirStat = fs.lstatSync(path.join(groupsDir, folder), { throwIfNoEntry: false });
   if (!dirStat) return 'no-dir';
   if (!dirStat.isDirectory()) return `not-dir:${dirStat.ino}`;
-  const file = fs.lstatSync(path.join(dir, CONTAINER_CONFIG_FILE), { throwIfNoEntry: false });
+  const file = fs.lstatSync(path.join(groupsDir, groupSettingsFile(folder)), { throwIfNoEntry: false });
   const fileStamp = file ? `${file.ino}:${file.size}:${file.mtimeMs}:${file.isSymbolicLink()}` : 'none';
   return `${dirStat.ino}|${fileStamp}`;
 }

@@ -28,8 +28,9 @@ afterEach(() => env.cleanup());
 
 const telegram = (chatId: string): ChatRef => ({ channel: 'telegram', accountId: 'default', chatId });
 
+/** The group's settings file, beside its folder (`groups/<folder>.container.json`). */
 function writeConfig(folder: string, content: string): void {
-  fs.writeFileSync(path.join(env.groupsDir, folder, 'container.json'), content);
+  fs.writeFileSync(path.join(env.groupsDir, `${folder}.container.json`), content);
 }
 
 async function expectGroupError(promise: Promise<unknown>, code: GroupError['code'], message: RegExp) {
@@ -137,7 +138,7 @@ describe('adding and removing groups', () => {
   });
 });
 
-describe('container.json', () => {
+describe('group settings (groups/<folder>.container.json)', () => {
   beforeEach(async () => {
     await registry.add({ folder: 'good' });
     await registry.add({ folder: 'bad' });
@@ -170,7 +171,7 @@ describe('container.json', () => {
     writeConfig('good', '{}');
     writeConfig('bad', content);
     const bad = await registry.refresh('bad');
-    expect(bad.configError).toMatchObject({ file: 'bad/container.json', key });
+    expect(bad.configError).toMatchObject({ file: 'bad.container.json', key });
     expect(bad.configError?.message).toMatch(message);
     expect(bad.containerConfig).toBeNull();
     const good = await registry.get('good');
@@ -181,12 +182,19 @@ describe('container.json', () => {
     );
   });
 
-  it('refuses a container.json that is a symlink', async () => {
+  it('never reads a container.json inside the group folder (the agent can write there)', async () => {
+    fs.writeFileSync(path.join(env.groupsDir, 'good', 'container.json'), '{"provider":"codex"}');
+    const good = await registry.refresh('good');
+    expect(good.configError).toBeNull();
+    expect(good.containerConfig).toBeNull();
+  });
+
+  it('refuses a settings file that is a symlink', async () => {
     const secret = path.join(env.root, 'secret.json');
     fs.writeFileSync(secret, '{"provider":"codex"}');
-    fs.symlinkSync(secret, path.join(env.groupsDir, 'bad', 'container.json'));
+    fs.symlinkSync(secret, path.join(env.groupsDir, 'bad.container.json'));
     const bad = await registry.refresh('bad');
-    expect(bad.configError).toMatchObject({ file: 'bad/container.json', key: '' });
+    expect(bad.configError).toMatchObject({ file: 'bad.container.json', key: '' });
     expect(bad.configError?.message).toMatch(/symlink/);
     expect(bad.containerConfig).toBeNull();
   });

@@ -14,7 +14,12 @@ import type { AgentGroupRow } from '@nanoclaw/db';
 import type { Scheduler } from '@nanoclaw/scheduler';
 import { createChatBindingStore } from './chat-bindings.js';
 import { type ChatRef, formatChatRef, LOCAL_ACCOUNT, LOCAL_CHANNEL } from './chat-ref.js';
-import { type ConfigIssue, formatConfigIssue, readContainerConfig } from './container-config-file.js';
+import {
+  type ConfigIssue,
+  formatConfigIssue,
+  groupSettingsFile,
+  readGroupSettings,
+} from './container-config-file.js';
 import type { HostDb } from './db-types.js';
 import { GroupError } from './group-error.js';
 import {
@@ -26,7 +31,7 @@ import {
 } from './group-folder.js';
 import { compileTrigger } from './trigger.js';
 
-/** A group as the host serves it: the stored group, its current `container.json`, and why it is broken if it is. */
+/** A group as the host serves it: the stored group, its current settings (`groups/<folder>.container.json`), and why it is broken if it is. */
 export interface RegisteredGroup extends AgentGroup {
   /** Set when the group cannot be served until its configuration is fixed; other groups are unaffected. */
   configError: ConfigIssue | null;
@@ -75,13 +80,13 @@ export interface SyncReport {
 }
 
 export interface GroupRegistry {
-  /** Loads every group's `container.json`, creates missing folders of registered groups, reports strays. */
+  /** Loads every group's settings file, creates missing folders of registered groups, reports strays. */
   sync(): Promise<SyncReport>;
   list(): Promise<RegisteredGroup[]>;
   get(folder: string): Promise<RegisteredGroup | undefined>;
   getById(id: string): Promise<RegisteredGroup | undefined>;
   getMain(): Promise<RegisteredGroup | undefined>;
-  /** Re-reads one group's folder and `container.json` now. */
+  /** Re-reads one group's folder and settings file now. */
   refresh(folder: string): Promise<RegisteredGroup>;
   add(input: AddGroupInput): Promise<RegisteredGroup>;
   /** Deletes the group, its bindings, sessions and tasks. The folder stays on disk. Refuses the main group. */
@@ -105,7 +110,7 @@ const DB_FILE = '(database)';
 
 /**
  * The registry of agent groups: rows in `agent_groups` and `chat_bindings`, folders under `groupsDir`. Each
- * group's `container.json` is read without following symlinks and re-read when it changes; a bad one marks
+ * group's settings (`groups/<folder>.container.json`) are read without following symlinks and re-read when they change; a bad file marks
  * only that group (`configError`), never the host.
  */
 export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistry {
@@ -119,10 +124,10 @@ export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistr
 
   const dirOf = (folder: string) => path.join(groupsDir, validateFolderName(folder));
 
-  /** Changes when the folder, its container.json or the stored settings that are checked change. */
+  /** Changes when the folder, its settings file or the stored settings that are checked change. */
   function stampOf(row: AgentGroupRow): string {
     if (folderNameIssue(row.folder)) return 'bad-name';
-    return `${configStamp(path.join(groupsDir, row.folder))}|${JSON.stringify([row.trigger, row.agent_provider])}`;
+    return `${configStamp(groupsDir, row.folder)}|${JSON.stringify([row.trigger, row.agent_provider])}`;
   }
 
   async function inspect(row: AgentGroupRow): Promise<LoadedState> {
@@ -133,10 +138,10 @@ export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistr
     const stamp = stampOf(row);
     const dirIssue = groupDirIssue(dir, row.folder);
     if (dirIssue) return { stamp, config: null, error: dirIssue };
-    const result = await readContainerConfig(dir, row.folder);
+    const result = await readGroupSettings(groupsDir, row.folder);
     if (result.error) return { stamp, config: null, error: result.error };
     const error =
-      settingsIssue(row) ?? triggerIssue(result.config?.trigger, `${row.folder}/container.json`) ?? null;
+      settingsIssue(row) ?? triggerIssue(result.config?.trigger, groupSettingsFile(row.folder)) ?? null;
     return { stamp, config: error ? null : result.config, error };
   }
 

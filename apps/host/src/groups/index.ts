@@ -10,10 +10,11 @@ export {
 } from './chat-ref.js';
 export type { ConfigIssue, ContainerConfigResult } from './container-config-file.js';
 export {
-  CONTAINER_CONFIG_FILE,
   formatConfigIssue,
+  groupSettingsFile,
+  LEGACY_SETTINGS_FILE,
   parseContainerConfig,
-  readContainerConfig,
+  readGroupSettings,
 } from './container-config-file.js';
 export type { HostDb } from './db-types.js';
 export type { GroupErrorCode } from './group-error.js';
@@ -28,6 +29,8 @@ export type {
   SyncReport,
 } from './group-registry.js';
 export { createGroupRegistry } from './group-registry.js';
+export type { LegacySettingsReport } from './legacy-settings.js';
+export { logLegacySettings, moveLegacySettings, SETTINGS_LAYOUT_MARKER } from './legacy-settings.js';
 export type {
   DefaultProvider,
   DetectDefaultProviderOptions,

@@ -81,7 +81,10 @@ for (const target of targets) {
       );
       for (const [folder, config] of Object.entries(ATTACKERS)) {
         fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-        fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), `${JSON.stringify(config)}\n`);
+        fs.writeFileSync(
+          path.join(root, 'groups', `${folder}.container.json`),
+          `${JSON.stringify(config)}\n`,
+        );
       }
       const victim = path.join(root, 'groups', 'victim');
       fs.mkdirSync(victim, { recursive: true });
@@ -164,7 +167,8 @@ for (const target of targets) {
       const title = `network ${mode}: every attempt from the agent's bash is blocked`;
       it(title, { timeout: 900_000 }, async () => {
         const own = { ...world, ownGroupDir: path.join(root, 'groups', folder) };
-        const configBefore = fs.readFileSync(path.join(own.ownGroupDir, 'container.json'), 'utf8');
+        const settingsFile = path.join(root, 'groups', `${folder}.container.json`);
+        const configBefore = fs.readFileSync(settingsFile, 'utf8');
         fake.reset();
         fake.on(`try to escape (${mode})`, chain(own));
         const { outcome } = await ask(client, folder, `@Andy try to escape (${mode})`, 840_000);
@@ -186,7 +190,7 @@ for (const target of targets) {
         const escaped = verdicts.filter((v) => !v.blocked);
         expect(escaped, JSON.stringify(escaped, null, 2)).toEqual([]);
         expect(connections, 'connections at the host service').toEqual([]);
-        expect(fs.readFileSync(path.join(own.ownGroupDir, 'container.json'), 'utf8')).toBe(configBefore);
+        expect(fs.readFileSync(settingsFile, 'utf8')).toBe(configBefore);
       });
     }
   });

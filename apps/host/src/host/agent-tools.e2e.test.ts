@@ -67,7 +67,10 @@ for (const target of targets) {
         fs.chmodSync(root, 0o755);
         for (const [folder, config] of Object.entries(GROUPS)) {
           fs.mkdirSync(groupDir(folder), { recursive: true });
-          fs.writeFileSync(path.join(groupDir(folder), 'container.json'), `${JSON.stringify(config)}\n`);
+          fs.writeFileSync(
+            path.join(root, 'groups', `${folder}.container.json`),
+            `${JSON.stringify(config)}\n`,
+          );
         }
         ({ host, client } = await startTestHost(root, runtime, models.env));
         for (const folder of Object.keys(GROUPS)) await client.addGroup({ folder, name: folder });

@@ -61,13 +61,13 @@ for (const target of targets) {
       const probe = isolated ? installEnvProbe(path.join(root, 'groups', 'main'), FAKE_KEY) : undefined;
       fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
       fs.writeFileSync(
-        path.join(root, 'groups', 'main', 'container.json'),
+        path.join(root, 'groups', 'main.container.json'),
         `${JSON.stringify(probe ? { mcpServers: probe } : {})}\n`,
       );
       fs.mkdirSync(path.join(root, 'groups', 'offline'), { recursive: true });
       const offlineProbe = isolated ? installEnvProbe(path.join(root, 'groups', 'offline'), FAKE_KEY) : {};
       fs.writeFileSync(
-        path.join(root, 'groups', 'offline', 'container.json'),
+        path.join(root, 'groups', 'offline.container.json'),
         `${JSON.stringify({ network: 'none', mcpServers: offlineProbe })}\n`,
       );
       ({ host, client } = await startTestHost(root, runtime, env));

@@ -33,6 +33,9 @@ import {
   describeProvider,
   formatConfigIssue,
   type GroupRegistry,
+  groupSettingsFile,
+  logLegacySettings,
+  moveLegacySettings,
 } from '../groups/index.js';
 import { ensureGroupsDir } from '../groups-dir.js';
 import { createHttpApi, ensureApiToken } from '../http/index.js';
@@ -80,6 +83,7 @@ export async function createHost(options: CreateHostOptions): Promise<RunningHos
   const { config } = options;
   prepareDataDir(config.NANOCLAW_DATA_DIR);
   ensureGroupsDir(config.NANOCLAW_GROUPS_DIR);
+  logLegacySettings(moveLegacySettings(config.NANOCLAW_GROUPS_DIR), options.logger);
   const database = await openDatabase({ path: path.join(config.NANOCLAW_DATA_DIR, 'nanoclaw.db') });
   const cleanups: Array<() => Promise<unknown> | unknown> = [() => database.close()];
   try {
@@ -184,7 +188,7 @@ async function assemble(
       bus.publish({
         type: 'error',
         folder: outcome.folder,
-        message: `groups/${outcome.folder}/container.json is invalid: ${formatConfigIssue(outcome.error)}`,
+        message: formatConfigIssue(outcome.error),
         inReplyTo: [message.message.platformMessageId],
       });
       await reporter.report({
@@ -196,7 +200,7 @@ async function assemble(
         groupId: outcome.groupId,
         kind: 'config-error',
         key: `config:${outcome.folder}:${outcome.error.message}`,
-        text: `I can't answer here until groups/${outcome.folder}/container.json is fixed (${outcome.error.key ?? 'file'}).`,
+        text: `I can't answer here until groups/${groupSettingsFile(outcome.folder)} is fixed (${outcome.error.key || 'the file'}).`,
       });
     },
     logger,

@@ -103,21 +103,18 @@ describe('failures the user hears about', () => {
     expect(error?.type === 'error' ? error.message : '').toContain('provider codex is not installed');
   });
 
-  it('a spawn refused by a mount check (container.json made a symlink) fails at once, naming the file', async () => {
+  it('a spawn refused by a mount check (an extra mount made a symlink) fails at once, naming the file', async () => {
     const refused = () =>
       new SandboxError(
         'mount-refused',
-        'mount /srv/groups/main/container.json -> /workspace/group/container.json refused: /srv/groups/main/container.json is a symlink; it must be a regular file',
+        'mount /srv/shared/notes -> /workspace/extra/notes refused: /srv/shared/notes is a symlink; it must be a regular file',
       );
     const { host, events, dataDir } = await start(brokenPool(refused));
     const messageId = await postHello(host, dataDir);
     await until(() => events.some((e) => e.type === 'error' && e.inReplyTo.includes(messageId)), 3_000);
     const error = events.find((e) => e.type === 'error');
-    expect(error?.type === 'error' ? error.message : '').toContain('container.json is a symlink');
-    await until(
-      () => events.some((e) => e.type === 'reply' && e.text.includes('container.json is a symlink')),
-      3_000,
-    );
+    expect(error?.type === 'error' ? error.message : '').toContain('notes is a symlink');
+    await until(() => events.some((e) => e.type === 'reply' && e.text.includes('notes is a symlink')), 3_000);
   });
 
   it('a scheduled task that fails for good is reported in the group chat', async () => {

@@ -42,7 +42,10 @@ for (const target of targets) {
       };
       for (const [folder, config] of Object.entries(groups)) {
         fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-        fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), `${JSON.stringify(config)}\n`);
+        fs.writeFileSync(
+          path.join(root, 'groups', `${folder}.container.json`),
+          `${JSON.stringify(config)}\n`,
+        );
       }
       ({ host, client } = await startTestHost(root, runtime, {
         OPENAI_BASE_URL: fake.baseUrl,
@@ -81,7 +84,7 @@ for (const target of targets) {
           return outcome.kind === 'error' ? outcome.message : '';
         };
         const message = await typo();
-        expect(message).toContain('groups/typo/container.json "packages"');
+        expect(message).toContain('groups/typo.container.json "packages"');
         expect(message).toContain('Debian has no package "nanoclaw-no-such-package"');
         // The answer stands until the package list changes: the second message does not build again.
         const started = Date.now();

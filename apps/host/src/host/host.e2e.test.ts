@@ -87,7 +87,7 @@ for (const target of targets) {
 
     it('serves other groups while one has a broken container.json', async () => {
       await client.addGroup({ folder: 'broken', name: 'Broken' });
-      fs.writeFileSync(path.join(root, 'groups', 'broken', 'container.json'), '{"provdier": "codex"}');
+      fs.writeFileSync(path.join(root, 'groups', 'broken.container.json'), '{"provdier": "codex"}');
       const { outcome } = await ask(client, 'broken', '@Andy are you there?');
       expect(outcome.kind).toBe('error');
       expect(outcome.kind === 'error' ? outcome.message : '').toContain('provdier');

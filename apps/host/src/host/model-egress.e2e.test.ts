@@ -124,7 +124,7 @@ for (const target of targets) {
           const mcpServers = installEnvProbe(group, scenario.secret);
           // No `network` key: the default.
           fs.writeFileSync(
-            path.join(group, 'container.json'),
+            path.join(root, 'groups', 'main.container.json'),
             JSON.stringify({ ...scenario.container, mcpServers }),
           );
           ({ host, client } = await startTestHost(root, target.runtime, scenario.env(fakes)));

@@ -131,7 +131,7 @@ describe('no sandbox runtime: the user is told at once', { timeout: 120_000 }, (
       fs.writeFileSync(path.join(root, '.env'), `NANOCLAW_HTTP_PORT=${port}\n`);
       fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
       fs.writeFileSync(
-        path.join(root, 'groups', 'main', 'container.json'),
+        path.join(root, 'groups', 'main.container.json'),
         '{ "timeouts": { "idleMs": 1000 } }\n',
       );
       let host: RunningHost | undefined;

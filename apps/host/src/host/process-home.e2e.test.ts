@@ -80,7 +80,7 @@ for (const provider of CASES) {
       cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
       fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
       fs.writeFileSync(
-        path.join(root, 'groups', 'main', 'container.json'),
+        path.join(root, 'groups', 'main.container.json'),
         JSON.stringify({ provider: provider.id, model: provider.model, timeouts: { idleMs: 1_000 } }),
       );
       const env = provider.env(fake.baseUrl);

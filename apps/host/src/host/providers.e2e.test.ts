@@ -29,7 +29,7 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
 
   const group = (folder: string, config: Record<string, unknown>) => {
     fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-    fs.writeFileSync(path.join(root, 'groups', folder, 'container.json'), JSON.stringify(config));
+    fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), JSON.stringify(config));
   };
 
   beforeAll(async () => {

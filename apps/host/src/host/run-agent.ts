@@ -84,9 +84,9 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
       throw new PermanentRunError(message);
     // No sandbox runtime is usable (none installed, the engine stopped): retrying only delays the answer.
     if (isSandboxError(error, 'runtime-unavailable')) throw new PermanentRunError(error.message);
-    // A mount failed its check at the spawn (e.g. container.json turned into a symlink): the message says which.
+    // A mount failed its check at the spawn (e.g. a source turned into a symlink): the message says which.
     if (isSandboxError(error, 'mount-refused')) throw new PermanentRunError(message);
-    // The runner carries no such provider (an old image, a typo in container.json): no retry can fix that.
+    // The runner carries no such provider (an old image, a typo in the group's settings): no retry can fix that.
     if ((error as { code?: unknown }).code === RunnerErrorCode.providerNotInstalled)
       throw new PermanentRunError(message);
     throw new RetryableRunError(message, { cause: error });

@@ -21,7 +21,7 @@ export interface EscapeWorld {
   dataDir: string;
   /** Another group's folder (holds `secret.txt`). */
   otherGroupDir: string;
-  /** The attacking group's folder on the host (its container.json). */
+  /** The attacking group's folder on the host (its settings are `<that folder>.container.json` beside it). */
   ownGroupDir: string;
   /** The shared global folder on the host (`/workspace/global` in the sandbox, read-only). */
   globalDir: string;
@@ -249,21 +249,34 @@ export const ESCAPE_ATTEMPTS: readonly EscapeAttempt[] = [
         .find((reason) => reason !== undefined),
   },
   {
-    id: 'container-json',
-    name: 'rewrite /workspace/group/container.json (write, truncate, replace, rename over, chmod)',
+    id: 'group-settings',
+    name: 'rewrite its own settings (groups/<folder>.container.json beside its folder: by every path, or by planting a container.json where they used to be)',
     command: (w) => {
-      const spare = q(`/tmp/nanoclaw-escape-${w.runId}.json`);
+      const settings = `${path.basename(w.ownGroupDir)}.container.json`;
+      const evil = `printf '{"network":"full","env":{"PWNED":"1"}}\\n'`;
       return [
         'cd /workspace/group 2>/dev/null || cd "$PWD"',
-        `cp container.json ${spare} 2>&1`,
-        `printf '{"network":"full","env":{"PWNED":"1"}}\\n' >> container.json 2>&1 && hit 'appended to container.json'`,
-        `: 2>&1 > container.json && hit 'truncated container.json'`,
-        `unlink container.json 2>&1 && hit 'removed container.json'`,
-        `cp ${spare} new.json && mv -f new.json container.json 2>&1 && hit 'renamed over container.json'`,
-        `chmod 0666 container.json 2>&1 && [ "$(stat -c %a container.json)" = 666 ] && hit 'chmod container.json'`,
-        // Put it back as it was: a harness on an unisolated runtime must not break its own host.
-        `[ "$(cat container.json 2>/dev/null)" = "$(cat ${spare})" ] || cp ${spare} container.json 2>/dev/null; unlink new.json 2>/dev/null; unlink ${spare}; true`,
+        ...[
+          `../${settings}`,
+          `/workspace/${settings}`,
+          `/workspace/project/groups/${settings}`,
+          `/proc/self/root/workspace/${settings}`,
+        ].map((target) => `${evil} > ${q(target)} 2>&1 && hit ${q(`wrote ${target}`)}`),
+        `ln -s /etc/passwd ${q(`../${settings}`)} 2>&1 && hit 'linked its settings'`,
+        // Its own folder is writable: a container.json there is its file, and the host does not read it.
+        `${evil} > container.json 2>&1; true`,
       ].join('\n');
+    },
+    hostCheck: (w) => {
+      const settings = path.join(
+        path.dirname(w.ownGroupDir),
+        `${path.basename(w.ownGroupDir)}.container.json`,
+      );
+      const now = fs.lstatSync(settings, { throwIfNoEntry: false });
+      if (!now?.isFile()) return `groups/${path.basename(settings)} is no longer a regular file`;
+      return fs.readFileSync(settings, 'utf8').includes('PWNED')
+        ? `groups/${path.basename(settings)} was rewritten`
+        : undefined;
     },
   },
   {

@@ -104,7 +104,7 @@ describe('routeInbound', () => {
 
   it('uses the container.json trigger when the group has none stored', async () => {
     fs.writeFileSync(
-      path.join(env.groupsDir, 'open', 'container.json'),
+      path.join(env.groupsDir, 'open.container.json'),
       JSON.stringify({ trigger: '^hey bot' }),
     );
     expect(kind((await route('open', 'hey bot, hello')).outcome)).toBe('turn');
@@ -173,12 +173,12 @@ describe('routeInbound', () => {
   });
 
   it('a group with a bad container.json keeps its messages and reports the error', async () => {
-    fs.writeFileSync(path.join(env.groupsDir, 'open', 'container.json'), '{"netwrk":"none"}');
+    fs.writeFileSync(path.join(env.groupsDir, 'open.container.json'), '{"netwrk":"none"}');
     const { outcome, stored } = await route('open', '@Andy hi');
     expect(outcome).toMatchObject({
       kind: 'config-error',
       addressed: true,
-      error: { file: 'open/container.json', key: 'netwrk' },
+      error: { file: 'open.container.json', key: 'netwrk' },
     });
     expect(stored?.status).toBe('context');
   });

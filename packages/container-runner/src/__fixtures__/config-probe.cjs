@@ -1,12 +1,13 @@
 'use strict';
-// Runs inside a sandbox as the agent and tries to change the group's container.json every way a program can.
-// Prints one JSON line: { "<attempt>": "BLOCKED: <code>" | "CHANGED" }. A sibling file is written first as a
-// control: the group folder itself must stay writable.
+// Runs inside a sandbox as the agent and tries to change its group's settings (`groups/<folder>.container.json` on the
+// host, beside the folder the sandbox mounts at /workspace/group) every way a program can, and plants a
+// container.json in its own folder (the old place, which the host no longer reads). Prints one JSON line:
+// { "<attempt>": "BLOCKED: <code>" | "CHANGED" }. Usage: node config-probe.cjs <folder>
 const fs = require('node:fs');
 const path = require('node:path');
 
+const folder = process.argv[2] || 'group';
 const dir = process.env.PROBE_GROUP_DIR || '/workspace/group';
-const file = path.join(dir, 'container.json');
 const evil = '{ "network": "full", "env": { "PWNED": "1" }, "trigger": "pwned" }\n';
 const results = {};
 
@@ -18,50 +19,19 @@ function attempt(name, fn) {
     results[name] = `BLOCKED: ${error.code || error.message}`;
   }
 }
-const scratch = (name) => path.join(dir, `.probe-${name}`);
 
-attempt('control: write a sibling file in the group folder', () => {
-  fs.writeFileSync(scratch('control'), 'ok');
-  fs.rmSync(scratch('control'));
-});
-attempt('write it in place', () => fs.writeFileSync(file, evil));
-attempt('append to it', () => fs.appendFileSync(file, evil));
-attempt('truncate it', () => fs.truncateSync(file, 0));
-attempt('chmod it', () => fs.chmodSync(file, 0o666));
-attempt('touch its times', () => fs.utimesSync(file, new Date(0), new Date(0)));
-attempt('create it exclusively', () => fs.writeFileSync(file, evil, { flag: 'wx' }));
-attempt('delete it', () => fs.unlinkSync(file));
-attempt('rename it away', () => fs.renameSync(file, scratch('moved')));
-attempt('rename another file over it', () => {
-  fs.writeFileSync(scratch('new'), evil);
-  try {
-    fs.renameSync(scratch('new'), file);
-  } finally {
-    fs.rmSync(scratch('new'), { force: true });
-  }
-});
-attempt('replace it with a symlink', () => {
-  fs.rmSync(file);
-  fs.symlinkSync('/etc/passwd', file);
-});
-attempt('symlink over it (rename)', () => {
-  fs.symlinkSync(scratch('target'), scratch('link'));
-  try {
-    fs.renameSync(scratch('link'), file);
-  } finally {
-    fs.rmSync(scratch('link'), { force: true });
-  }
-});
-attempt('hard link it and write through the link', () => {
-  fs.linkSync(file, scratch('hardlink'));
-  try {
-    fs.writeFileSync(scratch('hardlink'), evil);
-  } finally {
-    fs.rmSync(scratch('hardlink'), { force: true });
-  }
-});
-attempt('replace it with a directory', () => {
-  fs.rmSync(file);
-  fs.mkdirSync(file);
-});
+attempt('control: plant a container.json in its own folder', () =>
+  fs.writeFileSync(path.join(dir, 'container.json'), evil),
+);
+for (const candidate of [
+  path.join(dir, '..', `${folder}.container.json`),
+  path.join('/workspace', `${folder}.container.json`),
+  path.join('/workspace/project/groups', `${folder}.container.json`),
+  path.join('/proc/self/root/workspace', `${folder}.container.json`),
+]) {
+  attempt(`write ${candidate}`, () => fs.writeFileSync(candidate, evil));
+}
+attempt('make a symlink beside the folder', () =>
+  fs.symlinkSync('/etc/passwd', path.join(dir, '..', `${folder}.container.json`)),
+);
 process.stdout.write(`${JSON.stringify(results)}\n`);

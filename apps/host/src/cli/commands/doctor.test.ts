@@ -176,7 +176,7 @@ describe('nanoclaw doctor', () => {
       ['stray', '{}'],
     ] as const) {
       fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, folder), { recursive: true });
-      fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, folder, 'container.json'), container);
+      fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, `${folder}.container.json`), container);
     }
     await addGroups(config, [
       { folder: 'family' },
@@ -369,7 +369,7 @@ describe('the first message, before it is sent', () => {
     const check = (await doctor(config, homeDir)).byName(`model endpoint ${dead}`);
     expect(check).toMatchObject({
       status: 'fail',
-      hint: 'start it, or fix ANTHROPIC_BASE_URL (in .env, or the group\'s container.json "env")',
+      hint: 'start it, or fix ANTHROPIC_BASE_URL (in .env, or the group\'s settings "env" in groups/<folder>.container.json)',
     });
     expect(check?.detail).toMatch(/^cannot reach it: connect ECONNREFUSED 127\.0\.0\.1:\d+\nGET http/);
   });
@@ -379,7 +379,7 @@ describe('the first message, before it is sent', () => {
     const { config, homeDir } = await setup();
     fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, 'lab'), { recursive: true });
     fs.writeFileSync(
-      path.join(config.NANOCLAW_GROUPS_DIR, 'lab', 'container.json'),
+      path.join(config.NANOCLAW_GROUPS_DIR, 'lab.container.json'),
       JSON.stringify({ env: { ANTHROPIC_BASE_URL: dead } }),
     );
     await addGroups(config, [{ folder: 'lab' }, { folder: 'family' }]);

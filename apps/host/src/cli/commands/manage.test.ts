@@ -52,7 +52,9 @@ describe('nanoclaw status', () => {
     expect(text).toContain('runtime: ✗ none: docker is not running');
     expect(text).toContain('✗ telegram/default  token rejected');
     expect(text).toMatch(/work +Work +codex \(container.json\) +1 running, 2 queued +telegram:-100 \(Team\)/);
-    expect(text).toContain('✗ work: container.json is invalid, the group is not served: provider: unknown');
+    expect(text).toContain(
+      '✗ work: groups/work.container.json is invalid, the group is not served: provider: unknown',
+    );
   });
 });
 

@@ -60,7 +60,7 @@ describe('nanoclaw sandbox image prune', () => {
     const { config, images, run } = setup();
     fs.mkdirSync(path.join(config.NANOCLAW_GROUPS_DIR, 'data'), { recursive: true });
     fs.writeFileSync(
-      path.join(config.NANOCLAW_GROUPS_DIR, 'data', 'container.json'),
+      path.join(config.NANOCLAW_GROUPS_DIR, 'data.container.json'),
       JSON.stringify({ packages: { apt: ['sqlite3'] } }),
     );
     const base = await cached(images, userlandDigest(images.recipe()), 330e6);

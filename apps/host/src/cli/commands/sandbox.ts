@@ -28,7 +28,7 @@ import {
   runnerImageTag,
   userlandImageTag,
 } from '../../agent-pool/userland-images.js';
-import { readContainerConfig } from '../../groups/container-config-file.js';
+import { formatConfigIssue, readGroupSettings } from '../../groups/container-config-file.js';
 import { hostSandboxImages } from '../../host/default-pool.js';
 import { createLogger } from '../../logger.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
@@ -232,11 +232,8 @@ async function groupsWithPackages(
         .map((e) => e.name);
   const found: Array<{ folder: string; packages: GroupPackages }> = [];
   for (const folder of folders.sort()) {
-    const result = await readContainerConfig(path.join(groupsDir, folder), folder);
-    if (result.error)
-      throw new CliError(
-        `groups/${result.error.file}: ${result.error.key || 'file'}: ${result.error.message}`,
-      );
+    const result = await readGroupSettings(groupsDir, folder);
+    if (result.error) throw new CliError(formatConfigIssue(result.error));
     const packages = result.config?.packages;
     if (packages && packages.apt.length + packages.npm.length > 0) found.push({ folder, packages });
     else if (only) found.push({ folder, packages: { apt: [], npm: [] } });

@@ -70,7 +70,7 @@ describe('model traffic in nanoclaw doctor', () => {
     roots.push(root);
     const groups = path.join(root, 'groups');
     fs.mkdirSync(path.join(groups, 'coder'), { recursive: true });
-    fs.writeFileSync(path.join(groups, 'coder', 'container.json'), '{"provider":"opencode"}');
+    fs.writeFileSync(path.join(groups, 'coder.container.json'), '{"provider":"opencode"}');
     const config = configFor(root, {
       AGENT_PROVIDER: 'claude',
       ANTHROPIC_API_KEY: 'sk-ant',

@@ -41,7 +41,7 @@ describe('readDoctorGroups', () => {
     const work = await registry.add({ folder: 'work', provider: 'opencode' });
     const sessions = createSessionStore(database.db);
     await sessions.setProvider((await sessions.getOrCreate(work.id, MAIN_SESSION_KEY)).id, 'claude');
-    fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, 'main', 'container.json'), '{"provdier": "x"}');
+    fs.writeFileSync(path.join(config.NANOCLAW_GROUPS_DIR, 'main.container.json'), '{"provdier": "x"}');
     await database.close();
     const before = fs.readFileSync(file);
 
@@ -49,7 +49,7 @@ describe('readDoctorGroups', () => {
     expect(
       groups.map((g) => [g.folder, g.served, `${g.provider.id} (${g.provider.source})`, g.configError]),
     ).toEqual([
-      ['main', true, 'mock (no credentials)', expect.stringContaining('main/container.json: provdier')],
+      ['main', true, 'mock (no credentials)', expect.stringContaining('main.container.json: provdier')],
       ['work', true, 'claude (session)', null],
     ]);
     expect(fs.readFileSync(file).equals(before)).toBe(true);

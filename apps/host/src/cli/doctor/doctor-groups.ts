@@ -8,7 +8,7 @@ import {
   formatConfigIssue,
   type ProviderResolver,
   type ResolvedProvider,
-  readContainerConfig,
+  readGroupSettings,
   resolveGroupProvider,
 } from '../../groups/index.js';
 
@@ -88,9 +88,9 @@ async function doctorGroup(
   resolver: ProviderResolver,
 ): Promise<DoctorGroup> {
   const dir = path.join(groupsDir, row.folder);
-  // A missing folder is created at the next start, without a container.json.
+  // A missing folder is created at the next start; its settings file may be there already.
   const read = fs.existsSync(dir)
-    ? await readContainerConfig(dir, row.folder)
+    ? await readGroupSettings(groupsDir, row.folder)
     : { config: null, error: null };
   const group = { ...row, containerConfig: read.config };
   return {

@@ -65,7 +65,7 @@ describe('checkModelEndpoints', () => {
         name: `model endpoint ${url}`,
         status: 'fail',
         detail: `cannot reach it: no answer within 0.3 s\nGET ${url}/v1/models\nused by codex in main`,
-        hint: 'start it, or fix OPENAI_BASE_URL (in .env, or the group\'s container.json "env")',
+        hint: 'start it, or fix OPENAI_BASE_URL (in .env, or the group\'s settings "env" in groups/<folder>.container.json)',
         blocking: false,
       },
     ]);

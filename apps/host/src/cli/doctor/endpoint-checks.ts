@@ -83,7 +83,7 @@ function planProbes(
     routes = egress.declared.routes;
     connectHosts = egress.declared.connectHosts ?? [];
   } catch (error) {
-    return { error: (error as Error).message, hint: `fix groups/${group.folder}/container.json "env"` };
+    return { error: (error as Error).message, hint: `fix groups/${group.folder}.container.json "env"` };
   }
   const probes: Probe[] = [];
   for (const route of routes) {
@@ -203,7 +203,7 @@ function endpointCheck(probe: Probe, answer: Answer): DoctorCheck {
   const usedBy = `used by ${probe.users.join(', ')}`;
   const request = probe.target.kind === 'http' ? `GET ${probe.target.url.href}` : `CONNECT ${where}`;
   const fixUrl = probe.baseUrlKey
-    ? `start it, or fix ${probe.baseUrlKey} (in .env, or the group's container.json "env")`
+    ? `start it, or fix ${probe.baseUrlKey} (in .env, or the group's settings "env" in groups/<folder>.container.json)`
     : `check this machine's network: the host reaches ${where} itself`;
   if (answer.kind === 'unreachable') {
     return fail(name, `cannot reach it: ${answer.cause}\n${request}\n${usedBy}`, fixUrl, false);
