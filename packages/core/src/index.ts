@@ -56,6 +56,8 @@ export {
   EGRESS_PROXY_PORT,
   egressProxyEnv,
 } from './egress.js';
+export type { NanoclawErrorOptions } from './errors.js';
+export { errorMessage, NanoclawError } from './errors.js';
 export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
 export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
 export type { LogFn, Logger } from './logger.js';
