@@ -89,6 +89,8 @@ export {
   RESERVED_GROUP_FOLDERS,
   timezoneSchema,
 } from './names.js';
+export type { GroupLeader } from './process-group.js';
+export { signalProcessGroup } from './process-group.js';
 export type {
   AgentEvent,
   AgentEventType,
