@@ -8,7 +8,7 @@ describe('built-in channels', () => {
       expect(factory.channel).toBe(builtIn.channel);
       expect([...factory.requiredEnv].sort()).toEqual([...builtIn.requiredEnv].sort());
     }
-  });
+  }, 60_000); // a cold import of four platform SDKs (discord.js, bolt, baileys, grammy): seconds on a loaded machine
 
   it('loads only the platforms an account is configured for (extra accounts count)', async () => {
     expect(await loadConfiguredChannels({})).toEqual([]);
