@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from './allowlist.js';
 import { allowKey, checkLongFunctions, findLongFunctions, formatLongFunction } from './long-functions.js';
-import { isTestHelperFile } from './shipped-sources.js';
+import { isGenerated, isTestHelperFile } from './shipped-sources.js';
 
 /** A body of `n` lines in total, braces included. */
 const body = (n: number) => `{\n${'  step();\n'.repeat(n - 2)}}`;
@@ -101,5 +101,10 @@ describe('isTestHelperFile', () => {
     for (const rel of ['index.ts', 'test.ts', 'host/compose-host.ts', 'testing.ts', 'channel-contract.ts']) {
       expect(isTestHelperFile(rel), rel).toBe(false);
     }
+  });
+
+  it('leaves out generated code', () => {
+    expect(isGenerated('generated/v2/ThreadStartParams.ts')).toBe(true);
+    expect(isGenerated('generated.ts')).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The shipped sources of the workspace: every .ts file under `packages/<p>/src` and `apps/<a>/src` that is not
- * a test or a test helper. The code-size and promise checks (check-long-functions.ts,
+ * The shipped sources of the workspace: every .ts file under `packages/<p>/src` and `apps/<a>/src` that is
+ * written by hand (not under a `generated/` folder) and is not a test or a test helper. The code-size and promise checks (check-long-functions.ts,
  * check-floating-promises.ts) read this set, so "what counts" is defined once.
  */
 import path from 'node:path';
@@ -27,6 +27,11 @@ export function isTestHelperFile(relToSrc: string): boolean {
   return /^(test-(helpers|support|runtimes)|fake-.*)\.(ts|mts|cts|tsx)$/.test(base);
 }
 
+/** Code written by a generator (`src/generated/...`: the codex app-server protocol types). */
+export function isGenerated(relToSrc: string): boolean {
+  return relToSrc.split(/[\\/]/).slice(0, -1).includes('generated');
+}
+
 /** Shipped sources of every workspace package (or of `only`, package dirs like `packages/db`), sorted. */
 export function listShippedSources(rootDir: string, only?: readonly string[]): ShippedSource[] {
   const out: ShippedSource[] = [];
@@ -34,7 +39,8 @@ export function listShippedSources(rootDir: string, only?: readonly string[]): S
     if (only && !only.includes(pkg.dir)) continue;
     const srcDir = path.join(pkg.absDir, 'src');
     for (const file of safeList(srcDir)) {
-      if (file.endsWith('.d.ts') || isTestHelperFile(path.relative(srcDir, file))) continue;
+      const relToSrc = path.relative(srcDir, file);
+      if (file.endsWith('.d.ts') || isGenerated(relToSrc) || isTestHelperFile(relToSrc)) continue;
       out.push({ file, rel: path.relative(rootDir, file).split(path.sep).join('/') });
     }
   }
