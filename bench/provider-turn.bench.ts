@@ -15,7 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '@nanoclaw/core';
 import { envInt, envString, writeBenchReport } from './report.js';
+import { fmt, median, round } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGES = path.resolve(here, '../packages');
@@ -193,7 +195,7 @@ async function bench(name: string): Promise<Result> {
   try {
     setup = await load(name);
   } catch (error) {
-    return { provider: name, status: 'skipped', reason: `cannot load: ${(error as Error).message}` };
+    return { provider: name, status: 'skipped', reason: `cannot load: ${errorMessage(error)}` };
   }
   const result: Result = { provider: name, status: 'ok' };
   const worlds: World[] = [];
@@ -230,7 +232,7 @@ async function bench(name: string): Promise<Result> {
     );
   } catch (error) {
     result.status = 'error';
-    result.reason = (error as Error).message;
+    result.reason = errorMessage(error);
   }
   try {
     const runtime: number[] = [];
@@ -245,7 +247,7 @@ async function bench(name: string): Promise<Result> {
     result.runtimeColdMedian = round(median(runtime));
     console.log(`${name}: runtime's own CLI cold ${fmt(result.runtimeColdMedian)} ms`);
   } catch (error) {
-    result.runtimeReason = (error as Error).message.slice(0, 300);
+    result.runtimeReason = errorMessage(error).slice(0, 300);
     console.log(`${name}: runtime's own CLI: ${result.runtimeReason}`);
   }
   await setup.fake.close().catch(() => undefined);
@@ -290,20 +292,6 @@ async function main(): Promise<void> {
   if (results.some((r) => r.status === 'error')) process.exitCode = 1;
   // Provider sessions may leave handles (SDK timers); the figures are written.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-function fmt(ms: number): string {
-  return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
 }
 
 await main();
