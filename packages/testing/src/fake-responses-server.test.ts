@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CODEX_COMPACTION_PROMPT_PREFIX, createFakeResponsesServer } from './fake-responses-server.js';
 import type { FakeResponsesServer, FakeResponsesServerOptions } from './fake-responses-types.js';
+import { type ParsedSse, parseSse } from './test-utils.js';
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown> & { type: string };
-}
+type SseEvent = ParsedSse<Record<string, unknown> & { type: string }>;
 
 const servers: FakeResponsesServer[] = [];
 afterEach(async () => {
@@ -40,21 +38,6 @@ function post(server: FakeResponsesServer, payload: unknown, headers: Record<str
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
     body: JSON.stringify(payload),
   });
-}
-
-/** Parses a whole SSE body, asserting every block is exactly `event: <type>\ndata: <json>`. */
-function parseSse(text: string): SseEvent[] {
-  expect(text.endsWith('\n\n')).toBe(true);
-  return text
-    .slice(0, -2)
-    .split('\n\n')
-    .map((block) => {
-      const match = /^event: (\S+)\ndata: (.+)$/.exec(block);
-      expect(match, `malformed SSE block: ${JSON.stringify(block)}`).not.toBeNull();
-      const data = JSON.parse(match![2]!) as SseEvent['data'];
-      expect(data.type).toBe(match![1]);
-      return { event: match![1]!, data };
-    });
 }
 
 async function turn(server: FakeResponsesServer, input: unknown[], headers?: Record<string, string>) {
