@@ -1,13 +1,12 @@
 /**
  * `pnpm check:promises [--report]`: lists every floating promise in the shipped sources of packages/* and
- * apps/* (see floating-promises.ts for the rule), one line each, `file:line kind statement`, then the count per
+ * apps/* (see floating-promises.ts for the rule), one line each, `file:line statement`, then the count per
  * package. Fails when there is any, or when scripts/never-reject.allow.json (`{ "path#Name.member": "reason" }`,
  * functions tested never to reject) has an entry without a reason or one no `void` site uses.
- * `--report` prints the same and always exits 0. Type-checks the sources (no build needed): ~a minute.
+ * `--report` prints the same and always exits 0. Type-checks the sources (no build needed): about a minute.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { entriesWithoutReason, readAllowlist } from './allowlist.js';
+import { entriesWithoutReason } from './allowlist.js';
+import { checkCli, finish } from './check-cli.js';
 import {
   createWorkspaceProgram,
   findFloatingPromises,
@@ -16,38 +15,29 @@ import {
 } from './floating-promises.js';
 import { listShippedSources } from './shipped-sources.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const rootDir = path.resolve(here, '..');
-const allowFile = path.join(here, 'never-reject.allow.json');
-const reportOnly = process.argv.includes('--report');
-
-const files = listShippedSources(rootDir).map((s) => s.file);
-const neverReject = readAllowlist(allowFile);
-const program = createWorkspaceProgram(rootDir, files);
-const { sites, allowUsed } = findFloatingPromises(program, files, rootDir, neverReject);
+const cli = checkCli('never-reject.allow.json');
+const files = listShippedSources(cli.rootDir).map((s) => s.file);
+const program = createWorkspaceProgram(cli.rootDir, files);
+const { sites, allowUsed } = findFloatingPromises(program, files, cli.rootDir, cli.allow);
 
 for (const site of sites) console.log(formatFloatingPromise(site));
 const perPackage = new Map<string, number>();
 for (const site of sites) perPackage.set(packageOf(site.rel), (perPackage.get(packageOf(site.rel)) ?? 0) + 1);
-if (sites.length > 0) {
-  console.log(`\n${[...perPackage].map(([pkg, n]) => `${pkg}: ${n}`).join('\n')}`);
-}
+if (sites.length > 0) console.log(`\n${[...perPackage].map(([pkg, n]) => `${pkg}: ${n}`).join('\n')}`);
 
 const problems = [
-  ...entriesWithoutReason(neverReject),
-  ...Object.keys(neverReject)
+  ...entriesWithoutReason(cli.allow),
+  ...Object.keys(cli.allow)
     .filter((key) => !allowUsed.has(key))
     .map((key) => `${key}: in the never-reject allowlist but no \`void\` site calls it; remove it`),
 ];
 if (sites.length > 0) {
   problems.push(
-    `${sites.length} floating promise(s): await or return it, or handle it (.catch that logs and decides); \`void f()\` only for f in ${path.relative(rootDir, allowFile)}`,
+    `${sites.length} floating promise(s): await or return it, or handle it (.catch that logs and decides); \`void f()\` only for f in ${cli.allowPath}`,
   );
 }
-const summary = `check:promises: ${sites.length} floating promise(s) in ${files.length} file(s); ${allowUsed.size} never-reject function(s) used`;
-if (problems.length === 0) {
-  console.log(summary);
-} else {
-  console.error(`\n${problems.join('\n')}\n${summary}${reportOnly ? ' (--report: not failing)' : ''}`);
-  if (!reportOnly) process.exit(1);
-}
+finish(
+  cli,
+  problems,
+  `check:promises: ${sites.length} floating promise(s) in ${files.length} file(s); ${allowUsed.size} never-reject function(s) used`,
+);

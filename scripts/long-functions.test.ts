@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllowlist } from './allowlist.js';
 import { allowKey, checkLongFunctions, findLongFunctions, formatLongFunction } from './long-functions.js';
@@ -107,4 +110,20 @@ describe('isTestHelperFile', () => {
     expect(isGenerated('generated/v2/ThreadStartParams.ts')).toBe(true);
     expect(isGenerated('generated.ts')).toBe(false);
   });
+});
+
+describe('pnpm check:functions', () => {
+  it('prints each long function of the workspace and, with --report, does not fail', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'check-long-functions.ts', '--report'], {
+      cwd: path.dirname(fileURLToPath(import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    for (const line of run.stdout.trim().split('\n').slice(0, -1)) {
+      expect(line).toMatch(/^(packages|apps)\/[^/]+\/src\/\S+\.ts:\d+ \S+ \d+ lines( \(allowed\))?$/);
+    }
+    expect(run.stdout + run.stderr).toMatch(
+      /check:functions: \d+ function\(s\) over 120 lines in \d+ file\(s\)/,
+    );
+  }, 60_000);
 });
