@@ -98,16 +98,20 @@ async function load(name: string): Promise<Setup> {
   if (name === 'claude') {
     const claude = await import(path.join(PACKAGES, 'provider-claude/dist/index.js'));
     const fake = (await testing.createFakeAnthropicServer()) as FakeLike;
+    /** What both the provider's session and the bare `claude -p` see. */
+    const anthropicEnv = (w: World) => ({
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: w.home,
+      TMPDIR: path.join(w.root, 'tmp'),
+      ANTHROPIC_BASE_URL: fake.baseUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-fake',
+    });
     return {
       provider: claude.createClaudeProvider(),
       fake,
       env: (w) => ({
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: w.home,
-        TMPDIR: path.join(w.root, 'tmp'),
+        ...anthropicEnv(w),
         CLAUDE_CODE_TMPDIR: path.join(w.root, 'tmp'),
-        ANTHROPIC_BASE_URL: fake.baseUrl,
-        ANTHROPIC_API_KEY: 'sk-ant-fake',
         CLAUDE_MODEL: 'claude-sonnet-4-5',
       }),
       cli: (_plan, w) => {
@@ -116,13 +120,7 @@ async function load(name: string): Promise<Setup> {
         return {
           binary,
           args: ['-p', 'hello', '--model', 'claude-sonnet-4-5'],
-          env: {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            HOME: w.home,
-            TMPDIR: path.join(w.root, 'tmp'),
-            ANTHROPIC_BASE_URL: fake.baseUrl,
-            ANTHROPIC_API_KEY: 'sk-ant-fake',
-          },
+          env: anthropicEnv(w),
         };
       },
     };

@@ -1,21 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLAUDE_COMPACTION_PROMPT_MARKER, createFakeAnthropicServer } from './fake-anthropic-server.js';
-import type { FakeAnthropicServer, FakeAnthropicServerOptions } from './fake-anthropic-types.js';
-import { type ParsedSse, parseSse as parseSseBody } from './test-utils.js';
+import type { FakeAnthropicServer } from './fake-anthropic-types.js';
+import { closedAfterEach, type ParsedSse, parseSse as parseSseBody } from './test-utils.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed SSE payloads, checked by the assertions
 type SseEvent = ParsedSse<Record<string, any> & { type: string }>;
 
-const servers: FakeAnthropicServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options?: FakeAnthropicServerOptions): Promise<FakeAnthropicServer> {
-  const server = await createFakeAnthropicServer(options);
-  servers.push(server);
-  return server;
-}
+const start = closedAfterEach(createFakeAnthropicServer);
 
 const TOOLS = [{ name: 'Bash', input_schema: { type: 'object' } }];
 const reminder = (text: string) => ({ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` });

@@ -1,20 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CODEX_COMPACTION_PROMPT_PREFIX, createFakeResponsesServer } from './fake-responses-server.js';
-import type { FakeResponsesServer, FakeResponsesServerOptions } from './fake-responses-types.js';
-import { type ParsedSse, parseSse } from './test-utils.js';
+import type { FakeResponsesServer } from './fake-responses-types.js';
+import { closedAfterEach, type ParsedSse, parseSse } from './test-utils.js';
 
 type SseEvent = ParsedSse<Record<string, unknown> & { type: string }>;
 
-const servers: FakeResponsesServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(options?: FakeResponsesServerOptions): Promise<FakeResponsesServer> {
-  const server = await createFakeResponsesServer(options);
-  servers.push(server);
-  return server;
-}
+const start = closedAfterEach(createFakeResponsesServer);
 
 const user = (text: string) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
 const developer = (text: string) => ({

@@ -1,5 +1,5 @@
 /** Helpers of this package's own tests (test-only by the workspace rules: never shipped). */
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 
 export interface ParsedSse<Data extends { type: string }> {
   event: string;
@@ -21,4 +21,19 @@ export function parseSse<Data extends { type: string } = Record<string, unknown>
       expect(data.type).toBe(match![1]);
       return { event: match![1]!, data };
     });
+}
+
+/** `start(options)` for a test module: each server it creates is closed after the test that made it. */
+export function closedAfterEach<Options, Server extends { close(): Promise<void> }>(
+  create: (options?: Options) => Promise<Server>,
+): (options?: Options) => Promise<Server> {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  return async (options) => {
+    const server = await create(options);
+    servers.push(server);
+    return server;
+  };
 }
