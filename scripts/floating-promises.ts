@@ -89,97 +89,117 @@ export function findFloatingPromises(
   rootDir: string,
   neverReject: Allowlist,
 ): { sites: FloatingPromise[]; allowUsed: Set<string> } {
-  const checker = program.getTypeChecker();
-  const sites: FloatingPromise[] = [];
-  const allowUsed = new Set<string>();
-  const relOf = (fileName: string) => path.relative(rootDir, fileName).split(path.sep).join('/');
+  const finder = new FloatingPromiseFinder(program.getTypeChecker(), rootDir, neverReject);
+  for (const file of files) {
+    const sf = program.getSourceFile(file);
+    if (sf) finder.checkFile(sf);
+  }
+  return { sites: finder.sites, allowUsed: finder.allowUsed };
+}
 
-  const isThenable = (node: ts.Node): boolean => {
-    const type = checker.getTypeAtLocation(node);
+/** The rule, one expression statement at a time; collects the sites and the allowlist entries it used. */
+class FloatingPromiseFinder {
+  readonly sites: FloatingPromise[] = [];
+  readonly allowUsed = new Set<string>();
+
+  constructor(
+    private readonly checker: ts.TypeChecker,
+    private readonly rootDir: string,
+    private readonly neverReject: Allowlist,
+  ) {}
+
+  checkFile(sf: ts.SourceFile): void {
+    const visit = (node: ts.Node) => {
+      if (ts.isExpressionStatement(node)) this.checkExpression(sf, node, node.expression);
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+  }
+
+  private checkExpression(sf: ts.SourceFile, stmt: ts.Statement, node: ts.Expression): void {
+    const expr = unwrap(node);
+    if (ts.isVoidExpression(expr)) {
+      this.checkVoided(sf, stmt, unwrap(expr.expression));
+    } else if (ts.isConditionalExpression(expr)) {
+      this.checkExpression(sf, stmt, expr.whenTrue);
+      this.checkExpression(sf, stmt, expr.whenFalse);
+    } else if (ts.isBinaryExpression(expr) && isChainOperator(expr.operatorToken.kind)) {
+      if (expr.operatorToken.kind === ts.SyntaxKind.CommaToken) this.checkExpression(sf, stmt, expr.left);
+      this.checkExpression(sf, stmt, expr.right);
+    } else if (ts.isBinaryExpression(expr) && isAssignmentOperator(expr.operatorToken.kind)) {
+      return;
+    } else if (this.isThenable(expr) && !isHandled(expr)) {
+      this.report(sf, stmt, 'bare', expr);
+    }
+  }
+
+  /** `void inner`: fine when inner is no promise, is handled, or never rejects (allowlist). */
+  private checkVoided(sf: ts.SourceFile, stmt: ts.Statement, inner: ts.Expression): void {
+    if (!this.isThenable(inner) || isHandled(inner)) return;
+    const key = this.allowlisted(inner);
+    if (key) this.allowUsed.add(key);
+    else this.report(sf, stmt, 'void', inner);
+  }
+
+  private isThenable(node: ts.Node): boolean {
+    const type = this.checker.getTypeAtLocation(node);
     const parts = type.isUnion() ? type.types : [type];
     return parts.some((part) => {
       const then = part.getProperty('then');
       if (!then) return false;
-      return checker.getTypeOfSymbolAtLocation(then, node).getCallSignatures().length > 0;
+      return this.checker.getTypeOfSymbolAtLocation(then, node).getCallSignatures().length > 0;
     });
-  };
-
-  /** `path#Name.member` of the function a call calls, when it is declared in the workspace's sources. */
-  const calleeKey = (expr: ts.Expression): string | undefined => {
-    const call = unwrap(expr);
-    if (!ts.isCallExpression(call)) return undefined;
-    const target = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
-    let symbol = checker.getSymbolAtLocation(target);
-    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-    const decl = symbol?.declarations?.[0];
-    if (!decl || decl.getSourceFile().fileName.includes('/node_modules/')) return undefined;
-    return `${relOf(decl.getSourceFile().fileName)}#${qualifiedName(decl)}`;
-  };
+  }
 
   /** Allowlisted: calls a never-reject function, or chains `.then`/`.finally` onto such a call or property. */
-  const allowlisted = (expr: ts.Expression): string | undefined => {
-    const key = calleeKey(expr) ?? propertyKey(expr);
-    if (key && key in neverReject) return key;
+  private allowlisted(expr: ts.Expression): string | undefined {
+    const key = this.calleeKey(expr) ?? this.propertyKey(expr);
+    if (key && key in this.neverReject) return key;
     const call = unwrap(expr);
     if (ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression)) {
       const method = call.expression.name.text;
-      if (method === 'then' || method === 'finally') return allowlisted(call.expression.expression);
+      if (method === 'then' || method === 'finally') return this.allowlisted(call.expression.expression);
     }
     return undefined;
-  };
+  }
+
+  /** `path#Name.member` of the function a call calls, when it is declared in the workspace's sources. */
+  private calleeKey(expr: ts.Expression): string | undefined {
+    const call = unwrap(expr);
+    if (!ts.isCallExpression(call)) return undefined;
+    const target = ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression;
+    let symbol = this.checker.getSymbolAtLocation(target);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = this.checker.getAliasedSymbol(symbol);
+    return this.declarationKey(symbol?.declarations?.[0]);
+  }
 
   /** `path#Name.member` of a property read (`turn.done`), for promises held in a field. */
-  const propertyKey = (expr: ts.Expression): string | undefined => {
+  private propertyKey(expr: ts.Expression): string | undefined {
     const e = unwrap(expr);
     if (!ts.isPropertyAccessExpression(e)) return undefined;
-    const decl = checker.getSymbolAtLocation(e.name)?.declarations?.[0];
-    if (!decl || decl.getSourceFile().fileName.includes('/node_modules/')) return undefined;
-    return `${relOf(decl.getSourceFile().fileName)}#${qualifiedName(decl)}`;
-  };
+    return this.declarationKey(this.checker.getSymbolAtLocation(e.name)?.declarations?.[0]);
+  }
 
-  const report = (sf: ts.SourceFile, stmt: ts.Node, kind: FloatingPromise['kind'], expr: ts.Expression) => {
+  private declarationKey(decl: ts.Declaration | undefined): string | undefined {
+    if (!decl || decl.getSourceFile().fileName.includes('/node_modules/')) return undefined;
+    return `${this.relOf(decl.getSourceFile().fileName)}#${qualifiedName(decl)}`;
+  }
+
+  private report(sf: ts.SourceFile, stmt: ts.Node, kind: FloatingPromise['kind'], expr: ts.Expression): void {
     const text = stmt.getText(sf).replace(/\s+/g, ' ');
-    const callee = calleeKey(expr);
-    sites.push({
-      rel: relOf(sf.fileName),
+    const callee = this.calleeKey(expr);
+    this.sites.push({
+      rel: this.relOf(sf.fileName),
       line: sf.getLineAndCharacterOfPosition(stmt.getStart(sf)).line + 1,
       kind,
       text: text.length > 100 ? `${text.slice(0, 99)}…` : text,
       ...(callee ? { callee } : {}),
     });
-  };
-
-  const checkExpression = (sf: ts.SourceFile, stmt: ts.Statement, node: ts.Expression) => {
-    const expr = unwrap(node);
-    if (ts.isVoidExpression(expr)) {
-      const inner = unwrap(expr.expression);
-      if (!isThenable(inner) || isHandled(inner)) return;
-      const key = allowlisted(inner);
-      if (key) allowUsed.add(key);
-      else report(sf, stmt, 'void', inner);
-    } else if (ts.isConditionalExpression(expr)) {
-      checkExpression(sf, stmt, expr.whenTrue);
-      checkExpression(sf, stmt, expr.whenFalse);
-    } else if (ts.isBinaryExpression(expr) && isChainOperator(expr.operatorToken.kind)) {
-      if (expr.operatorToken.kind === ts.SyntaxKind.CommaToken) checkExpression(sf, stmt, expr.left);
-      checkExpression(sf, stmt, expr.right);
-    } else if (ts.isBinaryExpression(expr) && isAssignmentOperator(expr.operatorToken.kind)) {
-      return;
-    } else if (isThenable(expr) && !isHandled(expr)) {
-      report(sf, stmt, 'bare', expr);
-    }
-  };
-
-  for (const file of files) {
-    const sf = program.getSourceFile(file);
-    if (!sf) continue;
-    const visit = (node: ts.Node) => {
-      if (ts.isExpressionStatement(node)) checkExpression(sf, node, node.expression);
-      ts.forEachChild(node, visit);
-    };
-    visit(sf);
   }
-  return { sites, allowUsed };
+
+  private relOf(fileName: string): string {
+    return path.relative(this.rootDir, fileName).split(path.sep).join('/');
+  }
 }
 
 /** `.catch(h)`, `.then(f, h)`, or `.finally(f)` on a handled promise. */
