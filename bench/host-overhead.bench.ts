@@ -19,8 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBwrapRuntime, createDockerRuntime, createProcessRuntime } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type SandboxSpec } from '@nanoclaw/core';
+import { readServerSentEvents } from '@nanoclaw/testing/loopback';
 import { envInt, envString, writeBenchReport } from './report.js';
+import { fmt, median, percentile, roundTo, sorted } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = path.resolve(here, '..');
@@ -76,8 +78,8 @@ async function main(): Promise<void> {
     try {
       results.push(await benchRuntime(name));
     } catch (error) {
-      console.error(`${name}: ${(error as Error).stack}`);
-      results.push({ runtime: name, status: 'error', reason: (error as Error).message });
+      console.error(`${name}: ${error instanceof Error ? error.stack : errorMessage(error)}`);
+      results.push({ runtime: name, status: 'error', reason: errorMessage(error) });
     }
   }
   printTable(results);
@@ -260,7 +262,7 @@ async function bareSpawn(runtime: ContainerRuntime, name: string): Promise<numbe
   return median(samples);
 }
 
-/** A minimal SSE reader over fetch. */
+/** The host's event stream, each event to `onEvent` until `close()`. */
 async function openEvents(url: string, token: string, onEvent: (event: HostEvent) => void) {
   const controller = new AbortController();
   const res = await fetch(`${url}/api/v1/events`, {
@@ -268,31 +270,7 @@ async function openEvents(url: string, token: string, onEvent: (event: HostEvent
     signal: controller.signal,
   });
   if (!res.body) throw new Error('no event stream');
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  void (async () => {
-    let buffer = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += value;
-        let end = buffer.indexOf('\n\n');
-        while (end >= 0) {
-          const data = buffer
-            .slice(0, end)
-            .split('\n')
-            .filter((l) => l.startsWith('data:'))
-            .map((l) => l.slice(5).trimStart())
-            .join('\n');
-          buffer = buffer.slice(end + 2);
-          if (data) onEvent(JSON.parse(data) as HostEvent);
-          end = buffer.indexOf('\n\n');
-        }
-      }
-    } catch {
-      // closed
-    }
-  })();
+  void readServerSentEvents(res.body, (data) => onEvent(JSON.parse(data) as HostEvent));
   return { close: () => controller.abort() };
 }
 
@@ -321,23 +299,13 @@ function printTable(results: RuntimeResult[]): void {
 }
 
 function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? 0;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(s.at(-1) ?? 0) };
+  const s = sorted(values);
+  return { p50: round(percentile(s, 0.5)), p99: round(percentile(s, 0.99)), max: round(s.at(-1) ?? 0) };
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
+/** This bench keeps 0.01 ms in its JSON report. */
 function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
-
-function fmt(ms: number): string {
-  return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
+  return roundTo(ms, 2);
 }
 
 await main();

@@ -12,11 +12,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { envInt, envString, writeBenchReport } from './report.js';
+import { round } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '../apps/host/dist/cli.js');
@@ -230,21 +231,6 @@ async function pool<T>(items: T[], width: number, work: (item: T) => Promise<unk
       }
     }),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
 }
 
 await main();

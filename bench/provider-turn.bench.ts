@@ -15,7 +15,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '@nanoclaw/core';
 import { envInt, envString, writeBenchReport } from './report.js';
+import { fmt, median, round } from './stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PACKAGES = path.resolve(here, '../packages');
@@ -96,16 +98,20 @@ async function load(name: string): Promise<Setup> {
   if (name === 'claude') {
     const claude = await import(path.join(PACKAGES, 'provider-claude/dist/index.js'));
     const fake = (await testing.createFakeAnthropicServer()) as FakeLike;
+    /** What both the provider's session and the bare `claude -p` see. */
+    const anthropicEnv = (w: World) => ({
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: w.home,
+      TMPDIR: path.join(w.root, 'tmp'),
+      ANTHROPIC_BASE_URL: fake.baseUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-fake',
+    });
     return {
       provider: claude.createClaudeProvider(),
       fake,
       env: (w) => ({
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: w.home,
-        TMPDIR: path.join(w.root, 'tmp'),
+        ...anthropicEnv(w),
         CLAUDE_CODE_TMPDIR: path.join(w.root, 'tmp'),
-        ANTHROPIC_BASE_URL: fake.baseUrl,
-        ANTHROPIC_API_KEY: 'sk-ant-fake',
         CLAUDE_MODEL: 'claude-sonnet-4-5',
       }),
       cli: (_plan, w) => {
@@ -114,13 +120,7 @@ async function load(name: string): Promise<Setup> {
         return {
           binary,
           args: ['-p', 'hello', '--model', 'claude-sonnet-4-5'],
-          env: {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            HOME: w.home,
-            TMPDIR: path.join(w.root, 'tmp'),
-            ANTHROPIC_BASE_URL: fake.baseUrl,
-            ANTHROPIC_API_KEY: 'sk-ant-fake',
-          },
+          env: anthropicEnv(w),
         };
       },
     };
@@ -193,7 +193,7 @@ async function bench(name: string): Promise<Result> {
   try {
     setup = await load(name);
   } catch (error) {
-    return { provider: name, status: 'skipped', reason: `cannot load: ${(error as Error).message}` };
+    return { provider: name, status: 'skipped', reason: `cannot load: ${errorMessage(error)}` };
   }
   const result: Result = { provider: name, status: 'ok' };
   const worlds: World[] = [];
@@ -230,7 +230,7 @@ async function bench(name: string): Promise<Result> {
     );
   } catch (error) {
     result.status = 'error';
-    result.reason = (error as Error).message;
+    result.reason = errorMessage(error);
   }
   try {
     const runtime: number[] = [];
@@ -245,7 +245,7 @@ async function bench(name: string): Promise<Result> {
     result.runtimeColdMedian = round(median(runtime));
     console.log(`${name}: runtime's own CLI cold ${fmt(result.runtimeColdMedian)} ms`);
   } catch (error) {
-    result.runtimeReason = (error as Error).message.slice(0, 300);
+    result.runtimeReason = errorMessage(error).slice(0, 300);
     console.log(`${name}: runtime's own CLI: ${result.runtimeReason}`);
   }
   await setup.fake.close().catch(() => undefined);
@@ -290,20 +290,6 @@ async function main(): Promise<void> {
   if (results.some((r) => r.status === 'error')) process.exitCode = 1;
   // Provider sessions may leave handles (SDK timers); the figures are written.
   setTimeout(() => process.exit(process.exitCode ?? 0), 2_000).unref();
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-function fmt(ms: number): string {
-  return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
 }
 
 await main();

@@ -26,7 +26,7 @@ import {
   createDockerRuntime,
   createProcessRuntime,
 } from '@nanoclaw/container-runner';
-import type { ContainerRuntime } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage } from '@nanoclaw/core';
 import { envInt, envString, writeBenchReport } from './report.js';
 import {
   type BareSummary,
@@ -34,20 +34,15 @@ import {
   benchSpecFactory,
   buildScratchImage,
   type ColdSummary,
-  describe,
   dockerHostEnv,
-  fmt,
   groupDir,
   PROMPT,
-  percentile,
-  range,
-  round,
   SandboxBench,
   SCRATCH_IMAGE,
-  sorted,
   stageBenchFiles,
   type TurnTiming,
 } from './sandbox-bench.js';
+import { fmt, percentile, range, round, sorted } from './stats.js';
 
 type RuntimeName = 'process' | 'bwrap' | 'docker';
 
@@ -126,7 +121,7 @@ async function benchRuntime(name: RuntimeName, root: string, app: string): Promi
   try {
     target = await prepare(name);
   } catch (error) {
-    return { runtime: name, status: 'error', reason: `setup failed: ${describe(error)}` };
+    return { runtime: name, status: 'error', reason: `setup failed: ${errorMessage(error)}` };
   }
   if ('unavailable' in target) {
     console.log(`${name}: unavailable: ${target.unavailable}`);
@@ -166,9 +161,9 @@ async function benchRuntime(name: RuntimeName, root: string, app: string): Promi
     if (!kept) throw new Error('no sandbox left for the warm turns');
     result.warm = await warmTurns(name, kept);
   } catch (error) {
-    console.error(`${name}: ${describe(error)}`);
+    console.error(`${name}: ${errorMessage(error)}`);
     result.status = 'error';
-    result.reason = describe(error);
+    result.reason = errorMessage(error);
   }
   return result;
 }

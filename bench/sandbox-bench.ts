@@ -19,7 +19,8 @@ import {
   type DockerRuntime,
   runnerAppMount,
 } from '@nanoclaw/container-runner';
-import type { AgentEvent, ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
+import { type AgentEvent, type ContainerRuntime, errorMessage, type SandboxSpec } from '@nanoclaw/core';
+import { fmt, round, type Stat, stat } from './stats.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const RUNNER_DIST = path.join(REPO_ROOT, 'apps/agent-runner/dist');
@@ -29,12 +30,6 @@ export const PROMPT = 'hello';
 const STEP_TIMEOUT_MS = 90_000;
 
 export const execFileAsync = promisify(execFile);
-
-export interface Stat {
-  median: number;
-  min: number;
-  max: number;
-}
 
 export interface ColdSample {
   /** All from the moment `runtime.spawn` was called, ms. */
@@ -222,11 +217,11 @@ export class SandboxBench {
           await Promise.allSettled(left.map((s) => runtime.stop(s.name)));
           if (left.length > 0) console.warn(`docker: removed ${left.length} leftover container(s)`);
         } catch (error) {
-          console.warn(`docker cleanup failed: ${describe(error)}`);
+          console.warn(`docker cleanup failed: ${errorMessage(error)}`);
         }
       }
       for (const step of this.steps) {
-        await step().catch((error: unknown) => console.warn(`cleanup failed: ${describe(error)}`));
+        await step().catch((error: unknown) => console.warn(`cleanup failed: ${errorMessage(error)}`));
       }
     })();
     return this.cleaning;
@@ -325,7 +320,7 @@ export class SandboxBench {
       await withTimeout(sandbox.close(), 30_000, `${sandbox.name}: close`);
       return performance.now() - started;
     } catch (error) {
-      console.warn(`${sandbox.name}: close failed (${describe(error)}); killing it`);
+      console.warn(`${sandbox.name}: close failed (${errorMessage(error)}); killing it`);
       await sandbox.kill().catch(() => {});
       return null;
     } finally {
@@ -449,38 +444,4 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** `median (min–max)` of a stat, or empty. */
-export function range(s: Stat | undefined): string {
-  return s ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : '';
-}
-
-export function stat(values: readonly number[]): Stat {
-  const s = sorted(values);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
-  return { median: round(median), min: round(s[0] ?? 0), max: round(s.at(-1) ?? 0) };
-}
-
-export function sorted(values: readonly number[]): number[] {
-  return [...values].sort((a, b) => a - b);
-}
-
-/** Nearest rank. */
-export function percentile(sortedValues: readonly number[], p: number): number {
-  if (sortedValues.length === 0) return 0;
-  return sortedValues[Math.min(sortedValues.length - 1, Math.ceil(p * sortedValues.length) - 1)] ?? 0;
-}
-
-export function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
-
-export function fmt(ms: number): string {
-  return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -13,6 +13,7 @@ import type { TaskStore } from '@nanoclaw/core';
 import { createSqliteTaskStore, openDatabase } from '@nanoclaw/db';
 import { createMemoryTaskStore, createScheduler } from '@nanoclaw/scheduler';
 import { envInt, writeBenchReport } from './report.js';
+import { percentile } from './stats.js';
 
 interface Result {
   store: string;
@@ -127,11 +128,6 @@ async function main(): Promise<void> {
   );
   writeBenchReport('scheduler-lateness', results);
   if (!ok) process.exitCode = 1;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
 }
 
 await main();

@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 // From the workspace packages' build output (build them first).
 import { createDockerRuntime, ensureRuntimeTree } from '@nanoclaw/container-runner';
-import type { ContainerRuntime } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage } from '@nanoclaw/core';
 import {
   type CachedImage,
   createSandboxImages,
@@ -49,17 +49,14 @@ import {
   buildScratchImage,
   type ColdSummary,
   definedEnv,
-  describe,
   dockerHostEnv,
   execFileAsync,
-  fmt,
   groupDir,
-  range,
-  round,
   SandboxBench,
   SCRATCH_IMAGE,
   stageBenchFiles,
 } from './sandbox-bench.js';
+import { fmt, range, round } from './stats.js';
 
 type TargetName = 'bwrap-old' | 'bwrap-userland' | 'docker-old' | 'docker-userland';
 
@@ -215,8 +212,8 @@ async function measureUserlandBuild(root: string): Promise<UserlandBuild> {
     );
     return { ...figures, ...cached };
   } catch (error) {
-    console.error(`userland build: ${describe(error)}`);
-    return { status: 'error', reason: describe(error) };
+    console.error(`userland build: ${errorMessage(error)}`);
+    return { status: 'error', reason: errorMessage(error) };
   }
 }
 
@@ -330,8 +327,8 @@ async function prepareDockerImages(
       runner: { tag: runnerTag, buildMs: round(runnerMs), sizeBytes: await imageSize(hostEnv, runnerTag) },
     };
   } catch (error) {
-    console.error(`docker images: ${describe(error)}`);
-    return { status: 'error', reason: describe(error) };
+    console.error(`docker images: ${errorMessage(error)}`);
+    return { status: 'error', reason: errorMessage(error) };
   }
 }
 
@@ -384,9 +381,9 @@ async function benchTarget(target: TargetName, context: TargetContext): Promise<
     Object.assign(result, await bench.measureBare(target, placed.runtime, spec, BARE_RUNS, BARE_WARMUPS));
     result.cold = (await bench.measureCold(target, placed.runtime, spec, COLD_RUNS)).cold;
   } catch (error) {
-    console.error(`${target}: ${describe(error)}`);
+    console.error(`${target}: ${errorMessage(error)}`);
     result.status = 'error';
-    result.reason = describe(error);
+    result.reason = errorMessage(error);
   }
   return result;
 }

@@ -141,37 +141,30 @@ describe('scratch project', () => {
     return spawnSync(process.execPath, ['smoke.mjs'], { cwd: scratch, encoding: 'utf8' });
   }
 
+  /** `@nanoclaw/fake` with `.` → index.js and `./test` → `testTarget`, plus `more` files. */
+  function fakePackage(testTarget: string, more: Record<string, string> = {}): Record<string, string> {
+    return {
+      'package.json': JSON.stringify({
+        name: '@nanoclaw/fake',
+        type: 'module',
+        exports: { '.': './index.js', './test': testTarget },
+      }),
+      'index.js': 'export const a = 1;\n',
+      ...more,
+    };
+  }
+
   it('the generated smoke script imports every subpath and passes a healthy package', () => {
-    const res = runSmoke(
-      '@nanoclaw/fake',
-      {
-        'package.json': JSON.stringify({
-          name: '@nanoclaw/fake',
-          type: 'module',
-          exports: { '.': './index.js', './test': './test.js' },
-        }),
-        'index.js': 'export const a = 1;\n',
-        'test.js': 'export const b = 2;\n',
-      },
-      ['.', './test'],
-    );
+    const res = runSmoke('@nanoclaw/fake', fakePackage('./test.js', { 'test.js': 'export const b = 2;\n' }), [
+      '.',
+      './test',
+    ]);
     expect(res.stdout).toMatch(/^ok {3}@nanoclaw\/fake: imported, 1 exports/m);
     expect(res.status).toBe(0);
   });
 
   it('the generated smoke script fails on a broken subpath or a failing smoke case', () => {
-    const broken = runSmoke(
-      '@nanoclaw/fake',
-      {
-        'package.json': JSON.stringify({
-          name: '@nanoclaw/fake',
-          type: 'module',
-          exports: { '.': './index.js', './test': './missing.js' },
-        }),
-        'index.js': 'export const a = 1;\n',
-      },
-      ['.', './test'],
-    );
+    const broken = runSmoke('@nanoclaw/fake', fakePackage('./missing.js'), ['.', './test']);
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/^FAIL @nanoclaw\/fake: /m);
 

@@ -139,6 +139,11 @@ function check(changes: Files = {}): Violation[] {
   return checkWorkspace(writeWorkspace({ ...goodWorkspace(), ...changes }));
 }
 
+/** The good workspace plus `packages/widget/src/extra.ts` with this source, checked. */
+function checkExtra(source: string): Violation[] {
+  return check({ 'packages/widget/src/extra.ts': source });
+}
+
 function editManifest(name: string, edit: (m: Record<string, unknown>) => void, folder = 'packages'): Files {
   const key = `${folder}/${name}/package.json`;
   const m = JSON.parse(goodWorkspace()[key]!) as Record<string, unknown>;
@@ -234,15 +239,11 @@ describe('checkWorkspace on a temp workspace', () => {
       "export type T = typeof import('left-pad');",
       "import { x } from 'left-pad/sub/module.js';",
     ]) {
-      const v = check({ 'packages/widget/src/extra.ts': `${line}\n` });
+      const v = checkExtra(`${line}\n`);
       expectOnly(v, 'packages/widget', 'undeclared-import');
       expect(v[0]!.message).toBe('src/extra.ts:1 imports "left-pad", which package.json does not declare');
     }
-    expectOnly(
-      check({ 'packages/widget/src/extra.ts': "import { y } from '@other/pkg/deep';\n" }),
-      'packages/widget',
-      'undeclared-import',
-    );
+    expectOnly(checkExtra("import { y } from '@other/pkg/deep';\n"), 'packages/widget', 'undeclared-import');
   });
 
   it('flags undeclared imports in test files too', () => {
@@ -254,7 +255,7 @@ describe('checkWorkspace on a temp workspace', () => {
   });
 
   it('flags a devDependency used in shipped source, including src/test.ts', () => {
-    const v = check({ 'packages/widget/src/extra.ts': "import { openDatabase } from '@nanoclaw/db';\n" });
+    const v = checkExtra("import { openDatabase } from '@nanoclaw/db';\n");
     expectOnly(v, 'packages/widget', 'dev-dependency-in-source');
     expect(v[0]!.message).toContain('"@nanoclaw/db", which is only a devDependency');
 
@@ -352,13 +353,11 @@ describe('checkWorkspace on a temp workspace', () => {
   });
 
   it('flags packages importing app code through a relative path, and depending on apps', () => {
-    const v = check({
-      'packages/widget/src/extra.ts': "import { x } from '../../../apps/app/src/index.js';\n",
-    });
+    const v = checkExtra("import { x } from '../../../apps/app/src/index.js';\n");
     expectOnly(v, 'packages/widget', 'import-outside-package');
     expect(v[0]!.message).toContain('packages must never import from apps/');
     expectOnly(
-      check({ 'packages/widget/src/extra.ts': "import { x } from '../../core/src/index.js';\n" }),
+      checkExtra("import { x } from '../../core/src/index.js';\n"),
       'packages/widget',
       'import-outside-package',
     );

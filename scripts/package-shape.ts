@@ -315,7 +315,8 @@ export function hasInstallLine(readme: string, packageName: string): boolean {
 
 const SOURCE_EXT = /\.(ts|mts|cts|tsx)$/;
 
-function listSourceFiles(dir: string): string[] {
+/** Every .ts/.mts/.cts/.tsx file below `dir` (node_modules and hidden entries skipped), sorted. */
+export function listSourceFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {

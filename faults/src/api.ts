@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { bwrapAvailability } from '@nanoclaw/container-runner/test';
+import { readServerSentEvents } from '@nanoclaw/testing/loopback';
 
 export interface HostEvent {
   type: string;
@@ -78,31 +79,7 @@ export function createApi(url: string, token: () => string): Api {
         signal: controller.signal,
       });
       if (response.status !== 200 || !response.body) throw new Error(`events: ${response.status}`);
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      const closed = (async () => {
-        let buffer = '';
-        try {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) return;
-            buffer += value;
-            let end = buffer.indexOf('\n\n');
-            while (end >= 0) {
-              const block = buffer.slice(0, end);
-              buffer = buffer.slice(end + 2);
-              const data = block
-                .split('\n')
-                .filter((line) => line.startsWith('data:'))
-                .map((line) => line.slice(5).trimStart())
-                .join('\n');
-              if (data) onEvent(JSON.parse(data) as HostEvent);
-              end = buffer.indexOf('\n\n');
-            }
-          }
-        } catch {
-          // aborted, or the host went away
-        }
-      })();
+      const closed = readServerSentEvents(response.body, (data) => onEvent(JSON.parse(data) as HostEvent));
       return { close: () => controller.abort(), closed };
     },
     async healthy() {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sandboxRuntime, until } from './api.js';
 import { killTree } from './processes.js';
 import { writeSummary } from './results.js';
-import { outcomeOf, type SandboxHost, startSandboxHost } from './sandbox-host.js';
+import { outcomeOf, type SandboxHost, startSandboxHost, untilErrorNotice } from './sandbox-host.js';
 
 const sandbox = await sandboxRuntime();
 
@@ -55,14 +55,7 @@ describe.skipIf('skip' in sandbox)('kill the sandbox mid-turn (bwrap)', () => {
     const outcome = outcomeOf(events, posted.messageId);
     expect(outcome[0]?.event.type).toBe('error');
     // The chat is told in words too (the notice reply), and no normal reply ever came.
-    await until(
-      () =>
-        events.some(
-          (e) => e.event.type === 'reply' && /could not answer your last message/.test(e.event.text ?? ''),
-        ),
-      30_000,
-      'the error reply',
-    );
+    await untilErrorNotice(events);
     expect(outcome.filter((e) => e.event.type === 'reply')).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 6_000));
     const starts = events.filter(

@@ -22,9 +22,10 @@ import {
   testDockerRuntime,
 } from '@nanoclaw/container-runner/test';
 import { openDatabase } from '@nanoclaw/db';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApi, type HostEvent, sleep, until } from './api.js';
-import { freePort, type HostProcess, scratchRoot, startHost } from './host-process.js';
+import { type HostProcess, scratchRoot, startHost } from './host-process.js';
 import { alive, descendants } from './processes.js';
 import { writeSummary } from './results.js';
 

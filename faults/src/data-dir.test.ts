@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '@nanoclaw/db';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, sandboxRuntime, until } from './api.js';
-import { freePort, HOST_CLI, scratchRoot, startHost } from './host-process.js';
+import { HOST_CLI, scratchRoot, startHost } from './host-process.js';
 import { writeSummary } from './results.js';
 
 const sandbox = await sandboxRuntime();

@@ -17,9 +17,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '@nanoclaw/db';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApi, type HostEvent, sandboxRuntime, sleep, until } from './api.js';
-import { freePort, type HostProcess, scratchRoot, startHost } from './host-process.js';
+import { type HostProcess, scratchRoot, startHost } from './host-process.js';
 import { alive, killTree, sandboxes } from './processes.js';
 import { writeSummary } from './results.js';
 

@@ -7,9 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, createApi, type HostEvent, rawPost, until } from './api.js';
-import { freePort, type HostProcess, scratchRoot, startHost } from './host-process.js';
+import { type HostProcess, scratchRoot, startHost } from './host-process.js';
 import { writeSummary } from './results.js';
 
 let host: HostProcess;

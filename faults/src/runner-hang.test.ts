@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sandboxRuntime, until } from './api.js';
 import { alive } from './processes.js';
 import { writeSummary } from './results.js';
-import { outcomeOf, type SandboxHost, startSandboxHost } from './sandbox-host.js';
+import { outcomeOf, type SandboxHost, startSandboxHost, untilErrorNotice } from './sandbox-host.js';
 
 const HEARTBEAT_MS = 2_000;
 /** The watchdog may fire up to a heartbeat interval late, plus the time to stop the sandbox. */
@@ -44,14 +44,7 @@ describe.skipIf('skip' in sandbox)('the runner hangs (bwrap)', () => {
     const [told] = outcomeOf(events, posted.messageId);
     expect(told?.event.type).toBe('error');
     expect(told?.event.message).toMatch(/heartbeat/);
-    await until(
-      () =>
-        events.some(
-          (e) => e.event.type === 'reply' && /could not answer your last message/.test(e.event.text ?? ''),
-        ),
-      30_000,
-      'the error reply',
-    );
+    await untilErrorNotice(events);
     const summary = {
       heartbeatMs: HEARTBEAT_MS,
       tries: endedAfter.length,

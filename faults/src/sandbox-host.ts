@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { type Api, createApi, type HostEvent, until } from './api.js';
-import { freePort, type HostProcess, scratchRoot, startHost } from './host-process.js';
+import { type HostProcess, scratchRoot, startHost } from './host-process.js';
 import { runners, sandboxes } from './processes.js';
 
 export interface TimedEvent {
@@ -93,5 +94,17 @@ export async function startSandboxHost(
 export function outcomeOf(events: TimedEvent[], messageId: string): TimedEvent[] {
   return events.filter(
     (e) => (e.event.type === 'reply' || e.event.type === 'error') && e.event.inReplyTo?.includes(messageId),
+  );
+}
+
+/** Waits until the chat is told in words that its message failed (the host's notice reply after an error). */
+export async function untilErrorNotice(events: TimedEvent[]): Promise<void> {
+  await until(
+    () =>
+      events.some(
+        (e) => e.event.type === 'reply' && /could not answer your last message/.test(e.event.text ?? ''),
+      ),
+    30_000,
+    'the error reply',
   );
 }

@@ -1,23 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLAUDE_COMPACTION_PROMPT_MARKER, createFakeAnthropicServer } from './fake-anthropic-server.js';
-import type { FakeAnthropicServer, FakeAnthropicServerOptions } from './fake-anthropic-types.js';
+import type { FakeAnthropicServer } from './fake-anthropic-types.js';
+import { closedAfterEach, type ParsedSse, parseSse as parseSseBody } from './test-utils.js';
 
-interface SseEvent {
-  event: string;
-  // biome-ignore lint/suspicious/noExplicitAny: parsed SSE payloads, checked by the assertions
-  data: Record<string, any> & { type: string };
-}
+// biome-ignore lint/suspicious/noExplicitAny: parsed SSE payloads, checked by the assertions
+type SseEvent = ParsedSse<Record<string, any> & { type: string }>;
 
-const servers: FakeAnthropicServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options?: FakeAnthropicServerOptions): Promise<FakeAnthropicServer> {
-  const server = await createFakeAnthropicServer(options);
-  servers.push(server);
-  return server;
-}
+const start = closedAfterEach(createFakeAnthropicServer);
 
 const TOOLS = [{ name: 'Bash', input_schema: { type: 'object' } }];
 const reminder = (text: string) => ({ type: 'text', text: `<system-reminder>\n${text}\n</system-reminder>` });
@@ -43,20 +32,7 @@ function post(server: FakeAnthropicServer, payload: unknown, path = '/v1/message
   });
 }
 
-/** Parses a whole SSE body, asserting every block is exactly `event: <type>\ndata: <json>`. */
-function parseSse(text: string): SseEvent[] {
-  expect(text.endsWith('\n\n')).toBe(true);
-  return text
-    .slice(0, -2)
-    .split('\n\n')
-    .map((block) => {
-      const match = /^event: (\S+)\ndata: (.+)$/.exec(block);
-      expect(match, `malformed SSE block: ${JSON.stringify(block)}`).not.toBeNull();
-      const data = JSON.parse(match![2]!) as SseEvent['data'];
-      expect(data.type).toBe(match![1]);
-      return { event: match![1]!, data };
-    });
-}
+const parseSse = (text: string): SseEvent[] => parseSseBody<SseEvent['data']>(text);
 
 async function turn(server: FakeAnthropicServer, messages: unknown[]): Promise<SseEvent[]> {
   const res = await post(server, body(messages));

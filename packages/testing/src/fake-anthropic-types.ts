@@ -2,6 +2,7 @@
  * A loopback fake of the Anthropic Messages API (`POST /v1/messages`, SSE or JSON), scripted per test. Claude
  * Code (the Claude Agent SDK's CLI) talks to it through `ANTHROPIC_BASE_URL`.
  */
+import type { FakeScript } from './fake-server-kit.js';
 import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request. */
@@ -117,10 +118,8 @@ export interface FakeAnthropicAnswer {
   error?: string;
 }
 
-export type FakeAnthropicScript =
-  | FakeAnthropicStep
-  | FakeAnthropicStep[]
-  | ((request: FakeAnthropicRequest) => FakeAnthropicStep | Promise<FakeAnthropicStep>);
+/** One step for every request, steps in order (then the fallback), or a function of the request. */
+export type FakeAnthropicScript = FakeScript<FakeAnthropicStep, FakeAnthropicRequest>;
 
 export interface FakeAnthropicServer {
   /** `http://127.0.0.1:<port>`: the `ANTHROPIC_BASE_URL` (Claude Code appends `/v1/messages`). */

@@ -1,18 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFakeChatCompletionsServer, mcpToolName } from './fake-chat-completions-server.js';
 import type { FakeChatCompletionsServer, FakeChatStep } from './fake-chat-completions-types.js';
+import { closedAfterEach } from './test-utils.js';
 
-const servers: FakeChatCompletionsServer[] = [];
-
-async function start(options: Parameters<typeof createFakeChatCompletionsServer>[0] = {}) {
-  const server = await createFakeChatCompletionsServer(options);
-  servers.push(server);
-  return server;
-}
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await server.close();
-});
+const start = closedAfterEach(createFakeChatCompletionsServer);
 
 const TOOLS = [
   { type: 'function', function: { name: 'bash', parameters: { type: 'object' } } },

@@ -2,6 +2,7 @@
  * A loopback fake of the OpenAI Chat Completions API (`POST /v1/chat/completions`, SSE or JSON), scripted per
  * test. OpenCode talks to it through an `@ai-sdk/openai-compatible` provider whose `baseURL` is the fake's.
  */
+import type { FakeScript } from './fake-server-kit.js';
 import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request (a request that offers tools). */
@@ -84,10 +85,8 @@ export interface FakeChatAnswer {
   error?: string;
 }
 
-export type FakeChatScript =
-  | FakeChatStep
-  | FakeChatStep[]
-  | ((request: FakeChatRequest) => FakeChatStep | Promise<FakeChatStep>);
+/** One step for every request, steps in order (then the fallback), or a function of the request. */
+export type FakeChatScript = FakeScript<FakeChatStep, FakeChatRequest>;
 
 export interface FakeChatCompletionsServer {
   /** `http://127.0.0.1:<port>/v1`: the `baseURL` of an OpenAI-compatible provider. */

@@ -1,22 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CODEX_COMPACTION_PROMPT_PREFIX, createFakeResponsesServer } from './fake-responses-server.js';
-import type { FakeResponsesServer, FakeResponsesServerOptions } from './fake-responses-types.js';
+import type { FakeResponsesServer } from './fake-responses-types.js';
+import { closedAfterEach, type ParsedSse, parseSse } from './test-utils.js';
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown> & { type: string };
-}
+type SseEvent = ParsedSse<Record<string, unknown> & { type: string }>;
 
-const servers: FakeResponsesServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(options?: FakeResponsesServerOptions): Promise<FakeResponsesServer> {
-  const server = await createFakeResponsesServer(options);
-  servers.push(server);
-  return server;
-}
+const start = closedAfterEach(createFakeResponsesServer);
 
 const user = (text: string) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
 const developer = (text: string) => ({
@@ -40,21 +29,6 @@ function post(server: FakeResponsesServer, payload: unknown, headers: Record<str
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
     body: JSON.stringify(payload),
   });
-}
-
-/** Parses a whole SSE body, asserting every block is exactly `event: <type>\ndata: <json>`. */
-function parseSse(text: string): SseEvent[] {
-  expect(text.endsWith('\n\n')).toBe(true);
-  return text
-    .slice(0, -2)
-    .split('\n\n')
-    .map((block) => {
-      const match = /^event: (\S+)\ndata: (.+)$/.exec(block);
-      expect(match, `malformed SSE block: ${JSON.stringify(block)}`).not.toBeNull();
-      const data = JSON.parse(match![2]!) as SseEvent['data'];
-      expect(data.type).toBe(match![1]);
-      return { event: match![1]!, data };
-    });
 }
 
 async function turn(server: FakeResponsesServer, input: unknown[], headers?: Record<string, string>) {

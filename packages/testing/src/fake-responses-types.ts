@@ -2,6 +2,7 @@
  * A loopback fake of the OpenAI Responses API (`POST /v1/responses`, SSE), scripted per test. Codex's
  * app-server talks to it through a custom model provider (`wire_api = "responses"`).
  */
+import type { FakeScript } from './fake-server-kit.js';
 import type { FakeToolResult } from './fake-tool-results.js';
 
 /** What the fake answers to one agent request. */
@@ -91,10 +92,8 @@ export interface FakeResponsesAnswer {
   error?: string;
 }
 
-export type FakeResponsesScript =
-  | FakeResponsesStep
-  | FakeResponsesStep[]
-  | ((request: FakeResponsesRequest) => FakeResponsesStep | Promise<FakeResponsesStep>);
+/** One step for every request, steps in order (then the fallback), or a function of the request. */
+export type FakeResponsesScript = FakeScript<FakeResponsesStep, FakeResponsesRequest>;
 
 export interface FakeResponsesServer {
   /** `http://127.0.0.1:<port>/v1` — the `base_url` of a Codex model provider. */
