@@ -11,6 +11,7 @@ import {
   type SandboxMount,
   type SandboxProcess,
   type SandboxSpec,
+  signalProcessGroup,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
@@ -110,12 +111,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
         child,
         killGraceMs: 2_000,
         stop: async () => {
-          if (child.pid === undefined) return;
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
+          signalProcessGroup(child, 'SIGKILL');
         },
       }).catch(async (error) => {
         await fs.rm(scratch, { recursive: true, force: true });

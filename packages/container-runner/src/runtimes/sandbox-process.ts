@@ -9,6 +9,12 @@ import { SandboxError } from '../errors.js';
  * group: it must reach only the host, which then drains the sandbox's turn instead of losing it. The sandbox still
  * never outlives the host; each runtime ties it to the host its own way (bwrap `--die-with-parent`, the docker
  * client's stdin and the orphan reaper, the process runtime's group kill and the runner's stdin).
+ *
+ * Node's `spawn`, not execa (which runs the short host commands in `run-command.ts`): a launcher's stdio is the
+ * runner's long-lived JSON-RPC channel, read by the connection as streams for the sandbox's whole life, and bwrap's
+ * extra pipes (fds 3-5) are written after the cgroup join. `exited` must follow the launcher's own `exit` event;
+ * execa's promise settles only once every stdio stream has closed (a grandchild holding stdout keeps it pending)
+ * and would buffer or reject on a non-zero exit, none of which a sandbox wants.
  */
 export function spawnLauncher(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   return spawn(file, args, { ...options, detached: true });
