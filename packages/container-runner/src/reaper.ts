@@ -1,6 +1,7 @@
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
-import { describeError } from './errors.js';
+import { errorMessage } from '@nanoclaw/core';
 import { noopLogger } from './noop-logger.js';
+import { assertSupportedRuntime } from './runtime-version.js';
 
 /** The labels every sandbox carries, so orphans are found by label, never by name. */
 export const SANDBOX_LABELS = {
@@ -41,7 +42,9 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapResu
   const logger = options.logger ?? noopLogger;
   const live = new Set(options.liveSessions);
   const result: ReapResult = { stopped: [], kept: [], failed: [] };
-  const sandboxes = await options.runtime.list({ [SANDBOX_LABELS.install]: options.installId });
+  const sandboxes = await assertSupportedRuntime(options.runtime).list({
+    [SANDBOX_LABELS.install]: options.installId,
+  });
   for (const sandbox of sandboxes) {
     const session = sandbox.labels[SANDBOX_LABELS.session];
     if (session !== undefined && live.has(session)) {
@@ -56,11 +59,8 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapResu
         'reaped an orphaned sandbox',
       );
     } catch (error) {
-      result.failed.push({ name: sandbox.name, error: describeError(error) });
-      logger.error(
-        { sandbox: sandbox.name, err: describeError(error) },
-        'could not stop an orphaned sandbox',
-      );
+      result.failed.push({ name: sandbox.name, error: errorMessage(error) });
+      logger.error({ sandbox: sandbox.name, err: errorMessage(error) }, 'could not stop an orphaned sandbox');
     }
   }
   return result;
@@ -88,7 +88,7 @@ export function startOrphanReaper(
     return running;
   };
   const tick = () => {
-    runNow().catch((error) => logger.error({ err: describeError(error) }, 'orphan reaping failed'));
+    runNow().catch((error) => logger.error({ err: errorMessage(error) }, 'orphan reaping failed'));
   };
   tick();
   const timer = setInterval(tick, options.intervalMs ?? 5 * 60_000);

@@ -801,6 +801,20 @@ describe('bad input', () => {
     );
   });
 
+  it("refuses a store with specificationVersion 'v0', naming its version and the supported one", () => {
+    const store = {
+      ...createMemoryQueueStore(),
+      specificationVersion: 'v0',
+    } as unknown as QueueStore<unknown>;
+    expect(() => createGroupQueue({ worker, store })).toThrow(
+      expect.objectContaining({
+        code: 'unsupported-store-version',
+        message:
+          'the queue store implements queue store specification version "v0", but this version of @nanoclaw/group-queue supports "v1" only',
+      }),
+    );
+  });
+
   it('rejects a missing worker', () => {
     expect(() => createGroupQueue({} as never)).toThrow(expect.objectContaining({ code: 'invalid-option' }));
   });

@@ -1,6 +1,8 @@
-import type { Logger } from '@nanoclaw/core';
+import type { Logger, TaskStore } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleValidationError, TaskNotFoundError } from './errors.js';
+import { createMemoryTaskStore } from './memory-task-store.js';
+import { createScheduler } from './scheduler.js';
 import { DAY, HOUR, harness, iso, MINUTE, SECOND } from './test-helpers.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
@@ -600,6 +602,13 @@ describe('task management', () => {
 });
 
 describe('store failures', () => {
+  it("refuses a task store with specificationVersion 'v0', naming its version and the supported one", () => {
+    const store = { ...createMemoryTaskStore(), specificationVersion: 'v0' } as unknown as TaskStore;
+    expect(() => createScheduler({ store, onRun: () => {} })).toThrow(
+      'the task store implements task store specification version "v0", but this version of @nanoclaw/scheduler supports "v1" only',
+    );
+  });
+
   it('retries a due task whose claim failed, firing it once', async () => {
     const { store, scheduler, runs, events } = harness({ retryDelayMs: 2 * SECOND });
     const claim = store.claimRun.bind(store);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type Logger,
   type ScheduledTask,
+  TASK_STORE_SPEC_VERSION,
   type TaskPatch,
   type TaskRunLog,
   type TaskStore,
@@ -9,7 +10,7 @@ import {
 } from '@nanoclaw/core';
 import { type DuePlan, planDue } from './due-plan.js';
 import { createDueQueue } from './due-queue.js';
-import { AmbiguousTaskIdError, invalid, TaskNotFoundError } from './errors.js';
+import { AmbiguousTaskIdError, invalid, TaskNotFoundError, UnsupportedTaskStoreError } from './errors.js';
 import { noopLogger } from './noop-logger.js';
 import { describeSkip, failedOutcome, isRunOutcome, runResult } from './run-outcome.js';
 import { createSerialQueue } from './serial-queue.js';
@@ -437,6 +438,8 @@ function resolveConfig(options: SchedulerOptions): ResolvedConfig {
   if (!timezoneSchema.safeParse(timezone).success) {
     throw invalid('timezone', `"${timezone}" is not a known IANA time zone (for example "Europe/London")`);
   }
+  const version: unknown = options.store.specificationVersion;
+  if (version !== TASK_STORE_SPEC_VERSION) throw new UnsupportedTaskStoreError(version);
   const config: ResolvedConfig = {
     store: options.store,
     logger: options.logger ?? noopLogger,

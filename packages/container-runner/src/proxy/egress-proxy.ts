@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Logger, ProviderEgressRoute } from '@nanoclaw/core';
+import { errorMessage, type Logger, type ProviderEgressRoute } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { noopLogger } from '../noop-logger.js';
 import type { SandboxOwner } from '../ownership.js';
@@ -397,7 +397,7 @@ export async function shareWith(file: string, owner: SandboxOwner, kind: 'dir' |
   } catch (error) {
     throw new SandboxError(
       'invalid-argument',
-      `cannot share ${file} with the sandbox user ${owner.uid}:${owner.gid} (${(error as Error).message}): ` +
+      `cannot share ${file} with the sandbox user ${owner.uid}:${owner.gid} (${errorMessage(error)}): ` +
         'a non-root host must run its sandboxes as its own user or a group it is in',
     );
   }

@@ -5,13 +5,14 @@ import type { Writable } from 'node:stream';
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
+  errorMessage,
   type Logger,
   type RuntimeAvailability,
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
 } from '@nanoclaw/core';
-import { describeError, SandboxError } from '../errors.js';
+import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
@@ -278,7 +279,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       } catch (error) {
         return {
           ok: false,
-          reason: describeError(error),
+          reason: errorMessage(error),
           hint: 'apt-get install bubblewrap (and util-linux for setpriv)',
         };
       }
@@ -353,7 +354,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       const cleanup = async () => {
         if (cgroup)
           await removeCgroup(cgroup).catch((error) =>
-            logger.warn({ sandbox: spec.name, err: describeError(error) }, 'cgroup cleanup failed'),
+            logger.warn({ sandbox: spec.name, err: errorMessage(error) }, 'cgroup cleanup failed'),
           );
       };
       let proc: BwrapSandboxProcess;
@@ -383,7 +384,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
         await cleanup();
         throw new SandboxError(
           'runtime-failed',
-          `cannot start bwrap sandbox ${spec.name}: ${describeError(error)}`,
+          `cannot start bwrap sandbox ${spec.name}: ${errorMessage(error)}`,
           { cause: error },
         );
       }

@@ -1,13 +1,14 @@
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
+  errorMessage,
   type Logger,
   type RuntimeAvailability,
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
 } from '@nanoclaw/core';
-import { describeError, SandboxError } from '../errors.js';
+import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
@@ -311,7 +312,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
         const first = Array.isArray(parsed) ? (parsed[0] as unknown) : undefined;
         return typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : null;
       } catch (error) {
-        logger.warn({ sandbox: name, err: describeError(error) }, 'docker inspect returned invalid JSON');
+        logger.warn({ sandbox: name, err: errorMessage(error) }, 'docker inspect returned invalid JSON');
         return null;
       }
     },
