@@ -1,9 +1,9 @@
-import type { Logger, TaskStore } from '@nanoclaw/core';
+import type { TaskStore } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleValidationError, TaskNotFoundError } from './errors.js';
 import { createMemoryTaskStore } from './memory-task-store.js';
 import { createScheduler } from './scheduler.js';
-import { DAY, HOUR, harness, iso, MINUTE, SECOND } from './test-helpers.js';
+import { DAY, HOUR, harness, iso, MINUTE, recordingLogger, SECOND } from './test-helpers.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
 
@@ -636,21 +636,35 @@ describe('store failures', () => {
   });
 });
 
+describe('store failures at the end of a run', () => {
+  it('a run whose end cannot be stored is logged, never an unhandled rejection', async () => {
+    const { logger, lines } = recordingLogger(['error']);
+    const { store, scheduler } = harness({ logger });
+    store.finishRun = async () => {
+      throw new Error('disk full');
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await scheduler.start();
+      await scheduler.createTask({
+        groupId: 'g',
+        prompt: 'p',
+        schedule: { kind: 'once', at: '2025-01-06T08:00:01Z' },
+      });
+      await vi.advanceTimersByTimeAsync(SECOND);
+      expect(lines).toContain('scheduler could not record the end of a run');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('logging', () => {
   it('logs through the given logger (and is silent by default)', async () => {
-    const lines: string[] = [];
-    const log = (bindings: unknown, message?: string) => {
-      lines.push(typeof bindings === 'string' ? bindings : (message ?? ''));
-    };
-    const logger: Logger = {
-      trace: log,
-      debug: log,
-      info: log,
-      warn: log,
-      error: log,
-      fatal: log,
-      child: () => logger,
-    };
+    const { logger, lines } = recordingLogger();
     const { scheduler } = harness({ logger });
     await scheduler.start();
     await scheduler.createTask({
