@@ -1,3 +1,5 @@
+/** Kept for existing callers: core's `silentLogger`. */
+export { silentLogger as noopLogger } from '@nanoclaw/core';
 export type { AsyncQueue } from './async-queue.js';
 export type { DetectedRuntime, RuntimeOptions } from './detect.js';
 export { createRuntime, detectRuntime } from './detect.js';
@@ -37,7 +39,6 @@ export {
   sandboxHostPaths,
   verifyMounts,
 } from './mounts.js';
-export { noopLogger } from './noop-logger.js';
 export type { ChownTreeOptions, ChownTreeResult, SandboxOwner } from './ownership.js';
 export { canChownTree, chownTree, findUntraversable } from './ownership.js';
 export type { AddressPolicy, AddressPolicyOptions } from './proxy/address-policy.js';

@@ -1,6 +1,5 @@
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
-import { errorMessage } from '@nanoclaw/core';
-import { noopLogger } from './noop-logger.js';
+import { errorMessage, silentLogger } from '@nanoclaw/core';
 import { assertSupportedRuntime } from './runtime-version.js';
 
 /** The labels every sandbox carries, so orphans are found by label, never by name. */
@@ -39,7 +38,7 @@ export interface ReapResult {
 
 /** Stops every sandbox with our install label that no live session owns (left over from a crash or a bug). */
 export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapResult> {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const live = new Set(options.liveSessions);
   const result: ReapResult = { stopped: [], kept: [], failed: [] };
   const sandboxes = await assertSupportedRuntime(options.runtime).list({
@@ -79,7 +78,7 @@ export function startOrphanReaper(
     intervalMs?: number;
   },
 ): OrphanReaper {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   let running: Promise<ReapResult> | undefined;
   const runNow = () => {
     running ??= reapOrphans({ ...options, liveSessions: options.liveSessions() }).finally(() => {

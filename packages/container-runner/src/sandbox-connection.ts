@@ -23,6 +23,7 @@ import {
   type SessionStartParams,
   type SessionStartResult,
   sessionStartResultSchema,
+  silentLogger,
   type TurnInput,
 } from '@nanoclaw/core';
 import {
@@ -34,7 +35,6 @@ import {
 } from 'vscode-jsonrpc/node.js';
 import { type AsyncQueue, createAsyncQueue } from './async-queue.js';
 import { SandboxError } from './errors.js';
-import { noopLogger } from './noop-logger.js';
 import { assertSupportedRuntime } from './runtime-version.js';
 
 export type ActionHandler = (
@@ -124,7 +124,7 @@ type Level = (typeof LEVELS)[number];
 export async function createSandboxConnection(options: SandboxConnectionOptions): Promise<AgentSandbox> {
   const { spec } = options;
   const runtime = assertSupportedRuntime(options.runtime);
-  const logger = (options.logger ?? noopLogger).child({ sandbox: spec.name });
+  const logger = (options.logger ?? silentLogger).child({ sandbox: spec.name });
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 30 * 60_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;

@@ -4,11 +4,11 @@ import {
   type Logger,
   QUEUE_STORE_SPEC_VERSION,
   type QueueStore,
+  silentLogger,
   type WorkPriority,
 } from '@nanoclaw/core';
 import { GroupQueueError } from './errors.js';
 import { createMemoryQueueStore } from './memory-store.js';
-import { noopLogger } from './noop-logger.js';
 import type { CollectOptions, GroupQueueOptions, GroupWorker, RetryOptions } from './types.js';
 
 export const PRIORITIES: readonly WorkPriority[] = ['interactive', 'batch'];
@@ -60,7 +60,7 @@ export function resolveOptions<P, I>(options: GroupQueueOptions<P, I>): Resolved
     retry: resolveRetry(options.retry ?? {}),
     followUpMode: resolveFollowUpMode(options.followUpMode),
     collect: resolveCollect(options.collect ?? {}),
-    logger: options.logger ?? noopLogger,
+    logger: options.logger ?? silentLogger,
     random: fn('random', options.random, Math.random),
     now: fn('now', options.now, Date.now),
     createId: fn('createId', options.createId, randomUUID),

@@ -3,6 +3,7 @@ import {
   type Logger,
   type NewTask,
   type ScheduledTask,
+  silentLogger,
   TASK_STORE_SPEC_VERSION,
   type TaskPatch,
   type TaskRunLog,
@@ -12,7 +13,6 @@ import {
 import { type DuePlan, planDue } from './due-plan.js';
 import { createDueQueue } from './due-queue.js';
 import { AmbiguousTaskIdError, invalid, TaskNotFoundError, UnsupportedTaskStoreError } from './errors.js';
-import { noopLogger } from './noop-logger.js';
 import { describeSkip, failedOutcome, isRunOutcome, runResult } from './run-outcome.js';
 import { createSerialQueue } from './serial-queue.js';
 import { cancelPatch, patched, pausePatch, resumePatch, updatePatch } from './task-commands.js';
@@ -502,7 +502,7 @@ function resolveConfig(options: SchedulerOptions): ResolvedConfig {
   if (version !== TASK_STORE_SPEC_VERSION) throw new UnsupportedTaskStoreError(version);
   const config: ResolvedConfig = {
     store: options.store,
-    logger: options.logger ?? noopLogger,
+    logger: options.logger ?? silentLogger,
     completion: options.completion ?? 'auto',
     timezone,
     strict: options.strict ?? false,

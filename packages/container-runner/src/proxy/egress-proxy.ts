@@ -2,9 +2,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import { errorMessage, type Logger, type ProviderEgressRoute } from '@nanoclaw/core';
+import { errorMessage, type Logger, type ProviderEgressRoute, silentLogger } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
-import { noopLogger } from '../noop-logger.js';
 import type { SandboxOwner } from '../ownership.js';
 import { type AddressPolicy, createAddressPolicy } from './address-policy.js';
 import {
@@ -186,7 +185,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
  * (absolute-form and CONNECT: the internet policy; origin-form: the routes); parser errors are answered.
  */
 function createProxyServer(options: EgressProxyOptions, stats: EgressProxyStats): http.Server {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const internet = { policy: internetPolicy(options), stats, logger };
   const routes: RouteContext = {
     routes: options.routes,

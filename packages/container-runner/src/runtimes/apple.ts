@@ -6,10 +6,10 @@ import {
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { envByNameArgs } from './docker.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
@@ -111,7 +111,7 @@ export function parseAppleList(json: string): SandboxInfo[] {
 /** Apple Container (macOS on Apple silicon): one lightweight VM per sandbox. */
 export function createAppleRuntime(options: AppleRuntimeOptions = {}): ContainerRuntime {
   const binary = options.binary ?? 'container';
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const hostEnv = options.hostEnv ?? process.env;
   const clientEnv: Record<string, string> = { PATH: hostEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
   if (hostEnv.HOME) clientEnv.HOME = hostEnv.HOME;

@@ -11,10 +11,10 @@ import {
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { findHostBinary } from './host-binary.js';
 import {
@@ -201,7 +201,7 @@ function defaultCacheDir(): string {
  * survives a host crash; `list()` reports the ones this runtime started.
  */
 export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRuntime {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const hostPath = options.hostPath ?? process.env.PATH;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const isRoot = process.getuid?.() === 0;

@@ -7,10 +7,10 @@ import {
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
@@ -217,7 +217,7 @@ export interface DockerRuntime extends ContainerRuntime {
 /** Docker (or Podman, with `binary: 'podman'`): the production runtime. */
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerRuntime {
   const binary = options.binary ?? 'docker';
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const clientEnv = dockerClientEnv(options.hostEnv ?? process.env);
   const timeoutMs = options.commandTimeoutMs ?? 15_000;
   const cli = (args: readonly string[], timeout = timeoutMs) =>

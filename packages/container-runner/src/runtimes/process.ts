@@ -12,10 +12,10 @@ import {
   type SandboxProcess,
   type SandboxSpec,
   signalProcessGroup,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { isInside, isStrictlyInside } from '../path-utils.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
@@ -61,7 +61,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
       'the process runtime does not isolate agents; pass { unsafeAllowNoIsolation: true } to use it for development',
     );
   }
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const nodePath = options.nodePath ?? process.execPath;
   const live = new Map<string, { labels: Readonly<Record<string, string>>; proc: SandboxProcess }>();
 
