@@ -36,6 +36,7 @@ import {
 import { type AsyncQueue, createAsyncQueue } from './async-queue.js';
 import { SandboxError } from './errors.js';
 import { assertSupportedRuntime } from './runtime-version.js';
+import { settlesWithin } from './settles-within.js';
 
 export type ActionHandler = (
   action: AgentAction,
@@ -321,18 +322,10 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
       closeReason ??= reason;
       clearTimeout(idleTimer);
       clearTimeout(watchdog);
-      const exitedInTime = (ms: number) =>
-        Promise.race([
-          proc.exited.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-        ]);
       if (reason !== 'killed') {
-        await Promise.race([
-          send(HostToRunner.sessionClose, {}).catch(() => undefined),
-          new Promise((r) => setTimeout(r, closeTimeoutMs).unref()),
-        ]);
+        await settlesWithin(send(HostToRunner.sessionClose, {}), closeTimeoutMs);
         proc.stdin.end();
-        if (!(await exitedInTime(closeTimeoutMs)))
+        if (!(await settlesWithin(proc.exited, closeTimeoutMs)))
           logger.warn('runner did not exit after session/close; stopping the sandbox');
       }
       await proc.kill();
@@ -574,17 +567,13 @@ class RunnerStdout {
     await ended(this.#source, ms);
     this.#source.unpipe(this.reader);
     this.reader.end(frameNotification(STDOUT_DRAINED));
-    await Promise.race([this.#handled, delay(ms)]);
+    await settlesWithin(this.#handled, ms);
   }
 }
 
 function frameNotification(method: string): Buffer {
   const body = JSON.stringify({ jsonrpc: '2.0', method });
   return Buffer.from(`Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`, 'utf8');
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Resolves once `stream` ended or closed, or after `ms`. */

@@ -12,6 +12,7 @@ import {
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { runCommand } from '../run-command.js';
+import { settlesWithin } from '../settles-within.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -270,11 +271,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       const stopForReal = async () => {
         for (let attempt = 0; attempt < 3; attempt++) {
           await stop(spec.name);
-          const gone = await Promise.race([
-            clientExited.then(() => true),
-            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_500).unref()),
-          ]);
-          if (gone) return;
+          if (await settlesWithin(clientExited, 1_500)) return;
         }
       };
       return wrapChild({ name: spec.name, child, stop: stopForReal, killGraceMs: 1_000 });

@@ -2,6 +2,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxExit, SandboxProcess } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
+import { settlesWithin } from '../settles-within.js';
 
 /**
  * Spawns a sandbox's launcher (bwrap, the docker or container client, the process runtime's command) as the leader
@@ -70,11 +71,7 @@ export async function wrapChild<Extra extends object = Record<never, never>>(
     killing ??= (async () => {
       await options.stop().catch(() => {});
       const grace = options.killGraceMs ?? 5_000;
-      const timedOut = await Promise.race([
-        exited.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), grace).unref()),
-      ]);
-      if (timedOut) child.kill('SIGKILL');
+      if (!(await settlesWithin(exited, grace))) child.kill('SIGKILL');
       await exited;
     })();
     return killing;
