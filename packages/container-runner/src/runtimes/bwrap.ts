@@ -8,7 +8,6 @@ import {
   errorMessage,
   type Logger,
   type RuntimeAvailability,
-  type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
   silentLogger,
@@ -29,6 +28,7 @@ import {
   removeCgroup,
 } from './limits.js';
 import { ensureRuntimeTree } from './runtime-tree.js';
+import { LiveSandboxes } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -205,7 +205,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
   const hostPath = options.hostPath ?? process.env.PATH;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const isRoot = process.getuid?.() === 0;
-  const live = new Map<string, { labels: Readonly<Record<string, string>>; proc: BwrapSandboxProcess }>();
+  const live = new LiveSandboxes<BwrapSandboxProcess>();
   let tools: Promise<{ bwrap: string; setpriv?: string; prlimit?: string; tree: string }> | undefined;
 
   const resolveTools = () => {
@@ -261,10 +261,6 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
     // RLIMIT_NPROC is per uid: useful only when the sandbox uid is not the host user's own (root launches).
     const { args, applied } = buildPrlimitArgs(spec.limits, { nproc: isRoot });
     return { applied, prlimit: { path: prlimitPath, args } };
-  };
-
-  const stopProcess = async (proc: BwrapSandboxProcess) => {
-    await proc.kill();
   };
 
   return {
@@ -328,8 +324,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
     },
     async spawn(spec: SandboxSpec): Promise<BwrapSandboxProcess> {
       checkSpec(spec);
-      if (live.has(spec.name))
-        throw new SandboxError('invalid-argument', `a sandbox named ${spec.name} is already running`);
+      live.assertFree(spec.name);
       const resolved = await resolveTools();
       const rootfs = spec.rootfs === undefined ? undefined : await checkRootfs(spec.rootfs);
       const mounts = await verifyMounts(spec.mounts);
@@ -407,19 +402,12 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
           await exited;
         },
       };
-      live.set(spec.name, { labels: { ...spec.labels }, proc: sandbox });
+      live.add(spec.name, spec.labels, sandbox);
       logger.debug({ sandbox: spec.name, limits: limits.applied.mechanism }, 'bwrap sandbox started');
       return sandbox;
     },
-    async list(labels): Promise<SandboxInfo[]> {
-      return [...live.entries()]
-        .filter(([, entry]) => Object.entries(labels).every(([k, v]) => entry.labels[k] === v))
-        .map(([name, entry]) => ({ name, labels: entry.labels, running: true }));
-    },
-    async stop(name: string): Promise<void> {
-      const entry = live.get(name);
-      if (entry) await stopProcess(entry.proc);
-    },
+    list: async (labels) => live.list(labels),
+    stop: (name) => live.stop(name),
   };
 }
 

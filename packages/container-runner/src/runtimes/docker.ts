@@ -13,6 +13,7 @@ import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
 import { runCommand } from '../run-command.js';
 import { settlesWithin } from '../settles-within.js';
+import { hasLabels, parseCliList, stringLabels } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -182,26 +183,15 @@ export function dockerClientEnv(
 
 /** Parses `docker inspect` JSON (docker or podman) into `SandboxInfo`s; unparseable input yields []. */
 export function parseDockerInspect(json: string): SandboxInfo[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const out: SandboxInfo[] = [];
-  for (const item of parsed) {
-    if (typeof item !== 'object' || item === null) continue;
+  return parseCliList(json, (item) => {
     const record = item as { Name?: unknown; Config?: { Labels?: unknown }; State?: { Running?: unknown } };
-    if (typeof record.Name !== 'string') continue;
-    const labels: Record<string, string> = {};
-    const rawLabels = record.Config?.Labels;
-    if (typeof rawLabels === 'object' && rawLabels !== null) {
-      for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
-    }
-    out.push({ name: record.Name.replace(/^\//, ''), labels, running: record.State?.Running === true });
-  }
-  return out;
+    if (typeof record.Name !== 'string') return undefined;
+    return {
+      name: record.Name.replace(/^\//, ''),
+      labels: stringLabels(record.Config?.Labels),
+      running: record.State?.Running === true,
+    };
+  });
 }
 
 export interface DockerRuntime extends ContainerRuntime {
@@ -292,9 +282,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       if (ids.length === 0) return [];
       const inspect = await cli(['inspect', ...ids]);
       // A container removed between ps and inspect makes inspect exit 1 but still print the others.
-      return parseDockerInspect(inspect.stdout).filter((info) =>
-        Object.entries(labels).every(([k, v]) => info.labels[k] === v),
-      );
+      return parseDockerInspect(inspect.stdout).filter((info) => hasLabels(info.labels, labels));
     },
     stop,
     async hasImage(image: string): Promise<boolean> {
