@@ -638,7 +638,7 @@ describe('store failures', () => {
 
 describe('store failures at the end of a run', () => {
   it('a run whose end cannot be stored is logged, never an unhandled rejection', async () => {
-    const { logger, lines } = recordingLogger(['error']);
+    const { logger, messages } = recordingLogger(['error']);
     const { store, scheduler } = harness({ logger });
     store.finishRun = async () => {
       throw new Error('disk full');
@@ -654,7 +654,7 @@ describe('store failures at the end of a run', () => {
         schedule: { kind: 'once', at: '2025-01-06T08:00:01Z' },
       });
       await vi.advanceTimersByTimeAsync(SECOND);
-      expect(lines).toContain('scheduler could not record the end of a run');
+      expect(messages()).toContain('scheduler could not record the end of a run');
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
@@ -664,7 +664,7 @@ describe('store failures at the end of a run', () => {
 
 describe('logging', () => {
   it('logs through the given logger (and is silent by default)', async () => {
-    const { logger, lines } = recordingLogger();
+    const { logger, messages } = recordingLogger();
     const { scheduler } = harness({ logger });
     await scheduler.start();
     await scheduler.createTask({
@@ -673,7 +673,7 @@ describe('logging', () => {
       schedule: { kind: 'once', at: '2025-01-06T08:00:01Z' },
     });
     await vi.advanceTimersByTimeAsync(SECOND);
-    expect(lines).toEqual(['scheduler started', 'scheduled run handed out', 'scheduled run finished']);
+    expect(messages()).toEqual(['scheduler started', 'scheduled run handed out', 'scheduled run finished']);
   });
 });
 

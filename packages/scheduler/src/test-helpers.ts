@@ -1,4 +1,5 @@
 import type { Logger, TaskStore } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { createMemoryTaskStore } from './memory-task-store.js';
 import { createScheduler } from './scheduler.js';
 import type { Scheduler, SchedulerEvent, SchedulerOptions, TaskRun } from './types.js';
@@ -42,22 +43,14 @@ export function harness(overrides: Partial<SchedulerOptions> = {}, store?: TaskS
 export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
-/** A logger that records the message of every line at the given levels (all by default). Test-only. */
-export function recordingLogger(
-  levels: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'],
-): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (bindings: unknown, message?: string) => {
-    if (levels.includes(level)) lines.push(typeof bindings === 'string' ? bindings : (message ?? ''));
-  };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: () => logger,
-  };
-  return { logger, lines };
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** A logger recording the lines at the given levels (all by default); `messages()` lists their messages. */
+export function recordingLogger(levels: readonly string[] = LEVELS): {
+  logger: Logger;
+  messages: () => string[];
+} {
+  const lines: LogLine[] = [];
+  const logger = memoryLogger(lines, {}, { skip: LEVELS.filter((level) => !levels.includes(level)) });
+  return { logger, messages: () => lines.map((line) => line.message) };
 }
