@@ -206,129 +206,27 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const isRoot = process.getuid?.() === 0;
   const live = new LiveSandboxes<BwrapSandboxProcess>();
-  let tools: Promise<{ bwrap: string; setpriv?: string; prlimit?: string; tree: string }> | undefined;
+  let tools: Promise<BwrapTools> | undefined;
 
   const resolveTools = () => {
-    tools ??= (async () => {
-      const bwrap = await findHostBinary('bwrap', hostPath);
-      if (!bwrap)
-        throw new SandboxError('runtime-unavailable', 'bwrap is not installed (apt-get install bubblewrap)');
-      const setpriv = isRoot ? await findHostBinary('setpriv', hostPath) : null;
-      if (isRoot && !setpriv) {
-        throw new SandboxError(
-          'runtime-unavailable',
-          'running as root needs setpriv (util-linux) to drop to the sandbox uid',
-        );
-      }
-      const prlimit = await findHostBinary('prlimit', hostPath);
-      const tree = await ensureRuntimeTree({ cacheDir, nodePath: options.nodePath, hostPath });
-      return { bwrap, ...(setpriv ? { setpriv } : {}), ...(prlimit ? { prlimit } : {}), tree };
-    })();
+    tools ??= findBwrapTools({ hostPath, isRoot, cacheDir, nodePath: options.nodePath });
     tools.catch(() => {
       tools = undefined;
     });
     return tools;
   };
 
-  const planLimits = async (spec: SandboxSpec, prlimitPath: string | undefined) => {
-    const mode = options.limits ?? 'auto';
-    if (mode === 'none') {
-      return {
-        applied: { mechanism: 'none', notApplied: ['memory', 'pids', 'cpu'] } satisfies AppliedLimits,
-      };
-    }
-    if (mode === 'auto' || mode === 'cgroup') {
-      const support = await detectCgroupSupport();
-      if (support) {
-        const parent = options.cgroupParent ?? 'nanoclaw';
-        const plan =
-          support.version === 'v1'
-            ? planCgroupV1(support.root, parent, spec.name, spec.limits)
-            : planCgroupV2(support.root, parent, spec.name, spec.limits);
-        return { applied: plan.applied, cgroup: plan };
-      }
-      if (mode === 'cgroup')
-        throw new SandboxError('runtime-unavailable', 'no writable cgroup hierarchy (memory, pids, cpu)');
-    }
-    if (!prlimitPath) {
-      return {
-        applied: {
-          mechanism: 'none',
-          notApplied: ['memory', 'pids', 'cpu: prlimit not found'],
-        } satisfies AppliedLimits,
-      };
-    }
-    // RLIMIT_NPROC is per uid: useful only when the sandbox uid is not the host user's own (root launches).
-    const { args, applied } = buildPrlimitArgs(spec.limits, { nproc: isRoot });
-    return { applied, prlimit: { path: prlimitPath, args } };
-  };
-
   return {
     specificationVersion: CONTAINER_RUNTIME_SPEC_VERSION,
     name: 'bwrap',
-    async available(): Promise<RuntimeAvailability> {
-      if (process.platform !== 'linux')
-        return { ok: false, reason: 'bubblewrap runs on Linux only', hint: 'use Docker or Apple Container' };
-      let resolved: Awaited<ReturnType<typeof resolveTools>>;
-      try {
-        resolved = await resolveTools();
-      } catch (error) {
-        return {
-          ok: false,
-          reason: errorMessage(error),
-          hint: 'apt-get install bubblewrap (and util-linux for setpriv)',
-        };
-      }
-      const probe = options.probeUser ?? { uid: 65534, gid: 65534 };
-      const argv = [
-        ...(resolved.setpriv
-          ? [resolved.setpriv, `--reuid=${probe.uid}`, `--regid=${probe.gid}`, '--clear-groups', '--']
-          : []),
-        resolved.bwrap,
-        '--unshare-all',
-        '--unshare-user',
-        '--disable-userns',
-        '--die-with-parent',
-        '--new-session',
-        '--ro-bind',
-        path.join(resolved.tree, 'usr'),
-        '/usr',
-        '--symlink',
-        'usr/lib',
-        '/lib',
-        '--symlink',
-        'usr/lib64',
-        '/lib64',
-        '--proc',
-        '/proc',
-        '/usr/bin/node',
-        '-e',
-        '0',
-      ];
-      const [file, ...args] = argv as [string, ...string[]];
-      const result = await runCommand(file, args, { env: {}, timeoutMs: 10_000 });
-      if (result.code === 0) {
-        return {
-          ok: true,
-          detail: `bubblewrap at ${resolved.bwrap}${isRoot ? ' (launched via setpriv as a non-root uid)' : ''}`,
-        };
-      }
-      const stderr = result.stderr.trim();
-      return {
-        ok: false,
-        reason: `bwrap probe failed: ${result.error?.message ?? (stderr || `exit ${result.code}`)}`,
-        hint: /uid map|Permission denied|Operation not permitted/.test(stderr)
-          ? 'unprivileged user namespaces are blocked (Ubuntu 23.10+: sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap)'
-          : 'check that bubblewrap works: bwrap --unshare-all --ro-bind / / /bin/true',
-      };
-    },
+    available: () => checkBwrap(resolveTools, isRoot, options.probeUser),
     async spawn(spec: SandboxSpec): Promise<BwrapSandboxProcess> {
       checkSpec(spec);
       live.assertFree(spec.name);
       const resolved = await resolveTools();
       const rootfs = spec.rootfs === undefined ? undefined : await checkRootfs(spec.rootfs);
       const mounts = await verifyMounts(spec.mounts);
-      const limits = await planLimits(spec, resolved.prlimit);
+      const limits = await planLimits(spec, options, isRoot, resolved.prlimit);
       const invocation = buildBwrapArgs(
         { ...spec, mounts, ...(rootfs ? { rootfs } : {}) },
         {
@@ -408,6 +306,141 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
     },
     list: async (labels) => live.list(labels),
     stop: (name) => live.stop(name),
+  };
+}
+
+interface BwrapTools {
+  bwrap: string;
+  setpriv?: string;
+  prlimit?: string;
+  tree: string;
+}
+
+/** bwrap, setpriv (when root), prlimit and the runtime tree: what every sandbox of this runtime needs. */
+async function findBwrapTools(where: {
+  hostPath: string | undefined;
+  isRoot: boolean;
+  cacheDir: string;
+  nodePath: string | undefined;
+}): Promise<BwrapTools> {
+  const { hostPath, isRoot, cacheDir } = where;
+  const bwrap = await findHostBinary('bwrap', hostPath);
+  if (!bwrap)
+    throw new SandboxError('runtime-unavailable', 'bwrap is not installed (apt-get install bubblewrap)');
+  const setpriv = isRoot ? await findHostBinary('setpriv', hostPath) : null;
+  if (isRoot && !setpriv) {
+    throw new SandboxError(
+      'runtime-unavailable',
+      'running as root needs setpriv (util-linux) to drop to the sandbox uid',
+    );
+  }
+  const prlimit = await findHostBinary('prlimit', hostPath);
+  const tree = await ensureRuntimeTree({ cacheDir, nodePath: where.nodePath, hostPath });
+  return { bwrap, ...(setpriv ? { setpriv } : {}), ...(prlimit ? { prlimit } : {}), tree };
+}
+
+/** How a sandbox's limits are enforced: a cgroup when one is writable (or required), else prlimit, else none. */
+async function planLimits(
+  spec: SandboxSpec,
+  options: Pick<BwrapRuntimeOptions, 'limits' | 'cgroupParent'>,
+  isRoot: boolean,
+  prlimitPath: string | undefined,
+): Promise<{
+  applied: AppliedLimits;
+  cgroup?: CgroupPlan;
+  prlimit?: { path: string; args: string[] };
+}> {
+  const mode = options.limits ?? 'auto';
+  if (mode === 'none') {
+    return {
+      applied: { mechanism: 'none', notApplied: ['memory', 'pids', 'cpu'] } satisfies AppliedLimits,
+    };
+  }
+  if (mode === 'auto' || mode === 'cgroup') {
+    const support = await detectCgroupSupport();
+    if (support) {
+      const parent = options.cgroupParent ?? 'nanoclaw';
+      const plan =
+        support.version === 'v1'
+          ? planCgroupV1(support.root, parent, spec.name, spec.limits)
+          : planCgroupV2(support.root, parent, spec.name, spec.limits);
+      return { applied: plan.applied, cgroup: plan };
+    }
+    if (mode === 'cgroup')
+      throw new SandboxError('runtime-unavailable', 'no writable cgroup hierarchy (memory, pids, cpu)');
+  }
+  if (!prlimitPath) {
+    return {
+      applied: {
+        mechanism: 'none',
+        notApplied: ['memory', 'pids', 'cpu: prlimit not found'],
+      } satisfies AppliedLimits,
+    };
+  }
+  // RLIMIT_NPROC is per uid: useful only when the sandbox uid is not the host user's own (root launches).
+  const { args, applied } = buildPrlimitArgs(spec.limits, { nproc: isRoot });
+  return { applied, prlimit: { path: prlimitPath, args } };
+}
+
+/** Whether bwrap runs here: its tools are found and a probe sandbox (node -e 0) starts and exits 0. */
+async function checkBwrap(
+  resolveTools: () => Promise<BwrapTools>,
+  isRoot: boolean,
+  probeUser: { uid: number; gid: number } | undefined,
+): Promise<RuntimeAvailability> {
+  if (process.platform !== 'linux')
+    return { ok: false, reason: 'bubblewrap runs on Linux only', hint: 'use Docker or Apple Container' };
+  let resolved: BwrapTools;
+  try {
+    resolved = await resolveTools();
+  } catch (error) {
+    return {
+      ok: false,
+      reason: errorMessage(error),
+      hint: 'apt-get install bubblewrap (and util-linux for setpriv)',
+    };
+  }
+  const probe = probeUser ?? { uid: 65534, gid: 65534 };
+  const argv = [
+    ...(resolved.setpriv
+      ? [resolved.setpriv, `--reuid=${probe.uid}`, `--regid=${probe.gid}`, '--clear-groups', '--']
+      : []),
+    resolved.bwrap,
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--ro-bind',
+    path.join(resolved.tree, 'usr'),
+    '/usr',
+    '--symlink',
+    'usr/lib',
+    '/lib',
+    '--symlink',
+    'usr/lib64',
+    '/lib64',
+    '--proc',
+    '/proc',
+    '/usr/bin/node',
+    '-e',
+    '0',
+  ];
+  const [file, ...args] = argv as [string, ...string[]];
+  const result = await runCommand(file, args, { env: {}, timeoutMs: 10_000 });
+  if (result.code === 0) {
+    return {
+      ok: true,
+      detail: `bubblewrap at ${resolved.bwrap}${isRoot ? ' (launched via setpriv as a non-root uid)' : ''}`,
+    };
+  }
+  const stderr = result.stderr.trim();
+  return {
+    ok: false,
+    reason: `bwrap probe failed: ${result.error?.message ?? (stderr || `exit ${result.code}`)}`,
+    hint: /uid map|Permission denied|Operation not permitted/.test(stderr)
+      ? 'unprivileged user namespaces are blocked (Ubuntu 23.10+: sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap)'
+      : 'check that bubblewrap works: bwrap --unshare-all --ro-bind / / /bin/true',
   };
 }
 
