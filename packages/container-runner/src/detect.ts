@@ -1,5 +1,6 @@
 import type { ContainerRuntime, Logger, RuntimeName } from '@nanoclaw/core';
 import { SandboxError } from './errors.js';
+import { assertSupportedRuntime } from './runtime-version.js';
 import { type AppleRuntimeOptions, createAppleRuntime } from './runtimes/apple.js';
 import { type BwrapRuntimeOptions, createBwrapRuntime } from './runtimes/bwrap.js';
 import { createDockerRuntime, type DockerRuntimeOptions } from './runtimes/docker.js';
@@ -36,7 +37,7 @@ export async function detectRuntime(
   const skipped: DetectedRuntime['skipped'] = [];
   const hints: string[] = [];
   for (const make of candidates) {
-    const runtime = make();
+    const runtime = assertSupportedRuntime(make());
     const availability = await runtime.available();
     if (availability.ok) return { runtime, detail: availability.detail, skipped };
     skipped.push({ name: runtime.name, reason: availability.reason });
@@ -54,11 +55,18 @@ export async function detectRuntime(
   );
 }
 
-/** A runtime by name; `auto` detects one. `process` still needs `process: { unsafeAllowNoIsolation: true }`. */
+/**
+ * A runtime by name; `auto` detects one. `process` still needs `process: { unsafeAllowNoIsolation: true }`.
+ * Refuses a runtime of another specification version (`unsupported-runtime-version`).
+ */
 export async function createRuntime(
   name: RuntimeName | 'auto',
   options: RuntimeOptions = {},
 ): Promise<ContainerRuntime> {
+  return assertSupportedRuntime(await runtimeByName(name, options));
+}
+
+async function runtimeByName(name: RuntimeName | 'auto', options: RuntimeOptions): Promise<ContainerRuntime> {
   const logger = options.logger ? { logger: options.logger } : {};
   switch (name) {
     case 'auto':

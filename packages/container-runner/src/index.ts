@@ -1,4 +1,5 @@
-export type { AsyncQueue } from './async-queue.js';
+/** Kept for existing callers: core's `silentLogger`. */
+export { silentLogger as noopLogger } from '@nanoclaw/core';
 export type { DetectedRuntime, RuntimeOptions } from './detect.js';
 export { createRuntime, detectRuntime } from './detect.js';
 export type { SandboxErrorCode } from './errors.js';
@@ -17,7 +18,6 @@ export {
   defaultMountAllowlistPath,
   EMPTY_MOUNT_ALLOWLIST,
   loadMountAllowlist,
-  matchBlockedPattern,
   parseMountAllowlist,
   resolveAdditionalMounts,
 } from './mount-allowlist.js';
@@ -37,14 +37,13 @@ export {
   sandboxHostPaths,
   verifyMounts,
 } from './mounts.js';
-export { noopLogger } from './noop-logger.js';
 export type { ChownTreeOptions, ChownTreeResult, SandboxOwner } from './ownership.js';
 export { canChownTree, chownTree, findUntraversable } from './ownership.js';
 export type { AddressPolicy, AddressPolicyOptions } from './proxy/address-policy.js';
-export { blockedRange, createAddressPolicy, interfaceAddresses } from './proxy/address-policy.js';
+export { createAddressPolicy } from './proxy/address-policy.js';
 export type { EgressProxy, EgressProxyOptions, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
 export { createEgressProxy, routeEgressRequest } from './proxy/egress-proxy.js';
-export { EGRESS_RELAY_FILE, EGRESS_RELAY_SOURCE, writeEgressRelay } from './proxy/egress-relay.js';
+export { EGRESS_RELAY_FILE, writeEgressRelay } from './proxy/egress-relay.js';
 export type { EgressResolver } from './proxy/internet-egress.js';
 export type { SandboxEgress, StartSandboxEgressOptions } from './proxy/sandbox-egress.js';
 export {
@@ -59,37 +58,23 @@ export type { OrphanReaper, ReapOrphansOptions, ReapResult } from './reaper.js';
 export { reapOrphans, SANDBOX_LABELS, sandboxLabels, startOrphanReaper } from './reaper.js';
 export type { CommandResult, PipelineCommand, RunCommandOptions } from './run-command.js';
 export { runCommand, runPipeline, runSandboxToExit } from './run-command.js';
-export type { AppleRunInvocation, AppleRuntimeOptions } from './runtimes/apple.js';
-export { buildAppleRunArgs, createAppleRuntime, parseAppleList } from './runtimes/apple.js';
+export { assertSupportedRuntime } from './runtime-version.js';
+export type { AppleRuntimeOptions } from './runtimes/apple.js';
+export { createAppleRuntime } from './runtimes/apple.js';
 export type {
-  BuildBwrapArgsOptions,
-  BwrapInvocation,
   BwrapRuntime,
   BwrapRuntimeOptions,
   BwrapSandboxProcess,
 } from './runtimes/bwrap.js';
-export { buildBwrapArgs, createBwrapRuntime, sandboxAccounts } from './runtimes/bwrap.js';
-export type { DockerRunInvocation, DockerRuntime, DockerRuntimeOptions } from './runtimes/docker.js';
-export {
-  buildDockerRunArgs,
-  createDockerRuntime,
-  dockerClientEnv,
-  isClientReservedEnvKey,
-  parseDockerInspect,
-} from './runtimes/docker.js';
+export { createBwrapRuntime, sandboxAccounts } from './runtimes/bwrap.js';
+export type { DockerRuntime, DockerRuntimeOptions } from './runtimes/docker.js';
+export { createDockerRuntime, dockerClientEnv } from './runtimes/docker.js';
 export { findHostBinary } from './runtimes/host-binary.js';
-export type { AppliedLimits, CgroupPlan, CgroupSupport } from './runtimes/limits.js';
-export {
-  buildPrlimitArgs,
-  detectCgroupSupport,
-  planCgroupV1,
-  planCgroupV2,
-  readCgroupLimits,
-} from './runtimes/limits.js';
+export type { AppliedLimits } from './runtimes/limits.js';
 export type { ProcessRuntimeOptions } from './runtimes/process.js';
 export { createProcessRuntime, translateSandboxPath } from './runtimes/process.js';
-export type { EnsureRuntimeTreeOptions, TreeEntry } from './runtimes/runtime-tree.js';
-export { ensureRuntimeTree, parseLddOutput, runtimeTreeLayout } from './runtimes/runtime-tree.js';
+export type { EnsureRuntimeTreeOptions } from './runtimes/runtime-tree.js';
+export { ensureRuntimeTree } from './runtimes/runtime-tree.js';
 export { SANDBOX_NAME_PATTERN } from './runtimes/spec-checks.js';
 export type {
   ActionHandler,

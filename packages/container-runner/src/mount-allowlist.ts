@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AdditionalMount } from '@nanoclaw/core';
+import { type AdditionalMount, errorMessage } from '@nanoclaw/core';
 import { SandboxError } from './errors.js';
 import { type PlannedMount, SANDBOX_PATHS } from './mounts.js';
 import { expandHome, isInside, isSafeRelativePath } from './path-utils.js';
@@ -145,7 +145,7 @@ export async function loadMountAllowlist(file: string): Promise<MountAllowlist> 
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_MOUNT_ALLOWLIST;
-    throw new SandboxError('invalid-allowlist', `cannot read ${file}: ${(error as Error).message}`, {
+    throw new SandboxError('invalid-allowlist', `cannot read ${file}: ${errorMessage(error)}`, {
       cause: error,
     });
   }
@@ -153,7 +153,7 @@ export async function loadMountAllowlist(file: string): Promise<MountAllowlist> 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new SandboxError('invalid-allowlist', `${file} is not valid JSON: ${(error as Error).message}`, {
+    throw new SandboxError('invalid-allowlist', `${file} is not valid JSON: ${errorMessage(error)}`, {
       cause: error,
     });
   }

@@ -1,6 +1,6 @@
 import type { ContainerRuntime, Logger } from '@nanoclaw/core';
-import { describeError } from './errors.js';
-import { noopLogger } from './noop-logger.js';
+import { errorMessage, silentLogger } from '@nanoclaw/core';
+import { assertSupportedRuntime } from './runtime-version.js';
 
 /** The labels every sandbox carries, so orphans are found by label, never by name. */
 export const SANDBOX_LABELS = {
@@ -38,10 +38,12 @@ export interface ReapResult {
 
 /** Stops every sandbox with our install label that no live session owns (left over from a crash or a bug). */
 export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapResult> {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const live = new Set(options.liveSessions);
   const result: ReapResult = { stopped: [], kept: [], failed: [] };
-  const sandboxes = await options.runtime.list({ [SANDBOX_LABELS.install]: options.installId });
+  const sandboxes = await assertSupportedRuntime(options.runtime).list({
+    [SANDBOX_LABELS.install]: options.installId,
+  });
   for (const sandbox of sandboxes) {
     const session = sandbox.labels[SANDBOX_LABELS.session];
     if (session !== undefined && live.has(session)) {
@@ -56,11 +58,8 @@ export async function reapOrphans(options: ReapOrphansOptions): Promise<ReapResu
         'reaped an orphaned sandbox',
       );
     } catch (error) {
-      result.failed.push({ name: sandbox.name, error: describeError(error) });
-      logger.error(
-        { sandbox: sandbox.name, err: describeError(error) },
-        'could not stop an orphaned sandbox',
-      );
+      result.failed.push({ name: sandbox.name, error: errorMessage(error) });
+      logger.error({ sandbox: sandbox.name, err: errorMessage(error) }, 'could not stop an orphaned sandbox');
     }
   }
   return result;
@@ -79,7 +78,7 @@ export function startOrphanReaper(
     intervalMs?: number;
   },
 ): OrphanReaper {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   let running: Promise<ReapResult> | undefined;
   const runNow = () => {
     running ??= reapOrphans({ ...options, liveSessions: options.liveSessions() }).finally(() => {
@@ -88,7 +87,7 @@ export function startOrphanReaper(
     return running;
   };
   const tick = () => {
-    runNow().catch((error) => logger.error({ err: describeError(error) }, 'orphan reaping failed'));
+    runNow().catch((error) => logger.error({ err: errorMessage(error) }, 'orphan reaping failed'));
   };
   tick();
   const timer = setInterval(tick, options.intervalMs ?? 5 * 60_000);

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { SandboxProcess } from '@nanoclaw/core';
+import { execa, type ResultPromise } from 'execa';
 
 export interface RunCommandOptions {
   /** The complete environment of the command; never defaults to `process.env`. */
@@ -96,63 +96,64 @@ export async function runSandboxToExit(
   }
 }
 
+/**
+ * Starts one command through execa: only the given env (`extendEnv: false`), no buffering (the output is collected
+ * here, keeping a tail), never rejecting (`reject: false`). A timeout kills it (SIGKILL), `signal` stops it
+ * (SIGTERM); either way the result's `code` is null.
+ */
 function startCommand(
   file: string,
   args: readonly string[],
   options: RunCommandOptions,
   io: { stdout: 'collect' | 'pipe'; stdin?: Readable },
-): { child: ChildProcess; result: Promise<CommandResult> } {
-  const child = spawn(file, args, {
+): { child: ResultPromise; result: Promise<CommandResult> } {
+  const child = execa(file, args, {
     env: { ...options.env },
+    extendEnv: false,
     cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdin: io.stdin ?? 'pipe',
+    ...(io.stdin ? {} : { input: options.input ?? '' }),
+    buffer: false,
+    reject: false,
+    ...(options.timeoutMs === undefined
+      ? {}
+      : { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }),
   });
-  const result = new Promise<CommandResult>((resolve) => {
-    const stdout = tailCollector(options.keepLast);
-    const stderr = tailCollector(options.keepLast);
-    let timedOut = false;
-    let aborted = false;
-    let settled = false;
-    const stop = () => {
-      aborted = true;
-      child.kill('SIGTERM');
+  const stdout = tailCollector(options.keepLast);
+  const stderr = tailCollector(options.keepLast);
+  let aborted = false;
+  const stop = () => {
+    aborted = true;
+    child.kill('SIGTERM');
+  };
+  if (options.signal?.aborted) stop();
+  else options.signal?.addEventListener('abort', stop, { once: true });
+  if (io.stdout === 'collect') child.stdout?.setEncoding('utf8').on('data', stdout.append);
+  child.stderr?.setEncoding('utf8').on('data', stderr.append);
+  const lines = options.onStderrLine ? lineSplitter(options.onStderrLine) : undefined;
+  if (lines) child.stderr?.on('data', lines.push);
+  const result = child.then((done): CommandResult => {
+    options.signal?.removeEventListener('abort', stop);
+    lines?.flush();
+    const timedOut = done.timedOut;
+    const notStarted = done.exitCode === undefined && done.signal === undefined && !timedOut && !aborted;
+    return {
+      code: timedOut || aborted ? null : (done.exitCode ?? null),
+      signal: done.signal ?? null,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      timedOut,
+      ...(aborted ? { aborted } : {}),
+      ...(notStarted ? { error: startError(done) } : {}),
     };
-    const finish = (result: Pick<CommandResult, 'code' | 'signal' | 'error'>) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      options.signal?.removeEventListener('abort', stop);
-      resolve({
-        ...result,
-        stdout: stdout.text(),
-        stderr: stderr.text(),
-        timedOut,
-        ...(aborted ? { aborted } : {}),
-      });
-    };
-    const timer =
-      options.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGKILL');
-          }, options.timeoutMs);
-    if (options.signal?.aborted) stop();
-    else options.signal?.addEventListener('abort', stop, { once: true });
-    if (io.stdout === 'collect') child.stdout?.setEncoding('utf8').on('data', stdout.append);
-    child.stderr?.setEncoding('utf8').on('data', stderr.append);
-    const lines = options.onStderrLine ? lineSplitter(options.onStderrLine) : undefined;
-    if (lines) child.stderr?.on('data', lines.push);
-    child.on('error', (error) => finish({ code: null, signal: null, error }));
-    child.on('close', (code, signal) => {
-      lines?.flush();
-      finish({ code: timedOut || aborted ? null : code, signal });
-    });
-    child.stdin?.on('error', () => {});
-    if (io.stdin) io.stdin.pipe(child.stdin as NodeJS.WritableStream);
-    else child.stdin?.end(options.input ?? '');
   });
   return { child, result };
+}
+
+/** The error that kept a command from starting (ENOENT, EACCES, ...): execa's cause, else execa's own error. */
+function startError(done: { cause?: unknown; message?: string }): Error {
+  if (done.cause instanceof Error) return done.cause;
+  return new Error(done.message ?? 'the command could not be started');
 }
 
 /** Appends chunks, keeping the last `keep` characters (all when undefined). */

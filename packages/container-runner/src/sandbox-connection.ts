@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import {
   type AgentAction,
   type AgentActionResult,
   type AgentEvent,
   agentActionSchema,
   type ContainerRuntime,
+  errorMessage,
   HostToRunner,
   heartbeatParamsSchema,
   type Logger,
@@ -22,6 +23,7 @@ import {
   type SessionStartParams,
   type SessionStartResult,
   sessionStartResultSchema,
+  silentLogger,
   type TurnInput,
 } from '@nanoclaw/core';
 import {
@@ -32,8 +34,9 @@ import {
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node.js';
 import { type AsyncQueue, createAsyncQueue } from './async-queue.js';
-import { describeError, SandboxError } from './errors.js';
-import { noopLogger } from './noop-logger.js';
+import { SandboxError } from './errors.js';
+import { assertSupportedRuntime } from './runtime-version.js';
+import { settlesWithin } from './settles-within.js';
 
 export type ActionHandler = (
   action: AgentAction,
@@ -120,8 +123,9 @@ type Level = (typeof LEVELS)[number];
  * once the runner sent `runner/ready`; rejects (with the tail of its stderr) if it exits or stays silent.
  */
 export async function createSandboxConnection(options: SandboxConnectionOptions): Promise<AgentSandbox> {
-  const { runtime, spec } = options;
-  const logger = (options.logger ?? noopLogger).child({ sandbox: spec.name });
+  const { spec } = options;
+  const runtime = assertSupportedRuntime(options.runtime);
+  const logger = (options.logger ?? silentLogger).child({ sandbox: spec.name });
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
   const idleTimeoutMs = options.idleTimeoutMs ?? 30 * 60_000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
@@ -131,8 +135,9 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
   const stderrTail: string[] = [];
   pipeStderr(proc, logger, stderrTail);
 
+  const stdout = new RunnerStdout(proc.stdout, logger);
   const connection: MessageConnection = createMessageConnection(
-    new StreamMessageReader(proc.stdout),
+    new StreamMessageReader(stdout.reader),
     new RunnerWriter(proc.stdin, (error) => onBrokenStdin(error)),
   );
 
@@ -154,15 +159,15 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
   /** The runner's stdin cannot take a write: the runner is gone or going. Its run ends as if it exited. */
   const onBrokenStdin = (error: Error) => {
     if (closeReason) {
-      logger.debug({ err: describeError(error) }, 'write to a closing sandbox dropped');
+      logger.debug({ err: errorMessage(error) }, 'write to a closing sandbox dropped');
       return;
     }
     closeReason = 'runner-exited';
-    logger.warn({ err: describeError(error) }, 'cannot write to the runner; stopping the sandbox');
+    logger.warn({ err: errorMessage(error) }, 'cannot write to the runner; stopping the sandbox');
     clearTimeout(watchdog);
     clearTimeout(idleTimer);
     proc.kill().catch((killError: unknown) => {
-      logger.warn({ err: describeError(killError) }, 'could not stop a sandbox whose stdin broke');
+      logger.warn({ err: errorMessage(killError) }, 'could not stop a sandbox whose stdin broke');
     });
   };
 
@@ -187,14 +192,14 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
       logger.error({ timeoutMs: ms }, 'runner unresponsive');
       rejectReady(new SandboxError('connection-closed', `${message}${tail(stderrTail)}`));
       failActiveRun('runner-unresponsive', message);
-      void proc.kill();
+      proc.kill().catch((error: unknown) => {
+        // Nothing else to do here: the reaper removes a sandbox a runtime could not stop.
+        logger.warn({ err: errorMessage(error) }, 'could not stop an unresponsive sandbox');
+      });
     }, ms);
     watchdog.unref?.();
   };
-  /** Messages from the runner handled so far (every handler calls `alive`). */
-  let handled = 0;
   const alive = () => {
-    handled += 1;
     if (!closeReason) armWatchdog(heartbeatTimeoutMs);
   };
 
@@ -203,7 +208,10 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     if (closeReason || active) return;
     idleTimer = setTimeout(() => {
       logger.info({ idleMs: idleTimeoutMs }, 'sandbox idle; closing');
-      void closeWith('idle');
+      closeWith('idle').catch((error: unknown) => {
+        // The sandbox stays marked closed; the reaper removes what a runtime could not stop.
+        logger.warn({ err: errorMessage(error) }, 'could not close an idle sandbox');
+      });
     }, idleTimeoutMs);
     idleTimer.unref?.();
   };
@@ -260,13 +268,14 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
     try {
       return await actionHandler(parsed.data, { sandbox: spec.name });
     } catch (error) {
-      logger.warn({ tool: parsed.data.tool, err: describeError(error) }, 'agent action failed');
-      return { ok: false, error: describeError(error) };
+      logger.warn({ tool: parsed.data.tool, err: errorMessage(error) }, 'agent action failed');
+      return { ok: false, error: errorMessage(error) };
     }
   });
   connection.onError(([error]) =>
-    logger.warn({ err: describeError(error) }, 'protocol error from the runner'),
+    logger.warn({ err: errorMessage(error) }, 'protocol error from the runner'),
   );
+  connection.onNotification(STDOUT_DRAINED, () => stdout.markDispatched());
   connection.listen();
   armWatchdog(readyTimeoutMs);
 
@@ -280,10 +289,9 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
   };
 
   const closed: Promise<SandboxClosed> = proc.exited.then(async (exit) => {
-    // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe.
-    await drained(proc.stdout, STDOUT_DRAIN_MS);
-    // The JSON-RPC connection dispatches what it read one message per tick: let it finish before ending the run.
-    await quiescent(() => handled);
+    // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe,
+    // and the connection dispatches what it read one message at a time: wait until all of it was handled.
+    await stdout.dispatched(STDOUT_DRAIN_MS);
     clearTimeout(watchdog);
     clearTimeout(idleTimer);
     const unexpected = closeReason === undefined;
@@ -314,18 +322,10 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
       closeReason ??= reason;
       clearTimeout(idleTimer);
       clearTimeout(watchdog);
-      const exitedInTime = (ms: number) =>
-        Promise.race([
-          proc.exited.then(() => true),
-          new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-        ]);
       if (reason !== 'killed') {
-        await Promise.race([
-          send(HostToRunner.sessionClose, {}).catch(() => undefined),
-          new Promise((r) => setTimeout(r, closeTimeoutMs).unref()),
-        ]);
+        await settlesWithin(send(HostToRunner.sessionClose, {}), closeTimeoutMs);
         proc.stdin.end();
-        if (!(await exitedInTime(closeTimeoutMs)))
+        if (!(await settlesWithin(proc.exited, closeTimeoutMs)))
           logger.warn('runner did not exit after session/close; stopping the sandbox');
       }
       await proc.kill();
@@ -411,7 +411,7 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
           queue.push({
             type: 'error',
             code: closeReason ? 'runner-exited' : 'run-start-failed',
-            message: `run/start failed: ${describeError(error)}`,
+            message: `run/start failed: ${errorMessage(error)}`,
             retryable: closeReason !== undefined,
           });
           queue.end();
@@ -526,34 +526,67 @@ function parseJsonLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Resolves once `count` stopped changing for a few event-loop turns (at most ~200 turns). */
-async function quiescent(count: () => number): Promise<void> {
-  let last = count();
-  let still = 0;
-  for (let turn = 0; turn < 200 && still < 3; turn += 1) {
-    await new Promise((resolve) => setImmediate(resolve));
-    const now = count();
-    still = now === last ? still + 1 : 0;
-    last = now;
-  }
-}
-
 /** After an exit, how long to wait for the runner's stdout to end (a grandchild may hold it open). */
 const STDOUT_DRAIN_MS = 1_000;
 
-/** Resolves once `stream` ended (every chunk delivered) and its last messages were dispatched, or after `ms`. */
-async function drained(stream: Readable, ms: number): Promise<void> {
-  if (!stream.readableEnded && !stream.destroyed) {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      stream.once('end', done);
-      stream.once('close', done);
+/** The marker notification the host appends to the runner's stdout once it ended; never sent by a runner. */
+const STDOUT_DRAINED = '$/nanoclaw/stdoutDrained';
+
+/**
+ * The runner's stdout as the connection reads it: the real stream, then, once it ended, one marker message
+ * (`STDOUT_DRAINED`). The marker goes through the same framing, decoding and dispatch queue as every message before
+ * it, so its handler runs exactly when everything the runner wrote has been handled: the exit path waits for that
+ * event instead of counting event-loop turns.
+ */
+class RunnerStdout {
+  readonly reader = new PassThrough();
+  readonly #source: Readable;
+  readonly #handled: Promise<void>;
+  #resolveHandled: () => void = () => {};
+
+  constructor(source: Readable, logger: Logger) {
+    this.#source = source;
+    this.#handled = new Promise<void>((resolve) => {
+      this.#resolveHandled = resolve;
     });
+    // pipe() forwards no errors: a broken stdout ends like a closed one (its 'close' follows).
+    source.on('error', (error) => logger.debug({ err: errorMessage(error) }, 'runner stdout failed'));
+    source.pipe(this.reader, { end: false });
   }
-  await new Promise((resolve) => setImmediate(resolve));
+
+  /** Called by the connection's handler of the marker. */
+  markDispatched(): void {
+    this.#resolveHandled();
+  }
+
+  /**
+   * Resolves once the runner's stdout ended (or after `ms`: a grandchild may hold it open) and every message read
+   * from it was dispatched (or after another `ms`, should the marker be lost behind a torn frame).
+   */
+  async dispatched(ms: number): Promise<void> {
+    await ended(this.#source, ms);
+    this.#source.unpipe(this.reader);
+    this.reader.end(frameNotification(STDOUT_DRAINED));
+    await settlesWithin(this.#handled, ms);
+  }
+}
+
+function frameNotification(method: string): Buffer {
+  const body = JSON.stringify({ jsonrpc: '2.0', method });
+  return Buffer.from(`Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`, 'utf8');
+}
+
+/** Resolves once `stream` ended or closed, or after `ms`. */
+async function ended(stream: Readable, ms: number): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+  });
 }

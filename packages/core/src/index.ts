@@ -61,6 +61,7 @@ export { errorMessage, NanoclawError } from './errors.js';
 export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
 export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
 export type { LogFn, Logger } from './logger.js';
+export { silentLogger } from './logger.js';
 export type {
   Attachment,
   InboundMessage,

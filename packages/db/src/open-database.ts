@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { NanoclawError, type NanoclawErrorOptions } from '@nanoclaw/core';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, type MigrationResultSet, Migrator, SqliteDialect } from 'kysely';
 import { migrations } from './migrations/index.js';
@@ -23,25 +24,26 @@ export interface NanoclawDatabase {
 }
 
 /** Thrown when the database cannot be opened or migrated; the message says what to fix. */
-export class DatabaseOpenError extends Error {
-  override readonly name = 'DatabaseOpenError';
+export class DatabaseOpenError extends NanoclawError<'database-open-failed'> {
   constructor(
     message: string,
     readonly dbPath: string,
-    options?: { cause?: unknown },
+    options?: NanoclawErrorOptions,
   ) {
-    super(message, options);
+    super('database-open-failed', message, options);
+    this.name = 'DatabaseOpenError';
   }
 }
 
-export class MigrationError extends Error {
-  override readonly name = 'MigrationError';
+/** A migration failed (the database is left as it was before it). */
+export class MigrationError extends NanoclawError<'migration-failed'> {
   constructor(
     message: string,
     readonly migrationName: string | undefined,
-    options?: { cause?: unknown },
+    options?: NanoclawErrorOptions,
   ) {
-    super(message, options);
+    super('migration-failed', message, options);
+    this.name = 'MigrationError';
   }
 }
 

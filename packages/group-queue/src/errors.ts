@@ -1,3 +1,8 @@
+import { NanoclawError, type NanoclawErrorOptions } from '@nanoclaw/core';
+
+const markerName = 'nanoclaw.error.group-queue';
+const marker = Symbol.for(markerName);
+
 export type GroupQueueErrorCode =
   /** A constructor option is missing, out of range or of the wrong type. */
   | 'invalid-option'
@@ -7,6 +12,8 @@ export type GroupQueueErrorCode =
   | 'invalid-priority'
   /** Any other bad argument (a negative deadline, an unknown follow-up mode). */
   | 'invalid-argument'
+  /** The store implements another version of the queue store specification. */
+  | 'unsupported-store-version'
   /** `enqueue` after `drain()` or `shutdown()`. */
   | 'queue-closed'
   /** Used as the abort reason when an item is cancelled. */
@@ -14,20 +21,23 @@ export type GroupQueueErrorCode =
   /** Used as the abort reason when `drain()` reaches its deadline or `shutdown()` is called. */
   | 'queue-shutdown';
 
-/** Every error the queue throws or uses as an abort reason; `code` says which. */
-export class GroupQueueError extends Error {
-  override readonly name = 'GroupQueueError';
-  constructor(
-    readonly code: GroupQueueErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** Every error the queue throws or uses as an abort reason; `code` says which. A `NanoclawError`. */
+export class GroupQueueError extends NanoclawError<GroupQueueErrorCode> {
+  readonly [marker] = true;
+
+  constructor(code: GroupQueueErrorCode, message: string, options?: NanoclawErrorOptions) {
+    super(code, message, options);
+    this.name = 'GroupQueueError';
+  }
+
+  /** True for a `GroupQueueError` from any copy of this package. */
+  static override isInstance(error: unknown): error is GroupQueueError {
+    return NanoclawError.hasMarker(error, markerName);
   }
 }
 
 export function isGroupQueueError(error: unknown, code?: GroupQueueErrorCode): error is GroupQueueError {
-  return error instanceof GroupQueueError && (code === undefined || error.code === code);
+  return GroupQueueError.isInstance(error) && (code === undefined || error.code === code);
 }
 
 /** The message of an error, or its string form, for `lastError` and logs. */

@@ -1,4 +1,5 @@
-import type { Logger, QueueStore } from '@nanoclaw/core';
+import type { QueueStore } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupQueueError, isGroupQueueError } from './errors.js';
 import { createGroupQueue } from './group-queue.js';
@@ -34,26 +35,8 @@ function record<P, I, E extends GroupQueueEventName>(
 }
 
 function recordingLogger() {
-  const lines: { level: string; fields: Record<string, unknown>; message: string | undefined }[] = [];
-  const make = (bindings: Record<string, unknown>): Logger => {
-    const at =
-      (level: string) =>
-      (fieldsOrMessage: Record<string, unknown> | string, message?: string): void => {
-        if (typeof fieldsOrMessage === 'string')
-          lines.push({ level, fields: bindings, message: fieldsOrMessage });
-        else lines.push({ level, fields: { ...bindings, ...fieldsOrMessage }, message });
-      };
-    return {
-      trace: at('trace'),
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      fatal: at('fatal'),
-      child: (more) => make({ ...bindings, ...more }),
-    };
-  };
-  return { logger: make({}), lines };
+  const lines: LogLine[] = [];
+  return { logger: memoryLogger(lines), lines };
 }
 
 beforeEach(() => {
@@ -498,7 +481,7 @@ describe('follow-up input (push)', () => {
     queue.push('A', 'one');
     control.resolve('a1');
     await flush();
-    expect(lines.find((l) => l.level === 'warn')?.fields).toMatchObject({ groupKey: 'A', count: 1 });
+    expect(lines.find((l) => l.level === 'warn')?.bindings).toMatchObject({ groupKey: 'A', count: 1 });
   });
 
   it('a run that closes its inbox gets no more input', async () => {
@@ -735,7 +718,7 @@ describe('events, depth and idle', () => {
     control.resolve('a1');
     await flush();
     off();
-    expect(lines.some((l) => l.level === 'error' && l.fields.component === 'group-queue')).toBe(true);
+    expect(lines.some((l) => l.level === 'error' && l.bindings.component === 'group-queue')).toBe(true);
     expect(queue.depth().total).toBe(0);
   });
 
@@ -776,7 +759,7 @@ describe('events, depth and idle', () => {
     await queue.enqueue('A', { name: 'x' }, { id: 'x' });
     await flush();
     expect(lines.find((l) => l.level === 'error')).toMatchObject({
-      fields: { component: 'group-queue', itemId: 'x', error: 'nope' },
+      bindings: { component: 'group-queue', itemId: 'x', error: 'nope' },
     });
   });
 });
@@ -798,6 +781,20 @@ describe('bad input', () => {
   ])('rejects a bad %s', (name, options) => {
     expect(() => createGroupQueue({ worker, ...options })).toThrow(
       expect.objectContaining({ code: 'invalid-option', message: expect.stringContaining(name) }),
+    );
+  });
+
+  it("refuses a store with specificationVersion 'v0', naming its version and the supported one", () => {
+    const store = {
+      ...createMemoryQueueStore(),
+      specificationVersion: 'v0',
+    } as unknown as QueueStore<unknown>;
+    expect(() => createGroupQueue({ worker, store })).toThrow(
+      expect.objectContaining({
+        code: 'unsupported-store-version',
+        message:
+          'the queue store implements queue store specification version "v0", but this version of @nanoclaw/group-queue supports "v1" only',
+      }),
     );
   });
 

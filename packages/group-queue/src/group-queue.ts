@@ -294,7 +294,15 @@ class GroupQueueImpl<P, I> implements GroupQueue<P, I> {
   }
 
   #linkSignal(entry: Entry<P, I>, signal: AbortSignal): void {
-    const onAbort = () => void this.cancel(entry.item.id, 'the enqueue signal was aborted');
+    const onAbort = () => {
+      this.cancel(entry.item.id, 'the enqueue signal was aborted').catch((error: unknown) => {
+        // The store refused the removal: the item stays queued and runs; the caller's abort came too late.
+        this.#log.warn(
+          { itemId: entry.item.id, err: describeError(error) },
+          'cancelling an aborted enqueue failed',
+        );
+      });
+    };
     if (signal.aborted) {
       onAbort();
       return;

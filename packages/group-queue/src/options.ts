@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { FollowUpMode, Logger, QueueStore, WorkPriority } from '@nanoclaw/core';
+import {
+  type FollowUpMode,
+  type Logger,
+  QUEUE_STORE_SPEC_VERSION,
+  type QueueStore,
+  silentLogger,
+  type WorkPriority,
+} from '@nanoclaw/core';
 import { GroupQueueError } from './errors.js';
 import { createMemoryQueueStore } from './memory-store.js';
-import { noopLogger } from './noop-logger.js';
 import type { CollectOptions, GroupQueueOptions, GroupWorker, RetryOptions } from './types.js';
 
 export const PRIORITIES: readonly WorkPriority[] = ['interactive', 'batch'];
@@ -46,7 +52,7 @@ export function resolveOptions<P, I>(options: GroupQueueOptions<P, I>): Resolved
   }
   return {
     worker: options.worker,
-    store: options.store ?? createMemoryQueueStore<P>(),
+    store: options.store ? supportedStore(options.store) : createMemoryQueueStore<P>(),
     maxConcurrent,
     perGroupConcurrency: positiveInt('perGroupConcurrency', options.perGroupConcurrency, 1),
     maxBatchConcurrent,
@@ -54,7 +60,7 @@ export function resolveOptions<P, I>(options: GroupQueueOptions<P, I>): Resolved
     retry: resolveRetry(options.retry ?? {}),
     followUpMode: resolveFollowUpMode(options.followUpMode),
     collect: resolveCollect(options.collect ?? {}),
-    logger: options.logger ?? noopLogger,
+    logger: options.logger ?? silentLogger,
     random: fn('random', options.random, Math.random),
     now: fn('now', options.now, Date.now),
     createId: fn('createId', options.createId, randomUUID),
@@ -147,6 +153,17 @@ function fn<T>(name: string, value: T | undefined, fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'function') invalid(`${name} must be a function`);
   return value;
+}
+
+/** Refuses a store written against another version of the queue store specification. */
+function supportedStore<P>(store: QueueStore<P>): QueueStore<P> {
+  const version: unknown = store.specificationVersion;
+  if (version === QUEUE_STORE_SPEC_VERSION) return store;
+  throw new GroupQueueError(
+    'unsupported-store-version',
+    `the queue store implements queue store specification version ${JSON.stringify(version)}, but this version of ` +
+      `@nanoclaw/group-queue supports "${QUEUE_STORE_SPEC_VERSION}" only`,
+  );
 }
 
 function invalid(message: string): never {

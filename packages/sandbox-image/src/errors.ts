@@ -1,3 +1,8 @@
+import { NanoclawError } from '@nanoclaw/core';
+
+const markerName = 'nanoclaw.error.sandbox-image';
+const marker = Symbol.for(markerName);
+
 export type SandboxImageErrorCode =
   /** mmdebstrap (or what it needs) is not installed: `hint` says how to install it. */
   | 'builder-missing'
@@ -8,19 +13,26 @@ export type SandboxImageErrorCode =
   /** The cache directory is not safe to use (owned by another user, writable by others). */
   | 'unsafe-cache';
 
-/** Every error this package throws; `code` says which, `hint` (when set) how to fix it. */
-export class SandboxImageError extends Error {
-  override readonly name = 'SandboxImageError';
+/** Every error this package throws; `code` says which, `hint` (when set) how to fix it. A `NanoclawError`. */
+export class SandboxImageError extends NanoclawError<SandboxImageErrorCode> {
+  readonly [marker] = true;
+
   constructor(
-    readonly code: SandboxImageErrorCode,
+    code: SandboxImageErrorCode,
     message: string,
-    readonly options: { cause?: unknown; hint?: string } = {},
+    readonly options: { cause?: unknown; hint?: string; retryable?: boolean } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
+    this.name = 'SandboxImageError';
   }
 
   get hint(): string | undefined {
     return this.options.hint;
+  }
+
+  /** True for a `SandboxImageError` from any copy of this package. */
+  static override isInstance(error: unknown): error is SandboxImageError {
+    return NanoclawError.hasMarker(error, markerName);
   }
 }
 
@@ -28,5 +40,5 @@ export function isSandboxImageError(
   error: unknown,
   code?: SandboxImageErrorCode,
 ): error is SandboxImageError {
-  return error instanceof SandboxImageError && (code === undefined || error.code === code);
+  return SandboxImageError.isInstance(error) && (code === undefined || error.code === code);
 }

@@ -1,3 +1,5 @@
+import { NanoclawError, type NanoclawErrorOptions, TASK_STORE_SPEC_VERSION } from '@nanoclaw/core';
+
 /** One problem with a task definition: which field, and what is wrong with it. */
 export interface ValidationIssue {
   /** Dotted path of the offending field, e.g. `schedule.expression`, `timezone`, `prompt`. */
@@ -9,13 +11,13 @@ export interface ValidationIssue {
  * A task definition was refused. Nothing was stored. `field` names the first offending field; `issues` lists
  * all of them.
  */
-export class ScheduleValidationError extends Error {
-  override readonly name = 'ScheduleValidationError';
+export class ScheduleValidationError extends NanoclawError<'invalid-task'> {
   readonly field: string;
   readonly issues: readonly ValidationIssue[];
 
-  constructor(issues: readonly [ValidationIssue, ...ValidationIssue[]], options?: { cause?: unknown }) {
-    super(issues.map((issue) => `${issue.field}: ${issue.reason}`).join('; '), options);
+  constructor(issues: readonly [ValidationIssue, ...ValidationIssue[]], options?: NanoclawErrorOptions) {
+    super('invalid-task', issues.map((issue) => `${issue.field}: ${issue.reason}`).join('; '), options);
+    this.name = 'ScheduleValidationError';
     this.field = issues[0].field;
     this.issues = issues;
   }
@@ -27,13 +29,13 @@ export function invalid(field: string, reason: string, cause?: unknown): Schedul
 }
 
 /** No task with this id (or, for a prefix of at least `MIN_ID_PREFIX` characters, none whose id starts so). */
-export class TaskNotFoundError extends Error {
-  override readonly name = 'TaskNotFoundError';
+export class TaskNotFoundError extends NanoclawError<'task-not-found'> {
   constructor(
     readonly taskId: string,
     hint = '',
   ) {
-    super(`no scheduled task with id "${taskId}"${hint}`);
+    super('task-not-found', `no scheduled task with id "${taskId}"${hint}`);
+    this.name = 'TaskNotFoundError';
   }
 }
 
@@ -58,4 +60,16 @@ export class AmbiguousTaskIdError extends ScheduleValidationError {
 function shorten(text: string, max = 40): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** The task store implements another version of the task store specification than this scheduler supports. */
+export class UnsupportedTaskStoreError extends NanoclawError<'unsupported-store-version'> {
+  constructor(readonly version: unknown) {
+    super(
+      'unsupported-store-version',
+      `the task store implements task store specification version ${JSON.stringify(version)}, but this version of ` +
+        `@nanoclaw/scheduler supports "${TASK_STORE_SPEC_VERSION}" only`,
+    );
+    this.name = 'UnsupportedTaskStoreError';
+  }
 }

@@ -1,6 +1,11 @@
 export type { SkipReason } from './due-plan.js';
 export type { ValidationIssue } from './errors.js';
-export { AmbiguousTaskIdError, ScheduleValidationError, TaskNotFoundError } from './errors.js';
+export {
+  AmbiguousTaskIdError,
+  ScheduleValidationError,
+  TaskNotFoundError,
+  UnsupportedTaskStoreError,
+} from './errors.js';
 export { createMemoryTaskStore } from './memory-task-store.js';
 export type { OnceTime } from './once-time.js';
 export { MAX_ONCE_YEAR, parseOnceTime } from './once-time.js';

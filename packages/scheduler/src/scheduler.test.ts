@@ -1,7 +1,9 @@
-import type { Logger } from '@nanoclaw/core';
+import type { TaskStore } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleValidationError, TaskNotFoundError } from './errors.js';
-import { DAY, HOUR, harness, iso, MINUTE, SECOND } from './test-helpers.js';
+import { createMemoryTaskStore } from './memory-task-store.js';
+import { createScheduler } from './scheduler.js';
+import { DAY, HOUR, harness, iso, MINUTE, recordingLogger, SECOND } from './test-helpers.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
 
@@ -600,6 +602,13 @@ describe('task management', () => {
 });
 
 describe('store failures', () => {
+  it("refuses a task store with specificationVersion 'v0', naming its version and the supported one", () => {
+    const store = { ...createMemoryTaskStore(), specificationVersion: 'v0' } as unknown as TaskStore;
+    expect(() => createScheduler({ store, onRun: () => {} })).toThrow(
+      'the task store implements task store specification version "v0", but this version of @nanoclaw/scheduler supports "v1" only',
+    );
+  });
+
   it('retries a due task whose claim failed, firing it once', async () => {
     const { store, scheduler, runs, events } = harness({ retryDelayMs: 2 * SECOND });
     const claim = store.claimRun.bind(store);
@@ -627,21 +636,35 @@ describe('store failures', () => {
   });
 });
 
+describe('store failures at the end of a run', () => {
+  it('a run whose end cannot be stored is logged, never an unhandled rejection', async () => {
+    const { logger, messages } = recordingLogger(['error']);
+    const { store, scheduler } = harness({ logger });
+    store.finishRun = async () => {
+      throw new Error('disk full');
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await scheduler.start();
+      await scheduler.createTask({
+        groupId: 'g',
+        prompt: 'p',
+        schedule: { kind: 'once', at: '2025-01-06T08:00:01Z' },
+      });
+      await vi.advanceTimersByTimeAsync(SECOND);
+      expect(messages()).toContain('scheduler could not record the end of a run');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('logging', () => {
   it('logs through the given logger (and is silent by default)', async () => {
-    const lines: string[] = [];
-    const log = (bindings: unknown, message?: string) => {
-      lines.push(typeof bindings === 'string' ? bindings : (message ?? ''));
-    };
-    const logger: Logger = {
-      trace: log,
-      debug: log,
-      info: log,
-      warn: log,
-      error: log,
-      fatal: log,
-      child: () => logger,
-    };
+    const { logger, messages } = recordingLogger();
     const { scheduler } = harness({ logger });
     await scheduler.start();
     await scheduler.createTask({
@@ -650,7 +673,7 @@ describe('logging', () => {
       schedule: { kind: 'once', at: '2025-01-06T08:00:01Z' },
     });
     await vi.advanceTimersByTimeAsync(SECOND);
-    expect(lines).toEqual(['scheduler started', 'scheduled run handed out', 'scheduled run finished']);
+    expect(messages()).toEqual(['scheduler started', 'scheduled run handed out', 'scheduled run finished']);
   });
 });
 

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Logger,
+  type NewTask,
   type ScheduledTask,
+  silentLogger,
+  TASK_STORE_SPEC_VERSION,
   type TaskPatch,
   type TaskRunLog,
   type TaskStore,
@@ -9,12 +12,12 @@ import {
 } from '@nanoclaw/core';
 import { type DuePlan, planDue } from './due-plan.js';
 import { createDueQueue } from './due-queue.js';
-import { AmbiguousTaskIdError, invalid, TaskNotFoundError } from './errors.js';
-import { noopLogger } from './noop-logger.js';
+import { AmbiguousTaskIdError, invalid, TaskNotFoundError, UnsupportedTaskStoreError } from './errors.js';
 import { describeSkip, failedOutcome, isRunOutcome, runResult } from './run-outcome.js';
 import { createSerialQueue } from './serial-queue.js';
 import { cancelPatch, patched, pausePatch, resumePatch, updatePatch } from './task-commands.js';
 import type {
+  CreateTaskOptions,
   RunOutcome,
   Scheduler,
   SchedulerEvent,
@@ -44,124 +47,143 @@ interface ActiveRun {
  * restart never fires the same due time twice. Call `start()` to begin.
  */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const config = resolveConfig(options);
-  const { store, logger } = config;
-  const tasks = new Map<string, ScheduledTask>();
-  const dueQueue = createDueQueue();
-  const activeRuns = new Map<string, ActiveRun>();
-  const busyTasks = new Map<string, string>();
-  const pendingWrites = new Set<Promise<unknown>>();
-  const serial = createSerialQueue();
-  const timer = createWakeTimer(() => void drainDue(), { maxDelayMs: config.maxTimerDelayMs });
-  let started = false;
-  let stopped = false;
+  return new TaskScheduler(options, resolveConfig(options));
+}
 
-  function emit(event: SchedulerEvent): void {
-    if (!options.onEvent) return;
+/** The scheduler's state and steps; `createScheduler` is its only constructor. */
+class TaskScheduler implements Scheduler {
+  readonly #options: SchedulerOptions;
+  readonly #config: ResolvedConfig;
+  readonly #store: TaskStore;
+  readonly #logger: Logger;
+  readonly #tasks = new Map<string, ScheduledTask>();
+  readonly #dueQueue = createDueQueue();
+  readonly #activeRuns = new Map<string, ActiveRun>();
+  readonly #busyTasks = new Map<string, string>();
+  readonly #pendingWrites = new Set<Promise<unknown>>();
+  readonly #serial = createSerialQueue();
+  readonly #timer: ReturnType<typeof createWakeTimer>;
+  #started = false;
+  #stopped = false;
+
+  constructor(options: SchedulerOptions, config: ResolvedConfig) {
+    this.#options = options;
+    this.#config = config;
+    this.#store = config.store;
+    this.#logger = config.logger;
+    // #drainDue never rejects: each due task's failure is caught, logged and retried in #processDue.
+    this.#timer = createWakeTimer(() => void this.#drainDue(), { maxDelayMs: config.maxTimerDelayMs });
+  }
+
+  #emit(event: SchedulerEvent): void {
+    if (!this.#options.onEvent) return;
     try {
-      options.onEvent(event);
+      this.#options.onEvent(event);
     } catch (error) {
-      logger.warn({ err: error, event: event.type }, 'scheduler onEvent listener threw');
+      this.#logger.warn({ err: error, event: event.type }, 'scheduler onEvent listener threw');
     }
   }
 
-  function track<T>(promise: Promise<T>): Promise<T> {
-    pendingWrites.add(promise);
-    const forget = () => pendingWrites.delete(promise);
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pendingWrites.add(promise);
+    const forget = () => this.#pendingWrites.delete(promise);
     promise.then(forget, forget);
     return promise;
   }
 
-  function rearm(): void {
-    if (!started || stopped) {
-      timer.clear();
+  #rearm(): void {
+    if (!this.#started || this.#stopped) {
+      this.#timer.clear();
       return;
     }
-    timer.arm(dueQueue.peek()?.at ?? null);
+    this.#timer.arm(this.#dueQueue.peek()?.at ?? null);
   }
 
   /** Keeps the in-memory index in step with a task's stored state. */
-  function index(task: ScheduledTask): void {
+  #index(task: ScheduledTask): void {
     if (task.status === 'active' && task.nextRun !== null) {
-      tasks.set(task.id, task);
-      dueQueue.set(task.id, task.nextRun);
+      this.#tasks.set(task.id, task);
+      this.#dueQueue.set(task.id, task.nextRun);
     } else {
-      tasks.delete(task.id);
-      dueQueue.delete(task.id);
+      this.#tasks.delete(task.id);
+      this.#dueQueue.delete(task.id);
     }
-    rearm();
+    this.#rearm();
   }
 
-  function drainDue(): Promise<void> {
-    if (!started || stopped) return Promise.resolve();
+  #drainDue(): Promise<void> {
+    if (!this.#started || this.#stopped) return Promise.resolve();
     const now = Date.now();
     const due: string[] = [];
-    for (let top = dueQueue.peek(); top !== undefined && top.at <= now; top = dueQueue.peek()) {
-      dueQueue.pop();
+    for (let top = this.#dueQueue.peek(); top !== undefined && top.at <= now; top = this.#dueQueue.peek()) {
+      this.#dueQueue.pop();
       due.push(top.id);
     }
-    rearm();
+    this.#rearm();
     if (due.length === 0) return Promise.resolve();
-    return serial(async () => {
-      for (const id of due) await processDue(id);
+    return this.#serial(async () => {
+      for (const id of due) await this.#processDue(id);
     });
   }
 
-  async function processDue(id: string): Promise<void> {
-    const task = tasks.get(id);
-    if (!task || stopped) return;
+  async #processDue(id: string): Promise<void> {
+    const task = this.#tasks.get(id);
+    if (!task || this.#stopped) return;
     const now = Date.now();
     if (task.nextRun === null || task.nextRun > now) {
-      index(task);
+      this.#index(task);
       return;
     }
     try {
-      const plan = planDue(task, now, { graceMs: config.graceMs, busy: busyTasks.has(id) });
-      await applyPlan(task, plan, now);
+      const plan = planDue(task, now, { graceMs: this.#config.graceMs, busy: this.#busyTasks.has(id) });
+      await this.#applyPlan(task, plan, now);
     } catch (error) {
-      const retryAt = now + config.retryDelayMs;
-      logger.error({ err: error, taskId: id, retryAt }, 'scheduler could not record a due task; will retry');
-      emit({ type: 'store-error', taskId: id, error, retryAt });
-      dueQueue.set(id, retryAt);
-      rearm();
+      const retryAt = now + this.#config.retryDelayMs;
+      this.#logger.error(
+        { err: error, taskId: id, retryAt },
+        'scheduler could not record a due task; will retry',
+      );
+      this.#emit({ type: 'store-error', taskId: id, error, retryAt });
+      this.#dueQueue.set(id, retryAt);
+      this.#rearm();
     }
   }
 
-  async function applyPlan(task: ScheduledTask, plan: DuePlan, now: number): Promise<void> {
+  async #applyPlan(task: ScheduledTask, plan: DuePlan, now: number): Promise<void> {
     const status = plan.nextRun === null ? 'completed' : 'active';
     const advance: TaskPatch = { nextRun: plan.nextRun, status, updatedAt: now };
     if (plan.fire) {
-      const log = runningLog(task.id, plan.fire.scheduledFor, now, plan.fire.late);
+      const log = this.#runningLog(task.id, plan.fire.scheduledFor, now, plan.fire.late);
       const patch = { ...advance, lastRun: now };
-      await store.claimRun(task.id, patch, log);
+      await this.#store.claimRun(task.id, patch, log);
       const next = patched(task, patch);
-      handOut(next, log);
-      settle(task, next);
-      if (plan.skip) await recordSkipAfterRun(next, plan.skip, now);
+      this.#handOut(next, log);
+      this.#settle(task, next);
+      if (plan.skip) await this.#recordSkipAfterRun(next, plan.skip, now);
       return;
     }
     if (plan.skip) {
-      await recordSkip(task, plan.skip, now, advance);
-      settle(task, patched(task, advance));
+      await this.#recordSkip(task, plan.skip, now, advance);
+      this.#settle(task, patched(task, advance));
     }
   }
 
   /** Re-indexes a task after it advanced, announcing it if it just completed. */
-  function settle(before: ScheduledTask, after: ScheduledTask): void {
-    index(after);
+  #settle(before: ScheduledTask, after: ScheduledTask): void {
+    this.#index(after);
     if (after.status === 'completed' && before.status !== 'completed') {
-      emit({ type: 'task-complete', taskId: after.id });
+      this.#emit({ type: 'task-complete', taskId: after.id });
     }
   }
 
-  async function recordSkip(
+  async #recordSkip(
     task: ScheduledTask,
     skip: NonNullable<DuePlan['skip']>,
     now: number,
     patch: TaskPatch,
   ): Promise<void> {
     const log: TaskRunLog = {
-      id: config.generateId(),
+      id: this.#config.generateId(),
       taskId: task.id,
       scheduledFor: skip.first,
       startedAt: now,
@@ -169,12 +191,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       status: 'skipped',
       late: skip.reason === 'missed',
       durationMs: 0,
-      resultSummary: describeSkip(skip, activeRunOf(task.id)),
+      resultSummary: describeSkip(skip, this.#activeRunOf(task.id)),
       error: null,
     };
-    await store.claimRun(task.id, patch, log);
-    logger.info({ taskId: task.id, reason: skip.reason, count: skip.count }, log.resultSummary ?? 'skipped');
-    emit({
+    await this.#store.claimRun(task.id, patch, log);
+    this.#logger.info(
+      { taskId: task.id, reason: skip.reason, count: skip.count },
+      log.resultSummary ?? 'skipped',
+    );
+    this.#emit({
       type: 'task-skip',
       taskId: task.id,
       reason: skip.reason,
@@ -185,21 +210,21 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   /** The skip log next to a run is informational: the run is already claimed, so a failure here is only logged. */
-  async function recordSkipAfterRun(task: ScheduledTask, skip: NonNullable<DuePlan['skip']>, now: number) {
+  async #recordSkipAfterRun(task: ScheduledTask, skip: NonNullable<DuePlan['skip']>, now: number) {
     try {
-      await recordSkip(task, skip, now, { updatedAt: now });
+      await this.#recordSkip(task, skip, now, { updatedAt: now });
     } catch (error) {
-      logger.warn({ err: error, taskId: task.id }, 'scheduler could not log skipped due times');
+      this.#logger.warn({ err: error, taskId: task.id }, 'scheduler could not log skipped due times');
     }
   }
 
-  function activeRunOf(taskId: string): string | undefined {
-    return busyTasks.get(taskId);
+  #activeRunOf(taskId: string): string | undefined {
+    return this.#busyTasks.get(taskId);
   }
 
-  function runningLog(taskId: string, scheduledFor: number, now: number, late: boolean): TaskRunLog {
+  #runningLog(taskId: string, scheduledFor: number, now: number, late: boolean): TaskRunLog {
     return {
-      id: config.generateId(),
+      id: this.#config.generateId(),
       taskId,
       scheduledFor,
       startedAt: now,
@@ -212,7 +237,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     };
   }
 
-  function handOut(task: ScheduledTask, log: TaskRunLog): void {
+  #handOut(task: ScheduledTask, log: TaskRunLog): void {
     const run: TaskRun = {
       runId: log.id,
       taskId: task.id,
@@ -224,49 +249,50 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       late: log.late,
       task: structuredClone(task),
     };
-    activeRuns.set(run.runId, { taskId: task.id, startedAt: log.startedAt });
-    busyTasks.set(task.id, run.runId);
-    logger.debug({ taskId: task.id, runId: run.runId, late: run.late }, 'scheduled run handed out');
-    emit({ type: 'run-start', run });
+    this.#activeRuns.set(run.runId, { taskId: task.id, startedAt: log.startedAt });
+    this.#busyTasks.set(task.id, run.runId);
+    this.#logger.debug({ taskId: task.id, runId: run.runId, late: run.late }, 'scheduled run handed out');
+    this.#emit({ type: 'run-start', run });
     let returned: ReturnType<SchedulerOptions['onRun']>;
     try {
-      returned = options.onRun(run);
+      returned = this.#options.onRun(run);
     } catch (error) {
-      void finish(run.runId, failedOutcome(error));
+      // #finish never rejects: a failed store write is logged there.
+      void this.#finish(run.runId, failedOutcome(error));
       return;
     }
     Promise.resolve(returned).then(
-      (value) => onHandlerSettled(run.runId, value),
-      (error: unknown) => void finish(run.runId, failedOutcome(error)),
+      (value) => this.#onHandlerSettled(run.runId, value),
+      (error: unknown) => void this.#finish(run.runId, failedOutcome(error)),
     );
   }
 
-  function onHandlerSettled(runId: string, value: unknown): void {
-    if (isRunOutcome(value)) void finish(runId, value);
-    else if (config.completion === 'auto') void finish(runId, { status: 'succeeded' });
+  #onHandlerSettled(runId: string, value: unknown): void {
+    if (isRunOutcome(value)) void this.#finish(runId, value);
+    else if (this.#config.completion === 'auto') void this.#finish(runId, { status: 'succeeded' });
   }
 
-  /** `completeRun` for internal callers: never rejects (failures are logged). */
-  async function finish(runId: string, outcome: RunOutcome): Promise<void> {
+  /** `completeRun` for internal callers: never rejects (failures are logged), so callers may `void` it. */
+  async #finish(runId: string, outcome: RunOutcome): Promise<void> {
     try {
-      await completeRun(runId, outcome);
+      await this.completeRun(runId, outcome);
     } catch (error) {
-      logger.error({ err: error, runId }, 'scheduler could not record the end of a run');
+      this.#logger.error({ err: error, runId }, 'scheduler could not record the end of a run');
     }
   }
 
-  async function completeRun(runId: string, outcome: RunOutcome): Promise<boolean> {
+  async completeRun(runId: string, outcome: RunOutcome): Promise<boolean> {
     if (!isRunOutcome(outcome)) {
       throw new TypeError('outcome must be { status: "succeeded" } or { status: "failed", error }');
     }
-    const active = activeRuns.get(runId);
+    const active = this.#activeRuns.get(runId);
     if (!active) return false;
-    activeRuns.delete(runId);
-    if (busyTasks.get(active.taskId) === runId) busyTasks.delete(active.taskId);
+    this.#activeRuns.delete(runId);
+    if (this.#busyTasks.get(active.taskId) === runId) this.#busyTasks.delete(active.taskId);
     const result = runResult(outcome, active.startedAt, Date.now());
-    await track(store.finishRun(runId, result));
-    logger.debug({ taskId: active.taskId, runId, status: result.status }, 'scheduled run finished');
-    emit({
+    await this.#track(this.#store.finishRun(runId, result));
+    this.#logger.debug({ taskId: active.taskId, runId, status: result.status }, 'scheduled run finished');
+    this.#emit({
       type: 'run-end',
       runId,
       taskId: active.taskId,
@@ -277,28 +303,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return true;
   }
 
-  async function recover(): Promise<StartReport> {
+  async #recover(): Promise<StartReport> {
     const now = Date.now();
-    const leftovers = await store.listRunning();
+    const leftovers = await this.#store.listRunning();
     const latestByTask = new Map<string, TaskRunLog>();
     for (const run of leftovers) {
-      await store.finishRun(run.id, {
+      await this.#store.finishRun(run.id, {
         status: 'interrupted',
         finishedAt: now,
         durationMs: Math.max(0, now - run.startedAt),
         resultSummary: null,
         error: INTERRUPTED_ERROR,
       });
-      logger.warn({ taskId: run.taskId, runId: run.id }, 'scheduled run was interrupted by a restart');
-      emit({ type: 'run-interrupt', runId: run.id, taskId: run.taskId, scheduledFor: run.scheduledFor });
+      this.#logger.warn({ taskId: run.taskId, runId: run.id }, 'scheduled run was interrupted by a restart');
+      this.#emit({
+        type: 'run-interrupt',
+        runId: run.id,
+        taskId: run.taskId,
+        scheduledFor: run.scheduledFor,
+      });
       const seen = latestByTask.get(run.taskId);
       if (!seen || run.scheduledFor > seen.scheduledFor) latestByTask.set(run.taskId, run);
     }
-    const active = await store.list({ status: 'active' });
-    for (const task of active) index(task);
+    const active = await this.#store.list({ status: 'active' });
+    for (const task of active) this.#index(task);
     let rerun = 0;
     for (const run of latestByTask.values()) {
-      if (await rerunInterrupted(run, now)) rerun += 1;
+      if (await this.#rerunInterrupted(run, now)) rerun += 1;
     }
     return { tasks: active.length, interrupted: leftovers.length, rerun };
   }
@@ -307,28 +338,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
    * An interrupted run of a `run-once` task runs once more, late. If the task is overdue anyway, the due pass
    * runs it once instead (never both).
    */
-  async function rerunInterrupted(interrupted: TaskRunLog, now: number): Promise<boolean> {
-    const task = tasks.get(interrupted.taskId) ?? (await store.get(interrupted.taskId));
+  async #rerunInterrupted(interrupted: TaskRunLog, now: number): Promise<boolean> {
+    const task = this.#tasks.get(interrupted.taskId) ?? (await this.#store.get(interrupted.taskId));
     if (task?.misfirePolicy !== 'run-once') return false;
     if (task.status !== 'active' && task.status !== 'completed') return false;
     if (task.status === 'active' && task.nextRun !== null && task.nextRun <= now) return false;
-    const log = runningLog(task.id, interrupted.scheduledFor, now, true);
+    const log = this.#runningLog(task.id, interrupted.scheduledFor, now, true);
     const patch: TaskPatch = { lastRun: now, updatedAt: now };
-    await store.claimRun(task.id, patch, log);
+    await this.#store.claimRun(task.id, patch, log);
     const next = patched(task, patch);
-    if (next.status === 'active') index(next);
-    handOut(next, log);
+    if (next.status === 'active') this.#index(next);
+    this.#handOut(next, log);
     return true;
   }
 
   /** The task with this id, else the one task whose id starts with it (at least `MIN_ID_PREFIX` characters). */
-  async function loadTask(id: string): Promise<ScheduledTask> {
-    const task = await store.get(id);
+  async #loadTask(id: string): Promise<ScheduledTask> {
+    const task = await this.#store.get(id);
     if (task) return task;
     if (id.length < MIN_ID_PREFIX) {
       throw new TaskNotFoundError(id, ` (a short id needs at least ${MIN_ID_PREFIX} characters)`);
     }
-    const matches = await store.list({ idPrefix: id });
+    const matches = await this.#store.list({ idPrefix: id });
     const [only] = matches;
     if (only && matches.length === 1) return only;
     if (matches.length > 1) throw new AmbiguousTaskIdError(id, matches);
@@ -336,87 +367,117 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   }
 
   /** Runs a command on a stored task (by id or unique id prefix) in turn with everything else, and re-indexes it. */
-  function command(
+  #command(
     id: string,
     event: 'task-update' | 'task-pause' | 'task-resume' | 'task-cancel',
     makePatch: (task: ScheduledTask, now: number) => TaskPatch | null,
   ): Promise<ScheduledTask> {
-    return serial(async () => {
-      const task = await loadTask(id);
+    return this.#serial(async () => {
+      const task = await this.#loadTask(id);
       const patch = makePatch(task, Date.now());
       if (patch === null) return task;
-      await store.update(task.id, patch);
+      await this.#store.update(task.id, patch);
       const next = patched(task, patch);
-      if (started) index(next);
-      emit({ type: event, task: structuredClone(next) });
+      if (this.#started) this.#index(next);
+      this.#emit({ type: event, task: structuredClone(next) });
       return structuredClone(next);
     });
   }
 
-  const limits = (strict: boolean) => ({ minIntervalMs: config.minIntervalMs, strict });
+  #limits(strict: boolean) {
+    return { minIntervalMs: this.#config.minIntervalMs, strict };
+  }
 
-  return {
-    async start() {
-      if (started) throw new Error('the scheduler is already started');
-      started = true;
-      const report = await serial(recover);
-      rearm();
-      await drainDue();
-      logger.info({ ...report }, 'scheduler started');
-      return report;
-    },
-    async stop() {
-      stopped = true;
-      timer.clear();
-      await serial(async () => undefined);
-      await Promise.allSettled([...pendingWrites]);
-    },
-    async createTask(input, createOptions) {
-      const now = Date.now();
-      const valid = validateTask(input, {
-        defaultTimezone: config.timezone,
+  async start(): Promise<StartReport> {
+    if (this.#started) throw new Error('the scheduler is already started');
+    this.#started = true;
+    const report = await this.#serial(() => this.#recover());
+    this.#rearm();
+    await this.#drainDue();
+    this.#logger.info({ ...report }, 'scheduler started');
+    return report;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer.clear();
+    await this.#serial(async () => undefined);
+    await Promise.allSettled([...this.#pendingWrites]);
+  }
+
+  async createTask(input: NewTask, createOptions?: CreateTaskOptions): Promise<ScheduledTask> {
+    const now = Date.now();
+    const valid = validateTask(input, {
+      defaultTimezone: this.#config.timezone,
+      now,
+      limits: this.#limits(createOptions?.strict ?? this.#config.strict),
+    });
+    return this.#serial(async () => {
+      const id = valid.id ?? this.#config.generateId();
+      if (await this.#store.get(id)) throw invalid('id', `a task with id "${id}" already exists`);
+      const task: ScheduledTask = {
+        id,
+        groupId: valid.groupId,
+        prompt: valid.prompt,
+        schedule: valid.schedule,
+        timezone: valid.timezone,
+        misfirePolicy: valid.misfirePolicy,
+        contextMode: valid.contextMode,
+        status: 'active',
+        nextRun: valid.firstRun,
+        lastRun: null,
+        createdByGroupId: valid.createdByGroupId,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.#store.insert(task);
+      if (this.#started) this.#index(task);
+      this.#emit({ type: 'task-create', task: structuredClone(task) });
+      return structuredClone(task);
+    });
+  }
+
+  updateTask(id: string, changes: TaskChanges): Promise<ScheduledTask> {
+    return this.#command(id, 'task-update', (task, now) =>
+      updatePatch(task, changes, {
+        defaultTimezone: this.#config.timezone,
         now,
-        limits: limits(createOptions?.strict ?? config.strict),
-      });
-      return serial(async () => {
-        const id = valid.id ?? config.generateId();
-        if (await store.get(id)) throw invalid('id', `a task with id "${id}" already exists`);
-        const task: ScheduledTask = {
-          id,
-          groupId: valid.groupId,
-          prompt: valid.prompt,
-          schedule: valid.schedule,
-          timezone: valid.timezone,
-          misfirePolicy: valid.misfirePolicy,
-          contextMode: valid.contextMode,
-          status: 'active',
-          nextRun: valid.firstRun,
-          lastRun: null,
-          createdByGroupId: valid.createdByGroupId,
-          createdAt: now,
-          updatedAt: now,
-        };
-        await store.insert(task);
-        if (started) index(task);
-        emit({ type: 'task-create', task: structuredClone(task) });
-        return structuredClone(task);
-      });
-    },
-    updateTask(id, changes: TaskChanges) {
-      return command(id, 'task-update', (task, now) =>
-        updatePatch(task, changes, { defaultTimezone: config.timezone, now, limits: limits(config.strict) }),
-      );
-    },
-    pauseTask: (id) => command(id, 'task-pause', pausePatch),
-    resumeTask: (id) => command(id, 'task-resume', resumePatch),
-    cancelTask: (id) => command(id, 'task-cancel', cancelPatch),
-    getTask: (id) => store.get(id),
-    listTasks: (filter) => store.list(filter),
-    listRuns: (filter) => store.listRuns(filter),
-    completeRun,
-    activeRuns: () => [...activeRuns.keys()],
-    nextWakeAt: () => timer.armedFor,
-  };
+        limits: this.#limits(this.#config.strict),
+      }),
+    );
+  }
+
+  pauseTask(id: string): Promise<ScheduledTask> {
+    return this.#command(id, 'task-pause', pausePatch);
+  }
+
+  resumeTask(id: string): Promise<ScheduledTask> {
+    return this.#command(id, 'task-resume', resumePatch);
+  }
+
+  cancelTask(id: string): Promise<ScheduledTask> {
+    return this.#command(id, 'task-cancel', cancelPatch);
+  }
+
+  getTask(id: string): Promise<ScheduledTask | undefined> {
+    return this.#store.get(id);
+  }
+
+  listTasks(filter?: Parameters<Scheduler['listTasks']>[0]): ReturnType<Scheduler['listTasks']> {
+    return this.#store.list(filter);
+  }
+
+  listRuns(filter: Parameters<Scheduler['listRuns']>[0]): ReturnType<Scheduler['listRuns']> {
+    return this.#store.listRuns(filter);
+  }
+
+  activeRuns(): string[] {
+    return [...this.#activeRuns.keys()];
+  }
+
+  nextWakeAt(): number | null {
+    return this.#timer.armedFor;
+  }
 }
 
 interface ResolvedConfig {
@@ -437,9 +498,11 @@ function resolveConfig(options: SchedulerOptions): ResolvedConfig {
   if (!timezoneSchema.safeParse(timezone).success) {
     throw invalid('timezone', `"${timezone}" is not a known IANA time zone (for example "Europe/London")`);
   }
+  const version: unknown = options.store.specificationVersion;
+  if (version !== TASK_STORE_SPEC_VERSION) throw new UnsupportedTaskStoreError(version);
   const config: ResolvedConfig = {
     store: options.store,
-    logger: options.logger ?? noopLogger,
+    logger: options.logger ?? silentLogger,
     completion: options.completion ?? 'auto',
     timezone,
     strict: options.strict ?? false,

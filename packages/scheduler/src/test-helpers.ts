@@ -1,4 +1,5 @@
-import type { TaskStore } from '@nanoclaw/core';
+import type { Logger, TaskStore } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { createMemoryTaskStore } from './memory-task-store.js';
 import { createScheduler } from './scheduler.js';
 import type { Scheduler, SchedulerEvent, SchedulerOptions, TaskRun } from './types.js';
@@ -41,3 +42,15 @@ export function harness(overrides: Partial<SchedulerOptions> = {}, store?: TaskS
 
 export const iso = (ms: number | null | undefined): string | null =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** A logger recording the lines at the given levels (all by default); `messages()` lists their messages. */
+export function recordingLogger(levels: readonly string[] = LEVELS): {
+  logger: Logger;
+  messages: () => string[];
+} {
+  const lines: LogLine[] = [];
+  const logger = memoryLogger(lines, {}, { skip: LEVELS.filter((level) => !levels.includes(level)) });
+  return { logger, messages: () => lines.map((line) => line.message) };
+}

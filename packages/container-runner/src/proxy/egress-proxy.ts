@@ -2,9 +2,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { Logger, ProviderEgressRoute } from '@nanoclaw/core';
+import { errorMessage, type Logger, type ProviderEgressRoute, silentLogger } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
-import { noopLogger } from '../noop-logger.js';
 import type { SandboxOwner } from '../ownership.js';
 import { type AddressPolicy, createAddressPolicy } from './address-policy.js';
 import {
@@ -186,7 +185,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
  * (absolute-form and CONNECT: the internet policy; origin-form: the routes); parser errors are answered.
  */
 function createProxyServer(options: EgressProxyOptions, stats: EgressProxyStats): http.Server {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const internet = { policy: internetPolicy(options), stats, logger };
   const routes: RouteContext = {
     routes: options.routes,
@@ -397,7 +396,7 @@ export async function shareWith(file: string, owner: SandboxOwner, kind: 'dir' |
   } catch (error) {
     throw new SandboxError(
       'invalid-argument',
-      `cannot share ${file} with the sandbox user ${owner.uid}:${owner.gid} (${(error as Error).message}): ` +
+      `cannot share ${file} with the sandbox user ${owner.uid}:${owner.gid} (${errorMessage(error)}): ` +
         'a non-root host must run its sandboxes as its own user or a group it is in',
     );
   }

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import { request as httpRequest, STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@nanoclaw/core';
+import { errorMessage, type Logger } from '@nanoclaw/core';
 import type { AddressPolicy } from './address-policy.js';
 
 /** Resolves a host name to its addresses (default: the system resolver, `dns.lookup`, all addresses). */
@@ -87,7 +87,7 @@ export async function decideDestination(
   try {
     addresses = net.isIP(host) ? [host] : await policy.resolve(host);
   } catch (error) {
-    return { ok: false, status: 502, reason: `cannot resolve ${host}: ${(error as Error).message}` };
+    return { ok: false, status: 502, reason: `cannot resolve ${host}: ${errorMessage(error)}` };
   }
   let refused: string | undefined;
   for (const address of addresses) {
@@ -106,37 +106,40 @@ export function handleConnect(ctx: Context, req: http.IncomingMessage, client: D
     refuseSocket(ctx, client, 400, `malformed CONNECT target ${JSON.stringify(req.url)}`, req.url);
     return;
   }
-  void decideDestination(ctx.policy, 'connect', target.host, target.port).then((decision) => {
-    if (!decision.ok) {
-      refuseSocket(ctx, client, decision.status, decision.reason, req.url);
-      return;
-    }
-    const upstream = net.connect({ host: decision.address, port: target.port });
-    let opened = false;
-    upstream.setTimeout(ctx.policy.connectTimeoutMs, () =>
-      upstream.destroy(new Error(`no connection within ${ctx.policy.connectTimeoutMs} ms`)),
-    );
-    upstream.once('connect', () => {
-      opened = true;
-      upstream.setTimeout(0);
-      ctx.stats.tunnelled++;
-      ctx.logger.debug({ target: req.url, address: decision.address }, 'egress tunnel opened');
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', (error) => {
-      if (opened) {
-        client.destroy();
+  decideDestination(ctx.policy, 'connect', target.host, target.port).then(
+    (decision) => {
+      if (!decision.ok) {
+        refuseSocket(ctx, client, decision.status, decision.reason, req.url);
         return;
       }
-      ctx.stats.failed++;
-      ctx.logger.warn({ target: req.url, err: error.message }, 'egress tunnel failed');
-      writeStatus(client, 502, `cannot connect to ${req.url}: ${error.message}`);
-    });
-    client.on('close', () => upstream.destroy());
-  });
+      const upstream = net.connect({ host: decision.address, port: target.port });
+      let opened = false;
+      upstream.setTimeout(ctx.policy.connectTimeoutMs, () =>
+        upstream.destroy(new Error(`no connection within ${ctx.policy.connectTimeoutMs} ms`)),
+      );
+      upstream.once('connect', () => {
+        opened = true;
+        upstream.setTimeout(0);
+        ctx.stats.tunnelled++;
+        ctx.logger.debug({ target: req.url, address: decision.address }, 'egress tunnel opened');
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length > 0) upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', (error) => {
+        if (opened) {
+          client.destroy();
+          return;
+        }
+        ctx.stats.failed++;
+        ctx.logger.warn({ target: req.url, err: error.message }, 'egress tunnel failed');
+        writeStatus(client, 502, `cannot connect to ${req.url}: ${error.message}`);
+      });
+      client.on('close', () => upstream.destroy());
+    },
+    (error: unknown) => dropAfterFailure(ctx, req.url, error, client),
+  );
 }
 
 /** An absolute-form request (`GET http://host/path`): forwarded to the checked address, per-hop headers dropped. */
@@ -154,38 +157,41 @@ export function handleAbsoluteForm(ctx: Context, req: http.IncomingMessage, res:
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   const port = Number(url.port || 80);
-  void decideDestination(ctx.policy, 'http', host, port).then((decision) => {
-    if (!decision.ok) {
-      refuseResponse(ctx, req, res, decision.status, decision.reason);
-      return;
-    }
-    const upstream = httpRequest(
-      {
-        host: decision.address,
-        port,
-        method: req.method,
-        path: `${url.pathname}${url.search}`,
-        headers: { ...passOnHeaders(req.headers), host: url.host },
-        setHost: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, passOnHeaders(answer.headers));
-        answer.pipe(res);
-      },
-    );
-    upstream.setTimeout(ctx.policy.connectTimeoutMs, () =>
-      upstream.destroy(new Error(`no answer within ${ctx.policy.connectTimeoutMs} ms`)),
-    );
-    upstream.on('error', (error) => {
-      ctx.stats.failed++;
-      ctx.logger.warn({ url: req.url, err: error.message }, 'egress request failed');
-      if (!res.headersSent) sendDenial(res, 502, 'egress_upstream_error', error.message);
-      else res.destroy();
-    });
-    req.pipe(upstream);
-    ctx.stats.proxied++;
-    ctx.logger.debug({ method: req.method, url: req.url, address: decision.address }, 'egress proxied');
-  });
+  decideDestination(ctx.policy, 'http', host, port).then(
+    (decision) => {
+      if (!decision.ok) {
+        refuseResponse(ctx, req, res, decision.status, decision.reason);
+        return;
+      }
+      const upstream = httpRequest(
+        {
+          host: decision.address,
+          port,
+          method: req.method,
+          path: `${url.pathname}${url.search}`,
+          headers: { ...passOnHeaders(req.headers), host: url.host },
+          setHost: false,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, passOnHeaders(answer.headers));
+          answer.pipe(res);
+        },
+      );
+      upstream.setTimeout(ctx.policy.connectTimeoutMs, () =>
+        upstream.destroy(new Error(`no answer within ${ctx.policy.connectTimeoutMs} ms`)),
+      );
+      upstream.on('error', (error) => {
+        ctx.stats.failed++;
+        ctx.logger.warn({ url: req.url, err: error.message }, 'egress request failed');
+        if (!res.headersSent) sendDenial(res, 502, 'egress_upstream_error', error.message);
+        else res.destroy();
+      });
+      req.pipe(upstream);
+      ctx.stats.proxied++;
+      ctx.logger.debug({ method: req.method, url: req.url, address: decision.address }, 'egress proxied');
+    },
+    (error: unknown) => dropAfterFailure(ctx, req.url, error, res),
+  );
 }
 
 /** The refusal a sandbox sees: JSON naming the policy (`egress_denied`). */
@@ -238,4 +244,19 @@ function passOnHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHead
     if (value !== undefined && !HOP_BY_HOP.has(lower) && !named.includes(lower)) out[lower] = value;
   }
   return out;
+}
+
+/**
+ * A destination check (or the forwarding it started) that threw: never an unhandled rejection in the host. The
+ * sandbox's connection is dropped (its client sees a reset, as for an unreachable address) and the failure logged.
+ */
+function dropAfterFailure(
+  ctx: Context,
+  target: string | undefined,
+  error: unknown,
+  connection: { destroy(): unknown },
+): void {
+  ctx.stats.failed++;
+  ctx.logger.warn({ target, err: errorMessage(error) }, 'egress request failed; connection dropped');
+  connection.destroy();
 }

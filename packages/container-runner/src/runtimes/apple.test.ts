@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleSpec } from '../test-utils/spec.js';
+import { sampleSpec, sampleSpecRunTail } from '../test-utils/spec.js';
 import { buildAppleRunArgs, parseAppleList } from './apple.js';
 
 describe('buildAppleRunArgs', () => {
@@ -33,25 +33,7 @@ describe('buildAppleRunArgs', () => {
       '/tmp',
       '--tmpfs',
       '/home/agent',
-      '--env',
-      'HOME=/home/agent',
-      '--env',
-      'PATH=/usr/bin:/bin',
-      '--env',
-      'LANG',
-      '--env',
-      'OPENAI_API_KEY',
-      '--mount',
-      'type=bind,source=/srv/nc/data/sessions/s1/home/.codex,target=/home/agent/.codex',
-      '--mount',
-      'type=bind,source=/srv/nc/groups/family,target=/workspace/group',
-      '--mount',
-      'type=bind,source=/srv/nc/groups/global,target=/workspace/global,readonly',
-      '--workdir',
-      '/workspace/group',
-      'nanoclaw/agent-runner:1',
-      '/usr/bin/node',
-      '/app/main.js',
+      ...sampleSpecRunTail('--env'),
     ]);
     expect(envByName).toEqual({ LANG: 'C.UTF-8', OPENAI_API_KEY: 'sk-secret' });
   });

@@ -6,12 +6,13 @@ import {
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { envByNameArgs } from './docker.js';
+import { hasLabels, parseCliList, stringLabels } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -85,33 +86,22 @@ export function buildAppleRunArgs(
 
 /** Parses `container list --all --format json` defensively (the format is not stable before 1.0). */
 export function parseAppleList(json: string): SandboxInfo[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const out: SandboxInfo[] = [];
-  for (const item of parsed) {
-    if (typeof item !== 'object' || item === null) continue;
+  return parseCliList(json, (item) => {
     const record = item as { configuration?: { id?: unknown; labels?: unknown }; status?: unknown };
     const id = record.configuration?.id;
-    if (typeof id !== 'string') continue;
-    const labels: Record<string, string> = {};
-    const raw = record.configuration?.labels;
-    if (typeof raw === 'object' && raw !== null) {
-      for (const [k, v] of Object.entries(raw)) if (typeof v === 'string') labels[k] = v;
-    }
-    out.push({ name: id, labels, running: record.status === 'running' });
-  }
-  return out;
+    if (typeof id !== 'string') return undefined;
+    return {
+      name: id,
+      labels: stringLabels(record.configuration?.labels),
+      running: record.status === 'running',
+    };
+  });
 }
 
 /** Apple Container (macOS on Apple silicon): one lightweight VM per sandbox. */
 export function createAppleRuntime(options: AppleRuntimeOptions = {}): ContainerRuntime {
   const binary = options.binary ?? 'container';
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const hostEnv = options.hostEnv ?? process.env;
   const clientEnv: Record<string, string> = { PATH: hostEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
   if (hostEnv.HOME) clientEnv.HOME = hostEnv.HOME;
@@ -158,9 +148,7 @@ export function createAppleRuntime(options: AppleRuntimeOptions = {}): Container
       const result = await cli(['list', '--all', '--format', 'json']);
       if (result.code !== 0)
         throw new SandboxError('runtime-failed', `${binary} list failed: ${result.stderr.trim()}`);
-      return parseAppleList(result.stdout).filter((info) =>
-        Object.entries(labels).every(([k, v]) => info.labels[k] === v),
-      );
+      return parseAppleList(result.stdout).filter((info) => hasLabels(info.labels, labels));
     },
     stop,
   };

@@ -5,15 +5,15 @@ import type { Writable } from 'node:stream';
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
+  errorMessage,
   type Logger,
   type RuntimeAvailability,
-  type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
-import { describeError, SandboxError } from '../errors.js';
+import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
 import { findHostBinary } from './host-binary.js';
 import {
@@ -28,6 +28,7 @@ import {
   removeCgroup,
 } from './limits.js';
 import { ensureRuntimeTree } from './runtime-tree.js';
+import { LiveSandboxes } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -200,139 +201,32 @@ function defaultCacheDir(): string {
  * survives a host crash; `list()` reports the ones this runtime started.
  */
 export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRuntime {
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const hostPath = options.hostPath ?? process.env.PATH;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const isRoot = process.getuid?.() === 0;
-  const live = new Map<string, { labels: Readonly<Record<string, string>>; proc: BwrapSandboxProcess }>();
-  let tools: Promise<{ bwrap: string; setpriv?: string; prlimit?: string; tree: string }> | undefined;
+  const live = new LiveSandboxes<BwrapSandboxProcess>();
+  let tools: Promise<BwrapTools> | undefined;
 
   const resolveTools = () => {
-    tools ??= (async () => {
-      const bwrap = await findHostBinary('bwrap', hostPath);
-      if (!bwrap)
-        throw new SandboxError('runtime-unavailable', 'bwrap is not installed (apt-get install bubblewrap)');
-      const setpriv = isRoot ? await findHostBinary('setpriv', hostPath) : null;
-      if (isRoot && !setpriv) {
-        throw new SandboxError(
-          'runtime-unavailable',
-          'running as root needs setpriv (util-linux) to drop to the sandbox uid',
-        );
-      }
-      const prlimit = await findHostBinary('prlimit', hostPath);
-      const tree = await ensureRuntimeTree({ cacheDir, nodePath: options.nodePath, hostPath });
-      return { bwrap, ...(setpriv ? { setpriv } : {}), ...(prlimit ? { prlimit } : {}), tree };
-    })();
+    tools ??= findBwrapTools({ hostPath, isRoot, cacheDir, nodePath: options.nodePath });
     tools.catch(() => {
       tools = undefined;
     });
     return tools;
   };
 
-  const planLimits = async (spec: SandboxSpec, prlimitPath: string | undefined) => {
-    const mode = options.limits ?? 'auto';
-    if (mode === 'none') {
-      return {
-        applied: { mechanism: 'none', notApplied: ['memory', 'pids', 'cpu'] } satisfies AppliedLimits,
-      };
-    }
-    if (mode === 'auto' || mode === 'cgroup') {
-      const support = await detectCgroupSupport();
-      if (support) {
-        const parent = options.cgroupParent ?? 'nanoclaw';
-        const plan =
-          support.version === 'v1'
-            ? planCgroupV1(support.root, parent, spec.name, spec.limits)
-            : planCgroupV2(support.root, parent, spec.name, spec.limits);
-        return { applied: plan.applied, cgroup: plan };
-      }
-      if (mode === 'cgroup')
-        throw new SandboxError('runtime-unavailable', 'no writable cgroup hierarchy (memory, pids, cpu)');
-    }
-    if (!prlimitPath) {
-      return {
-        applied: {
-          mechanism: 'none',
-          notApplied: ['memory', 'pids', 'cpu: prlimit not found'],
-        } satisfies AppliedLimits,
-      };
-    }
-    // RLIMIT_NPROC is per uid: useful only when the sandbox uid is not the host user's own (root launches).
-    const { args, applied } = buildPrlimitArgs(spec.limits, { nproc: isRoot });
-    return { applied, prlimit: { path: prlimitPath, args } };
-  };
-
-  const stopProcess = async (proc: BwrapSandboxProcess) => {
-    await proc.kill();
-  };
-
   return {
     specificationVersion: CONTAINER_RUNTIME_SPEC_VERSION,
     name: 'bwrap',
-    async available(): Promise<RuntimeAvailability> {
-      if (process.platform !== 'linux')
-        return { ok: false, reason: 'bubblewrap runs on Linux only', hint: 'use Docker or Apple Container' };
-      let resolved: Awaited<ReturnType<typeof resolveTools>>;
-      try {
-        resolved = await resolveTools();
-      } catch (error) {
-        return {
-          ok: false,
-          reason: describeError(error),
-          hint: 'apt-get install bubblewrap (and util-linux for setpriv)',
-        };
-      }
-      const probe = options.probeUser ?? { uid: 65534, gid: 65534 };
-      const argv = [
-        ...(resolved.setpriv
-          ? [resolved.setpriv, `--reuid=${probe.uid}`, `--regid=${probe.gid}`, '--clear-groups', '--']
-          : []),
-        resolved.bwrap,
-        '--unshare-all',
-        '--unshare-user',
-        '--disable-userns',
-        '--die-with-parent',
-        '--new-session',
-        '--ro-bind',
-        path.join(resolved.tree, 'usr'),
-        '/usr',
-        '--symlink',
-        'usr/lib',
-        '/lib',
-        '--symlink',
-        'usr/lib64',
-        '/lib64',
-        '--proc',
-        '/proc',
-        '/usr/bin/node',
-        '-e',
-        '0',
-      ];
-      const [file, ...args] = argv as [string, ...string[]];
-      const result = await runCommand(file, args, { env: {}, timeoutMs: 10_000 });
-      if (result.code === 0) {
-        return {
-          ok: true,
-          detail: `bubblewrap at ${resolved.bwrap}${isRoot ? ' (launched via setpriv as a non-root uid)' : ''}`,
-        };
-      }
-      const stderr = result.stderr.trim();
-      return {
-        ok: false,
-        reason: `bwrap probe failed: ${result.error?.message ?? (stderr || `exit ${result.code}`)}`,
-        hint: /uid map|Permission denied|Operation not permitted/.test(stderr)
-          ? 'unprivileged user namespaces are blocked (Ubuntu 23.10+: sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap)'
-          : 'check that bubblewrap works: bwrap --unshare-all --ro-bind / / /bin/true',
-      };
-    },
+    available: () => checkBwrap(resolveTools, isRoot, options.probeUser),
     async spawn(spec: SandboxSpec): Promise<BwrapSandboxProcess> {
       checkSpec(spec);
-      if (live.has(spec.name))
-        throw new SandboxError('invalid-argument', `a sandbox named ${spec.name} is already running`);
+      live.assertFree(spec.name);
       const resolved = await resolveTools();
       const rootfs = spec.rootfs === undefined ? undefined : await checkRootfs(spec.rootfs);
       const mounts = await verifyMounts(spec.mounts);
-      const limits = await planLimits(spec, resolved.prlimit);
+      const limits = await planLimits(spec, options, isRoot, resolved.prlimit);
       const invocation = buildBwrapArgs(
         { ...spec, mounts, ...(rootfs ? { rootfs } : {}) },
         {
@@ -353,7 +247,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
       const cleanup = async () => {
         if (cgroup)
           await removeCgroup(cgroup).catch((error) =>
-            logger.warn({ sandbox: spec.name, err: describeError(error) }, 'cgroup cleanup failed'),
+            logger.warn({ sandbox: spec.name, err: errorMessage(error) }, 'cgroup cleanup failed'),
           );
       };
       let proc: BwrapSandboxProcess;
@@ -383,7 +277,7 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
         await cleanup();
         throw new SandboxError(
           'runtime-failed',
-          `cannot start bwrap sandbox ${spec.name}: ${describeError(error)}`,
+          `cannot start bwrap sandbox ${spec.name}: ${errorMessage(error)}`,
           { cause: error },
         );
       }
@@ -406,19 +300,147 @@ export function createBwrapRuntime(options: BwrapRuntimeOptions = {}): BwrapRunt
           await exited;
         },
       };
-      live.set(spec.name, { labels: { ...spec.labels }, proc: sandbox });
+      live.add(spec.name, spec.labels, sandbox);
       logger.debug({ sandbox: spec.name, limits: limits.applied.mechanism }, 'bwrap sandbox started');
       return sandbox;
     },
-    async list(labels): Promise<SandboxInfo[]> {
-      return [...live.entries()]
-        .filter(([, entry]) => Object.entries(labels).every(([k, v]) => entry.labels[k] === v))
-        .map(([name, entry]) => ({ name, labels: entry.labels, running: true }));
-    },
-    async stop(name: string): Promise<void> {
-      const entry = live.get(name);
-      if (entry) await stopProcess(entry.proc);
-    },
+    list: async (labels) => live.list(labels),
+    stop: (name) => live.stop(name),
+  };
+}
+
+interface BwrapTools {
+  bwrap: string;
+  setpriv?: string;
+  prlimit?: string;
+  tree: string;
+}
+
+/** bwrap, setpriv (when root), prlimit and the runtime tree: what every sandbox of this runtime needs. */
+async function findBwrapTools(where: {
+  hostPath: string | undefined;
+  isRoot: boolean;
+  cacheDir: string;
+  nodePath: string | undefined;
+}): Promise<BwrapTools> {
+  const { hostPath, isRoot, cacheDir } = where;
+  const bwrap = await findHostBinary('bwrap', hostPath);
+  if (!bwrap)
+    throw new SandboxError('runtime-unavailable', 'bwrap is not installed (apt-get install bubblewrap)');
+  const setpriv = isRoot ? await findHostBinary('setpriv', hostPath) : null;
+  if (isRoot && !setpriv) {
+    throw new SandboxError(
+      'runtime-unavailable',
+      'running as root needs setpriv (util-linux) to drop to the sandbox uid',
+    );
+  }
+  const prlimit = await findHostBinary('prlimit', hostPath);
+  const tree = await ensureRuntimeTree({ cacheDir, nodePath: where.nodePath, hostPath });
+  return { bwrap, ...(setpriv ? { setpriv } : {}), ...(prlimit ? { prlimit } : {}), tree };
+}
+
+/** How a sandbox's limits are enforced: a cgroup when one is writable (or required), else prlimit, else none. */
+async function planLimits(
+  spec: SandboxSpec,
+  options: Pick<BwrapRuntimeOptions, 'limits' | 'cgroupParent'>,
+  isRoot: boolean,
+  prlimitPath: string | undefined,
+): Promise<{
+  applied: AppliedLimits;
+  cgroup?: CgroupPlan;
+  prlimit?: { path: string; args: string[] };
+}> {
+  const mode = options.limits ?? 'auto';
+  if (mode === 'none') {
+    return {
+      applied: { mechanism: 'none', notApplied: ['memory', 'pids', 'cpu'] } satisfies AppliedLimits,
+    };
+  }
+  if (mode === 'auto' || mode === 'cgroup') {
+    const support = await detectCgroupSupport();
+    if (support) {
+      const parent = options.cgroupParent ?? 'nanoclaw';
+      const plan =
+        support.version === 'v1'
+          ? planCgroupV1(support.root, parent, spec.name, spec.limits)
+          : planCgroupV2(support.root, parent, spec.name, spec.limits);
+      return { applied: plan.applied, cgroup: plan };
+    }
+    if (mode === 'cgroup')
+      throw new SandboxError('runtime-unavailable', 'no writable cgroup hierarchy (memory, pids, cpu)');
+  }
+  if (!prlimitPath) {
+    return {
+      applied: {
+        mechanism: 'none',
+        notApplied: ['memory', 'pids', 'cpu: prlimit not found'],
+      } satisfies AppliedLimits,
+    };
+  }
+  // RLIMIT_NPROC is per uid: useful only when the sandbox uid is not the host user's own (root launches).
+  const { args, applied } = buildPrlimitArgs(spec.limits, { nproc: isRoot });
+  return { applied, prlimit: { path: prlimitPath, args } };
+}
+
+/** Whether bwrap runs here: its tools are found and a probe sandbox (node -e 0) starts and exits 0. */
+async function checkBwrap(
+  resolveTools: () => Promise<BwrapTools>,
+  isRoot: boolean,
+  probeUser: { uid: number; gid: number } | undefined,
+): Promise<RuntimeAvailability> {
+  if (process.platform !== 'linux')
+    return { ok: false, reason: 'bubblewrap runs on Linux only', hint: 'use Docker or Apple Container' };
+  let resolved: BwrapTools;
+  try {
+    resolved = await resolveTools();
+  } catch (error) {
+    return {
+      ok: false,
+      reason: errorMessage(error),
+      hint: 'apt-get install bubblewrap (and util-linux for setpriv)',
+    };
+  }
+  const probe = probeUser ?? { uid: 65534, gid: 65534 };
+  const argv = [
+    ...(resolved.setpriv
+      ? [resolved.setpriv, `--reuid=${probe.uid}`, `--regid=${probe.gid}`, '--clear-groups', '--']
+      : []),
+    resolved.bwrap,
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--ro-bind',
+    path.join(resolved.tree, 'usr'),
+    '/usr',
+    '--symlink',
+    'usr/lib',
+    '/lib',
+    '--symlink',
+    'usr/lib64',
+    '/lib64',
+    '--proc',
+    '/proc',
+    '/usr/bin/node',
+    '-e',
+    '0',
+  ];
+  const [file, ...args] = argv as [string, ...string[]];
+  const result = await runCommand(file, args, { env: {}, timeoutMs: 10_000 });
+  if (result.code === 0) {
+    return {
+      ok: true,
+      detail: `bubblewrap at ${resolved.bwrap}${isRoot ? ' (launched via setpriv as a non-root uid)' : ''}`,
+    };
+  }
+  const stderr = result.stderr.trim();
+  return {
+    ok: false,
+    reason: `bwrap probe failed: ${result.error?.message ?? (stderr || `exit ${result.code}`)}`,
+    hint: /uid map|Permission denied|Operation not permitted/.test(stderr)
+      ? 'unprivileged user namespaces are blocked (Ubuntu 23.10+: sysctl kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for bwrap)'
+      : 'check that bubblewrap works: bwrap --unshare-all --ro-bind / / /bin/true',
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleSpec } from '../test-utils/spec.js';
+import { sampleSpec, sampleSpecRunTail } from '../test-utils/spec.js';
 import {
   buildDockerRunArgs,
   dockerClientEnv,
@@ -50,25 +50,7 @@ describe('buildDockerRunArgs', () => {
       '/tmp:rw,nosuid,nodev,size=512m,mode=1777',
       '--tmpfs',
       '/home/agent:rw,nosuid,nodev,size=256m,uid=1000,gid=1001,mode=0700',
-      '-e',
-      'HOME=/home/agent',
-      '-e',
-      'PATH=/usr/bin:/bin',
-      '-e',
-      'LANG',
-      '-e',
-      'OPENAI_API_KEY',
-      '--mount',
-      'type=bind,source=/srv/nc/data/sessions/s1/home/.codex,target=/home/agent/.codex',
-      '--mount',
-      'type=bind,source=/srv/nc/groups/family,target=/workspace/group',
-      '--mount',
-      'type=bind,source=/srv/nc/groups/global,target=/workspace/global,readonly',
-      '--workdir',
-      '/workspace/group',
-      'nanoclaw/agent-runner:1',
-      '/usr/bin/node',
-      '/app/main.js',
+      ...sampleSpecRunTail('-e'),
     ]);
     expect(envByName).toEqual({ LANG: 'C.UTF-8', OPENAI_API_KEY: 'sk-secret' });
     expect(args.join(' ')).not.toContain('sk-secret');

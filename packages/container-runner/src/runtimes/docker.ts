@@ -1,16 +1,19 @@
 import {
   CONTAINER_RUNTIME_SPEC_VERSION,
   type ContainerRuntime,
+  errorMessage,
   type Logger,
   type RuntimeAvailability,
   type SandboxInfo,
   type SandboxProcess,
   type SandboxSpec,
+  silentLogger,
 } from '@nanoclaw/core';
-import { describeError, SandboxError } from '../errors.js';
+import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { runCommand } from '../run-command.js';
+import { settlesWithin } from '../settles-within.js';
+import { hasLabels, parseCliList, stringLabels } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -180,26 +183,15 @@ export function dockerClientEnv(
 
 /** Parses `docker inspect` JSON (docker or podman) into `SandboxInfo`s; unparseable input yields []. */
 export function parseDockerInspect(json: string): SandboxInfo[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(parsed)) return [];
-  const out: SandboxInfo[] = [];
-  for (const item of parsed) {
-    if (typeof item !== 'object' || item === null) continue;
+  return parseCliList(json, (item) => {
     const record = item as { Name?: unknown; Config?: { Labels?: unknown }; State?: { Running?: unknown } };
-    if (typeof record.Name !== 'string') continue;
-    const labels: Record<string, string> = {};
-    const rawLabels = record.Config?.Labels;
-    if (typeof rawLabels === 'object' && rawLabels !== null) {
-      for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
-    }
-    out.push({ name: record.Name.replace(/^\//, ''), labels, running: record.State?.Running === true });
-  }
-  return out;
+    if (typeof record.Name !== 'string') return undefined;
+    return {
+      name: record.Name.replace(/^\//, ''),
+      labels: stringLabels(record.Config?.Labels),
+      running: record.State?.Running === true,
+    };
+  });
 }
 
 export interface DockerRuntime extends ContainerRuntime {
@@ -216,7 +208,7 @@ export interface DockerRuntime extends ContainerRuntime {
 /** Docker (or Podman, with `binary: 'podman'`): the production runtime. */
 export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerRuntime {
   const binary = options.binary ?? 'docker';
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const clientEnv = dockerClientEnv(options.hostEnv ?? process.env);
   const timeoutMs = options.commandTimeoutMs ?? 15_000;
   const cli = (args: readonly string[], timeout = timeoutMs) =>
@@ -269,11 +261,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       const stopForReal = async () => {
         for (let attempt = 0; attempt < 3; attempt++) {
           await stop(spec.name);
-          const gone = await Promise.race([
-            clientExited.then(() => true),
-            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 1_500).unref()),
-          ]);
-          if (gone) return;
+          if (await settlesWithin(clientExited, 1_500)) return;
         }
       };
       return wrapChild({ name: spec.name, child, stop: stopForReal, killGraceMs: 1_000 });
@@ -294,9 +282,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
       if (ids.length === 0) return [];
       const inspect = await cli(['inspect', ...ids]);
       // A container removed between ps and inspect makes inspect exit 1 but still print the others.
-      return parseDockerInspect(inspect.stdout).filter((info) =>
-        Object.entries(labels).every(([k, v]) => info.labels[k] === v),
-      );
+      return parseDockerInspect(inspect.stdout).filter((info) => hasLabels(info.labels, labels));
     },
     stop,
     async hasImage(image: string): Promise<boolean> {
@@ -311,7 +297,7 @@ export function createDockerRuntime(options: DockerRuntimeOptions = {}): DockerR
         const first = Array.isArray(parsed) ? (parsed[0] as unknown) : undefined;
         return typeof first === 'object' && first !== null ? (first as Record<string, unknown>) : null;
       } catch (error) {
-        logger.warn({ sandbox: name, err: describeError(error) }, 'docker inspect returned invalid JSON');
+        logger.warn({ sandbox: name, err: errorMessage(error) }, 'docker inspect returned invalid JSON');
         return null;
       }
     },

@@ -7,15 +7,16 @@ import {
   type ContainerRuntime,
   type Logger,
   type RuntimeAvailability,
-  type SandboxInfo,
   type SandboxMount,
   type SandboxProcess,
   type SandboxSpec,
+  signalProcessGroup,
+  silentLogger,
 } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
 import { verifyMounts } from '../mounts.js';
-import { noopLogger } from '../noop-logger.js';
 import { isInside, isStrictlyInside } from '../path-utils.js';
+import { LiveSandboxes } from './sandbox-labels.js';
 import { spawnLauncher, wrapChild } from './sandbox-process.js';
 import { checkSpec } from './spec-checks.js';
 
@@ -60,9 +61,9 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
       'the process runtime does not isolate agents; pass { unsafeAllowNoIsolation: true } to use it for development',
     );
   }
-  const logger = options.logger ?? noopLogger;
+  const logger = options.logger ?? silentLogger;
   const nodePath = options.nodePath ?? process.execPath;
-  const live = new Map<string, { labels: Readonly<Record<string, string>>; proc: SandboxProcess }>();
+  const live = new LiveSandboxes();
 
   return {
     specificationVersion: CONTAINER_RUNTIME_SPEC_VERSION,
@@ -72,8 +73,7 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
     },
     async spawn(spec: SandboxSpec): Promise<SandboxProcess> {
       checkSpec(spec);
-      if (live.has(spec.name))
-        throw new SandboxError('invalid-argument', `a sandbox named ${spec.name} is already running`);
+      live.assertFree(spec.name);
       logger.warn(
         { sandbox: spec.name, runtime: 'process' },
         'spawning an agent WITHOUT isolation (process runtime): it runs as the host user and can read and change the host',
@@ -110,29 +110,17 @@ export function createProcessRuntime(options: ProcessRuntimeOptions = {}): Conta
         child,
         killGraceMs: 2_000,
         stop: async () => {
-          if (child.pid === undefined) return;
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
+          signalProcessGroup(child, 'SIGKILL');
         },
       }).catch(async (error) => {
         await fs.rm(scratch, { recursive: true, force: true });
         throw error;
       });
-      if (child.exitCode === null && child.signalCode === null)
-        live.set(spec.name, { labels: { ...spec.labels }, proc });
+      if (child.exitCode === null && child.signalCode === null) live.add(spec.name, spec.labels, proc);
       return proc;
     },
-    async list(labels): Promise<SandboxInfo[]> {
-      return [...live.entries()]
-        .filter(([, entry]) => Object.entries(labels).every(([k, v]) => entry.labels[k] === v))
-        .map(([name, entry]) => ({ name, labels: entry.labels, running: true }));
-    },
-    async stop(name: string): Promise<void> {
-      await live.get(name)?.proc.kill();
-    },
+    list: async (labels) => live.list(labels),
+    stop: (name) => live.stop(name),
   };
 }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxExit, SandboxProcess } from '@nanoclaw/core';
 import { SandboxError } from '../errors.js';
+import { settlesWithin } from '../settles-within.js';
 
 /**
  * Spawns a sandbox's launcher (bwrap, the docker or container client, the process runtime's command) as the leader
@@ -9,6 +10,12 @@ import { SandboxError } from '../errors.js';
  * group: it must reach only the host, which then drains the sandbox's turn instead of losing it. The sandbox still
  * never outlives the host; each runtime ties it to the host its own way (bwrap `--die-with-parent`, the docker
  * client's stdin and the orphan reaper, the process runtime's group kill and the runner's stdin).
+ *
+ * Node's `spawn`, not execa (which runs the short host commands in `run-command.ts`): a launcher's stdio is the
+ * runner's long-lived JSON-RPC channel, read by the connection as streams for the sandbox's whole life, and bwrap's
+ * extra pipes (fds 3-5) are written after the cgroup join. `exited` must follow the launcher's own `exit` event;
+ * execa's promise settles only once every stdio stream has closed (a grandchild holding stdout keeps it pending)
+ * and would buffer or reject on a non-zero exit, none of which a sandbox wants.
  */
 export function spawnLauncher(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
   return spawn(file, args, { ...options, detached: true });
@@ -64,11 +71,7 @@ export async function wrapChild<Extra extends object = Record<never, never>>(
     killing ??= (async () => {
       await options.stop().catch(() => {});
       const grace = options.killGraceMs ?? 5_000;
-      const timedOut = await Promise.race([
-        exited.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), grace).unref()),
-      ]);
-      if (timedOut) child.kill('SIGKILL');
+      if (!(await settlesWithin(exited, grace))) child.kill('SIGKILL');
       await exited;
     })();
     return killing;

@@ -24,3 +24,33 @@ export function sampleSpec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
     ...overrides,
   };
 }
+
+/**
+ * The end of a `docker run` / `container run` argv for `sampleSpec()`: its env (secrets by name), mounts, workdir,
+ * image and command. `envFlag` is the CLI's env flag (`-e`, `--env`).
+ */
+export function sampleSpecRunTail(envFlag: string): string[] {
+  return [
+    ...[
+      envFlag,
+      'HOME=/home/agent',
+      envFlag,
+      'PATH=/usr/bin:/bin',
+      envFlag,
+      'LANG',
+      envFlag,
+      'OPENAI_API_KEY',
+    ],
+    '--mount',
+    'type=bind,source=/srv/nc/data/sessions/s1/home/.codex,target=/home/agent/.codex',
+    '--mount',
+    'type=bind,source=/srv/nc/groups/family,target=/workspace/group',
+    '--mount',
+    'type=bind,source=/srv/nc/groups/global,target=/workspace/global,readonly',
+    '--workdir',
+    '/workspace/group',
+    'nanoclaw/agent-runner:1',
+    '/usr/bin/node',
+    '/app/main.js',
+  ];
+}

@@ -167,6 +167,7 @@ function createGroupCommit(runBatch: RunBatch): (statement: Statement) => Promis
       for (const p of batch) p.reject(error);
     } finally {
       busy = pending.length > 0;
+      // flush never rejects: a failed batch rejects its own statements' promises above.
       if (busy) queueMicrotask(() => void flush());
     }
   };
