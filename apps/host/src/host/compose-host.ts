@@ -8,7 +8,7 @@ import {
   type NanoclawDatabase,
   openDatabase,
 } from '@nanoclaw/db';
-import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
+import { createGroupQueue, type GroupQueue, isGroupQueueError } from '@nanoclaw/group-queue';
 import { createScheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
@@ -175,9 +175,22 @@ async function assemble(
       );
       return;
     }
+    queueTurn(turn);
+  };
+  /**
+   * Never rejects. The turn's messages are stored in the inbox first: when the queue does not take the turn (it
+   * closed for the shutdown, the database failed), the inbox's recovery at the next start answers them.
+   */
+  const queueTurn = (turn: Turn): void => {
+    if (!queue) return;
     queue
-      ?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
-      .catch((error: unknown) => logger.error({ err: error, turn }, 'could not enqueue a turn'));
+      .enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
+      .catch((error: unknown) => {
+        const fields = { group: turn.groupId, messages: turn.messageIds.length };
+        if (isGroupQueueError(error, 'queue-closed'))
+          logger.info(fields, 'stored while stopping; answered after the restart');
+        else logger.error({ ...fields, err: error }, 'could not queue a turn; answered after the restart');
+      });
   };
   const receiver = createChannelReceiver({
     inbox,
@@ -224,13 +237,16 @@ async function assemble(
       timezone: config.TZ,
       replyTargets,
       activeTurns,
-      requeue: (turn) => {
-        void queue?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' });
-      },
+      requeue: queueTurn,
       logger,
     }),
   });
-  queue.on('dead-letter', (event) => void onDeadLetter(event.item.payload, event.item.id, event.error));
+  queue.on('dead-letter', (event) => {
+    onDeadLetter(event.item.payload, event.item.id, event.error).catch((error: unknown) =>
+      // The item is dead already; only its report (to the chat, the task's run) is missing: say so in the log.
+      logger.error({ err: error, item: event.item.id }, 'could not report work that failed for good'),
+    );
+  });
   queue.on('input-return', (event) => {
     for (const turn of event.inputs) enqueueTurn(turn);
   });

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { startTestHost, until } from './e2e-host.js';
+import { runnerPids, startTestHost, until } from './e2e-host.js';
 
 /**
  * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked
@@ -67,21 +67,6 @@ async function stored(
   } finally {
     await handle.close();
   }
-}
-
-/** The process runtime's runners: this process's children running the agent-runner bundle. */
-function runnerPids(): number[] {
-  return fs.readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      return ppid === process.pid && /main\.js/.test(cmdline) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 describe('a turn whose sandbox is told to stop', () => {

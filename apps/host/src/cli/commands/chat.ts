@@ -86,6 +86,7 @@ async function chatLoop(session: ChatSession, interrupt: AbortController): Promi
     rl.close();
   });
   let hostGone = false;
+  // `done` never rejects (the host client ends the stream on any error) and this callback cannot throw.
   void session.stream.done.then(() => {
     hostGone = true;
     rl.close();
