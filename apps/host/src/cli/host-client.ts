@@ -1,4 +1,4 @@
-import type { TaskRunLog, TaskStatus } from '@nanoclaw/core';
+import { errorMessage, type TaskRunLog, type TaskStatus } from '@nanoclaw/core';
 import type {
   AddedGroup,
   AddGroupInput,
@@ -85,7 +85,7 @@ export function createHostClient(options: HostClientOptions): HostClient {
       return options.token();
     } catch (error) {
       if (!(await answers())) throw new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
-      throw new CliError((error as Error).message, EXIT.unavailable);
+      throw new CliError(errorMessage(error), EXIT.unavailable);
     }
   }
 
@@ -116,7 +116,7 @@ export function createHostClient(options: HostClientOptions): HostClient {
       return new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
     }
     const cause = (error as { cause?: { message?: string } }).cause?.message;
-    const reason = cause ? `${(error as Error).message} (${cause})` : (error as Error).message;
+    const reason = cause ? `${errorMessage(error)} (${cause})` : errorMessage(error);
     return new CliError(`cannot reach the host at ${baseUrl}: ${reason}`, EXIT.unavailable);
   }
 

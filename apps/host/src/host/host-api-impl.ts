@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStatus } from '@nanoclaw/channel-registry';
-import type { ScheduledTask } from '@nanoclaw/core';
+import { errorMessage, type ScheduledTask } from '@nanoclaw/core';
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
 import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
@@ -222,7 +222,7 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
         deps.database.sqlite.prepare('select 1').get();
         checks.push({ name: 'database', ok: true, detail: deps.database.path });
       } catch (error) {
-        checks.push({ name: 'database', ok: false, detail: (error as Error).message });
+        checks.push({ name: 'database', ok: false, detail: errorMessage(error) });
       }
       const runtime = deps.runtime();
       checks.push(

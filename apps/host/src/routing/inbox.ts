@@ -1,13 +1,14 @@
-import { type InboundMessage, inboundMessageSchema } from '@nanoclaw/core';
+import { type InboundMessage, inboundMessageSchema, NanoclawError } from '@nanoclaw/core';
 import type { ChatRef, HostDb } from '../groups/index.js';
 import { rowToStoredInbound, type StoredInbound, type StoredInboundStatus } from './stored-inbound.js';
 import { chatOf, type Turn, turnOf } from './turn.js';
 
 /** The input was not a valid inbound message; nothing was stored. */
-export class InboundValidationError extends Error {
+export class InboundValidationError extends NanoclawError<'invalid-inbound'> {
   override readonly name = 'InboundValidationError';
   constructor(readonly issues: ReadonlyArray<{ path: string; message: string }>) {
     super(
+      'invalid-inbound',
       `invalid inbound message: ${issues.map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ')}`,
     );
   }

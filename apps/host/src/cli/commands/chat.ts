@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { errorMessage } from '@nanoclaw/core';
 import type { Command } from 'commander';
 import type { HostEvent } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
@@ -119,7 +120,7 @@ async function exchange(session: ChatSession, text: string): Promise<void> {
     })
     .catch((error: unknown) => {
       if (error instanceof CliError && error.exitCode === EXIT.unavailable) throw error;
-      writeLine(context.stderr, `✗ ${(error as Error).message}`);
+      writeLine(context.stderr, `✗ ${errorMessage(error)}`);
       return undefined;
     });
   if (!posted) return;
