@@ -1,7 +1,11 @@
-import type { InboundMessageInput } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupRegistry } from '../groups/group-registry.js';
-import { createRecordingLogger, createTestEnv, type LogLine, type TestEnv } from '../groups/test-support.js';
+import {
+  createFamilyEnv,
+  createRecordingLogger,
+  type LogLine,
+  type TestEnv,
+  telegramMessage,
+} from '../groups/test-support.js';
 import { createInbox, type Inbox, type Turn, turnOf } from '../routing/index.js';
 import { followUp, type WorkerDeps } from './worker.js';
 
@@ -16,27 +20,15 @@ let lines: LogLine[];
 let requeued: Turn[];
 let deps: WorkerDeps;
 
-const message = (id: string): InboundMessageInput => ({
-  channel: 'telegram',
-  chatId: '42',
-  platformMessageId: id,
-  sender: { id: 'alice', name: 'Alice' },
-  text: `message ${id}`,
-  sentAt: '2026-11-24T09:00:00Z',
-});
-
 /** A stored, routed (queued) message's turn. */
 async function queuedTurn(id: string): Promise<Turn> {
-  const { message: stored } = await inbox.store(message(id));
+  const { message: stored } = await inbox.store(telegramMessage(id));
   await inbox.assign(stored.id, { groupId: 'grp', status: 'queued' });
   return turnOf('grp', [stored]);
 }
 
 beforeEach(async () => {
-  env = await createTestEnv();
-  await createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir, generateId: () => 'grp' }).add({
-    folder: 'family',
-  });
+  ({ env } = await createFamilyEnv());
   inbox = createInbox(env.database.db);
   lines = [];
   requeued = [];
