@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createProcessRuntime } from '@nanoclaw/container-runner';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
 import { runnerPids, startTestHost, until } from './e2e-host.js';
+import { useCleanups } from './test-utils/cleanups.js';
 import { createMemoryChannel, type MemoryChannel } from './test-utils/memory-channel.js';
 
 /**
@@ -17,10 +15,7 @@ import { createMemoryChannel, type MemoryChannel } from './test-utils/memory-cha
  * The mock agent runs in the process runtime, so a test can kill its runner mid-drain.
  */
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 interface Started {
   host: RunningHost;
@@ -28,11 +23,7 @@ interface Started {
   events: HostEvent[];
 }
 
-function scratch(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-drain-'));
-  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
-  return root;
-}
+const scratch = () => cleanups.scratch('nanoclaw-drain');
 
 /** A host with the memory chat platform; groups `family` (chat-1) and `friends` (chat-2) on it. */
 async function start(root: string, chat: MemoryChannel, firstStart: boolean): Promise<Started> {
@@ -46,7 +37,7 @@ async function start(root: string, chat: MemoryChannel, firstStart: boolean): Pr
       channelEnv: { MEMCHAT_TOKEN: 'x' },
     },
   );
-  cleanups.push(() => host.stop());
+  cleanups.add(() => host.stop());
   if (firstStart) {
     await client.addGroup({
       folder: 'family',
@@ -61,7 +52,7 @@ async function start(root: string, chat: MemoryChannel, firstStart: boolean): Pr
   }
   const events: HostEvent[] = [];
   const stream = await client.openEvents('family', (event) => events.push(event));
-  cleanups.push(() => stream.close());
+  cleanups.add(() => stream.close());
   return { host, client, events };
 }
 
