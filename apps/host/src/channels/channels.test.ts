@@ -1,8 +1,7 @@
-import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { describe, expect, it } from 'vitest';
-import { startTestHost, until } from '../host/e2e-host.js';
+import { until } from '../host/e2e-host.js';
 import { useCleanups } from '../host/test-utils/cleanups.js';
-import { createMemoryChannel } from '../host/test-utils/memory-channel.js';
+import { createMemoryChannel, startHostWithChannel } from '../host/test-utils/memory-channel.js';
 
 const cleanups = useCleanups();
 
@@ -10,16 +9,7 @@ describe('chat platforms through the host', () => {
   it('starts a channel with credentials, answers its chat, and ignores a redelivered message', async () => {
     const root = cleanups.scratch('nanoclaw-channels');
     const chat = createMemoryChannel();
-    const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
-    const { host, client } = await startTestHost(
-      root,
-      runtime,
-      {},
-      {
-        channels: [chat.factory],
-        channelEnv: { MEMCHAT_TOKEN: 'x' },
-      },
-    );
+    const { host, client } = await startHostWithChannel(root, chat);
     cleanups.add(() => host.stop());
     await client.addGroup({
       folder: 'family',

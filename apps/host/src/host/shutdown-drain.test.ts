@@ -1,11 +1,14 @@
-import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { runnerPids, startTestHost, until } from './e2e-host.js';
+import { runnerPids, until } from './e2e-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
-import { createMemoryChannel, type MemoryChannel } from './test-utils/memory-channel.js';
+import {
+  createMemoryChannel,
+  type MemoryChannel,
+  startHostWithChannel,
+} from './test-utils/memory-channel.js';
 
 /**
  * Messages that arrive while the host drains its running turns for a shutdown (a chat platform keeps delivering
@@ -27,16 +30,7 @@ const scratch = () => cleanups.scratch('nanoclaw-drain');
 
 /** A host with the memory chat platform; groups `family` (chat-1) and `friends` (chat-2) on it. */
 async function start(root: string, chat: MemoryChannel, firstStart: boolean): Promise<Started> {
-  const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
-  const { host, client } = await startTestHost(
-    root,
-    runtime,
-    {},
-    {
-      channels: [chat.factory],
-      channelEnv: { MEMCHAT_TOKEN: 'x' },
-    },
-  );
+  const { host, client } = await startHostWithChannel(root, chat);
   cleanups.add(() => host.stop());
   if (firstStart) {
     await client.addGroup({

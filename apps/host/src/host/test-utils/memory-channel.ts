@@ -1,3 +1,4 @@
+import { createProcessRuntime } from '@nanoclaw/container-runner';
 import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
@@ -5,6 +6,7 @@ import {
   type ChannelHost,
   type OutboundMessage,
 } from '@nanoclaw/core';
+import { startTestHost } from '../e2e-host.js';
 
 /** A chat platform in memory: what the host sees of any channel package. Test helper. */
 export interface MemoryChannel {
@@ -58,4 +60,10 @@ export function createMemoryChannel(): MemoryChannel {
     },
     repliesWith: (text) => sent.filter((message) => message.text.includes(text)),
   };
+}
+
+/** A test host on the process runtime with `chat` as its (only configured) chat platform. */
+export function startHostWithChannel(root: string, chat: MemoryChannel): ReturnType<typeof startTestHost> {
+  const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
+  return startTestHost(root, runtime, {}, { channels: [chat.factory], channelEnv: { MEMCHAT_TOKEN: 'x' } });
 }
