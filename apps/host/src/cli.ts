@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { errorMessage } from '@nanoclaw/core';
 import { Command } from 'commander';
 import { registerCommands } from './cli/index.js';
 import { ConfigError, loadConfig } from './config.js';
+import { installCrashHandlers } from './host/crash-handlers.js';
 import { createLogger } from './logger.js';
 import { startHost } from './start-host.js';
 
@@ -17,9 +19,11 @@ program
     const config = loadConfigOrExit();
     const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT });
     const host = await startHost(config, logger).catch((error: unknown) => {
-      logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      logger.fatal({ err: error }, `cannot start: ${errorMessage(error)}`);
       process.exit(1);
     });
+    // A promise nobody waited for, an exception nobody caught: log it, stop cleanly, exit non-zero.
+    installCrashHandlers({ logger, stop: () => host.stop() });
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;

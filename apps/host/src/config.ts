@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { providerIdSchema, timezoneSchema } from '@nanoclaw/core';
+import { errorMessage, NanoclawError, providerIdSchema, timezoneSchema } from '@nanoclaw/core';
 import { z } from 'zod';
 
 const RUNTIMES = ['auto', 'docker', 'apple', 'bwrap', 'process'] as const;
@@ -136,13 +136,13 @@ export type HostConfig = z.infer<typeof configSchema> & {
 export const CHANNEL_ENV_PREFIX = /^(TELEGRAM|SLACK|DISCORD|WHATSAPP)_[A-Z0-9_]+$/;
 
 /** A bad or missing configuration value. The message lists every bad key and what it must be. */
-export class ConfigError extends Error {
+export class ConfigError extends NanoclawError<'config-invalid'> {
   override readonly name = 'ConfigError';
   constructor(
     message: string,
     readonly keys: readonly string[],
   ) {
-    super(message);
+    super('config-invalid', message);
   }
 }
 
@@ -198,7 +198,7 @@ function readEnvFile(file: string): Record<string, string> {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, []);
+    throw new ConfigError(`cannot read ${file}: ${errorMessage(error)}`, []);
   }
   return parseEnv(text) as Record<string, string>;
 }

@@ -1,4 +1,10 @@
-import type { ContextMode, Schedule, TaskRunLog, TaskStatus } from '@nanoclaw/core';
+import {
+  type ContextMode,
+  NanoclawError,
+  type Schedule,
+  type TaskRunLog,
+  type TaskStatus,
+} from '@nanoclaw/core';
 import type { ResolvedProvider } from './groups/provider-resolution.js';
 
 /**
@@ -114,12 +120,8 @@ export interface Readiness {
 }
 
 /** Errors the API maps to HTTP statuses: not found → 404, invalid → 400, forbidden → 403, conflict → 409. */
-export class HostApiError extends Error {
+export class HostApiError extends NanoclawError<
+  'not-found' | 'invalid' | 'forbidden' | 'conflict' | 'unavailable'
+> {
   override readonly name = 'HostApiError';
-  constructor(
-    readonly code: 'not-found' | 'invalid' | 'forbidden' | 'conflict' | 'unavailable',
-    message: string,
-  ) {
-    super(message);
-  }
 }

@@ -1,8 +1,10 @@
+/**
+ * Running the host from code, as `nanoclaw start` does: `loadConfig`, `createLogger`, `startHost`, and the types
+ * of the HTTP API it serves. Everything else (the pool, the queue wiring, the stores) is internal to the host.
+ */
 export type { HostConfig, LoadConfigOptions } from './config.js';
-export { ConfigError, configSchema, loadConfig, SECRET_KEYS } from './config.js';
-export { ensureGroupsDir } from './groups-dir.js';
-export type { CreateHostOptions, PoolContext } from './host/compose-host.js';
-export { createHost, HOST_VERSION } from './host/compose-host.js';
+export { ConfigError, loadConfig } from './config.js';
+export { HOST_VERSION } from './host/compose-host.js';
 export type {
   AddGroupInput,
   AddTaskInput,
@@ -16,6 +18,6 @@ export type {
 } from './host-api.js';
 export { HostApiError } from './host-api.js';
 export type { LoggerOptions } from './logger.js';
-export { createLogger, REDACT_PATHS } from './logger.js';
+export { createLogger } from './logger.js';
 export type { RunningHost, StartHostOptions } from './start-host.js';
 export { startHost } from './start-host.js';

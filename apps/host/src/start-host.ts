@@ -1,4 +1,4 @@
-import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import type { HostConfig } from './config.js';
 import { createHost, type RunningHost } from './host/compose-host.js';
 import { createDefaultPool } from './host/default-pool.js';
@@ -10,6 +10,8 @@ export interface StartHostOptions {
   runtime?: ContainerRuntime;
   /** How long shutdown waits for running turns. Default 30 s. */
   drainMs?: number;
+  /** Chat platforms instead of the built-in ones configured (tests). */
+  channels?: readonly ChannelFactory[];
 }
 
 /**
@@ -27,5 +29,6 @@ export function startHost(
     createPool: createDefaultPool,
     ...(options.runtime ? { runtime: options.runtime } : {}),
     ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
+    ...(options.channels ? { channels: options.channels } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import type { AgentActionResult } from '@nanoclaw/core';
+import { type AgentActionResult, NanoclawError } from '@nanoclaw/core';
 import type { ChatRef } from '../groups/index.js';
 
 /**
@@ -29,8 +29,11 @@ export function createActionContext(input: {
 }
 
 /** A refusal or bad request, reported to the agent as `{ ok: false, error }`. */
-export class ActionError extends Error {
+export class ActionError extends NanoclawError<'action-refused'> {
   override readonly name = 'ActionError';
+  constructor(message: string) {
+    super('action-refused', message);
+  }
 }
 
 export const ok = (result: unknown): AgentActionResult => ({ ok: true, result });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { noopLogger } from '@nanoclaw/container-runner';
 import type { ContainerRuntime } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureRunnerImage } from './runner-files.js';
@@ -36,7 +37,7 @@ function world(labels: Record<string, string> | null) {
       script,
       dockerEnv: { PATH: process.env.PATH },
       uid: 1000,
-      logger: silent,
+      logger: noopLogger,
     });
   return {
     runnerDist,
@@ -45,16 +46,6 @@ function world(labels: Record<string, string> | null) {
   };
 }
 
-const noop = () => {};
-const silent = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  fatal: noop,
-  child: () => silent,
-};
 const TITLE = { 'org.opencontainers.image.title': 'nanoclaw agent-runner (scratch)' };
 
 describe('ensureRunnerImage', () => {

@@ -1,5 +1,5 @@
 import { createProcessRuntime } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type Logger } from '@nanoclaw/core';
 import {
   type CachedImage,
   type GroupUserland,
@@ -79,8 +79,8 @@ describe('UserlandPlanner', () => {
     const error = await p.groupUserland('work', { apt: ['sqlite3'], npm: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserlandError);
     expect((error as UserlandError).key).toBe('packages');
-    expect((error as Error).message).toContain('groups/work.container.json "packages"');
-    expect((error as Error).message).toContain('apt-get install -y mmdebstrap');
+    expect(errorMessage(error)).toContain('groups/work.container.json "packages"');
+    expect(errorMessage(error)).toContain('apt-get install -y mmdebstrap');
   });
 
   it('answers a failed build with its cause, the fix, and the command that shows the full output', async () => {
@@ -95,7 +95,7 @@ describe('UserlandPlanner', () => {
     const refused = await p.groupUserland('work', none).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(UserlandError);
     expect((refused as UserlandError).key).toBeUndefined();
-    expect((refused as Error).message).toBe(
+    expect(errorMessage(refused)).toBe(
       'the agent userland for work could not be built: mmdebstrap failed (1):\nE: Failed to fetch http://mirror/…\nfix: check the mirror\nrun `nanoclaw sandbox image build` to see the full output',
     );
   });

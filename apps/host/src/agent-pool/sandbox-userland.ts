@@ -1,5 +1,5 @@
 import type { PlannedMount } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, GroupPackages, Logger } from '@nanoclaw/core';
+import { type ContainerRuntime, type GroupPackages, type Logger, NanoclawError } from '@nanoclaw/core';
 import {
   type BuildProgress,
   createLayerSandbox,
@@ -20,7 +20,7 @@ export interface SandboxPlacement {
   mounts: PlannedMount[];
 }
 
-export class UserlandError extends Error {
+export class UserlandError extends NanoclawError<'userland-failed'> {
   override readonly name = 'UserlandError';
   /** The container.json key at fault, when it is the group's own. */
   constructor(
@@ -28,7 +28,7 @@ export class UserlandError extends Error {
     readonly key?: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
+    super('userland-failed', message, options?.cause === undefined ? {} : { cause: options.cause });
   }
 }
 

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { errorMessage } from '@nanoclaw/core';
 import { ConfigError, type HostConfig, loadConfig } from '../config.js';
 import { apiTokenPath, readApiToken } from '../http/api-token.js';
 import { CliError, EXIT, type TextSink, writeLine } from './cli-io.js';
@@ -105,7 +106,7 @@ export function action<Args extends unknown[]>(
     try {
       setExitCode((await run(...args)) ?? EXIT.ok);
     } catch (error) {
-      writeLine(context.stderr, `nanoclaw: ${(error as Error).message}`);
+      writeLine(context.stderr, `nanoclaw: ${errorMessage(error)}`);
       setExitCode(error instanceof CliError ? error.exitCode : EXIT.failure);
     }
   };

@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 /** Where a command writes; `process.stdout`/`process.stderr` fit, and so does a test's collector. */
 export interface TextSink {
   write(text: string): unknown;
@@ -18,13 +19,13 @@ export const EXIT = {
 } as const;
 
 /** A failure a command reports as `nanoclaw: <message>` with its exit code (no stack trace). */
-export class CliError extends Error {
+export class CliError extends NanoclawError<'cli-failed'> {
   override readonly name = 'CliError';
   constructor(
     message: string,
     readonly exitCode: number = EXIT.failure,
   ) {
-    super(message);
+    super('cli-failed', message);
   }
 }
 

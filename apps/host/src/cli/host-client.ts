@@ -1,4 +1,4 @@
-import type { TaskRunLog, TaskStatus } from '@nanoclaw/core';
+import { errorMessage, type TaskRunLog, type TaskStatus } from '@nanoclaw/core';
 import type {
   AddedGroup,
   AddGroupInput,
@@ -56,99 +56,13 @@ export function hostNotRunningMessage(baseUrl: string): string {
 }
 
 export function createHostClient(options: HostClientOptions): HostClient {
-  const doFetch = options.fetch ?? fetch;
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const timeoutMs = options.requestTimeoutMs ?? 30_000;
-
-  async function send(method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) {
-    const token = await tokenOrExplain();
-    let response: Response;
-    try {
-      response = await doFetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/json',
-          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-        signal: init.signal ?? AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw connectionError(error);
-    }
-    return response;
-  }
-
-  async function tokenOrExplain(): Promise<string> {
-    try {
-      return options.token();
-    } catch (error) {
-      if (!(await answers())) throw new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
-      throw new CliError((error as Error).message, EXIT.unavailable);
-    }
-  }
-
-  async function answers(): Promise<boolean> {
-    try {
-      const response = await doFetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-      await response.body?.cancel();
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  function connectionError(error: unknown): CliError {
-    if ((error as Error).name === 'TimeoutError') {
-      return new CliError(
-        `the host at ${baseUrl} did not answer within ${timeoutMs / 1000} s`,
-        EXIT.unavailable,
-      );
-    }
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (
-      code === 'ECONNREFUSED' ||
-      code === 'ENOTFOUND' ||
-      code === 'EADDRNOTAVAIL' ||
-      code === 'ECONNRESET'
-    ) {
-      return new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
-    }
-    const cause = (error as { cause?: { message?: string } }).cause?.message;
-    const reason = cause ? `${(error as Error).message} (${cause})` : (error as Error).message;
-    return new CliError(`cannot reach the host at ${baseUrl}: ${reason}`, EXIT.unavailable);
-  }
-
-  async function json<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    okStatuses: number[] = [],
-  ): Promise<T> {
-    const response = await send(method, path, body === undefined ? {} : { body });
-    if (!response.ok && !okStatuses.includes(response.status)) throw await responseError(response);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
-  }
-
-  async function responseError(response: Response): Promise<CliError> {
-    const text = await response.text().catch(() => '');
-    let message = text || response.statusText;
-    try {
-      const body = JSON.parse(text) as { error?: unknown };
-      if (typeof body.error === 'string') message = body.error;
-    } catch {
-      // not JSON: keep the text
-    }
-    if (response.status === 401) {
-      return new CliError(
-        `the host at ${baseUrl} refused the token from ${options.tokenSource} (is NANOCLAW_DATA_DIR the host's?)`,
-        EXIT.unavailable,
-      );
-    }
-    return new CliError(`${message} (HTTP ${response.status})`, EXIT.failure);
-  }
+  const connection = new HostConnection(options);
+  const { baseUrl } = connection;
+  const json = <T>(method: string, path: string, body?: unknown, okStatuses: number[] = []) =>
+    connection.json<T>(method, path, body, okStatuses);
+  const send = (method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) =>
+    connection.send(method, path, init);
+  const responseError = (response: Response) => connection.responseError(response);
 
   const query = (params: Record<string, string | number | undefined>) => {
     const search = new URLSearchParams();
@@ -193,6 +107,111 @@ export function createHostClient(options: HostClientOptions): HostClient {
       return { done, close: () => controller.abort() };
     },
   };
+}
+
+/** Requests to the host's API with its token, and what the CLI says when they fail. */
+class HostConnection {
+  readonly baseUrl: string;
+  readonly #options: HostClientOptions;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+
+  constructor(options: HostClientOptions) {
+    this.#options = options;
+    this.#fetch = options.fetch ?? fetch;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  async send(
+    method: string,
+    path: string,
+    init: { body?: unknown; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    const token = await this.#tokenOrExplain();
+    try {
+      return await this.#fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        signal: init.signal ?? AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      throw this.#connectionError(error);
+    }
+  }
+
+  async json<T>(method: string, path: string, body: unknown, okStatuses: number[]): Promise<T> {
+    const response = await this.send(method, path, body === undefined ? {} : { body });
+    if (!response.ok && !okStatuses.includes(response.status)) throw await this.responseError(response);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  async responseError(response: Response): Promise<CliError> {
+    const text = await response.text().catch(() => '');
+    let message = text || response.statusText;
+    try {
+      const body = JSON.parse(text) as { error?: unknown };
+      if (typeof body.error === 'string') message = body.error;
+    } catch {
+      // not JSON: keep the text
+    }
+    if (response.status === 401) {
+      return new CliError(
+        `the host at ${this.baseUrl} refused the token from ${this.#options.tokenSource} (is NANOCLAW_DATA_DIR the host's?)`,
+        EXIT.unavailable,
+      );
+    }
+    return new CliError(`${message} (HTTP ${response.status})`, EXIT.failure);
+  }
+
+  async #tokenOrExplain(): Promise<string> {
+    try {
+      return this.#options.token();
+    } catch (error) {
+      if (!(await this.#answers())) throw new CliError(hostNotRunningMessage(this.baseUrl), EXIT.unavailable);
+      throw new CliError(errorMessage(error), EXIT.unavailable);
+    }
+  }
+
+  async #answers(): Promise<boolean> {
+    try {
+      const response = await this.#fetch(`${this.baseUrl}/healthz`, {
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      await response.body?.cancel();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  #connectionError(error: unknown): CliError {
+    const baseUrl = this.baseUrl;
+    if ((error as Error).name === 'TimeoutError') {
+      return new CliError(
+        `the host at ${baseUrl} did not answer within ${this.#timeoutMs / 1000} s`,
+        EXIT.unavailable,
+      );
+    }
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (
+      code === 'ECONNREFUSED' ||
+      code === 'ENOTFOUND' ||
+      code === 'EADDRNOTAVAIL' ||
+      code === 'ECONNRESET'
+    ) {
+      return new CliError(hostNotRunningMessage(baseUrl), EXIT.unavailable);
+    }
+    const cause = (error as { cause?: { message?: string } }).cause?.message;
+    const reason = cause ? `${errorMessage(error)} (${cause})` : errorMessage(error);
+    return new CliError(`cannot reach the host at ${baseUrl}: ${reason}`, EXIT.unavailable);
+  }
 }
 
 async function pump(body: ReadableStream<Uint8Array>, onEvent: (event: HostEvent) => void): Promise<void> {

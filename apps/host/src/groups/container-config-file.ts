@@ -1,5 +1,5 @@
 import { isSandboxError, readGroupFile } from '@nanoclaw/container-runner';
-import { type ContainerConfig, containerConfigSchema } from '@nanoclaw/core';
+import { type ContainerConfig, containerConfigSchema, errorMessage } from '@nanoclaw/core';
 
 /**
  * Where a group's settings live: `groups/<folder>.container.json`, beside the group's folder, not in it. The folder is the
@@ -44,7 +44,7 @@ export async function readGroupSettings(groupsDir: string, folder: string): Prom
     bytes = await readGroupFile(groupsDir, file, { maxBytes: 1024 * 1024 });
   } catch (error) {
     if (isMissing(error)) return { config: null, error: null };
-    const message = isSandboxError(error) ? stripPrefix(error.message, file) : (error as Error).message;
+    const message = isSandboxError(error) ? stripPrefix(error.message, file) : errorMessage(error);
     return { config: null, error: { file, key: '', message: `cannot be read: ${message}` } };
   }
   let raw: string;
@@ -65,7 +65,7 @@ export function parseContainerConfig(raw: string, file: string): ContainerConfig
   } catch (error) {
     return {
       config: null,
-      error: { file, key: '', message: `is not valid JSON: ${(error as Error).message}` },
+      error: { file, key: '', message: `is not valid JSON: ${errorMessage(error)}` },
     };
   }
   const parsed = containerConfigSchema.safeParse(json);

@@ -114,66 +114,197 @@ const DB_FILE = '(database)';
  * only that group (`configError`), never the host.
  */
 export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistry {
-  const { db, groupsDir } = options;
-  const now = options.now ?? Date.now;
-  const generateId = options.generateId ?? randomUUID;
-  const mainFolder = options.mainFolder ?? 'main';
-  const logger = options.logger;
-  const bindings = createChatBindingStore(db, now);
-  const loaded = new Map<string, LoadedState>();
+  return new SqliteGroupRegistry(options);
+}
 
-  const dirOf = (folder: string) => path.join(groupsDir, validateFolderName(folder));
+class SqliteGroupRegistry implements GroupRegistry {
+  readonly #options: GroupRegistryOptions;
+  readonly #db: HostDb;
+  readonly #groupsDir: string;
+  readonly #now: () => number;
+  readonly #generateId: () => string;
+  readonly #mainFolder: string;
+  readonly #logger: Logger | undefined;
+  readonly #bindings: ReturnType<typeof createChatBindingStore>;
+  readonly #loaded = new Map<string, LoadedState>();
 
-  /** Changes when the folder, its settings file or the stored settings that are checked change. */
-  function stampOf(row: AgentGroupRow): string {
-    if (folderNameIssue(row.folder)) return 'bad-name';
-    return `${configStamp(groupsDir, row.folder)}|${JSON.stringify([row.trigger, row.agent_provider])}`;
+  constructor(options: GroupRegistryOptions) {
+    this.#options = options;
+    this.#db = options.db;
+    this.#groupsDir = options.groupsDir;
+    this.#now = options.now ?? Date.now;
+    this.#generateId = options.generateId ?? randomUUID;
+    this.#mainFolder = options.mainFolder ?? 'main';
+    this.#logger = options.logger;
+    this.#bindings = createChatBindingStore(options.db, this.#now);
   }
 
-  async function inspect(row: AgentGroupRow): Promise<LoadedState> {
+  async sync(): Promise<SyncReport> {
+    fs.mkdirSync(this.#groupsDir, { recursive: true });
+    const rows = await this.#ensureMainRow(await this.#allRows());
+    const createdFolders = this.#createMissingFolders(rows);
+    const groups: RegisteredGroup[] = [];
+    for (const row of rows) groups.push(await this.#toGroup(row, true));
+    const disk = scanDisk(this.#groupsDir, new Set(rows.map((row) => row.folder)));
+    for (const stray of disk.invalidFolders) {
+      this.#logger?.warn({ folder: stray.name }, `ignoring groups/ entry: ${stray.error}`);
+    }
+    return { groups, createdFolders, ...disk };
+  }
+
+  async list(): Promise<RegisteredGroup[]> {
+    const groups: RegisteredGroup[] = [];
+    for (const row of await this.#allRows()) groups.push(await this.#toGroup(row));
+    return groups;
+  }
+
+  async get(folder: string): Promise<RegisteredGroup | undefined> {
+    if (folderNameIssue(folder)) return undefined;
+    const row = await this.#rowByFolder(folder);
+    return row ? this.#toGroup(row) : undefined;
+  }
+
+  async getById(id: string): Promise<RegisteredGroup | undefined> {
+    const row = await this.#rowById(id);
+    return row ? this.#toGroup(row) : undefined;
+  }
+
+  async getMain(): Promise<RegisteredGroup | undefined> {
+    const row = await this.#mainRow();
+    return row ? this.#toGroup(row) : undefined;
+  }
+
+  async refresh(folder: string): Promise<RegisteredGroup> {
+    return this.#toGroup(await this.#requireRow(folder), true);
+  }
+
+  async add(input: AddGroupInput): Promise<RegisteredGroup> {
+    const { folder, name, trigger, provider } = checkAddInput(input);
+    if (await this.#rowByFolder(folder)) throw new GroupError('conflict', `group "${folder}" already exists`);
+    if (input.isMain) {
+      const main = await this.#mainRow();
+      if (main)
+        throw new GroupError('conflict', `"${main.folder}" is already the main group; there is only one`);
+    }
+    const id = this.#generateId();
+    const binding = input.chat ? checkedBinding(input.chat.ref, id, input.chat) : null;
+    if (input.chat) await this.#refuseForeignBinding(input.chat.ref, id);
+    ensureGroupDir(path.join(this.#groupsDir, folder), folder, name);
+    const at = this.#now();
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('agent_groups')
+        .values({
+          id,
+          folder,
+          name,
+          is_main: input.isMain ? 1 : 0,
+          trigger,
+          agent_provider: provider,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute();
+      if (binding) await this.#bindings.upsert(binding, trx);
+    });
+    this.#logger?.info({ folder, isMain: input.isMain === true }, `group "${folder}" registered`);
+    return this.#toGroup(await this.#requireRow(folder), true);
+  }
+
+  async remove(folder: string): Promise<void> {
+    const row = await this.#requireRow(folder);
+    if (row.is_main === 1) throw new GroupError('forbidden', 'the main group cannot be removed');
+    const { tasks } = this.#options;
+    if (tasks) {
+      for (const task of await tasks.listTasks({ groupId: row.id })) {
+        if (task.status === 'active' || task.status === 'paused') await tasks.cancelTask(task.id);
+      }
+    }
+    await this.#db.deleteFrom('agent_groups').where('id', '=', row.id).execute();
+    this.#loaded.delete(row.id);
+    this.#logger?.info({ folder }, `group "${folder}" removed; its folder stays on disk`);
+  }
+
+  async bindChat(ref: ChatRef, folder: string, bindOptions?: BindChatOptions): Promise<ChatBinding> {
+    const row = await this.#requireRow(folder);
+    const binding = checkedBinding(ref, row.id, bindOptions);
+    await this.#refuseForeignBinding(ref, row.id);
+    await this.#bindings.upsert(binding);
+    return binding;
+  }
+
+  unbindChat(ref: ChatRef): Promise<boolean> {
+    return this.#bindings.remove(ref);
+  }
+
+  async findBinding(ref: ChatRef): Promise<ChatBinding | undefined> {
+    const explicit = await this.#bindings.find(ref);
+    if (explicit || ref.channel !== LOCAL_CHANNEL || ref.accountId !== LOCAL_ACCOUNT) return explicit;
+    if (folderNameIssue(ref.chatId)) return undefined;
+    const row = await this.#rowByFolder(ref.chatId);
+    if (!row) return undefined;
+    const { channel, accountId, chatId } = ref;
+    return { channel, accountId, chatId, groupId: row.id, name: null, senderAllowlist: null };
+  }
+
+  listBindings(filter?: { groupId?: string }): Promise<ChatBinding[]> {
+    return this.#bindings.list(filter);
+  }
+
+  groupDir(folder: string): string {
+    return path.join(this.#groupsDir, validateFolderName(folder));
+  }
+
+  /** Changes when the folder, its settings file or the stored settings that are checked change. */
+  #stampOf(row: AgentGroupRow): string {
+    if (folderNameIssue(row.folder)) return 'bad-name';
+    return `${configStamp(this.#groupsDir, row.folder)}|${JSON.stringify([row.trigger, row.agent_provider])}`;
+  }
+
+  async #inspect(row: AgentGroupRow): Promise<LoadedState> {
     const nameIssue = folderNameIssue(row.folder);
     if (nameIssue)
       return { stamp: 'bad-name', config: null, error: { file: DB_FILE, key: 'folder', message: nameIssue } };
-    const dir = path.join(groupsDir, row.folder);
-    const stamp = stampOf(row);
+    const dir = path.join(this.#groupsDir, row.folder);
+    const stamp = this.#stampOf(row);
     const dirIssue = groupDirIssue(dir, row.folder);
     if (dirIssue) return { stamp, config: null, error: dirIssue };
-    const result = await readGroupSettings(groupsDir, row.folder);
+    const result = await readGroupSettings(this.#groupsDir, row.folder);
     if (result.error) return { stamp, config: null, error: result.error };
     const error =
       settingsIssue(row) ?? triggerIssue(result.config?.trigger, groupSettingsFile(row.folder)) ?? null;
     return { stamp, config: error ? null : result.config, error };
   }
 
-  async function state(row: AgentGroupRow, force = false): Promise<LoadedState> {
-    const known = loaded.get(row.id);
-    if (known && !force && known.stamp === stampOf(row)) return known;
-    const next = await inspect(row);
-    loaded.set(row.id, next);
+  async #state(row: AgentGroupRow, force = false): Promise<LoadedState> {
+    const known = this.#loaded.get(row.id);
+    if (known && !force && known.stamp === this.#stampOf(row)) return known;
+    const next = await this.#inspect(row);
+    this.#loaded.set(row.id, next);
     const described = next.error ? formatConfigIssue(next.error) : null;
     if (described && described !== (known?.error ? formatConfigIssue(known.error) : null)) {
-      logger?.error(
+      this.#logger?.error(
         { folder: row.folder, configError: next.error },
         `group "${row.folder}" is not served until its configuration is fixed: ${described}`,
       );
     }
-    await cacheConfig(row, next.config);
+    await this.#cacheConfig(row, next.config);
     return next;
   }
 
-  async function cacheConfig(row: AgentGroupRow, config: ContainerConfig | null): Promise<void> {
+  async #cacheConfig(row: AgentGroupRow, config: ContainerConfig | null): Promise<void> {
     const json = config === null ? null : JSON.stringify(config);
     if (json === row.container_config) return;
-    await db
+    await this.#db
       .updateTable('agent_groups')
-      .set({ container_config: json, updated_at: now() })
+      .set({ container_config: json, updated_at: this.#now() })
       .where('id', '=', row.id)
       .execute();
     row.container_config = json;
   }
 
-  async function toGroup(row: AgentGroupRow, force = false): Promise<RegisteredGroup> {
-    const loadedState = await state(row, force);
+  async #toGroup(row: AgentGroupRow, force = false): Promise<RegisteredGroup> {
+    const loadedState = await this.#state(row, force);
     return {
       id: row.id,
       folder: row.folder,
@@ -187,16 +318,28 @@ export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistr
     };
   }
 
-  const selectGroups = () => db.selectFrom('agent_groups').selectAll();
-  const rowByFolder = (folder: string) => selectGroups().where('folder', '=', folder).executeTakeFirst();
-  const rowById = (id: string) => selectGroups().where('id', '=', id).executeTakeFirst();
-  const allRows = () => selectGroups().orderBy('is_main', 'desc').orderBy('folder').execute();
+  #selectGroups() {
+    return this.#db.selectFrom('agent_groups').selectAll();
+  }
+  #rowByFolder(folder: string) {
+    return this.#selectGroups().where('folder', '=', folder).executeTakeFirst();
+  }
+  #rowById(id: string) {
+    return this.#selectGroups().where('id', '=', id).executeTakeFirst();
+  }
+  #mainRow() {
+    return this.#selectGroups().where('is_main', '=', 1).executeTakeFirst();
+  }
+  #allRows() {
+    return this.#selectGroups().orderBy('is_main', 'desc').orderBy('folder').execute();
+  }
 
-  async function ensureMainRow(rows: AgentGroupRow[]): Promise<AgentGroupRow[]> {
+  async #ensureMainRow(rows: AgentGroupRow[]): Promise<AgentGroupRow[]> {
+    const mainFolder = this.#mainFolder;
     if (rows.some((row) => row.is_main === 1) || rows.some((row) => row.folder === mainFolder)) return rows;
-    if (groupDirIssue(path.join(groupsDir, validateFolderName(mainFolder)), mainFolder)) return rows;
-    const at = now();
-    await db
+    if (groupDirIssue(path.join(this.#groupsDir, validateFolderName(mainFolder)), mainFolder)) return rows;
+    const at = this.#now();
+    await this.#db
       .insertInto('agent_groups')
       .values({
         id: mainFolder,
@@ -208,18 +351,18 @@ export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistr
       })
       .onConflict((oc) => oc.doNothing())
       .execute();
-    return allRows();
+    return this.#allRows();
   }
 
-  function createMissingFolders(rows: AgentGroupRow[]): string[] {
+  #createMissingFolders(rows: AgentGroupRow[]): string[] {
     const created: string[] = [];
     for (const row of rows) {
       if (folderNameIssue(row.folder)) continue;
-      const dir = path.join(groupsDir, row.folder);
+      const dir = path.join(this.#groupsDir, row.folder);
       if (fs.lstatSync(dir, { throwIfNoEntry: false })) continue;
       ensureGroupDir(dir, row.folder, row.name);
       created.push(row.folder);
-      logger?.warn(
+      this.#logger?.warn(
         { folder: row.folder },
         `group folder groups/${row.folder} was missing and has been created`,
       );
@@ -227,176 +370,80 @@ export function createGroupRegistry(options: GroupRegistryOptions): GroupRegistr
     return created;
   }
 
-  function scanDisk(known: Set<string>): Pick<SyncReport, 'unregistered' | 'invalidFolders'> {
-    const unregistered: string[] = [];
-    const invalidFolders: SyncReport['invalidFolders'] = [];
-    for (const entry of fs.readdirSync(groupsDir, { withFileTypes: true })) {
-      const reserved = (RESERVED_GROUP_FOLDERS as readonly string[]).includes(entry.name.toLowerCase());
-      if (entry.name.startsWith('.') || reserved || known.has(entry.name)) continue;
-      if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
-      const nameIssue = folderNameIssue(entry.name);
-      if (nameIssue) invalidFolders.push({ name: entry.name, error: `group folder ${nameIssue}` });
-      else if (entry.isSymbolicLink()) invalidFolders.push({ name: entry.name, error: 'is a symlink' });
-      else unregistered.push(entry.name);
-    }
-    return { unregistered: unregistered.sort(), invalidFolders };
-  }
-
-  async function requireRow(folder: string): Promise<AgentGroupRow> {
-    const row = await rowByFolder(validateFolderName(folder));
+  async #requireRow(folder: string): Promise<AgentGroupRow> {
+    const row = await this.#rowByFolder(validateFolderName(folder));
     if (!row) throw new GroupError('not-found', `no group with folder "${folder}"`);
     return row;
   }
 
-  function checkedBinding(ref: ChatRef, groupId: string, bindOptions: BindChatOptions = {}): ChatBinding {
-    const candidate = {
-      channel: ref.channel,
-      accountId: ref.accountId,
-      chatId: ref.chatId,
-      groupId,
-      name: bindOptions.name ?? null,
-      senderAllowlist: bindOptions.senderAllowlist ?? null,
-    };
-    const parsed = chatBindingSchema.safeParse(candidate);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new GroupError(
-        'invalid',
-        `chat binding ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is invalid'}`,
-      );
-    }
-    if (ref.channel.includes(':') || ref.accountId.includes(':')) {
-      throw new GroupError('invalid', 'chat binding: channel and account ids must not contain ":"');
-    }
-    return parsed.data;
-  }
-
-  async function refuseForeignBinding(ref: ChatRef, groupId: string): Promise<void> {
-    const existing = await bindings.find(ref);
+  async #refuseForeignBinding(ref: ChatRef, groupId: string): Promise<void> {
+    const existing = await this.#bindings.find(ref);
     if (existing && existing.groupId !== groupId) {
-      const owner = await rowById(existing.groupId);
+      const owner = await this.#rowById(existing.groupId);
       throw new GroupError(
         'conflict',
         `chat ${formatChatRef(ref)} is already bound to group "${owner?.folder ?? existing.groupId}"; unbind it first`,
       );
     }
   }
+}
 
-  function checkAddInput(input: AddGroupInput) {
-    const folder = validateFolderName(input.folder);
-    const name = input.name?.trim() || folder;
-    if (name.length > 200) throw new GroupError('invalid', 'group name must be at most 200 characters');
-    const trigger = input.trigger?.trim() || null;
-    const badTrigger = triggerIssue(trigger, 'trigger');
-    if (badTrigger) throw new GroupError('invalid', `trigger ${badTrigger.message}`);
-    const provider = input.provider?.trim() || null;
-    if (provider !== null && !providerIdSchema.safeParse(provider).success) {
-      throw new GroupError(
-        'invalid',
-        `provider "${provider}" must be a lower-case provider id such as "claude"`,
-      );
-    }
-    return { folder, name, trigger, provider };
+function scanDisk(
+  groupsDir: string,
+  known: Set<string>,
+): Pick<SyncReport, 'unregistered' | 'invalidFolders'> {
+  const unregistered: string[] = [];
+  const invalidFolders: SyncReport['invalidFolders'] = [];
+  for (const entry of fs.readdirSync(groupsDir, { withFileTypes: true })) {
+    const reserved = (RESERVED_GROUP_FOLDERS as readonly string[]).includes(entry.name.toLowerCase());
+    if (entry.name.startsWith('.') || reserved || known.has(entry.name)) continue;
+    if (!entry.isDirectory() && !entry.isSymbolicLink()) continue;
+    const nameIssue = folderNameIssue(entry.name);
+    if (nameIssue) invalidFolders.push({ name: entry.name, error: `group folder ${nameIssue}` });
+    else if (entry.isSymbolicLink()) invalidFolders.push({ name: entry.name, error: 'is a symlink' });
+    else unregistered.push(entry.name);
   }
+  return { unregistered: unregistered.sort(), invalidFolders };
+}
 
-  return {
-    async sync() {
-      fs.mkdirSync(groupsDir, { recursive: true });
-      const rows = await ensureMainRow(await allRows());
-      const createdFolders = createMissingFolders(rows);
-      const groups: RegisteredGroup[] = [];
-      for (const row of rows) groups.push(await toGroup(row, true));
-      const disk = scanDisk(new Set(rows.map((row) => row.folder)));
-      for (const stray of disk.invalidFolders) {
-        logger?.warn({ folder: stray.name }, `ignoring groups/ entry: ${stray.error}`);
-      }
-      return { groups, createdFolders, ...disk };
-    },
-    async list() {
-      const groups: RegisteredGroup[] = [];
-      for (const row of await allRows()) groups.push(await toGroup(row));
-      return groups;
-    },
-    async get(folder) {
-      if (folderNameIssue(folder)) return undefined;
-      const row = await rowByFolder(folder);
-      return row ? toGroup(row) : undefined;
-    },
-    async getById(id) {
-      const row = await rowById(id);
-      return row ? toGroup(row) : undefined;
-    },
-    async getMain() {
-      const row = await selectGroups().where('is_main', '=', 1).executeTakeFirst();
-      return row ? toGroup(row) : undefined;
-    },
-    async refresh(folder) {
-      return toGroup(await requireRow(folder), true);
-    },
-    async add(input) {
-      const { folder, name, trigger, provider } = checkAddInput(input);
-      if (await rowByFolder(folder)) throw new GroupError('conflict', `group "${folder}" already exists`);
-      if (input.isMain) {
-        const main = await selectGroups().where('is_main', '=', 1).executeTakeFirst();
-        if (main)
-          throw new GroupError('conflict', `"${main.folder}" is already the main group; there is only one`);
-      }
-      const id = generateId();
-      const binding = input.chat ? checkedBinding(input.chat.ref, id, input.chat) : null;
-      if (input.chat) await refuseForeignBinding(input.chat.ref, id);
-      ensureGroupDir(path.join(groupsDir, folder), folder, name);
-      const at = now();
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('agent_groups')
-          .values({
-            id,
-            folder,
-            name,
-            is_main: input.isMain ? 1 : 0,
-            trigger,
-            agent_provider: provider,
-            created_at: at,
-            updated_at: at,
-          })
-          .execute();
-        if (binding) await bindings.upsert(binding, trx);
-      });
-      logger?.info({ folder, isMain: input.isMain === true }, `group "${folder}" registered`);
-      return toGroup(await requireRow(folder), true);
-    },
-    async remove(folder) {
-      const row = await requireRow(folder);
-      if (row.is_main === 1) throw new GroupError('forbidden', 'the main group cannot be removed');
-      if (options.tasks) {
-        for (const task of await options.tasks.listTasks({ groupId: row.id })) {
-          if (task.status === 'active' || task.status === 'paused') await options.tasks.cancelTask(task.id);
-        }
-      }
-      await db.deleteFrom('agent_groups').where('id', '=', row.id).execute();
-      loaded.delete(row.id);
-      logger?.info({ folder }, `group "${folder}" removed; its folder stays on disk`);
-    },
-    async bindChat(ref, folder, bindOptions) {
-      const row = await requireRow(folder);
-      const binding = checkedBinding(ref, row.id, bindOptions);
-      await refuseForeignBinding(ref, row.id);
-      await bindings.upsert(binding);
-      return binding;
-    },
-    unbindChat: (ref) => bindings.remove(ref),
-    async findBinding(ref) {
-      const explicit = await bindings.find(ref);
-      if (explicit || ref.channel !== LOCAL_CHANNEL || ref.accountId !== LOCAL_ACCOUNT) return explicit;
-      if (folderNameIssue(ref.chatId)) return undefined;
-      const row = await rowByFolder(ref.chatId);
-      if (!row) return undefined;
-      const { channel, accountId, chatId } = ref;
-      return { channel, accountId, chatId, groupId: row.id, name: null, senderAllowlist: null };
-    },
-    listBindings: (filter) => bindings.list(filter),
-    groupDir: dirOf,
+function checkedBinding(ref: ChatRef, groupId: string, bindOptions: BindChatOptions = {}): ChatBinding {
+  const candidate = {
+    channel: ref.channel,
+    accountId: ref.accountId,
+    chatId: ref.chatId,
+    groupId,
+    name: bindOptions.name ?? null,
+    senderAllowlist: bindOptions.senderAllowlist ?? null,
   };
+  const parsed = chatBindingSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new GroupError(
+      'invalid',
+      `chat binding ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'is invalid'}`,
+    );
+  }
+  if (ref.channel.includes(':') || ref.accountId.includes(':')) {
+    throw new GroupError('invalid', 'chat binding: channel and account ids must not contain ":"');
+  }
+  return parsed.data;
+}
+
+function checkAddInput(input: AddGroupInput) {
+  const folder = validateFolderName(input.folder);
+  const name = input.name?.trim() || folder;
+  if (name.length > 200) throw new GroupError('invalid', 'group name must be at most 200 characters');
+  const trigger = input.trigger?.trim() || null;
+  const badTrigger = triggerIssue(trigger, 'trigger');
+  if (badTrigger) throw new GroupError('invalid', `trigger ${badTrigger.message}`);
+  const provider = input.provider?.trim() || null;
+  if (provider !== null && !providerIdSchema.safeParse(provider).success) {
+    throw new GroupError(
+      'invalid',
+      `provider "${provider}" must be a lower-case provider id such as "claude"`,
+    );
+  }
+  return { folder, name, trigger, provider };
 }
 
 function settingsIssue(row: AgentGroupRow): ConfigIssue | null {

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupRegistry } from './group-registry.js';
 import {
   createSessionStore,
   MAIN_SESSION_KEY,
@@ -7,7 +6,7 @@ import {
   taskSessionKey,
   threadSessionKey,
 } from './session-store.js';
-import { createTestEnv, type TestEnv } from './test-support.js';
+import { createFamilyEnv, type TestEnv } from './test-support.js';
 
 let env: TestEnv;
 let sessions: SessionStore;
@@ -15,13 +14,7 @@ let clock = 1_000;
 let ids = 0;
 
 beforeEach(async () => {
-  env = await createTestEnv();
-  const registry = createGroupRegistry({
-    db: env.database.db,
-    groupsDir: env.groupsDir,
-    generateId: () => 'grp',
-  });
-  await registry.add({ folder: 'family' });
+  ({ env } = await createFamilyEnv());
   clock = 1_000;
   ids = 0;
   sessions = createSessionStore(env.database.db, { now: () => clock, generateId: () => `s${++ids}` });

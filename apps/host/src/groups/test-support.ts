@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Logger } from '@nanoclaw/core';
+import type { InboundMessageInput, Logger } from '@nanoclaw/core';
 import { type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+import { createGroupRegistry, type GroupRegistry } from './group-registry.js';
 
 /** Test-only helpers shared by the host's domain tests. */
 
@@ -56,5 +57,37 @@ export async function createTestEnv(): Promise<TestEnv> {
       await database.close();
       fs.rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+/** A test env with one group, `family` (id `grp`), optionally bound to a chat; the registry that holds it. */
+export async function createFamilyEnv(chat?: {
+  channel: string;
+  accountId: string;
+  chatId: string;
+}): Promise<{ env: TestEnv; registry: GroupRegistry }> {
+  const env = await createTestEnv();
+  const registry = createGroupRegistry({
+    db: env.database.db,
+    groupsDir: env.groupsDir,
+    generateId: () => 'grp',
+  });
+  await registry.add({ folder: 'family', ...(chat ? { chat: { ref: chat } } : {}) });
+  return { env, registry };
+}
+
+/** A message from Alice in Telegram chat `42`, as a channel hands it to the host. */
+export function telegramMessage(
+  id: string,
+  overrides: Partial<InboundMessageInput> = {},
+): InboundMessageInput {
+  return {
+    channel: 'telegram',
+    chatId: '42',
+    platformMessageId: id,
+    sender: { id: 'alice', name: 'Alice' },
+    text: `message ${id}`,
+    sentAt: '2026-11-24T09:00:00Z',
+    ...overrides,
   };
 }

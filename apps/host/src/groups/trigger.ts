@@ -1,11 +1,13 @@
 export type CompiledTrigger = { ok: true; regex: RegExp } | { ok: false; error: string };
 
+import { errorMessage } from '@nanoclaw/core';
+
 /** A group's own trigger: a regular expression source, matched case-insensitively. */
 export function compileTrigger(source: string): CompiledTrigger {
   try {
     return { ok: true, regex: new RegExp(source, 'i') };
   } catch (error) {
-    return { ok: false, error: `is not a valid regular expression: ${(error as Error).message}` };
+    return { ok: false, error: `is not a valid regular expression: ${errorMessage(error)}` };
   }
 }
 

@@ -8,8 +8,8 @@ import {
   type NanoclawDatabase,
   openDatabase,
 } from '@nanoclaw/db';
-import { createGroupQueue, type GroupQueue } from '@nanoclaw/group-queue';
-import { createScheduler } from '@nanoclaw/scheduler';
+import { createGroupQueue, type GroupQueue, isGroupQueueError } from '@nanoclaw/group-queue';
+import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
 import {
@@ -24,6 +24,9 @@ import {
   createFailureReporter,
   createOutbox,
   createOutboxWorker,
+  type FailureReporter,
+  type Outbox,
+  type OutboxWorker,
 } from '../delivery/index.js';
 import {
   createGroupRegistry,
@@ -36,15 +39,33 @@ import {
   groupSettingsFile,
   logLegacySettings,
   moveLegacySettings,
+  type ProviderResolver,
+  type SessionStore,
 } from '../groups/index.js';
 import { ensureGroupsDir } from '../groups-dir.js';
-import { createHttpApi, ensureApiToken } from '../http/index.js';
-import { createHostEventBus, createLocalChannel } from '../local-channel/index.js';
-import { createChannelReceiver, createInboundRouter, createInbox, type Turn } from '../routing/index.js';
+import { createHttpApi, ensureApiToken, type HttpApi } from '../http/index.js';
+import {
+  createHostEventBus,
+  createLocalChannel,
+  type HostEventBus,
+  type LocalChannel,
+} from '../local-channel/index.js';
+import {
+  type ChannelReceiver,
+  createChannelReceiver,
+  createInboundRouter,
+  createInbox,
+  type InboundRouter,
+  type Inbox,
+  type RouteOutcome,
+  type StoredInbound,
+  type Turn,
+} from '../routing/index.js';
+import { createDeadLetterHandler } from './dead-letter.js';
 import { createHostApiImpl } from './host-api-impl.js';
-import { hostPool, resolveHostRuntime } from './host-runtime.js';
+import { type HostRuntime, hostPool, resolveHostRuntime } from './host-runtime.js';
 import { taskRunRef, type WorkPayload } from './work.js';
-import { createWorker, defaultChat, sameChatAndSession } from './worker.js';
+import { createWorker, sameChatAndSession } from './worker.js';
 
 export const HOST_VERSION = '0.1.0';
 
@@ -99,265 +120,362 @@ async function assemble(
   database: NanoclawDatabase,
   cleanups: Array<() => Promise<unknown> | unknown>,
 ): Promise<RunningHost> {
-  const { config, logger } = options;
-  const { db } = database;
-  const startedAt = Date.now();
+  const host = new HostAssembly(options, database);
+  cleanups.push(() => host.closeStarted());
+  await host.start();
+  return { url: host.url, database, stop: () => host.stop() };
+}
 
-  const bus = createHostEventBus({ logger });
-  const replyTargets = new Map<string, string[]>();
-  const localChannel = createLocalChannel({
-    bus,
-    resolveInReplyTo: (message) => {
-      const targets = replyTargets.get(message.idempotencyKey);
-      replyTargets.delete(message.idempotencyKey);
-      return targets ?? (message.replyToPlatformMessageId ? [message.replyToPlatformMessageId] : []);
-    },
-  });
-  let channels: ChannelSupervisor | undefined;
-  const adapters = createAdapterLookup([localChannel], () => channels);
-  const outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
-  const reporter = createFailureReporter({ db, outbox, logger });
-  const outboxWorker = createOutboxWorker({ db, adapters, logger, outbox, reporter });
+/**
+ * The host's parts and their order: built in the constructor (nothing runs yet), started in `start()` (groups
+ * synced, the queue recovered, intake opened, the API listening), stopped in `stop()` (intake closed, turns
+ * drained, replies flushed, everything closed).
+ */
+class HostAssembly {
+  readonly #options: CreateHostOptions;
+  readonly #database: NanoclawDatabase;
+  readonly #logger: Logger;
+  readonly #startedAt = Date.now();
+  readonly #bus: HostEventBus;
+  readonly #replyTargets = new Map<string, string[]>();
+  readonly #localChannel: LocalChannel;
+  readonly #outbox: Outbox;
+  readonly #reporter: FailureReporter;
+  readonly #outboxWorker: OutboxWorker;
+  readonly #scheduler: Scheduler;
+  readonly #registry: GroupRegistry;
+  readonly #sessions: SessionStore;
+  readonly #resolver: ProviderResolver;
+  readonly #inbox: Inbox;
+  readonly #router: InboundRouter;
+  readonly #receiver: ChannelReceiver;
+  readonly #activeTurns = new Map<string, Turn>();
+  #channels: ChannelSupervisor | undefined;
+  #queue: GroupQueue<WorkPayload, Turn> | undefined;
+  #pool: AgentPool | undefined;
+  #http: HttpApi | undefined;
+  #stopping: Promise<void> | undefined;
+  url = '';
 
-  let queue: GroupQueue<WorkPayload, Turn> | undefined;
-  const scheduler = createScheduler({
-    store: createSqliteTaskStore(db),
-    completion: 'manual',
-    timezone: config.TZ,
-    logger: logger.child({ component: 'scheduler' }),
-    onRun: async (run) => {
-      if (!queue) throw new Error('the queue is not ready');
-      await queue.enqueue(
-        run.groupId,
-        { kind: 'task', run: taskRunRef(run) },
-        { priority: 'batch', id: `task-run:${run.runId}` },
-      );
-    },
-  });
-  const registry = createGroupRegistry({
-    db,
-    groupsDir: config.NANOCLAW_GROUPS_DIR,
-    logger,
-    tasks: scheduler,
-  });
-  const sync = await registry.sync();
-  for (const invalid of sync.invalidFolders ?? [])
-    logger.warn({ folder: invalid }, 'group folder name is invalid; ignored');
-  const sessions = createSessionStore(db);
-  const resolver = createProviderResolver({
-    env: config as unknown as Record<string, string | undefined>,
-    agentProvider: config.AGENT_PROVIDER,
-    logger,
-  });
-  const actions = createAgentActions({ scheduler, registry, outbox, logger });
+  constructor(options: CreateHostOptions, database: NanoclawDatabase) {
+    const { config, logger } = options;
+    const { db } = database;
+    this.#options = options;
+    this.#database = database;
+    this.#logger = logger;
+    this.#bus = createHostEventBus({ logger });
+    this.#localChannel = createLocalChannel({
+      bus: this.#bus,
+      resolveInReplyTo: (message) => {
+        const targets = this.#replyTargets.get(message.idempotencyKey);
+        this.#replyTargets.delete(message.idempotencyKey);
+        return targets ?? (message.replyToPlatformMessageId ? [message.replyToPlatformMessageId] : []);
+      },
+    });
+    const adapters = createAdapterLookup([this.#localChannel], () => this.#channels);
+    this.#outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
+    this.#reporter = createFailureReporter({ db, outbox: this.#outbox, logger });
+    this.#outboxWorker = createOutboxWorker({
+      db,
+      adapters,
+      logger,
+      outbox: this.#outbox,
+      reporter: this.#reporter,
+    });
+    this.#scheduler = createScheduler({
+      store: createSqliteTaskStore(db),
+      completion: 'manual',
+      timezone: config.TZ,
+      logger: logger.child({ component: 'scheduler' }),
+      onRun: async (run) => {
+        if (!this.#queue) throw new Error('the queue is not ready');
+        await this.#queue.enqueue(
+          run.groupId,
+          { kind: 'task', run: taskRunRef(run) },
+          { priority: 'batch', id: `task-run:${run.runId}` },
+        );
+      },
+    });
+    this.#registry = createGroupRegistry({
+      db,
+      groupsDir: config.NANOCLAW_GROUPS_DIR,
+      logger,
+      tasks: this.#scheduler,
+    });
+    this.#sessions = createSessionStore(db);
+    this.#resolver = createProviderResolver({
+      env: config as unknown as Record<string, string | undefined>,
+      agentProvider: config.AGENT_PROVIDER,
+      logger,
+    });
+    this.#inbox = createInbox(db);
+    this.#router = createInboundRouter({
+      inbox: this.#inbox,
+      registry: this.#registry,
+      assistantName: config.ASSISTANT_NAME,
+      logger,
+    });
+    this.#receiver = createChannelReceiver({
+      inbox: this.#inbox,
+      router: this.#router,
+      onTurn: (turn) => this.#enqueueTurn(turn),
+      onOutcome: (outcome, message) => this.#reportConfigError(outcome, message),
+      logger,
+    });
+  }
 
-  const runtimeState = await resolveHostRuntime(options);
-  if ('error' in runtimeState.status) logger.error(runtimeState.status.error);
-  const pool = hostPool(
-    runtimeState,
-    (runtime) => options.createPool({ config, runtime, registry, logger }),
-    logger,
-  );
-  cleanups.push(() => pool.closeAll());
+  async start(): Promise<void> {
+    const sync = await this.#registry.sync();
+    for (const invalid of sync.invalidFolders ?? [])
+      this.#logger.warn({ folder: invalid }, 'group folder name is invalid; ignored');
+    const runtimeState = await resolveHostRuntime(this.#options);
+    if ('error' in runtimeState.status) this.#logger.error(runtimeState.status.error);
+    this.#pool = hostPool(
+      runtimeState,
+      (runtime) =>
+        this.#options.createPool({
+          config: this.#options.config,
+          runtime,
+          registry: this.#registry,
+          logger: this.#logger,
+        }),
+      this.#logger,
+    );
+    const queue = this.#createQueue(this.#pool);
+    this.#queue = queue;
+    await this.#recover(queue);
+    const channelEnv = await this.#openIntake();
+    this.#outboxWorker.start();
+    await this.#scheduler.start();
+    await this.#listen(queue, runtimeState, channelEnv);
+    await this.#logReady(runtimeState);
+  }
 
-  const inbox = createInbox(db);
-  const router = createInboundRouter({ inbox, registry, assistantName: config.ASSISTANT_NAME, logger });
-  const activeTurns = new Map<string, Turn>();
-  let stopping: Promise<void> | undefined;
-  const enqueueTurn = (turn: Turn) => {
-    const active = activeTurns.get(turn.groupId);
-    if (active && sameChatAndSession(active, turn) && queue?.push(turn.groupId, turn) === 'delivered') return;
-    if (stopping) {
+  /** Stops intake, drains running turns to a deadline, flushes the outbox, closes sandboxes and the DB. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  /** What a failed start leaves open (the database is closed by the caller). */
+  async closeStarted(): Promise<void> {
+    await this.#http?.close();
+    await this.#channels?.stopAll();
+    await this.#pool?.closeAll();
+  }
+
+  /** A same-chat follow-up joins the group's active run; anything else is queued (stored, once stopping). */
+  #enqueueTurn(turn: Turn): void {
+    const active = this.#activeTurns.get(turn.groupId);
+    if (active && sameChatAndSession(active, turn) && this.#queue?.push(turn.groupId, turn) === 'delivered')
+      return;
+    if (this.#stopping) {
       // A chat platform still delivers while running turns drain: the message is stored, the restart answers it.
-      logger.info(
+      this.#logger.info(
         { group: turn.groupId, messages: turn.messageIds.length },
         'stored while stopping; answered after the restart',
       );
       return;
     }
-    queue
-      ?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
-      .catch((error: unknown) => logger.error({ err: error, turn }, 'could not enqueue a turn'));
-  };
-  const receiver = createChannelReceiver({
-    inbox,
-    router,
-    onTurn: enqueueTurn,
-    onOutcome: async (outcome, message) => {
-      if (outcome.kind !== 'config-error' || !outcome.addressed) return;
-      bus.publish({
-        type: 'error',
-        folder: outcome.folder,
-        message: formatConfigIssue(outcome.error),
-        inReplyTo: [message.message.platformMessageId],
-      });
-      await reporter.report({
-        chat: {
-          channel: message.message.channel,
-          accountId: message.message.accountId,
-          chatId: message.message.chatId,
-        },
-        groupId: outcome.groupId,
-        kind: 'config-error',
-        key: `config:${outcome.folder}:${outcome.error.message}`,
-        text: `I can't answer here until groups/${groupSettingsFile(outcome.folder)} is fixed (${outcome.error.key || 'the file'}).`,
-      });
-    },
-    logger,
-  });
+    this.#queueTurn(turn);
+  }
 
-  queue = createGroupQueue<WorkPayload, Turn>({
-    store: createSqliteQueueStore<WorkPayload>(database),
-    maxConcurrent: config.NANOCLAW_MAX_CONCURRENT,
-    logger: logger.child({ component: 'queue' }),
-    worker: createWorker({
-      pool,
-      sessions,
-      resolver,
-      actions,
-      registry,
-      inbox,
-      outbox,
-      reporter,
-      scheduler,
-      bus,
-      timezone: config.TZ,
-      replyTargets,
-      activeTurns,
-      requeue: (turn) => {
-        void queue?.enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' });
+  /**
+   * Never rejects. The turn's messages are stored in the inbox first: when the queue does not take the turn (it
+   * closed for the shutdown, the database failed), the inbox's recovery at the next start answers them.
+   */
+  #queueTurn(turn: Turn): void {
+    if (!this.#queue) return;
+    this.#queue
+      .enqueue(turn.groupId, { kind: 'turn', turn }, { priority: 'interactive' })
+      .catch((error: unknown) => {
+        const fields = { group: turn.groupId, messages: turn.messageIds.length };
+        if (isGroupQueueError(error, 'queue-closed'))
+          this.#logger.info(fields, 'stored while stopping; answered after the restart');
+        else
+          this.#logger.error({ ...fields, err: error }, 'could not queue a turn; answered after the restart');
+      });
+  }
+
+  /** A message addressed to a group whose settings file is broken: the chat hears what to fix. */
+  async #reportConfigError(outcome: RouteOutcome, message: StoredInbound): Promise<void> {
+    if (outcome.kind !== 'config-error' || !outcome.addressed) return;
+    this.#bus.publish({
+      type: 'error',
+      folder: outcome.folder,
+      message: formatConfigIssue(outcome.error),
+      inReplyTo: [message.message.platformMessageId],
+    });
+    await this.#reporter.report({
+      chat: {
+        channel: message.message.channel,
+        accountId: message.message.accountId,
+        chatId: message.message.chatId,
       },
-      logger,
-    }),
-  });
-  queue.on('dead-letter', (event) => void onDeadLetter(event.item.payload, event.item.id, event.error));
-  queue.on('input-return', (event) => {
-    for (const turn of event.inputs) enqueueTurn(turn);
-  });
-
-  async function onDeadLetter(payload: WorkPayload, itemId: string, error: string): Promise<void> {
-    logger.error({ item: itemId, error }, 'work failed for good');
-    if (payload.kind === 'task') {
-      const { run } = payload;
-      await scheduler.completeRun(run.runId, { status: 'failed', error });
-      const group = await registry.getById(run.groupId);
-      if (!group) return;
-      await reporter.report({
-        chat: await defaultChat(registry, group),
-        groupId: group.id,
-        kind: 'task-failed',
-        key: `task-run:${run.runId}`,
-        text: `Scheduled task ${run.taskId} failed after several tries. \`nanoclaw runs list --task ${run.taskId}\` shows why.`,
-        error,
-      });
-      return;
-    }
-    const { turn } = payload;
-    await inbox.markFailed(turn.messageIds, error);
-    const group = await registry.getById(turn.groupId);
-    const inReplyTo = (await inbox.getMany(turn.messageIds)).map((m) => m.message.platformMessageId);
-    if (group) bus.publish({ type: 'error', folder: group.folder, message: error, inReplyTo });
-    await reporter.report({
-      chat: turn.chat,
-      groupId: turn.groupId,
-      kind: 'run-dead-lettered',
-      key: itemId,
-      text: 'Sorry, I could not answer your last message: the agent failed several times. Please try again later.',
-      error,
+      groupId: outcome.groupId,
+      kind: 'config-error',
+      key: `config:${outcome.folder}:${outcome.error.message}`,
+      text: `I can't answer here until groups/${groupSettingsFile(outcome.folder)} is fixed (${outcome.error.key || 'the file'}).`,
     });
   }
 
-  const recovered = await queue.ready();
-  const inboxRecovery = await inbox.recover();
-  for (const stored of inboxRecovery.unrouted) {
-    const outcome = await router.route(stored);
-    if (outcome.kind === 'turn') enqueueTurn(outcome.turn);
+  #createQueue(pool: AgentPool): GroupQueue<WorkPayload, Turn> {
+    const { config } = this.#options;
+    const logger = this.#logger;
+    const queue = createGroupQueue<WorkPayload, Turn>({
+      store: createSqliteQueueStore<WorkPayload>(this.#database),
+      maxConcurrent: config.NANOCLAW_MAX_CONCURRENT,
+      logger: logger.child({ component: 'queue' }),
+      worker: createWorker({
+        pool,
+        sessions: this.#sessions,
+        resolver: this.#resolver,
+        actions: createAgentActions({
+          scheduler: this.#scheduler,
+          registry: this.#registry,
+          outbox: this.#outbox,
+          logger,
+        }),
+        registry: this.#registry,
+        inbox: this.#inbox,
+        outbox: this.#outbox,
+        reporter: this.#reporter,
+        scheduler: this.#scheduler,
+        bus: this.#bus,
+        timezone: config.TZ,
+        replyTargets: this.#replyTargets,
+        activeTurns: this.#activeTurns,
+        requeue: (turn) => this.#queueTurn(turn),
+        logger,
+      }),
+    });
+    const onDeadLetter = createDeadLetterHandler({
+      scheduler: this.#scheduler,
+      registry: this.#registry,
+      inbox: this.#inbox,
+      bus: this.#bus,
+      reporter: this.#reporter,
+      logger,
+    });
+    // onDeadLetter never rejects: it logs a report it cannot write.
+    queue.on('dead-letter', (event) => void onDeadLetter(event.item.payload, event.item.id, event.error));
+    queue.on('input-return', (event) => {
+      for (const turn of event.inputs) this.#enqueueTurn(turn);
+    });
+    return queue;
   }
-  for (const turn of inboxRecovery.turns) enqueueTurn(turn);
-  if (recovered.requeued + inboxRecovery.turns.length > 0) {
-    logger.info(
-      { queue: recovered, turns: inboxRecovery.turns.length },
-      'recovered work left by the last run',
+
+  /** Work the last run left: unfinished queue items, and stored messages not answered yet. */
+  async #recover(queue: GroupQueue<WorkPayload, Turn>): Promise<void> {
+    const recovered = await queue.ready();
+    const inboxRecovery = await this.#inbox.recover();
+    for (const stored of inboxRecovery.unrouted) {
+      const outcome = await this.#router.route(stored);
+      if (outcome.kind === 'turn') this.#enqueueTurn(outcome.turn);
+    }
+    for (const turn of inboxRecovery.turns) this.#enqueueTurn(turn);
+    if (recovered.requeued + inboxRecovery.turns.length > 0) {
+      this.#logger.info(
+        { queue: recovered, turns: inboxRecovery.turns.length },
+        'recovered work left by the last run',
+      );
+    }
+  }
+
+  /** The local channel and the chat platforms configured; returns the channels' env. */
+  async #openIntake(): Promise<Record<string, string>> {
+    const { config } = this.#options;
+    const logger = this.#logger;
+    await this.#localChannel.start({ receive: this.#receiver.receive, logger });
+    // WhatsApp keeps its pairing under the data dir.
+    const channelEnv = { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR };
+    this.#channels = await startChannels({
+      env: channelEnv,
+      host: { receive: this.#receiver.receive, logger },
+      logger: logger.child({ component: 'channels' }),
+      registry: createChannelRegistry(this.#options.channels ?? (await loadConfiguredChannels(channelEnv))),
+    });
+    return channelEnv;
+  }
+
+  async #listen(
+    queue: GroupQueue<WorkPayload, Turn>,
+    runtimeState: HostRuntime,
+    channelEnv: Record<string, string>,
+  ): Promise<void> {
+    const { config } = this.#options;
+    const api = createHostApiImpl({
+      version: HOST_VERSION,
+      startedAt: this.#startedAt,
+      database: this.#database,
+      registry: this.#registry,
+      resolver: this.#resolver,
+      scheduler: this.#scheduler,
+      queue,
+      receiver: this.#receiver,
+      bus: this.#bus,
+      assistantName: config.ASSISTANT_NAME,
+      runtime: () => runtimeState.status,
+      channels: () => this.#channels?.status() ?? [],
+      channelCredentials: createChannelCredentialCheck(
+        this.#options.channels ?? BUILT_IN_CHANNELS,
+        channelEnv,
+      ),
+    });
+    this.#http = createHttpApi({
+      api,
+      token: ensureApiToken(config.NANOCLAW_DATA_DIR),
+      logger: this.#logger,
+      host: config.NANOCLAW_HTTP_HOST,
+      port: config.NANOCLAW_HTTP_PORT,
+    });
+    this.url = await this.#http.listen();
+  }
+
+  async #logReady(runtimeState: HostRuntime): Promise<void> {
+    const { config } = this.#options;
+    this.#logger.info(
+      {
+        url: this.url,
+        dataDir: config.NANOCLAW_DATA_DIR,
+        groupsDir: config.NANOCLAW_GROUPS_DIR,
+        runtime: 'error' in runtimeState.status ? null : runtimeState.status.name,
+        defaultProvider: describeProvider(this.#resolver.groupDefault),
+        providers: await describeGroupProviders(
+          this.#database.db,
+          await this.#registry.list(),
+          this.#resolver,
+        ),
+        timezone: config.TZ,
+      },
+      'NanoClaw host ready',
     );
   }
 
-  await localChannel.start({ receive: receiver.receive, logger });
-  // WhatsApp keeps its pairing under the data dir.
-  const channelEnv = { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR };
-  channels = await startChannels({
-    env: channelEnv,
-    host: { receive: receiver.receive, logger },
-    logger: logger.child({ component: 'channels' }),
-    registry: createChannelRegistry(options.channels ?? (await loadConfiguredChannels(channelEnv))),
-  });
-  cleanups.push(() => channels?.stopAll());
-  outboxWorker.start();
-  await scheduler.start();
-
-  const token = ensureApiToken(config.NANOCLAW_DATA_DIR);
-  const api = createHostApiImpl({
-    version: HOST_VERSION,
-    startedAt,
-    database,
-    registry,
-    resolver,
-    scheduler,
-    queue,
-    receiver,
-    bus,
-    assistantName: config.ASSISTANT_NAME,
-    runtime: () => runtimeState.status,
-    channels: () => channels?.status() ?? [],
-    channelCredentials: createChannelCredentialCheck(options.channels ?? BUILT_IN_CHANNELS, channelEnv),
-  });
-  const http = createHttpApi({
-    api,
-    token,
-    logger,
-    host: config.NANOCLAW_HTTP_HOST,
-    port: config.NANOCLAW_HTTP_PORT,
-  });
-  const url = await http.listen();
-  cleanups.push(() => http.close());
-
-  logger.info(
-    {
-      url,
-      dataDir: config.NANOCLAW_DATA_DIR,
-      groupsDir: config.NANOCLAW_GROUPS_DIR,
-      runtime: 'error' in runtimeState.status ? null : runtimeState.status.name,
-      defaultProvider: describeProvider(resolver.groupDefault),
-      providers: await describeGroupProviders(db, await registry.list(), resolver),
-      timezone: config.TZ,
-    },
-    'NanoClaw host ready',
-  );
-
-  const graceMs = options.drainMs ?? 30_000;
-  const stop = () => {
-    stopping ??= (async () => {
-      const startedStopping = Date.now();
-      logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
-      await localChannel.stop();
-      await scheduler.stop();
-      const drained = await queue.drain(graceMs);
+  async #stop(): Promise<void> {
+    const logger = this.#logger;
+    const graceMs = this.#options.drainMs ?? 30_000;
+    const startedStopping = Date.now();
+    logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
+    await this.#localChannel.stop();
+    await this.#scheduler.stop();
+    if (this.#queue) {
+      const drained = await this.#queue.drain(graceMs);
       if (drained.timedOut) {
         // Their turns stay open (not answered, not done): the next start runs them again.
         logger.warn({ interrupted: drained.interrupted }, 'turns still running were interrupted');
-        await settleWithin(queue.idle(), INTERRUPTED_RUNS_MS);
+        await settleWithin(this.#queue.idle(), INTERRUPTED_RUNS_MS);
       }
-      // Chat platforms stop only now, so the replies of the drained turns still reach them.
-      await outboxWorker.flush(5_000);
-      await outboxWorker.stop();
-      await channels?.stopAll();
-      await pool.closeAll();
-      await http.close();
-      await database.close();
-      logger.info({ stopMs: Date.now() - startedStopping }, 'NanoClaw host stopped');
-    })();
-    return stopping;
-  };
-  return { url, database, stop };
+    }
+    // Chat platforms stop only now, so the replies of the drained turns still reach them.
+    await this.#outboxWorker.flush(5_000);
+    await this.#outboxWorker.stop();
+    await this.#channels?.stopAll();
+    await this.#pool?.closeAll();
+    await this.#http?.close();
+    await this.#database.close();
+    logger.info({ stopMs: Date.now() - startedStopping }, 'NanoClaw host stopped');
+  }
 }
 
 /** After the drain's deadline, how long the interrupted runs get to end before their sandboxes are closed. */

@@ -1,5 +1,7 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
+import { descendants } from '@nanoclaw/testing';
 import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
 import { loadConfig } from '../config.js';
 import { readApiToken } from '../http/index.js';
@@ -11,9 +13,10 @@ export async function startTestHost(
   root: string,
   runtime: ContainerRuntime,
   env: Record<string, string> = {},
-  options: Omit<StartHostOptions, 'runtime'> = {},
+  options: Omit<StartHostOptions, 'runtime'> & { channelEnv?: Record<string, string> } = {},
 ): Promise<{ host: RunningHost; client: HostClient }> {
-  const config = loadConfig({
+  const { channelEnv, ...startOptions } = options;
+  const loaded = loadConfig({
     env: {
       NANOCLAW_HTTP_PORT: '0',
       AGENT_PROVIDER: 'mock',
@@ -24,8 +27,9 @@ export async function startTestHost(
     cwd: root,
     envFile: path.join(root, '.env'),
   });
+  const config = channelEnv ? { ...loaded, channelEnv } : loaded;
   const logger = createLogger({ level: config.LOG_LEVEL, format: 'json', destination: process.stderr });
-  const host = await startHost(config, logger, { ...options, runtime });
+  const host = await startHost(config, logger, { ...startOptions, runtime });
   const client = createHostClient({
     baseUrl: host.url,
     token: () => readApiToken(config.NANOCLAW_DATA_DIR),
@@ -53,4 +57,17 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The process runtime's runners: this process's children running the agent-runner bundle. */
+export function runnerPids(): number[] {
+  return descendants(process.pid).filter((pid) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === process.pid && /main\.js/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
 }

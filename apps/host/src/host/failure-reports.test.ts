@@ -1,9 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createProcessRuntime, SandboxError } from '@nanoclaw/container-runner';
 import { RunnerErrorCode } from '@nanoclaw/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AgentPoolError } from '../agent-pool/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
 import { createHostClient } from '../cli/index.js';
@@ -12,6 +10,7 @@ import type { HostEvent } from '../host-api.js';
 import { readApiToken } from '../http/index.js';
 import { createLogger } from '../logger.js';
 import { createHost, type RunningHost } from './compose-host.js';
+import { useCleanups } from './test-utils/cleanups.js';
 
 /** A pool that can never start a sandbox: a setup problem no retry fixes. */
 const brokenPool =
@@ -28,16 +27,12 @@ const brokenPool =
     closeAll: async () => undefined,
   });
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 async function start(
   createPool: () => AgentPool = brokenPool(),
 ): Promise<{ host: RunningHost; events: HostEvent[]; dataDir: string }> {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-failures-'));
-  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const root = cleanups.scratch('nanoclaw-failures');
   const config = loadConfig({
     env: { NANOCLAW_HTTP_PORT: '0', AGENT_PROVIDER: 'mock', LOG_LEVEL: 'silent', TZ: 'UTC' },
     cwd: root,
@@ -49,7 +44,7 @@ async function start(
     createPool,
     runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
   });
-  cleanups.push(() => host.stop());
+  cleanups.add(() => host.stop());
   const client = createHostClient({
     baseUrl: host.url,
     token: () => readApiToken(config.NANOCLAW_DATA_DIR),
@@ -57,7 +52,7 @@ async function start(
   });
   const events: HostEvent[] = [];
   const stream = await client.openEvents('main', (event) => events.push(event));
-  cleanups.push(() => stream.close());
+  cleanups.add(() => stream.close());
   return { host, events, dataDir: config.NANOCLAW_DATA_DIR };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStatus } from '@nanoclaw/channel-registry';
-import type { ScheduledTask } from '@nanoclaw/core';
+import { errorMessage, type ScheduledTask, type TaskRunLog, type TaskStatus } from '@nanoclaw/core';
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
 import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
@@ -13,7 +13,19 @@ import {
   type RegisteredGroup,
   resolveGroupProvider,
 } from '../groups/index.js';
-import type { GroupView, HostApi, HostStatus, Readiness, TaskView } from '../host-api.js';
+import type {
+  AddedGroup,
+  AddGroupInput,
+  AddTaskInput,
+  GroupView,
+  HostApi,
+  HostEvent,
+  HostStatus,
+  PostedMessage,
+  Readiness,
+  RemovedGroup,
+  TaskView,
+} from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import type { HostEventBus } from '../local-channel/index.js';
 import type { Turn } from '../routing/index.js';
@@ -40,7 +52,163 @@ export interface HostApiDeps {
 
 /** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
 export function createHostApiImpl(deps: HostApiDeps): HostApi {
-  async function groupView(group: RegisteredGroup): Promise<GroupView> {
+  return new HostApiImpl(deps);
+}
+
+class HostApiImpl implements HostApi {
+  readonly #deps: HostApiDeps;
+
+  constructor(deps: HostApiDeps) {
+    this.#deps = deps;
+  }
+
+  async status(): Promise<HostStatus> {
+    const deps = this.#deps;
+    const groups = await deps.registry.list();
+    return {
+      version: deps.version,
+      startedAt: deps.startedAt,
+      runtime: deps.runtime(),
+      groups: await Promise.all(
+        groups.map(async (group) => {
+          const depth = deps.queue.depth(group.id);
+          return {
+            ...(await this.#groupView(group)),
+            queued: depth.queued + depth.retrying,
+            running: depth.running,
+          };
+        }),
+      ),
+      channels: [
+        { channel: 'local', accountId: 'default', connected: true },
+        ...(deps.channels?.() ?? []).map(channelView),
+      ],
+    };
+  }
+
+  async listGroups(): Promise<GroupView[]> {
+    return Promise.all((await this.#deps.registry.list()).map((group) => this.#groupView(group)));
+  }
+
+  async addGroup(input: AddGroupInput): Promise<AddedGroup> {
+    const chat = input.chat && { channel: input.chat.channel, accountId: input.chat.accountId ?? 'default' };
+    const credentials = chat && this.#deps.channelCredentials?.(chat);
+    if (credentials?.kind === 'unknown') {
+      throw new HostApiError(
+        'invalid',
+        `chat.channel: this host has no channel "${chat?.channel}" (it knows ${credentials.known.join(', ')})`,
+      );
+    }
+    const group = await translate(() => this.#deps.registry.add(registryInput(input)));
+    const warnings =
+      input.chat && credentials?.kind === 'missing'
+        ? [
+            missingCredentialsWarning(
+              { ...input.chat, accountId: chat?.accountId ?? 'default' },
+              credentials.keys,
+            ),
+          ]
+        : [];
+    return { ...(await this.#groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+
+  async removeGroup(folder: string): Promise<RemovedGroup> {
+    const path = await translate(async () => this.#deps.registry.groupDir(folder));
+    await translate(() => this.#deps.registry.remove(folder));
+    return { folder, path };
+  }
+
+  async listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]> {
+    const groupId = filter?.folder ? (await this.#groupOf(filter.folder)).id : undefined;
+    const tasks = await this.#deps.scheduler.listTasks({
+      ...(groupId ? { groupId } : {}),
+      ...(filter?.status ? { status: filter.status } : {}),
+    });
+    return Promise.all(tasks.map((task) => this.#taskView(task)));
+  }
+
+  async addTask(input: AddTaskInput): Promise<TaskView> {
+    const group = await this.#groupOf(input.folder);
+    const task = await translate(() =>
+      this.#deps.scheduler.createTask(
+        {
+          groupId: group.id,
+          prompt: input.prompt,
+          schedule: input.schedule,
+          ...(input.timezone ? { timezone: input.timezone } : {}),
+          ...(input.contextMode ? { contextMode: input.contextMode } : {}),
+        },
+        // A once-time already past is refused (with the time it is now), not run at once.
+        { strict: true },
+      ),
+    );
+    return this.#taskView(task);
+  }
+
+  pauseTask(id: string): Promise<TaskView> {
+    return this.#taskCommand(() => this.#deps.scheduler.pauseTask(id));
+  }
+
+  resumeTask(id: string): Promise<TaskView> {
+    return this.#taskCommand(() => this.#deps.scheduler.resumeTask(id));
+  }
+
+  cancelTask(id: string): Promise<TaskView> {
+    return this.#taskCommand(() => this.#deps.scheduler.cancelTask(id));
+  }
+
+  listRuns(filter?: { taskId?: string; limit?: number }): Promise<TaskRunLog[]> {
+    return this.#deps.scheduler.listRuns({
+      ...(filter?.taskId ? { taskId: filter.taskId } : {}),
+      limit: Math.min(Math.max(filter?.limit ?? 50, 1), 1000),
+    });
+  }
+
+  async postMessage(folder: string, input: { text: string; sender?: string }): Promise<PostedMessage> {
+    const group = await this.#groupOf(folder);
+    const platformMessageId = randomUUID();
+    const result = await translate(() =>
+      this.#deps.receiver.receiveDetailed({
+        channel: 'local',
+        accountId: 'default',
+        chatId: group.folder,
+        platformMessageId,
+        sender: { id: `local:${input.sender ?? 'user'}`, name: input.sender ?? 'local user' },
+        text: input.text,
+        sentAt: new Date().toISOString(),
+      }),
+    );
+    const outcome = result.outcome;
+    // A turn gets a reply; a group with a broken config gets an error event saying so.
+    const willReply = outcome?.kind === 'turn' || (outcome?.kind === 'config-error' && outcome.addressed);
+    return { messageId: platformMessageId, willReply };
+  }
+
+  subscribe(folder: string, listener: (event: HostEvent) => void): () => void {
+    return this.#deps.bus.subscribe(folder, listener);
+  }
+
+  async readiness(): Promise<Readiness> {
+    const deps = this.#deps;
+    const checks: Readiness['checks'] = [];
+    try {
+      deps.database.sqlite.prepare('select 1').get();
+      checks.push({ name: 'database', ok: true, detail: deps.database.path });
+    } catch (error) {
+      checks.push({ name: 'database', ok: false, detail: errorMessage(error) });
+    }
+    const runtime = deps.runtime();
+    checks.push(
+      'error' in runtime
+        ? { name: 'runtime', ok: false, detail: runtime.error }
+        : { name: 'runtime', ok: true, detail: `${runtime.name}: ${runtime.detail}` },
+    );
+    checks.push(channelsCheck(deps.channels?.() ?? []));
+    return { ready: checks.every((c) => c.ok), checks };
+  }
+
+  async #groupView(group: RegisteredGroup): Promise<GroupView> {
+    const deps = this.#deps;
     const provider = await resolveGroupProvider(deps.database.db, group, deps.resolver);
     const bindings = await deps.registry.listBindings({ groupId: group.id });
     return {
@@ -62,14 +230,14 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
     };
   }
 
-  async function groupOf(folder: string): Promise<RegisteredGroup> {
-    const group = await deps.registry.get(folder).catch(() => undefined);
+  async #groupOf(folder: string): Promise<RegisteredGroup> {
+    const group = await this.#deps.registry.get(folder).catch(() => undefined);
     if (!group) throw new HostApiError('not-found', `no group "${folder}"`);
     return group;
   }
 
-  async function taskView(task: ScheduledTask): Promise<TaskView> {
-    const group = await deps.registry.getById(task.groupId);
+  async #taskView(task: ScheduledTask): Promise<TaskView> {
+    const group = await this.#deps.registry.getById(task.groupId);
     return {
       id: task.id,
       folder: group?.folder ?? task.groupId,
@@ -83,167 +251,45 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
     };
   }
 
-  const taskCommand = (run: (id: string) => Promise<ScheduledTask>) => async (id: string) =>
-    taskView(await translate(() => run(id)));
+  async #taskCommand(run: () => Promise<ScheduledTask>): Promise<TaskView> {
+    return this.#taskView(await translate(run));
+  }
+}
 
+/** What the registry needs to add the group the API was asked for. */
+function registryInput(input: AddGroupInput): Parameters<GroupRegistry['add']>[0] {
   return {
-    async status() {
-      const groups = await deps.registry.list();
-      return {
-        version: deps.version,
-        startedAt: deps.startedAt,
-        runtime: deps.runtime(),
-        groups: await Promise.all(
-          groups.map(async (group) => {
-            const depth = deps.queue.depth(group.id);
-            return {
-              ...(await groupView(group)),
-              queued: depth.queued + depth.retrying,
-              running: depth.running,
-            };
-          }),
-        ),
-        channels: [
-          { channel: 'local', accountId: 'default', connected: true },
-          ...(deps.channels?.() ?? []).map(channelView),
-        ],
-      };
-    },
-    async listGroups() {
-      return Promise.all((await deps.registry.list()).map(groupView));
-    },
-    async addGroup(input) {
-      const chat = input.chat && {
-        channel: input.chat.channel,
-        accountId: input.chat.accountId ?? 'default',
-      };
-      const credentials = chat && deps.channelCredentials?.(chat);
-      if (credentials?.kind === 'unknown') {
-        throw new HostApiError(
-          'invalid',
-          `chat.channel: this host has no channel "${chat?.channel}" (it knows ${credentials.known.join(', ')})`,
-        );
-      }
-      const group = await translate(() =>
-        deps.registry.add({
-          folder: input.folder,
-          ...(input.name !== undefined ? { name: input.name } : {}),
-          ...(input.trigger !== undefined ? { trigger: input.trigger } : {}),
-          ...(input.provider !== undefined ? { provider: input.provider } : {}),
-          ...(input.chat
-            ? {
-                chat: {
-                  ref: {
-                    channel: input.chat.channel,
-                    accountId: input.chat.accountId ?? 'default',
-                    chatId: input.chat.chatId,
-                  },
-                  ...(input.chat.name !== undefined ? { name: input.chat.name } : {}),
-                },
-              }
-            : {}),
-        }),
-      );
-      const warnings =
-        input.chat && credentials?.kind === 'missing'
-          ? [
-              missingCredentialsWarning(
-                { ...input.chat, accountId: chat?.accountId ?? 'default' },
-                credentials.keys,
-              ),
-            ]
-          : [];
-      return { ...(await groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
-    },
-    async removeGroup(folder) {
-      const path = await translate(async () => deps.registry.groupDir(folder));
-      await translate(() => deps.registry.remove(folder));
-      return { folder, path };
-    },
-    async listTasks(filter) {
-      const groupId = filter?.folder ? (await groupOf(filter.folder)).id : undefined;
-      const tasks = await deps.scheduler.listTasks({
-        ...(groupId ? { groupId } : {}),
-        ...(filter?.status ? { status: filter.status } : {}),
-      });
-      return Promise.all(tasks.map(taskView));
-    },
-    async addTask(input) {
-      const group = await groupOf(input.folder);
-      const task = await translate(() =>
-        deps.scheduler.createTask(
-          {
-            groupId: group.id,
-            prompt: input.prompt,
-            schedule: input.schedule,
-            ...(input.timezone ? { timezone: input.timezone } : {}),
-            ...(input.contextMode ? { contextMode: input.contextMode } : {}),
+    folder: input.folder,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.trigger !== undefined ? { trigger: input.trigger } : {}),
+    ...(input.provider !== undefined ? { provider: input.provider } : {}),
+    ...(input.chat
+      ? {
+          chat: {
+            ref: {
+              channel: input.chat.channel,
+              accountId: input.chat.accountId ?? 'default',
+              chatId: input.chat.chatId,
+            },
+            ...(input.chat.name !== undefined ? { name: input.chat.name } : {}),
           },
-          // A once-time already past is refused (with the time it is now), not run at once.
-          { strict: true },
-        ),
-      );
-      return taskView(task);
-    },
-    pauseTask: taskCommand((id) => deps.scheduler.pauseTask(id)),
-    resumeTask: taskCommand((id) => deps.scheduler.resumeTask(id)),
-    cancelTask: taskCommand((id) => deps.scheduler.cancelTask(id)),
-    listRuns(filter) {
-      return deps.scheduler.listRuns({
-        ...(filter?.taskId ? { taskId: filter.taskId } : {}),
-        limit: Math.min(Math.max(filter?.limit ?? 50, 1), 1000),
-      });
-    },
-    async postMessage(folder, input) {
-      const group = await groupOf(folder);
-      const platformMessageId = randomUUID();
-      const result = await translate(() =>
-        deps.receiver.receiveDetailed({
-          channel: 'local',
-          accountId: 'default',
-          chatId: group.folder,
-          platformMessageId,
-          sender: { id: `local:${input.sender ?? 'user'}`, name: input.sender ?? 'local user' },
-          text: input.text,
-          sentAt: new Date().toISOString(),
-        }),
-      );
-      const outcome = result.outcome;
-      // A turn gets a reply; a group with a broken config gets an error event saying so.
-      const willReply = outcome?.kind === 'turn' || (outcome?.kind === 'config-error' && outcome.addressed);
-      return { messageId: platformMessageId, willReply };
-    },
-    subscribe(folder, listener) {
-      return deps.bus.subscribe(folder, listener);
-    },
-    async readiness(): Promise<Readiness> {
-      const checks: Readiness['checks'] = [];
-      try {
-        deps.database.sqlite.prepare('select 1').get();
-        checks.push({ name: 'database', ok: true, detail: deps.database.path });
-      } catch (error) {
-        checks.push({ name: 'database', ok: false, detail: (error as Error).message });
-      }
-      const runtime = deps.runtime();
-      checks.push(
-        'error' in runtime
-          ? { name: 'runtime', ok: false, detail: runtime.error }
-          : { name: 'runtime', ok: true, detail: `${runtime.name}: ${runtime.detail}` },
-      );
-      const channels = (deps.channels?.() ?? []).filter((c) => c.state !== 'skipped');
-      const down = channels.filter((c) => c.state !== 'connected');
-      checks.push({
-        name: 'channels',
-        // A platform that is down does not make the host unready: the others and the local chat still work.
-        ok: true,
-        detail: [
-          'local',
-          ...channels.map((c) => `${c.channel}:${c.accountId} ${c.state}`),
-          ...(down.length > 0 ? [`(${down.length} not connected)`] : []),
-        ].join(', '),
-      });
-      return { ready: checks.every((c) => c.ok), checks };
-    },
+        }
+      : {}),
+  };
+}
+
+/** A platform that is down does not make the host unready: the others and the local chat still work. */
+function channelsCheck(statuses: ChannelStatus[]): Readiness['checks'][number] {
+  const channels = statuses.filter((c) => c.state !== 'skipped');
+  const down = channels.filter((c) => c.state !== 'connected');
+  return {
+    name: 'channels',
+    ok: true,
+    detail: [
+      'local',
+      ...channels.map((c) => `${c.channel}:${c.accountId} ${c.state}`),
+      ...(down.length > 0 ? [`(${down.length} not connected)`] : []),
+    ].join(', '),
   };
 }
 

@@ -1,5 +1,5 @@
 import { isSandboxError, SandboxError } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, RuntimeAvailability } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type RuntimeAvailability } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { AgentPoolError } from '../agent-pool/index.js';
 import type { AcquiredSandbox, AcquireRequest, AgentPool } from '../agent-pool/types.js';
@@ -58,7 +58,7 @@ describe('the host runtime', () => {
     const pool = hostPool(state, () => poolFailingWith({}), logger);
     const error = await rejection(pool.acquire(request));
     expect(isSandboxError(error, 'runtime-unavailable')).toBe(true);
-    expect((error as Error).message).toBe('no runtime here');
+    expect(errorMessage(error)).toBe('no runtime here');
   });
 
   it('a spawn failing because the runtime stopped being usable says so, and the status follows it back', async () => {
@@ -72,10 +72,10 @@ describe('the host runtime', () => {
     runtime.answer = { ok: false, reason: 'docker engine does not answer', hint: 'start the engine' };
     const error = await rejection(pool.acquire(request));
     expect(isSandboxError(error, 'runtime-unavailable')).toBe(true);
-    expect((error as Error).message).toMatch(
+    expect(errorMessage(error)).toMatch(
       /^the docker sandbox runtime is not usable: docker engine does not answer \(start the engine\)\n.*nanoclaw doctor/,
     );
-    expect(state.status).toEqual({ name: null, error: (error as Error).message });
+    expect(state.status).toEqual({ name: null, error: errorMessage(error) });
 
     runtime.answer = { ok: true, detail: 'engine 20.10' };
     failure.error = undefined;

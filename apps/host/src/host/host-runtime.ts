@@ -1,5 +1,5 @@
 import { createRuntime, detectRuntime, SandboxError } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, Logger } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type Logger } from '@nanoclaw/core';
 import { isAgentPoolError } from '../agent-pool/index.js';
 import type { AgentPool } from '../agent-pool/types.js';
 import type { HostConfig } from '../config.js';
@@ -49,7 +49,7 @@ export async function resolveHostRuntime(options: {
     return { runtime, status: { name: runtime.name, detail: availability.detail } };
   } catch (error) {
     // detectRuntime's message names every runtime it tried and why each did not fit.
-    return unusable((error as Error).message);
+    return unusable(errorMessage(error));
   }
 }
 
@@ -113,7 +113,7 @@ async function explainSpawnFailure(
   if (isAgentPoolError(error)) return error;
   const availability = await runtime.available().catch((probeError: unknown) => ({
     ok: false as const,
-    reason: (probeError as Error).message,
+    reason: errorMessage(probeError),
     hint: '',
   }));
   if (availability.ok) return error;

@@ -1,13 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { openDatabase } from '@nanoclaw/db';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { startTestHost, until } from './e2e-host.js';
+import { runnerPids, startTestHost, until } from './e2e-host.js';
+import { useCleanups } from './test-utils/cleanups.js';
 
 /**
  * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked
@@ -15,10 +14,7 @@ import { startTestHost, until } from './e2e-host.js';
  * runs in the process runtime, so the test can signal its runner like a terminal or `docker stop` would.
  */
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = useCleanups();
 
 interface TestHost {
   host: RunningHost;
@@ -26,19 +22,15 @@ interface TestHost {
   events: HostEvent[];
 }
 
-function scratch(): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-run-stop-'));
-  cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
-  return root;
-}
+const scratch = () => cleanups.scratch('nanoclaw-run-stop');
 
 async function start(root: string, drainMs?: number): Promise<TestHost> {
   const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
   const { host, client } = await startTestHost(root, runtime, {}, drainMs === undefined ? {} : { drainMs });
-  cleanups.push(() => host.stop());
+  cleanups.add(() => host.stop());
   const events: HostEvent[] = [];
   const stream = await client.openEvents('main', (event) => events.push(event));
-  cleanups.push(() => stream.close());
+  cleanups.add(() => stream.close());
   return { host, client, events };
 }
 
@@ -67,21 +59,6 @@ async function stored(
   } finally {
     await handle.close();
   }
-}
-
-/** The process runtime's runners: this process's children running the agent-runner bundle. */
-function runnerPids(): number[] {
-  return fs.readdirSync('/proc').flatMap((entry) => {
-    if (!/^\d+$/.test(entry)) return [];
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      return ppid === process.pid && /main\.js/.test(cmdline) ? [Number(entry)] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 describe('a turn whose sandbox is told to stop', () => {

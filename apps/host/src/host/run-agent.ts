@@ -1,5 +1,5 @@
 import { isSandboxError } from '@nanoclaw/container-runner';
-import { type AgentEvent, type Logger, RunnerErrorCode, type TurnInput } from '@nanoclaw/core';
+import { type AgentEvent, errorMessage, type Logger, RunnerErrorCode, type TurnInput } from '@nanoclaw/core';
 import type { AgentActions } from '../agent-actions/index.js';
 import { createActionContext } from '../agent-actions/index.js';
 import { isAgentPoolError } from '../agent-pool/index.js';
@@ -79,7 +79,7 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
       onAction: deps.actions.forRun(context),
     });
   } catch (error) {
-    const message = `the sandbox could not start: ${(error as Error).message}`;
+    const message = `the sandbox could not start: ${errorMessage(error)}`;
     if (isAgentPoolError(error) && PERMANENT_POOL_ERRORS.has(error.code))
       throw new PermanentRunError(message);
     // No sandbox runtime is usable (none installed, the engine stopped): retrying only delays the answer.

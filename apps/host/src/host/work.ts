@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 import type { TaskRun } from '@nanoclaw/scheduler';
 import type { Turn } from '../routing/index.js';
 
@@ -31,12 +32,20 @@ export function taskRunRef(run: TaskRun): TaskRunRef {
  * A failure the queue should retry with backoff: the sandbox died, went silent or could not start. Failures of
  * the agent itself (a model error, a timed-out turn) are answered to the user at once instead.
  */
-export class RetryableRunError extends Error {
+export class RetryableRunError extends NanoclawError<'run-retryable'> {
   override readonly name = 'RetryableRunError';
+  constructor(message: string, options?: ErrorOptions) {
+    super('run-retryable', message, {
+      retryable: true,
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+    });
+  }
 }
 
 /** A failure no retry can fix (a setup problem): the queue dead-letters it at once and the user is told why. */
-export class PermanentRunError extends Error {
+export class PermanentRunError extends NanoclawError<'run-permanent'> {
   override readonly name = 'PermanentRunError';
-  readonly retryable = false;
+  constructor(message: string) {
+    super('run-permanent', message, { retryable: false });
+  }
 }

@@ -64,9 +64,7 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
     { inbox: deps.inbox, timezone: deps.timezone },
     { ...turn, messageIds: claimed.map((m) => m.id) },
   );
-  const pending: Array<{ turn: Turn; inReplyTo: string[] }> = [
-    { turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) },
-  ];
+  const pending: PendingTurn[] = [{ turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) }];
   deps.activeTurns.set(group.id, turn);
   deps.bus.publish({
     type: 'run-start',
@@ -97,6 +95,7 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
         onEvent: streamTurns(deps, group.folder, runId, answer),
         attachFollowUps: (push) =>
           ctx.inputs.subscribe(() => {
+            // followUp never rejects (tested): a follow-up it cannot join is queued again.
             for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
           }),
       });
@@ -118,35 +117,74 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
     });
   } finally {
     deps.activeTurns.delete(group.id);
-    for (const left of [...ctx.inputs.close(), ...pending.slice(1).map((p) => p.turn)]) deps.requeue(left);
+    // Follow-ups the run took but never answered (it failed) go back to the queue, and out of `pending`.
+    for (const left of [...ctx.inputs.close(), ...pending.splice(1).map((p) => p.turn)]) deps.requeue(left);
   }
 }
 
-/** A follow-up for the same chat and session joins the run; anything else waits its turn in the queue. */
-async function followUp(
+interface PendingTurn {
+  turn: Turn;
+  inReplyTo: string[];
+}
+
+/**
+ * A follow-up for the same chat and session joins the run; anything else waits its turn in the queue. Never
+ * rejects: a follow-up the run cannot take (it ended, its runner died, the database failed) is queued again, and
+ * its messages, stored in the inbox, are answered by that turn or after a restart.
+ */
+export async function followUp(
   deps: WorkerDeps,
   next: Turn,
   active: Turn,
   push: (input: { text: string }) => Promise<boolean>,
-  pending: Array<{ turn: Turn; inReplyTo: string[] }>,
+  pending: PendingTurn[],
 ): Promise<void> {
   if (!sameChatAndSession(next, active)) {
     deps.requeue(next);
     return;
   }
+  try {
+    if (await joinRun(deps, next, active, push, pending)) return;
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, group: next.groupId, messages: next.messageIds.length },
+      'a follow-up could not join the running turn; queued again',
+    );
+  }
+  deps.requeue(next);
+}
+
+/**
+ * Claims the follow-up's messages and pushes them into the run. False when the run did not take them (its entry
+ * is then out of `pending`); true when it did, when there was nothing left to claim, or when the run's end
+ * already put its entry back in the queue.
+ */
+async function joinRun(
+  deps: WorkerDeps,
+  next: Turn,
+  active: Turn,
+  push: (input: { text: string }) => Promise<boolean>,
+  pending: PendingTurn[],
+): Promise<boolean> {
   // Messages this run already has (after a restart the inbox's recovery turn repeats those of the recovered queue
   // item that is running) are not claimed again: they would be answered twice.
   const taken = new Set([active, ...pending.map((p) => p.turn)].flatMap((t) => t.messageIds));
   const claimed = await deps.inbox.markProcessing(next.messageIds.filter((id) => !taken.has(id)));
-  if (claimed.length === 0) return;
+  if (claimed.length === 0) return true;
   const own: Turn = { ...next, messageIds: claimed.map((m) => m.id) };
   const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, own);
   const entry = { turn: own, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
   pending.push(entry);
-  if (!(await push({ text: prompt.text }))) {
-    pending.splice(pending.indexOf(entry), 1);
-    deps.requeue(next);
-  }
+  const accepted = await push({ text: prompt.text }).catch((error: unknown) => {
+    deps.logger.warn({ err: error, group: next.groupId }, 'the running turn did not take a follow-up');
+    return false;
+  });
+  if (accepted) return true;
+  const at = pending.indexOf(entry);
+  // Already out of `pending`: the run ended and queued it again itself.
+  if (at < 0) return true;
+  pending.splice(at, 1);
+  return false;
 }
 
 interface Answer {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { errorMessage } from '@nanoclaw/core';
 
 /** The token file's name inside the data dir. */
 export const API_TOKEN_FILE = 'api-token';
@@ -35,7 +36,7 @@ export function ensureApiToken(dataDir: string): string {
   } catch (error) {
     // Another process created it between our read and write: use theirs.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readApiToken(dataDir);
-    throw new Error(`cannot write the API token ${file}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot write the API token ${file}: ${errorMessage(error)}`, { cause: error });
   }
   return token;
 }
@@ -63,7 +64,7 @@ function readTokenFile(file: string, options: { fixMode: boolean }): string | un
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP') throw new Error(`refusing the API token ${file}: it is a symlink; remove it`);
-    throw new Error(`cannot read the API token ${file}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`cannot read the API token ${file}: ${errorMessage(error)}`, { cause: error });
   }
   try {
     checkTokenFile(fd, file, options);

@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 import { HostApiError } from '../host-api.js';
 
 /** The JSON body of every error response. */
@@ -9,15 +10,15 @@ export interface ErrorBody {
 }
 
 /** An error with an HTTP status and a message safe to show a client. */
-export class HttpError extends Error {
+export class HttpError extends NanoclawError {
   override readonly name = 'HttpError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly field?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 
   toBody(): ErrorBody {

@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
+import { errorMessage, INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
 import { HttpError } from './http-error.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -23,7 +23,7 @@ export async function readJsonBody(
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new HttpError(400, 'invalid-json', `the body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(400, 'invalid-json', `the body is not valid JSON: ${errorMessage(error)}`);
   }
 }
 

@@ -1,32 +1,17 @@
-import type { InboundMessageInput } from '@nanoclaw/core';
 import { openDatabase } from '@nanoclaw/db';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createGroupRegistry } from '../groups/group-registry.js';
-import { createTestEnv, type TestEnv } from '../groups/test-support.js';
+import { createFamilyEnv, type TestEnv, telegramMessage } from '../groups/test-support.js';
 import { createInbox, InboundValidationError, type Inbox } from './inbox.js';
 
 let env: TestEnv;
 let inbox: Inbox;
 let clock = 0;
 
-const message = (id: string, overrides: Partial<InboundMessageInput> = {}): InboundMessageInput => ({
-  channel: 'telegram',
-  chatId: '42',
-  platformMessageId: id,
-  sender: { id: 'alice', name: 'Alice' },
-  text: `message ${id}`,
-  sentAt: '2026-11-24T09:00:00Z',
-  ...overrides,
-});
+const message = telegramMessage;
 
 beforeEach(async () => {
-  env = await createTestEnv();
-  const registry = createGroupRegistry({
-    db: env.database.db,
-    groupsDir: env.groupsDir,
-    generateId: () => 'grp',
-  });
-  await registry.add({ folder: 'family' });
+  ({ env } = await createFamilyEnv());
   clock = 1_000;
   inbox = createInbox(env.database.db, { now: () => clock });
 });

@@ -1,13 +1,14 @@
-import { type InboundMessage, inboundMessageSchema } from '@nanoclaw/core';
+import { type InboundMessage, inboundMessageSchema, NanoclawError } from '@nanoclaw/core';
 import type { ChatRef, HostDb } from '../groups/index.js';
 import { rowToStoredInbound, type StoredInbound, type StoredInboundStatus } from './stored-inbound.js';
 import { chatOf, type Turn, turnOf } from './turn.js';
 
 /** The input was not a valid inbound message; nothing was stored. */
-export class InboundValidationError extends Error {
+export class InboundValidationError extends NanoclawError<'invalid-inbound'> {
   override readonly name = 'InboundValidationError';
   constructor(readonly issues: ReadonlyArray<{ path: string; message: string }>) {
     super(
+      'invalid-inbound',
       `invalid inbound message: ${issues.map((i) => `${i.path || '(message)'}: ${i.message}`).join('; ')}`,
     );
   }
@@ -72,25 +73,53 @@ export interface InboxOptions {
 
 /** The durable inbound store on `inbound_messages`, unique on channel + account + chat + platform id. */
 export function createInbox(db: HostDb, options: InboxOptions = {}): Inbox {
-  const now = options.now ?? Date.now;
-  const selectAll = () => db.selectFrom('inbound_messages').selectAll();
+  return new SqliteInbox(db, options.now ?? Date.now);
+}
 
-  async function transition(
-    ids: readonly number[],
-    from: readonly StoredInboundStatus[],
-    set: { status: StoredInboundStatus; last_error?: string | null },
-  ): Promise<void> {
-    if (ids.length === 0) return;
-    await db
-      .updateTable('inbound_messages')
-      .set({ ...set, updated_at: now() })
-      .where('id', 'in', [...ids])
-      .where('status', 'in', [...from])
-      .execute();
+class SqliteInbox implements Inbox {
+  readonly #db: HostDb;
+  readonly #now: () => number;
+
+  constructor(db: HostDb, now: () => number) {
+    this.#db = db;
+    this.#now = now;
   }
 
-  async function byPlatformId(chat: ChatRef, platformMessageId: string): Promise<StoredInbound | undefined> {
-    const row = await selectAll()
+  async store(input: unknown): Promise<StoreResult> {
+    const message = validate(input);
+    const at = this.#now();
+    const result = await this.#db
+      .insertInto('inbound_messages')
+      .values({
+        channel: message.channel,
+        account_id: message.accountId,
+        chat_id: message.chatId,
+        platform_message_id: message.platformMessageId,
+        thread_id: message.threadId ?? null,
+        group_id: null,
+        sender_id: message.sender.id,
+        sender_name: message.sender.name ?? null,
+        text: message.text,
+        payload: JSON.stringify(message),
+        status: 'received',
+        sent_at: Date.parse(message.sentAt),
+        received_at: at,
+        updated_at: at,
+      })
+      .onConflict((oc) => oc.columns(['channel', 'account_id', 'chat_id', 'platform_message_id']).doNothing())
+      .executeTakeFirst();
+    const stored = await this.findByPlatformId(message, message.platformMessageId);
+    if (!stored) throw new Error(`inbound message ${message.platformMessageId} was not stored`);
+    return { duplicate: (result.numInsertedOrUpdatedRows ?? 0n) === 0n, message: stored };
+  }
+
+  async get(id: number): Promise<StoredInbound | undefined> {
+    const row = await this.#selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? rowToStoredInbound(row) : undefined;
+  }
+
+  async findByPlatformId(chat: ChatRef, platformMessageId: string): Promise<StoredInbound | undefined> {
+    const row = await this.#selectAll()
       .where('channel', '=', chat.channel)
       .where('account_id', '=', chat.accountId)
       .where('chat_id', '=', chat.chatId)
@@ -99,124 +128,119 @@ export function createInbox(db: HostDb, options: InboxOptions = {}): Inbox {
     return row ? rowToStoredInbound(row) : undefined;
   }
 
-  return {
-    async store(input) {
-      const message = validate(input);
-      const at = now();
-      const result = await db
-        .insertInto('inbound_messages')
-        .values({
-          channel: message.channel,
-          account_id: message.accountId,
-          chat_id: message.chatId,
-          platform_message_id: message.platformMessageId,
-          thread_id: message.threadId ?? null,
-          group_id: null,
-          sender_id: message.sender.id,
-          sender_name: message.sender.name ?? null,
-          text: message.text,
-          payload: JSON.stringify(message),
-          status: 'received',
-          sent_at: Date.parse(message.sentAt),
-          received_at: at,
-          updated_at: at,
-        })
-        .onConflict((oc) =>
-          oc.columns(['channel', 'account_id', 'chat_id', 'platform_message_id']).doNothing(),
-        )
-        .executeTakeFirst();
-      const stored = await byPlatformId(message, message.platformMessageId);
-      if (!stored) throw new Error(`inbound message ${message.platformMessageId} was not stored`);
-      return { duplicate: (result.numInsertedOrUpdatedRows ?? 0n) === 0n, message: stored };
-    },
-    async get(id) {
-      const row = await selectAll().where('id', '=', id).executeTakeFirst();
-      return row ? rowToStoredInbound(row) : undefined;
-    },
-    findByPlatformId: byPlatformId,
-    async getMany(ids) {
-      if (ids.length === 0) return [];
-      const rows = await selectAll()
-        .where('id', 'in', [...ids])
-        .orderBy('id')
-        .execute();
-      return rows.map(rowToStoredInbound);
-    },
-    async assign(id, route) {
-      const result = await db
-        .updateTable('inbound_messages')
-        .set({ group_id: route.groupId, status: route.status, updated_at: now() })
-        .where('id', '=', id)
-        .where('status', '=', 'received')
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
-    },
-    async markProcessing(ids) {
-      if (ids.length === 0) return [];
-      await db
-        .updateTable('inbound_messages')
-        .set((eb) => ({ status: 'processing', tries: eb('tries', '+', 1), updated_at: now() }))
-        .where('id', 'in', [...ids])
-        .where('status', 'in', ['queued', 'processing'])
-        .execute();
-      const rows = await selectAll()
-        .where('id', 'in', [...ids])
-        .where('status', '=', 'processing')
-        .orderBy('id')
-        .execute();
-      return rows.map(rowToStoredInbound);
-    },
-    markDone: (ids) => transition(ids, ['queued', 'processing'], { status: 'done', last_error: null }),
-    markFailed: (ids, error) =>
-      transition(ids, ['queued', 'processing'], { status: 'failed', last_error: error.slice(0, 4000) }),
-    async pendingContext(query) {
-      const { chat } = query;
-      const inChat = () => {
-        let q = selectAll()
-          .where('group_id', '=', query.groupId)
-          .where('channel', '=', chat.channel)
-          .where('account_id', '=', chat.accountId)
-          .where('chat_id', '=', chat.chatId)
-          .where('id', '<', query.beforeId);
-        q =
-          chat.threadId === undefined
-            ? q.where('thread_id', 'is', null)
-            : q.where('thread_id', '=', chat.threadId);
-        return q;
-      };
-      const answered = await inChat()
-        .where('status', '=', 'done')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      const rows = await inChat()
-        .where('id', '>', answered?.id ?? 0)
-        .where('status', 'in', ['context', 'failed'])
-        .orderBy('id', 'desc')
-        .limit(Math.max(0, query.limit))
-        .execute();
-      return rows.reverse().map(rowToStoredInbound);
-    },
-    async recover() {
-      await transition(await idsWithStatus(db, 'processing'), ['processing'], { status: 'queued' });
-      const orphaned = await selectAll()
-        .where('status', '=', 'queued')
-        .where('group_id', 'is', null)
-        .execute();
-      await transition(
-        orphaned.map((row) => row.id),
-        ['queued'],
-        { status: 'failed', last_error: 'its group was removed' },
-      );
-      const unrouted = (await selectAll().where('status', '=', 'received').orderBy('id').execute()).map(
-        rowToStoredInbound,
-      );
-      const queued = (await selectAll().where('status', '=', 'queued').orderBy('id').execute()).map(
-        rowToStoredInbound,
-      );
-      return { unrouted, turns: groupIntoTurns(queued) };
-    },
-  };
+  async getMany(ids: readonly number[]): Promise<StoredInbound[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#selectAll()
+      .where('id', 'in', [...ids])
+      .orderBy('id')
+      .execute();
+    return rows.map(rowToStoredInbound);
+  }
+
+  async assign(id: number, route: { groupId: string | null; status: RouteStatus }): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('inbound_messages')
+      .set({ group_id: route.groupId, status: route.status, updated_at: this.#now() })
+      .where('id', '=', id)
+      .where('status', '=', 'received')
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async markProcessing(ids: readonly number[]): Promise<StoredInbound[]> {
+    if (ids.length === 0) return [];
+    await this.#db
+      .updateTable('inbound_messages')
+      .set((eb) => ({ status: 'processing', tries: eb('tries', '+', 1), updated_at: this.#now() }))
+      .where('id', 'in', [...ids])
+      .where('status', 'in', ['queued', 'processing'])
+      .execute();
+    const rows = await this.#selectAll()
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'processing')
+      .orderBy('id')
+      .execute();
+    return rows.map(rowToStoredInbound);
+  }
+
+  markDone(ids: readonly number[]): Promise<void> {
+    return this.#transition(ids, ['queued', 'processing'], { status: 'done', last_error: null });
+  }
+
+  markFailed(ids: readonly number[], error: string): Promise<void> {
+    return this.#transition(ids, ['queued', 'processing'], {
+      status: 'failed',
+      last_error: error.slice(0, 4000),
+    });
+  }
+
+  async pendingContext(query: PendingContextQuery): Promise<StoredInbound[]> {
+    const answered = await this.#inChat(query)
+      .where('status', '=', 'done')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const rows = await this.#inChat(query)
+      .where('id', '>', answered?.id ?? 0)
+      .where('status', 'in', ['context', 'failed'])
+      .orderBy('id', 'desc')
+      .limit(Math.max(0, query.limit))
+      .execute();
+    return rows.reverse().map(rowToStoredInbound);
+  }
+
+  async recover(): Promise<InboundRecovery> {
+    const db = this.#db;
+    await this.#transition(await idsWithStatus(db, 'processing'), ['processing'], { status: 'queued' });
+    const orphaned = await this.#selectAll()
+      .where('status', '=', 'queued')
+      .where('group_id', 'is', null)
+      .execute();
+    await this.#transition(
+      orphaned.map((row) => row.id),
+      ['queued'],
+      { status: 'failed', last_error: 'its group was removed' },
+    );
+    const unrouted = (await this.#selectAll().where('status', '=', 'received').orderBy('id').execute()).map(
+      rowToStoredInbound,
+    );
+    const queued = (await this.#selectAll().where('status', '=', 'queued').orderBy('id').execute()).map(
+      rowToStoredInbound,
+    );
+    return { unrouted, turns: groupIntoTurns(queued) };
+  }
+
+  #selectAll() {
+    return this.#db.selectFrom('inbound_messages').selectAll();
+  }
+
+  /** The chat's (and thread's) messages of the group, older than `beforeId`. */
+  #inChat(query: PendingContextQuery) {
+    const { chat } = query;
+    const q = this.#selectAll()
+      .where('group_id', '=', query.groupId)
+      .where('channel', '=', chat.channel)
+      .where('account_id', '=', chat.accountId)
+      .where('chat_id', '=', chat.chatId)
+      .where('id', '<', query.beforeId);
+    return chat.threadId === undefined
+      ? q.where('thread_id', 'is', null)
+      : q.where('thread_id', '=', chat.threadId);
+  }
+
+  async #transition(
+    ids: readonly number[],
+    from: readonly StoredInboundStatus[],
+    set: { status: StoredInboundStatus; last_error?: string | null },
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db
+      .updateTable('inbound_messages')
+      .set({ ...set, updated_at: this.#now() })
+      .where('id', 'in', [...ids])
+      .where('status', 'in', [...from])
+      .execute();
+  }
 }
 
 async function idsWithStatus(db: HostDb, status: StoredInboundStatus): Promise<number[]> {

@@ -1,7 +1,6 @@
 import type { InboundMessageInput } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupRegistry } from '../groups/group-registry.js';
-import { createRecordingLogger, createTestEnv, type TestEnv } from '../groups/test-support.js';
+import { createFamilyEnv, createRecordingLogger, type TestEnv } from '../groups/test-support.js';
 import { createInbox, type Inbox } from './inbox.js';
 import { createInboundRouter, type InboundRouter } from './route-inbound.js';
 import { buildTurnPrompt } from './turn-prompt.js';
@@ -12,16 +11,9 @@ let router: InboundRouter;
 let seq = 0;
 
 beforeEach(async () => {
-  env = await createTestEnv();
-  const registry = createGroupRegistry({
-    db: env.database.db,
-    groupsDir: env.groupsDir,
-    generateId: () => 'grp',
-  });
-  await registry.add({
-    folder: 'family',
-    chat: { ref: { channel: 'telegram', accountId: 'default', chatId: '42' } },
-  });
+  const family = await createFamilyEnv({ channel: 'telegram', accountId: 'default', chatId: '42' });
+  env = family.env;
+  const { registry } = family;
   inbox = createInbox(env.database.db);
   router = createInboundRouter({ inbox, registry, assistantName: 'Andy', logger: createRecordingLogger() });
   seq = 0;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NanoclawError } from '@nanoclaw/core';
 import { shellQuote } from '../cli/cli-io.js';
 import {
   LAUNCHD_LABEL,
@@ -29,8 +30,11 @@ export interface ServicePlan {
   disable: string[];
 }
 
-export class ServiceError extends Error {
+export class ServiceError extends NanoclawError<'service-unsupported'> {
   override readonly name = 'ServiceError';
+  constructor(message: string) {
+    super('service-unsupported', message);
+  }
 }
 
 /** What `service install` writes for this platform; throws `ServiceError` where there is no service manager. */

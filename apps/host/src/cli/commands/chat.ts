@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import { errorMessage } from '@nanoclaw/core';
 import type { Command } from 'commander';
 import type { HostEvent } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
@@ -86,6 +87,7 @@ async function chatLoop(session: ChatSession, interrupt: AbortController): Promi
     rl.close();
   });
   let hostGone = false;
+  // `done` never rejects (the host client ends the stream on any error) and this callback cannot throw.
   void session.stream.done.then(() => {
     hostGone = true;
     rl.close();
@@ -118,7 +120,7 @@ async function exchange(session: ChatSession, text: string): Promise<void> {
     })
     .catch((error: unknown) => {
       if (error instanceof CliError && error.exitCode === EXIT.unavailable) throw error;
-      writeLine(context.stderr, `✗ ${(error as Error).message}`);
+      writeLine(context.stderr, `✗ ${errorMessage(error)}`);
       return undefined;
     });
   if (!posted) return;

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import { INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
+import { errorMessage, INBOUND_MAX_TEXT_LENGTH } from '@nanoclaw/core';
 import type { Command } from 'commander';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, EXIT, writeLine } from '../cli-io.js';
@@ -154,7 +154,7 @@ async function readFile(file: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (error as Error).message;
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : errorMessage(error);
     throw new CliError(`cannot read --file ${file}: ${why}`, EXIT.usage);
   }
 }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { buildSandboxEnv, type EgressRoute, routeEgressRequest } from '@nanoclaw/container-runner';
-import type { ProviderEgressRoute, ProviderHostContribution } from '@nanoclaw/core';
+import { errorMessage, type ProviderEgressRoute, type ProviderHostContribution } from '@nanoclaw/core';
 import { declaredEgress, resolveEgressRoute } from '../../agent-pool/sandbox-egress-plan.js';
 import { describeSource } from './credential-checks.js';
 import { type DoctorCheck, fail, ok, warn } from './doctor-check.js';
@@ -83,7 +83,7 @@ function planProbes(
     routes = egress.declared.routes;
     connectHosts = egress.declared.connectHosts ?? [];
   } catch (error) {
-    return { error: (error as Error).message, hint: `fix groups/${group.folder}.container.json "env"` };
+    return { error: errorMessage(error), hint: `fix groups/${group.folder}.container.json "env"` };
   }
   const probes: Probe[] = [];
   for (const route of routes) {
@@ -92,7 +92,7 @@ function planProbes(
     try {
       resolved = resolveEgressRoute(route, view);
     } catch (error) {
-      return { error: `${user}: ${(error as Error).message}`, hint: 'set it in .env' };
+      return { error: `${user}: ${errorMessage(error)}`, hint: 'set it in .env' };
     }
     const headers = { ...route.check.headers, ...resolved.setHeaders };
     const decision = routeEgressRequest([resolved], 'GET', `${route.prefix}${route.check.path}`);
@@ -135,7 +135,7 @@ async function send(probe: Probe, timeoutMs: number): Promise<Answer> {
     const { status, body } = await get(probe.target.url, probe.target.headers, timeoutMs);
     return { kind: 'http', status, message: errorMessageOf(body), ms: Date.now() - started };
   } catch (error) {
-    return { kind: 'unreachable', cause: (error as Error).message };
+    return { kind: 'unreachable', cause: errorMessage(error) };
   }
 }
 

@@ -6,6 +6,7 @@ import {
   detectRuntime,
   loadMountAllowlist,
 } from '@nanoclaw/container-runner';
+import { errorMessage } from '@nanoclaw/core';
 import { migrations, openDatabase } from '@nanoclaw/db';
 import type { HostConfig } from '../../config.js';
 import { apiTokenPath } from '../../http/api-token.js';
@@ -46,7 +47,7 @@ export async function probeRuntime(name: HostConfig['NANOCLAW_RUNTIME']): Promis
       ? { ok: true, name, detail: availability.detail }
       : { ok: false, reason: availability.reason, hint: availability.hint };
   } catch (error) {
-    return { ok: false, reason: (error as Error).message };
+    return { ok: false, reason: errorMessage(error) };
   }
 }
 
@@ -99,7 +100,7 @@ export async function checkDatabase(dataDir: string): Promise<DoctorCheck> {
   } catch (error) {
     return fail(
       'database',
-      (error as Error).message,
+      errorMessage(error),
       'restore data/nanoclaw.db from a backup, or move it away to start fresh',
       true,
     );
@@ -178,7 +179,7 @@ export async function checkMountAllowlist(
   } catch (error) {
     return fail(
       'mount allowlist',
-      (error as Error).message,
+      errorMessage(error),
       `fix ${file} (or remove it to allow no additional mounts)`,
       true,
     );
