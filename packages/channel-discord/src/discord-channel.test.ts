@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ChannelError } from '@nanoclaw/channel-registry';
 import type { ChannelHost, InboundMessageInput, Logger } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDiscordChannel, type DiscordChannel } from './discord-channel.js';
@@ -239,6 +240,8 @@ describe('discord channel against the loopback fake', () => {
       })
       .catch((e: unknown) => e)) as DiscordChannelError;
     expect(error).toBeInstanceOf(DiscordChannelError);
+    expect(ChannelError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('rate-limited');
     expect(error.retryAfterMs).toBeGreaterThanOrEqual(29_000);
     expect(error.permanent).toBeUndefined();
     expect(fake.posted).toHaveLength(0);

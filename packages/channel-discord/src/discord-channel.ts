@@ -7,6 +7,7 @@ import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
+  errorMessage,
   type InboundMessageInput,
   type Logger,
   type OutboundMessage,
@@ -446,8 +447,4 @@ export function createDiscordChannel(options: DiscordChannelOptions): DiscordCha
 /** Discord nonces are at most 25 characters: a hash of the idempotency key and the post's index. */
 function nonceFor(idempotencyKey: string, index: number): string {
   return createHash('sha256').update(`${idempotencyKey}\u0000${index}`).digest('base64url').slice(0, 25);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

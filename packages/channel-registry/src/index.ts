@@ -7,6 +7,7 @@ export {
 } from './accounts.js';
 export type { BackoffOptions, Timers } from './backoff.js';
 export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
+export type { ChannelErrorCode, ChannelErrorOptions } from './channel-error.js';
 export { ChannelError, channelErrorInfo } from './channel-error.js';
 export type { ChannelRegistry } from './registry.js';
 export { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';

@@ -1,4 +1,10 @@
-import type { ChannelAdapter, ChannelFactory, ChannelHost, Logger } from '@nanoclaw/core';
+import {
+  type ChannelAdapter,
+  type ChannelFactory,
+  type ChannelHost,
+  errorMessage,
+  type Logger,
+} from '@nanoclaw/core';
 import { DEFAULT_ACCOUNT_ID, discoverAccounts, envForAccount, missingEnv } from './accounts.js';
 import { type BackoffOptions, backoffDelay, realTimers, type Timers } from './backoff.js';
 import { channelErrorInfo } from './channel-error.js';
@@ -259,10 +265,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, timers: Timers): Promis
       },
     );
   });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function stripUndefined<T extends object>(value: T): T {

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ChannelError } from '@nanoclaw/channel-registry';
 import type { ChannelHost, InboundMessageInput, Logger } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
@@ -201,6 +202,8 @@ describe('slack channel against the loopback fake', () => {
     fake.rateLimit('chat.postMessage', 7, 1, 1); // the second piece hits the limit
     const error = await channel.send(message).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlackChannelError);
+    expect(ChannelError.isInstance(error)).toBe(true);
+    expect((error as SlackChannelError).code).toBe('rate-limited');
     expect((error as SlackChannelError).retryAfterMs).toBe(7_000);
     expect((error as SlackChannelError).permanent).toBeUndefined();
     expect(fake.posted.map((p) => p.text[0])).toEqual(['a']);

@@ -6,6 +6,7 @@ import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
+  errorMessage,
   type Logger,
   type OutboundMessage,
   type SendResult,
@@ -417,8 +418,4 @@ function trimProgress(progress: Map<string, SendProgress>) {
     if (oldest === undefined) return;
     progress.delete(oldest);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -14,6 +14,7 @@ import {
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
+  errorMessage,
   type InboundMessageInput,
   type Logger,
 } from '@nanoclaw/core';
@@ -159,7 +160,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     if (!running) return;
     const code = statusCodeOf(error);
     const reason =
-      `${code ?? ''} ${error instanceof Error ? error.message : String(error ?? 'connection closed')}`.trim();
+      `${code ?? ''} ${error === undefined || error === null ? 'connection closed' : errorMessage(error)}`.trim();
     health = { connected: false, lastError: reason };
     if (code === DisconnectReason.loggedOut) {
       health = {

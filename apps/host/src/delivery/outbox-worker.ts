@@ -1,4 +1,4 @@
-import type { ChannelAdapter, Logger } from '@nanoclaw/core';
+import { type ChannelAdapter, errorMessage, type Logger } from '@nanoclaw/core';
 import { adapterKey, type HostDb } from '../groups/index.js';
 import { createOutbox, type Outbox, type OutboxRow, rowToOutbox } from './outbox.js';
 import { createFailureReporter, type FailureReporter, isNoticeKey } from './report-failure.js';
@@ -272,6 +272,6 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 }
 
 function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message || error.name : String(error);
+  const text = errorMessage(error) || String(error);
   return text.slice(0, 2_000);
 }
