@@ -12,6 +12,7 @@ export { ChannelError, channelErrorInfo } from './channel-error.js';
 export type { ChannelRegistry } from './registry.js';
 export { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';
 export { silentLogger } from './silent-logger.js';
+export { assertSupportedChannelVersion, UnsupportedChannelVersionError } from './spec-version.js';
 export { splitMessage } from './split-message.js';
 export type {
   ChannelAccountConfig,

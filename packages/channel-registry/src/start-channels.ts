@@ -9,6 +9,7 @@ import { DEFAULT_ACCOUNT_ID, discoverAccounts, envForAccount, missingEnv } from 
 import { type BackoffOptions, backoffDelay, realTimers, type Timers } from './backoff.js';
 import { channelErrorInfo } from './channel-error.js';
 import { type ChannelRegistry, defaultChannelRegistry } from './registry.js';
+import { assertSupportedChannelVersion } from './spec-version.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -213,6 +214,7 @@ function createEntry(plan: AccountPlan, options: StartChannelsOptions): Entry {
   try {
     const created = factory.create({ accountId: plan.accountId, env: plan.env, logger: log });
     if ('skipped' in created) return skip(created.skipped);
+    assertSupportedChannelVersion(created, 'adapter');
     return { status, adapter: created };
   } catch (error) {
     return fail(errorMessage(error));

@@ -39,6 +39,7 @@ function memoryChannel() {
     },
   };
   const factory: ChannelFactory = {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: 'memchat',
     requiredEnv: ['MEMCHAT_TOKEN'],
     create: ({ env }) => (env.MEMCHAT_TOKEN ? adapter : { skipped: 'no MEMCHAT_TOKEN' }),
