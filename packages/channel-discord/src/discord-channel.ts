@@ -334,7 +334,15 @@ export function createDiscordChannel(options: DiscordChannelOptions): DiscordCha
         referencedById.delete(message.id);
         const inboundMessage = toInbound(message, referenced);
         if (!inboundMessage) return;
-        inbound = inbound.then(() => deliver(inboundMessage)).catch(() => {});
+        // The gateway never redelivers: a failure here is logged and the queue moves on to the next message.
+        inbound = inbound
+          .then(() => deliver(inboundMessage))
+          .catch((error: unknown) =>
+            logger.error(
+              { err: errorMessage(error), messageId: inboundMessage.platformMessageId },
+              'discord: message dropped, delivering it failed',
+            ),
+          );
       });
       next.on(Events.Error, (error) => {
         lastError = error.message;

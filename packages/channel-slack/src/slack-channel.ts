@@ -290,7 +290,13 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
         installerOptions: { clientOptions: { slackApiUrl: apiUrl } },
       });
       next.client.on('slack_event', (envelope: SocketModeEnvelope) => {
-        void onEnvelope(envelope);
+        // Not acknowledged when it fails: Slack redelivers the event, and the host's dedupe keeps that safe.
+        onEnvelope(envelope).catch((error: unknown) =>
+          logger.error(
+            { err: errorMessage(error) },
+            'slack: handling an envelope failed; Slack will redeliver it',
+          ),
+        );
       });
       next.client.on('connected', () => {
         connected = true;

@@ -103,7 +103,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     refreshMs: options.typingRefreshMs ?? 8000,
     timers,
     sendTyping: (chatId) => requireSocket().sendPresenceUpdate('composing', chatId),
-    onError: (chatId, error) => logger?.debug({ chatId, err: String(error) }, 'whatsapp typing failed'),
+    onError: (chatId, error) => logger?.debug({ chatId, err: errorMessage(error) }, 'whatsapp typing failed'),
   });
 
   function requireSocket(): WhatsAppSocket {
@@ -130,7 +130,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     sock.ev.on('creds.update', () => {
       state
         .saveCreds()
-        .catch((error: unknown) => log().error({ err: String(error) }, 'whatsapp creds not saved'));
+        .catch((error: unknown) => log().error({ err: errorMessage(error) }, 'whatsapp creds not saved'));
     });
     sock.ev.on('connection.update', (update) => {
       if (sock !== socket) return;
@@ -150,7 +150,12 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
       if (sock !== socket || type !== 'notify') return;
-      queue = queue.then(() => handleMessages(messages));
+      // WhatsApp never redelivers: a failure is logged and the queue goes on with the next batch.
+      queue = queue
+        .then(() => handleMessages(messages))
+        .catch((error: unknown) =>
+          log().error({ err: errorMessage(error) }, 'whatsapp messages lost: handling them failed'),
+        );
     });
   }
 
@@ -170,7 +175,11 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       log().error(
         'whatsapp logged out: the linked device was removed; the auth state is cleared, restart to pair again',
       );
-      auth?.clear().catch(() => {});
+      auth
+        ?.clear()
+        .catch((error: unknown) =>
+          log().warn({ err: errorMessage(error) }, 'whatsapp auth state not cleared'),
+        );
       running = false;
       settleStart(new ChannelError('whatsapp logged out; pair again', { permanent: true, cause: error }));
       return;
@@ -206,7 +215,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
       await dedupe.run(key, () => receiveWithRetry(channelHost, inbound));
     } catch (error) {
       log().error(
-        { chatId: inbound.chatId, id, err: String(error) },
+        { chatId: inbound.chatId, id, err: errorMessage(error) },
         'whatsapp message lost: the host did not store it',
       );
       return;
@@ -214,7 +223,7 @@ export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsApp
     if (readReceipts && !message.key.fromMe) {
       socket
         ?.readMessages([message.key])
-        .catch((error: unknown) => log().debug({ err: String(error) }, 'read receipt failed'));
+        .catch((error: unknown) => log().debug({ err: errorMessage(error) }, 'read receipt failed'));
     }
   }
 
