@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { type ChannelHealth, silentLogger, splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type ChannelHealth,
+  readAttachmentFile,
+  silentLogger,
+  splitMessage,
+} from '@nanoclaw/channel-registry';
 import {
   type Attachment,
   CHANNEL_ADAPTER_SPEC_VERSION,
@@ -134,13 +137,7 @@ class DiscordAdapter implements DiscordChannel {
     });
     this.#retryDelays = options.receiveRetryDelaysMs ?? [250, 500, 1_000, 2_000, 4_000];
     this.#readAttachment =
-      options.readAttachment ??
-      ((attachment: Attachment) =>
-        readFile(
-          path.isAbsolute(attachment.ref)
-            ? attachment.ref
-            : path.resolve(options.attachmentRoot ?? process.cwd(), attachment.ref),
-        ));
+      options.readAttachment ?? ((attachment) => readAttachmentFile(attachment, options.attachmentRoot));
   }
 
   get botUserId(): string | undefined {

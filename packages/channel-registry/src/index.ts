@@ -5,6 +5,7 @@ export {
   envForAccount,
   missingEnv,
 } from './accounts.js';
+export { readAttachmentFile } from './attachment-file.js';
 export type { BackoffOptions, Timers } from './backoff.js';
 export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
 export type { ChannelErrorCode, ChannelErrorOptions } from './channel-error.js';

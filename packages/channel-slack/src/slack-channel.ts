@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { type ChannelHealth, silentLogger, splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type ChannelHealth,
+  readAttachmentFile,
+  silentLogger,
+  splitMessage,
+} from '@nanoclaw/channel-registry';
 import {
   type Attachment,
   CHANNEL_ADAPTER_SPEC_VERSION,
@@ -127,13 +130,7 @@ class SlackAdapter implements SlackChannel {
     });
     this.#slackLogger = toSlackLogger(this.#logger);
     this.#readAttachment =
-      options.readAttachment ??
-      ((attachment: Attachment) =>
-        readFile(
-          path.isAbsolute(attachment.ref)
-            ? attachment.ref
-            : path.resolve(options.attachmentRoot ?? process.cwd(), attachment.ref),
-        ));
+      options.readAttachment ?? ((attachment) => readAttachmentFile(attachment, options.attachmentRoot));
     this.#web = new WebClient(options.botToken, {
       slackApiUrl: this.#apiUrl,
       logger: this.#slackLogger,

@@ -168,8 +168,10 @@ export interface ContractHost extends ChannelHost {
   readonly duplicates: number;
   /** From now on `receive` waits (after recording the call) until the returned release function is called. */
   hold(): () => void;
-  /** The next `receive` call rejects with this error (after recording it); the message is not stored. */
-  failNextReceive(error?: Error): void;
+  /** The next `times` (default 1) `receive` calls reject with this error (after recording it); nothing is stored. */
+  failNextReceive(error?: Error, times?: number): void;
+  /** Resolves with the stored messages once there are `count`; rejects after `timeoutMs` (default 5 s). */
+  waitForStored(count: number, timeoutMs?: number): Promise<readonly InboundMessage[]>;
 }
 
 export function createContractHost(logger: Logger = silentLogger()): ContractHost {
@@ -179,6 +181,8 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
   let duplicates = 0;
   let gate: Promise<void> | undefined;
   let nextError: Error | undefined;
+  let failures = 0;
+  const waiters = new Set<() => void>();
 
   return {
     logger,
@@ -197,15 +201,33 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
       });
       return release;
     },
-    failNextReceive(error = new Error('contract host: receive failed')) {
+    failNextReceive(error = new Error('contract host: receive failed'), times = 1) {
       nextError = error;
+      failures = times;
+    },
+    waitForStored(count, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (stored.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(stored);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`contract host: timed out waiting for ${count} stored message(s)`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
     },
     async receive(input) {
       calls.push(input);
       if (gate) await gate;
-      if (nextError) {
+      if (nextError && failures > 0) {
         const error = nextError;
-        nextError = undefined;
+        failures -= 1;
+        if (failures === 0) nextError = undefined;
         throw error;
       }
       const message = inboundMessageSchema.parse(input);
@@ -218,6 +240,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
       }
       keys.add(key);
       stored.push(message);
+      for (const wake of [...waiters]) wake();
       return { duplicate: false };
     },
   };
