@@ -13,6 +13,7 @@ import {
   type OutboundMessage,
 } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { createHoldGate } from './test-helpers.js';
 
 /** A file as the fake platform holds it. */
 export interface ContractFile {
@@ -179,7 +180,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
   const stored: InboundMessage[] = [];
   const keys = new Set<string>();
   let duplicates = 0;
-  let gate: Promise<void> | undefined;
+  const gate = createHoldGate();
   let nextError: Error | undefined;
   let failures = 0;
   const waiters = new Set<() => void>();
@@ -191,16 +192,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
     get duplicates() {
       return duplicates;
     },
-    hold() {
-      let release = () => {};
-      gate = new Promise<void>((resolve) => {
-        release = () => {
-          gate = undefined;
-          resolve();
-        };
-      });
-      return release;
-    },
+    hold: gate.hold,
     failNextReceive(error = new Error('contract host: receive failed'), times = 1) {
       nextError = error;
       failures = times;
@@ -223,7 +215,8 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
     },
     async receive(input) {
       calls.push(input);
-      if (gate) await gate;
+      const held = gate.pending();
+      if (held) await held;
       if (nextError && failures > 0) {
         const error = nextError;
         failures -= 1;

@@ -68,9 +68,10 @@ export { providerContract } from './provider-contract.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
 export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
-export type { LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
+export type { HoldGate, LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
 export {
   collect,
+  createHoldGate,
   createTempDirs,
   descendants,
   isAlive,
