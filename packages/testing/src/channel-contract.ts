@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   type ChannelAdapter,
   type ChannelErrorInfo,
+  type ChannelFactory,
   type ChannelHost,
   type ChannelLimits,
   type InboundMessage,
@@ -255,6 +256,43 @@ export function silentLogger(): Logger {
 }
 
 const RATE_LIMIT_MS = 1000;
+
+/** What `channelFactoryContract` needs: the factory as a registry hands it out, and a fake platform for its env. */
+export interface ChannelFactoryContractOptions {
+  channel: string;
+  requiredEnv: readonly string[];
+  /** The factory after registering it (twice: registering is idempotent), as `registry.get(channel)` returns it. */
+  registeredFactory(): ChannelFactory | undefined;
+  /** A fake platform: the env that points the factory at it, a chat to send to, and how to close it. */
+  startFake(): Promise<{ env: Record<string, string>; chatId: string; close(): Promise<void> }>;
+}
+
+/** A registered channel factory builds, from env alone, an adapter that starts, sends and stops. */
+export function channelFactoryContract(options: ChannelFactoryContractOptions): void {
+  describe(`${options.channel} in the channel registry`, () => {
+    it('registers its factory, which builds a working adapter from env', async () => {
+      const factory = options.registeredFactory();
+      expect(factory?.requiredEnv).toEqual(options.requiredEnv);
+      const fake = await options.startFake();
+      try {
+        const adapter = factory?.create({ accountId: 'default', env: fake.env, logger: silentLogger() });
+        if (!adapter || 'skipped' in adapter) throw new Error('expected an adapter');
+        await adapter.start({ logger: silentLogger(), receive: async () => ({ duplicate: false }) });
+        const sent = await adapter.send({
+          channel: options.channel,
+          accountId: 'default',
+          chatId: fake.chatId,
+          text: 'hi from the registry',
+          idempotencyKey: 'r1',
+        });
+        expect(sent.platformMessageIds).toHaveLength(1);
+        await adapter.stop();
+      } finally {
+        await fake.close();
+      }
+    });
+  });
+}
 
 /**
  * The contract every `ChannelAdapter` passes against its fake platform: inbound text with stable platform ids,

@@ -3,6 +3,7 @@ export type {
   ChannelContractDriver,
   ChannelContractHarness,
   ChannelContractOptions,
+  ChannelFactoryContractOptions,
   ContractFile,
   ContractHost,
   ContractInboundInput,
@@ -14,6 +15,7 @@ export type {
 export {
   CHANNEL_CONTRACT_CASES,
   channelContract,
+  channelFactoryContract,
   createContractHost,
   longContractText,
   silentLogger,
