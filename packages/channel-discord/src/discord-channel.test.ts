@@ -1,72 +1,27 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChannelHost, InboundMessageInput, Logger } from '@nanoclaw/core';
+import { ChannelError } from '@nanoclaw/channel-registry';
+import { type ContractHost, createContractHost, silentLogger } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDiscordChannel, type DiscordChannel } from './discord-channel.js';
 import { DiscordChannelError } from './discord-errors.js';
 import { discordChannel } from './discord-factory.js';
 import { type FakeDiscord, startFakeDiscord } from './fake-discord.js';
 
-const silent: Logger = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  fatal: () => {},
-  child: () => silent,
-};
+const silent = silentLogger();
 
 const GENERAL = '400000000000000001';
 const THREAD = '500000000000000001';
 
-interface TestHost extends ChannelHost {
-  messages: InboundMessageInput[];
-  calls: number;
-  failures: number;
-  waitFor(count: number, timeoutMs?: number): Promise<InboundMessageInput[]>;
-}
-
-function testHost(): TestHost {
-  const seen = new Set<string>();
-  const host: TestHost = {
-    messages: [],
-    calls: 0,
-    failures: 0,
-    logger: silent,
-    async receive(message) {
-      host.calls++;
-      if (host.failures > 0) {
-        host.failures--;
-        throw new Error('database is locked');
-      }
-      const key = `${message.chatId}/${message.platformMessageId}`;
-      if (seen.has(key)) return { duplicate: true };
-      seen.add(key);
-      host.messages.push(message);
-      return { duplicate: false };
-    },
-    async waitFor(count, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (host.messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} message(s)`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return host.messages;
-    },
-  };
-  return host;
-}
-
 describe('discord channel against the loopback fake', () => {
   let fake: FakeDiscord;
   let channel: DiscordChannel;
-  let host: TestHost;
+  let host: ContractHost;
 
   beforeEach(async () => {
     fake = await startFakeDiscord({ heartbeatIntervalMs: 200 });
-    host = testHost();
+    host = createContractHost();
     channel = createDiscordChannel({
       token: fake.token,
       apiUrl: fake.apiUrl,
@@ -94,14 +49,14 @@ describe('discord channel against the loopback fake', () => {
 
   it('fails start for good on a bad token', async () => {
     const bad = createDiscordChannel({ token: 'not.the.token', apiUrl: fake.apiUrl });
-    await expect(bad.start(testHost())).rejects.toMatchObject({ permanent: true });
+    await expect(bad.start(createContractHost())).rejects.toMatchObject({ permanent: true });
     await bad.stop();
   });
 
   it('delivers a guild message with stable ids, the member name and mention detection', async () => {
     const plain = fake.inject({ channelId: GENERAL, content: 'hello there' });
     fake.inject({ channelId: GENERAL, content: 'are you there?', mention: true });
-    const messages = await host.waitFor(2);
+    const messages = await host.waitForStored(2);
     expect(messages[0]).toMatchObject({
       channel: 'discord',
       accountId: 'default',
@@ -128,7 +83,7 @@ describe('discord channel against the loopback fake', () => {
       replyTo: { messageId: '600000000000000001', authorId: fake.botUserId, content: 'earlier reply' },
     });
     fake.inject({ channelId: '700000000000000001', content: 'private', dm: true });
-    const messages = await host.waitFor(3);
+    const messages = await host.waitForStored(3);
     expect(messages[0]).toMatchObject({ chatId: GENERAL, threadId: THREAD, mentionsAssistant: false });
     expect(messages[1]).toMatchObject({
       mentionsAssistant: true,
@@ -143,16 +98,16 @@ describe('discord channel against the loopback fake', () => {
     fake.inject({ channelId: GENERAL, content: 'mine', authorId: fake.botUserId });
     fake.inject({ channelId: GENERAL, content: 'beep', authorId: '200000000000000077', bot: true });
     fake.inject({ channelId: GENERAL, content: 'last' });
-    await host.waitFor(2);
+    await host.waitForStored(2);
     await new Promise((r) => setTimeout(r, 100));
-    expect(host.messages.map((m) => m.text)).toEqual(['once', 'last']);
-    expect(host.calls).toBe(3);
+    expect(host.stored.map((m) => m.text)).toEqual(['once', 'last']);
+    expect(host.calls.length).toBe(3);
   });
 
   it('retries a failed receive (the gateway never redelivers)', async () => {
-    host.failures = 2;
+    host.failNextReceive(new Error('database is locked'), 2);
     fake.inject({ channelId: GENERAL, content: 'keep trying' });
-    const [message] = await host.waitFor(1);
+    const [message] = await host.waitForStored(1);
     expect(message?.text).toBe('keep trying');
   });
 
@@ -180,7 +135,7 @@ describe('discord channel against the loopback fake', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'discord-att-'));
     await writeFile(path.join(dir, 'chart.png'), 'PNGDATA');
     const sender = createDiscordChannel({ token: fake.token, apiUrl: fake.apiUrl, attachmentRoot: dir });
-    await sender.start(testHost());
+    await sender.start(createContractHost());
     try {
       await sender.send({
         channel: 'discord',
@@ -204,7 +159,7 @@ describe('discord channel against the loopback fake', () => {
       content: 'look',
       attachments: [{ filename: 'cat.png', contentType: 'image/png', content: 'MEOW' }],
     });
-    const [message] = await host.waitFor(1);
+    const [message] = await host.waitForStored(1);
     expect(message?.attachments).toEqual([
       { name: 'cat.png', mimeType: 'image/png', sizeBytes: 4, ref: expect.stringContaining('/attachments/') },
     ]);
@@ -239,6 +194,8 @@ describe('discord channel against the loopback fake', () => {
       })
       .catch((e: unknown) => e)) as DiscordChannelError;
     expect(error).toBeInstanceOf(DiscordChannelError);
+    expect(ChannelError.isInstance(error)).toBe(true);
+    expect(error.code).toBe('rate-limited');
     expect(error.retryAfterMs).toBeGreaterThanOrEqual(29_000);
     expect(error.permanent).toBeUndefined();
     expect(fake.posted).toHaveLength(0);
@@ -277,12 +234,12 @@ describe('discord channel against the loopback fake', () => {
     fake.closeGateway(4000);
     await fake.waitForResumes(1);
     fake.inject({ channelId: GENERAL, content: 'after close' });
-    await host.waitFor(1);
+    await host.waitForStored(1);
     fake.dropConnections();
     fake.inject({ channelId: GENERAL, content: 'while down' });
     await fake.waitForResumes(2);
-    await host.waitFor(2);
-    expect(host.messages.map((m) => m.text)).toEqual(['after close', 'while down']);
+    await host.waitForStored(2);
+    expect(host.stored.map((m) => m.text)).toEqual(['after close', 'while down']);
     expect(fake.identifies).toBe(1);
   });
 
@@ -291,7 +248,7 @@ describe('discord channel against the loopback fake', () => {
     await fake.waitForReady(2);
     await new Promise((r) => setTimeout(r, 100));
     fake.inject({ channelId: GENERAL, content: 'new session' });
-    await host.waitFor(1);
+    await host.waitForStored(1);
     expect(fake.identifies).toBe(2);
   });
 });

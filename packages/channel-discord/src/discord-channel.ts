@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { type ChannelHealth, silentLogger, splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type ChannelHealth,
+  readAttachmentFile,
+  silentLogger,
+  splitMessage,
+} from '@nanoclaw/channel-registry';
 import {
   type Attachment,
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
+  errorMessage,
   type InboundMessageInput,
   type Logger,
   type OutboundMessage,
@@ -17,13 +21,13 @@ import {
   Events,
   GatewayIntentBits,
   type Message,
-  MessageType,
   Options,
   Partials,
   type RawFile,
   Routes,
 } from 'discord.js';
 import { DiscordChannelError, toDiscordChannelError } from './discord-errors.js';
+import { type RawReferenced, toDiscordInbound } from './discord-inbound.js';
 
 export const DISCORD_CHANNEL = 'discord';
 /** Discord's cap on message content. */
@@ -81,12 +85,6 @@ export interface DiscordChannel extends ChannelAdapter {
   downloadAttachment(ref: string): Promise<Uint8Array>;
 }
 
-/** The part of a raw `referenced_message` this channel reads. */
-interface RawReferenced {
-  content?: string;
-  author?: { username?: string; global_name?: string | null };
-}
-
 interface SendProgress {
   ids: string[];
   posts: number;
@@ -104,171 +102,258 @@ interface PlannedPost {
  * retries a failed `receive` itself.
  */
 export function createDiscordChannel(options: DiscordChannelOptions): DiscordChannel {
-  const accountId = options.accountId ?? 'default';
-  const apiUrl = (options.apiUrl ?? DEFAULT_DISCORD_API_URL).replace(/\/+$/, '');
-  const logger = (options.logger ?? silentLogger()).child({ channel: DISCORD_CHANNEL, accountId });
-  const retryDelays = options.receiveRetryDelaysMs ?? [250, 500, 1_000, 2_000, 4_000];
-  const readAttachment =
-    options.readAttachment ??
-    ((attachment: Attachment) =>
-      readFile(
-        path.isAbsolute(attachment.ref)
-          ? attachment.ref
-          : path.resolve(options.attachmentRoot ?? process.cwd(), attachment.ref),
-      ));
-  const rateLimitWaitMaxMs = options.rateLimitWaitMaxMs ?? 5_000;
-  const progress = new Map<string, SendProgress>();
-  const typingTimers = new Map<string, NodeJS.Timeout>();
-  let client: Client | undefined;
-  let host: ChannelHost | undefined;
-  let botUserId: string | undefined;
-  let inbound: Promise<void> = Promise.resolve();
-  let stopped = false;
-  let connected = false;
-  let lastError: string | undefined;
+  return new DiscordAdapter(options);
+}
+
+class DiscordAdapter implements DiscordChannel {
+  readonly specificationVersion = CHANNEL_ADAPTER_SPEC_VERSION;
+  readonly channel = DISCORD_CHANNEL;
+  readonly accountId: string;
+  readonly limits = { maxTextLength: DISCORD_MAX_TEXT_LENGTH, attachments: true, typingIndicator: true };
+  readonly #options: DiscordChannelOptions;
+  readonly #apiUrl: string;
+  readonly #logger: Logger;
+  readonly #retryDelays: readonly number[];
+  readonly #readAttachment: (attachment: Attachment, message: OutboundMessage) => Promise<Uint8Array>;
+  readonly #progress = new Map<string, SendProgress>();
+  readonly #typingTimers = new Map<string, NodeJS.Timeout>();
   /** MESSAGE_CREATE `referenced_message` by message id, from the raw packet (messages are not cached). */
-  const referencedById = new Map<string, RawReferenced>();
+  readonly #referencedById = new Map<string, RawReferenced>();
+  #client: Client | undefined;
+  #host: ChannelHost | undefined;
+  #botUserId: string | undefined;
+  #inbound: Promise<void> = Promise.resolve();
+  #stopped = false;
+  #connected = false;
+  #lastError: string | undefined;
 
-  const rest = () => {
-    if (!client) throw new DiscordChannelError('discord channel is not started');
-    return client.rest;
-  };
-
-  function toInbound(
-    message: Message,
-    referenced: RawReferenced | undefined,
-  ): InboundMessageInput | undefined {
-    if (!botUserId) return undefined;
-    if (message.author.id === botUserId) return undefined;
-    if ((message.author.bot || message.webhookId) && !options.allowBots) return undefined;
-    if (message.system || (message.type !== MessageType.Default && message.type !== MessageType.Reply)) {
-      return undefined;
-    }
-    const channel = message.channel;
-    const isThread = channel.isThread();
-    const chatId = isThread && channel.parentId ? channel.parentId : message.channelId;
-    const isDm = message.guildId === null;
-    const repliedToBot = message.mentions.repliedUser?.id === botUserId;
-    const mentionsAssistant =
-      message.mentions.users.has(botUserId) ||
-      repliedToBot ||
-      isDm ||
-      (isThread && channel.ownerId === botUserId);
-    const name = message.member?.displayName ?? message.author.globalName ?? message.author.username;
-    const inboundMessage: InboundMessageInput = {
+  constructor(options: DiscordChannelOptions) {
+    this.#options = options;
+    this.accountId = options.accountId ?? 'default';
+    this.#apiUrl = (options.apiUrl ?? DEFAULT_DISCORD_API_URL).replace(/\/+$/, '');
+    this.#logger = (options.logger ?? silentLogger()).child({
       channel: DISCORD_CHANNEL,
-      accountId,
-      chatId,
-      platformMessageId: message.id,
-      sender: {
-        id: message.author.id,
-        ...(name ? { name: name.slice(0, 256) } : {}),
-        ...(message.author.bot ? { isBot: true } : {}),
-      },
-      text: message.content,
-      sentAt: message.createdAt.toISOString(),
-      mentionsAssistant,
-    };
-    if (isThread) inboundMessage.threadId = message.channelId;
-    const referenceId = message.reference?.messageId;
-    if (referenceId) {
-      const senderName =
-        referenced?.author?.global_name ??
-        referenced?.author?.username ??
-        message.mentions.repliedUser?.username;
-      inboundMessage.replyTo = {
-        platformMessageId: referenceId,
-        ...(senderName ? { senderName: senderName.slice(0, 256) } : {}),
-        ...(referenced?.content ? { text: referenced.content.slice(0, 10_000) } : {}),
-      };
+      accountId: this.accountId,
+    });
+    this.#retryDelays = options.receiveRetryDelaysMs ?? [250, 500, 1_000, 2_000, 4_000];
+    this.#readAttachment =
+      options.readAttachment ?? ((attachment) => readAttachmentFile(attachment, options.attachmentRoot));
+  }
+
+  get botUserId(): string | undefined {
+    return this.#botUserId;
+  }
+
+  async start(channelHost: ChannelHost): Promise<void> {
+    if (this.#client) throw new Error('discord channel already started');
+    this.#stopped = false;
+    this.#host = channelHost;
+    const next = createClient(this.#options, this.#apiUrl);
+    this.#client = next;
+    this.#listen(next);
+    try {
+      await this.#login(next);
+    } catch (error) {
+      this.#client = undefined;
+      this.#host = undefined;
+      await next
+        .destroy()
+        .catch((destroyError: unknown) =>
+          this.#logger.debug(
+            { err: errorMessage(destroyError) },
+            'discord: destroying a failed client failed',
+          ),
+        );
+      throw toDiscordChannelError(error, 'discord login');
     }
-    const attachments = [...message.attachments.values()].slice(0, 32).map(
-      (a): Attachment => ({
-        name: (a.name || 'file').slice(0, 255),
-        mimeType: a.contentType || 'application/octet-stream',
-        sizeBytes: a.size,
-        ref: a.url,
-      }),
-    );
-    if (attachments.length > 0) inboundMessage.attachments = attachments;
-    return inboundMessage;
+    this.#botUserId = next.user?.id;
+    this.#connected = true;
+    this.#lastError = undefined;
+    this.#logger.info({ botUserId: this.#botUserId }, 'discord: connected to the gateway');
+  }
+
+  health(): ChannelHealth {
+    return {
+      connected: this.#client !== undefined && this.#connected,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#connected = false;
+    for (const chatId of [...this.#typingTimers.keys()]) this.#stopTyping(chatId);
+    const current = this.#client;
+    this.#client = undefined;
+    this.#host = undefined;
+    if (current) await current.destroy();
+    await this.#inbound;
+  }
+
+  /** Posts the parts not yet sent for this idempotency key; a retry after a failure resumes there. */
+  async send(message: OutboundMessage): Promise<SendResult> {
+    const posts = planPosts(message);
+    const state = this.#progress.get(message.idempotencyKey) ?? { ids: [], posts: 0 };
+    this.#progress.set(message.idempotencyKey, state);
+    this.#stopTyping(message.chatId);
+    for (let i = state.posts; i < posts.length; i++) {
+      const planned = posts[i];
+      if (planned) state.ids.push(await this.#post(message, planned, i));
+      state.posts = i + 1;
+    }
+    this.#progress.delete(message.idempotencyKey);
+    while (this.#progress.size > 1_000) {
+      const oldest = this.#progress.keys().next().value;
+      if (oldest === undefined) break;
+      this.#progress.delete(oldest);
+    }
+    return { platformMessageIds: state.ids };
+  }
+
+  async setTyping(chatId: string, typing: boolean): Promise<void> {
+    this.#stopTyping(chatId);
+    if (!typing) return;
+    // Never rejects: a failed typing ping is only logged.
+    const ping = async () => {
+      try {
+        await this.#rest().post(Routes.channelTyping(chatId));
+      } catch (error) {
+        this.#logger.debug({ err: errorMessage(error), chatId }, 'discord: typing failed');
+      }
+    };
+    await ping();
+    const timer = setInterval(() => void ping(), TYPING_REFRESH_MS);
+    timer.unref();
+    this.#typingTimers.set(chatId, timer);
+  }
+
+  isMention(text: string): boolean {
+    const botUserId = this.#botUserId;
+    if (!botUserId) return false;
+    return text.includes(`<@${botUserId}>`) || text.includes(`<@!${botUserId}>`);
+  }
+
+  async downloadAttachment(ref: string): Promise<Uint8Array> {
+    const response = await fetch(ref);
+    if (!response.ok) throw new DiscordChannelError(`discord: downloading ${ref}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  #rest(): Client['rest'] {
+    if (!this.#client) throw new DiscordChannelError('discord channel is not started');
+    return this.#client.rest;
+  }
+
+  /** Wires the gateway events: raw packets (for replied-to text), messages, and the session's health. */
+  #listen(next: Client): void {
+    next.on(Events.Raw, (packet: { t?: string; d?: { id?: string; referenced_message?: RawReferenced } }) => {
+      if (packet.t !== 'MESSAGE_CREATE' || !packet.d?.id || !packet.d.referenced_message) return;
+      this.#referencedById.set(packet.d.id, packet.d.referenced_message);
+      if (this.#referencedById.size > 100) {
+        this.#referencedById.delete(this.#referencedById.keys().next().value ?? '');
+      }
+    });
+    next.on(Events.MessageCreate, (message) => this.#onMessage(message));
+    next.on(Events.Error, (error) => {
+      this.#lastError = error.message;
+      this.#logger.warn({ err: error.message }, 'discord: client error');
+    });
+    next.on(Events.ShardDisconnect, (event) => {
+      this.#connected = false;
+      this.#logger.warn({ code: event.code }, 'discord: gateway disconnected');
+    });
+    next.on(Events.ShardReconnecting, () => {
+      this.#connected = false;
+      this.#logger.info('discord: gateway reconnecting');
+    });
+    next.on(Events.ShardResume, (_id, replayed) => {
+      this.#connected = true;
+      this.#logger.info({ replayed }, 'discord: gateway resumed');
+    });
+    next.on(Events.ShardReady, () => {
+      this.#connected = true;
+    });
+  }
+
+  /** Logs in and waits for READY (and the guilds), at most `readyTimeoutMs`. */
+  async #login(next: Client): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new DiscordChannelError('discord: timed out waiting for READY')),
+        this.#options.readyTimeoutMs ?? 30_000,
+      );
+      next.once(Events.ClientReady, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await next.login(this.#options.token);
+      await ready;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #onMessage(message: Message): void {
+    const referenced = this.#referencedById.get(message.id);
+    this.#referencedById.delete(message.id);
+    const botUserId = this.#botUserId;
+    if (!botUserId) return;
+    const inboundMessage = toDiscordInbound(message, referenced, {
+      botUserId,
+      accountId: this.accountId,
+      allowBots: this.#options.allowBots === true,
+    });
+    if (!inboundMessage) return;
+    // The gateway never redelivers: a failure here is logged and the queue moves on to the next message.
+    this.#inbound = this.#inbound
+      .then(() => this.#deliver(inboundMessage))
+      .catch((error: unknown) =>
+        this.#logger.error(
+          { err: errorMessage(error), messageId: inboundMessage.platformMessageId },
+          'discord: message dropped, delivering it failed',
+        ),
+      );
   }
 
   /**
    * Hands one message to the host, retrying a failed receive (the gateway never redelivers). A message seen
    * again (a resume replay) is handed over again too: the host's inbox answers `duplicate`.
    */
-  async function deliver(inboundMessage: InboundMessageInput): Promise<void> {
+  async #deliver(inboundMessage: InboundMessageInput): Promise<void> {
     const messageId = inboundMessage.platformMessageId;
     for (let attempt = 0; ; attempt++) {
-      const current = host;
-      if (!current || stopped) return;
+      const current = this.#host;
+      if (!current || this.#stopped) return;
       try {
         await current.receive(inboundMessage);
         return;
       } catch (error) {
-        const delay = retryDelays[attempt];
+        const delay = this.#retryDelays[attempt];
         if (delay === undefined) {
-          logger.error(
+          this.#logger.error(
             { err: errorMessage(error), messageId },
             'discord: message dropped, receive kept failing',
           );
           return;
         }
-        logger.warn({ err: errorMessage(error), messageId, delay }, 'discord: receive failed, retrying');
+        this.#logger.warn(
+          { err: errorMessage(error), messageId, delay },
+          'discord: receive failed, retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }
 
-  function plan(message: OutboundMessage): PlannedPost[] {
-    const chunks = message.text.trim() === '' ? [] : splitMessage(message.text, DISCORD_MAX_TEXT_LENGTH);
-    const attachments = message.attachments ?? [];
-    const groups: Attachment[][] = [];
-    for (let i = 0; i < attachments.length; i += DISCORD_MAX_FILES_PER_MESSAGE) {
-      groups.push(attachments.slice(i, i + DISCORD_MAX_FILES_PER_MESSAGE));
-    }
-    const posts: PlannedPost[] = chunks.map((content) => ({ content, files: [], reply: false }));
-    const last = posts[posts.length - 1];
-    if (last && groups.length > 0) last.files = groups.shift() ?? [];
-    for (const files of groups) posts.push({ content: '', files, reply: false });
-    const first = posts[0];
-    if (first && message.replyToPlatformMessageId) first.reply = true;
-    return posts;
-  }
-
-  async function post(message: OutboundMessage, planned: PlannedPost, index: number): Promise<string> {
-    const target = message.threadId ?? message.chatId;
-    const files: RawFile[] = [];
-    for (const attachment of planned.files) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readAttachment(attachment, message);
-      } catch (error) {
-        throw new DiscordChannelError(
-          `discord: cannot read attachment ${attachment.ref}: ${errorMessage(error)}`,
-          {
-            permanent: true,
-            cause: error,
-          },
-        );
-      }
-      files.push({ name: attachment.name, data: Buffer.from(bytes), contentType: attachment.mimeType });
-    }
-    const body: Record<string, unknown> = {
-      content: planned.content,
-      // A reply may ping the people it names, never @everyone or roles.
-      allowed_mentions: { parse: ['users'], replied_user: false },
-      // Discord drops a second message with the same nonce (for a few minutes): retries stay single.
-      nonce: nonceFor(message.idempotencyKey, index),
-      enforce_nonce: true,
-    };
-    if (planned.reply && message.replyToPlatformMessageId) {
-      body.message_reference = { message_id: message.replyToPlatformMessageId, fail_if_not_exists: false };
-    }
+  async #post(message: OutboundMessage, planned: PlannedPost, index: number): Promise<string> {
+    const files = await this.#readFiles(message, planned.files);
+    const body = postBody(message, planned, index);
     if (files.length > 0) body.attachments = files.map((f, id) => ({ id, filename: f.name }));
     try {
-      const result = (await rest().post(Routes.channelMessages(target), {
+      const result = (await this.#rest().post(Routes.channelMessages(message.threadId ?? message.chatId), {
         body,
         ...(files.length > 0 ? { files } : {}),
       })) as { id?: string };
@@ -278,176 +363,90 @@ export function createDiscordChannel(options: DiscordChannelOptions): DiscordCha
     }
   }
 
-  function stopTyping(chatId: string) {
-    const timer = typingTimers.get(chatId);
-    if (timer) clearInterval(timer);
-    typingTimers.delete(chatId);
+  async #readFiles(message: OutboundMessage, attachments: Attachment[]): Promise<RawFile[]> {
+    const files: RawFile[] = [];
+    for (const attachment of attachments) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.#readAttachment(attachment, message);
+      } catch (error) {
+        throw new DiscordChannelError(
+          `discord: cannot read attachment ${attachment.ref}: ${errorMessage(error)}`,
+          { permanent: true, cause: error },
+        );
+      }
+      files.push({ name: attachment.name, data: Buffer.from(bytes), contentType: attachment.mimeType });
+    }
+    return files;
   }
 
-  const channel: DiscordChannel = {
-    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
-    channel: DISCORD_CHANNEL,
-    accountId,
-    limits: { maxTextLength: DISCORD_MAX_TEXT_LENGTH, attachments: true, typingIndicator: true },
-    get botUserId() {
-      return botUserId;
-    },
+  #stopTyping(chatId: string): void {
+    const timer = this.#typingTimers.get(chatId);
+    if (timer) clearInterval(timer);
+    this.#typingTimers.delete(chatId);
+  }
+}
 
-    async start(channelHost) {
-      if (client) throw new Error('discord channel already started');
-      stopped = false;
-      host = channelHost;
-      const next = new Client({
-        intents: [
-          GatewayIntentBits.Guilds,
-          GatewayIntentBits.GuildMessages,
-          GatewayIntentBits.MessageContent,
-          GatewayIntentBits.DirectMessages,
-        ],
-        // DM channels are not cached before their first message.
-        partials: [Partials.Channel],
-        // No message cache: discord.js would otherwise swallow a replayed MESSAGE_CREATE it already has, and
-        // the host (not this process) is where duplicates are recognised.
-        makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
-        rest: {
-          api: apiUrl,
-          // Short limits are waited out by discord.js; long ones go back to the outbox as retryAfterMs.
-          rejectOnRateLimit: (data) => Math.max(data.retryAfter, data.timeToReset) > rateLimitWaitMaxMs,
-          retries: 1,
-        },
-        ...(options.unthrottledIdentify
-          ? { ws: { buildIdentifyThrottler: () => ({ waitForIdentify: async () => {} }) } }
-          : {}),
-      });
-      client = next;
-      next.on(
-        Events.Raw,
-        (packet: { t?: string; d?: { id?: string; referenced_message?: RawReferenced } }) => {
-          if (packet.t !== 'MESSAGE_CREATE' || !packet.d?.id || !packet.d.referenced_message) return;
-          referencedById.set(packet.d.id, packet.d.referenced_message);
-          if (referencedById.size > 100) referencedById.delete(referencedById.keys().next().value ?? '');
-        },
-      );
-      next.on(Events.MessageCreate, (message) => {
-        const referenced = referencedById.get(message.id);
-        referencedById.delete(message.id);
-        const inboundMessage = toInbound(message, referenced);
-        if (!inboundMessage) return;
-        inbound = inbound.then(() => deliver(inboundMessage)).catch(() => {});
-      });
-      next.on(Events.Error, (error) => {
-        lastError = error.message;
-        logger.warn({ err: error.message }, 'discord: client error');
-      });
-      next.on(Events.ShardDisconnect, (event) => {
-        connected = false;
-        logger.warn({ code: event.code }, 'discord: gateway disconnected');
-      });
-      next.on(Events.ShardReconnecting, () => {
-        connected = false;
-        logger.info('discord: gateway reconnecting');
-      });
-      next.on(Events.ShardResume, (_id, replayed) => {
-        connected = true;
-        logger.info({ replayed }, 'discord: gateway resumed');
-      });
-      next.on(Events.ShardReady, () => {
-        connected = true;
-      });
-      const ready = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new DiscordChannelError('discord: timed out waiting for READY')),
-          options.readyTimeoutMs ?? 30_000,
-        );
-        next.once(Events.ClientReady, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      try {
-        await next.login(options.token);
-        await ready;
-      } catch (error) {
-        client = undefined;
-        host = undefined;
-        await next.destroy().catch(() => {});
-        throw toDiscordChannelError(error, 'discord login');
-      }
-      botUserId = next.user?.id;
-      connected = true;
-      lastError = undefined;
-      logger.info({ botUserId }, 'discord: connected to the gateway');
+/** A discord.js client for this channel: the intents it needs, no message cache, the REST base and limits. */
+function createClient(options: DiscordChannelOptions, apiUrl: string): Client {
+  const rateLimitWaitMaxMs = options.rateLimitWaitMaxMs ?? 5_000;
+  return new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+    ],
+    // DM channels are not cached before their first message.
+    partials: [Partials.Channel],
+    // No message cache: discord.js would otherwise swallow a replayed MESSAGE_CREATE it already has, and
+    // the host (not this process) is where duplicates are recognised.
+    makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }),
+    rest: {
+      api: apiUrl,
+      // Short limits are waited out by discord.js; long ones go back to the outbox as retryAfterMs.
+      rejectOnRateLimit: (data) => Math.max(data.retryAfter, data.timeToReset) > rateLimitWaitMaxMs,
+      retries: 1,
     },
+    ...(options.unthrottledIdentify
+      ? { ws: { buildIdentifyThrottler: () => ({ waitForIdentify: async () => {} }) } }
+      : {}),
+  });
+}
 
-    health() {
-      return { connected: client !== undefined && connected, ...(lastError ? { lastError } : {}) };
-    },
+/** Text chunks first (the first replies when asked), the attachments on the last, 10 files a post. */
+function planPosts(message: OutboundMessage): PlannedPost[] {
+  const chunks = message.text.trim() === '' ? [] : splitMessage(message.text, DISCORD_MAX_TEXT_LENGTH);
+  const attachments = message.attachments ?? [];
+  const groups: Attachment[][] = [];
+  for (let i = 0; i < attachments.length; i += DISCORD_MAX_FILES_PER_MESSAGE) {
+    groups.push(attachments.slice(i, i + DISCORD_MAX_FILES_PER_MESSAGE));
+  }
+  const posts: PlannedPost[] = chunks.map((content) => ({ content, files: [], reply: false }));
+  const last = posts[posts.length - 1];
+  if (last && groups.length > 0) last.files = groups.shift() ?? [];
+  for (const files of groups) posts.push({ content: '', files, reply: false });
+  const first = posts[0];
+  if (first && message.replyToPlatformMessageId) first.reply = true;
+  return posts;
+}
 
-    async stop() {
-      stopped = true;
-      connected = false;
-      for (const chatId of [...typingTimers.keys()]) stopTyping(chatId);
-      const current = client;
-      client = undefined;
-      host = undefined;
-      if (current) await current.destroy();
-      await inbound;
-    },
-
-    async send(message): Promise<SendResult> {
-      const posts = plan(message);
-      const state = progress.get(message.idempotencyKey) ?? { ids: [], posts: 0 };
-      progress.set(message.idempotencyKey, state);
-      stopTyping(message.chatId);
-      for (let i = state.posts; i < posts.length; i++) {
-        const planned = posts[i];
-        if (planned) state.ids.push(await post(message, planned, i));
-        state.posts = i + 1;
-      }
-      progress.delete(message.idempotencyKey);
-      while (progress.size > 1_000) {
-        const oldest = progress.keys().next().value;
-        if (oldest === undefined) break;
-        progress.delete(oldest);
-      }
-      return { platformMessageIds: state.ids };
-    },
-
-    async setTyping(chatId, typing) {
-      stopTyping(chatId);
-      if (!typing) return;
-      const ping = async () => {
-        try {
-          await rest().post(Routes.channelTyping(chatId));
-        } catch (error) {
-          logger.debug({ err: errorMessage(error), chatId }, 'discord: typing failed');
-        }
-      };
-      await ping();
-      const timer = setInterval(() => void ping(), TYPING_REFRESH_MS);
-      timer.unref();
-      typingTimers.set(chatId, timer);
-    },
-
-    isMention(text) {
-      if (!botUserId) return false;
-      return text.includes(`<@${botUserId}>`) || text.includes(`<@!${botUserId}>`);
-    },
-
-    async downloadAttachment(ref) {
-      const response = await fetch(ref);
-      if (!response.ok) throw new DiscordChannelError(`discord: downloading ${ref}: HTTP ${response.status}`);
-      return new Uint8Array(await response.arrayBuffer());
-    },
+function postBody(message: OutboundMessage, planned: PlannedPost, index: number): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    content: planned.content,
+    // A reply may ping the people it names, never @everyone or roles.
+    allowed_mentions: { parse: ['users'], replied_user: false },
+    // Discord drops a second message with the same nonce (for a few minutes): retries stay single.
+    nonce: nonceFor(message.idempotencyKey, index),
+    enforce_nonce: true,
   };
-  return channel;
+  if (planned.reply && message.replyToPlatformMessageId) {
+    body.message_reference = { message_id: message.replyToPlatformMessageId, fail_if_not_exists: false };
+  }
+  return body;
 }
 
 /** Discord nonces are at most 25 characters: a hash of the idempotency key and the post's index. */
 function nonceFor(idempotencyKey: string, index: number): string {
   return createHash('sha256').update(`${idempotencyKey}\u0000${index}`).digest('base64url').slice(0, 25);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import {
   type ChannelContractHarness,
   type ContractInjected,
   channelContract,
+  channelFactoryContract,
   silentLogger,
 } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
@@ -93,29 +94,17 @@ async function setup(): Promise<ChannelContractHarness> {
 // Rate limits up to 5 s are waited out by discord.js (rateLimitWaitMaxMs); the contract's 1 s one is.
 channelContract({ name: 'discord', setup, rateLimit: 'retry' });
 
-describe('discord in the channel registry', () => {
-  it('registers its factory, which builds a working adapter from env', async () => {
+channelFactoryContract({
+  channel: 'discord',
+  requiredEnv: ['DISCORD_BOT_TOKEN'],
+  registeredFactory() {
     const registry = createChannelRegistry();
     registerDiscordChannel(registry);
     registerDiscordChannel(registry); // idempotent
-    const factory = registry.get('discord');
-    expect(factory?.requiredEnv).toEqual(['DISCORD_BOT_TOKEN']);
+    return registry.get('discord');
+  },
+  async startFake() {
     const fake = await startFakeDiscord();
-    try {
-      const adapter = factory?.create({ accountId: 'default', env: fake.env(), logger: silentLogger() });
-      if (!adapter || 'skipped' in adapter) throw new Error('expected an adapter');
-      await adapter.start({ logger: silentLogger(), receive: async () => ({ duplicate: false }) });
-      const sent = await adapter.send({
-        channel: 'discord',
-        accountId: 'default',
-        chatId: CHANNEL,
-        text: 'hi from the registry',
-        idempotencyKey: 'r1',
-      });
-      expect(sent.platformMessageIds).toHaveLength(1);
-      await adapter.stop();
-    } finally {
-      await fake.close();
-    }
-  });
+    return { env: fake.env(), chatId: CHANNEL, close: () => fake.close() };
+  },
 });

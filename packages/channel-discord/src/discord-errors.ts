@@ -1,29 +1,25 @@
-import type { ChannelErrorInfo } from '@nanoclaw/core';
+import { ChannelError, type ChannelErrorOptions } from '@nanoclaw/channel-registry';
+import { errorMessage } from '@nanoclaw/core';
 
-/** An error `send` throws: the outbox reads `retryAfterMs` and `permanent` (ChannelErrorInfo). */
-export class DiscordChannelError extends Error implements ChannelErrorInfo {
-  readonly retryAfterMs?: number;
-  readonly permanent?: boolean;
+/** An error `send` throws: a `ChannelError` (the outbox reads `retryAfterMs` and `permanent`) with Discord's codes. */
+export class DiscordChannelError extends ChannelError {
   /** Discord's JSON error code (10003 Unknown Channel, 50013 Missing Permissions, ...), when it sent one. */
   readonly discordCode?: number;
   readonly status?: number;
 
   constructor(
     message: string,
-    info: ChannelErrorInfo & { discordCode?: number; status?: number; cause?: unknown } = {},
+    options: ChannelErrorOptions & { discordCode?: number; status?: number } = {},
   ) {
-    super(message, info.cause === undefined ? undefined : { cause: info.cause });
+    super(message, options);
     this.name = 'DiscordChannelError';
-    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs;
-    if (info.permanent !== undefined) this.permanent = info.permanent;
-    if (info.discordCode !== undefined) this.discordCode = info.discordCode;
-    if (info.status !== undefined) this.status = info.status;
+    if (options.discordCode !== undefined) this.discordCode = options.discordCode;
+    if (options.status !== undefined) this.status = options.status;
   }
 }
 
 interface DiscordishError {
   name?: unknown;
-  message?: unknown;
   /** RateLimitError */
   retryAfter?: unknown;
   timeToReset?: unknown;
@@ -40,7 +36,7 @@ interface DiscordishError {
 export function toDiscordChannelError(error: unknown, what: string): DiscordChannelError {
   if (error instanceof DiscordChannelError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as DiscordishError;
-  const detail = typeof e.message === 'string' ? e.message : String(error);
+  const detail = errorMessage(error);
   if (typeof e.retryAfter === 'number' || typeof e.timeToReset === 'number') {
     const retryAfter = typeof e.retryAfter === 'number' && e.retryAfter > 0 ? e.retryAfter : 0;
     const reset = typeof e.timeToReset === 'number' && e.timeToReset > 0 ? e.timeToReset : 0;

@@ -1,4 +1,4 @@
-import type { ChannelFactory } from '@nanoclaw/core';
+import { CHANNEL_ADAPTER_SPEC_VERSION, type ChannelFactory } from '@nanoclaw/core';
 import { createDiscordChannel, DISCORD_CHANNEL } from './discord-channel.js';
 
 export const DISCORD_ENV = {
@@ -8,6 +8,7 @@ export const DISCORD_ENV = {
 
 /** The Discord channel's factory: `DISCORD_BOT_TOKEN` is required, `DISCORD_API_URL` optional (tests). */
 export const discordChannel: ChannelFactory = {
+  specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
   channel: DISCORD_CHANNEL,
   requiredEnv: [DISCORD_ENV.botToken],
   create({ accountId, env, logger }) {

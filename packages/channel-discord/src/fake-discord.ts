@@ -7,7 +7,13 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attachLoopbackWebSocketServer, type LoopbackSocket } from '@nanoclaw/channel-registry/test';
+import {
+  attachLoopbackWebSocketServer,
+  createFakeWaiters,
+  type LoopbackSocket,
+  readBody,
+  sendJson,
+} from '@nanoclaw/channel-registry/test';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 
@@ -201,10 +207,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const nonces = new Map<string, Record<string, unknown>>();
   const gateways = new Set<Gateway>();
   const pending: Array<{ t: string; d: unknown }> = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const { notify, waitUntil } = createFakeWaiters('fake Discord');
   let session: Session | undefined;
   let sessionCounter = 0;
   let snowflakeCounter = 0n;
@@ -556,23 +559,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     return undefined;
   }
 
-  function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`fake Discord: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const waiter = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve();
-      };
-      waiters.add(waiter);
-    });
-  }
-
   const fake: FakeDiscord = {
     apiUrl: `${origin}/api`,
     gatewayUrl,
@@ -758,20 +744,6 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
   };
   return fake;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** JSON bodies, or multipart with `payload_json` and `files[n]` parts (how Discord takes attachments). */

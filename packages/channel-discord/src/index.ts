@@ -6,6 +6,6 @@ export {
   DISCORD_MAX_FILES_PER_MESSAGE,
   DISCORD_MAX_TEXT_LENGTH,
 } from './discord-channel.js';
-export { DiscordChannelError, toDiscordChannelError } from './discord-errors.js';
+export { DiscordChannelError } from './discord-errors.js';
 export { DISCORD_ENV, discordChannel } from './discord-factory.js';
 export { registerDiscordChannel } from './register.js';

@@ -5,12 +5,15 @@ export {
   envForAccount,
   missingEnv,
 } from './accounts.js';
+export { readAttachmentFile } from './attachment-file.js';
 export type { BackoffOptions, Timers } from './backoff.js';
 export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
+export type { ChannelErrorCode, ChannelErrorOptions } from './channel-error.js';
 export { ChannelError, channelErrorInfo } from './channel-error.js';
 export type { ChannelRegistry } from './registry.js';
 export { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';
 export { silentLogger } from './silent-logger.js';
+export { assertSupportedChannelVersion, UnsupportedChannelVersionError } from './spec-version.js';
 export { splitMessage } from './split-message.js';
 export type {
   ChannelAccountConfig,

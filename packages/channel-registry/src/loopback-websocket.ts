@@ -86,22 +86,7 @@ function createSocket(
 
   const writeFrame = (opcode: number, payload: Buffer) => {
     if (tcp.destroyed || !tcp.writable) return;
-    const length = payload.length;
-    let header: Buffer;
-    if (length < 126) {
-      header = Buffer.from([0x80 | opcode, length]);
-    } else if (length < 65_536) {
-      header = Buffer.alloc(4);
-      header[0] = 0x80 | opcode;
-      header[1] = 126;
-      header.writeUInt16BE(length, 2);
-    } else {
-      header = Buffer.alloc(10);
-      header[0] = 0x80 | opcode;
-      header[1] = 127;
-      header.writeBigUInt64BE(BigInt(length), 2);
-    }
-    tcp.write(Buffer.concat([header, payload]));
+    tcp.write(Buffer.concat([frameHeader(opcode, payload.length), payload]));
   };
 
   const sendClose = (code: number, reason: string) => {
@@ -114,30 +99,11 @@ function createSocket(
   };
 
   const parse = () => {
-    while (buffer.length >= 2) {
-      const b0 = buffer[0] ?? 0;
-      const b1 = buffer[1] ?? 0;
-      const fin = (b0 & 0x80) !== 0;
-      const opcode = b0 & 0x0f;
-      const masked = (b1 & 0x80) !== 0;
-      let length = b1 & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffer.length < 4) return;
-        length = buffer.readUInt16BE(2);
-        offset = 4;
-      } else if (length === 127) {
-        if (buffer.length < 10) return;
-        length = Number(buffer.readBigUInt64BE(2));
-        offset = 10;
-      }
-      const maskLength = masked ? 4 : 0;
-      if (buffer.length < offset + maskLength + length) return;
-      const mask = masked ? buffer.subarray(offset, offset + 4) : undefined;
-      const payload = Buffer.from(buffer.subarray(offset + maskLength, offset + maskLength + length));
-      if (mask) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
-      buffer = buffer.subarray(offset + maskLength + length);
-      handleFrame(fin, opcode, payload);
+    for (;;) {
+      const frame = readFrame(buffer);
+      if (!frame) return;
+      buffer = buffer.subarray(frame.size);
+      handleFrame(frame.fin, frame.opcode, frame.payload);
     }
   };
 
@@ -208,4 +174,49 @@ function createSocket(
       closeListeners.push(listener);
     },
   };
+}
+
+/** The header of an unmasked, final frame (server to client) of `length` payload bytes. */
+function frameHeader(opcode: number, length: number): Buffer {
+  if (length < 126) return Buffer.from([0x80 | opcode, length]);
+  if (length < 65_536) {
+    const header = Buffer.alloc(4);
+    header[0] = 0x80 | opcode;
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.alloc(10);
+  header[0] = 0x80 | opcode;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
+}
+
+/** The first whole frame in `buffer` (payload unmasked) and its size in bytes, or undefined while incomplete. */
+function readFrame(
+  buffer: Buffer,
+): { fin: boolean; opcode: number; payload: Buffer; size: number } | undefined {
+  if (buffer.length < 2) return undefined;
+  const b0 = buffer[0] ?? 0;
+  const b1 = buffer[1] ?? 0;
+  const masked = (b1 & 0x80) !== 0;
+  let length = b1 & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buffer.length < 4) return undefined;
+    length = buffer.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buffer.length < 10) return undefined;
+    length = Number(buffer.readBigUInt64BE(2));
+    offset = 10;
+  }
+  const maskLength = masked ? 4 : 0;
+  const size = offset + maskLength + length;
+  if (buffer.length < size) return undefined;
+  const mask = masked ? buffer.subarray(offset, offset + 4) : undefined;
+  const payload = Buffer.from(buffer.subarray(offset + maskLength, size));
+  if (mask) for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
+  return { fin: (b0 & 0x80) !== 0, opcode: b0 & 0x0f, payload, size };
 }

@@ -1,8 +1,10 @@
 import { CHANNEL_ADAPTER_SPEC_VERSION, type ChannelFactory } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { createChannelRegistry, defaultChannelRegistry, registerChannel } from './registry.js';
+import { UnsupportedChannelVersionError } from './spec-version.js';
 
 const factory = (channel: string): ChannelFactory => ({
+  specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
   channel,
   requiredEnv: [],
   create: ({ accountId }) => ({
@@ -32,6 +34,17 @@ describe('channel registry', () => {
     const registry = createChannelRegistry([a, a]);
     expect(registry.list()).toHaveLength(1);
     expect(() => registry.register(factory('alpha'))).toThrow(/already registered/);
+  });
+
+  it('refuses a factory of an unsupported specification version, naming the channel and both versions', () => {
+    const old = { ...factory('oldchat'), specificationVersion: 'v0' } as unknown as ChannelFactory;
+    const registry = createChannelRegistry();
+    expect(() => registry.register(old)).toThrow(
+      'Unsupported channel factory version "v0" for channel "oldchat": this host only supports channels that ' +
+        'implement specification version "v1".',
+    );
+    expect(() => registry.register(old)).toThrow(UnsupportedChannelVersionError);
+    expect(registry.get('oldchat')).toBeUndefined();
   });
 
   it('refuses names that are not lowercase slugs', () => {

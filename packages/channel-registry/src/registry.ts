@@ -1,8 +1,12 @@
 import type { ChannelFactory } from '@nanoclaw/core';
+import { assertSupportedChannelVersion } from './spec-version.js';
 
 /** Channel factories by channel type (`telegram`, `whatsapp`, ...). */
 export interface ChannelRegistry {
-  /** Adds a factory. Registering the same factory twice is a no-op; another factory under a taken name throws. */
+  /**
+   * Adds a factory. Registering the same factory twice is a no-op; another factory under a taken name, or one of an
+   * unsupported `specificationVersion` (`UnsupportedChannelVersionError`), throws.
+   */
   register(factory: ChannelFactory): void;
   get(channel: string): ChannelFactory | undefined;
   /** Every registered factory, in registration order. */
@@ -16,6 +20,7 @@ export function createChannelRegistry(factories: Iterable<ChannelFactory> = []):
       const existing = byName.get(factory.channel);
       if (existing === factory) return;
       if (existing) throw new Error(`channel "${factory.channel}" is already registered`);
+      assertSupportedChannelVersion(factory, 'factory');
       if (!/^[a-z][a-z0-9-]{0,63}$/.test(factory.channel)) {
         throw new Error(`channel name "${factory.channel}" must be lowercase letters, digits and dashes`);
       }

@@ -87,6 +87,7 @@ interface FakeAdapter extends ChannelAdapter {
 function fakeFactory(channel: string, requiredEnv: string[], plans: Record<string, StartPlan> = {}) {
   const made: FakeAdapter[] = [];
   const factory: ChannelFactory = {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel,
     requiredEnv,
     create({ accountId, env }) {
@@ -272,6 +273,7 @@ describe('startChannels', () => {
 
   it('reports a factory that throws as failed and one that declines as skipped', async () => {
     const throwing: ChannelFactory = {
+      specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
       channel: 'throwing',
       requiredEnv: [],
       create: () => {
@@ -279,6 +281,7 @@ describe('startChannels', () => {
       },
     };
     const declining: ChannelFactory = {
+      specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
       channel: 'declining',
       requiredEnv: [],
       create: () => ({ skipped: 'not today' }),
@@ -297,6 +300,30 @@ describe('startChannels', () => {
       ['declining', 'skipped', 'not today'],
       ['nope', 'failed', 'unknown channel "nope" (not registered)'],
     ]);
+  });
+
+  it('refuses an adapter of an unsupported specification version, naming the channel and both versions', async () => {
+    const old = fakeFactory('oldchat', []);
+    const factory: ChannelFactory = {
+      ...old.factory,
+      create: (options) => {
+        const adapter = old.factory.create(options) as ChannelAdapter;
+        return { ...adapter, specificationVersion: 'v0' } as unknown as ChannelAdapter;
+      },
+    };
+    const { opts } = options([factory], {});
+    const supervisor = await startChannels({
+      ...opts,
+      accounts: [{ channel: 'oldchat', accountId: 'default' }],
+    });
+    expect(supervisor.status().map((s) => [s.state, s.reason])).toEqual([
+      [
+        'failed',
+        'Unsupported channel adapter version "v0" for channel "oldchat": this host only supports channels that ' +
+          'implement specification version "v1".',
+      ],
+    ]);
+    expect(supervisor.adapters()).toEqual([]);
   });
 
   it('starts exactly the listed accounts, with their own env', async () => {

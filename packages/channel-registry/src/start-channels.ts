@@ -1,8 +1,15 @@
-import type { ChannelAdapter, ChannelFactory, ChannelHost, Logger } from '@nanoclaw/core';
+import {
+  type ChannelAdapter,
+  type ChannelFactory,
+  type ChannelHost,
+  errorMessage,
+  type Logger,
+} from '@nanoclaw/core';
 import { DEFAULT_ACCOUNT_ID, discoverAccounts, envForAccount, missingEnv } from './accounts.js';
 import { type BackoffOptions, backoffDelay, realTimers, type Timers } from './backoff.js';
 import { channelErrorInfo } from './channel-error.js';
 import { type ChannelRegistry, defaultChannelRegistry } from './registry.js';
+import { assertSupportedChannelVersion } from './spec-version.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -207,6 +214,7 @@ function createEntry(plan: AccountPlan, options: StartChannelsOptions): Entry {
   try {
     const created = factory.create({ accountId: plan.accountId, env: plan.env, logger: log });
     if ('skipped' in created) return skip(created.skipped);
+    assertSupportedChannelVersion(created, 'adapter');
     return { status, adapter: created };
   } catch (error) {
     return fail(errorMessage(error));
@@ -259,10 +267,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, timers: Timers): Promis
       },
     );
   });
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function stripUndefined<T extends object>(value: T): T {

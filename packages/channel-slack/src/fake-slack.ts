@@ -7,7 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { attachLoopbackWebSocketServer, type LoopbackSocket } from '@nanoclaw/channel-registry/test';
+import {
+  attachLoopbackWebSocketServer,
+  createFakeWaiters,
+  type LoopbackSocket,
+  readBody,
+  sendJson,
+} from '@nanoclaw/channel-registry/test';
 
 export interface FakeSlackUser {
   id: string;
@@ -159,10 +165,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const hostedFiles = new Map<string, Buffer>();
   const queue: Pending[] = [];
   const retries = new Map<string, number>();
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
+  const { notify, waitUntil } = createFakeWaiters('fake Slack');
   let connectionCount = 0;
   let tsCounter = 0;
   let idCounter = 0;
@@ -481,38 +484,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     },
   };
 
-  function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        reject(new Error(`fake Slack: timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const waiter = () => {
-        if (!check()) return;
-        clearTimeout(timer);
-        waiters.delete(waiter);
-        resolve();
-      };
-      waiters.add(waiter);
-    });
-  }
-
   return fake;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function bearer(req: IncomingMessage): string | undefined {

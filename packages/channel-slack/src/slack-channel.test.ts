@@ -1,72 +1,24 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChannelHost, InboundMessageInput, Logger } from '@nanoclaw/core';
+import { ChannelError } from '@nanoclaw/channel-registry';
+import { type ContractHost, createContractHost, silentLogger } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { createSlackChannel, type SlackChannel } from './slack-channel.js';
 import { SlackChannelError } from './slack-errors.js';
 import { slackChannel } from './slack-factory.js';
 
-const silent: Logger = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  fatal: () => {},
-  child: () => silent,
-};
-
-interface TestHost extends ChannelHost {
-  messages: InboundMessageInput[];
-  /** receive calls, duplicates included. */
-  calls: number;
-  /** Resolved when the next receive call arrives. */
-  gate?: Promise<void>;
-  failNext?: boolean;
-  waitFor(count: number, timeoutMs?: number): Promise<InboundMessageInput[]>;
-}
-
-function testHost(): TestHost {
-  const seen = new Set<string>();
-  const host: TestHost = {
-    messages: [],
-    calls: 0,
-    logger: silent,
-    async receive(message) {
-      host.calls++;
-      if (host.gate) await host.gate;
-      if (host.failNext) {
-        host.failNext = false;
-        throw new Error('database is locked');
-      }
-      const key = `${message.chatId}/${message.platformMessageId}`;
-      if (seen.has(key)) return { duplicate: true };
-      seen.add(key);
-      host.messages.push(message);
-      return { duplicate: false };
-    },
-    async waitFor(count, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (host.messages.length < count) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${count} message(s)`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      return host.messages;
-    },
-  };
-  return host;
-}
+const silent = silentLogger();
 
 describe('slack channel against the loopback fake', () => {
   let fake: FakeSlack;
   let channel: SlackChannel;
-  let host: TestHost;
+  let host: ContractHost;
 
   beforeEach(async () => {
     fake = await startFakeSlack();
-    host = testHost();
+    host = createContractHost();
     channel = createSlackChannel({
       botToken: fake.botToken,
       appToken: fake.appToken,
@@ -108,17 +60,13 @@ describe('slack channel against the loopback fake', () => {
   });
 
   it('delivers a message with stable ids and acknowledges only after receive resolved', async () => {
-    let release!: () => void;
-    host.gate = new Promise((r) => {
-      release = r;
-    });
+    const release = host.hold();
     const event = fake.inject({ channel: 'C1', text: 'hello there' });
     await new Promise((r) => setTimeout(r, 150));
     expect(fake.isAcked(event.envelopeId)).toBe(false);
     release();
-    host.gate = undefined;
     await fake.waitForAck(event.envelopeId);
-    const [message] = await host.waitFor(1);
+    const [message] = await host.waitForStored(1);
     expect(message).toMatchObject({
       channel: 'slack',
       accountId: 'default',
@@ -136,7 +84,7 @@ describe('slack channel against the loopback fake', () => {
     fake.inject({ channel: 'D1', text: 'private', channelType: 'im' });
     fake.inject({ channel: 'C1', text: 'in thread', threadTs: '100.000001', parentUserId: fake.botUserId });
     fake.inject({ channel: 'C1', text: 'other thread', threadTs: '100.000002', parentUserId: 'U0USER' });
-    const messages = await host.waitFor(4);
+    const messages = await host.waitForStored(4);
     expect(messages.map((m) => m.mentionsAssistant)).toEqual([true, true, true, false]);
     expect(messages[2]).toMatchObject({
       threadId: '100.000001',
@@ -151,23 +99,23 @@ describe('slack channel against the loopback fake', () => {
     await fake.waitForAck(event.envelopeId);
     const retry = fake.redeliver(event);
     await fake.waitForAck(retry.envelopeId);
-    expect(host.calls).toBe(2);
+    expect(host.calls.length).toBe(2);
     // app_mention and message for the same ts count once too
     const mention = fake.inject({ channel: 'C1', text: 'hey', mention: true, asAppMention: true });
     const sameMessage = fake.inject({ channel: 'C1', text: 'hey', mention: true, ts: mention.ts });
     await fake.waitForAck(sameMessage.envelopeId);
     await fake.waitForAck(mention.envelopeId);
-    expect(host.messages.map((m) => m.text)).toEqual(['once', `<@${fake.botUserId}> hey`]);
+    expect(host.stored.map((m) => m.text)).toEqual(['once', `<@${fake.botUserId}> hey`]);
   });
 
   it('does not acknowledge when receive fails, so the retry delivers it', async () => {
-    host.failNext = true;
+    host.failNextReceive(new Error('database is locked'));
     const event = fake.inject({ channel: 'C1', text: 'retry me' });
     await new Promise((r) => setTimeout(r, 150));
     expect(fake.isAcked(event.envelopeId)).toBe(false);
     const retry = fake.redeliver(event);
     await fake.waitForAck(retry.envelopeId);
-    expect(host.messages.map((m) => m.text)).toEqual(['retry me']);
+    expect(host.stored.map((m) => m.text)).toEqual(['retry me']);
   });
 
   it("ignores the bot's own messages, other bots and edits", async () => {
@@ -176,7 +124,7 @@ describe('slack channel against the loopback fake', () => {
     fake.inject({ channel: 'C1', text: 'edited', subtype: 'message_changed' });
     const last = fake.inject({ channel: 'C1', text: 'human' });
     await fake.waitForAck(last.envelopeId);
-    expect(host.messages.map((m) => m.text)).toEqual(['human']);
+    expect(host.stored.map((m) => m.text)).toEqual(['human']);
   });
 
   it('splits long replies at the limit without breaking words, in the thread', async () => {
@@ -201,6 +149,8 @@ describe('slack channel against the loopback fake', () => {
     fake.rateLimit('chat.postMessage', 7, 1, 1); // the second piece hits the limit
     const error = await channel.send(message).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlackChannelError);
+    expect(ChannelError.isInstance(error)).toBe(true);
+    expect((error as SlackChannelError).code).toBe('rate-limited');
     expect((error as SlackChannelError).retryAfterMs).toBe(7_000);
     expect((error as SlackChannelError).permanent).toBeUndefined();
     expect(fake.posted.map((p) => p.text[0])).toEqual(['a']);
@@ -265,7 +215,7 @@ describe('slack channel against the loopback fake', () => {
       text: 'here is a picture',
       files: [{ name: 'cat.png', mimeType: 'image/png', content: 'PNG...' }],
     });
-    const [message] = await host.waitFor(1);
+    const [message] = await host.waitForStored(1);
     expect(message?.attachments).toEqual([
       { name: 'cat.png', mimeType: 'image/png', sizeBytes: 6, ref: expect.stringContaining('/files/') },
     ]);
@@ -283,7 +233,7 @@ describe('slack channel against the loopback fake', () => {
     await fake.waitForConnections(3);
     const second = fake.inject({ channel: 'C1', text: 'after refresh' });
     await fake.waitForAck(second.envelopeId);
-    expect(host.messages.map((m) => m.text)).toEqual(['after drop', 'after refresh']);
+    expect(host.stored.map((m) => m.text)).toEqual(['after drop', 'after refresh']);
   });
 });
 

@@ -1,11 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { type ChannelHealth, silentLogger, splitMessage } from '@nanoclaw/channel-registry';
+import {
+  type ChannelHealth,
+  readAttachmentFile,
+  silentLogger,
+  splitMessage,
+} from '@nanoclaw/channel-registry';
 import {
   type Attachment,
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
+  type ChannelLimits,
+  errorMessage,
   type Logger,
   type OutboundMessage,
   type SendResult,
@@ -86,83 +91,238 @@ interface SocketModeEnvelope {
  * replies go out through the Web API. Each envelope is acknowledged only after `host.receive` resolved.
  */
 export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
-  const accountId = options.accountId ?? 'default';
-  const apiUrl = normaliseApiUrl(options.apiUrl ?? DEFAULT_SLACK_API_URL);
-  const maxTextLength = options.maxTextLength ?? SLACK_MAX_TEXT_LENGTH;
-  const baseLogger = options.logger ?? silentLogger();
-  const logger = baseLogger.child({ channel: SLACK_CHANNEL, accountId });
-  const slackLogger = toSlackLogger(logger);
-  const readAttachment =
-    options.readAttachment ??
-    ((attachment: Attachment) =>
-      readFile(
-        path.isAbsolute(attachment.ref)
-          ? attachment.ref
-          : path.resolve(options.attachmentRoot ?? process.cwd(), attachment.ref),
-      ));
+  return new SlackAdapter(options);
+}
 
-  const web = new WebClient(options.botToken, {
-    slackApiUrl: apiUrl,
-    logger: slackLogger,
-    // A 429 goes back to the outbox as retryAfterMs instead of blocking this client's queue.
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    timeout: options.requestTimeoutMs ?? 30_000,
-  });
-  const inFlight = new Map<string, Promise<void>>();
-  const progress = new Map<string, SendProgress>();
-  const names = new Map<string, string | undefined>();
-  let host: ChannelHost | undefined;
-  let receiver: SocketModeReceiver | undefined;
-  let botUserId: string | undefined;
-  let botId: string | undefined;
-  let connected = false;
-  let lastError: string | undefined;
+class SlackAdapter implements SlackChannel {
+  readonly specificationVersion = CHANNEL_ADAPTER_SPEC_VERSION;
+  readonly channel = SLACK_CHANNEL;
+  readonly accountId: string;
+  readonly limits: ChannelLimits;
+  readonly #options: SlackChannelOptions;
+  readonly #apiUrl: string;
+  readonly #logger: Logger;
+  readonly #slackLogger: ReturnType<typeof toSlackLogger>;
+  readonly #readAttachment: (attachment: Attachment, message: OutboundMessage) => Promise<Uint8Array>;
+  readonly #web: WebClient;
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #progress = new Map<string, SendProgress>();
+  readonly #names = new Map<string, string | undefined>();
+  #host: ChannelHost | undefined;
+  #receiver: SocketModeReceiver | undefined;
+  #botUserId: string | undefined;
+  #botId: string | undefined;
+  #connected = false;
+  #lastError: string | undefined;
 
-  async function senderName(userId: string | undefined): Promise<string | undefined> {
-    if (!userId) return undefined;
-    if (names.has(userId)) return names.get(userId);
+  constructor(options: SlackChannelOptions) {
+    this.#options = options;
+    this.accountId = options.accountId ?? 'default';
+    this.limits = {
+      maxTextLength: options.maxTextLength ?? SLACK_MAX_TEXT_LENGTH,
+      attachments: true,
+      typingIndicator: false,
+    };
+    this.#apiUrl = normaliseApiUrl(options.apiUrl ?? DEFAULT_SLACK_API_URL);
+    this.#logger = (options.logger ?? silentLogger()).child({
+      channel: SLACK_CHANNEL,
+      accountId: this.accountId,
+    });
+    this.#slackLogger = toSlackLogger(this.#logger);
+    this.#readAttachment =
+      options.readAttachment ?? ((attachment) => readAttachmentFile(attachment, options.attachmentRoot));
+    this.#web = new WebClient(options.botToken, {
+      slackApiUrl: this.#apiUrl,
+      logger: this.#slackLogger,
+      // A 429 goes back to the outbox as retryAfterMs instead of blocking this client's queue.
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+      timeout: options.requestTimeoutMs ?? 30_000,
+    });
+  }
+
+  get botUserId(): string | undefined {
+    return this.#botUserId;
+  }
+
+  async start(channelHost: ChannelHost): Promise<void> {
+    if (this.#receiver) throw new Error('slack channel already started');
+    const auth = await call('auth.test', () => this.#web.auth.test());
+    if (!auth.user_id)
+      throw new SlackChannelError('slack: auth.test returned no user_id', { permanent: true });
+    this.#botUserId = auth.user_id;
+    this.#botId = auth.bot_id;
+    this.#host = channelHost;
+    const next = this.#createReceiver();
+    this.#receiver = next;
     try {
-      const result = await web.users.info({ user: userId });
+      await next.client.start();
+    } catch (error) {
+      this.#receiver = undefined;
+      this.#host = undefined;
+      await next.client
+        .disconnect()
+        .catch((disconnectError: unknown) =>
+          this.#logger.debug(
+            { err: errorMessage(disconnectError) },
+            'slack: disconnecting a failed client failed',
+          ),
+        );
+      throw toSlackChannelError(error, 'apps.connections.open');
+    }
+    this.#logger.info({ botUserId: this.#botUserId }, 'slack: connected over Socket Mode');
+  }
+
+  health(): ChannelHealth {
+    return {
+      connected: this.#receiver !== undefined && this.#connected,
+      ...(this.#lastError ? { lastError: this.#lastError } : {}),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#connected = false;
+    const current = this.#receiver;
+    this.#receiver = undefined;
+    this.#host = undefined;
+    if (!current) return;
+    await Promise.race([
+      current.client.disconnect(),
+      new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref()),
+    ]);
+    current.client.removeAllListeners('slack_event');
+  }
+
+  /** Posts the text pieces, then uploads the files, not yet sent for this idempotency key. */
+  async send(message: OutboundMessage): Promise<SendResult> {
+    const state = this.#progress.get(message.idempotencyKey) ?? { ids: [], chunks: 0, files: 0 };
+    this.#progress.set(message.idempotencyKey, state);
+    const chunks = message.text.trim() === '' ? [] : toSlackPieces(message.text, this.limits.maxTextLength);
+    const attachments = message.attachments ?? [];
+    for (let i = state.chunks; i < chunks.length; i++) {
+      const text = chunks[i] ?? '';
+      const result = await call('chat.postMessage', () =>
+        this.#web.chat.postMessage({
+          channel: message.chatId,
+          text,
+          ...(message.threadId ? { thread_ts: message.threadId } : {}),
+        }),
+      );
+      if (result.ts) state.ids.push(result.ts);
+      state.chunks = i + 1;
+    }
+    for (let i = state.files; i < attachments.length; i++) {
+      const attachment = attachments[i];
+      if (attachment) state.ids.push(await this.#upload(message, attachment));
+      state.files = i + 1;
+    }
+    this.#progress.delete(message.idempotencyKey);
+    trimProgress(this.#progress);
+    return { platformMessageIds: state.ids };
+  }
+
+  isMention(text: string): boolean {
+    return mentionsUser(text, this.#botUserId);
+  }
+
+  async downloadAttachment(ref: string): Promise<Uint8Array> {
+    const url = new URL(ref);
+    const trusted =
+      url.hostname === 'slack.com' ||
+      url.hostname.endsWith('.slack.com') ||
+      url.origin === new URL(this.#apiUrl).origin;
+    if (!trusted) throw new SlackChannelError(`slack: refusing to send the bot token to ${url.origin}`);
+    const response = await fetch(url, { headers: { authorization: `Bearer ${this.#options.botToken}` } });
+    if (!response.ok) throw new SlackChannelError(`slack: downloading ${ref}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  /**
+   * Bolt's SocketModeReceiver builds the SocketModeClient (reconnects, pings) with our Web API URL. The App on top
+   * is not used: it acknowledges events before any listener runs, and this channel must acknowledge only after
+   * host.receive resolved. Nothing calls receiver.init(), so its own handler is a no-op and the listener below
+   * owns every envelope.
+   */
+  #createReceiver(): SocketModeReceiver {
+    const next = new SocketModeReceiver({
+      appToken: this.#options.appToken,
+      logger: this.#slackLogger,
+      clientPingTimeout: this.#options.clientPingTimeoutMs ?? 5_000,
+      serverPingTimeout: this.#options.serverPingTimeoutMs ?? 30_000,
+      autoReconnectEnabled: true,
+      installerOptions: { clientOptions: { slackApiUrl: this.#apiUrl } },
+    });
+    next.client.on('slack_event', (envelope: SocketModeEnvelope) => {
+      // Not acknowledged when it fails: Slack redelivers the event, and the host's dedupe keeps that safe.
+      this.#onEnvelope(envelope).catch((error: unknown) =>
+        this.#logger.error(
+          { err: errorMessage(error) },
+          'slack: handling an envelope failed; Slack will redeliver it',
+        ),
+      );
+    });
+    next.client.on('connected', () => {
+      this.#connected = true;
+      this.#lastError = undefined;
+    });
+    next.client.on('reconnecting', () => {
+      this.#connected = false;
+      this.#logger.info('slack: Socket Mode reconnecting');
+    });
+    next.client.on('disconnected', () => {
+      this.#connected = false;
+    });
+    next.client.on('error', (error: unknown) => {
+      this.#lastError = errorMessage(error);
+    });
+    return next;
+  }
+
+  async #senderName(userId: string | undefined): Promise<string | undefined> {
+    if (!userId) return undefined;
+    if (this.#names.has(userId)) return this.#names.get(userId);
+    try {
+      const result = await this.#web.users.info({ user: userId });
       const user = result.user;
       const name = user?.profile?.display_name || user?.real_name || user?.name || undefined;
-      if (names.size >= 5_000) names.clear();
-      names.set(userId, name);
+      if (this.#names.size >= 5_000) this.#names.clear();
+      this.#names.set(userId, name);
       return name;
     } catch (error) {
       // users:read missing or Slack hiccup: the message still goes through, without a name.
-      logger.debug({ err: errorMessage(error), userId }, 'slack: users.info failed');
+      this.#logger.debug({ err: errorMessage(error), userId }, 'slack: users.info failed');
       return undefined;
     }
   }
 
-  async function deliver(event: SlackMessageEvent): Promise<void> {
-    const current = host;
+  async #deliver(event: SlackMessageEvent): Promise<void> {
+    const current = this.#host;
+    const botUserId = this.#botUserId;
     if (!current || !botUserId) throw new Error('slack channel is not started');
-    const identity = { botUserId, ...(botId ? { botId } : {}) };
     const verdict = toInboundMessage(event, {
-      ...identity,
+      botUserId,
+      ...(this.#botId ? { botId: this.#botId } : {}),
       channel: SLACK_CHANNEL,
-      accountId,
-      ...(options.allowBots ? { allowBots: true } : {}),
+      accountId: this.accountId,
+      ...(this.#options.allowBots ? { allowBots: true } : {}),
     });
     if (verdict.kind === 'ignore') {
-      logger.trace({ reason: verdict.reason }, 'slack: event ignored');
+      this.#logger.trace({ reason: verdict.reason }, 'slack: event ignored');
       return;
     }
-    const name = await senderName(event.user);
+    const name = await this.#senderName(event.user);
     const message = verdict.message;
     if (name) message.sender = { ...message.sender, name: name.slice(0, 256) };
     await current.receive(message);
   }
 
-  async function onEnvelope(envelope: SocketModeEnvelope): Promise<void> {
+  async #onEnvelope(envelope: SocketModeEnvelope): Promise<void> {
     const ack = async () => {
       try {
         await envelope.ack();
       } catch (error) {
         // The socket went away: Slack redelivers the event and the dedupe below acknowledges it then.
-        logger.debug({ err: errorMessage(error) }, 'slack: ack failed');
+        this.#logger.debug({ err: errorMessage(error) }, 'slack: ack failed');
       }
     };
     const body = (envelope.body ?? {}) as { event_id?: string; event?: SlackMessageEvent };
@@ -176,7 +336,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       body.event_id ? `event:${body.event_id}` : undefined,
       event.channel && event.ts ? `message:${event.channel}:${event.ts}` : undefined,
     ].filter((k): k is string => k !== undefined);
-    const running = keys.map((k) => inFlight.get(k)).find((p) => p !== undefined);
+    const running = keys.map((k) => this.#inFlight.get(k)).find((p) => p !== undefined);
     if (running) {
       // A retry of an event still being stored (or the app_mention twin of a message event): acknowledge
       // once the first delivery is done.
@@ -188,8 +348,8 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       }
       return;
     }
-    const work = deliver(event);
-    for (const k of keys) inFlight.set(k, work);
+    const work = this.#deliver(event);
+    for (const k of keys) this.#inFlight.set(k, work);
     try {
       // A redelivery (same event_id, after Slack saw no ack in time) goes to host.receive again: the host's
       // inbox answers duplicate, durably, and then the envelope is acknowledged.
@@ -197,24 +357,19 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       await ack();
     } catch (error) {
       // Not acknowledged: Slack retries the event (up to 3 times), and host dedupe keeps that safe.
-      logger.warn({ err: errorMessage(error), eventId: body.event_id }, 'slack: delivering an event failed');
+      this.#logger.warn(
+        { err: errorMessage(error), eventId: body.event_id },
+        'slack: delivering an event failed',
+      );
     } finally {
-      for (const k of keys) if (inFlight.get(k) === work) inFlight.delete(k);
+      for (const k of keys) if (this.#inFlight.get(k) === work) this.#inFlight.delete(k);
     }
   }
 
-  async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw toSlackChannelError(error, what);
-    }
-  }
-
-  async function upload(message: OutboundMessage, attachment: Attachment): Promise<string> {
+  async #upload(message: OutboundMessage, attachment: Attachment): Promise<string> {
     let bytes: Uint8Array;
     try {
-      bytes = await readAttachment(attachment, message);
+      bytes = await this.#readAttachment(attachment, message);
     } catch (error) {
       throw new SlackChannelError(`slack: cannot read attachment ${attachment.ref}: ${errorMessage(error)}`, {
         permanent: true,
@@ -222,7 +377,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       });
     }
     const target = await call('files.getUploadURLExternal', () =>
-      web.files.getUploadURLExternal({ filename: attachment.name, length: bytes.byteLength }),
+      this.#web.files.getUploadURLExternal({ filename: attachment.name, length: bytes.byteLength }),
     );
     if (!target.upload_url || !target.file_id) {
       throw new SlackChannelError('slack: files.getUploadURLExternal returned no upload URL');
@@ -250,7 +405,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       throw new SlackChannelError(`slack: uploading ${attachment.name}: HTTP ${response.status}`);
     const fileId = target.file_id;
     await call('files.completeUploadExternal', () =>
-      web.files.completeUploadExternal({
+      this.#web.files.completeUploadExternal({
         files: [{ id: fileId, title: attachment.name }],
         channel_id: message.chatId,
         ...(message.threadId ? { thread_ts: message.threadId } : {}),
@@ -258,126 +413,15 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     );
     return fileId;
   }
+}
 
-  const channel: SlackChannel = {
-    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
-    channel: SLACK_CHANNEL,
-    accountId,
-    limits: { maxTextLength, attachments: true, typingIndicator: false },
-    get botUserId() {
-      return botUserId;
-    },
-
-    async start(channelHost) {
-      if (receiver) throw new Error('slack channel already started');
-      const auth = await call('auth.test', () => web.auth.test());
-      if (!auth.user_id)
-        throw new SlackChannelError('slack: auth.test returned no user_id', { permanent: true });
-      botUserId = auth.user_id;
-      botId = auth.bot_id;
-      host = channelHost;
-      // Bolt's SocketModeReceiver builds the SocketModeClient (reconnects, pings) with our Web API URL. The
-      // App on top is not used: it acknowledges events before any listener runs, and this channel must
-      // acknowledge only after host.receive resolved. Nothing calls receiver.init(), so its own handler
-      // is a no-op and the listener below owns every envelope.
-      const next = new SocketModeReceiver({
-        appToken: options.appToken,
-        logger: slackLogger,
-        clientPingTimeout: options.clientPingTimeoutMs ?? 5_000,
-        serverPingTimeout: options.serverPingTimeoutMs ?? 30_000,
-        autoReconnectEnabled: true,
-        installerOptions: { clientOptions: { slackApiUrl: apiUrl } },
-      });
-      next.client.on('slack_event', (envelope: SocketModeEnvelope) => {
-        void onEnvelope(envelope);
-      });
-      next.client.on('connected', () => {
-        connected = true;
-        lastError = undefined;
-      });
-      next.client.on('reconnecting', () => {
-        connected = false;
-        logger.info('slack: Socket Mode reconnecting');
-      });
-      next.client.on('disconnected', () => {
-        connected = false;
-      });
-      next.client.on('error', (error: unknown) => {
-        lastError = errorMessage(error);
-      });
-      receiver = next;
-      try {
-        await next.client.start();
-      } catch (error) {
-        receiver = undefined;
-        host = undefined;
-        await next.client.disconnect().catch(() => {});
-        throw toSlackChannelError(error, 'apps.connections.open');
-      }
-      logger.info({ botUserId }, 'slack: connected over Socket Mode');
-    },
-
-    health() {
-      return { connected: receiver !== undefined && connected, ...(lastError ? { lastError } : {}) };
-    },
-
-    async stop() {
-      connected = false;
-      const current = receiver;
-      receiver = undefined;
-      host = undefined;
-      if (!current) return;
-      await Promise.race([
-        current.client.disconnect(),
-        new Promise<void>((resolve) => setTimeout(resolve, 3_000).unref()),
-      ]);
-      current.client.removeAllListeners('slack_event');
-    },
-
-    async send(message): Promise<SendResult> {
-      const state = progress.get(message.idempotencyKey) ?? { ids: [], chunks: 0, files: 0 };
-      progress.set(message.idempotencyKey, state);
-      const chunks = message.text.trim() === '' ? [] : toSlackPieces(message.text, maxTextLength);
-      const attachments = message.attachments ?? [];
-      for (let i = state.chunks; i < chunks.length; i++) {
-        const text = chunks[i] ?? '';
-        const result = await call('chat.postMessage', () =>
-          web.chat.postMessage({
-            channel: message.chatId,
-            text,
-            ...(message.threadId ? { thread_ts: message.threadId } : {}),
-          }),
-        );
-        if (result.ts) state.ids.push(result.ts);
-        state.chunks = i + 1;
-      }
-      for (let i = state.files; i < attachments.length; i++) {
-        const attachment = attachments[i];
-        if (attachment) state.ids.push(await upload(message, attachment));
-        state.files = i + 1;
-      }
-      progress.delete(message.idempotencyKey);
-      trimProgress(progress);
-      return { platformMessageIds: state.ids };
-    },
-
-    isMention(text) {
-      return mentionsUser(text, botUserId);
-    },
-
-    async downloadAttachment(ref) {
-      const url = new URL(ref);
-      const trusted =
-        url.hostname === 'slack.com' ||
-        url.hostname.endsWith('.slack.com') ||
-        url.origin === new URL(apiUrl).origin;
-      if (!trusted) throw new SlackChannelError(`slack: refusing to send the bot token to ${url.origin}`);
-      const response = await fetch(url, { headers: { authorization: `Bearer ${options.botToken}` } });
-      if (!response.ok) throw new SlackChannelError(`slack: downloading ${ref}: HTTP ${response.status}`);
-      return new Uint8Array(await response.arrayBuffer());
-    },
-  };
-  return channel;
+/** A Web API call whose failure becomes a `SlackChannelError` (retryAfterMs, permanent) naming the method. */
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toSlackChannelError(error, what);
+  }
 }
 
 /**
@@ -417,8 +461,4 @@ function trimProgress(progress: Map<string, SendProgress>) {
     if (oldest === undefined) return;
     progress.delete(oldest);
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import {
   type ChannelContractHarness,
   type ContractInjected,
   channelContract,
+  channelFactoryContract,
   silentLogger,
 } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
@@ -93,29 +94,17 @@ async function setup(): Promise<ChannelContractHarness> {
 
 channelContract({ name: 'slack', setup, normalizeSentText: slackToMarkdown });
 
-describe('slack in the channel registry', () => {
-  it('registers its factory, which builds a working adapter from env', async () => {
+channelFactoryContract({
+  channel: 'slack',
+  requiredEnv: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'],
+  registeredFactory() {
     const registry = createChannelRegistry();
     registerSlackChannel(registry);
     registerSlackChannel(registry); // idempotent
-    const factory = registry.get('slack');
-    expect(factory?.requiredEnv).toEqual(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']);
+    return registry.get('slack');
+  },
+  async startFake() {
     const fake = await startFakeSlack();
-    try {
-      const adapter = factory?.create({ accountId: 'default', env: fake.env(), logger: silentLogger() });
-      if (!adapter || 'skipped' in adapter) throw new Error('expected an adapter');
-      await adapter.start({ logger: silentLogger(), receive: async () => ({ duplicate: false }) });
-      const sent = await adapter.send({
-        channel: 'slack',
-        accountId: 'default',
-        chatId: 'C1',
-        text: 'hi from the registry',
-        idempotencyKey: 'r1',
-      });
-      expect(sent.platformMessageIds).toHaveLength(1);
-      await adapter.stop();
-    } finally {
-      await fake.close();
-    }
-  });
+    return { env: fake.env(), chatId: 'C1', close: () => fake.close() };
+  },
 });

@@ -1,19 +1,16 @@
-import type { ChannelErrorInfo } from '@nanoclaw/core';
+import { ChannelError, type ChannelErrorOptions } from '@nanoclaw/channel-registry';
+import { errorMessage } from '@nanoclaw/core';
 import { ErrorCode } from '@slack/web-api';
 
-/** An error `send` throws: the outbox reads `retryAfterMs` and `permanent` (ChannelErrorInfo). */
-export class SlackChannelError extends Error implements ChannelErrorInfo {
-  readonly retryAfterMs?: number;
-  readonly permanent?: boolean;
+/** An error `send` throws: a `ChannelError` (the outbox reads `retryAfterMs` and `permanent`) with Slack's code. */
+export class SlackChannelError extends ChannelError {
   /** Slack's error code (`channel_not_found`, ...) when the Web API answered one. */
   readonly slackError?: string;
 
-  constructor(message: string, info: ChannelErrorInfo & { slackError?: string; cause?: unknown } = {}) {
-    super(message, info.cause === undefined ? undefined : { cause: info.cause });
+  constructor(message: string, options: ChannelErrorOptions & { slackError?: string } = {}) {
+    super(message, options);
     this.name = 'SlackChannelError';
-    if (info.retryAfterMs !== undefined) this.retryAfterMs = info.retryAfterMs;
-    if (info.permanent !== undefined) this.permanent = info.permanent;
-    if (info.slackError !== undefined) this.slackError = info.slackError;
+    if (options.slackError !== undefined) this.slackError = options.slackError;
   }
 }
 
@@ -50,14 +47,13 @@ interface SlackishError {
   retryAfter?: unknown;
   data?: { error?: unknown };
   statusCode?: unknown;
-  message?: unknown;
 }
 
 /** Maps a @slack/web-api error (or any error) to a SlackChannelError with ChannelErrorInfo. */
 export function toSlackChannelError(error: unknown, what: string): SlackChannelError {
   if (error instanceof SlackChannelError) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as SlackishError;
-  const detail = typeof e.message === 'string' ? e.message : String(error);
+  const detail = errorMessage(error);
   if (e.code === ErrorCode.RateLimitedError && typeof e.retryAfter === 'number') {
     return new SlackChannelError(`${what}: rate limited by Slack (retry after ${e.retryAfter} s)`, {
       retryAfterMs: Math.max(0, e.retryAfter) * 1000,

@@ -1,4 +1,4 @@
-import type { ChannelFactory } from '@nanoclaw/core';
+import { CHANNEL_ADAPTER_SPEC_VERSION, type ChannelFactory } from '@nanoclaw/core';
 import { createSlackChannel, SLACK_CHANNEL } from './slack-channel.js';
 
 export const SLACK_ENV = {
@@ -12,6 +12,7 @@ export const SLACK_ENV = {
  * `SLACK_API_URL` is optional (tests, GovSlack and other non-default Web API hosts).
  */
 export const slackChannel: ChannelFactory = {
+  specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
   channel: SLACK_CHANNEL,
   requiredEnv: [SLACK_ENV.botToken, SLACK_ENV.appToken],
   create({ accountId, env, logger }) {

@@ -1,4 +1,5 @@
 import { ChannelError } from '@nanoclaw/channel-registry';
+import { errorMessage } from '@nanoclaw/core';
 import { GrammyError, HttpError } from 'grammy';
 
 /** Bot API answers that retrying cannot fix (the chat is gone, the bot was removed or blocked, bad input). */
@@ -20,7 +21,7 @@ const PERMANENT_DESCRIPTIONS = [
  * "chat not found" family of 400s → `permanent`; network errors and 5xx → neither (the outbox retries).
  */
 export function toChannelError(error: unknown, what: string): ChannelError {
-  if (error instanceof ChannelError) return error;
+  if (ChannelError.isInstance(error)) return error;
   if (error instanceof GrammyError) {
     const message = `telegram ${what} failed: ${error.error_code} ${error.description}`;
     if (error.error_code === 429) {
@@ -34,12 +35,7 @@ export function toChannelError(error: unknown, what: string): ChannelError {
   }
   if (error instanceof HttpError)
     return new ChannelError(`telegram ${what} failed: ${error.message}`, { cause: error });
-  return new ChannelError(
-    `telegram ${what} failed: ${error instanceof Error ? error.message : String(error)}`,
-    {
-      cause: error,
-    },
-  );
+  return new ChannelError(`telegram ${what} failed: ${errorMessage(error)}`, { cause: error });
 }
 
 /** 401 from getMe/getUpdates: the token is wrong or revoked. */
@@ -54,5 +50,5 @@ export function isConflict(error: unknown): boolean {
 
 export function describeError(error: unknown): string {
   if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

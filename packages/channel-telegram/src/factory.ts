@@ -1,4 +1,4 @@
-import type { ChannelFactory } from '@nanoclaw/core';
+import { CHANNEL_ADAPTER_SPEC_VERSION, type ChannelFactory } from '@nanoclaw/core';
 import { TELEGRAM_CHANNEL } from './map-message.js';
 import { createTelegramChannel, type TelegramChannelOptions } from './telegram-channel.js';
 
@@ -14,6 +14,7 @@ export function createTelegramChannelFactory(
   extra: Omit<TelegramChannelOptions, 'token' | 'accountId' | 'apiRoot' | 'logger'> = {},
 ): ChannelFactory {
   return {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: TELEGRAM_CHANNEL,
     requiredEnv: [TELEGRAM_ENV.token],
     create({ accountId, env, logger }) {

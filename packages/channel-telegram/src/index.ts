@@ -1,7 +1,6 @@
 export { createTelegramChannelFactory, TELEGRAM_ENV, telegramChannel } from './factory.js';
-export type { MapContext, TelegramBotIdentity } from './map-message.js';
-export { mentionsBot, TELEGRAM_CHANNEL, textMentions, toInboundMessage } from './map-message.js';
-export { planSteps } from './send.js';
+export type { TelegramBotIdentity } from './map-message.js';
+export { TELEGRAM_CHANNEL } from './map-message.js';
 export type { TelegramChannel, TelegramChannelOptions } from './telegram-channel.js';
 export {
   createTelegramChannel,

@@ -1,4 +1,5 @@
 import { ChannelError } from '@nanoclaw/channel-registry';
+import { errorMessage } from '@nanoclaw/core';
 
 /** Without a retry-after from WhatsApp, a rate-limited send waits this long. */
 export const DEFAULT_RATE_LIMIT_WAIT_MS = 5000;
@@ -21,9 +22,9 @@ function retryAfterOf(error: unknown): number | undefined {
  * timeouts) → neither, so the outbox retries.
  */
 export function toChannelError(error: unknown, what: string): ChannelError {
-  if (error instanceof ChannelError) return error;
+  if (ChannelError.isInstance(error)) return error;
   const code = statusCodeOf(error);
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   const message = `whatsapp ${what} failed: ${code === undefined ? '' : `${code} `}${text}`;
   if (code === 429 || /rate-overlimit/i.test(text)) {
     return new ChannelError(message, {

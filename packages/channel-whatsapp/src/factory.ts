@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ChannelFactory } from '@nanoclaw/core';
+import { CHANNEL_ADAPTER_SPEC_VERSION, type ChannelFactory } from '@nanoclaw/core';
 import { WHATSAPP_CHANNEL } from './map-message.js';
 import { createWhatsAppChannel, type WhatsAppChannelOptions } from './whatsapp-channel.js';
 
@@ -29,6 +29,7 @@ export function createWhatsAppChannelFactory(
   extra: Omit<WhatsAppChannelOptions, 'authDir' | 'accountId' | 'logger'> = {},
 ): ChannelFactory {
   return {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: WHATSAPP_CHANNEL,
     requiredEnv: [WHATSAPP_ENV.enabled],
     create({ accountId, env, logger }) {

@@ -1,15 +1,9 @@
-export type { SecureAuthState } from './auth-state.js';
-export { AUTH_DIR_MODE, AUTH_FILE_MODE, useSecureAuthState } from './auth-state.js';
-export { createDedupe, type Dedupe } from './dedupe.js';
 export type { DownloadMedia } from './download.js';
 export { downloadFromWhatsApp } from './download.js';
 export { createWhatsAppChannelFactory, WHATSAPP_ENV, whatsappAuthDir, whatsappChannel } from './factory.js';
-export type { MapContext, WhatsAppSelf } from './map-message.js';
-export { mentionsSelf, textMentionsSelf, toInboundMessage, WHATSAPP_CHANNEL } from './map-message.js';
-export type { WhatsAppMediaRef, WhatsAppMediaType } from './media-ref.js';
-export { decodeMediaRef, encodeMediaRef } from './media-ref.js';
+export type { WhatsAppSelf } from './map-message.js';
+export { WHATSAPP_CHANNEL } from './map-message.js';
 export type { QrHandler } from './qr.js';
-export { printQrToTerminal } from './qr.js';
 export { WHATSAPP_MAX_TEXT } from './send.js';
 export type { BaileysLogger, MakeWhatsAppSocket, WhatsAppSocket, WhatsAppSocketConfig } from './socket.js';
 export type { WhatsAppChannel, WhatsAppChannelOptions } from './whatsapp-channel.js';

@@ -8,14 +8,18 @@ import {
   realTimers,
   sleep,
   type Timers,
+  type TypingTracker,
 } from '@nanoclaw/channel-registry';
 import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
+  errorMessage,
   type InboundMessageInput,
   type Logger,
+  type OutboundMessage,
+  type SendResult,
 } from '@nanoclaw/core';
 import { DisconnectReason, jidNormalizedUser, type proto, type WAMessage, type WAMessageKey } from 'baileys';
 import { type SecureAuthState, useSecureAuthState } from './auth-state.js';
@@ -76,248 +80,297 @@ interface PendingStart {
 }
 
 export function createWhatsAppChannel(options: WhatsAppChannelOptions): WhatsAppChannel {
-  const accountId = options.accountId ?? 'default';
-  const timers = options.timers ?? realTimers;
-  const random = options.random ?? Math.random;
-  const makeSocket = options.makeSocket ?? makeBaileysSocket;
-  const readReceipts = options.readReceipts ?? true;
-  const dedupe = createDedupe();
-  const ownSent = createLru<proto.IMessage | undefined>(1000);
-  const recentInbound = createLru<WAMessage>(500);
-  const progress = createLru<string[]>(500);
-  let logger: Logger | undefined = options.logger;
-  let auth: SecureAuthState | undefined;
-  let socket: WhatsAppSocket | undefined;
-  let self: WhatsAppSelf | undefined;
-  let host: ChannelHost | undefined;
-  let running = false;
-  let pendingStart: PendingStart | undefined;
-  let reconnectTimer: unknown;
-  let failures = 0;
-  let queue: Promise<void> = Promise.resolve();
-  let health: ChannelHealth = { connected: false };
-  const log = () => logger as Logger;
-  const onQr = () => options.onQr ?? printQrToTerminal(accountId);
-  const typing = createTypingTracker({
-    refreshMs: options.typingRefreshMs ?? 8000,
-    timers,
-    sendTyping: (chatId) => requireSocket().sendPresenceUpdate('composing', chatId),
-    onError: (chatId, error) => logger?.debug({ chatId, err: String(error) }, 'whatsapp typing failed'),
-  });
+  return new WhatsAppAdapter(options);
+}
 
-  function requireSocket(): WhatsAppSocket {
-    if (!socket) throw new ChannelError('whatsapp is not connected');
-    return socket;
+class WhatsAppAdapter implements WhatsAppChannel {
+  readonly specificationVersion = CHANNEL_ADAPTER_SPEC_VERSION;
+  readonly channel = WHATSAPP_CHANNEL;
+  readonly accountId: string;
+  readonly limits = WHATSAPP_LIMITS;
+  readonly #options: WhatsAppChannelOptions;
+  readonly #timers: Timers;
+  readonly #random: () => number;
+  readonly #dedupe = createDedupe();
+  readonly #ownSent = createLru<proto.IMessage | undefined>(1000);
+  readonly #recentInbound = createLru<WAMessage>(500);
+  readonly #progress = createLru<string[]>(500);
+  readonly #typing: TypingTracker;
+  #logger: Logger | undefined;
+  #auth: SecureAuthState | undefined;
+  #socket: WhatsAppSocket | undefined;
+  #self: WhatsAppSelf | undefined;
+  #host: ChannelHost | undefined;
+  #running = false;
+  #pendingStart: PendingStart | undefined;
+  #reconnectTimer: unknown;
+  #failures = 0;
+  #queue: Promise<void> = Promise.resolve();
+  #health: ChannelHealth = { connected: false };
+
+  constructor(options: WhatsAppChannelOptions) {
+    this.#options = options;
+    this.accountId = options.accountId ?? 'default';
+    this.#timers = options.timers ?? realTimers;
+    this.#random = options.random ?? Math.random;
+    this.#logger = options.logger;
+    this.#typing = createTypingTracker({
+      refreshMs: options.typingRefreshMs ?? 8000,
+      timers: this.#timers,
+      sendTyping: (chatId) => this.#requireSocket().sendPresenceUpdate('composing', chatId),
+      onError: (chatId, error) =>
+        this.#logger?.debug({ chatId, err: errorMessage(error) }, 'whatsapp typing failed'),
+    });
   }
 
-  function settleStart(error?: Error): void {
-    const pending = pendingStart;
-    pendingStart = undefined;
+  get self(): WhatsAppSelf | undefined {
+    return this.#self;
+  }
+
+  health(): ChannelHealth {
+    return { ...this.#health };
+  }
+
+  async start(channelHost: ChannelHost): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#host = channelHost;
+    this.#logger = this.#options.logger ?? channelHost.logger;
+    this.#auth ??= await useSecureAuthState(this.#options.authDir);
+    if (!this.#auth.existed) {
+      this.#log().info({ authDir: this.#options.authDir }, 'whatsapp: not paired yet, a QR code follows');
+    }
+    const started = new Promise<void>((resolve, reject) => {
+      this.#pendingStart = { resolve, reject };
+    });
+    this.#connect().catch((error: unknown) =>
+      this.#settleStart(error instanceof Error ? error : new Error(String(error))),
+    );
+    try {
+      await started;
+    } catch (error) {
+      this.#running = false;
+      const sock = this.#socket;
+      this.#socket = undefined;
+      sock?.end(undefined);
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#reconnectTimer !== undefined) this.#timers.clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    this.#typing.stopAll();
+    const sock = this.#socket;
+    this.#socket = undefined;
+    this.#settleStart(new Error('whatsapp channel stopped'));
+    try {
+      sock?.end(undefined);
+    } catch {
+      // already closed
+    }
+    await this.#queue;
+    this.#health = { connected: false };
+  }
+
+  /** Sends the parts not yet sent for this idempotency key; a retry after a failure resumes there. */
+  async send(message: OutboundMessage): Promise<SendResult> {
+    const key = message.idempotencyKey;
+    const quoted = message.replyToPlatformMessageId
+      ? this.#recentInbound.get(`${message.chatId}/${message.replyToPlatformMessageId}`)
+      : undefined;
+    const done = [...(this.#progress.get(key) ?? [])];
+    try {
+      const result = await sendOutbound(message, {
+        socket: this.#socket,
+        ...(quoted ? { quoted } : {}),
+        done,
+        onSent: (sent) => {
+          if (sent.key.id) this.#ownSent.set(sent.key.id, sent.message ?? undefined);
+        },
+      });
+      this.#progress.delete(key);
+      return result;
+    } catch (error) {
+      if (done.length > 0) this.#progress.set(key, done);
+      throw error;
+    }
+  }
+
+  async setTyping(chatId: string, on: boolean): Promise<void> {
+    if (on) return this.#typing.start(chatId);
+    this.#typing.stop(chatId);
+    await this.#socket
+      ?.sendPresenceUpdate('paused', chatId)
+      .catch((error: unknown) =>
+        this.#logger?.debug({ chatId, err: errorMessage(error) }, 'whatsapp typing not paused'),
+      );
+  }
+
+  isMention(text: string): boolean {
+    return this.#self ? textMentionsSelf(text, this.#self) : false;
+  }
+
+  downloadAttachment(ref: string): Promise<Uint8Array> {
+    return downloadAttachmentRef(ref, this.#options.downloadMedia);
+  }
+
+  #log(): Logger {
+    return this.#logger as Logger;
+  }
+
+  #requireSocket(): WhatsAppSocket {
+    if (!this.#socket) throw new ChannelError('whatsapp is not connected');
+    return this.#socket;
+  }
+
+  #settleStart(error?: Error): void {
+    const pending = this.#pendingStart;
+    this.#pendingStart = undefined;
     if (error) pending?.reject(error);
     else pending?.resolve();
   }
 
-  async function connect(): Promise<void> {
-    if (!auth) throw new Error('whatsapp auth state not loaded');
-    const state = auth;
-    const sock = await makeSocket({
+  /** Opens a socket with the auth state and wires its events. */
+  async #connect(): Promise<void> {
+    if (!this.#auth) throw new Error('whatsapp auth state not loaded');
+    const state = this.#auth;
+    const sock = await (this.#options.makeSocket ?? makeBaileysSocket)({
       auth: state.state,
-      logger: toBaileysLogger(log(), options.baileysLogLevel),
-      getMessage: async (key: WAMessageKey) => (key.id ? ownSent.get(key.id) : undefined),
+      logger: toBaileysLogger(this.#log(), this.#options.baileysLogLevel),
+      getMessage: async (key: WAMessageKey) => (key.id ? this.#ownSent.get(key.id) : undefined),
     });
-    socket = sock;
+    this.#socket = sock;
     sock.ev.on('creds.update', () => {
       state
         .saveCreds()
-        .catch((error: unknown) => log().error({ err: String(error) }, 'whatsapp creds not saved'));
+        .catch((error: unknown) =>
+          this.#log().error({ err: errorMessage(error) }, 'whatsapp creds not saved'),
+        );
     });
     sock.ev.on('connection.update', (update) => {
-      if (sock !== socket) return;
-      if (update.qr) {
-        health = { connected: false, lastError: 'waiting for QR pairing (scan the code in the terminal)' };
-        onQr()(update.qr);
-        settleStart();
-      }
-      if (update.connection === 'open') {
-        failures = 0;
-        self = selfOf(sock.user);
-        health = { connected: true };
-        log().info({ self: self?.pn ?? self?.lid }, 'whatsapp connected');
-        settleStart();
-      }
-      if (update.connection === 'close') onClose(update.lastDisconnect?.error);
+      if (sock !== this.#socket) return;
+      if (update.qr) this.#onQr(update.qr);
+      if (update.connection === 'open') this.#onOpen(sock);
+      if (update.connection === 'close') this.#onClose(update.lastDisconnect?.error);
     });
     sock.ev.on('messages.upsert', ({ messages, type }) => {
-      if (sock !== socket || type !== 'notify') return;
-      queue = queue.then(() => handleMessages(messages));
+      if (sock !== this.#socket || type !== 'notify') return;
+      // WhatsApp never redelivers: a failure is logged and the queue goes on with the next batch.
+      this.#queue = this.#queue
+        .then(() => this.#handleMessages(messages))
+        .catch((error: unknown) =>
+          this.#log().error({ err: errorMessage(error) }, 'whatsapp messages lost: handling them failed'),
+        );
     });
   }
 
-  function onClose(error: unknown): void {
-    socket = undefined;
-    typing.stopAll();
-    if (!running) return;
+  #onQr(qr: string): void {
+    this.#health = { connected: false, lastError: 'waiting for QR pairing (scan the code in the terminal)' };
+    (this.#options.onQr ?? printQrToTerminal(this.accountId))(qr);
+    this.#settleStart();
+  }
+
+  #onOpen(sock: WhatsAppSocket): void {
+    this.#failures = 0;
+    this.#self = selfOf(sock.user);
+    this.#health = { connected: true };
+    this.#log().info({ self: this.#self?.pn ?? this.#self?.lid }, 'whatsapp connected');
+    this.#settleStart();
+  }
+
+  /** A closed socket: logged out (give up), failed before the first open (fail start), else reconnect. */
+  #onClose(error: unknown): void {
+    this.#socket = undefined;
+    this.#typing.stopAll();
+    if (!this.#running) return;
     const code = statusCodeOf(error);
     const reason =
-      `${code ?? ''} ${error instanceof Error ? error.message : String(error ?? 'connection closed')}`.trim();
-    health = { connected: false, lastError: reason };
+      `${code ?? ''} ${error === undefined || error === null ? 'connection closed' : errorMessage(error)}`.trim();
+    this.#health = { connected: false, lastError: reason };
     if (code === DisconnectReason.loggedOut) {
-      health = {
-        connected: false,
-        lastError: 'logged out (device unlinked on the phone); restart to pair again',
-      };
-      log().error(
-        'whatsapp logged out: the linked device was removed; the auth state is cleared, restart to pair again',
-      );
-      auth?.clear().catch(() => {});
-      running = false;
-      settleStart(new ChannelError('whatsapp logged out; pair again', { permanent: true, cause: error }));
+      this.#onLoggedOut(error);
       return;
     }
-    if (pendingStart && code !== DisconnectReason.restartRequired) {
-      settleStart(new ChannelError(`whatsapp connection failed: ${reason}`, { cause: error }));
+    if (this.#pendingStart && code !== DisconnectReason.restartRequired) {
+      this.#settleStart(new ChannelError(`whatsapp connection failed: ${reason}`, { cause: error }));
       return;
     }
     const delay =
-      code === DisconnectReason.restartRequired ? 0 : backoffDelay(failures++, options.backoff, random);
-    log().warn({ err: reason, delayMs: delay }, 'whatsapp connection closed; reconnecting');
-    reconnectTimer = timers.setTimeout(() => {
-      reconnectTimer = undefined;
-      if (running) connect().catch((e: unknown) => onClose(e));
+      code === DisconnectReason.restartRequired
+        ? 0
+        : backoffDelay(this.#failures++, this.#options.backoff, this.#random);
+    this.#log().warn({ err: reason, delayMs: delay }, 'whatsapp connection closed; reconnecting');
+    this.#reconnectTimer = this.#timers.setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      if (this.#running) this.#connect().catch((e: unknown) => this.#onClose(e));
     }, delay);
   }
 
-  async function handleMessages(messages: WAMessage[]): Promise<void> {
+  #onLoggedOut(error: unknown): void {
+    this.#health = {
+      connected: false,
+      lastError: 'logged out (device unlinked on the phone); restart to pair again',
+    };
+    this.#log().error(
+      'whatsapp logged out: the linked device was removed; the auth state is cleared, restart to pair again',
+    );
+    this.#auth
+      ?.clear()
+      .catch((clearError: unknown) =>
+        this.#log().warn({ err: errorMessage(clearError) }, 'whatsapp auth state not cleared'),
+      );
+    this.#running = false;
+    this.#settleStart(new ChannelError('whatsapp logged out; pair again', { permanent: true, cause: error }));
+  }
+
+  async #handleMessages(messages: WAMessage[]): Promise<void> {
     for (const message of messages) {
-      if (!running || !host) return;
-      await handleMessage(host, message);
+      if (!this.#running || !this.#host) return;
+      await this.#handleMessage(this.#host, message);
     }
   }
 
-  async function handleMessage(channelHost: ChannelHost, message: WAMessage): Promise<void> {
+  async #handleMessage(channelHost: ChannelHost, message: WAMessage): Promise<void> {
     const id = message.key.id;
-    if (!id || (message.key.fromMe && ownSent.has(id))) return;
-    const inbound = toInboundMessage(message, { accountId, self: self ?? {} });
+    if (!id || (message.key.fromMe && this.#ownSent.has(id))) return;
+    const inbound = toInboundMessage(message, { accountId: this.accountId, self: this.#self ?? {} });
     if (!inbound) return;
     const key = `${inbound.chatId}/${id}`;
-    recentInbound.set(key, message);
+    this.#recentInbound.set(key, message);
     try {
-      await dedupe.run(key, () => receiveWithRetry(channelHost, inbound));
+      await this.#dedupe.run(key, () => this.#receiveWithRetry(channelHost, inbound));
     } catch (error) {
-      log().error(
-        { chatId: inbound.chatId, id, err: String(error) },
+      this.#log().error(
+        { chatId: inbound.chatId, id, err: errorMessage(error) },
         'whatsapp message lost: the host did not store it',
       );
       return;
     }
-    if (readReceipts && !message.key.fromMe) {
-      socket
+    if ((this.#options.readReceipts ?? true) && !message.key.fromMe) {
+      this.#socket
         ?.readMessages([message.key])
-        .catch((error: unknown) => log().debug({ err: String(error) }, 'read receipt failed'));
+        .catch((error: unknown) => this.#log().debug({ err: errorMessage(error) }, 'read receipt failed'));
     }
   }
 
   /** WhatsApp acknowledges at the protocol level on receipt and never redelivers: retry the host a few times. */
-  async function receiveWithRetry(channelHost: ChannelHost, inbound: InboundMessageInput): Promise<void> {
-    const attempts = options.receiveAttempts ?? 5;
+  async #receiveWithRetry(channelHost: ChannelHost, inbound: InboundMessageInput): Promise<void> {
+    const attempts = this.#options.receiveAttempts ?? 5;
     for (let attempt = 0; ; attempt += 1) {
       try {
         const { duplicate } = await channelHost.receive(inbound);
-        if (duplicate)
-          log().debug({ chatId: inbound.chatId, id: inbound.platformMessageId }, 'whatsapp duplicate');
+        if (duplicate) {
+          this.#log().debug({ chatId: inbound.chatId, id: inbound.platformMessageId }, 'whatsapp duplicate');
+        }
         return;
       } catch (error) {
-        if (attempt + 1 >= attempts || !running) throw error;
-        await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }, random), timers);
+        if (attempt + 1 >= attempts || !this.#running) throw error;
+        await sleep(backoffDelay(attempt, { baseMs: 500, maxMs: 10_000 }, this.#random), this.#timers);
       }
     }
   }
-
-  return {
-    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
-    channel: WHATSAPP_CHANNEL,
-    accountId,
-    limits: WHATSAPP_LIMITS,
-    get self() {
-      return self;
-    },
-    health: () => ({ ...health }),
-
-    async start(channelHost) {
-      if (running) return;
-      running = true;
-      host = channelHost;
-      logger = options.logger ?? channelHost.logger;
-      auth ??= await useSecureAuthState(options.authDir);
-      if (!auth.existed)
-        log().info({ authDir: options.authDir }, 'whatsapp: not paired yet, a QR code follows');
-      const started = new Promise<void>((resolve, reject) => {
-        pendingStart = { resolve, reject };
-      });
-      connect().catch((error: unknown) =>
-        settleStart(error instanceof Error ? error : new Error(String(error))),
-      );
-      try {
-        await started;
-      } catch (error) {
-        running = false;
-        const sock = socket;
-        socket = undefined;
-        sock?.end(undefined);
-        throw error;
-      }
-    },
-
-    async stop() {
-      running = false;
-      if (reconnectTimer !== undefined) timers.clearTimeout(reconnectTimer);
-      reconnectTimer = undefined;
-      typing.stopAll();
-      const sock = socket;
-      socket = undefined;
-      settleStart(new Error('whatsapp channel stopped'));
-      try {
-        sock?.end(undefined);
-      } catch {
-        // already closed
-      }
-      await queue;
-      health = { connected: false };
-    },
-
-    async send(message) {
-      const key = message.idempotencyKey;
-      const quoted = message.replyToPlatformMessageId
-        ? recentInbound.get(`${message.chatId}/${message.replyToPlatformMessageId}`)
-        : undefined;
-      const done = [...(progress.get(key) ?? [])];
-      try {
-        const result = await sendOutbound(message, {
-          socket,
-          ...(quoted ? { quoted } : {}),
-          done,
-          onSent: (sent) => {
-            if (sent.key.id) ownSent.set(sent.key.id, sent.message ?? undefined);
-          },
-        });
-        progress.delete(key);
-        return result;
-      } catch (error) {
-        if (done.length > 0) progress.set(key, done);
-        throw error;
-      }
-    },
-
-    async setTyping(chatId, on) {
-      if (on) return typing.start(chatId);
-      typing.stop(chatId);
-      await socket?.sendPresenceUpdate('paused', chatId).catch(() => {});
-    },
-
-    isMention: (text) => (self ? textMentionsSelf(text, self) : false),
-
-    downloadAttachment: (ref) => downloadAttachmentRef(ref, options.downloadMedia),
-  };
 }
 
 function selfOf(user: WhatsAppSocket['user']): WhatsAppSelf | undefined {

@@ -1,6 +1,7 @@
 import type { Logger } from './logger.js';
 import type { InboundMessageInput, OutboundMessage } from './messages.js';
 
+/** The version of the channel interfaces (`ChannelFactory`, `ChannelAdapter`) this copy of core describes. */
 export const CHANNEL_ADAPTER_SPEC_VERSION = 'v1' as const;
 
 /** What a channel adapter may ask of the host. */
@@ -54,6 +55,8 @@ export interface ChannelAdapter {
 
 /** Creates an adapter from env; returns null (with a reason) when its credentials are absent. */
 export interface ChannelFactory {
+  /** The registry refuses a factory written against another version of these interfaces. */
+  readonly specificationVersion: typeof CHANNEL_ADAPTER_SPEC_VERSION;
   readonly channel: string;
   readonly requiredEnv: readonly string[];
   create(options: {

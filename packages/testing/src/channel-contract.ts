@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   type ChannelAdapter,
   type ChannelErrorInfo,
+  type ChannelFactory,
   type ChannelHost,
   type ChannelLimits,
   type InboundMessage,
@@ -13,6 +14,7 @@ import {
   type OutboundMessage,
 } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { createHoldGate } from './test-helpers.js';
 
 /** A file as the fake platform holds it. */
 export interface ContractFile {
@@ -168,8 +170,10 @@ export interface ContractHost extends ChannelHost {
   readonly duplicates: number;
   /** From now on `receive` waits (after recording the call) until the returned release function is called. */
   hold(): () => void;
-  /** The next `receive` call rejects with this error (after recording it); the message is not stored. */
-  failNextReceive(error?: Error): void;
+  /** The next `times` (default 1) `receive` calls reject with this error (after recording it); nothing is stored. */
+  failNextReceive(error?: Error, times?: number): void;
+  /** Resolves with the stored messages once there are `count`; rejects after `timeoutMs` (default 5 s). */
+  waitForStored(count: number, timeoutMs?: number): Promise<readonly InboundMessage[]>;
 }
 
 export function createContractHost(logger: Logger = silentLogger()): ContractHost {
@@ -177,8 +181,10 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
   const stored: InboundMessage[] = [];
   const keys = new Set<string>();
   let duplicates = 0;
-  let gate: Promise<void> | undefined;
+  const gate = createHoldGate();
   let nextError: Error | undefined;
+  let failures = 0;
+  const waiters = new Set<() => void>();
 
   return {
     logger,
@@ -187,25 +193,35 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
     get duplicates() {
       return duplicates;
     },
-    hold() {
-      let release = () => {};
-      gate = new Promise<void>((resolve) => {
-        release = () => {
-          gate = undefined;
-          resolve();
-        };
-      });
-      return release;
-    },
-    failNextReceive(error = new Error('contract host: receive failed')) {
+    hold: gate.hold,
+    failNextReceive(error = new Error('contract host: receive failed'), times = 1) {
       nextError = error;
+      failures = times;
+    },
+    waitForStored(count, timeoutMs = 5_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (stored.length < count) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(stored);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`contract host: timed out waiting for ${count} stored message(s)`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
     },
     async receive(input) {
       calls.push(input);
-      if (gate) await gate;
-      if (nextError) {
+      const held = gate.pending();
+      if (held) await held;
+      if (nextError && failures > 0) {
         const error = nextError;
-        nextError = undefined;
+        failures -= 1;
+        if (failures === 0) nextError = undefined;
         throw error;
       }
       const message = inboundMessageSchema.parse(input);
@@ -218,6 +234,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
       }
       keys.add(key);
       stored.push(message);
+      for (const wake of [...waiters]) wake();
       return { duplicate: false };
     },
   };
@@ -239,6 +256,43 @@ export function silentLogger(): Logger {
 }
 
 const RATE_LIMIT_MS = 1000;
+
+/** What `channelFactoryContract` needs: the factory as a registry hands it out, and a fake platform for its env. */
+export interface ChannelFactoryContractOptions {
+  channel: string;
+  requiredEnv: readonly string[];
+  /** The factory after registering it (twice: registering is idempotent), as `registry.get(channel)` returns it. */
+  registeredFactory(): ChannelFactory | undefined;
+  /** A fake platform: the env that points the factory at it, a chat to send to, and how to close it. */
+  startFake(): Promise<{ env: Record<string, string>; chatId: string; close(): Promise<void> }>;
+}
+
+/** A registered channel factory builds, from env alone, an adapter that starts, sends and stops. */
+export function channelFactoryContract(options: ChannelFactoryContractOptions): void {
+  describe(`${options.channel} in the channel registry`, () => {
+    it('registers its factory, which builds a working adapter from env', async () => {
+      const factory = options.registeredFactory();
+      expect(factory?.requiredEnv).toEqual(options.requiredEnv);
+      const fake = await options.startFake();
+      try {
+        const adapter = factory?.create({ accountId: 'default', env: fake.env, logger: silentLogger() });
+        if (!adapter || 'skipped' in adapter) throw new Error('expected an adapter');
+        await adapter.start({ logger: silentLogger(), receive: async () => ({ duplicate: false }) });
+        const sent = await adapter.send({
+          channel: options.channel,
+          accountId: 'default',
+          chatId: fake.chatId,
+          text: 'hi from the registry',
+          idempotencyKey: 'r1',
+        });
+        expect(sent.platformMessageIds).toHaveLength(1);
+        await adapter.stop();
+      } finally {
+        await fake.close();
+      }
+    });
+  });
+}
 
 /**
  * The contract every `ChannelAdapter` passes against its fake platform: inbound text with stable platform ids,

@@ -3,6 +3,7 @@ export type {
   ChannelContractDriver,
   ChannelContractHarness,
   ChannelContractOptions,
+  ChannelFactoryContractOptions,
   ContractFile,
   ContractHost,
   ContractInboundInput,
@@ -14,6 +15,7 @@ export type {
 export {
   CHANNEL_CONTRACT_CASES,
   channelContract,
+  channelFactoryContract,
   createContractHost,
   longContractText,
   silentLogger,
@@ -68,9 +70,10 @@ export { providerContract } from './provider-contract.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
 export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
-export type { LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
+export type { HoldGate, LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
 export {
   collect,
+  createHoldGate,
   createTempDirs,
   descendants,
   isAlive,

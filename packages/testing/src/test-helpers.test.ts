@@ -4,6 +4,7 @@ import type { AgentEvent } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import {
   collect,
+  createHoldGate,
   createTempDirs,
   descendants,
   isAlive,
@@ -100,5 +101,18 @@ describe('/proc helpers', () => {
     }
     await new Promise((resolve) => child.once('exit', resolve));
     expect(isAlive(pid)).toBe(false);
+  });
+});
+
+describe('createHoldGate', () => {
+  it('is open until held, and open again once released', async () => {
+    const gate = createHoldGate();
+    expect(gate.pending()).toBeUndefined();
+    const release = gate.hold();
+    const held = gate.pending();
+    expect(held).toBeInstanceOf(Promise);
+    release();
+    await held;
+    expect(gate.pending()).toBeUndefined();
   });
 });

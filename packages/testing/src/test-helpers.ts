@@ -90,6 +90,30 @@ export function turnEnds(events: readonly AgentEvent[]): { status: string; text:
   return ofType(events, 'turn-end').map((event) => ({ status: event.status, text: event.text }));
 }
 
+/** A gate a fake closes to hold calls open: `pending()` is undefined while open, a promise while held. */
+export interface HoldGate {
+  pending(): Promise<void> | undefined;
+  /** Closes the gate until the returned release function is called. */
+  hold(): () => void;
+}
+
+export function createHoldGate(): HoldGate {
+  let gate: Promise<void> | undefined;
+  return {
+    pending: () => gate,
+    hold() {
+      let release = () => {};
+      gate = new Promise<void>((resolve) => {
+        release = () => {
+          gate = undefined;
+          resolve();
+        };
+      });
+      return release;
+    },
+  };
+}
+
 /** Polls `check` every 25 ms until it is true or `timeoutMs` passed; returns its last value. */
 export async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

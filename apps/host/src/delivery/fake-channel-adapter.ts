@@ -1,3 +1,4 @@
+import { ChannelError } from '@nanoclaw/channel-registry';
 import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
@@ -5,6 +6,7 @@ import {
   type OutboundMessage,
   type SendResult,
 } from '@nanoclaw/core';
+import { createHoldGate } from '@nanoclaw/testing';
 
 /** Test-only: a channel adapter that records sends and fails on demand. */
 export interface FakeChannelAdapter extends ChannelAdapter {
@@ -17,15 +19,15 @@ export interface FakeChannelAdapter extends ChannelAdapter {
   hold(): () => void;
 }
 
-export function channelError(message: string, info: ChannelErrorInfo = {}): Error & ChannelErrorInfo {
-  return Object.assign(new Error(message), info);
+export function channelError(message: string, info: ChannelErrorInfo = {}): ChannelError {
+  return new ChannelError(message, info);
 }
 
 export function createFakeChannelAdapter(channel = 'telegram', accountId = 'default'): FakeChannelAdapter {
   const sent: OutboundMessage[] = [];
   const calls: OutboundMessage[] = [];
   const failures: Array<Error & ChannelErrorInfo> = [];
-  let gate: Promise<void> | undefined;
+  const gate = createHoldGate();
   let counter = 0;
   return {
     specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
@@ -38,7 +40,8 @@ export function createFakeChannelAdapter(channel = 'telegram', accountId = 'defa
     async stop() {},
     async send(message): Promise<SendResult> {
       calls.push(message);
-      if (gate) await gate;
+      const held = gate.pending();
+      if (held) await held;
       const failure = failures.shift();
       if (failure) throw failure;
       sent.push(message);
@@ -48,15 +51,6 @@ export function createFakeChannelAdapter(channel = 'telegram', accountId = 'defa
     failNext(...errors) {
       failures.push(...errors);
     },
-    hold() {
-      let release = () => {};
-      gate = new Promise<void>((resolve) => {
-        release = () => {
-          gate = undefined;
-          resolve();
-        };
-      });
-      return release;
-    },
+    hold: gate.hold,
   };
 }

@@ -17,4 +17,4 @@ export type {
 } from './report-failure.js';
 export { createFailureReporter, isNoticeKey, NOTICE_KEY_PREFIX, noticeKey } from './report-failure.js';
 export type { RetryOptions, SendDecision } from './retry-policy.js';
-export { backoffDelay, channelErrorInfo, DEFAULT_RETRY, decideAfterError } from './retry-policy.js';
+export { backoffDelay, DEFAULT_RETRY, decideAfterError } from './retry-policy.js';

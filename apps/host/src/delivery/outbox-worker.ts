@@ -1,4 +1,4 @@
-import type { ChannelAdapter, Logger } from '@nanoclaw/core';
+import { type ChannelAdapter, errorMessage, type Logger } from '@nanoclaw/core';
 import { adapterKey, type HostDb } from '../groups/index.js';
 import { createOutbox, type Outbox, type OutboxRow, rowToOutbox } from './outbox.js';
 import { createFailureReporter, type FailureReporter, isNoticeKey } from './report-failure.js';
@@ -57,64 +57,154 @@ export interface OutboxWorker {
  * idempotency key, so adapters whose platform can dedupe do.
  */
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
-  const { db, adapters, logger } = options;
-  const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
-  const concurrency = Math.max(1, options.concurrency ?? 4);
-  const outbox = options.outbox ?? createOutbox(db, { now });
-  const reporter = options.reporter ?? createFailureReporter({ db, outbox, logger, now });
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
-  let unsubscribe: (() => void) | undefined;
+  return new OutboxSender(options);
+}
 
-  function arm(at: number | null): void {
-    clearTimeout(timer);
-    timer = undefined;
-    if (at === null || stopped) return;
-    timer = setTimeout(wake, Math.min(MAX_TIMER_MS, Math.max(0, at - now())));
+/** The worker's state and steps: plan a pass, send each chat's head row, settle a failure, report it. */
+class OutboxSender implements OutboxWorker {
+  readonly #db: HostDb;
+  readonly #adapters: OutboxWorkerOptions['adapters'];
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #retry: RetryOptions;
+  readonly #concurrency: number;
+  readonly #outbox: Outbox;
+  readonly #reporter: FailureReporter;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: OutboxWorkerOptions) {
+    this.#db = options.db;
+    this.#adapters = options.adapters;
+    this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#outbox = options.outbox ?? createOutbox(this.#db, { now: this.#now });
+    this.#reporter =
+      options.reporter ??
+      createFailureReporter({ db: this.#db, outbox: this.#outbox, logger: this.#logger, now: this.#now });
+    // Handed out as a callback (timers, outbox.subscribe, callers): bound once.
+    this.wake = this.wake.bind(this);
+    this.idle = this.idle.bind(this);
   }
 
-  function wake(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
+  async start(): Promise<{ recovered: number }> {
+    this.#stopped = false;
+    const recovered = await this.#recoverInterrupted();
+    this.#unsubscribe ??= this.#outbox.subscribe(() => this.wake());
+    this.wake();
+    return { recovered };
+  }
+
+  /** Starts a pass unless one runs (then that one goes round again). Never rejects: a failed pass is retried. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
       return;
     }
-    running = (async () => {
-      do {
-        again = false;
-        await pass();
-      } while (again && !stopped);
-    })()
+    this.#running = this.#passes()
       .catch((error: unknown) => {
-        logger.error({ err: error }, 'outbox pass failed; retrying shortly');
-        arm(now() + PASS_RETRY_MS);
+        this.#logger.error({ err: error }, 'outbox pass failed; retrying shortly');
+        this.#arm(this.#now() + PASS_RETRY_MS);
       })
       .finally(() => {
-        running = undefined;
+        this.#running = undefined;
       });
   }
 
-  async function pass(): Promise<void> {
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async flush(deadlineMs: number): Promise<FlushResult> {
+    this.wake();
+    let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<true>((resolve) => {
+      timeout = setTimeout(() => resolve(true), Math.max(0, deadlineMs));
+    });
+    const timedOut = await Promise.race([this.idle().then(() => false as const), deadline]);
+    clearTimeout(timeout);
+    this.#halt();
+    return { timedOut, remaining: await this.#countUnsent() };
+  }
+
+  async stop(): Promise<void> {
+    this.#halt();
+    await this.idle();
+  }
+
+  /** Rows left `sending` by a crash go back to `pending`: sent again, at most one duplicate each. */
+  async #recoverInterrupted(): Promise<number> {
+    const reset = await this.#db
+      .updateTable('outbound_messages')
+      .set({ status: 'pending' })
+      .where('status', '=', 'sending')
+      .executeTakeFirst();
+    const recovered = Number(reset.numUpdatedRows);
+    if (recovered > 0) {
+      this.#logger.warn(
+        { recovered },
+        'outbound messages interrupted mid-send are sent again (at most one duplicate each)',
+      );
+    }
+    return recovered;
+  }
+
+  async #countUnsent(): Promise<number> {
+    const left = await this.#db
+      .selectFrom('outbound_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', 'in', ['pending', 'sending'])
+      .executeTakeFirstOrThrow();
+    return Number(left.n);
+  }
+
+  #arm(at: number | null): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (at === null || this.#stopped) return;
+    this.#timer = setTimeout(this.wake, Math.min(MAX_TIMER_MS, Math.max(0, at - this.#now())));
+  }
+
+  #halt(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  async #passes(): Promise<void> {
+    do {
+      this.#again = false;
+      await this.#pass();
+    } while (this.#again && !this.#stopped);
+  }
+
+  async #pass(): Promise<void> {
     for (;;) {
-      if (stopped) return;
-      const { due, nextAt } = await plan();
+      if (this.#stopped) return;
+      const { due, nextAt } = await this.#plan();
       if (due.length === 0) {
-        arm(nextAt);
+        this.#arm(nextAt);
         return;
       }
-      for (let index = 0; index < due.length; index += concurrency) {
-        await Promise.all(due.slice(index, index + concurrency).map(sendOne));
+      for (let index = 0; index < due.length; index += this.#concurrency) {
+        await Promise.all(due.slice(index, index + this.#concurrency).map((row) => this.#sendOne(row)));
       }
     }
   }
 
   /** The oldest pending row of each chat; the due ones, and when the next of the rest is due. */
-  async function plan(): Promise<{ due: OutboxRow[]; nextAt: number | null }> {
-    const heads = await db
+  async #plan(): Promise<{ due: OutboxRow[]; nextAt: number | null }> {
+    const heads = await this.#db
       .selectFrom('outbound_messages')
       .selectAll()
       .where('id', 'in', (eb) =>
@@ -127,7 +217,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       .orderBy('id')
       .limit(BATCH)
       .execute();
-    const at = now();
+    const at = this.#now();
     const due: OutboxRow[] = [];
     let nextAt: number | null = null;
     for (const head of heads.map(rowToOutbox)) {
@@ -137,8 +227,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return { due, nextAt };
   }
 
-  async function sendOne(row: OutboxRow): Promise<void> {
-    const claimed = await db
+  /** Claims the row (another pass may have), sends it, and records the outcome. */
+  async #sendOne(row: OutboxRow): Promise<void> {
+    const claimed = await this.#db
       .updateTable('outbound_messages')
       .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1) }))
       .where('id', '=', row.id)
@@ -146,56 +237,56 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) return;
     const attempts = row.attempts + 1;
-    const adapter = adapters.get(adapterKey(row.message));
+    const adapter = this.#adapters.get(adapterKey(row.message));
     try {
       if (!adapter) throw new Error(`no channel adapter for ${adapterKey(row.message)}`);
       const result = await adapter.send(row.message);
-      await db
+      await this.#db
         .updateTable('outbound_messages')
         .set({
           status: 'sent',
-          sent_at: now(),
+          sent_at: this.#now(),
           last_error: null,
           platform_message_ids: JSON.stringify(result.platformMessageIds),
         })
         .where('id', '=', row.id)
         .execute();
     } catch (error) {
-      await settleFailure(row, attempts, error);
+      await this.#settleFailure(row, attempts, error);
     }
   }
 
-  async function settleFailure(row: OutboxRow, attempts: number, error: unknown): Promise<void> {
+  async #settleFailure(row: OutboxRow, attempts: number, error: unknown): Promise<void> {
     const message = describe(error);
-    const decision = decideAfterError(attempts, error, retry, random);
+    const decision = decideAfterError(attempts, error, this.#retry, this.#random);
     if (decision.kind === 'retry') {
-      await db
+      await this.#db
         .updateTable('outbound_messages')
-        .set({ status: 'pending', next_attempt_at: now() + decision.delayMs, last_error: message })
+        .set({ status: 'pending', next_attempt_at: this.#now() + decision.delayMs, last_error: message })
         .where('id', '=', row.id)
         .execute();
-      logger.warn(
+      this.#logger.warn(
         { key: row.idempotencyKey, attempts, retryInMs: decision.delayMs, err: error },
         'outbound send failed; will retry',
       );
       return;
     }
-    await db
+    await this.#db
       .updateTable('outbound_messages')
       .set({ status: 'failed', last_error: message })
       .where('id', '=', row.id)
       .execute();
-    await reportUndelivered(row, attempts, decision.reason, message);
+    await this.#reportUndelivered(row, attempts, decision.reason, message);
   }
 
-  async function reportUndelivered(row: OutboxRow, attempts: number, reason: string, error: string) {
+  async #reportUndelivered(row: OutboxRow, attempts: number, reason: string, error: string): Promise<void> {
     const chat = {
       channel: row.message.channel,
       accountId: row.message.accountId,
       chatId: row.message.chatId,
     };
-    if (isNoticeKey(row.idempotencyKey) || !adapters.has(adapterKey(chat))) {
-      logger.error(
+    if (isNoticeKey(row.idempotencyKey) || !this.#adapters.has(adapterKey(chat))) {
+      this.#logger.error(
         { key: row.idempotencyKey, attempts, reason, error },
         'outbound message failed for good; no notice can be sent to its chat',
       );
@@ -205,7 +296,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       reason === 'permanent'
         ? '⚠️ A reply could not be delivered to this chat.'
         : `⚠️ A reply could not be delivered to this chat after ${attempts} attempts.`;
-    await reporter.report({
+    await this.#reporter.report({
       chat: row.message.threadId === undefined ? chat : { ...chat, threadId: row.message.threadId },
       groupId: row.groupId,
       kind: 'delivery-failed',
@@ -214,64 +305,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       error,
     });
   }
-
-  async function idle(): Promise<void> {
-    while (running) await running;
-  }
-
-  function halt(): void {
-    stopped = true;
-    clearTimeout(timer);
-    timer = undefined;
-    unsubscribe?.();
-    unsubscribe = undefined;
-  }
-
-  return {
-    async start() {
-      stopped = false;
-      const reset = await db
-        .updateTable('outbound_messages')
-        .set({ status: 'pending' })
-        .where('status', '=', 'sending')
-        .executeTakeFirst();
-      const recovered = Number(reset.numUpdatedRows);
-      if (recovered > 0) {
-        logger.warn(
-          { recovered },
-          'outbound messages interrupted mid-send are sent again (at most one duplicate each)',
-        );
-      }
-      unsubscribe ??= outbox.subscribe(() => wake());
-      wake();
-      return { recovered };
-    },
-    wake,
-    idle,
-    async flush(deadlineMs) {
-      wake();
-      let timeout: NodeJS.Timeout | undefined;
-      const deadline = new Promise<true>((resolve) => {
-        timeout = setTimeout(() => resolve(true), Math.max(0, deadlineMs));
-      });
-      const timedOut = await Promise.race([idle().then(() => false as const), deadline]);
-      clearTimeout(timeout);
-      halt();
-      const left = await db
-        .selectFrom('outbound_messages')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('status', 'in', ['pending', 'sending'])
-        .executeTakeFirstOrThrow();
-      return { timedOut, remaining: Number(left.n) };
-    },
-    async stop() {
-      halt();
-      await idle();
-    },
-  };
 }
 
 function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message || error.name : String(error);
+  const text = errorMessage(error) || String(error);
   return text.slice(0, 2_000);
 }

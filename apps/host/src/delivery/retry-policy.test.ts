@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, channelErrorInfo, DEFAULT_RETRY, decideAfterError } from './retry-policy.js';
+import { backoffDelay, DEFAULT_RETRY, decideAfterError } from './retry-policy.js';
 
 const options = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000, jitter: 0.2 };
 const middle = () => 0.5;
@@ -36,13 +36,9 @@ describe('decideAfterError', () => {
     expect(decideAfterError(1, gone, options, middle)).toEqual({ kind: 'fail', reason: 'permanent' });
   });
 
-  it('reads only well-formed error info', () => {
-    expect(channelErrorInfo({ retryAfterMs: -1, permanent: 'yes' })).toEqual({});
-    expect(channelErrorInfo('boom')).toEqual({});
-    expect(channelErrorInfo({ retryAfterMs: 5, permanent: true })).toEqual({
-      retryAfterMs: 5,
-      permanent: true,
-    });
+  it('ignores malformed error info', () => {
+    const odd = Object.assign(new Error('x'), { retryAfterMs: -1, permanent: 'yes' });
+    expect(decideAfterError(1, odd, options, middle)).toEqual({ kind: 'retry', delayMs: 1_000 });
   });
 
   it('has sane defaults', () => {

@@ -1,4 +1,4 @@
-import type { ChannelErrorInfo } from '@nanoclaw/core';
+import { channelErrorInfo } from '@nanoclaw/channel-registry';
 
 export interface RetryOptions {
   /** Sends tried before a message is `failed`. Default 6. */
@@ -21,18 +21,6 @@ export const DEFAULT_RETRY: RetryOptions = {
 export type SendDecision =
   | { kind: 'retry'; delayMs: number }
   | { kind: 'fail'; reason: 'permanent' | 'max-attempts' };
-
-/** Reads the `ChannelErrorInfo` an adapter may attach to what it throws. */
-export function channelErrorInfo(error: unknown): ChannelErrorInfo {
-  if (typeof error !== 'object' || error === null) return {};
-  const { retryAfterMs, permanent } = error as { retryAfterMs?: unknown; permanent?: unknown };
-  const info: ChannelErrorInfo = {};
-  if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
-    info.retryAfterMs = retryAfterMs;
-  }
-  if (permanent === true) info.permanent = true;
-  return info;
-}
 
 /** Exponential backoff with jitter for the attempt that just failed (1-based). */
 export function backoffDelay(attempt: number, options: RetryOptions, random: () => number): number {

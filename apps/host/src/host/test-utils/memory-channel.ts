@@ -40,6 +40,7 @@ export function createMemoryChannel(): MemoryChannel {
     },
   };
   const factory: ChannelFactory = {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: 'memchat',
     requiredEnv: ['MEMCHAT_TOKEN'],
     create: ({ env }) => (env.MEMCHAT_TOKEN ? adapter : { skipped: 'no MEMCHAT_TOKEN' }),
