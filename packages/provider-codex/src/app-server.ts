@@ -1,12 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import type { Logger } from '@nanoclaw/core';
+import { errorMessage, type Logger } from '@nanoclaw/core';
 import {
   createMessageConnection,
   ErrorCodes,
   type MessageConnection,
   ResponseError,
 } from 'vscode-jsonrpc/node.js';
-import { CodexProviderError, errorMessage } from './errors.js';
+import { CodexProviderError } from './errors.js';
 import { NdjsonMessageReader, NdjsonMessageWriter } from './ndjson.js';
 import type {
   ClientMethod,
