@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { AgentEvent } from '@nanoclaw/core';
+import { type AgentEvent, errorMessage } from '@nanoclaw/core';
 import { collect, types } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMockProvider, mockProvider } from './mock-provider.js';
@@ -265,7 +265,7 @@ describe('continuations', () => {
     const provider = createMockProvider();
     const error = await provider.startSession({ cwd, continuation: 'thread-123' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/mock session not found/);
+    expect(errorMessage(error)).toMatch(/mock session not found/);
     expect(provider.isSessionInvalid(error)).toBe(true);
     expect(provider.isSessionInvalid(new Error('mock session not found: "x"'))).toBe(true);
     expect(provider.isSessionInvalid(new Error('network down'))).toBe(false);
