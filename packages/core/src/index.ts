@@ -96,6 +96,7 @@ export type {
   AgentEventType,
   AgentProvider,
   AgentSession,
+  ProviderErrorCode,
   ProviderHostContribution,
   SessionOptions,
   TurnInput,
@@ -104,6 +105,7 @@ export type {
 export {
   AGENT_PROVIDER_SPEC_VERSION,
   agentEventSchema,
+  providerErrorCodeSchema,
   turnInputSchema,
   turnStatusSchema,
 } from './provider.js';

@@ -14,6 +14,7 @@ import {
   type AgentSession,
   errorMessage,
   type Logger,
+  type ProviderErrorCode,
   type SessionOptions,
   type TurnInput,
   type TurnStatus,
@@ -74,7 +75,7 @@ class ClaudeTurn extends LoopTurn {
   /** Claude Code's error kind from a synthetic assistant message (`server_error`, `rate_limit`, ...). */
   assistantError?: string;
   result?: SDKResultMessage;
-  localError?: { message: string; code: string };
+  localError?: { message: string; code: ProviderErrorCode };
 
   constructor(readonly emit: EmitEvent) {
     super();

@@ -26,7 +26,7 @@ export class CodexRpcError extends CodexProviderError {
     message: string,
     readonly data?: unknown,
   ) {
-    super('rpc-error', message);
+    super('request-failed', message);
     this.name = 'CodexRpcError';
   }
 }
@@ -148,7 +148,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           () =>
             reject(
               new CodexProviderError(
-                'rpc-error',
+                'request-failed',
                 `${method}: no answer from codex app-server in ${timeoutMs} ms`,
               ),
             ),
@@ -163,7 +163,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         throw new CodexRpcError(method, error.code, error.message, error.data);
       if (error instanceof CodexProviderError) throw error;
       if (!alive) throw await exitError();
-      throw new CodexProviderError('rpc-error', `${method}: ${errorMessage(error)}`, { cause: error });
+      throw new CodexProviderError('request-failed', `${method}: ${errorMessage(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
       pending.catch(() => {});

@@ -25,7 +25,7 @@ describe('isCodexSessionInvalid', () => {
 
   it('does not match other failures', () => {
     expect(isCodexSessionInvalid(new Error('codex app-server exited (SIGKILL)'))).toBe(false);
-    expect(isCodexSessionInvalid(new CodexProviderError('rpc-error', 'Not initialized'))).toBe(false);
+    expect(isCodexSessionInvalid(new CodexProviderError('request-failed', 'Not initialized'))).toBe(false);
     expect(isCodexSessionInvalid(undefined)).toBe(false);
     expect(isCodexSessionInvalid({ message: 42 })).toBe(false);
   });

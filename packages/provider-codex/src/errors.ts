@@ -6,8 +6,8 @@ export type CodexErrorCode =
   | 'binary-missing'
   /** app-server failed to start, or exited. */
   | 'app-server-exited'
-  /** A JSON-RPC request failed (the message is Codex's). */
-  | 'rpc-error'
+  /** A JSON-RPC request to app-server failed (the message is Codex's); opencode's HTTP failures share the code. */
+  | 'request-failed'
   /** The stored continuation (thread id) is gone; start a fresh session. */
   | 'session-invalid'
   /** Bad options or config. */

@@ -186,7 +186,7 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
         type: 'error',
         turnId,
         message: errorMessage(error),
-        code: invalid ? 'session-invalid' : this.app?.alive ? 'rpc-error' : 'runtime-exited',
+        code: invalid ? 'session-invalid' : this.app?.alive ? 'request-failed' : 'runtime-exited',
         retryable: !invalid,
       });
       emit({ type: 'turn-end', turnId, status: 'failed', text: '' });

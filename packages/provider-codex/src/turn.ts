@@ -1,4 +1,4 @@
-import type { AgentEvent, TurnInput } from '@nanoclaw/core';
+import type { AgentEvent, ProviderErrorCode, TurnInput } from '@nanoclaw/core';
 import { Deferred, type EmitEvent, LoopTurn } from '@nanoclaw/provider-utils';
 import type { AppServer } from './app-server.js';
 
@@ -21,7 +21,7 @@ export class CodexTurn extends LoopTurn {
   /** The app-server that accepted the turn (set once turn/start answered). */
   app?: AppServer;
   /** Set when the turn ended without Codex saying so (process exit, interrupt timeout). */
-  localError?: { message: string; code: string };
+  localError?: { message: string; code: ProviderErrorCode };
   private pending: AgentEvent[] = [];
   private emitStarted = false;
   private readonly started = new Deferred<void>();

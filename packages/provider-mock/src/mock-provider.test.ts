@@ -140,14 +140,14 @@ describe('createMockProvider: scripts', () => {
 
   it('a step error keeps the text and fails the turn', async () => {
     const provider = createMockProvider({
-      reply: [{ text: 'partial', error: { message: 'rate limited', code: 'rate-limit', retryable: true } }],
+      reply: [{ text: 'partial', error: { message: 'rate limited', code: 'model-error', retryable: true } }],
     });
     const events = await collect((await provider.startSession({ cwd })).prompt(input('a')));
     expect(events.at(-2)).toEqual({
       type: 'error',
       turnId: 'turn-1',
       message: 'rate limited',
-      code: 'rate-limit',
+      code: 'model-error',
       retryable: true,
     });
     expect(events.at(-1)).toMatchObject({ type: 'turn-end', status: 'failed', text: 'partial' });

@@ -1,4 +1,4 @@
-import type { AgentEvent, TurnStatus } from '@nanoclaw/core';
+import type { AgentEvent, ProviderErrorCode, TurnStatus } from '@nanoclaw/core';
 import { LoopTurn } from '@nanoclaw/provider-utils';
 import type { Event as OpencodeEvent, Part } from '@opencode-ai/sdk/v2';
 import { bodyMessage } from './errors.js';
@@ -55,7 +55,7 @@ export class TurnTracker extends LoopTurn {
   /** Set when opencode reported an error for the turn. */
   errorMessage: string | undefined;
   /** A failure decided here (retries exhausted, server gone): wins over `errorMessage`. */
-  localError: { message: string; code: string; retryable: boolean } | undefined;
+  localError: { message: string; code: ProviderErrorCode; retryable: boolean } | undefined;
   /** True once the prompt request was accepted. */
   prompted = false;
   private busySeen = false;
