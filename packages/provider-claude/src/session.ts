@@ -26,6 +26,7 @@ import {
   LoopSession,
   LoopTurn,
   openSession,
+  withTimeout,
 } from '@nanoclaw/provider-utils';
 import { archiveTranscript } from './archive.js';
 import { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
@@ -279,7 +280,7 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
     };
     runtime.done = this.read(runtime);
     try {
-      await withTimeout(
+      await inTime(
         runtime.query.initializationResult(),
         this.init.startTimeoutMs,
         'claude code did not start',
@@ -299,7 +300,7 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
     runtime.input.end();
     runtime.query.close();
     await tree;
-    await withTimeout(runtime.done, 5_000, 'claude code did not exit').catch((error: unknown) =>
+    await inTime(runtime.done, 5_000, 'claude code did not exit').catch((error: unknown) =>
       this.log.warn({ err: error }, 'claude code did not exit in time'),
     );
   }
@@ -492,14 +493,7 @@ function startError(error: unknown, stderr: string[]): ClaudeProviderError {
   return new ClaudeProviderError('runtime-exited', tail ? `${message}\n${tail}` : message, { cause: error });
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ClaudeProviderError('timeout', `${message} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `promise` within `ms`, or a `timeout` ClaudeProviderError saying what did not happen in time. */
+function inTime<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return withTimeout(promise, ms, () => new ClaudeProviderError('timeout', `${message} within ${ms} ms`));
 }

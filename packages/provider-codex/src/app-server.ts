@@ -6,6 +6,7 @@ import {
   type MessageConnection,
   ResponseError,
 } from 'vscode-jsonrpc/node.js';
+import { withTimeout } from '@nanoclaw/provider-utils';
 import { CodexProviderError } from './errors.js';
 import { NdjsonMessageReader, NdjsonMessageWriter } from './ndjson.js';
 import type {
@@ -291,14 +292,3 @@ function tailForMessage(stderr: string): string {
   return lines.length > 0 ? `: ${lines.join(' | ').slice(0, 1_000)}` : '';
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -10,3 +10,4 @@ export {
   type RunLoopProtocol,
 } from './run-loop.js';
 export { silentLogger } from './silent-logger.js';
+export { withTimeout } from './with-timeout.js';
