@@ -1,12 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { errorMessage, type Logger } from '@nanoclaw/core';
+import { withTimeout } from '@nanoclaw/provider-utils';
 import {
   createMessageConnection,
   ErrorCodes,
   type MessageConnection,
   ResponseError,
 } from 'vscode-jsonrpc/node.js';
-import { withTimeout } from '@nanoclaw/provider-utils';
 import { CodexProviderError } from './errors.js';
 import { NdjsonMessageReader, NdjsonMessageWriter } from './ndjson.js';
 import type {
@@ -291,4 +291,3 @@ function tailForMessage(stderr: string): string {
     .slice(-5);
   return lines.length > 0 ? `: ${lines.join(' | ').slice(0, 1_000)}` : '';
 }
-
