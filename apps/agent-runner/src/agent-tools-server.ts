@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { AgentAction, AgentActionResult } from '@nanoclaw/core';
+import { type AgentAction, type AgentActionResult, errorMessage } from '@nanoclaw/core';
 import { agentTools, isAgentToolName, parseToolCall } from './agent-tools.js';
 import { RUNNER_VERSION } from './version.js';
 
@@ -83,7 +83,7 @@ async function callTool(params: Record<string, unknown>, options: AgentToolsServ
   const outcome = await options.forward(parsed.action).catch(
     (error: unknown): AgentActionResult => ({
       ok: false,
-      error: error instanceof Error ? error.message : String(error),
+      error: errorMessage(error),
     }),
   );
   return outcome.ok

@@ -24,7 +24,3 @@ export function formatIssues(issues: readonly { path: readonly PropertyKey[]; me
     .map((issue) => `${issue.path.map(String).join('.') || '(params)'}: ${issue.message}`)
     .join('; ');
 }
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -7,7 +7,12 @@ export { SUPPORTED_MCP_VERSIONS, serveAgentTools } from './agent-tools-server.js
 export type { RunnerErrorCode } from './errors.js';
 export { RunnerErrorCodes } from './errors.js';
 export type { ModuleImporter } from './load-provider.js';
-export { factoryName, loadProvider, ProviderNotInstalledError } from './load-provider.js';
+export {
+  factoryName,
+  loadProvider,
+  ProviderNotInstalledError,
+  UnsupportedProviderVersionError,
+} from './load-provider.js';
 export type { RunController, RunControllerOptions } from './run-controller.js';
 export { DEFAULT_INTERRUPT_GRACE_MS, startRun } from './run-controller.js';
 export type { Runner, RunnerOptions } from './runner.js';

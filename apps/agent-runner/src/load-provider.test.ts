@@ -1,8 +1,13 @@
-import { AGENT_PROVIDER_SPEC_VERSION, type AgentProvider } from '@nanoclaw/core';
+import { AGENT_PROVIDER_SPEC_VERSION, type AgentProvider, errorMessage } from '@nanoclaw/core';
 import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
 import { describe, expect, it } from 'vitest';
-import { factoryName, loadProvider, ProviderNotInstalledError } from './load-provider.js';
+import {
+  factoryName,
+  loadProvider,
+  ProviderNotInstalledError,
+  UnsupportedProviderVersionError,
+} from './load-provider.js';
 
 const fake: AgentProvider = {
   specificationVersion: AGENT_PROVIDER_SPEC_VERSION,
@@ -39,7 +44,18 @@ describe('loadProvider', () => {
   it('says clearly when the package is not installed', async () => {
     const error = await loadProvider('nonesuch').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderNotInstalledError);
-    expect((error as Error).message).toBe('provider nonesuch is not installed in this runner');
+    expect(errorMessage(error)).toBe('provider nonesuch is not installed in this runner');
+  });
+
+  it("refuses a provider of another specification version, naming it, its version and the runner's", async () => {
+    const old = { ...fake, specificationVersion: 'v0' } as unknown as AgentProvider;
+    const error = await loadProvider('external', async () => ({ default: old })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedProviderVersionError);
+    expect(errorMessage(error)).toBe(
+      'unsupported provider specification version "v0" for provider external: this runner supports providers ' +
+        'that implement specification version "v1"',
+    );
+    expect(error).toMatchObject({ code: 'unsupported-provider-version', version: 'v0', supported: 'v1' });
   });
 
   it('rejects a package that exports no provider', async () => {

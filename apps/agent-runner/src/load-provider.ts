@@ -1,17 +1,34 @@
-import type { AgentProvider } from '@nanoclaw/core';
+import { AGENT_PROVIDER_SPEC_VERSION, type AgentProvider, NanoclawError } from '@nanoclaw/core';
 import { claudeProvider } from '@nanoclaw/provider-claude';
 import { codexProvider } from '@nanoclaw/provider-codex';
 import { mockProvider } from '@nanoclaw/provider-mock';
 import { opencodeProvider } from '@nanoclaw/provider-opencode';
 
 /** Thrown when the host names a provider whose package this runner does not carry. */
-export class ProviderNotInstalledError extends Error {
+export class ProviderNotInstalledError extends NanoclawError<'provider-not-installed'> {
   constructor(
     readonly providerId: string,
     options?: { cause?: unknown },
   ) {
-    super(`provider ${providerId} is not installed in this runner`, options);
+    super('provider-not-installed', `provider ${providerId} is not installed in this runner`, options);
     this.name = 'ProviderNotInstalledError';
+  }
+}
+
+/** Thrown for a provider that implements another `AgentProvider` specification version than this runner. */
+export class UnsupportedProviderVersionError extends NanoclawError<'unsupported-provider-version'> {
+  readonly supported = AGENT_PROVIDER_SPEC_VERSION;
+
+  constructor(
+    readonly providerId: string,
+    readonly version: unknown,
+  ) {
+    super(
+      'unsupported-provider-version',
+      `unsupported provider specification version ${JSON.stringify(version)} for provider ${providerId}: ` +
+        `this runner supports providers that implement specification version "${AGENT_PROVIDER_SPEC_VERSION}"`,
+    );
+    this.name = 'UnsupportedProviderVersionError';
   }
 }
 
@@ -37,7 +54,7 @@ export async function loadProvider(
   importer: ModuleImporter = importModule,
 ): Promise<AgentProvider> {
   const builtIn = Object.hasOwn(BUILT_IN, id) ? BUILT_IN[id] : undefined;
-  if (builtIn) return builtIn;
+  if (builtIn) return supported(builtIn, id);
   const specifier = `@nanoclaw/provider-${id}`;
   let mod: Record<string, unknown>;
   try {
@@ -51,6 +68,14 @@ export async function loadProvider(
     throw new Error(
       `${specifier} exports neither a default provider nor ${factoryName(id)}(); cannot load provider ${id}`,
     );
+  }
+  return supported(provider, id);
+}
+
+/** `provider`, when it implements the specification version this runner speaks. */
+function supported(provider: AgentProvider, id: string): AgentProvider {
+  if (provider.specificationVersion !== AGENT_PROVIDER_SPEC_VERSION) {
+    throw new UnsupportedProviderVersionError(id, provider.specificationVersion);
   }
   return provider;
 }

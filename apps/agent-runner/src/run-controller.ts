@@ -1,4 +1,4 @@
-import type { AgentEvent, AgentSession, Logger } from '@nanoclaw/core';
+import { type AgentEvent, type AgentSession, errorMessage, type Logger } from '@nanoclaw/core';
 
 export interface RunControllerOptions {
   runId: string;
@@ -117,7 +117,7 @@ export function startRun(options: RunControllerOptions): RunController {
   };
 
   const failOpenTurn = (error: unknown) => {
-    const message = `provider failed: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `provider failed: ${errorMessage(error)}`;
     logger?.error({ err: error, runId: options.runId }, 'provider stream failed');
     const turnId = openTurn?.turnId;
     send({ type: 'error', ...(turnId ? { turnId } : {}), message, code: 'provider-error', retryable: false });

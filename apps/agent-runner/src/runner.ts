@@ -5,6 +5,7 @@ import {
   type AgentSession,
   agentActionResultSchema,
   agentActionSchema,
+  errorMessage,
   HostToRunner,
   type Logger,
   RUNNER_PROTOCOL_VERSION,
@@ -18,7 +19,7 @@ import {
 } from '@nanoclaw/core';
 import type { MessageConnection } from 'vscode-jsonrpc/node.js';
 import { type ActionBridge, createActionBridge } from './action-bridge.js';
-import { errorMessage, formatIssues, RunnerErrorCodes, runnerError } from './errors.js';
+import { formatIssues, RunnerErrorCodes, runnerError } from './errors.js';
 import { loadProvider as defaultLoadProvider, ProviderNotInstalledError } from './load-provider.js';
 import { type RunController, startRun } from './run-controller.js';
 import { createStderrLogger } from './stderr-logger.js';

@@ -97,6 +97,7 @@ export type {
   AgentEventType,
   AgentProvider,
   AgentSession,
+  ProviderErrorCode,
   ProviderHostContribution,
   SessionOptions,
   TurnInput,
@@ -105,6 +106,7 @@ export type {
 export {
   AGENT_PROVIDER_SPEC_VERSION,
   agentEventSchema,
+  providerErrorCodeSchema,
   turnInputSchema,
   turnStatusSchema,
 } from './provider.js';

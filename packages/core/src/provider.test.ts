@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentEventSchema } from './provider.js';
+import { agentEventSchema, providerErrorCodeSchema } from './provider.js';
 
 describe('agentEventSchema', () => {
   it('round-trips every event kind a turn can stream', () => {
@@ -25,5 +25,14 @@ describe('agentEventSchema', () => {
 
   it('refuses an unknown event type', () => {
     expect(agentEventSchema.safeParse({ type: 'turn-explode', turnId: 't' }).success).toBe(false);
+  });
+});
+
+describe('providerErrorCodeSchema', () => {
+  it('is a closed list: an error event with a code outside it is refused', () => {
+    const error = { type: 'error', message: 'boom', retryable: false } as const;
+    expect(agentEventSchema.safeParse({ ...error, code: 'request-failed' }).success).toBe(true);
+    expect(agentEventSchema.safeParse({ ...error, code: 'rpc-error' }).success).toBe(false);
+    expect(providerErrorCodeSchema.options).toContain('runtime-exited');
   });
 });

@@ -19,6 +19,35 @@ export type TurnStatus = z.infer<typeof turnStatusSchema>;
 const turnId = z.string().min(1);
 
 /**
+ * Why a run failed: the `code` of an `error` event, the same for the same failure in every provider.
+ * - `model-error`: the runtime or its model reported the turn failed (its message says why).
+ * - `request-failed`: a request to the runtime (its JSON-RPC or HTTP server) failed.
+ * - `runtime-exited`: the runtime's process exited under the turn.
+ * - `session-invalid`: the continuation names a conversation the runtime no longer has.
+ * - `timeout`: the run took longer than the runner allows.
+ * - `provider-error`: the provider threw instead of reporting the failure as an event.
+ * - `runner-stopped` / `runner-exited` / `runner-unresponsive` / `sandbox-closed` / `run-start-failed`: the
+ *   runner or its sandbox ended (or never started) the run.
+ * - `mock-directive` / `mock-script-exhausted`: the mock provider's scripted failures.
+ */
+export const providerErrorCodeSchema = z.enum([
+  'model-error',
+  'request-failed',
+  'runtime-exited',
+  'session-invalid',
+  'timeout',
+  'provider-error',
+  'runner-stopped',
+  'runner-exited',
+  'runner-unresponsive',
+  'sandbox-closed',
+  'run-start-failed',
+  'mock-directive',
+  'mock-script-exhausted',
+]);
+export type ProviderErrorCode = z.infer<typeof providerErrorCodeSchema>;
+
+/**
  * Everything a session streams. Names follow `<noun>-<verb>`. Events cross the host↔runner channel, so each
  * has a schema; `type` is the discriminator.
  */
@@ -63,8 +92,8 @@ export const agentEventSchema = z.discriminatedUnion('type', [
     type: z.literal('error'),
     turnId: turnId.optional(),
     message: z.string(),
-    /** Machine-readable cause: `model-error`, `timeout`, `session-invalid`, `runner-exited`, ... */
-    code: z.string(),
+    /** Machine-readable cause (see `providerErrorCodeSchema`). */
+    code: providerErrorCodeSchema,
     retryable: z.boolean(),
   }),
   z.strictObject({

@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
 
@@ -30,5 +31,19 @@ describe('isClaudeSessionInvalid', () => {
     );
     expect(isClaudeSessionInvalid(undefined)).toBe(false);
     expect(isClaudeSessionInvalid({ message: 42 })).toBe(false);
+  });
+});
+
+describe('ClaudeProviderError', () => {
+  it('is a NanoclawError with its code and cause, recognised by isInstance across copies', () => {
+    const cause = new Error('underneath');
+    const error = new ClaudeProviderError('session-invalid', 'gone', { cause });
+    expect(error.code).toBe('session-invalid');
+    expect(error.cause).toBe(cause);
+    expect(error.retryable).toBe(false);
+    expect(NanoclawError.isInstance(error)).toBe(true);
+    expect(ClaudeProviderError.isInstance(error)).toBe(true);
+    expect(ClaudeProviderError.isInstance(new NanoclawError('session-invalid', 'other package'))).toBe(false);
+    expect(ClaudeProviderError.isInstance(new Error('plain'))).toBe(false);
   });
 });

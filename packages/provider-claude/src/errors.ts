@@ -1,3 +1,5 @@
+import { NanoclawError, type NanoclawErrorOptions } from '@nanoclaw/core';
+
 /** Machine-readable causes of a `ClaudeProviderError`. */
 export type ClaudeErrorCode =
   /** The Claude Code binary is missing or cannot run. */
@@ -11,15 +13,22 @@ export type ClaudeErrorCode =
   /** The session is closed. */
   | 'closed';
 
+const marker = 'nanoclaw.error.provider-claude';
+const symbol = Symbol.for(marker);
+
 /** Every error this provider throws. `message` carries Claude Code's own text where there is one. */
-export class ClaudeProviderError extends Error {
-  constructor(
-    readonly code: ClaudeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class ClaudeProviderError extends NanoclawError<ClaudeErrorCode> {
+  /** The marker `isInstance` looks for (a `Symbol.for` key: the same in every copy of this package). */
+  readonly [symbol] = true;
+
+  constructor(code: ClaudeErrorCode, message: string, options?: NanoclawErrorOptions) {
+    super(code, message, options);
     this.name = 'ClaudeProviderError';
+  }
+
+  /** True for a `ClaudeProviderError` from any copy of this package. */
+  static override isInstance(error: unknown): error is ClaudeProviderError {
+    return NanoclawError.hasMarker(error, marker);
   }
 }
 
@@ -54,8 +63,4 @@ function messageOf(value: unknown): string | undefined {
     if (typeof message === 'string') return message;
   }
   return undefined;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

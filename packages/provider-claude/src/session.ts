@@ -10,17 +10,26 @@ import {
   type SDKUserMessage,
 } from '@anthropic-ai/claude-agent-sdk';
 import {
-  AGENT_PROVIDER_SPEC_VERSION,
   type AgentEvent,
   type AgentSession,
+  errorMessage,
   type Logger,
+  type ProviderErrorCode,
   type SessionOptions,
   type TurnInput,
   type TurnStatus,
 } from '@nanoclaw/core';
-import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
+import {
+  type CompactionReason,
+  Deferred,
+  type EmitEvent,
+  LoopSession,
+  LoopTurn,
+  openSession,
+  withTimeout,
+} from '@nanoclaw/provider-utils';
 import { archiveTranscript } from './archive.js';
-import { ClaudeProviderError, errorMessage, isClaudeSessionInvalid } from './errors.js';
+import { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
 import { terminateTree } from './process-tree.js';
 import { createPromptStream, type PromptStream, userMessage } from './prompt-stream.js';
 import { buildQueryOptions, promptText, type QueryPlan } from './query-options.js';
@@ -57,36 +66,27 @@ interface Runtime {
   stderr: string[];
 }
 
-interface TurnState {
-  turnId: string;
+class ClaudeTurn extends LoopTurn {
+  readonly turnId = randomUUID();
   /** The prompt as sent to Claude Code (sent again once when the process died before answering it). */
   message?: SDKUserMessage;
   /** Claude Code said something for this turn (so it cannot simply be sent again). */
-  sawOutput: boolean;
-  resent: boolean;
-  emit: (event: AgentEvent) => void;
+  sawOutput = false;
+  resent = false;
   /** Claude Code's error kind from a synthetic assistant message (`server_error`, `rate_limit`, ...). */
   assistantError?: string;
-  interruptRequested: boolean;
-  interruptSent: boolean;
   result?: SDKResultMessage;
-  localError?: { message: string; code: string };
-  status?: TurnStatus;
-  finish: (status: TurnStatus) => void;
-  done: Promise<TurnStatus>;
+  localError?: { message: string; code: ProviderErrorCode };
+
+  constructor(readonly emit: EmitEvent) {
+    super();
+  }
 }
 
-interface CompactionState {
-  boundary: boolean;
+/** One `/compact`: its outcome settles once (the result, a timeout, an exit or close). */
+class CompactionState extends Deferred<{ ok: boolean; error?: string }> {
+  boundary = false;
   error?: string;
-  finish: (result: { ok: boolean; error?: string }) => void;
-  done: Promise<{ ok: boolean; error?: string }>;
-}
-
-interface ActiveRun {
-  channel: EventChannel<AgentEvent>;
-  queue: TurnInput[];
-  cancelled: boolean;
 }
 
 /** Assistant error kinds worth retrying later. */
@@ -96,39 +96,23 @@ const RETRYABLE_ERRORS = new Set(['server_error', 'overloaded', 'rate_limit', 'u
  * Spawns Claude Code and waits for its answer to `initialize`. A continuation whose session is gone rejects
  * with a `ClaudeProviderError` of code `session-invalid` (and Claude Code's message).
  */
-export async function createClaudeSession(init: ClaudeSessionInit): Promise<ClaudeAgentSession> {
-  const session = new ClaudeSession(init);
-  await session.open();
-  return session;
+export function createClaudeSession(init: ClaudeSessionInit): Promise<ClaudeAgentSession> {
+  return openSession(new ClaudeSession(init));
 }
 
-class ClaudeSession implements ClaudeAgentSession {
-  readonly specificationVersion = AGENT_PROVIDER_SPEC_VERSION;
-  readonly provider: string;
+class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSession {
   private runtime: Runtime | undefined;
   private sessionId: string | undefined;
   /** False until Claude Code reported the session (system/init), i.e. it can be resumed. */
   private persisted = false;
-  private run: ActiveRun | undefined;
-  private runDone: Promise<void> = Promise.resolve();
-  private turn: TurnState | undefined;
   private compaction: CompactionState | undefined;
-  private compactRequested = false;
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private readonly log: Logger;
 
   constructor(private readonly init: ClaudeSessionInit) {
-    this.provider = init.providerId;
-    this.log = init.logger;
+    super(init, 'claude', (message) => new ClaudeProviderError('closed', message));
   }
 
   get continuation(): string | undefined {
     return this.sessionId;
-  }
-
-  get busy(): boolean {
-    return this.run !== undefined;
   }
 
   get pid(): number | undefined {
@@ -148,118 +132,32 @@ class ClaudeSession implements ClaudeAgentSession {
     this.log.debug({ sessionId: this.sessionId, resumed: resume !== undefined }, 'claude session open');
   }
 
-  prompt(input: TurnInput, promptOptions?: { signal?: AbortSignal }): AsyncIterable<AgentEvent> {
-    if (this.closed) throw new ClaudeProviderError('closed', 'claude session is closed');
-    if (this.run) throw new Error('a run is already active; push() follow-up input instead');
-    const current: ActiveRun = {
-      channel: createEventChannel<AgentEvent>(() => this.cancelRun(current)),
-      queue: [input],
-      cancelled: false,
-    };
-    this.run = current;
-    const signal = promptOptions?.signal;
-    if (signal) {
-      if (signal.aborted) this.cancelRun(current);
-      else signal.addEventListener('abort', () => this.cancelRun(current), { once: true });
-    }
-    this.runDone = this.drive(current);
-    return current.channel;
+  // --- turns ------------------------------------------------------------------------------------------------
+
+  protected createTurn(_input: TurnInput, emit: EmitEvent): ClaudeTurn {
+    return new ClaudeTurn(emit);
   }
 
-  push(input: TurnInput): boolean {
-    const current = this.run;
-    if (!current || current.cancelled || this.closed) return false;
-    current.queue.push(input);
-    return true;
-  }
-
-  async interrupt(): Promise<void> {
-    const turn = this.turn;
-    if (!turn || turn.status !== undefined) return;
-    turn.interruptRequested = true;
-    void this.sendInterrupt(turn);
-    await turn.done;
-  }
-
-  async compact(): Promise<void> {
-    if (this.closed) throw new ClaudeProviderError('closed', 'claude session is closed');
-    this.compactRequested = true;
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
-    return this.closing;
-  }
-
-  private async doClose(): Promise<void> {
-    this.closed = true;
-    if (this.run) this.cancelRun(this.run);
-    this.turn?.finish('interrupted');
-    this.compaction?.finish({ ok: false, error: 'session closed' });
-    const runtime = this.runtime;
-    this.runtime = undefined;
-    if (runtime) await this.stop(runtime);
-    await this.runDone;
-  }
-
-  // --- runs and turns ---------------------------------------------------------------------------------------
-
-  private cancelRun(current: ActiveRun): void {
-    if (current.cancelled) return;
-    current.cancelled = true;
-    current.queue.length = 0;
-    const turn = this.turn;
-    if (turn && turn.status === undefined && !this.closed) {
-      turn.interruptRequested = true;
-      void this.sendInterrupt(turn);
-    }
-  }
-
-  private async drive(current: ActiveRun): Promise<void> {
-    const emit = (event: AgentEvent) => current.channel.push(event);
-    try {
-      if (this.compactRequested && !current.cancelled) {
-        this.compactRequested = false;
-        await this.runCompaction(emit);
-      }
-      for (let input = current.queue.shift(); input; input = current.queue.shift()) {
-        await this.runTurn(input, emit);
-      }
-      this.run = undefined;
-      current.channel.end();
-    } catch (error) {
-      this.log.error({ err: error }, 'claude run failed');
-      this.run = undefined;
-      current.channel.end(error);
-    }
-  }
-
-  private async runTurn(input: TurnInput, emit: (event: AgentEvent) => void): Promise<void> {
-    const turn = newTurn(emit);
-    this.turn = turn;
+  protected async runTurn(turn: ClaudeTurn, input: TurnInput, emit: EmitEvent): Promise<void> {
     emit({ type: 'turn-start', turnId: turn.turnId, input });
     try {
-      try {
-        turn.message = userMessage(promptText(input, this.init.options.cwd), randomUUID());
-        const runtime = await this.ensureRuntime();
-        runtime.input.push(turn.message);
-      } catch (error) {
-        if (this.closed) turn.finish('interrupted');
-        else {
-          turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
-          turn.finish('failed');
-        }
+      turn.message = userMessage(promptText(input, this.init.options.cwd), randomUUID());
+      const runtime = await this.ensureRuntime();
+      runtime.input.push(turn.message);
+    } catch (error) {
+      if (this.closed) turn.finish('interrupted');
+      else {
+        turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
+        turn.finish('failed');
       }
-      if (turn.interruptRequested) void this.sendInterrupt(turn);
-      const status = await turn.done;
-      this.emitTurnEnd(turn, status);
-    } finally {
-      this.turn = undefined;
     }
+    if (turn.interruptRequested) void this.interruptTurn(turn);
+    const status = await turn.done;
+    this.emitTurnEnd(turn, status);
   }
 
   /** usage, error (for a failed turn) and turn-end, from the turn's result. */
-  private emitTurnEnd(turn: TurnState, status: TurnStatus): void {
+  private emitTurnEnd(turn: ClaudeTurn, status: TurnStatus): void {
     const { result, turnId } = turn;
     const usage = result ? usageEventOf(turnId, result) : undefined;
     if (usage) turn.emit(usage);
@@ -277,13 +175,10 @@ class ClaudeSession implements ClaudeAgentSession {
   }
 
   /** Asks Claude Code to stop the turn; after `interruptTimeoutMs` without a result, ends it here. */
-  private async sendInterrupt(turn: TurnState): Promise<void> {
-    if (turn.interruptSent || turn.status !== undefined) return;
+  protected async interruptTurn(turn: ClaudeTurn): Promise<void> {
     const runtime = this.runtime;
     if (!runtime?.alive) return;
-    turn.interruptSent = true;
-    const timer = setTimeout(() => {
-      if (turn.status !== undefined) return;
+    const armed = turn.startInterrupt(this.init.interruptTimeoutMs, () => {
       this.log.warn('claude did not end an interrupted turn in time; restarting it');
       turn.finish('interrupted');
       // Its late result would be taken for the next turn's: start over on a fresh process (resumed).
@@ -291,8 +186,8 @@ class ClaudeSession implements ClaudeAgentSession {
         this.runtime = undefined;
         void this.stop(runtime);
       }
-    }, this.init.interruptTimeoutMs);
-    void turn.done.then(() => clearTimeout(timer));
+    });
+    if (!armed) return;
     try {
       await runtime.query.interrupt();
     } catch (error) {
@@ -303,21 +198,21 @@ class ClaudeSession implements ClaudeAgentSession {
   // --- compaction -------------------------------------------------------------------------------------------
 
   /** `/compact` as a turn of its own; its outcome is a `compaction-end`, never reply text. */
-  private async runCompaction(emit: (event: AgentEvent) => void): Promise<void> {
-    const state = newCompaction();
+  protected async runCompaction(_reason: CompactionReason, emit: EmitEvent): Promise<void> {
+    const state = new CompactionState();
     this.compaction = state;
     const timer = setTimeout(
       () =>
-        state.finish({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` }),
+        state.resolve({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` }),
       this.init.compactTimeoutMs,
     );
     try {
       const runtime = await this.ensureRuntime();
       runtime.input.push(userMessage('/compact', randomUUID()));
     } catch (error) {
-      state.finish({ ok: false, error: errorMessage(error) });
+      state.resolve({ ok: false, error: errorMessage(error) });
     }
-    const result = await state.done;
+    const result = await state.promise;
     clearTimeout(timer);
     this.compaction = undefined;
     if (result.ok) this.log.info('claude compacted the conversation');
@@ -331,6 +226,14 @@ class ClaudeSession implements ClaudeAgentSession {
   }
 
   // --- the Claude Code process ------------------------------------------------------------------------------
+
+  /** On close: a compaction in progress fails, then the process stops. */
+  protected async stopRuntime(): Promise<void> {
+    this.compaction?.resolve({ ok: false, error: 'session closed' });
+    const runtime = this.runtime;
+    this.runtime = undefined;
+    if (runtime) await this.stop(runtime);
+  }
 
   /** The live process; after an exit, a new one resuming the session (fresh with the same id if never saved). */
   private async ensureRuntime(): Promise<Runtime> {
@@ -377,7 +280,7 @@ class ClaudeSession implements ClaudeAgentSession {
     };
     runtime.done = this.read(runtime);
     try {
-      await withTimeout(
+      await inTime(
         runtime.query.initializationResult(),
         this.init.startTimeoutMs,
         'claude code did not start',
@@ -397,7 +300,7 @@ class ClaudeSession implements ClaudeAgentSession {
     runtime.input.end();
     runtime.query.close();
     await tree;
-    await withTimeout(runtime.done, 5_000, 'claude code did not exit').catch((error: unknown) =>
+    await inTime(runtime.done, 5_000, 'claude code did not exit').catch((error: unknown) =>
       this.log.warn({ err: error }, 'claude code did not exit in time'),
     );
   }
@@ -427,11 +330,11 @@ class ClaudeSession implements ClaudeAgentSession {
         turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
       }
     }
-    this.compaction?.finish({ ok: false, error: message });
+    this.compaction?.resolve({ ok: false, error: message });
   }
 
   /** The process died before it answered the turn (e.g. it was already gone): once more on a new one. */
-  private async resend(turn: TurnState): Promise<void> {
+  private async resend(turn: ClaudeTurn): Promise<void> {
     turn.resent = true;
     try {
       const runtime = await this.ensureRuntime();
@@ -506,8 +409,8 @@ class ClaudeSession implements ClaudeAgentSession {
   private onResult(result: SDKResultMessage): void {
     const compaction = this.compaction;
     if (compaction) {
-      if (compaction.boundary && !result.is_error) compaction.finish({ ok: true });
-      else compaction.finish({ ok: false, error: compaction.error ?? compactionFailure(result) });
+      if (compaction.boundary && !result.is_error) compaction.resolve({ ok: true });
+      else compaction.resolve({ ok: false, error: compaction.error ?? compactionFailure(result) });
       return;
     }
     const turn = this.turn;
@@ -566,46 +469,6 @@ class ClaudeSession implements ClaudeAgentSession {
   }
 }
 
-function newTurn(emit: (event: AgentEvent) => void): TurnState {
-  let finish: (status: TurnStatus) => void = () => {};
-  const turn: TurnState = {
-    turnId: randomUUID(),
-    emit,
-    sawOutput: false,
-    resent: false,
-    interruptRequested: false,
-    interruptSent: false,
-    finish: (status) => finish(status),
-    done: Promise.resolve('failed'),
-  };
-  turn.done = new Promise<TurnStatus>((resolve) => {
-    finish = (status) => {
-      if (turn.status !== undefined) return;
-      turn.status = status;
-      resolve(status);
-    };
-  });
-  return turn;
-}
-
-function newCompaction(): CompactionState {
-  let finish: CompactionState['finish'] = () => {};
-  let settled = false;
-  const state: CompactionState = {
-    boundary: false,
-    finish: (result) => finish(result),
-    done: Promise.resolve({ ok: false }),
-  };
-  state.done = new Promise((resolve) => {
-    finish = (result) => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
-  });
-  return state;
-}
-
 /** Why a `/compact` result came without a compaction. */
 function compactionFailure(result: SDKResultMessage): string {
   if (result.is_error) return resultErrorText(result);
@@ -630,14 +493,7 @@ function startError(error: unknown, stderr: string[]): ClaudeProviderError {
   return new ClaudeProviderError('runtime-exited', tail ? `${message}\n${tail}` : message, { cause: error });
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ClaudeProviderError('timeout', `${message} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `promise` within `ms`, or a `timeout` ClaudeProviderError saying what did not happen in time. */
+function inTime<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  return withTimeout(promise, ms, () => new ClaudeProviderError('timeout', `${message} within ${ms} ms`));
 }

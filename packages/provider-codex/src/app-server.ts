@@ -1,12 +1,13 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import type { Logger } from '@nanoclaw/core';
+import { errorMessage, type Logger } from '@nanoclaw/core';
+import { withTimeout } from '@nanoclaw/provider-utils';
 import {
   createMessageConnection,
   ErrorCodes,
   type MessageConnection,
   ResponseError,
 } from 'vscode-jsonrpc/node.js';
-import { CodexProviderError, errorMessage } from './errors.js';
+import { CodexProviderError } from './errors.js';
 import { NdjsonMessageReader, NdjsonMessageWriter } from './ndjson.js';
 import type {
   ClientMethod,
@@ -26,7 +27,7 @@ export class CodexRpcError extends CodexProviderError {
     message: string,
     readonly data?: unknown,
   ) {
-    super('rpc-error', message);
+    super('request-failed', message);
     this.name = 'CodexRpcError';
   }
 }
@@ -148,7 +149,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
           () =>
             reject(
               new CodexProviderError(
-                'rpc-error',
+                'request-failed',
                 `${method}: no answer from codex app-server in ${timeoutMs} ms`,
               ),
             ),
@@ -163,7 +164,7 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
         throw new CodexRpcError(method, error.code, error.message, error.data);
       if (error instanceof CodexProviderError) throw error;
       if (!alive) throw await exitError();
-      throw new CodexProviderError('rpc-error', `${method}: ${errorMessage(error)}`, { cause: error });
+      throw new CodexProviderError('request-failed', `${method}: ${errorMessage(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
       pending.catch(() => {});
@@ -289,16 +290,4 @@ function tailForMessage(stderr: string): string {
     .filter((line) => line.trim() !== '' && !STDERR_NOISE.test(line))
     .slice(-5);
   return lines.length > 0 ? `: ${lines.join(' | ').slice(0, 1_000)}` : '';
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

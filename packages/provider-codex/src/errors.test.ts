@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { CodexRpcError } from './app-server.js';
 import { CodexProviderError, isCodexSessionInvalid } from './errors.js';
@@ -24,8 +25,22 @@ describe('isCodexSessionInvalid', () => {
 
   it('does not match other failures', () => {
     expect(isCodexSessionInvalid(new Error('codex app-server exited (SIGKILL)'))).toBe(false);
-    expect(isCodexSessionInvalid(new CodexProviderError('rpc-error', 'Not initialized'))).toBe(false);
+    expect(isCodexSessionInvalid(new CodexProviderError('request-failed', 'Not initialized'))).toBe(false);
     expect(isCodexSessionInvalid(undefined)).toBe(false);
     expect(isCodexSessionInvalid({ message: 42 })).toBe(false);
+  });
+});
+
+describe('CodexProviderError', () => {
+  it('is a NanoclawError with its code and cause, recognised by isInstance across copies', () => {
+    const cause = new Error('underneath');
+    const error = new CodexProviderError('session-invalid', 'gone', { cause });
+    expect(error.code).toBe('session-invalid');
+    expect(error.cause).toBe(cause);
+    expect(error.retryable).toBe(false);
+    expect(NanoclawError.isInstance(error)).toBe(true);
+    expect(CodexProviderError.isInstance(error)).toBe(true);
+    expect(CodexProviderError.isInstance(new NanoclawError('session-invalid', 'other package'))).toBe(false);
+    expect(CodexProviderError.isInstance(new Error('plain'))).toBe(false);
   });
 });

@@ -1,11 +1,13 @@
+import { NanoclawError, type NanoclawErrorOptions } from '@nanoclaw/core';
+
 /** Machine-readable causes of a `CodexProviderError`. */
 export type CodexErrorCode =
   /** The codex binary is missing or cannot run. */
   | 'binary-missing'
   /** app-server failed to start, or exited. */
   | 'app-server-exited'
-  /** A JSON-RPC request failed (the message is Codex's). */
-  | 'rpc-error'
+  /** A JSON-RPC request to app-server failed (the message is Codex's); opencode's HTTP failures share the code. */
+  | 'request-failed'
   /** The stored continuation (thread id) is gone; start a fresh session. */
   | 'session-invalid'
   /** Bad options or config. */
@@ -13,15 +15,22 @@ export type CodexErrorCode =
   /** The session is closed. */
   | 'closed';
 
+const marker = 'nanoclaw.error.provider-codex';
+const symbol = Symbol.for(marker);
+
 /** Every error this provider throws. `message` carries Codex's own text where there is one. */
-export class CodexProviderError extends Error {
-  constructor(
-    readonly code: CodexErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+export class CodexProviderError extends NanoclawError<CodexErrorCode> {
+  /** The marker `isInstance` looks for (a `Symbol.for` key: the same in every copy of this package). */
+  readonly [symbol] = true;
+
+  constructor(code: CodexErrorCode, message: string, options?: NanoclawErrorOptions) {
+    super(code, message, options);
     this.name = 'CodexProviderError';
+  }
+
+  /** True for a `CodexProviderError` from any copy of this package. */
+  static override isInstance(error: unknown): error is CodexProviderError {
+    return NanoclawError.hasMarker(error, marker);
   }
 }
 
@@ -49,8 +58,4 @@ export function isCodexSessionInvalid(error: unknown): boolean {
     current = typeof current === 'object' ? (current as { cause?: unknown }).cause : undefined;
   }
   return false;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

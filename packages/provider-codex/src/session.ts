@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import {
-  AGENT_PROVIDER_SPEC_VERSION,
-  type AgentEvent,
   type AgentSession,
+  errorMessage,
   type Logger,
   type SessionOptions,
   type TurnInput,
-  type TurnStatus,
 } from '@nanoclaw/core';
-import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
+import {
+  type CompactionReason,
+  Deferred,
+  type EmitEvent,
+  LoopSession,
+  openSession,
+} from '@nanoclaw/provider-utils';
 import { type AppServer, type AppServerExit, startAppServer } from './app-server.js';
-import { CodexProviderError, errorMessage, isCodexSessionInvalid } from './errors.js';
+import { CodexProviderError, isCodexSessionInvalid } from './errors.js';
 import { toolCallOf, toolResultOf } from './items.js';
 import type { ClientParams, ServerNotification, TokenUsageBreakdown } from './protocol.js';
 import { readThreadState, writeThreadState } from './state.js';
+import { CodexTurn } from './turn.js';
 
 /** A Codex session: the spec's `AgentSession`, plus the app-server process id (for diagnostics). */
 export interface CodexAgentSession extends AgentSession {
@@ -42,49 +47,13 @@ export interface CodexSessionInit {
   instructionsAs: 'base' | 'developer';
 }
 
-interface TurnState {
-  /** Codex's turn id, once known (from the turn/start answer). */
-  codexTurnId?: string;
-  /** The id in our events (Codex's turn id, or a local one when turn/start failed). */
-  turnId?: string;
-  /** Emits on the run's stream (buffered in `pending` until `turn-start` is out). */
-  emit: (event: AgentEvent) => void;
-  /** Events that arrived before `turn-start` could be emitted. */
-  pending: AgentEvent[];
-  emitStarted: boolean;
-  text: string;
-  sawText: boolean;
-  /** The message of the last `error` notification with `willRetry: false`. */
-  errorMessage?: string;
-  errorRetryable: boolean;
-  usage: { input: number; cached: number; output: number; seen: boolean };
-  calls: Set<string>;
-  /** The app-server that accepted the turn (set once turn/start answered). */
-  app?: AppServer;
-  interruptRequested: boolean;
-  interruptSent: boolean;
-  /** Resolves on Codex's `turn/started` for this turn. */
-  codexStarted: Promise<void>;
-  markCodexStarted: () => void;
-  status?: TurnStatus;
-  /** Set when the turn ended without Codex saying so (process exit, interrupt timeout). */
-  localError?: { message: string; code: string };
-  finish: (status: TurnStatus) => void;
-  done: Promise<TurnStatus>;
-}
+type CompactionResult = { ok: boolean; error?: string };
 
-interface CompactionState {
+/** One compaction turn: its outcome settles once (Codex's end, a timeout, an exit or close). */
+class CompactionState extends Deferred<CompactionResult> {
   app?: AppServer;
   codexTurnId?: string;
   errorMessage?: string;
-  finish: (result: { ok: boolean; error?: string }) => void;
-  done: Promise<{ ok: boolean; error?: string }>;
-}
-
-interface ActiveRun {
-  channel: EventChannel<AgentEvent>;
-  queue: TurnInput[];
-  cancelled: boolean;
 }
 
 type UsageTotals = Pick<TokenUsageBreakdown, 'inputTokens' | 'cachedInputTokens' | 'outputTokens'>;
@@ -106,43 +75,30 @@ const RETRYABLE_ERRORS = new Set([
  * Starts app-server, then starts or resumes the thread. A continuation whose thread is gone throws a
  * `CodexProviderError` with code `session-invalid` (and Codex's message).
  */
-export async function createCodexSession(init: CodexSessionInit): Promise<CodexAgentSession> {
-  const session = new CodexSession(init);
-  await session.open();
-  return session;
+export function createCodexSession(init: CodexSessionInit): Promise<CodexAgentSession> {
+  return openSession(new CodexSession(init));
 }
 
-class CodexSession implements CodexAgentSession {
-  readonly specificationVersion = AGENT_PROVIDER_SPEC_VERSION;
-  readonly provider: string;
+class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
   private app: AppServer | undefined;
   private threadId: string | undefined;
-  private run: ActiveRun | undefined;
-  private runDone: Promise<void> = Promise.resolve();
-  private turn: TurnState | undefined;
   private compaction: CompactionState | undefined;
-  private compactRequested = false;
-  private closed = false;
   /** The latest `tokenUsage.total` of the thread (cumulative, restored on resume). */
   private total: UsageTotals | undefined;
   private lastCompactionInputTokens = 0;
-  private readonly log: Logger;
 
   constructor(private readonly init: CodexSessionInit) {
-    this.provider = init.providerId;
-    this.log = init.logger;
+    super(init, 'codex', (message) => new CodexProviderError('closed', message));
   }
 
+  /** The thread id: what a later session resumes. */
   get continuation(): string | undefined {
     return this.threadId;
   }
 
-  get busy(): boolean {
-    return this.run !== undefined;
-  }
-
   get pid(): number | undefined {
-    return this.app?.alive ? this.app.pid : undefined;
+    const app = this.app;
+    return app?.alive ? app.pid : undefined;
   }
 
   /** Spawns app-server and starts (or resumes) the thread. */
@@ -169,223 +125,97 @@ class CodexSession implements CodexAgentSession {
     this.log.debug({ threadId: this.threadId, resumed: resume !== undefined }, 'codex session open');
   }
 
-  prompt(input: TurnInput, promptOptions?: { signal?: AbortSignal }): AsyncIterable<AgentEvent> {
-    if (this.closed) throw new CodexProviderError('closed', 'codex session is closed');
-    if (this.run) throw new Error('a run is already active; push() follow-up input instead');
-    const current: ActiveRun = {
-      channel: createEventChannel<AgentEvent>(() => this.cancelRun(current)),
-      queue: [input],
-      cancelled: false,
-    };
-    this.run = current;
-    const signal = promptOptions?.signal;
-    if (signal) {
-      if (signal.aborted) this.cancelRun(current);
-      else signal.addEventListener('abort', () => this.cancelRun(current), { once: true });
+  // --- turns ------------------------------------------------------------------------------------------------
+
+  protected createTurn(_input: TurnInput, emit: EmitEvent): CodexTurn {
+    return new CodexTurn(emit);
+  }
+
+  protected async runTurn(turn: CodexTurn, input: TurnInput, emit: EmitEvent): Promise<void> {
+    if (!(await this.startTurn(turn, input, emit))) return;
+    turn.start(turn.codexTurnId ?? `turn-${randomUUID()}`, input);
+    if (turn.interruptRequested && turn.status === undefined) void this.interruptTurn(turn);
+    const status = await turn.done;
+    if (turn.interruptRequested) await this.cleanBackgroundTerminals();
+    const turnId = turn.turnId!;
+    if (turn.usage.seen) {
+      emit({
+        type: 'usage',
+        turnId,
+        inputTokens: turn.usage.input,
+        cachedInputTokens: turn.usage.cached,
+        outputTokens: turn.usage.output,
+        ...(this.total ? { totalInputTokens: this.total.inputTokens } : {}),
+      });
     }
-    this.runDone = this.drive(current);
-    return current.channel;
-  }
-
-  push(input: TurnInput): boolean {
-    const current = this.run;
-    if (!current || current.cancelled || this.closed) return false;
-    current.queue.push(input);
-    return true;
-  }
-
-  async interrupt(): Promise<void> {
-    const turn = this.turn;
-    if (!turn || turn.status !== undefined) return;
-    turn.interruptRequested = true;
-    // Sent once Codex started the turn; ended here after `interruptTimeoutMs` whatever happens.
-    void this.sendInterrupt(turn);
-    await turn.done;
-  }
-
-  async compact(): Promise<void> {
-    if (this.closed) throw new CodexProviderError('closed', 'codex session is closed');
-    this.compactRequested = true;
-  }
-
-  private closing: Promise<void> | undefined;
-
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
-    return this.closing;
-  }
-
-  private async doClose(): Promise<void> {
-    this.closed = true;
-    if (this.run) this.cancelRun(this.run);
-    const turn = this.turn;
-    if (turn && turn.status === undefined) turn.finish('interrupted');
-    this.compaction?.finish({ ok: false, error: 'session closed' });
-    const app = this.app;
-    this.app = undefined;
-    await app?.close();
-    await this.runDone;
-  }
-
-  // --- runs and turns ---------------------------------------------------------------------------------------
-
-  private cancelRun(current: ActiveRun): void {
-    if (current.cancelled) return;
-    current.cancelled = true;
-    current.queue.length = 0;
-    const turn = this.turn;
-    if (turn && turn.status === undefined && !this.closed) {
-      turn.interruptRequested = true;
-      void this.sendInterrupt(turn);
+    if (status === 'failed') {
+      emit({
+        type: 'error',
+        turnId,
+        message: turn.localError?.message ?? turn.errorMessage ?? 'the Codex turn failed',
+        code: turn.localError?.code ?? 'model-error',
+        retryable: turn.localError ? true : turn.errorRetryable,
+      });
     }
+    emit({ type: 'turn-end', turnId, status, text: turn.text });
   }
 
-  private async drive(current: ActiveRun): Promise<void> {
-    const emit = (event: AgentEvent) => current.channel.push(event);
+  /** `turn/start`; when Codex refuses it, the turn is reported (started, failed, ended) and false returned. */
+  private async startTurn(turn: CodexTurn, input: TurnInput, emit: EmitEvent): Promise<boolean> {
     try {
-      if (this.compactRequested && !current.cancelled) {
-        this.compactRequested = false;
-        await this.runCompaction('requested', emit);
-      }
-      for (let input = current.queue.shift(); input; input = current.queue.shift()) {
-        await this.runTurn(input, emit);
-        if (!current.cancelled && !this.closed && this.thresholdReached()) {
-          await this.runCompaction('threshold', emit);
-        }
-      }
-      this.run = undefined;
-      current.channel.end();
+      const started = await this.withApp(async (app) => {
+        const answer = await app.request('turn/start', {
+          threadId: this.threadId!,
+          input: userInput(input, this.init.options.cwd),
+        });
+        turn.app = app;
+        return answer;
+      });
+      turn.codexTurnId ??= started.turn.id;
+      return true;
     } catch (error) {
-      this.log.error({ err: error }, 'codex run failed');
-      this.run = undefined;
-      current.channel.end(error);
+      turn.start(turn.codexTurnId ?? `turn-${randomUUID()}`, input);
+      const turnId = turn.turnId!;
+      if (this.closed) {
+        emit({ type: 'turn-end', turnId, status: 'interrupted', text: '' });
+        turn.finish('interrupted');
+        return false;
+      }
+      const invalid = isCodexSessionInvalid(error);
+      emit({
+        type: 'error',
+        turnId,
+        message: errorMessage(error),
+        code: invalid ? 'session-invalid' : this.app?.alive ? 'request-failed' : 'runtime-exited',
+        retryable: !invalid,
+      });
+      emit({ type: 'turn-end', turnId, status: 'failed', text: '' });
+      turn.finish('failed');
+      return false;
     }
   }
 
-  private async runTurn(input: TurnInput, emit: (event: AgentEvent) => void): Promise<void> {
-    let finish: (status: TurnStatus) => void = () => {};
-    const turn: TurnState = {
-      emit: () => {},
-      pending: [],
-      emitStarted: false,
-      text: '',
-      sawText: false,
-      errorRetryable: false,
-      usage: { input: 0, cached: 0, output: 0, seen: false },
-      calls: new Set(),
-      interruptRequested: false,
-      interruptSent: false,
-      codexStarted: Promise.resolve(),
-      markCodexStarted: () => {},
-      finish: (status) => finish(status),
-      done: Promise.resolve('failed'),
-    };
-    turn.codexStarted = new Promise<void>((resolve) => {
-      turn.markCodexStarted = resolve;
-    });
-    turn.done = new Promise<TurnStatus>((resolve) => {
-      finish = (status) => {
-        if (turn.status !== undefined) return;
-        turn.status = status;
-        resolve(status);
-      };
-    });
-    const emitTurn = (event: AgentEvent) => {
-      if (turn.emitStarted) emit(event);
-      else turn.pending.push(event);
-    };
-    const start = (turnId: string) => {
-      turn.turnId = turnId;
-      turn.emitStarted = true;
-      emit({ type: 'turn-start', turnId, input });
-      for (const event of turn.pending) emit({ ...event, turnId } as AgentEvent);
-      turn.pending = [];
-    };
-    turn.emit = emitTurn;
-    this.turn = turn;
-    try {
-      try {
-        const started = await this.withApp(async (app) => {
-          const answer = await app.request('turn/start', {
-            threadId: this.threadId!,
-            input: userInput(input, this.init.options.cwd),
-          });
-          turn.app = app;
-          return answer;
-        });
-        turn.codexTurnId ??= started.turn.id;
-      } catch (error) {
-        start(turn.codexTurnId ?? `turn-${randomUUID()}`);
-        if (this.closed) {
-          emit({ type: 'turn-end', turnId: turn.turnId!, status: 'interrupted', text: '' });
-          turn.finish('interrupted');
-          return;
-        }
-        const invalid = isCodexSessionInvalid(error);
-        emit({
-          type: 'error',
-          turnId: turn.turnId!,
-          message: errorMessage(error),
-          code: invalid ? 'session-invalid' : this.app?.alive ? 'rpc-error' : 'runtime-exited',
-          retryable: !invalid,
-        });
-        emit({ type: 'turn-end', turnId: turn.turnId!, status: 'failed', text: '' });
-        turn.finish('failed');
-        return;
-      }
-      start(turn.codexTurnId);
-      if (turn.interruptRequested && turn.status === undefined) void this.sendInterrupt(turn);
-      const status = await turn.done;
-      if (turn.interruptRequested && this.app?.alive && this.threadId) {
-        // An interrupted command keeps running as a background terminal: end it too.
-        await this.app
-          .request('thread/backgroundTerminals/clean', { threadId: this.threadId })
-          .catch((error: unknown) =>
-            this.log.warn({ err: error }, 'codex background terminal cleanup failed'),
-          );
-      }
-      const turnId = turn.turnId!;
-      if (turn.usage.seen) {
-        emit({
-          type: 'usage',
-          turnId,
-          inputTokens: turn.usage.input,
-          cachedInputTokens: turn.usage.cached,
-          outputTokens: turn.usage.output,
-          ...(this.total ? { totalInputTokens: this.total.inputTokens } : {}),
-        });
-      }
-      if (status === 'failed') {
-        emit({
-          type: 'error',
-          turnId,
-          message: turn.localError?.message ?? turn.errorMessage ?? 'the Codex turn failed',
-          code: turn.localError?.code ?? 'model-error',
-          retryable: turn.localError ? true : turn.errorRetryable,
-        });
-      }
-      emit({ type: 'turn-end', turnId, status, text: turn.text });
-    } finally {
-      this.turn = undefined;
-    }
+  /** An interrupted command keeps running as a background terminal: end it too. */
+  private async cleanBackgroundTerminals(): Promise<void> {
+    if (!this.app?.alive || !this.threadId) return;
+    await this.app
+      .request('thread/backgroundTerminals/clean', { threadId: this.threadId })
+      .catch((error: unknown) => this.log.warn({ err: error }, 'codex background terminal cleanup failed'));
   }
 
   /**
    * `turn/interrupt` once Codex has really started the turn (it rejects an interrupt between the turn/start
    * answer and `turn/started`), retried until the turn ends; after `interruptTimeoutMs` the turn is ended here.
    */
-  private async sendInterrupt(turn: TurnState): Promise<void> {
-    if (turn.interruptSent || turn.status !== undefined) return;
-    turn.interruptSent = true;
-    const timer = setTimeout(() => {
-      if (turn.status !== undefined) return;
+  protected async interruptTurn(turn: CodexTurn): Promise<void> {
+    const armed = turn.startInterrupt(this.init.interruptTimeoutMs, () => {
       this.log.warn(
         { turnId: turn.codexTurnId },
         'codex did not end an interrupted turn in time; ending it here',
       );
       turn.finish('interrupted');
-    }, this.init.interruptTimeoutMs);
-    void turn.done.then(() => clearTimeout(timer));
+    });
+    if (!armed) return;
     await Promise.race([turn.codexStarted, turn.done]);
     for (let attempt = 0; turn.status === undefined; attempt++) {
       const app = this.app;
@@ -402,7 +232,7 @@ class CodexSession implements CodexAgentSession {
 
   // --- compaction -------------------------------------------------------------------------------------------
 
-  private thresholdReached(): boolean {
+  protected override compactAfterTurn(): boolean {
     const threshold = this.init.compactThresholdTokens;
     if (threshold <= 0 || !this.total) return false;
     return this.total.inputTokens - this.lastCompactionInputTokens >= threshold;
@@ -412,27 +242,13 @@ class CodexSession implements CodexAgentSession {
    * `thread/compact/start`, then waits for the compaction turn. A failure is logged and reported as
    * `compaction-end {ok:false}`; the run goes on uncompacted.
    */
-  private async runCompaction(
-    reason: 'threshold' | 'requested',
-    emit: (event: AgentEvent) => void,
-  ): Promise<void> {
-    let finish: (result: { ok: boolean; error?: string }) => void = () => {};
-    let settled = false;
-    const state: CompactionState = {
-      finish: (result) => finish(result),
-      done: new Promise((resolve) => {
-        finish = (result) => {
-          if (settled) return;
-          settled = true;
-          resolve(result);
-        };
-      }),
-    };
+  protected async runCompaction(reason: CompactionReason, emit: EmitEvent): Promise<void> {
+    const state = new CompactionState();
     this.compaction = state;
     const startedAt = Date.now();
     const before = this.total?.inputTokens;
     const timer = setTimeout(() => {
-      state.finish({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
+      state.resolve({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
       if (state.codexTurnId && this.app?.alive && this.threadId) {
         void this.app
           .request('turn/interrupt', { threadId: this.threadId, turnId: state.codexTurnId })
@@ -445,9 +261,9 @@ class CodexSession implements CodexAgentSession {
         state.app = app;
       });
     } catch (error) {
-      state.finish({ ok: false, error: errorMessage(error) });
+      state.resolve({ ok: false, error: errorMessage(error) });
     }
-    const result = await state.done;
+    const result = await state.promise;
     clearTimeout(timer);
     this.compaction = undefined;
     if (result.ok) {
@@ -473,6 +289,14 @@ class CodexSession implements CodexAgentSession {
   }
 
   // --- app-server -------------------------------------------------------------------------------------------
+
+  /** On close: a compaction in progress fails, then the process stops. */
+  protected async stopRuntime(): Promise<void> {
+    this.compaction?.resolve({ ok: false, error: 'session closed' });
+    const app = this.app;
+    this.app = undefined;
+    await app?.close();
+  }
 
   private async spawn(): Promise<AppServer> {
     const app = await startAppServer({
@@ -580,7 +404,7 @@ class CodexSession implements CodexAgentSession {
       turn.localError = { message, code: 'runtime-exited' };
       turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
     }
-    if (this.compaction?.app === app) this.compaction.finish({ ok: false, error: message });
+    if (this.compaction?.app === app) this.compaction.resolve({ ok: false, error: message });
   }
 
   // --- notifications ----------------------------------------------------------------------------------------
@@ -688,7 +512,7 @@ class CodexSession implements CodexAgentSession {
         const compaction = this.compaction;
         if (compaction && compaction.codexTurnId === completed.id) {
           const ok = completed.status === 'completed';
-          compaction.finish(
+          compaction.resolve(
             ok
               ? { ok }
               : {
@@ -736,7 +560,7 @@ class CodexSession implements CodexAgentSession {
   }
 
   /** The active turn when `turnId` is its id. */
-  private turnFor(turnId: string | null | undefined): TurnState | undefined {
+  private turnFor(turnId: string | null | undefined): CodexTurn | undefined {
     const turn = this.turn;
     if (!turn || turn.status !== undefined || !turnId) return undefined;
     return turn.codexTurnId === turnId ? turn : undefined;

@@ -1,8 +1,9 @@
+import { NanoclawError } from '@nanoclaw/core';
+
 /** Thrown by `startSession` for a continuation the mock cannot resume; `isSessionInvalid` recognises it. */
-export class MockSessionNotFoundError extends Error {
-  readonly code = 'session-invalid';
+export class MockSessionNotFoundError extends NanoclawError<'session-invalid'> {
   constructor(readonly continuation: string) {
-    super(`mock session not found: ${JSON.stringify(continuation)}`);
+    super('session-invalid', `mock session not found: ${JSON.stringify(continuation)}`);
     this.name = 'MockSessionNotFoundError';
   }
 }
@@ -14,9 +15,9 @@ export function isMockSessionNotFound(error: unknown): boolean {
 }
 
 /** A failure of an MCP server the mock talks to: spawn, protocol, or the server exiting. */
-export class McpClientError extends Error {
+export class McpClientError extends NanoclawError<'mcp-failed'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('mcp-failed', message, options);
     this.name = 'McpClientError';
   }
 }

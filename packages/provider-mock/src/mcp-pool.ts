@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { McpServerConfig } from '@nanoclaw/core';
+import { errorMessage, type McpServerConfig } from '@nanoclaw/core';
 import { McpClientError } from './errors.js';
 import { connectMcpStdio, type McpClient, type McpToolResult } from './mcp-client.js';
 
@@ -56,7 +56,7 @@ export function createMcpPool(options: McpPoolOptions): McpPool {
         if (!tools.has(tool)) throw new McpClientError(`MCP server "${server}" has no tool "${tool}"`);
         return await client.callTool(tool, args, { signal });
       } catch (error) {
-        const text = error instanceof Error ? error.message : String(error);
+        const text = errorMessage(error);
         return { text, isError: true, content: [{ type: 'text', text }] };
       }
     },

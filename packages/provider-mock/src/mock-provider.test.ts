@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { AgentEvent } from '@nanoclaw/core';
+import { type AgentEvent, errorMessage } from '@nanoclaw/core';
 import { collect, types } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMockProvider, mockProvider } from './mock-provider.js';
@@ -140,14 +140,14 @@ describe('createMockProvider: scripts', () => {
 
   it('a step error keeps the text and fails the turn', async () => {
     const provider = createMockProvider({
-      reply: [{ text: 'partial', error: { message: 'rate limited', code: 'rate-limit', retryable: true } }],
+      reply: [{ text: 'partial', error: { message: 'rate limited', code: 'model-error', retryable: true } }],
     });
     const events = await collect((await provider.startSession({ cwd })).prompt(input('a')));
     expect(events.at(-2)).toEqual({
       type: 'error',
       turnId: 'turn-1',
       message: 'rate limited',
-      code: 'rate-limit',
+      code: 'model-error',
       retryable: true,
     });
     expect(events.at(-1)).toMatchObject({ type: 'turn-end', status: 'failed', text: 'partial' });
@@ -265,7 +265,7 @@ describe('continuations', () => {
     const provider = createMockProvider();
     const error = await provider.startSession({ cwd, continuation: 'thread-123' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/mock session not found/);
+    expect(errorMessage(error)).toMatch(/mock session not found/);
     expect(provider.isSessionInvalid(error)).toBe(true);
     expect(provider.isSessionInvalid(new Error('mock session not found: "x"'))).toBe(true);
     expect(provider.isSessionInvalid(new Error('network down'))).toBe(false);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import type { AgentEvent, TurnInput, TurnStatus } from '@nanoclaw/core';
+import { type AgentEvent, errorMessage, type TurnInput, type TurnStatus } from '@nanoclaw/core';
 import { abortableDelay, raceAbort } from './abortable-delay.js';
 import type { McpPool } from './mcp-pool.js';
 import { splitText } from './split-text.js';
@@ -24,7 +24,7 @@ export async function runTurn(ctx: TurnRunContext): Promise<{ status: TurnStatus
     if (raced.aborted) return { status: 'interrupted', text: '' };
     step = raced.value;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     emit({ type: 'error', turnId, message, code: 'model-error', retryable: false });
     return { status: 'failed', text: '' };
   }

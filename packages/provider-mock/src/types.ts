@@ -1,4 +1,4 @@
-import type { AgentProvider, SessionOptions, TurnInput } from '@nanoclaw/core';
+import type { AgentProvider, ProviderErrorCode, SessionOptions, TurnInput } from '@nanoclaw/core';
 
 /** One MCP tool call a scripted turn makes: `server` is a key of `SessionOptions.mcpServers`. */
 export interface MockToolCall {
@@ -38,7 +38,7 @@ export interface MockStep {
    */
   commands?: readonly (string | readonly string[])[];
   delayMs?: number;
-  error?: { message: string; code?: string; retryable?: boolean };
+  error?: { message: string; code?: ProviderErrorCode; retryable?: boolean };
   usage?: MockUsage;
   /**
    * Exits the process with this code shortly (20 ms) after `turn-start`, so that event can still leave the

@@ -1,4 +1,5 @@
-import { bodyMessage, errorMessage, isNotFoundBody, OpencodeProviderError } from './errors.js';
+import { errorMessage } from '@nanoclaw/core';
+import { bodyMessage, isNotFoundBody, OpencodeProviderError } from './errors.js';
 
 /** What every SDK call resolves to (`throwOnError: false`). */
 export interface SdkResult<T> {

@@ -1,3 +1,4 @@
+import { Deferred } from '@nanoclaw/provider-utils';
 import type { Event as OpencodeEvent } from '@opencode-ai/sdk/v2';
 import { bodyMessage } from './errors.js';
 
@@ -10,25 +11,14 @@ export interface CompactionResult {
  * One `session.summarize` run: opencode answers the request at once, then compacts as a busy → idle cycle
  * with `session.compacted` on success. Ok = compacted and idle again without an error.
  */
-export class CompactionTracker {
-  readonly done: Promise<CompactionResult>;
-  private resolveDone: (result: CompactionResult) => void = () => {};
-  private settled = false;
+export class CompactionTracker extends Deferred<CompactionResult> {
   private busySeen = false;
   private compacted = false;
   private error: string | undefined;
   private gaveUp = false;
 
   constructor(private readonly options: { maxRetries: number; onGiveUp: () => void }) {
-    this.done = new Promise<CompactionResult>((resolve) => {
-      this.resolveDone = resolve;
-    });
-  }
-
-  finish(result: CompactionResult): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolveDone(result);
+    super();
   }
 
   handle(event: OpencodeEvent): void {
@@ -56,7 +46,7 @@ export class CompactionTracker {
   }
 
   private settle(): void {
-    if (this.compacted && this.error === undefined) this.finish({ ok: true });
-    else this.finish({ ok: false, error: this.error ?? 'opencode went idle without compacting' });
+    if (this.compacted && this.error === undefined) this.resolve({ ok: true });
+    else this.resolve({ ok: false, error: this.error ?? 'opencode went idle without compacting' });
   }
 }

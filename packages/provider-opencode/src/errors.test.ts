@@ -1,3 +1,4 @@
+import { NanoclawError } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { isSessionIdShape, unwrap } from './client.js';
 import { isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
@@ -72,5 +73,21 @@ describe('isSessionIdShape', () => {
     expect(isSessionIdShape('00000000-0000-4000-8000-000000000000')).toBe(false);
     expect(isSessionIdShape('ses_../../etc')).toBe(false);
     expect(isSessionIdShape('')).toBe(false);
+  });
+});
+
+describe('OpencodeProviderError', () => {
+  it('is a NanoclawError with its code and cause, recognised by isInstance across copies', () => {
+    const cause = new Error('underneath');
+    const error = new OpencodeProviderError('session-invalid', 'gone', { cause });
+    expect(error.code).toBe('session-invalid');
+    expect(error.cause).toBe(cause);
+    expect(error.retryable).toBe(false);
+    expect(NanoclawError.isInstance(error)).toBe(true);
+    expect(OpencodeProviderError.isInstance(error)).toBe(true);
+    expect(OpencodeProviderError.isInstance(new NanoclawError('session-invalid', 'other package'))).toBe(
+      false,
+    );
+    expect(OpencodeProviderError.isInstance(new Error('plain'))).toBe(false);
   });
 });

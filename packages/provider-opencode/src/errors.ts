@@ -1,3 +1,5 @@
+import { NanoclawError, type NanoclawErrorOptions } from '@nanoclaw/core';
+
 /** Machine-readable causes of an `OpencodeProviderError`. */
 export type OpencodeErrorCode =
   /** The opencode binary is missing or cannot run. */
@@ -13,20 +15,30 @@ export type OpencodeErrorCode =
   /** The session is closed. */
   | 'closed';
 
+const marker = 'nanoclaw.error.provider-opencode';
+const symbol = Symbol.for(marker);
+
 /** Every error this provider throws. `message` carries opencode's own text where there is one. */
-export class OpencodeProviderError extends Error {
+export class OpencodeProviderError extends NanoclawError<OpencodeErrorCode> {
+  /** The marker `isInstance` looks for (a `Symbol.for` key: the same in every copy of this package). */
+  readonly [symbol] = true;
+  /** The HTTP status of the failed request, when there was a response. */
+  readonly status: number | undefined;
+
   constructor(
-    readonly code: OpencodeErrorCode,
+    code: OpencodeErrorCode,
     message: string,
-    options?: { cause?: unknown; status?: number },
+    options?: NanoclawErrorOptions & { status?: number },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'OpencodeProviderError';
     this.status = options?.status;
   }
 
-  /** The HTTP status of the failed request, when there was a response. */
-  readonly status: number | undefined;
+  /** True for an `OpencodeProviderError` from any copy of this package. */
+  static override isInstance(error: unknown): error is OpencodeProviderError {
+    return NanoclawError.hasMarker(error, marker);
+  }
 }
 
 /** What opencode answers (HTTP 404, `NotFoundError`) for a session id it does not have. */
@@ -69,8 +81,4 @@ export function bodyMessage(body: unknown, fallback: string): string {
   if (typeof value.message === 'string' && value.message !== '') return value.message;
   if (typeof value.name === 'string') return value.name;
   return fallback;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,14 +2,13 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  AGENT_PROVIDER_SPEC_VERSION,
-  type AgentEvent,
   type AgentSession,
+  errorMessage,
   type Logger,
   type SessionOptions,
   type TurnInput,
 } from '@nanoclaw/core';
-import { createEventChannel, type EventChannel } from '@nanoclaw/provider-utils';
+import { type CompactionReason, type EmitEvent, LoopSession, openSession } from '@nanoclaw/provider-utils';
 import {
   createOpencodeClient,
   type FilePartInput,
@@ -20,7 +19,7 @@ import {
 import { isSessionIdShape, unwrap } from './client.js';
 import { CompactionTracker } from './compaction.js';
 import type { ModelRef } from './config.js';
-import { errorMessage, isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
+import { isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
 import { type OpencodeServer, type ServerExit, startOpencodeServer } from './server.js';
 import { type RetryStatus, TurnTracker } from './turn.js';
 
@@ -51,12 +50,6 @@ export interface OpencodeSessionInit {
 /** Tries to open the event stream before giving up on a server. */
 const SSE_CONNECT_ATTEMPTS = 3;
 
-interface ActiveRun {
-  channel: EventChannel<AgentEvent>;
-  queue: TurnInput[];
-  cancelled: boolean;
-}
-
 interface Connection {
   server: OpencodeServer;
   client: OpencodeClient;
@@ -68,42 +61,26 @@ interface Connection {
  * `options.continuation` exists). A continuation that names no session rejects with a `session-invalid`
  * `OpencodeProviderError`.
  */
-export async function createOpencodeSession(init: OpencodeSessionInit): Promise<OpencodeAgentSession> {
-  const session = new OpencodeSession(init);
-  await session.open();
-  return session;
+export function createOpencodeSession(init: OpencodeSessionInit): Promise<OpencodeAgentSession> {
+  return openSession(new OpencodeSession(init));
 }
 
-class OpencodeSession implements OpencodeAgentSession {
-  readonly specificationVersion = AGENT_PROVIDER_SPEC_VERSION;
-  readonly provider: string;
+class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentSession {
   private connection: Connection | undefined;
   private sessionId: string | undefined;
   /** The directory the session belongs to (its events go to that directory's instance). */
   private directory: string;
-  private run: ActiveRun | undefined;
-  private runDone: Promise<void> = Promise.resolve();
-  private turn: TurnTracker | undefined;
   private compaction: CompactionTracker | undefined;
-  private compactRequested = false;
-  private closed = false;
-  private closing: Promise<void> | undefined;
   private readonly mcpServers: string[];
-  private readonly log: Logger;
 
   constructor(private readonly init: OpencodeSessionInit) {
-    this.provider = init.providerId;
-    this.log = init.logger;
+    super(init, 'opencode', (message) => new OpencodeProviderError('closed', message));
     this.directory = init.options.cwd;
     this.mcpServers = Object.keys(init.options.mcpServers ?? {});
   }
 
   get continuation(): string | undefined {
     return this.sessionId;
-  }
-
-  get busy(): boolean {
-    return this.run !== undefined;
   }
 
   get pid(): number | undefined {
@@ -126,138 +103,55 @@ class OpencodeSession implements OpencodeAgentSession {
     this.log.debug({ sessionId: this.sessionId, resumed: resume !== undefined }, 'opencode session open');
   }
 
-  prompt(input: TurnInput, promptOptions?: { signal?: AbortSignal }): AsyncIterable<AgentEvent> {
-    if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
-    if (this.run) throw new Error('a run is already active; push() follow-up input instead');
-    const current: ActiveRun = {
-      channel: createEventChannel<AgentEvent>(() => this.cancelRun(current)),
-      queue: [input],
-      cancelled: false,
-    };
-    this.run = current;
-    const signal = promptOptions?.signal;
-    if (signal) {
-      if (signal.aborted) this.cancelRun(current);
-      else signal.addEventListener('abort', () => this.cancelRun(current), { once: true });
-    }
-    this.runDone = this.drive(current);
-    return current.channel;
-  }
+  // --- turns ------------------------------------------------------------------------------------------------
 
-  push(input: TurnInput): boolean {
-    const current = this.run;
-    if (!current || current.cancelled || this.closed) return false;
-    current.queue.push(input);
-    return true;
-  }
-
-  async interrupt(): Promise<void> {
-    const turn = this.turn;
-    if (!turn || turn.status !== undefined) return;
-    turn.interruptRequested = true;
-    if (turn.prompted) void this.abortTurn(turn);
-    await turn.done;
-  }
-
-  async compact(): Promise<void> {
-    if (this.closed) throw new OpencodeProviderError('closed', 'opencode session is closed');
-    this.compactRequested = true;
-  }
-
-  close(): Promise<void> {
-    this.closing ??= this.doClose();
-    return this.closing;
-  }
-
-  private async doClose(): Promise<void> {
-    this.closed = true;
-    if (this.run) this.cancelRun(this.run);
-    this.turn?.finish('interrupted');
-    this.compaction?.finish({ ok: false, error: 'session closed' });
-    const connection = this.connection;
-    this.connection = undefined;
-    connection?.events.abort();
-    await connection?.server.close();
-    await this.runDone;
-  }
-
-  // --- runs and turns ---------------------------------------------------------------------------------------
-
-  private cancelRun(current: ActiveRun): void {
-    if (current.cancelled) return;
-    current.cancelled = true;
-    current.queue.length = 0;
-    const turn = this.turn;
-    if (turn && turn.status === undefined && !this.closed) {
-      turn.interruptRequested = true;
-      if (turn.prompted) void this.abortTurn(turn);
-    }
-  }
-
-  private async drive(current: ActiveRun): Promise<void> {
-    const emit = (event: AgentEvent) => current.channel.push(event);
-    try {
-      if (this.compactRequested && !current.cancelled) {
-        this.compactRequested = false;
-        await this.runCompaction(emit);
-      }
-      for (let input = current.queue.shift(); input; input = current.queue.shift()) {
-        await this.runTurn(input, emit);
-      }
-      this.run = undefined;
-      current.channel.end();
-    } catch (error) {
-      this.log.error({ err: error }, 'opencode run failed');
-      this.run = undefined;
-      current.channel.end(error);
-    }
-  }
-
-  private async runTurn(input: TurnInput, emit: (event: AgentEvent) => void): Promise<void> {
-    const turnId = `turn-${randomUUID()}`;
-    const turn = new TurnTracker(turnId, emit, this.mcpServers, {
+  protected createTurn(_input: TurnInput, emit: EmitEvent): TurnTracker {
+    const turn: TurnTracker = new TurnTracker(`turn-${randomUUID()}`, emit, this.mcpServers, {
       onRetry: (retry) => this.onRetry(turn, retry),
       onCompacted: () => emit({ type: 'compaction-end', ok: true, reason: 'runtime' }),
       onRunning: () => {
-        if (turn.abortSent) void this.abortSession();
+        if (turn.interruptSent) void this.abortSession();
       },
     });
-    this.turn = turn;
-    emit({ type: 'turn-start', turnId, input });
+    return turn;
+  }
+
+  /** Only a prompted turn can be aborted; one still being prompted is aborted once the prompt is in. */
+  protected interruptTurn(turn: TurnTracker): Promise<void> | undefined {
+    return turn.prompted ? this.abortTurn(turn) : undefined;
+  }
+
+  protected async runTurn(turn: TurnTracker, input: TurnInput, emit: EmitEvent): Promise<void> {
+    emit({ type: 'turn-start', turnId: turn.turnId, input });
     try {
-      try {
-        const { client } = await this.ensureConnection();
-        await unwrap(
-          'session.promptAsync',
-          client.session.promptAsync({
-            sessionID: this.sessionId as string,
-            directory: this.directory,
-            parts: promptParts(input, this.init.options.cwd),
-            ...(this.init.model ? { model: this.init.model } : {}),
-            ...(this.init.options.instructions ? { system: this.init.options.instructions } : {}),
-          }),
-        );
-        turn.prompted = true;
-      } catch (error) {
-        if (this.closed) {
-          turn.finish('interrupted');
-        } else {
-          const invalid = isOpencodeSessionInvalid(error);
-          turn.localError = {
-            message: errorMessage(error),
-            code: invalid ? 'session-invalid' : this.connection ? 'request-failed' : 'runtime-exited',
-            retryable: !invalid,
-          };
-          turn.finish('failed');
-        }
+      const { client } = await this.ensureConnection();
+      await unwrap(
+        'session.promptAsync',
+        client.session.promptAsync({
+          sessionID: this.sessionId as string,
+          directory: this.directory,
+          parts: promptParts(input, this.init.options.cwd),
+          ...(this.init.model ? { model: this.init.model } : {}),
+          ...(this.init.options.instructions ? { system: this.init.options.instructions } : {}),
+        }),
+      );
+      turn.prompted = true;
+    } catch (error) {
+      if (this.closed) {
+        turn.finish('interrupted');
+      } else {
+        const invalid = isOpencodeSessionInvalid(error);
+        turn.localError = {
+          message: errorMessage(error),
+          code: invalid ? 'session-invalid' : this.connection ? 'request-failed' : 'runtime-exited',
+          retryable: !invalid,
+        };
+        turn.finish('failed');
       }
-      if (turn.status === undefined && (turn.interruptRequested || turn.localError))
-        void this.abortTurn(turn);
-      await turn.done;
-      turn.end();
-    } finally {
-      this.turn = undefined;
     }
+    if (turn.status === undefined && (turn.interruptRequested || turn.localError)) void this.abortTurn(turn);
+    await turn.done;
+    turn.end();
   }
 
   /** opencode retries a failing model request forever: past `maxRetries` the turn fails and is aborted. */
@@ -277,15 +171,11 @@ class OpencodeSession implements OpencodeAgentSession {
    * (`TurnHooks.onRunning`). Ended here after `interruptTimeoutMs` whatever happens.
    */
   private async abortTurn(turn: TurnTracker): Promise<void> {
-    if (turn.abortSent || turn.status !== undefined) return;
-    turn.abortSent = true;
-    const timer = setTimeout(() => {
-      if (turn.status !== undefined) return;
+    const armed = turn.startInterrupt(this.init.interruptTimeoutMs, () => {
       this.log.warn({ turnId: turn.turnId }, 'opencode did not end an aborted turn in time; ending it here');
       turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
-    }, this.init.interruptTimeoutMs);
-    void turn.done.then(() => clearTimeout(timer));
-    if (turn.running) await this.abortSession();
+    });
+    if (armed && turn.running) await this.abortSession();
   }
 
   private async abortSession(): Promise<void> {
@@ -300,7 +190,7 @@ class OpencodeSession implements OpencodeAgentSession {
   // --- compaction -------------------------------------------------------------------------------------------
 
   /** `session.summarize`, then waits for the compaction to finish; a failure is reported, never thrown. */
-  private async runCompaction(emit: (event: AgentEvent) => void): Promise<void> {
+  protected async runCompaction(_reason: CompactionReason, emit: EmitEvent): Promise<void> {
     const state = new CompactionTracker({
       maxRetries: this.init.maxRetries,
       onGiveUp: () => void this.abortSession(),
@@ -308,7 +198,7 @@ class OpencodeSession implements OpencodeAgentSession {
     this.compaction = state;
     const startedAt = Date.now();
     const timer = setTimeout(() => {
-      state.finish({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
+      state.resolve({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
       void this.abortSession();
     }, this.init.compactTimeoutMs);
     try {
@@ -324,9 +214,9 @@ class OpencodeSession implements OpencodeAgentSession {
         }),
       );
     } catch (error) {
-      state.finish({ ok: false, error: errorMessage(error) });
+      state.resolve({ ok: false, error: errorMessage(error) });
     }
-    const result = await state.done;
+    const result = await state.promise;
     clearTimeout(timer);
     this.compaction = undefined;
     if (result.ok) this.log.info({ ms: Date.now() - startedAt }, 'opencode compacted the session');
@@ -340,6 +230,15 @@ class OpencodeSession implements OpencodeAgentSession {
   }
 
   // --- the server -------------------------------------------------------------------------------------------
+
+  /** On close: a compaction in progress fails, then the process stops. */
+  protected async stopRuntime(): Promise<void> {
+    this.compaction?.resolve({ ok: false, error: 'session closed' });
+    const connection = this.connection;
+    this.connection = undefined;
+    connection?.events.abort();
+    await connection?.server.close();
+  }
 
   /** The live connection; after a crash, a new server with the session resumed. */
   private async ensureConnection(): Promise<Connection> {
@@ -472,7 +371,7 @@ class OpencodeSession implements OpencodeAgentSession {
       turn.localError = { message, code: 'runtime-exited', retryable: true };
       turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
     }
-    this.compaction?.finish({ ok: false, error: message });
+    this.compaction?.resolve({ ok: false, error: message });
   }
 }
 

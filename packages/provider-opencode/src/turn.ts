@@ -1,4 +1,5 @@
-import type { AgentEvent, TurnStatus } from '@nanoclaw/core';
+import type { AgentEvent, ProviderErrorCode, TurnStatus } from '@nanoclaw/core';
+import { LoopTurn } from '@nanoclaw/provider-utils';
 import type { Event as OpencodeEvent, Part } from '@opencode-ai/sdk/v2';
 import { bodyMessage } from './errors.js';
 import { toolCallOf, toolResultOf } from './parts.js';
@@ -50,19 +51,13 @@ const MAX_PENDING = 500;
  * Only assistant messages whose parent is a user message created since the turn started count, so late
  * events of an earlier turn (an aborted answer, a re-sent old user message) never leak in.
  */
-export class TurnTracker {
-  status: TurnStatus | undefined;
+export class TurnTracker extends LoopTurn {
   /** Set when opencode reported an error for the turn. */
   errorMessage: string | undefined;
   /** A failure decided here (retries exhausted, server gone): wins over `errorMessage`. */
-  localError: { message: string; code: string; retryable: boolean } | undefined;
-  interruptRequested = false;
+  localError: { message: string; code: ProviderErrorCode; retryable: boolean } | undefined;
   /** True once the prompt request was accepted. */
   prompted = false;
-  /** True once `session.abort` was sent for this turn. */
-  abortSent = false;
-  readonly done: Promise<TurnStatus>;
-  private resolveDone: (status: TurnStatus) => void = () => {};
   private busySeen = false;
   private emptyTimer: NodeJS.Timeout | undefined;
   /** True once the turn's first assistant message exists (see `TurnHooks.onRunning`). */
@@ -86,17 +81,13 @@ export class TurnTracker {
     /** When the prompt was sent (opencode stamps messages with the same clock). */
     private readonly startedAt: number = Date.now(),
   ) {
-    this.done = new Promise<TurnStatus>((resolve) => {
-      this.resolveDone = resolve;
-    });
+    super();
   }
 
   /** Ends the turn with `status` (first call wins). */
-  finish(status: TurnStatus): void {
-    if (this.status !== undefined) return;
+  override finish(status: TurnStatus): void {
     clearTimeout(this.emptyTimer);
-    this.status = status;
-    this.resolveDone(status);
+    super.finish(status);
   }
 
   handle(event: OpencodeEvent): void {

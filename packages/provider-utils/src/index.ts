@@ -1,2 +1,13 @@
+export { Deferred } from './deferred.js';
 export { createEventChannel, type EventChannel } from './event-channel.js';
+export { LoopSession, type LoopSessionInit, openSession } from './loop-session.js';
+export { LoopTurn } from './loop-turn.js';
+export {
+  type CompactionReason,
+  createRunLoop,
+  type EmitEvent,
+  type RunLoop,
+  type RunLoopProtocol,
+} from './run-loop.js';
 export { silentLogger } from './silent-logger.js';
+export { withTimeout } from './with-timeout.js';
