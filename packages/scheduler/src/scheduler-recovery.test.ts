@@ -1,7 +1,7 @@
 import type { NewTask, TaskStore } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryTaskStore } from './memory-task-store.js';
-import { HOUR, harness, iso, MINUTE, SECOND } from './test-helpers.js';
+import { HOUR, harness, iso, MINUTE, SECOND } from './test-utils.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
 const hourly = (extra: Partial<NewTask> = {}): NewTask => ({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MisfirePolicy } from '@nanoclaw/core';
 import { createSqliteTaskStore, type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HOUR, harness, iso, SECOND } from './test-helpers.js';
+import { HOUR, harness, iso, SECOND } from './test-utils.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
 

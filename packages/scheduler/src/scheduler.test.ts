@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleValidationError, TaskNotFoundError } from './errors.js';
 import { createMemoryTaskStore } from './memory-task-store.js';
 import { createScheduler } from './scheduler.js';
-import { DAY, HOUR, harness, iso, MINUTE, recordingLogger, SECOND } from './test-helpers.js';
+import { DAY, HOUR, harness, iso, MINUTE, recordingLogger, SECOND } from './test-utils.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { until } from '../host/e2e-host.js';
 import { useCleanups } from '../host/test-utils/cleanups.js';
+import { until } from '../host/test-utils/e2e-host.js';
 import { createMemoryChannel, startHostWithChannel } from '../host/test-utils/memory-channel.js';
 
 const cleanups = useCleanups();

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/channel-telegram/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestHost, until } from '../host/e2e-host.js';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { startTestHost, until } from '../host/test-utils/e2e-host.js';
 import type { RunningHost } from '../start-host.js';
 
 const CHAT = 424242;

@@ -6,9 +6,13 @@ import {
   type RecordingLogger,
   type TestEnv,
 } from '../groups/test-support.js';
-import { channelError, createFakeChannelAdapter, type FakeChannelAdapter } from './fake-channel-adapter.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createOutboxWorker, type OutboxWorker } from './outbox-worker.js';
+import {
+  channelError,
+  createFakeChannelAdapter,
+  type FakeChannelAdapter,
+} from './test-utils/fake-channel-adapter.js';
 
 const T0 = Date.parse('2026-11-24T09:00:00Z');
 const retry = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000, jitter: 0 };

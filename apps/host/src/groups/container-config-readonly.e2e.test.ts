@@ -4,8 +4,8 @@ import path from 'node:path';
 import { REPO_ROOT } from '@nanoclaw/container-runner/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { ask, startTestHost, until } from '../host/e2e-host.js';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { ask, startTestHost, until } from '../host/test-utils/e2e-host.js';
 import type { RunningHost } from '../start-host.js';
 
 /**

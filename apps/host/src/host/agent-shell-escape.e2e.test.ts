@@ -12,7 +12,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
 import {
   attemptCommand,
   ESCAPE_ATTEMPTS,
@@ -21,6 +20,7 @@ import {
   judgeAttempt,
 } from './shell-escape-attempts.js';
 import { shellRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './test-utils/e2e-host.js';
 
 /**
  * The escape suite through the agent's own shell: Codex (the real binary, in a real sandbox, behind the host)

@@ -11,8 +11,8 @@ import type {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
 import { shellRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './test-utils/e2e-host.js';
 import { type FakeModels, startFakeModels } from './test-utils/fake-models.js';
 
 /**

@@ -9,9 +9,9 @@ import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost, until } from './e2e-host.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
 import { sandboxRuntimes } from './test-runtimes.js';
+import { ask, startTestHost, until } from './test-utils/e2e-host.js';
 
 const run = promisify(execFile);
 const TSX = import.meta.resolve('tsx');

@@ -5,8 +5,8 @@ import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
 import { shellRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './test-utils/e2e-host.js';
 
 /**
  * container.json "packages": a group that asks for sqlite3 (Debian) and semver (npm) gets them in its sandbox,

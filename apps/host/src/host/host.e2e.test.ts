@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost, until } from './e2e-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
+import { ask, startTestHost, until } from './test-utils/e2e-host.js';
 
 /**
  * The whole host, end to end, with the mock provider in a real sandbox: HTTP API → inbox → queue → runner in

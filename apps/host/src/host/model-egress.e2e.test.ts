@@ -10,9 +10,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
 import { sandboxRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './test-utils/e2e-host.js';
 
 /**
  * Claude Code and OpenCode with the DEFAULT container.json (network `full`) in bwrap and docker, each against

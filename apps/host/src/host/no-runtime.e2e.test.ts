@@ -7,8 +7,8 @@ import { BWRAP_CACHE_DIR, bwrapAvailability } from '@nanoclaw/container-runner/t
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../cli/test-utils.js';
 import type { RunningHost } from '../start-host.js';
-import { startTestHost, until } from './e2e-host.js';
 import { CLI_SOURCE, startHostProcess, TSX_LOADER } from './host-process.js';
+import { startTestHost, until } from './test-utils/e2e-host.js';
 
 /**
  * No usable sandbox runtime: the user is told at once, by the real CLI (`nanoclaw send --wait`, a subprocess

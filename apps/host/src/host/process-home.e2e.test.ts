@@ -11,7 +11,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost, until } from './e2e-host.js';
+import { ask, startTestHost, until } from './test-utils/e2e-host.js';
 
 /**
  * The process runtime keeps each provider's home in the session's folder, as the isolated runtimes do: the

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { runnerPids, startTestHost, until } from './e2e-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
+import { runnerPids, startTestHost, until } from './test-utils/e2e-host.js';
 
 /**
  * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { McpServerConfig } from '@nanoclaw/core';
-import { until } from './e2e-host.js';
+import { until } from './test-utils/e2e-host.js';
 
 /**
  * A stdio MCP server for e2e tests that looks for a secret inside the sandbox: when the runtime starts it, it

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { runnerPids, until } from './e2e-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
+import { runnerPids, until } from './test-utils/e2e-host.js';
 import {
   createMemoryChannel,
   type MemoryChannel,

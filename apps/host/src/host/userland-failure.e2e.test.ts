@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { freePort } from '../cli/test-utils.js';
 import type { RunningHost } from '../start-host.js';
-import { ask, startTestHost } from './e2e-host.js';
 import { shellRuntimes } from './test-runtimes.js';
+import { ask, startTestHost } from './test-utils/e2e-host.js';
 
 /**
  * A userland build that fails (here: a Debian mirror nothing answers at, with an empty userland cache) is answered

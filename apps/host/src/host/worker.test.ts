@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
 import type { RunningHost } from '../start-host.js';
-import { startTestHost, until } from './e2e-host.js';
+import { startTestHost, until } from './test-utils/e2e-host.js';
 
 describe('task runs on the event stream', () => {
   let root: string;

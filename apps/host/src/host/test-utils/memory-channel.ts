@@ -6,7 +6,7 @@ import {
   type ChannelHost,
   type OutboundMessage,
 } from '@nanoclaw/core';
-import { startTestHost } from '../e2e-host.js';
+import { startTestHost } from './e2e-host.js';
 
 /** A chat platform in memory: what the host sees of any channel package. Test helper. */
 export interface MemoryChannel {

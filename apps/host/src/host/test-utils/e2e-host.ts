@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
 import { descendants } from '@nanoclaw/testing';
-import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
-import { loadConfig } from '../config.js';
-import { readApiToken } from '../http/index.js';
-import { createLogger } from '../logger.js';
-import { type RunningHost, type StartHostOptions, startHost } from '../start-host.js';
+import { createHostClient, createReplyWatcher, type HostClient } from '../../cli/index.js';
+import { loadConfig } from '../../config.js';
+import { readApiToken } from '../../http/index.js';
+import { createLogger } from '../../logger.js';
+import { type RunningHost, type StartHostOptions, startHost } from '../../start-host.js';
 
 /** Starts a host on `root` (a temp project) with `runtime`; the API client talks to it. Test helper. */
 export async function startTestHost(
