@@ -223,7 +223,7 @@ describe('opencode session (real opencode serve)', () => {
       expect(error, bogus).toMatchObject({ code: 'session-invalid' });
       expect(provider.isSessionInvalid(error)).toBe(true);
     }
-  });
+  }, 180_000); // two opencode servers in a row: well over a minute on a loaded 2-core machine
 
   it('does not call a server that fails to start session-invalid', async () => {
     const w = await world();
