@@ -22,6 +22,7 @@ import { readThreadState, writeThreadState } from './state.js';
 import { CodexTurn } from './turn.js';
 
 type ParamsOf<M extends ServerNotification['method']> = NotificationOf<M>['params'];
+type NotificationHandlers = { [M in ServerNotification['method']]?: (params: ParamsOf<M>) => void };
 
 /** A Codex session: the spec's `AgentSession`, plus the app-server process id (for diagnostics). */
 export interface CodexAgentSession extends AgentSession {
@@ -411,48 +412,32 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
 
   // --- notifications ----------------------------------------------------------------------------------------
 
+  /** What each server notification the session reads does; the rest are ignored. */
+  private readonly notificationHandlers: NotificationHandlers = {
+    'thread/tokenUsage/updated': (params) => this.onTokenUsage(params),
+    'turn/started': (params) => this.onTurnStarted(params),
+    'item/agentMessage/delta': (params) => this.onAgentMessageDelta(params),
+    'item/started': (params) => this.onItemStarted(params),
+    'item/completed': (params) => this.onItemCompleted(params),
+    error: (params) => this.onCodexError(params),
+    'turn/completed': (params) => this.onTurnCompleted(params.turn),
+    warning: ({ message }) => {
+      if (MODEL_METADATA_WARNING.test(message)) this.log.debug({ message }, 'codex warning');
+      else this.log.warn({ message }, 'codex warning');
+    },
+  };
+
   private onNotification(notification: ServerNotification): void {
     const params = notification.params as { threadId?: unknown } | undefined;
     if (params && typeof params.threadId === 'string' && this.threadId && params.threadId !== this.threadId)
       return;
-    switch (notification.method) {
-      case 'thread/tokenUsage/updated':
-        this.onTokenUsage(notification.params);
-        return;
-      case 'turn/started':
-        this.onTurnStarted(notification.params);
-        return;
-      case 'item/agentMessage/delta': {
-        const turn = this.turnFor(notification.params.turnId);
-        if (turn)
-          turn.emit({
-            type: 'text-delta',
-            turnId: turn.turnId ?? '',
-            delta: notification.params.delta,
-          });
-        return;
-      }
-      case 'item/started':
-        this.onItemStarted(notification.params);
-        return;
-      case 'item/completed':
-        this.onItemCompleted(notification.params);
-        return;
-      case 'error':
-        this.onCodexError(notification.params);
-        return;
-      case 'turn/completed':
-        this.onTurnCompleted(notification.params.turn);
-        return;
-      case 'warning': {
-        const { message } = notification.params;
-        if (MODEL_METADATA_WARNING.test(message)) this.log.debug({ message }, 'codex warning');
-        else this.log.warn({ message }, 'codex warning');
-        return;
-      }
-      default:
-        return;
-    }
+    const handle = this.notificationHandlers[notification.method] as ((params: unknown) => void) | undefined;
+    handle?.(notification.params);
+  }
+
+  private onAgentMessageDelta(params: ParamsOf<'item/agentMessage/delta'>): void {
+    const turn = this.turnFor(params.turnId);
+    if (turn) turn.emit({ type: 'text-delta', turnId: turn.turnId ?? '', delta: params.delta });
   }
 
   private onTokenUsage(params: ParamsOf<'thread/tokenUsage/updated'>): void {
