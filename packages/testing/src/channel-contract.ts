@@ -305,6 +305,7 @@ export function channelFactoryContract(options: ChannelFactoryContractOptions): 
 export function channelContract(options: ChannelContractOptions): void {
   describeContract(`channel contract: ${options.name}`, new ChannelSuite(options), [
     receiveCases,
+    redeliveryCases,
     sendCases,
     attachmentCases,
     resilienceCases,
@@ -381,9 +382,9 @@ class ChannelSuite implements ContractSuite {
   });
 }
 
-/** Inbound: a user text, mentions, redelivery, and when the platform is acknowledged. */
+/** Inbound: a user text with stable ids, and mentions. */
 function receiveCases(suite: ChannelSuite): void {
-  const { contractCase, waitFor, receiveOne } = suite;
+  const { contractCase, receiveOne } = suite;
   contractCase('inbound', 'a user text reaches host.receive with stable platform ids', async () => {
     const { adapter, chatId, host } = suite;
     const { injected, message } = await receiveOne({ chatId, text: 'hello from the contract' });
@@ -414,7 +415,11 @@ function receiveCases(suite: ChannelSuite): void {
       }
     },
   );
+}
 
+/** A redelivered message, and when the platform is acknowledged. */
+function redeliveryCases(suite: ChannelSuite): void {
+  const { contractCase, waitFor, receiveOne } = suite;
   contractCase(
     'dedupe',
     'a redelivered message is stored once (handed to the host again, or dropped by the adapter) and acknowledged',
