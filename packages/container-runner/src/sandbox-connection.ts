@@ -123,104 +123,209 @@ type Level = (typeof LEVELS)[number];
  * once the runner sent `runner/ready`; rejects (with the tail of its stderr) if it exits or stays silent.
  */
 export async function createSandboxConnection(options: SandboxConnectionOptions): Promise<AgentSandbox> {
-  const { spec } = options;
-  const runtime = assertSupportedRuntime(options.runtime);
-  const logger = (options.logger ?? silentLogger).child({ sandbox: spec.name });
-  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 30_000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 30 * 60_000;
-  const closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  return SandboxConnection.open(options);
+}
 
-  const proc = await runtime.spawn(spec);
-  const stderrTail: string[] = [];
-  pipeStderr(proc, logger, stderrTail);
+interface ConnectionSettings {
+  readonly logger: Logger;
+  readonly heartbeatTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly closeTimeoutMs: number;
+  readonly readyTimeoutMs: number;
+}
 
-  const stdout = new RunnerStdout(proc.stdout, logger);
-  const connection: MessageConnection = createMessageConnection(
-    new StreamMessageReader(stdout.reader),
-    new RunnerWriter(proc.stdin, (error) => onBrokenStdin(error)),
-  );
+function resolveSettings(options: SandboxConnectionOptions): ConnectionSettings {
+  return {
+    logger: (options.logger ?? silentLogger).child({ sandbox: options.spec.name }),
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 30_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30 * 60_000,
+    closeTimeoutMs: options.closeTimeoutMs ?? 5_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+  };
+}
 
-  let actionHandler: ActionHandler | undefined = options.onAction;
-  let continuation: string | undefined;
-  let active: ActiveRun | undefined;
-  let closeReason: SandboxCloseReason | undefined;
-  let watchdog: NodeJS.Timeout | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  let closing: Promise<void> | undefined;
-  let resolveReady: (info: RunnerInfo) => void = () => {};
-  let rejectReady: (error: Error) => void = () => {};
-  const ready = new Promise<RunnerInfo>((resolve, reject) => {
-    resolveReady = resolve;
-    rejectReady = reject;
-  });
-  ready.catch(() => {});
+type RunFailure = 'runner-exited' | 'runner-unresponsive' | 'sandbox-closed';
 
-  /** The runner's stdin cannot take a write: the runner is gone or going. Its run ends as if it exited. */
-  const onBrokenStdin = (error: Error) => {
-    if (closeReason) {
-      logger.debug({ err: errorMessage(error) }, 'write to a closing sandbox dropped');
-      return;
-    }
-    closeReason = 'runner-exited';
-    logger.warn({ err: errorMessage(error) }, 'cannot write to the runner; stopping the sandbox');
-    clearTimeout(watchdog);
-    clearTimeout(idleTimer);
-    proc.kill().catch((killError: unknown) => {
-      logger.warn({ err: errorMessage(killError) }, 'could not stop a sandbox whose stdin broke');
+/** The error code a run still active when the sandbox went away ends with. */
+function runFailureFor(reason: SandboxCloseReason): RunFailure {
+  if (reason === 'closed' || reason === 'idle' || reason === 'killed') return 'sandbox-closed';
+  return reason === 'runner-unresponsive' ? 'runner-unresponsive' : 'runner-exited';
+}
+
+function describeExit(exit: SandboxExit): string {
+  return `the sandbox exited (code ${exit.code ?? 'none'}${exit.signal ? `, signal ${exit.signal}` : ''})`;
+}
+
+class SandboxConnection implements AgentSandbox {
+  readonly name: string;
+  readonly process: SandboxProcess;
+  readonly closed: Promise<SandboxClosed>;
+  readonly #settings: ConnectionSettings;
+  readonly #logger: Logger;
+  readonly #stderrTail: string[] = [];
+  readonly #stdout: RunnerStdout;
+  readonly #connection: MessageConnection;
+  readonly #ready: Promise<RunnerInfo>;
+  #resolveReady: (info: RunnerInfo) => void = () => {};
+  #rejectReady: (error: Error) => void = () => {};
+  #runner: RunnerInfo | undefined;
+  #actionHandler: ActionHandler | undefined;
+  #continuation: string | undefined;
+  #active: ActiveRun | undefined;
+  #closeReason: SandboxCloseReason | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** Spawns the sandbox, then waits for `runner/ready` (killing the sandbox if it never comes). */
+  static async open(options: SandboxConnectionOptions): Promise<SandboxConnection> {
+    const runtime = assertSupportedRuntime(options.runtime);
+    const settings = resolveSettings(options);
+    const proc = await runtime.spawn(options.spec);
+    const sandbox = new SandboxConnection(options, settings, proc);
+    await sandbox.#waitReady();
+    return sandbox;
+  }
+
+  private constructor(options: SandboxConnectionOptions, settings: ConnectionSettings, proc: SandboxProcess) {
+    this.name = options.spec.name;
+    this.process = proc;
+    this.#settings = settings;
+    this.#logger = settings.logger;
+    this.#actionHandler = options.onAction;
+    pipeStderr(proc, this.#logger, this.#stderrTail);
+    this.#stdout = new RunnerStdout(proc.stdout, this.#logger);
+    this.#connection = createMessageConnection(
+      new StreamMessageReader(this.#stdout.reader),
+      new RunnerWriter(proc.stdin, (error) => this.#onBrokenStdin(error)),
+    );
+    this.#ready = new Promise<RunnerInfo>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
     });
-  };
+    this.#ready.catch(() => {});
+    this.#listen();
+    this.#armWatchdog(settings.readyTimeoutMs);
+    this.closed = proc.exited.then((exit) => this.#onExit(exit));
+  }
 
-  const failActiveRun = (
-    code: 'runner-exited' | 'runner-unresponsive' | 'sandbox-closed',
-    message: string,
-  ) => {
-    const run = active;
-    if (!run) return;
-    active = undefined;
-    // Whatever stopped it, the turn did not finish: another try (in a fresh sandbox) must answer it.
-    run.queue.push({ type: 'error', code, message, retryable: true });
-    run.queue.end();
-  };
+  get runner(): RunnerInfo {
+    return this.#runner as RunnerInfo;
+  }
 
-  const armWatchdog = (ms: number) => {
-    clearTimeout(watchdog);
-    watchdog = setTimeout(() => {
-      if (closeReason) return;
-      closeReason = 'runner-unresponsive';
-      const message = `no heartbeat from the runner for ${ms} ms; the sandbox was stopped`;
-      logger.error({ timeoutMs: ms }, 'runner unresponsive');
-      rejectReady(new SandboxError('connection-closed', `${message}${tail(stderrTail)}`));
-      failActiveRun('runner-unresponsive', message);
-      proc.kill().catch((error: unknown) => {
-        // Nothing else to do here: the reaper removes a sandbox a runtime could not stop.
-        logger.warn({ err: errorMessage(error) }, 'could not stop an unresponsive sandbox');
-      });
-    }, ms);
-    watchdog.unref?.();
-  };
-  const alive = () => {
-    if (!closeReason) armWatchdog(heartbeatTimeoutMs);
-  };
+  get continuation(): string | undefined {
+    return this.#continuation;
+  }
 
-  const armIdle = () => {
-    clearTimeout(idleTimer);
-    if (closeReason || active) return;
-    idleTimer = setTimeout(() => {
-      logger.info({ idleMs: idleTimeoutMs }, 'sandbox idle; closing');
-      closeWith('idle').catch((error: unknown) => {
-        // The sandbox stays marked closed; the reaper removes what a runtime could not stop.
-        logger.warn({ err: errorMessage(error) }, 'could not close an idle sandbox');
-      });
-    }, idleTimeoutMs);
-    idleTimer.unref?.();
-  };
+  get busy(): boolean {
+    return this.#active !== undefined;
+  }
 
-  connection.onNotification(RunnerToHost.ready, (raw: unknown) => {
-    alive();
+  async startSession(params: SessionStartInput): Promise<SessionStartResult> {
+    const full: SessionStartParams = {
+      protocolVersion: RUNNER_PROTOCOL_VERSION,
+      heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(this.#settings.heartbeatTimeoutMs / 3))),
+      mcpServers: {},
+      ...params,
+    };
+    // Not idle while the session starts (a slow runtime can take longer than a short idle timeout).
+    clearTimeout(this.#idleTimer);
+    const raw = await this.#request<unknown>(HostToRunner.sessionStart, full).finally(() => this.#armIdle());
+    const result = sessionStartResultSchema.parse(raw);
+    if (result.continuation !== undefined) this.#continuation = result.continuation;
+    return result;
+  }
+
+  run(input: TurnInput, runOptions: RunOptions = {}): AsyncIterable<AgentEvent> {
+    this.#ensureOpen('run');
+    if (this.#active)
+      throw new SandboxError('invalid-argument', `run ${this.#active.runId} is active; use push()`);
+    const runId = runOptions.runId ?? randomUUID();
+    const interrupt = () => void this.#send(HostToRunner.runInterrupt, { runId }).catch(() => {});
+    const queue = createAsyncQueue<AgentEvent>(() => {
+      // The consumer stopped listening: interrupt, and drop the rest.
+      if (this.#active?.runId === runId) interrupt();
+    });
+    this.#active = { runId, queue };
+    clearTimeout(this.#idleTimer);
+    runOptions.signal?.addEventListener('abort', interrupt, { once: true });
+    this.#send(HostToRunner.runStart, { runId, input }).then(
+      () => {},
+      (error: unknown) => this.#onRunStartFailed(runId, queue, error),
+    );
+    return untilDone(queue, () => runOptions.signal?.removeEventListener('abort', interrupt));
+  }
+
+  async push(input: TurnInput): Promise<boolean> {
+    const run = this.#active;
+    if (!run || this.#closeReason) return false;
+    const raw = await this.#request<unknown>(HostToRunner.runPush, { runId: run.runId, input });
+    const parsed = runPushResultSchema.safeParse(raw);
+    return parsed.success && parsed.data.accepted;
+  }
+
+  async interrupt(): Promise<void> {
+    if (!this.#active || this.#closeReason) return;
+    await this.#request(HostToRunner.runInterrupt, { runId: this.#active.runId });
+  }
+
+  async compact(): Promise<void> {
+    await this.#request(HostToRunner.sessionCompact, {});
+  }
+
+  onAction(handler: ActionHandler): () => void {
+    this.#actionHandler = handler;
+    return () => {
+      if (this.#actionHandler === handler) this.#actionHandler = undefined;
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#closeWith('closed');
+  }
+
+  kill(): Promise<void> {
+    return this.#closeWith('killed');
+  }
+
+  async #waitReady(): Promise<void> {
+    try {
+      this.#runner = await this.#ready;
+    } catch (error) {
+      await this.#closeWith('killed');
+      throw error;
+    }
+    this.#alive();
+    this.#armIdle();
+    this.#logger.info(
+      { runnerVersion: this.#runner.runnerVersion, protocolVersion: this.#runner.protocolVersion },
+      'runner ready',
+    );
+  }
+
+  #listen(): void {
+    const connection = this.#connection;
+    connection.onNotification(RunnerToHost.ready, (raw: unknown) => this.#onReady(raw));
+    connection.onNotification(RunnerToHost.heartbeat, (raw: unknown) => {
+      if (!heartbeatParamsSchema.safeParse(raw).success)
+        this.#logger.debug({ params: raw }, 'malformed heartbeat');
+      this.#alive();
+    });
+    connection.onNotification(RunnerToHost.runEvent, (raw: unknown) => this.#onRunEvent(raw));
+    connection.onNotification(RunnerToHost.runEnd, (raw: unknown) => this.#onRunEnd(raw));
+    connection.onRequest(RunnerToHost.agentAction, (raw: unknown) => this.#handleAction(raw));
+    connection.onError(([error]) =>
+      this.#logger.warn({ err: errorMessage(error) }, 'protocol error from the runner'),
+    );
+    connection.onNotification(STDOUT_DRAINED, () => this.#stdout.markDispatched());
+    connection.listen();
+  }
+
+  #onReady(raw: unknown): void {
+    this.#alive();
     const parsed = readyParamsSchema.safeParse(raw);
     if (!parsed.success) {
-      rejectReady(
+      this.#rejectReady(
         new SandboxError(
           'connection-closed',
           `runner/ready with an unsupported protocol: ${JSON.stringify(raw)}`,
@@ -228,235 +333,211 @@ export async function createSandboxConnection(options: SandboxConnectionOptions)
       );
       return;
     }
-    resolveReady(parsed.data);
-  });
-  connection.onNotification(RunnerToHost.heartbeat, (raw: unknown) => {
-    if (!heartbeatParamsSchema.safeParse(raw).success) logger.debug({ params: raw }, 'malformed heartbeat');
-    alive();
-  });
-  connection.onNotification(RunnerToHost.runEvent, (raw: unknown) => {
-    alive();
+    this.#resolveReady(parsed.data);
+  }
+
+  #onRunEvent(raw: unknown): void {
+    this.#alive();
     const parsed = runEventParamsSchema.safeParse(raw);
     if (!parsed.success) {
-      logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'dropped an invalid run/event');
+      this.#logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'dropped an invalid run/event');
       return;
     }
+    const active = this.#active;
     if (active && parsed.data.runId === active.runId) active.queue.push(parsed.data.event);
-    else logger.debug({ runId: parsed.data.runId }, 'run/event for a run that is not active');
-  });
-  connection.onNotification(RunnerToHost.runEnd, (raw: unknown) => {
-    alive();
+    else this.#logger.debug({ runId: parsed.data.runId }, 'run/event for a run that is not active');
+  }
+
+  #onRunEnd(raw: unknown): void {
+    this.#alive();
     const parsed = runEndParamsSchema.safeParse(raw);
     if (!parsed.success) {
-      logger.warn({ params: raw }, 'dropped an invalid run/end');
+      this.#logger.warn({ params: raw }, 'dropped an invalid run/end');
       return;
     }
-    if (parsed.data.continuation !== undefined) continuation = parsed.data.continuation;
-    if (active && parsed.data.runId === active.runId) {
-      const run = active;
-      active = undefined;
+    if (parsed.data.continuation !== undefined) this.#continuation = parsed.data.continuation;
+    const run = this.#active;
+    if (run && parsed.data.runId === run.runId) {
+      this.#active = undefined;
       run.queue.end();
-      armIdle();
+      this.#armIdle();
     }
-  });
-  connection.onRequest(RunnerToHost.agentAction, async (raw: unknown): Promise<AgentActionResult> => {
-    alive();
+  }
+
+  async #handleAction(raw: unknown): Promise<AgentActionResult> {
+    this.#alive();
     const parsed = agentActionSchema.safeParse(raw);
     if (!parsed.success)
       return { ok: false, error: `invalid action: ${parsed.error.issues[0]?.message ?? 'schema'}` };
-    if (!actionHandler) return { ok: false, error: 'the host has no handler for agent actions' };
+    if (!this.#actionHandler) return { ok: false, error: 'the host has no handler for agent actions' };
     try {
-      return await actionHandler(parsed.data, { sandbox: spec.name });
+      return await this.#actionHandler(parsed.data, { sandbox: this.name });
     } catch (error) {
-      logger.warn({ tool: parsed.data.tool, err: errorMessage(error) }, 'agent action failed');
+      this.#logger.warn({ tool: parsed.data.tool, err: errorMessage(error) }, 'agent action failed');
       return { ok: false, error: errorMessage(error) };
     }
-  });
-  connection.onError(([error]) =>
-    logger.warn({ err: errorMessage(error) }, 'protocol error from the runner'),
-  );
-  connection.onNotification(STDOUT_DRAINED, () => stdout.markDispatched());
-  connection.listen();
-  armWatchdog(readyTimeoutMs);
+  }
+
+  #onRunStartFailed(runId: string, queue: AsyncQueue<AgentEvent>, error: unknown): void {
+    if (this.#active?.runId !== runId) return;
+    this.#active = undefined;
+    queue.push({
+      type: 'error',
+      code: this.#closeReason ? 'runner-exited' : 'run-start-failed',
+      message: `run/start failed: ${errorMessage(error)}`,
+      retryable: this.#closeReason !== undefined,
+    });
+    queue.end();
+    this.#armIdle();
+  }
+
+  /** The runner's stdin cannot take a write: the runner is gone or going. Its run ends as if it exited. */
+  #onBrokenStdin(error: Error): void {
+    if (this.#closeReason) {
+      this.#logger.debug({ err: errorMessage(error) }, 'write to a closing sandbox dropped');
+      return;
+    }
+    this.#closeReason = 'runner-exited';
+    this.#logger.warn({ err: errorMessage(error) }, 'cannot write to the runner; stopping the sandbox');
+    clearTimeout(this.#watchdog);
+    clearTimeout(this.#idleTimer);
+    this.process.kill().catch((killError: unknown) => {
+      this.#logger.warn({ err: errorMessage(killError) }, 'could not stop a sandbox whose stdin broke');
+    });
+  }
+
+  #failActiveRun(code: RunFailure, message: string): void {
+    const run = this.#active;
+    if (!run) return;
+    this.#active = undefined;
+    // Whatever stopped it, the turn did not finish: another try (in a fresh sandbox) must answer it.
+    run.queue.push({ type: 'error', code, message, retryable: true });
+    run.queue.end();
+  }
+
+  #armWatchdog(ms: number): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => this.#onUnresponsive(ms), ms);
+    this.#watchdog.unref?.();
+  }
+
+  #onUnresponsive(ms: number): void {
+    if (this.#closeReason) return;
+    this.#closeReason = 'runner-unresponsive';
+    const message = `no heartbeat from the runner for ${ms} ms; the sandbox was stopped`;
+    this.#logger.error({ timeoutMs: ms }, 'runner unresponsive');
+    this.#rejectReady(new SandboxError('connection-closed', `${message}${tail(this.#stderrTail)}`));
+    this.#failActiveRun('runner-unresponsive', message);
+    this.process.kill().catch((error: unknown) => {
+      // Nothing else to do here: the reaper removes a sandbox a runtime could not stop.
+      this.#logger.warn({ err: errorMessage(error) }, 'could not stop an unresponsive sandbox');
+    });
+  }
+
+  #alive(): void {
+    if (!this.#closeReason) this.#armWatchdog(this.#settings.heartbeatTimeoutMs);
+  }
+
+  #armIdle(): void {
+    clearTimeout(this.#idleTimer);
+    if (this.#closeReason || this.#active) return;
+    const idleMs = this.#settings.idleTimeoutMs;
+    this.#idleTimer = setTimeout(() => {
+      this.#logger.info({ idleMs }, 'sandbox idle; closing');
+      this.#closeWith('idle').catch((error: unknown) => {
+        // The sandbox stays marked closed; the reaper removes what a runtime could not stop.
+        this.#logger.warn({ err: errorMessage(error) }, 'could not close an idle sandbox');
+      });
+    }, idleMs);
+    this.#idleTimer.unref?.();
+  }
+
+  async #onExit(exit: SandboxExit): Promise<SandboxClosed> {
+    // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe,
+    // and the connection dispatches what it read one message at a time: wait until all of it was handled.
+    await this.#stdout.dispatched(STDOUT_DRAIN_MS);
+    clearTimeout(this.#watchdog);
+    clearTimeout(this.#idleTimer);
+    const unexpected = this.#closeReason === undefined;
+    const reason = this.#closeReason ?? 'runner-exited';
+    this.#closeReason = reason;
+    const detail = describeExit(exit);
+    if (unexpected) this.#logger.warn({ exit }, 'sandbox exited unexpectedly');
+    else this.#logger.info({ exit, reason }, 'sandbox exited');
+    const stderr = tail(this.#stderrTail);
+    this.#rejectReady(
+      new SandboxError('connection-closed', `runner exited before it was ready: ${detail}${stderr}`),
+    );
+    this.#failActiveRun(runFailureFor(reason), `${detail} during the run${stderr}`);
+    this.#connection.dispose();
+    return { reason, exit };
+  }
+
+  #closeWith(reason: SandboxCloseReason): Promise<void> {
+    this.#closing ??= this.#shutDown(reason);
+    return this.#closing;
+  }
+
+  async #shutDown(reason: SandboxCloseReason): Promise<void> {
+    this.#closeReason ??= reason;
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#watchdog);
+    const { closeTimeoutMs } = this.#settings;
+    if (reason !== 'killed') {
+      await settlesWithin(this.#send(HostToRunner.sessionClose, {}), closeTimeoutMs);
+      this.process.stdin.end();
+      if (!(await settlesWithin(this.process.exited, closeTimeoutMs)))
+        this.#logger.warn('runner did not exit after session/close; stopping the sandbox');
+    }
+    await this.process.kill();
+    await this.closed;
+  }
+
+  #ensureOpen(what: string): void {
+    if (this.#closeReason)
+      throw new SandboxError('connection-closed', `${what}: the sandbox is closed (${this.#closeReason})`);
+  }
 
   /** sendRequest throws synchronously on a disposed connection: always get a promise. */
-  const send = (method: string, params: unknown): Promise<unknown> => {
+  #send(method: string, params: unknown): Promise<unknown> {
     try {
-      return connection.sendRequest(method, params);
+      return this.#connection.sendRequest(method, params);
     } catch (error) {
       return Promise.reject(error);
     }
-  };
-
-  const closed: Promise<SandboxClosed> = proc.exited.then(async (exit) => {
-    // What the runner wrote just before it exited (the turn-start of a turn it died in) may still be in the pipe,
-    // and the connection dispatches what it read one message at a time: wait until all of it was handled.
-    await stdout.dispatched(STDOUT_DRAIN_MS);
-    clearTimeout(watchdog);
-    clearTimeout(idleTimer);
-    const unexpected = closeReason === undefined;
-    closeReason ??= 'runner-exited';
-    const detail = `the sandbox exited (code ${exit.code ?? 'none'}${exit.signal ? `, signal ${exit.signal}` : ''})`;
-    if (unexpected) logger.warn({ exit }, 'sandbox exited unexpectedly');
-    else logger.info({ exit, reason: closeReason }, 'sandbox exited');
-    rejectReady(
-      new SandboxError(
-        'connection-closed',
-        `runner exited before it was ready: ${detail}${tail(stderrTail)}`,
-      ),
-    );
-    failActiveRun(
-      closeReason === 'closed' || closeReason === 'idle' || closeReason === 'killed'
-        ? 'sandbox-closed'
-        : closeReason === 'runner-unresponsive'
-          ? 'runner-unresponsive'
-          : 'runner-exited',
-      `${detail} during the run${tail(stderrTail)}`,
-    );
-    connection.dispose();
-    return { reason: closeReason, exit };
-  });
-
-  const closeWith = (reason: SandboxCloseReason): Promise<void> => {
-    closing ??= (async () => {
-      closeReason ??= reason;
-      clearTimeout(idleTimer);
-      clearTimeout(watchdog);
-      if (reason !== 'killed') {
-        await settlesWithin(send(HostToRunner.sessionClose, {}), closeTimeoutMs);
-        proc.stdin.end();
-        if (!(await settlesWithin(proc.exited, closeTimeoutMs)))
-          logger.warn('runner did not exit after session/close; stopping the sandbox');
-      }
-      await proc.kill();
-      await closed;
-    })();
-    return closing;
-  };
-
-  let runner: RunnerInfo;
-  try {
-    runner = await ready;
-  } catch (error) {
-    await closeWith('killed');
-    throw error;
   }
-  alive();
-  armIdle();
-  logger.info(
-    { runnerVersion: runner.runnerVersion, protocolVersion: runner.protocolVersion },
-    'runner ready',
-  );
 
-  const ensureOpen = (what: string) => {
-    if (closeReason)
-      throw new SandboxError('connection-closed', `${what}: the sandbox is closed (${closeReason})`);
-  };
-
-  const request = async <T>(method: string, params: unknown): Promise<T> => {
-    ensureOpen(method);
+  async #request<T>(method: string, params: unknown): Promise<T> {
+    this.#ensureOpen(method);
     try {
-      return (await connection.sendRequest(method, params)) as T;
+      return (await this.#connection.sendRequest(method, params)) as T;
     } catch (error) {
-      if (closeReason)
-        throw new SandboxError('connection-closed', `${method}: the sandbox closed (${closeReason})`, {
+      if (this.#closeReason)
+        throw new SandboxError('connection-closed', `${method}: the sandbox closed (${this.#closeReason})`, {
           cause: error,
         });
       throw error;
     }
-  };
+  }
+}
 
+/** Iterates `queue`, calling `detach` once it is done or its consumer stops. */
+function untilDone(queue: AsyncQueue<AgentEvent>, detach: () => void): AsyncIterable<AgentEvent> {
   return {
-    name: spec.name,
-    runner,
-    process: proc,
-    get continuation() {
-      return continuation;
-    },
-    get busy() {
-      return active !== undefined;
-    },
-    closed,
-    async startSession(params) {
-      const full: SessionStartParams = {
-        protocolVersion: RUNNER_PROTOCOL_VERSION,
-        heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(heartbeatTimeoutMs / 3))),
-        mcpServers: {},
-        ...params,
-      };
-      // Not idle while the session starts (a slow runtime can take longer than a short idle timeout).
-      clearTimeout(idleTimer);
-      const raw = await request<unknown>(HostToRunner.sessionStart, full).finally(armIdle);
-      const result = sessionStartResultSchema.parse(raw);
-      if (result.continuation !== undefined) continuation = result.continuation;
-      return result;
-    },
-    run(input, runOptions = {}) {
-      ensureOpen('run');
-      if (active) throw new SandboxError('invalid-argument', `run ${active.runId} is active; use push()`);
-      const runId = runOptions.runId ?? randomUUID();
-      const queue = createAsyncQueue<AgentEvent>(() => {
-        // The consumer stopped listening: interrupt, and drop the rest.
-        if (active?.runId === runId) void send(HostToRunner.runInterrupt, { runId }).catch(() => {});
-      });
-      active = { runId, queue };
-      clearTimeout(idleTimer);
-      const onAbort = () => void send(HostToRunner.runInterrupt, { runId }).catch(() => {});
-      runOptions.signal?.addEventListener('abort', onAbort, { once: true });
-      send(HostToRunner.runStart, { runId, input }).then(
-        () => {},
-        (error: unknown) => {
-          if (active?.runId !== runId) return;
-          active = undefined;
-          queue.push({
-            type: 'error',
-            code: closeReason ? 'runner-exited' : 'run-start-failed',
-            message: `run/start failed: ${errorMessage(error)}`,
-            retryable: closeReason !== undefined,
-          });
-          queue.end();
-          armIdle();
-        },
-      );
+    [Symbol.asyncIterator]: () => {
+      const iterator = queue[Symbol.asyncIterator]();
       return {
-        [Symbol.asyncIterator]: () => {
-          const iterator = queue[Symbol.asyncIterator]();
-          return {
-            next: async () => {
-              const result = await iterator.next();
-              if (result.done) runOptions.signal?.removeEventListener('abort', onAbort);
-              return result;
-            },
-            return: async () => {
-              runOptions.signal?.removeEventListener('abort', onAbort);
-              return (await iterator.return?.()) ?? { value: undefined, done: true };
-            },
-          };
+        next: async () => {
+          const result = await iterator.next();
+          if (result.done) detach();
+          return result;
+        },
+        return: async () => {
+          detach();
+          return (await iterator.return?.()) ?? { value: undefined, done: true };
         },
       };
     },
-    async push(input) {
-      const run = active;
-      if (!run || closeReason) return false;
-      const raw = await request<unknown>(HostToRunner.runPush, { runId: run.runId, input });
-      const parsed = runPushResultSchema.safeParse(raw);
-      return parsed.success && parsed.data.accepted;
-    },
-    async interrupt() {
-      if (!active || closeReason) return;
-      await request(HostToRunner.runInterrupt, { runId: active.runId });
-    },
-    async compact() {
-      await request(HostToRunner.sessionCompact, {});
-    },
-    onAction(handler) {
-      actionHandler = handler;
-      return () => {
-        if (actionHandler === handler) actionHandler = undefined;
-      };
-    },
-    close: () => closeWith('closed'),
-    kill: () => closeWith('killed'),
   };
 }
 

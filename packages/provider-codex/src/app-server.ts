@@ -75,73 +75,59 @@ const STDERR_NOISE = /could not create PATH aliases|Refusing to create helper bi
  * and `initialized`. Every server→client request is answered (see `answerServerRequest`), so none can hang.
  */
 export async function startAppServer(options: AppServerOptions): Promise<AppServer> {
-  const { logger } = options;
-  const child: ChildProcessWithoutNullStreams = spawn(options.binary, ['app-server'], {
-    env: options.env,
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    // Its own process group, so a forced close can kill the commands and MCP servers it started too.
-    detached: process.platform !== 'win32',
-  });
-  let stderrTail = '';
-  let alive = true;
-  let stderrLine = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    stderrLine += chunk;
-    const lines = stderrLine.split('\n');
-    stderrLine = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.trim() !== '' && !STDERR_NOISE.test(line))
-        logger?.debug({ stderr: line }, 'codex app-server stderr');
-    }
-  });
-  const exited = new Promise<AppServerExit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      alive = false;
-      resolve({ code, signal, stderr: stderrTail });
+  return AppServerProcess.start(options);
+}
+
+class AppServerProcess implements AppServer {
+  readonly exited: Promise<AppServerExit>;
+  readonly #options: AppServerOptions;
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #connection: MessageConnection;
+  #stderrTail = '';
+  #stderrLine = '';
+  #alive = true;
+  #closing: Promise<AppServerExit> | undefined;
+  #initializeResult: InitializeResponse | undefined;
+
+  static async start(options: AppServerOptions): Promise<AppServerProcess> {
+    const server = new AppServerProcess(options);
+    await server.#initialize();
+    return server;
+  }
+
+  private constructor(options: AppServerOptions) {
+    this.#options = options;
+    this.#child = spawn(options.binary, ['app-server'], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so a forced close can kill the commands and MCP servers it started too.
+      detached: process.platform !== 'win32',
     });
-    child.once('error', (error) => {
-      if (child.pid === undefined) {
-        alive = false;
-        resolve({ code: null, signal: null, stderr: `${stderrTail}${error.message}` });
-      }
-    });
-  });
-  child.stdin.on('error', () => {}); // EPIPE after exit surfaces through `exited`
+    this.#child.stderr.setEncoding('utf8');
+    this.#child.stderr.on('data', (chunk: string) => this.#onStderr(chunk));
+    this.exited = this.#watchExit();
+    this.#child.stdin.on('error', () => {}); // EPIPE after exit surfaces through `exited`
+    this.#connection = this.#connect();
+  }
 
-  const connection: MessageConnection = createMessageConnection(
-    new NdjsonMessageReader(child.stdout),
-    new NdjsonMessageWriter(child.stdin),
-  );
-  connection.onNotification((method, params) => {
-    try {
-      options.onNotification({ method, params } as ServerNotification);
-    } catch (error) {
-      logger?.error({ err: error, method }, 'codex notification handler threw');
-    }
-  });
-  connection.onRequest((method, params) => answerServerRequest(method, params, logger));
-  connection.onError(([error]) => logger?.warn({ err: error }, 'codex app-server stream error'));
-  connection.listen();
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
 
-  const exitError = async () => {
-    const exit = await exited;
-    return new CodexProviderError(
-      'app-server-exited',
-      `codex app-server exited (${exit.signal ?? `code ${exit.code}`})${tailForMessage(exit.stderr)}`,
-    );
-  };
+  get alive(): boolean {
+    return this.#alive;
+  }
 
-  const request = async <M extends ClientMethod>(
-    method: M,
-    params: ClientParams<M>,
-  ): Promise<ClientResponses[M]> => {
-    if (!alive) throw await exitError();
-    const pending = connection.sendRequest(method, params) as Promise<ClientResponses[M]>;
-    const lost = exited.then(exitError);
-    const timeoutMs = method === 'initialize' ? undefined : (options.requestTimeoutMs ?? 120_000);
+  get initializeResult(): InitializeResponse {
+    return this.#initializeResult as InitializeResponse;
+  }
+
+  async request<M extends ClientMethod>(method: M, params: ClientParams<M>): Promise<ClientResponses[M]> {
+    if (!this.#alive) throw await this.#exitError();
+    const pending = this.#connection.sendRequest(method, params) as Promise<ClientResponses[M]>;
+    const lost = this.exited.then(() => this.#exitError());
+    const timeoutMs = method === 'initialize' ? undefined : (this.#options.requestTimeoutMs ?? 120_000);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       if (timeoutMs !== undefined) {
@@ -160,88 +146,136 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     try {
       return await Promise.race([pending, timeout, lost.then((error) => Promise.reject(error))]);
     } catch (error) {
-      if (error instanceof ResponseError)
-        throw new CodexRpcError(method, error.code, error.message, error.data);
-      if (error instanceof CodexProviderError) throw error;
-      if (!alive) throw await exitError();
-      throw new CodexProviderError('request-failed', `${method}: ${errorMessage(error)}`, { cause: error });
+      throw await this.#requestError(method, error);
     } finally {
       clearTimeout(timer);
       pending.catch(() => {});
     }
-  };
+  }
 
-  const kill = (signal: NodeJS.Signals) => {
-    if (!alive || child.pid === undefined) return;
+  close(graceMs = 2_000): Promise<AppServerExit> {
+    this.#closing ??= this.#shutDown(graceMs);
+    return this.#closing;
+  }
+
+  #onStderr(chunk: string): void {
+    this.#stderrTail = (this.#stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+    this.#stderrLine += chunk;
+    const lines = this.#stderrLine.split('\n');
+    this.#stderrLine = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() !== '' && !STDERR_NOISE.test(line))
+        this.#options.logger?.debug({ stderr: line }, 'codex app-server stderr');
+    }
+  }
+
+  #watchExit(): Promise<AppServerExit> {
+    const child = this.#child;
+    return new Promise<AppServerExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#alive = false;
+        resolve({ code, signal, stderr: this.#stderrTail });
+      });
+      child.once('error', (error) => {
+        if (child.pid === undefined) {
+          this.#alive = false;
+          resolve({ code: null, signal: null, stderr: `${this.#stderrTail}${error.message}` });
+        }
+      });
+    });
+  }
+
+  #connect(): MessageConnection {
+    const { logger } = this.#options;
+    const connection = createMessageConnection(
+      new NdjsonMessageReader(this.#child.stdout),
+      new NdjsonMessageWriter(this.#child.stdin),
+    );
+    connection.onNotification((method, params) => {
+      try {
+        this.#options.onNotification({ method, params } as ServerNotification);
+      } catch (error) {
+        logger?.error({ err: error, method }, 'codex notification handler threw');
+      }
+    });
+    connection.onRequest((method, params) => answerServerRequest(method, params, logger));
+    connection.onError(([error]) => logger?.warn({ err: error }, 'codex app-server stream error'));
+    connection.listen();
+    return connection;
+  }
+
+  async #initialize(): Promise<void> {
+    const startTimeoutMs = this.#options.startTimeoutMs ?? 30_000;
+    try {
+      this.#initializeResult = await withTimeout(
+        this.request('initialize', {
+          clientInfo: { name: this.#options.clientName ?? 'nanoclaw', title: null, version: PACKAGE_VERSION },
+          capabilities: { experimentalApi: true, requestAttestation: false },
+        }),
+        startTimeoutMs,
+        () =>
+          new CodexProviderError(
+            'app-server-exited',
+            `codex app-server did not answer initialize in ${startTimeoutMs} ms`,
+          ),
+      );
+      await this.#connection.sendNotification('initialized');
+    } catch (error) {
+      await this.close(500);
+      if (error instanceof CodexProviderError && error.code === 'app-server-exited') throw error;
+      throw new CodexProviderError(
+        'app-server-exited',
+        `codex app-server failed to start: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #exitError(): Promise<CodexProviderError> {
+    const exit = await this.exited;
+    return new CodexProviderError(
+      'app-server-exited',
+      `codex app-server exited (${exit.signal ?? `code ${exit.code}`})${tailForMessage(exit.stderr)}`,
+    );
+  }
+
+  /** What a failed request rejects with: Codex's own error, an exit, or `request-failed`. */
+  async #requestError(method: ClientMethod, error: unknown): Promise<Error> {
+    if (error instanceof ResponseError)
+      return new CodexRpcError(method, error.code, error.message, error.data);
+    if (error instanceof CodexProviderError) return error;
+    if (!this.#alive) return this.#exitError();
+    return new CodexProviderError('request-failed', `${method}: ${errorMessage(error)}`, { cause: error });
+  }
+
+  #kill(signal: NodeJS.Signals): void {
+    const child = this.#child;
+    if (!this.#alive || child.pid === undefined) return;
     try {
       if (process.platform !== 'win32') process.kill(-child.pid, signal);
       else child.kill(signal);
     } catch {
       child.kill(signal);
     }
-  };
-
-  let closing: Promise<AppServerExit> | undefined;
-  const close = (graceMs = 2_000) => {
-    closing ??= (async () => {
-      child.stdin.end();
-      const timer = setTimeout(() => kill('SIGKILL'), graceMs);
-      const exit = await exited;
-      clearTimeout(timer);
-      // Children app-server left behind (it kills them on a clean exit; a SIGKILL does not).
-      if (process.platform !== 'win32' && child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // the group is already gone
-        }
-      }
-      connection.dispose();
-      return exit;
-    })();
-    return closing;
-  };
-
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  let initializeResult: InitializeResponse;
-  try {
-    initializeResult = await withTimeout(
-      request('initialize', {
-        clientInfo: { name: options.clientName ?? 'nanoclaw', title: null, version: PACKAGE_VERSION },
-        capabilities: { experimentalApi: true, requestAttestation: false },
-      }),
-      startTimeoutMs,
-      () =>
-        new CodexProviderError(
-          'app-server-exited',
-          `codex app-server did not answer initialize in ${startTimeoutMs} ms`,
-        ),
-    );
-    await connection.sendNotification('initialized');
-  } catch (error) {
-    await close(500);
-    if (error instanceof CodexProviderError && error.code === 'app-server-exited') throw error;
-    throw new CodexProviderError(
-      'app-server-exited',
-      `codex app-server failed to start: ${errorMessage(error)}`,
-      {
-        cause: error,
-      },
-    );
   }
 
-  return {
-    get pid() {
-      return child.pid;
-    },
-    get alive() {
-      return alive;
-    },
-    exited,
-    initializeResult,
-    request,
-    close,
-  };
+  async #shutDown(graceMs: number): Promise<AppServerExit> {
+    const child = this.#child;
+    child.stdin.end();
+    const timer = setTimeout(() => this.#kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    // Children app-server left behind (it kills them on a clean exit; a SIGKILL does not).
+    if (process.platform !== 'win32' && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // the group is already gone
+      }
+    }
+    this.#connection.dispose();
+    return exit;
+  }
 }
 
 /**

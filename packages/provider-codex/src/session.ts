@@ -17,9 +17,12 @@ import {
 import { type AppServer, type AppServerExit, startAppServer } from './app-server.js';
 import { CodexProviderError, isCodexSessionInvalid } from './errors.js';
 import { toolCallOf, toolResultOf } from './items.js';
-import type { ClientParams, ServerNotification, TokenUsageBreakdown } from './protocol.js';
+import type { ClientParams, NotificationOf, ServerNotification, TokenUsageBreakdown } from './protocol.js';
 import { readThreadState, writeThreadState } from './state.js';
 import { CodexTurn } from './turn.js';
+
+type ParamsOf<M extends ServerNotification['method']> = NotificationOf<M>['params'];
+type NotificationHandlers = { [M in ServerNotification['method']]?: (params: ParamsOf<M>) => void };
 
 /** A Codex session: the spec's `AgentSession`, plus the app-server process id (for diagnostics). */
 export interface CodexAgentSession extends AgentSession {
@@ -409,154 +412,151 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
 
   // --- notifications ----------------------------------------------------------------------------------------
 
+  /** What each server notification the session reads does; the rest are ignored. */
+  private readonly notificationHandlers: NotificationHandlers = {
+    'thread/tokenUsage/updated': (params) => this.onTokenUsage(params),
+    'turn/started': (params) => this.onTurnStarted(params),
+    'item/agentMessage/delta': (params) => this.onAgentMessageDelta(params),
+    'item/started': (params) => this.onItemStarted(params),
+    'item/completed': (params) => this.onItemCompleted(params),
+    error: (params) => this.onCodexError(params),
+    'turn/completed': (params) => this.onTurnCompleted(params.turn),
+    warning: ({ message }) => {
+      if (MODEL_METADATA_WARNING.test(message)) this.log.debug({ message }, 'codex warning');
+      else this.log.warn({ message }, 'codex warning');
+    },
+  };
+
   private onNotification(notification: ServerNotification): void {
     const params = notification.params as { threadId?: unknown } | undefined;
     if (params && typeof params.threadId === 'string' && this.threadId && params.threadId !== this.threadId)
       return;
-    switch (notification.method) {
-      case 'thread/tokenUsage/updated': {
-        const total = notification.params.tokenUsage.total;
-        const previous = this.total;
-        this.total = total;
-        const turn = this.turnFor(notification.params.turnId);
-        if (turn && previous) {
-          turn.usage.seen = true;
-          turn.usage.input += Math.max(0, total.inputTokens - previous.inputTokens);
-          turn.usage.cached += Math.max(0, total.cachedInputTokens - previous.cachedInputTokens);
-          turn.usage.output += Math.max(0, total.outputTokens - previous.outputTokens);
-        } else if (turn) {
-          // The first usage this process sees is this turn's own request: `last` is exactly it.
-          const last = notification.params.tokenUsage.last;
-          turn.usage.seen = true;
-          turn.usage.input += last.inputTokens;
-          turn.usage.cached += last.cachedInputTokens;
-          turn.usage.output += last.outputTokens;
-        }
-        return;
-      }
-      case 'turn/started': {
-        // A turn's id comes from the turn/start answer (which app-server sends first); a compaction turn's
-        // only from here.
-        const id = notification.params.turn.id;
-        const compaction = this.compaction;
-        const turn = this.turn;
-        if (compaction && !compaction.codexTurnId && turn?.codexTurnId !== id) {
-          compaction.codexTurnId = id;
-        } else if (turn && turn.status === undefined && (turn.codexTurnId ?? id) === id) {
-          turn.codexTurnId = id;
-          turn.markCodexStarted();
-        }
-        return;
-      }
-      case 'item/agentMessage/delta': {
-        const turn = this.turnFor(notification.params.turnId);
-        if (turn)
-          turn.emit({
-            type: 'text-delta',
-            turnId: turn.turnId ?? '',
-            delta: notification.params.delta,
-          });
-        return;
-      }
-      case 'item/started': {
-        const turn = this.turnFor(notification.params.turnId);
-        const call = turn ? toolCallOf(notification.params.item) : undefined;
-        if (turn && call && !turn.calls.has(call.callId)) {
-          turn.calls.add(call.callId);
-          turn.emit({ type: 'tool-call', turnId: turn.turnId ?? '', ...call });
-        }
-        return;
-      }
-      case 'item/completed': {
-        const turn = this.turnFor(notification.params.turnId);
-        if (!turn) return;
-        const { item } = notification.params;
-        if (item.type === 'agentMessage') {
-          turn.text = item.text;
-          turn.sawText = true;
-          return;
-        }
-        const call = toolCallOf(item);
-        const result = toolResultOf(item);
-        if (!call || !result) return;
-        if (!turn.calls.has(call.callId)) {
-          turn.calls.add(call.callId);
-          turn.emit({ type: 'tool-call', turnId: turn.turnId ?? '', ...call });
-        }
-        turn.emit({ type: 'tool-result', turnId: turn.turnId ?? '', ...result });
-        return;
-      }
-      case 'error': {
-        const { error, willRetry, turnId } = notification.params;
-        if (willRetry) {
-          this.log.warn(
-            { message: error.message, codexErrorInfo: error.codexErrorInfo },
-            'codex is retrying',
-          );
-          return;
-        }
-        const compaction = this.compaction;
-        if (compaction && compaction.codexTurnId === turnId) {
-          compaction.errorMessage = error.message;
-          return;
-        }
-        const turn = this.turnFor(turnId);
-        if (turn) {
-          turn.errorMessage = error.message;
-          turn.errorRetryable = isRetryable(error.codexErrorInfo);
-        }
-        return;
-      }
-      case 'turn/completed': {
-        const completed = notification.params.turn;
-        const compaction = this.compaction;
-        if (compaction && compaction.codexTurnId === completed.id) {
-          const ok = completed.status === 'completed';
-          compaction.resolve(
-            ok
-              ? { ok }
-              : {
-                  ok,
-                  error:
-                    completed.error?.message ??
-                    compaction.errorMessage ??
-                    `the compaction turn ended ${completed.status}`,
-                },
-          );
-          return;
-        }
-        const turn = this.turnFor(completed.id);
-        if (!turn) return;
-        this.log.debug(
-          { turnId: completed.id, status: completed.status, durationMs: completed.durationMs },
-          'codex turn completed',
-        );
-        if (!turn.sawText) {
-          const final = completed.items.findLast((item) => item.type === 'agentMessage');
-          if (final?.type === 'agentMessage') turn.text = final.text;
-        }
-        if (completed.status === 'failed' && completed.error?.message) {
-          turn.errorMessage = completed.error.message;
-          turn.errorRetryable = isRetryable(completed.error.codexErrorInfo);
-        }
-        turn.finish(
-          completed.status === 'completed'
-            ? 'completed'
-            : completed.status === 'interrupted'
-              ? 'interrupted'
-              : 'failed',
-        );
-        return;
-      }
-      case 'warning': {
-        const { message } = notification.params;
-        if (MODEL_METADATA_WARNING.test(message)) this.log.debug({ message }, 'codex warning');
-        else this.log.warn({ message }, 'codex warning');
-        return;
-      }
-      default:
-        return;
+    const handle = this.notificationHandlers[notification.method] as ((params: unknown) => void) | undefined;
+    handle?.(notification.params);
+  }
+
+  private onAgentMessageDelta(params: ParamsOf<'item/agentMessage/delta'>): void {
+    const turn = this.turnFor(params.turnId);
+    if (turn) turn.emit({ type: 'text-delta', turnId: turn.turnId ?? '', delta: params.delta });
+  }
+
+  private onTokenUsage(params: ParamsOf<'thread/tokenUsage/updated'>): void {
+    const total = params.tokenUsage.total;
+    const previous = this.total;
+    this.total = total;
+    const turn = this.turnFor(params.turnId);
+    if (turn && previous) {
+      turn.usage.seen = true;
+      turn.usage.input += Math.max(0, total.inputTokens - previous.inputTokens);
+      turn.usage.cached += Math.max(0, total.cachedInputTokens - previous.cachedInputTokens);
+      turn.usage.output += Math.max(0, total.outputTokens - previous.outputTokens);
+    } else if (turn) {
+      // The first usage this process sees is this turn's own request: `last` is exactly it.
+      const last = params.tokenUsage.last;
+      turn.usage.seen = true;
+      turn.usage.input += last.inputTokens;
+      turn.usage.cached += last.cachedInputTokens;
+      turn.usage.output += last.outputTokens;
     }
+  }
+
+  private onTurnStarted(params: ParamsOf<'turn/started'>): void {
+    // A turn's id comes from the turn/start answer (which app-server sends first); a compaction turn's
+    // only from here.
+    const id = params.turn.id;
+    const compaction = this.compaction;
+    const turn = this.turn;
+    if (compaction && !compaction.codexTurnId && turn?.codexTurnId !== id) {
+      compaction.codexTurnId = id;
+    } else if (turn && turn.status === undefined && (turn.codexTurnId ?? id) === id) {
+      turn.codexTurnId = id;
+      turn.markCodexStarted();
+    }
+  }
+
+  private onItemStarted(params: ParamsOf<'item/started'>): void {
+    const turn = this.turnFor(params.turnId);
+    const call = turn ? toolCallOf(params.item) : undefined;
+    if (turn && call && !turn.calls.has(call.callId)) {
+      turn.calls.add(call.callId);
+      turn.emit({ type: 'tool-call', turnId: turn.turnId ?? '', ...call });
+    }
+  }
+
+  private onItemCompleted(params: ParamsOf<'item/completed'>): void {
+    const turn = this.turnFor(params.turnId);
+    if (!turn) return;
+    const { item } = params;
+    if (item.type === 'agentMessage') {
+      turn.text = item.text;
+      turn.sawText = true;
+      return;
+    }
+    const call = toolCallOf(item);
+    const result = toolResultOf(item);
+    if (!call || !result) return;
+    if (!turn.calls.has(call.callId)) {
+      turn.calls.add(call.callId);
+      turn.emit({ type: 'tool-call', turnId: turn.turnId ?? '', ...call });
+    }
+    turn.emit({ type: 'tool-result', turnId: turn.turnId ?? '', ...result });
+  }
+
+  private onCodexError({ error, willRetry, turnId }: ParamsOf<'error'>): void {
+    if (willRetry) {
+      this.log.warn({ message: error.message, codexErrorInfo: error.codexErrorInfo }, 'codex is retrying');
+      return;
+    }
+    const compaction = this.compaction;
+    if (compaction && compaction.codexTurnId === turnId) {
+      compaction.errorMessage = error.message;
+      return;
+    }
+    const turn = this.turnFor(turnId);
+    if (turn) {
+      turn.errorMessage = error.message;
+      turn.errorRetryable = isRetryable(error.codexErrorInfo);
+    }
+  }
+
+  private onTurnCompleted(completed: ParamsOf<'turn/completed'>['turn']): void {
+    const compaction = this.compaction;
+    if (compaction && compaction.codexTurnId === completed.id) {
+      const ok = completed.status === 'completed';
+      compaction.resolve(
+        ok
+          ? { ok }
+          : {
+              ok,
+              error:
+                completed.error?.message ??
+                compaction.errorMessage ??
+                `the compaction turn ended ${completed.status}`,
+            },
+      );
+      return;
+    }
+    const turn = this.turnFor(completed.id);
+    if (!turn) return;
+    this.log.debug(
+      { turnId: completed.id, status: completed.status, durationMs: completed.durationMs },
+      'codex turn completed',
+    );
+    if (!turn.sawText) {
+      const final = completed.items.findLast((item) => item.type === 'agentMessage');
+      if (final?.type === 'agentMessage') turn.text = final.text;
+    }
+    if (completed.status === 'failed' && completed.error?.message) {
+      turn.errorMessage = completed.error.message;
+      turn.errorRetryable = isRetryable(completed.error.codexErrorInfo);
+    }
+    turn.finish(
+      completed.status === 'completed'
+        ? 'completed'
+        : completed.status === 'interrupted'
+          ? 'interrupted'
+          : 'failed',
+    );
   }
 
   /** The active turn when `turnId` is its id. */

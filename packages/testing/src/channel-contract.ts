@@ -13,7 +13,8 @@ import {
   type Logger,
   type OutboundMessage,
 } from '@nanoclaw/core';
-import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it, type TestContext } from 'vitest';
+import { type ContractSuite, describeContract } from './contract-suite.js';
 import { createHoldGate } from './test-helpers.js';
 
 /** A file as the fake platform holds it. */
@@ -302,293 +303,342 @@ export function channelFactoryContract(options: ChannelFactoryContractOptions): 
  * stop. Call it at the top level of a test file: `channelContract({ name: 'telegram', setup })`.
  */
 export function channelContract(options: ChannelContractOptions): void {
-  const timeout = options.timeoutMs ?? 30_000;
-  const waitMs = options.waitMs ?? 10_000;
-  const rateLimit = options.rateLimit ?? 'error';
-  const normalize = options.normalizeSentText ?? ((text: string) => text);
+  describeContract(`channel contract: ${options.name}`, new ChannelSuite(options), [
+    receiveCases,
+    redeliveryCases,
+    sendCases,
+    attachmentCases,
+    resilienceCases,
+  ]);
+}
 
-  describe(`channel contract: ${options.name}`, () => {
-    let harness: ChannelContractHarness;
-    let host: ContractHost;
-    let adapter: ChannelAdapter;
-    let driver: ChannelContractDriver;
-    let chatId: string;
-    let limits: ChannelLimits;
-    let running = false;
-    const waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) =>
-      poll(what, probe, waitMs);
+/** The state of one `channelContract` suite (a fresh world per test) and the helpers its cases share. */
+class ChannelSuite implements ContractSuite {
+  readonly timeout: number;
+  readonly rateLimit: 'error' | 'retry';
+  readonly normalize: (text: string) => string;
+  harness!: ChannelContractHarness;
+  host!: ContractHost;
+  adapter!: ChannelAdapter;
+  driver!: ChannelContractDriver;
+  chatId!: string;
+  limits!: ChannelLimits;
+  running = false;
+  readonly #options: ChannelContractOptions;
+  readonly #waitMs: number;
 
-    beforeEach(async () => {
-      harness = await options.setup();
-      ({ adapter, driver, chatId } = harness);
-      limits = harness.limits ?? adapter.limits;
-      host = createContractHost();
-      await adapter.start(host);
-      running = true;
-    }, timeout);
+  constructor(options: ChannelContractOptions) {
+    this.#options = options;
+    this.timeout = options.timeoutMs ?? 30_000;
+    this.#waitMs = options.waitMs ?? 10_000;
+    this.rateLimit = options.rateLimit ?? 'error';
+    this.normalize = options.normalizeSentText ?? ((text: string) => text);
+  }
 
-    afterEach(async () => {
-      if (running) await adapter.stop();
-      running = false;
-      await harness.teardown();
-    }, timeout);
+  async setUp(): Promise<void> {
+    this.harness = await this.#options.setup();
+    ({ adapter: this.adapter, driver: this.driver, chatId: this.chatId } = this.harness);
+    this.limits = this.harness.limits ?? this.adapter.limits;
+    this.host = createContractHost();
+    await this.adapter.start(this.host);
+    this.running = true;
+  }
 
-    const contractCase = (id: ChannelContractCase, title: string, fn: (ctx: TestContext) => Promise<void>) =>
-      it(
-        `${id}: ${title}`,
-        async (ctx) => {
-          const reason = options.skip?.[id];
-          if (reason) ctx.skip(reason);
-          await fn(ctx);
-        },
-        timeout,
-      );
+  async tearDown(): Promise<void> {
+    if (this.running) await this.adapter.stop();
+    this.running = false;
+    await this.harness.teardown();
+  }
 
-    const receiveOne = async (input: ContractInboundInput) => {
-      const injected = await driver.injectText(input);
-      const message = await waitFor(`host.receive for ${injected.platformMessageId}`, () =>
-        host.stored.find((m) => m.platformMessageId === injected.platformMessageId),
-      );
-      return { injected, message };
-    };
+  readonly waitFor = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>) =>
+    poll(what, probe, this.#waitMs);
 
-    const outbound = (text: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
-      channel: adapter.channel,
-      accountId: adapter.accountId,
-      chatId,
-      text,
-      idempotencyKey: `contract-${Math.random().toString(36).slice(2)}`,
-      ...extra,
-    });
-
-    contractCase('inbound', 'a user text reaches host.receive with stable platform ids', async () => {
-      const { injected, message } = await receiveOne({ chatId, text: 'hello from the contract' });
-      expect(message.channel).toBe(adapter.channel);
-      expect(message.accountId).toBe(adapter.accountId);
-      expect(message.chatId).toBe(injected.chatId);
-      expect(message.platformMessageId).toBe(injected.platformMessageId);
-      expect(message.sender.id).toBe(injected.senderId);
-      expect(message.sender.isBot).not.toBe(true);
-      expect(message.text).toBe('hello from the contract');
-      expect(Number.isNaN(Date.parse(message.sentAt))).toBe(false);
-      expect(host.calls).toHaveLength(1);
-    });
-
-    contractCase(
-      'mention',
-      'the platform mention form sets mentionsAssistant; plain text does not',
-      async () => {
-        const plain = await receiveOne({ chatId, text: 'just chatting here' });
-        const addressed = await receiveOne({ chatId, text: 'what is the time', mention: true });
-        expect(plain.message.mentionsAssistant ?? false).toBe(false);
-        expect(addressed.message.mentionsAssistant).toBe(true);
-        expect(addressed.message.text).toContain('what is the time');
-        if (adapter.isMention) {
-          expect(adapter.isMention(addressed.injected.text)).toBe(true);
-          expect(adapter.isMention(plain.injected.text)).toBe(false);
-        }
-      },
-    );
-
-    contractCase(
-      'dedupe',
-      'a redelivered message is stored once (handed to the host again, or dropped by the adapter) and acknowledged',
-      async () => {
-        const { injected } = await receiveOne({ chatId, text: 'say this only once' });
-        await driver.redeliver(injected);
-        const same = () => host.calls.filter((m) => m.platformMessageId === injected.platformMessageId);
-        // An adapter may hand the redelivery to the host (which answers duplicate) or drop it from its own memory.
-        await poll(
-          'the redelivered message at host.receive',
-          () => (same().length >= 2 ? true : undefined),
-          1000,
-        ).catch(() => undefined);
-        const again = same();
-        expect(again.length).toBeLessThanOrEqual(2);
-        if (again.length === 2) {
-          expect(again[1]?.chatId).toBe(again[0]?.chatId);
-          expect(again[1]?.sender.id).toBe(again[0]?.sender.id);
-          expect(host.duplicates).toBe(1);
-        }
-        expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
-        if (driver.isAcknowledged) {
-          await waitFor('the duplicate acknowledged', async () =>
-            (await driver.isAcknowledged?.(injected)) ? true : undefined,
-          );
-        }
-        // The adapter keeps going after a duplicate.
-        await receiveOne({ chatId, text: 'and this one after it' });
-        expect(driver.sentTexts()).toHaveLength(0);
-      },
-    );
-
-    contractCase(
-      'ack-order',
-      'the platform is acknowledged only after host.receive resolved (no ack: a slow receive loses nothing)',
-      async () => {
-        const release = host.hold();
-        const injected = await driver.injectText({ chatId, text: 'hold this one' });
-        await waitFor('host.receive called', () =>
-          host.calls.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
-        );
-        await sleep(300);
-        const isAcknowledged = driver.isAcknowledged;
-        if (isAcknowledged) expect(await isAcknowledged(injected)).toBe(false);
-        release();
-        if (isAcknowledged) {
-          await waitFor('the message acknowledged after receive resolved', async () =>
-            (await isAcknowledged(injected)) ? true : undefined,
-          );
-        }
-        await waitFor('the held message stored', () =>
-          host.stored.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
-        );
-        await sleep(200);
-        expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
-      },
-    );
-
-    contractCase(
-      'split',
-      'long text is split at the limit without breaking words, code fences or links',
-      async () => {
-        const sample = longContractText(limits.maxTextLength);
-        const result = await adapter.send(outbound(sample.text));
-        const sent = await waitFor('the split parts on the platform', () => {
-          const mine = driver.sentTexts().filter((s) => s.chatId === chatId);
-          return mine.length >= result.platformMessageIds.length && mine.length > 0 ? mine : undefined;
-        });
-        const parts = sent.map((s) => s.text);
-        expect(parts.length).toBeGreaterThan(sample.text.length > limits.maxTextLength ? 1 : 0);
-        expect(result.platformMessageIds).toHaveLength(parts.length);
-        expect(new Set(result.platformMessageIds).size).toBe(parts.length);
-        expect(sent.map((s) => s.platformMessageId)).toEqual(result.platformMessageIds);
-        for (const part of parts) {
-          expect(part.length).toBeLessThanOrEqual(limits.maxTextLength);
-          expect(part.trim().length).toBeGreaterThan(0);
-        }
-        const normalized = parts.map(normalize);
-        for (const part of normalized)
-          expect(countFenceLines(part) % 2, `unbalanced fence in:\n${part}`).toBe(0);
-        expect(proseTokens(normalized.join('\n'))).toEqual(proseTokens(sample.text));
-        expect(normalized.some((part) => part.includes(sample.link))).toBe(true);
-      },
-    );
-
-    contractCase(
-      'typing',
-      'setTyping shows a typing action (or, declared absent, none and no error)',
-      async () => {
-        if (!limits.typingIndicator) {
-          await adapter.setTyping?.(chatId, true);
-          await sleep(200);
-          expect(driver.typingEvents()).toEqual([]);
-          return;
-        }
-        expect(adapter.setTyping).toBeTypeOf('function');
-        await adapter.setTyping?.(chatId, true);
-        await waitFor('a typing action', () => driver.typingEvents().find((t) => t.chatId === chatId));
-        await adapter.setTyping?.(chatId, false);
-      },
-    );
-
-    contractCase(
-      'attachment-in',
-      'an inbound file arrives as an attachment with name, type, size and ref',
+  readonly contractCase = (id: ChannelContractCase, title: string, fn: (ctx: TestContext) => Promise<void>) =>
+    it(
+      `${id}: ${title}`,
       async (ctx) => {
-        if (!limits.attachments) ctx.skip('limits.attachments is false');
-        const content = new TextEncoder().encode('contract attachment bytes\n');
-        const { message } = await receiveOne({
-          chatId,
-          text: 'see the attached notes',
-          attachment: { name: 'notes.txt', mimeType: 'text/plain', content },
-        });
-        expect(message.text).toContain('see the attached notes');
-        const [attachment] = message.attachments ?? [];
-        expect(attachment).toBeDefined();
-        expect(attachment?.name).toBe('notes.txt');
-        expect(attachment?.mimeType).toBe('text/plain');
-        expect(attachment?.sizeBytes).toBe(content.byteLength);
-        expect(attachment?.ref.length).toBeGreaterThan(0);
-        if (harness.readAttachment && attachment) {
-          expect(Buffer.from(await harness.readAttachment(attachment.ref))).toEqual(Buffer.from(content));
-        }
+        const reason = this.#options.skip?.[id];
+        if (reason) ctx.skip(reason);
+        await fn(ctx);
       },
+      this.timeout,
     );
 
-    contractCase(
-      'attachment-out',
-      'an outbound attachment (absolute path ref) is uploaded with its text',
-      async (ctx) => {
-        if (!limits.attachments) ctx.skip('limits.attachments is false');
-        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nanoclaw-channel-contract-'));
-        try {
-          const file = path.join(dir, 'report.txt');
-          const content = Buffer.from('the contract report\n');
-          await fs.writeFile(file, content);
-          const text = 'here is the report';
-          const result = await adapter.send(
-            outbound(text, {
-              attachments: [
-                { name: 'report.txt', mimeType: 'text/plain', sizeBytes: content.length, ref: file },
-              ],
-            }),
-          );
-          const upload = await waitFor('the uploaded file', () =>
-            driver.uploads().find((u) => u.chatId === chatId && u.name === 'report.txt'),
-          );
-          expect(Buffer.from(upload.content)).toEqual(content);
-          const texts = [
-            ...driver.sentTexts().map((s) => s.text),
-            ...driver.uploads().map((u) => u.caption ?? ''),
-          ];
-          expect(texts.map(normalize).some((t) => t.includes(text))).toBe(true);
-          expect(result.platformMessageIds.length).toBeGreaterThan(0);
-        } finally {
-          await fs.rm(dir, { recursive: true, force: true });
-        }
-      },
+  readonly receiveOne = async (input: ContractInboundInput) => {
+    const injected = await this.driver.injectText(input);
+    const message = await this.waitFor(`host.receive for ${injected.platformMessageId}`, () =>
+      this.host.stored.find((m) => m.platformMessageId === injected.platformMessageId),
     );
+    return { injected, message };
+  };
 
-    contractCase('rate-limit', `a 429 with retry-after is handled (${rateLimit})`, async () => {
-      driver.failNextSend(RATE_LIMIT_MS);
-      const text = 'rate limited hello';
-      const started = Date.now();
-      if (rateLimit === 'error') {
-        const error = await adapter.send(outbound(text)).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        expect(error, 'send rejects on 429').toBeInstanceOf(Error);
-        const info = error as ChannelErrorInfo;
-        expect(info.retryAfterMs).toBeGreaterThanOrEqual(RATE_LIMIT_MS);
-        expect(info.permanent ?? false).toBe(false);
-        expect(driver.sentTexts().filter((s) => s.text === text)).toHaveLength(0);
-        await adapter.send(outbound(text));
-      } else {
-        await adapter.send(outbound(text));
-        expect(Date.now() - started).toBeGreaterThanOrEqual(RATE_LIMIT_MS - 100);
+  readonly outbound = (text: string, extra: Partial<OutboundMessage> = {}): OutboundMessage => ({
+    channel: this.adapter.channel,
+    accountId: this.adapter.accountId,
+    chatId: this.chatId,
+    text,
+    idempotencyKey: `contract-${Math.random().toString(36).slice(2)}`,
+    ...extra,
+  });
+}
+
+/** Inbound: a user text with stable ids, and mentions. */
+function receiveCases(suite: ChannelSuite): void {
+  const { contractCase, receiveOne } = suite;
+  contractCase('inbound', 'a user text reaches host.receive with stable platform ids', async () => {
+    const { adapter, chatId, host } = suite;
+    const { injected, message } = await receiveOne({ chatId, text: 'hello from the contract' });
+    expect(message.channel).toBe(adapter.channel);
+    expect(message.accountId).toBe(adapter.accountId);
+    expect(message.chatId).toBe(injected.chatId);
+    expect(message.platformMessageId).toBe(injected.platformMessageId);
+    expect(message.sender.id).toBe(injected.senderId);
+    expect(message.sender.isBot).not.toBe(true);
+    expect(message.text).toBe('hello from the contract');
+    expect(Number.isNaN(Date.parse(message.sentAt))).toBe(false);
+    expect(host.calls).toHaveLength(1);
+  });
+
+  contractCase(
+    'mention',
+    'the platform mention form sets mentionsAssistant; plain text does not',
+    async () => {
+      const { adapter, chatId } = suite;
+      const plain = await receiveOne({ chatId, text: 'just chatting here' });
+      const addressed = await receiveOne({ chatId, text: 'what is the time', mention: true });
+      expect(plain.message.mentionsAssistant ?? false).toBe(false);
+      expect(addressed.message.mentionsAssistant).toBe(true);
+      expect(addressed.message.text).toContain('what is the time');
+      if (adapter.isMention) {
+        expect(adapter.isMention(addressed.injected.text)).toBe(true);
+        expect(adapter.isMention(plain.injected.text)).toBe(false);
       }
-      expect(driver.sentTexts().filter((s) => normalize(s.text) === text)).toHaveLength(1);
-    });
+    },
+  );
+}
 
-    contractCase('reconnect', 'after a dropped connection inbound and outbound work again', async () => {
-      await receiveOne({ chatId, text: 'before the drop' });
-      await driver.dropConnection();
-      await receiveOne({ chatId, text: 'after the drop' });
-      await adapter.send(outbound('still here'));
-      await waitFor('a send after the drop', () => driver.sentTexts().find((s) => s.text === 'still here'));
-    });
+/** A redelivered message, and when the platform is acknowledged. */
+function redeliveryCases(suite: ChannelSuite): void {
+  const { contractCase, waitFor, receiveOne } = suite;
+  contractCase(
+    'dedupe',
+    'a redelivered message is stored once (handed to the host again, or dropped by the adapter) and acknowledged',
+    async () => {
+      const { driver, chatId, host } = suite;
+      const { injected } = await receiveOne({ chatId, text: 'say this only once' });
+      await driver.redeliver(injected);
+      const same = () => host.calls.filter((m) => m.platformMessageId === injected.platformMessageId);
+      // An adapter may hand the redelivery to the host (which answers duplicate) or drop it from its own memory.
+      await poll(
+        'the redelivered message at host.receive',
+        () => (same().length >= 2 ? true : undefined),
+        1000,
+      ).catch(() => undefined);
+      const again = same();
+      expect(again.length).toBeLessThanOrEqual(2);
+      if (again.length === 2) {
+        expect(again[1]?.chatId).toBe(again[0]?.chatId);
+        expect(again[1]?.sender.id).toBe(again[0]?.sender.id);
+        expect(host.duplicates).toBe(1);
+      }
+      expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
+      if (driver.isAcknowledged) {
+        await waitFor('the duplicate acknowledged', async () =>
+          (await driver.isAcknowledged?.(injected)) ? true : undefined,
+        );
+      }
+      // The adapter keeps going after a duplicate.
+      await receiveOne({ chatId, text: 'and this one after it' });
+      expect(driver.sentTexts()).toHaveLength(0);
+    },
+  );
 
-    contractCase('stop', 'after stop nothing more is delivered, and stop is idempotent', async () => {
-      await receiveOne({ chatId, text: 'while running' });
-      await adapter.stop();
-      running = false;
-      await adapter.stop();
-      await driver.injectText({ chatId, text: 'after stop' });
-      await sleep(500);
-      expect(host.calls.map((m) => m.text)).not.toContain('after stop');
-    });
+  contractCase(
+    'ack-order',
+    'the platform is acknowledged only after host.receive resolved (no ack: a slow receive loses nothing)',
+    async () => {
+      const { driver, chatId, host } = suite;
+      const release = host.hold();
+      const injected = await driver.injectText({ chatId, text: 'hold this one' });
+      await waitFor('host.receive called', () =>
+        host.calls.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
+      );
+      await sleep(300);
+      const isAcknowledged = driver.isAcknowledged;
+      if (isAcknowledged) expect(await isAcknowledged(injected)).toBe(false);
+      release();
+      if (isAcknowledged) {
+        await waitFor('the message acknowledged after receive resolved', async () =>
+          (await isAcknowledged(injected)) ? true : undefined,
+        );
+      }
+      await waitFor('the held message stored', () =>
+        host.stored.some((m) => m.platformMessageId === injected.platformMessageId) ? true : undefined,
+      );
+      await sleep(200);
+      expect(host.stored.filter((m) => m.platformMessageId === injected.platformMessageId)).toHaveLength(1);
+    },
+  );
+}
+
+/** Outbound: long text split at the limit, and typing. */
+function sendCases(suite: ChannelSuite): void {
+  const { contractCase, normalize, waitFor, outbound } = suite;
+  contractCase(
+    'split',
+    'long text is split at the limit without breaking words, code fences or links',
+    async () => {
+      const { adapter, driver, chatId, limits } = suite;
+      const sample = longContractText(limits.maxTextLength);
+      const result = await adapter.send(outbound(sample.text));
+      const sent = await waitFor('the split parts on the platform', () => {
+        const mine = driver.sentTexts().filter((s) => s.chatId === chatId);
+        return mine.length >= result.platformMessageIds.length && mine.length > 0 ? mine : undefined;
+      });
+      const parts = sent.map((s) => s.text);
+      expect(parts.length).toBeGreaterThan(sample.text.length > limits.maxTextLength ? 1 : 0);
+      expect(result.platformMessageIds).toHaveLength(parts.length);
+      expect(new Set(result.platformMessageIds).size).toBe(parts.length);
+      expect(sent.map((s) => s.platformMessageId)).toEqual(result.platformMessageIds);
+      for (const part of parts) {
+        expect(part.length).toBeLessThanOrEqual(limits.maxTextLength);
+        expect(part.trim().length).toBeGreaterThan(0);
+      }
+      const normalized = parts.map(normalize);
+      for (const part of normalized)
+        expect(countFenceLines(part) % 2, `unbalanced fence in:\n${part}`).toBe(0);
+      expect(proseTokens(normalized.join('\n'))).toEqual(proseTokens(sample.text));
+      expect(normalized.some((part) => part.includes(sample.link))).toBe(true);
+    },
+  );
+
+  contractCase(
+    'typing',
+    'setTyping shows a typing action (or, declared absent, none and no error)',
+    async () => {
+      const { adapter, driver, chatId, limits } = suite;
+      if (!limits.typingIndicator) {
+        await adapter.setTyping?.(chatId, true);
+        await sleep(200);
+        expect(driver.typingEvents()).toEqual([]);
+        return;
+      }
+      expect(adapter.setTyping).toBeTypeOf('function');
+      await adapter.setTyping?.(chatId, true);
+      await waitFor('a typing action', () => driver.typingEvents().find((t) => t.chatId === chatId));
+      await adapter.setTyping?.(chatId, false);
+    },
+  );
+}
+
+/** Files both ways (skipped when `limits.attachments` is false). */
+function attachmentCases(suite: ChannelSuite): void {
+  const { contractCase, normalize, waitFor, receiveOne, outbound } = suite;
+  contractCase(
+    'attachment-in',
+    'an inbound file arrives as an attachment with name, type, size and ref',
+    async (ctx) => {
+      const { chatId, limits, harness } = suite;
+      if (!limits.attachments) ctx.skip('limits.attachments is false');
+      const content = new TextEncoder().encode('contract attachment bytes\n');
+      const { message } = await receiveOne({
+        chatId,
+        text: 'see the attached notes',
+        attachment: { name: 'notes.txt', mimeType: 'text/plain', content },
+      });
+      expect(message.text).toContain('see the attached notes');
+      const [attachment] = message.attachments ?? [];
+      expect(attachment).toBeDefined();
+      expect(attachment?.name).toBe('notes.txt');
+      expect(attachment?.mimeType).toBe('text/plain');
+      expect(attachment?.sizeBytes).toBe(content.byteLength);
+      expect(attachment?.ref.length).toBeGreaterThan(0);
+      if (harness.readAttachment && attachment) {
+        expect(Buffer.from(await harness.readAttachment(attachment.ref))).toEqual(Buffer.from(content));
+      }
+    },
+  );
+
+  contractCase(
+    'attachment-out',
+    'an outbound attachment (absolute path ref) is uploaded with its text',
+    async (ctx) => {
+      const { adapter, driver, chatId, limits } = suite;
+      if (!limits.attachments) ctx.skip('limits.attachments is false');
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'nanoclaw-channel-contract-'));
+      try {
+        const file = path.join(dir, 'report.txt');
+        const content = Buffer.from('the contract report\n');
+        await fs.writeFile(file, content);
+        const text = 'here is the report';
+        const result = await adapter.send(
+          outbound(text, {
+            attachments: [
+              { name: 'report.txt', mimeType: 'text/plain', sizeBytes: content.length, ref: file },
+            ],
+          }),
+        );
+        const upload = await waitFor('the uploaded file', () =>
+          driver.uploads().find((u) => u.chatId === chatId && u.name === 'report.txt'),
+        );
+        expect(Buffer.from(upload.content)).toEqual(content);
+        const texts = [
+          ...driver.sentTexts().map((s) => s.text),
+          ...driver.uploads().map((u) => u.caption ?? ''),
+        ];
+        expect(texts.map(normalize).some((t) => t.includes(text))).toBe(true);
+        expect(result.platformMessageIds.length).toBeGreaterThan(0);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+}
+
+/** A 429, a dropped connection, and stop. */
+function resilienceCases(suite: ChannelSuite): void {
+  const { contractCase, rateLimit, normalize, waitFor, receiveOne, outbound } = suite;
+  contractCase('rate-limit', `a 429 with retry-after is handled (${rateLimit})`, async () => {
+    const { adapter, driver } = suite;
+    driver.failNextSend(RATE_LIMIT_MS);
+    const text = 'rate limited hello';
+    const started = Date.now();
+    if (rateLimit === 'error') {
+      const error = await adapter.send(outbound(text)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, 'send rejects on 429').toBeInstanceOf(Error);
+      const info = error as ChannelErrorInfo;
+      expect(info.retryAfterMs).toBeGreaterThanOrEqual(RATE_LIMIT_MS);
+      expect(info.permanent ?? false).toBe(false);
+      expect(driver.sentTexts().filter((s) => s.text === text)).toHaveLength(0);
+      await adapter.send(outbound(text));
+    } else {
+      await adapter.send(outbound(text));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(RATE_LIMIT_MS - 100);
+    }
+    expect(driver.sentTexts().filter((s) => normalize(s.text) === text)).toHaveLength(1);
+  });
+
+  contractCase('reconnect', 'after a dropped connection inbound and outbound work again', async () => {
+    const { adapter, driver, chatId } = suite;
+    await receiveOne({ chatId, text: 'before the drop' });
+    await driver.dropConnection();
+    await receiveOne({ chatId, text: 'after the drop' });
+    await adapter.send(outbound('still here'));
+    await waitFor('a send after the drop', () => driver.sentTexts().find((s) => s.text === 'still here'));
+  });
+
+  contractCase('stop', 'after stop nothing more is delivered, and stop is idempotent', async () => {
+    const { adapter, driver, chatId, host } = suite;
+    await receiveOne({ chatId, text: 'while running' });
+    await adapter.stop();
+    suite.running = false;
+    await adapter.stop();
+    await driver.injectText({ chatId, text: 'after stop' });
+    await sleep(500);
+    expect(host.calls.map((m) => m.text)).not.toContain('after stop');
   });
 }
 
