@@ -70,6 +70,8 @@ export { providerContract } from './provider-contract.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
 export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
+export type { OpenedInTest } from './session-cleanup.js';
+export { closeSessionsAfterEach } from './session-cleanup.js';
 export type { HoldGate, LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
 export {
   collect,
