@@ -437,6 +437,31 @@ describe('helpers', () => {
     expect(checkTsupConfig('export default defineConfig(makeConfig());', ['src/index.ts'])).toHaveLength(1);
   });
 
+  it('checkTsupConfig follows a spread of a shared base imported relatively, later keys overriding', () => {
+    const base = "export const packageBuild = { format: ['esm'], dts: true, clean: true };\n";
+    const config = (extra = '') =>
+      `import { defineConfig } from 'tsup';\nimport { packageBuild } from '../../tsup.base';\nexport default defineConfig({ ...packageBuild, entry: ['src/index.ts']${extra} });\n`;
+    const read = (specifier: string) => (specifier === '../../tsup.base' ? base : undefined);
+    expect(checkTsupConfig(config(), ['src/index.ts'], read)).toEqual([]);
+    expect(checkTsupConfig(config(', dts: false'), ['src/index.ts'], read)).toEqual([
+      'tsup.config.ts must emit declarations (dts: true)',
+    ]);
+    // Unreadable base: nothing is claimed about format or dts, so neither is proven.
+    expect(checkTsupConfig(config(), ['src/index.ts'], () => undefined)).toHaveLength(2);
+  });
+
+  it('reads a shared tsup base from the workspace root, and the devDependencies it inlines', () => {
+    const base =
+      "export const packageBuild = { format: ['esm'], dts: true };\nexport const inlining = { ...packageBuild, noExternal: ['@nanoclaw/db'] };\n";
+    const widgetTsup =
+      "import { defineConfig } from 'tsup';\nimport { inlining } from '../../tsup.base';\nexport default defineConfig({ ...inlining, entry: ['src/index.ts'] });\n";
+    const imports = "import { db } from '@nanoclaw/db';\nexport const x = db;\n";
+    const files = { 'tsup.base.ts': base, 'packages/widget/tsup.config.ts': widgetTsup };
+    expect(check({ ...files, 'packages/widget/src/extra.ts': imports })).toEqual([]);
+    const withoutDts = { ...files, 'tsup.base.ts': base.replace('dts: true', 'dts: false') };
+    expectOnly(check(withoutDts), 'packages/widget', 'tsup');
+  });
+
   it('isTestOnlyFile', () => {
     expect(isTestOnlyFile('a.test.ts')).toBe(true);
     expect(isTestOnlyFile('deep/a.test.ts')).toBe(true);

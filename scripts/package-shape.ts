@@ -175,7 +175,10 @@ export function checkPackage(
     add('tsup', 'tsup.config.ts is missing');
   } else {
     const required = ['src/index.ts', ...(hasTestEntry ? ['src/test.ts'] : [])];
-    for (const problem of checkTsupConfig(fs.readFileSync(tsupPath, 'utf8'), required)) add('tsup', problem);
+    const readModule = (specifier: string) => readRelativeModule(pkg.absDir, specifier);
+    for (const problem of checkTsupConfig(fs.readFileSync(tsupPath, 'utf8'), required, readModule)) {
+      add('tsup', problem);
+    }
   }
 
   // --- README.md -------------------------------------------------------------------------------------------
@@ -443,16 +446,27 @@ interface TsupOptionsSeen {
   formats: string[] | 'unknown';
   dts: boolean | 'unknown';
   entries: string[] | 'unknown';
+  /** The package names in `noExternal` (string entries only). */
+  inlined: string[];
 }
+
+/** Reads the source of a module a tsup config imports (`'../../tsup.base'`), or undefined when unknown. */
+export type ReadModule = (specifier: string) => string | undefined;
 
 /**
  * Reads `tsup.config.ts` without running it: finds the options object(s) given to `defineConfig(...)` or
  * default-exported, and checks that some config builds ESM with declarations and that the entries (union over
- * such configs) cover `required`. Returns one message per problem.
+ * such configs) cover `required`. A spread of a local or of a relatively imported object literal (a shared
+ * base such as `...packageBuild` from `../../tsup.base`) is read through `readModule`. Returns one message per
+ * problem.
  */
-export function checkTsupConfig(source: string, required: readonly string[]): string[] {
-  const sf = ts.createSourceFile('tsup.config.ts', source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const configs = findTsupConfigObjects(sf).map(readTsupOptions);
+export function checkTsupConfig(
+  source: string,
+  required: readonly string[],
+  readModule?: ReadModule,
+): string[] {
+  const scope = readScope(source, readModule);
+  const configs = findTsupConfigObjects(scope).map((obj) => readTsupOptions(obj, scope));
   if (configs.length === 0) {
     return ['tsup.config.ts must `export default defineConfig({...})` with an object literal'];
   }
@@ -478,75 +492,164 @@ export function checkTsupConfig(source: string, required: readonly string[]): st
   return problems;
 }
 
-function findTsupConfigObjects(sf: ts.SourceFile): ts.ObjectLiteralExpression[] {
+/** A parsed config module: its statements, its top-level constants, and how to resolve an imported name. */
+interface ConfigScope {
+  sf: ts.SourceFile;
+  locals: Map<string, ts.Expression>;
+  /** The initializer an imported name stands for in its (relative) module, when it can be read. */
+  imported: (name: string) => { expr: ts.Expression; scope: ConfigScope } | undefined;
+}
+
+function readScope(source: string, readModule: ReadModule | undefined, depth = 0): ConfigScope {
+  const sf = ts.createSourceFile('tsup.config.ts', source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const locals = new Map<string, ts.Expression>();
+  const imports = new Map<string, { specifier: string; exported: string }>();
   for (const stmt of sf.statements) {
     if (ts.isVariableStatement(stmt)) {
       for (const decl of stmt.declarationList.declarations) {
         if (ts.isIdentifier(decl.name) && decl.initializer) locals.set(decl.name.text, decl.initializer);
       }
+    } else if (ts.isImportDeclaration(stmt) && ts.isStringLiteral(stmt.moduleSpecifier)) {
+      const bindings = stmt.importClause?.namedBindings;
+      if (!bindings || !ts.isNamedImports(bindings)) continue;
+      for (const el of bindings.elements) {
+        const exported = (el.propertyName ?? el.name).text;
+        imports.set(el.name.text, { specifier: stmt.moduleSpecifier.text, exported });
+      }
     }
   }
+  const imported = (name: string) => {
+    const from = imports.get(name);
+    if (!from || !readModule || depth > 3 || !from.specifier.startsWith('.')) return undefined;
+    const text = readModule(from.specifier);
+    if (text === undefined) return undefined;
+    const scope = readScope(text, undefined, depth + 1);
+    const expr = scope.locals.get(from.exported);
+    return expr ? { expr, scope } : undefined;
+  };
+  return { sf, locals, imported };
+}
+
+function unwrapExpression(expr: ts.Expression): ts.Expression {
+  let e = expr;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) {
+    e = e.expression;
+  }
+  return e;
+}
+
+function findTsupConfigObjects(scope: ConfigScope): ts.ObjectLiteralExpression[] {
   const unwrap = (expr: ts.Expression, depth = 0): ts.ObjectLiteralExpression[] => {
     if (depth > 5) return [];
-    let e = expr;
-    while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) {
-      e = e.expression;
-    }
+    const e = unwrapExpression(expr);
     if (ts.isObjectLiteralExpression(e)) return [e];
     if (ts.isArrayLiteralExpression(e)) return e.elements.flatMap((el) => unwrap(el, depth + 1));
     if (ts.isCallExpression(e) && e.arguments[0]) return unwrap(e.arguments[0], depth + 1); // defineConfig(x)
     if (ts.isIdentifier(e)) {
-      const init = locals.get(e.text);
+      const init = scope.locals.get(e.text);
       return init ? unwrap(init, depth + 1) : [];
     }
     if (ts.isArrowFunction(e) && !ts.isBlock(e.body)) return unwrap(e.body, depth + 1);
     return [];
   };
-  for (const stmt of sf.statements) {
+  for (const stmt of scope.sf.statements) {
     if (ts.isExportAssignment(stmt) && !stmt.isExportEquals) return unwrap(stmt.expression);
   }
   return [];
 }
 
-function readTsupOptions(obj: ts.ObjectLiteralExpression): TsupOptionsSeen {
-  const seen: TsupOptionsSeen = { formats: ['cjs'], dts: false, entries: 'unknown' }; // tsup's defaults
+/** The object literal a spread (`...name`) stands for, local or imported, with the scope it was found in. */
+function resolveSpread(
+  expr: ts.Expression,
+  scope: ConfigScope,
+): { obj: ts.ObjectLiteralExpression; scope: ConfigScope } | undefined {
+  const e = unwrapExpression(expr);
+  if (ts.isObjectLiteralExpression(e)) return { obj: e, scope };
+  if (!ts.isIdentifier(e)) return undefined;
+  const local = scope.locals.get(e.text);
+  if (local) return resolveSpread(local, scope);
+  const found = scope.imported(e.text);
+  return found ? resolveSpread(found.expr, found.scope) : undefined;
+}
+
+type TsupOptionsSet = Partial<TsupOptionsSeen>;
+
+function readTsupOptions(obj: ts.ObjectLiteralExpression, scope: ConfigScope): TsupOptionsSeen {
+  const defaults: TsupOptionsSeen = { formats: ['cjs'], dts: false, entries: 'unknown', inlined: [] }; // tsup's defaults
+  return { ...defaults, ...readOptionsSet(obj, scope, 0) };
+}
+
+/** The options an object literal sets, later properties (and spreads) overriding earlier ones. */
+function readOptionsSet(obj: ts.ObjectLiteralExpression, scope: ConfigScope, depth: number): TsupOptionsSet {
+  const seen: TsupOptionsSet = {};
   for (const prop of obj.properties) {
-    if (!ts.isPropertyAssignment(prop)) {
-      if (ts.isShorthandPropertyAssignment(prop) || ts.isSpreadAssignment(prop)) {
-        // Values we cannot see: do not claim anything about them.
-        const name = ts.isShorthandPropertyAssignment(prop) ? prop.name.text : '';
-        if (name === 'format' || ts.isSpreadAssignment(prop)) seen.formats = 'unknown';
-        if (name === 'dts' || ts.isSpreadAssignment(prop)) seen.dts = 'unknown';
-        if (name === 'entry' || ts.isSpreadAssignment(prop)) seen.entries = 'unknown';
-      }
+    if (ts.isSpreadAssignment(prop)) {
+      const base = depth < 5 ? resolveSpread(prop.expression, scope) : undefined;
+      // A spread we cannot read: do not claim anything about the values it may set.
+      if (base) Object.assign(seen, readOptionsSet(base.obj, base.scope, depth + 1));
+      else Object.assign(seen, { formats: 'unknown', dts: 'unknown', entries: 'unknown' } as TsupOptionsSet);
       continue;
     }
+    if (ts.isShorthandPropertyAssignment(prop)) {
+      const name = prop.name.text;
+      if (name === 'format') seen.formats = 'unknown';
+      if (name === 'dts') seen.dts = 'unknown';
+      if (name === 'entry') seen.entries = 'unknown';
+      continue;
+    }
+    if (!ts.isPropertyAssignment(prop)) continue;
     const key = ts.isIdentifier(prop.name) || ts.isStringLiteral(prop.name) ? prop.name.text : undefined;
     const value = prop.initializer;
-    if (key === 'format') {
-      if (ts.isStringLiteralLike(value)) seen.formats = [value.text];
-      else if (ts.isArrayLiteralExpression(value) && value.elements.every(ts.isStringLiteralLike)) {
-        seen.formats = value.elements.map((el) => (el as ts.StringLiteralLike).text);
-      } else seen.formats = 'unknown';
-    } else if (key === 'dts') {
-      if (value.kind === ts.SyntaxKind.TrueKeyword || ts.isObjectLiteralExpression(value)) seen.dts = true;
-      else if (value.kind === ts.SyntaxKind.FalseKeyword) seen.dts = false;
-      else if (ts.isStringLiteralLike(value))
-        seen.dts = true; // dts: 'src/index.ts'
-      else seen.dts = 'unknown';
-    } else if (key === 'entry') {
-      if (ts.isArrayLiteralExpression(value) && value.elements.every(ts.isStringLiteralLike)) {
-        seen.entries = value.elements.map((el) => (el as ts.StringLiteralLike).text);
-      } else if (ts.isObjectLiteralExpression(value)) {
-        const paths = value.properties.map((p) =>
-          ts.isPropertyAssignment(p) && ts.isStringLiteralLike(p.initializer) ? p.initializer.text : null,
-        );
-        seen.entries = paths.every((p) => p !== null) ? (paths as string[]) : 'unknown';
-      } else seen.entries = 'unknown';
+    if (key === 'format') seen.formats = readFormats(value);
+    else if (key === 'dts') seen.dts = readDts(value);
+    else if (key === 'entry') seen.entries = readEntries(value);
+    else if (key === 'noExternal' && ts.isArrayLiteralExpression(value)) {
+      seen.inlined = value.elements.filter(ts.isStringLiteralLike).map((el) => el.text);
     }
   }
   return seen;
+}
+
+function readFormats(value: ts.Expression): TsupOptionsSeen['formats'] {
+  if (ts.isStringLiteralLike(value)) return [value.text];
+  if (ts.isArrayLiteralExpression(value) && value.elements.every(ts.isStringLiteralLike)) {
+    return value.elements.map((el) => (el as ts.StringLiteralLike).text);
+  }
+  return 'unknown';
+}
+
+function readDts(value: ts.Expression): TsupOptionsSeen['dts'] {
+  if (value.kind === ts.SyntaxKind.TrueKeyword || ts.isObjectLiteralExpression(value)) return true;
+  if (value.kind === ts.SyntaxKind.FalseKeyword) return false;
+  if (ts.isStringLiteralLike(value)) return true; // dts: 'src/index.ts'
+  return 'unknown';
+}
+
+function readEntries(value: ts.Expression): TsupOptionsSeen['entries'] {
+  if (ts.isArrayLiteralExpression(value) && value.elements.every(ts.isStringLiteralLike)) {
+    return value.elements.map((el) => (el as ts.StringLiteralLike).text);
+  }
+  if (ts.isObjectLiteralExpression(value)) {
+    const paths = value.properties.map((p) =>
+      ts.isPropertyAssignment(p) && ts.isStringLiteralLike(p.initializer) ? p.initializer.text : null,
+    );
+    return paths.every((p) => p !== null) ? (paths as string[]) : 'unknown';
+  }
+  return 'unknown';
+}
+
+/** The text of a module a package's tsup config imports relatively (`../../tsup.base` → `tsup.base.ts`). */
+function readRelativeModule(dir: string, specifier: string): string | undefined {
+  const base = path.resolve(dir, specifier);
+  const stem = base.replace(/\.(?:js|mjs|ts|mts)$/, '');
+  for (const candidate of [base, `${stem}.ts`, `${stem}.mts`, `${stem}.js`, `${stem}.mjs`]) {
+    try {
+      if (fs.statSync(candidate).isFile()) return fs.readFileSync(candidate, 'utf8');
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
 }
 
 /** An entry (`./src/index.ts`, `src/*.ts`, `src/**\/*.ts`, `!src/x.ts` never matches) covers `file`. */
@@ -587,7 +690,7 @@ function toPosix(p: string): string {
   return p.split(path.sep).join('/');
 }
 
-/** Package names a package's tsup.config.ts lists in `noExternal` (string entries only). */
+/** Package names a package's tsup.config.ts lists in `noExternal` (string entries only), its shared base's included. */
 function inlinedByTsup(dir: string): Set<string> {
   let text: string;
   try {
@@ -595,6 +698,7 @@ function inlinedByTsup(dir: string): Set<string> {
   } catch {
     return new Set();
   }
-  const list = /noExternal:\s*\[([^\]]*)\]/.exec(text)?.[1] ?? '';
-  return new Set([...list.matchAll(/['"]([^'"]+)['"]/g)].map((match) => match[1] as string));
+  const scope = readScope(text, (specifier) => readRelativeModule(dir, specifier));
+  const configs = findTsupConfigObjects(scope).map((obj) => readTsupOptions(obj, scope));
+  return new Set(configs.flatMap((c) => c.inlined));
 }

@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { providerBuild } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/host.ts'],
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  // Shared helpers are inlined: the published package depends on @nanoclaw/core alone.
-  noExternal: ['@nanoclaw/provider-utils'],
-});
+export default defineConfig({ ...providerBuild, entry: ['src/index.ts', 'src/host.ts'] });

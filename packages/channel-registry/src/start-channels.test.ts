@@ -5,35 +5,16 @@ import {
   type ChannelHost,
   type Logger,
 } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import type { Timers } from './backoff.js';
 import { createChannelRegistry } from './registry.js';
 import { type StartChannelsOptions, startChannels } from './start-channels.js';
 
-interface LogLine {
-  level: string;
-  bindings: Record<string, unknown>;
-  message: string;
-}
-
-function recordingLogger(
-  lines: LogLine[] = [],
-  bound: Record<string, unknown> = {},
-): Logger & { lines: LogLine[] } {
-  const at = (level: string) => (first: Record<string, unknown> | string, message?: string) => {
-    if (typeof first === 'string') lines.push({ level, bindings: bound, message: first });
-    else lines.push({ level, bindings: { ...bound, ...first }, message: message ?? '' });
-  };
-  return {
-    lines,
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    fatal: at('fatal'),
-    child: (bindings) => recordingLogger(lines, { ...bound, ...bindings }),
-  };
+/** A logger recording into its own `lines`. */
+function recordingLogger(): Logger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  return Object.assign(memoryLogger(lines), { lines });
 }
 
 function fakeClock() {

@@ -3,7 +3,7 @@ import { silentLogger } from '@nanoclaw/testing';
 import { type Api, GrammyError, HttpError } from 'grammy';
 import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { runPollLoop } from './poll-loop.js';
+import { type PollLoopOptions, runPollLoop } from './poll-loop.js';
 
 type Step = Update[] | Error;
 
@@ -36,6 +36,28 @@ function instantTimers(delays: number[]): Timers {
   };
 }
 
+/** Runs the loop on `api` until the script ends: instant timers, no jitter, silent; `options` for what a case is about. */
+function runScripted(
+  api: Api,
+  controller: AbortController,
+  options: Partial<PollLoopOptions> = {},
+): Promise<void> {
+  return runPollLoop({
+    api,
+    timeoutSeconds: 30,
+    offset: undefined,
+    handle: async () => {},
+    onHealth: () => {},
+    onOffset: () => {},
+    logger: silentLogger(),
+    backoff: {},
+    timers: instantTimers([]),
+    random: () => 0.5,
+    signal: controller.signal,
+    ...options,
+  });
+}
+
 const update = (id: number): Update => ({ update_id: id }) as Update;
 const conflict = () =>
   new GrammyError(
@@ -50,20 +72,10 @@ describe('runPollLoop', () => {
     const controller = new AbortController();
     const { api, offsets } = scriptedApi([[update(5), update(6)], [update(7)]], controller);
     const handled: number[] = [];
-    await runPollLoop({
-      api,
-      timeoutSeconds: 30,
-      offset: undefined,
+    await runScripted(api, controller, {
       handle: async (u) => {
         handled.push(u.update_id);
       },
-      onHealth: () => {},
-      onOffset: () => {},
-      logger: silentLogger(),
-      backoff: {},
-      timers: instantTimers([]),
-      random: () => 0.5,
-      signal: controller.signal,
     });
     expect(handled).toEqual([5, 6, 7]);
     expect(offsets).toEqual([undefined, 7, 8]);
@@ -74,10 +86,7 @@ describe('runPollLoop', () => {
     const { api, offsets } = scriptedApi([[update(1), update(2)], [update(2)]], controller);
     let failed = false;
     const handled: number[] = [];
-    await runPollLoop({
-      api,
-      timeoutSeconds: 30,
-      offset: undefined,
+    await runScripted(api, controller, {
       handle: async (u) => {
         if (u.update_id === 2 && !failed) {
           failed = true;
@@ -85,13 +94,6 @@ describe('runPollLoop', () => {
         }
         handled.push(u.update_id);
       },
-      onHealth: () => {},
-      onOffset: () => {},
-      logger: silentLogger(),
-      backoff: {},
-      timers: instantTimers([]),
-      random: () => 0.5,
-      signal: controller.signal,
     });
     expect(handled).toEqual([1, 2]);
     expect(offsets).toEqual([undefined, 2, 3]);
@@ -103,18 +105,11 @@ describe('runPollLoop', () => {
     const { api } = scriptedApi([conflict(), network, network, [], network], controller);
     const delays: number[] = [];
     const health: Array<[boolean, string | undefined]> = [];
-    await runPollLoop({
-      api,
-      timeoutSeconds: 30,
+    await runScripted(api, controller, {
       offset: 10,
-      handle: async () => {},
       onHealth: (connected, error) => health.push([connected, error]),
-      onOffset: () => {},
-      logger: silentLogger(),
       backoff: { baseMs: 100, maxMs: 1000, jitter: 0 },
       timers: instantTimers(delays),
-      random: () => 0.5,
-      signal: controller.signal,
     });
     expect(delays).toEqual([100, 200, 400, 100]);
     expect(health[0]).toEqual([false, '409 Conflict: terminated by other getUpdates request']);

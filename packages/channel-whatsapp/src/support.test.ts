@@ -1,4 +1,4 @@
-import type { Logger } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import { statusCodeOf, toChannelError } from './errors.js';
 import { decodeMediaRef, encodeMediaRef, toBase64 } from './media-ref.js';
@@ -39,25 +39,16 @@ describe('errors', () => {
 
 describe('toBaileysLogger', () => {
   it('forwards warn and error, drops the chatter below the level', () => {
-    const lines: Array<[string, unknown, unknown]> = [];
-    const at = (level: string) => (a: unknown, b?: unknown) => lines.push([level, a, b]);
-    const logger = {
-      trace: at('trace'),
-      debug: at('debug'),
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      fatal: at('fatal'),
-      child: () => logger,
-    } as unknown as Logger;
+    const lines: LogLine[] = [];
+    const logger = memoryLogger(lines);
     const baileys = toBaileysLogger(logger);
     baileys.debug({ frame: 1 }, 'recv');
     baileys.info('connected');
     baileys.warn({ retry: 2 }, 'retrying');
     baileys.child({ class: 'socket' }).error('boom');
     expect(lines).toEqual([
-      ['warn', { baileys: { retry: 2 } }, 'retrying'],
-      ['error', 'boom', undefined],
+      { level: 'warn', message: 'retrying', bindings: { baileys: { retry: 2 } } },
+      { level: 'error', message: 'boom', bindings: { class: 'socket' } },
     ]);
     expect(toBaileysLogger(logger, 'debug').level).toBe('debug');
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ContainerRuntime, SandboxMount, SandboxSpec } from '@nanoclaw/core';
 import type { ContractAvailability } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSandboxError } from './errors.js';
+import { isSandboxError, type SandboxErrorCode } from './errors.js';
 import { readGroupFile } from './group-files.js';
 import {
   buildMounts,
@@ -98,6 +98,20 @@ async function makeWorld(): Promise<World> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
   return { root, projectRoot, groupDir, secretDir, secretFile, fixtures, mounts, port, server };
+}
+
+/**
+ * What an escape attempt from the host side came to: `BLOCKED: <message>` when it was refused with the sandbox
+ * error `code`, `leaked(value)` when it went through, `LEAK? <error>` when it failed some other way.
+ */
+function outcomeOf<T>(
+  attempt: Promise<T>,
+  code: SandboxErrorCode,
+  leaked: (value: T) => string | Promise<string>,
+): Promise<string> {
+  return attempt.then(leaked, (error: unknown) =>
+    isSandboxError(error, code) ? `BLOCKED: ${error.message}` : `LEAK? ${String(error)}`,
+  );
 }
 
 function probeSpec(
@@ -201,16 +215,10 @@ function escapeSuite(
         ...world.mounts,
         sub,
       ]);
-      const refusedA = await runtime.spawn(withGroup).then(
-        async (proc) => {
-          await proc.kill();
-          return 'LEAK: spawned';
-        },
-        (error: unknown) =>
-          isSandboxError(error, 'mount-refused')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
-      );
+      const refusedA = await outcomeOf(runtime.spawn(withGroup), 'mount-refused', async (proc) => {
+        await proc.kill();
+        return 'LEAK: spawned';
+      });
       outcomes.push(['bind a source inside the rw group folder after a symlink swap', refusedA]);
       expect(refusedA).toMatch(/^BLOCKED: .*sandbox-writable/);
 
@@ -219,38 +227,26 @@ function escapeSuite(
         world.mounts.find((m) => m.containerPath === '/fixtures') as PlannedMount,
         { ...sub, within: world.groupDir },
       ]);
-      const refusedB = await runtime.spawn(alone).then(
-        async (proc) => {
-          await proc.kill();
-          return 'LEAK: spawned';
-        },
-        (error: unknown) =>
-          isSandboxError(error, 'mount-refused')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
-      );
+      const refusedB = await outcomeOf(runtime.spawn(alone), 'mount-refused', async (proc) => {
+        await proc.kill();
+        return 'LEAK: spawned';
+      });
       outcomes.push(['bind a swapped symlink whose target left its root', refusedB]);
       expect(refusedB).toMatch(/^BLOCKED: .*outside/);
 
       // The host reading what the agent wrote never follows its links.
-      const hostRead = await readGroupFile(world.groupDir, 'evil-link').then(
-        (buffer) => `LEAK: ${buffer.toString('utf8')}`,
-        (error: unknown) =>
-          isSandboxError(error, 'unsafe-path')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
-      );
-      outcomes.push(['host reads an agent-made symlink in the group folder', hostRead]);
-      expect(hostRead).toMatch(/^BLOCKED/);
-      const hostReadDir = await readGroupFile(world.groupDir, 'sub/secret.txt').then(
-        (buffer) => `LEAK: ${buffer.toString('utf8')}`,
-        (error: unknown) =>
-          isSandboxError(error, 'unsafe-path')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
-      );
-      outcomes.push(['host reads through an agent-made directory symlink', hostReadDir]);
-      expect(hostReadDir).toMatch(/^BLOCKED/);
+      const hostRead = (file: string) =>
+        outcomeOf(
+          readGroupFile(world.groupDir, file),
+          'unsafe-path',
+          (buffer) => `LEAK: ${buffer.toString('utf8')}`,
+        );
+      const throughFileLink = await hostRead('evil-link');
+      outcomes.push(['host reads an agent-made symlink in the group folder', throughFileLink]);
+      expect(throughFileLink).toMatch(/^BLOCKED/);
+      const throughDirLink = await hostRead('sub/secret.txt');
+      outcomes.push(['host reads through an agent-made directory symlink', throughDirLink]);
+      expect(throughDirLink).toMatch(/^BLOCKED/);
     }, 60_000);
   });
 }

@@ -1,29 +1,15 @@
-import type { ContractReply, FakeAnthropicStep } from '@nanoclaw/testing';
-import { providerContract } from '@nanoclaw/testing';
-import { afterAll } from 'vitest';
+import { type ContractReply, type FakeAnthropicStep, fakeModelProviderContract } from '@nanoclaw/testing';
 import { cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
-afterAll(cleanupTempDirs);
-
 /** The real Claude Code (native binary via the Agent SDK), pointed at the loopback Anthropic fake. */
-providerContract({
+fakeModelProviderContract({
   name: 'claude',
-  timeoutMs: 90_000,
-  async setup() {
-    const world = await createWorld();
-    return {
-      provider: testProvider(world),
-      model: {
-        script: (match, reply) => world.fake.on(match, toStep(reply)),
-        requests: () =>
-          world.fake
-            .agentRequests()
-            .map((request) => ({ lastUserText: request.lastUserText, body: JSON.stringify(request.body) })),
-      },
-      sessionOptions: () => ({ cwd: world.cwd, env: world.env, model: 'claude-sonnet-4-5' }),
-      teardown: () => world.fake.close(),
-    };
-  },
+  createWorld,
+  cleanupTempDirs,
+  provider: (world) => testProvider(world),
+  agentRequests: (world) => world.fake.agentRequests(),
+  model: 'claude-sonnet-4-5',
+  toStep,
 });
 
 function toStep(reply: ContractReply): FakeAnthropicStep {

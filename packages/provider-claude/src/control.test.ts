@@ -1,19 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentEvent } from '@nanoclaw/core';
-import { collect, descendants, isAlive, ofType, turnEnds, waitFor } from '@nanoclaw/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  closeSessionsAfterEach,
+  collect,
+  descendants,
+  isAlive,
+  ofType,
+  turnEnds,
+  waitFor,
+} from '@nanoclaw/testing';
+import { describe, expect, it } from 'vitest';
 import { ClaudeProviderError } from './errors.js';
 import type { ClaudeAgentSession } from './session.js';
 import { type ClaudeTestWorld, cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
-const worlds: ClaudeTestWorld[] = [];
-const sessions: ClaudeAgentSession[] = [];
-
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.close();
-  for (const world of worlds.splice(0)) await world.fake.close();
-});
-afterAll(cleanupTempDirs);
+const { sessions, worlds } = closeSessionsAfterEach<ClaudeAgentSession, ClaudeTestWorld>(cleanupTempDirs);
 
 async function start() {
   const world = await createWorld();

@@ -1,20 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { agentEventSchema } from '@nanoclaw/core';
-import { collect, ofType, processEnv, turnEnds, types } from '@nanoclaw/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeSessionsAfterEach, collect, ofType, processEnv, turnEnds, types } from '@nanoclaw/testing';
+import { describe, expect, it } from 'vitest';
 import { resolveClaudeBinary } from './binary.js';
 import type { ClaudeAgentSession } from './session.js';
 import { type ClaudeTestWorld, cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
-const worlds: ClaudeTestWorld[] = [];
-const sessions: ClaudeAgentSession[] = [];
-
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.close();
-  for (const world of worlds.splice(0)) await world.fake.close();
-});
-afterAll(cleanupTempDirs);
+const { sessions, worlds } = closeSessionsAfterEach<ClaudeAgentSession, ClaudeTestWorld>(cleanupTempDirs);
 
 async function start(options: { instructions?: string } = {}) {
   const world = await createWorld();

@@ -13,9 +13,7 @@ import {
   type AgentEvent,
   type AgentSession,
   errorMessage,
-  type Logger,
   type ProviderErrorCode,
-  type SessionOptions,
   type TurnInput,
   type TurnStatus,
 } from '@nanoclaw/core';
@@ -26,6 +24,7 @@ import {
   LoopSession,
   LoopTurn,
   openSession,
+  type ProviderSessionInit,
   withTimeout,
 } from '@nanoclaw/provider-utils';
 import { archiveTranscript } from './archive.js';
@@ -43,14 +42,8 @@ export interface ClaudeAgentSession extends AgentSession {
 }
 
 /** Everything a session needs, resolved by the provider. */
-export interface ClaudeSessionInit {
-  providerId: string;
-  options: SessionOptions;
+export interface ClaudeSessionInit extends ProviderSessionInit {
   plan: QueryPlan;
-  logger: Logger;
-  startTimeoutMs: number;
-  interruptTimeoutMs: number;
-  compactTimeoutMs: number;
   /** Archive the transcript to `<cwd>/conversations/` before each compaction. */
   archiveOnCompact: boolean;
 }

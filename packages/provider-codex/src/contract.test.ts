@@ -1,28 +1,15 @@
-import { type ContractReply, type FakeResponsesStep, providerContract } from '@nanoclaw/testing';
-import { afterAll } from 'vitest';
+import { type ContractReply, type FakeResponsesStep, fakeModelProviderContract } from '@nanoclaw/testing';
 import { cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
-afterAll(cleanupTempDirs);
-
 /** The real `codex app-server`, pointed at the loopback Responses fake (auth mode C). */
-providerContract({
+fakeModelProviderContract({
   name: 'codex',
-  timeoutMs: 90_000,
-  async setup() {
-    const world = await createWorld();
-    return {
-      provider: testProvider(world),
-      model: {
-        script: (match, reply) => world.fake.on(match, toStep(reply)),
-        requests: () =>
-          world.fake.requests
-            .filter((request) => request.kind === 'turn')
-            .map((request) => ({ lastUserText: request.lastUserText, body: JSON.stringify(request.body) })),
-      },
-      sessionOptions: () => ({ cwd: world.cwd, env: world.env, model: 'fake-model' }),
-      teardown: () => world.fake.close(),
-    };
-  },
+  createWorld,
+  cleanupTempDirs,
+  provider: (world) => testProvider(world),
+  agentRequests: (world) => world.fake.requests.filter((request) => request.kind === 'turn'),
+  model: 'fake-model',
+  toStep,
 });
 
 function toStep(reply: ContractReply): FakeResponsesStep {

@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import {
-  type AgentSession,
-  errorMessage,
-  type Logger,
-  type SessionOptions,
-  type TurnInput,
-} from '@nanoclaw/core';
+import { type AgentSession, errorMessage, type TurnInput } from '@nanoclaw/core';
 import {
   type CompactionReason,
   Deferred,
   type EmitEvent,
   LoopSession,
   openSession,
+  type ProviderSessionInit,
 } from '@nanoclaw/provider-utils';
 import { type AppServer, type AppServerExit, startAppServer } from './app-server.js';
 import { CodexProviderError, isCodexSessionInvalid } from './errors.js';
@@ -31,20 +26,14 @@ export interface CodexAgentSession extends AgentSession {
 }
 
 /** Everything a session needs, resolved by the provider. */
-export interface CodexSessionInit {
-  providerId: string;
+export interface CodexSessionInit extends ProviderSessionInit {
   binary: string;
   codexHome: string;
   /** The complete app-server env. */
   childEnv: Record<string, string>;
-  options: SessionOptions;
   model?: string;
-  logger: Logger;
   clientName: string;
   compactThresholdTokens: number;
-  compactTimeoutMs: number;
-  interruptTimeoutMs: number;
-  startTimeoutMs: number;
   requestTimeoutMs: number;
   /** How `SessionOptions.instructions` reach Codex: `base` replaces its base instructions, `developer` adds. */
   instructionsAs: 'base' | 'developer';

@@ -3,15 +3,14 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Logger, McpServerConfig } from '@nanoclaw/core';
 import {
   createFakeResponsesServer,
   createTempDirs,
+  echoServerEntry,
   type FakeResponsesServer,
   type FakeResponsesStep,
-  type LogLine,
-  memoryLogger,
-  writeEchoMcpServer,
+  type ProviderTestWorld,
+  providerTestWorld,
 } from '@nanoclaw/testing';
 import { type CodexProviderOptions, createCodexProvider } from './provider.js';
 
@@ -19,35 +18,24 @@ import { type CodexProviderOptions, createCodexProvider } from './provider.js';
 export const { tempDir, cleanupTempDirs } = createTempDirs('nanoclaw-codex-');
 
 /** One test's world: its own CODEX_HOME, HOME and working directory, and a fresh fake model server. */
-export interface CodexTestWorld {
+export interface CodexTestWorld extends ProviderTestWorld {
   fake: FakeResponsesServer;
-  root: string;
-  cwd: string;
-  home: string;
   codexHome: string;
   /** The session env: mode C against the fake, model `fake-model`. */
   env: Record<string, string>;
-  logs: LogLine[];
-  logger: Logger;
 }
 
 export async function createWorld(): Promise<CodexTestWorld> {
   const fake = await createFakeResponsesServer();
-  const root = tempDir();
-  const cwd = path.join(root, 'work');
-  const home = path.join(root, 'home');
-  const codexHome = path.join(home, '.codex');
-  fs.mkdirSync(cwd, { recursive: true });
-  fs.mkdirSync(home, { recursive: true });
+  const world = providerTestWorld(tempDir());
+  const codexHome = path.join(world.home, '.codex');
   const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
+    ...world.env,
     CODEX_HOME: codexHome,
     OPENAI_BASE_URL: fake.baseUrl,
     CODEX_MODEL: 'fake-model',
   };
-  const logs: LogLine[] = [];
-  return { fake, root, cwd, home, codexHome, env, logs, logger: memoryLogger(logs) };
+  return { ...world, fake, codexHome, env };
 }
 
 /** A provider for tests: no retries against the fake, so failures are immediate. */
@@ -59,14 +47,8 @@ export function testProvider(world: CodexTestWorld, options: CodexProviderOption
   });
 }
 
-let echoScript: string | undefined;
-
 /** The echo MCP server (from @nanoclaw/testing) as an `mcpServers` entry (tools: echo, fail, slow, env). */
-export function echoServer(env: Record<string, string> = {}): McpServerConfig {
-  echoScript ??= writeEchoMcpServer(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-echo-mcp-')));
-  const script = echoScript;
-  return { type: 'stdio', command: process.execPath, args: [script], env };
-}
+export const echoServer = echoServerEntry(() => fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-echo-mcp-')));
 
 export function isAlive(pid: number): boolean {
   try {

@@ -1,29 +1,16 @@
-import { type ContractReply, type FakeChatStep, providerContract } from '@nanoclaw/testing';
-import { afterAll } from 'vitest';
+import { type ContractReply, type FakeChatStep, fakeModelProviderContract } from '@nanoclaw/testing';
 import { cleanupTempDirs, createWorld, testProvider } from './test-utils.js';
 
-afterAll(cleanupTempDirs);
-
 /** The real `opencode serve`, pointed at the loopback Chat Completions fake (`OPENAI_BASE_URL`). */
-providerContract({
+fakeModelProviderContract({
   name: 'opencode',
-  timeoutMs: 90_000,
-  async setup() {
-    const world = await createWorld();
-    return {
-      // One retry of a failing request (opencode waits ~2 s before it), then the turn fails.
-      provider: testProvider(world, { maxRetries: 1 }),
-      model: {
-        script: (match, reply) => world.fake.on(match, toStep(reply)),
-        requests: () =>
-          world.fake
-            .agentRequests()
-            .map((request) => ({ lastUserText: request.lastUserText, body: JSON.stringify(request.body) })),
-      },
-      sessionOptions: () => ({ cwd: world.cwd, env: world.env, model: 'fake-model' }),
-      teardown: () => world.fake.close(),
-    };
-  },
+  createWorld,
+  cleanupTempDirs,
+  // One retry of a failing request (opencode waits ~2 s before it), then the turn fails.
+  provider: (world) => testProvider(world, { maxRetries: 1 }),
+  agentRequests: (world) => world.fake.agentRequests(),
+  model: 'fake-model',
+  toStep,
 });
 
 function toStep(reply: ContractReply): FakeChatStep {

@@ -1,8 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent } from '@nanoclaw/core';
-import { collect, descendants, isAlive, ofType, processEnv, turnEnds, waitFor } from '@nanoclaw/testing';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  closeSessionsAfterEach,
+  collect,
+  descendants,
+  isAlive,
+  ofType,
+  processEnv,
+  turnEnds,
+  waitFor,
+} from '@nanoclaw/testing';
+import { describe, expect, it } from 'vitest';
 import type { OpencodeAgentSession } from './session.js';
 import {
   cleanupTempDirs,
@@ -12,14 +21,7 @@ import {
   testProvider,
 } from './test-utils.js';
 
-const sessions: OpencodeAgentSession[] = [];
-const worlds: OpencodeTestWorld[] = [];
-
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.close();
-  for (const world of worlds.splice(0)) await world.fake.close();
-});
-afterAll(cleanupTempDirs);
+const { sessions, worlds } = closeSessionsAfterEach<OpencodeAgentSession, OpencodeTestWorld>(cleanupTempDirs);
 
 async function world(): Promise<OpencodeTestWorld> {
   const created = await createWorld();

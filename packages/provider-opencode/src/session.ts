@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type AgentSession, errorMessage, type TurnInput } from '@nanoclaw/core';
 import {
-  type AgentSession,
-  errorMessage,
-  type Logger,
-  type SessionOptions,
-  type TurnInput,
-} from '@nanoclaw/core';
-import { type CompactionReason, type EmitEvent, LoopSession, openSession } from '@nanoclaw/provider-utils';
+  type CompactionReason,
+  type EmitEvent,
+  LoopSession,
+  openSession,
+  type ProviderSessionInit,
+} from '@nanoclaw/provider-utils';
 import {
   createOpencodeClient,
   type FilePartInput,
@@ -32,18 +32,12 @@ export interface OpencodeAgentSession extends AgentSession {
 }
 
 /** Everything a session needs, resolved by the provider. */
-export interface OpencodeSessionInit {
-  providerId: string;
+export interface OpencodeSessionInit extends ProviderSessionInit {
   binary: string;
   /** The complete server env (config included). */
   childEnv: Record<string, string>;
-  options: SessionOptions;
   model?: ModelRef;
-  logger: Logger;
   maxRetries: number;
-  interruptTimeoutMs: number;
-  startTimeoutMs: number;
-  compactTimeoutMs: number;
   serveArgs?: readonly string[];
 }
 

@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Logger, McpServerConfig } from '@nanoclaw/core';
 import {
   createFakeChatCompletionsServer,
   createTempDirs,
+  echoServerEntry,
   type FakeChatCompletionsServer,
   type FakeChatStep,
-  type LogLine,
-  memoryLogger,
-  writeEchoMcpServer,
+  type ProviderTestWorld,
+  providerTestWorld,
 } from '@nanoclaw/testing';
 import { createOpencodeProvider, type OpencodeProviderOptions } from './provider.js';
 
@@ -16,34 +13,23 @@ import { createOpencodeProvider, type OpencodeProviderOptions } from './provider
 export const { tempDir, cleanupTempDirs } = createTempDirs('nanoclaw-opencode-');
 
 /** One test's world: its own HOME (XDG dirs under it), TMPDIR and working directory, and a fake model. */
-export interface OpencodeTestWorld {
+export interface OpencodeTestWorld extends ProviderTestWorld {
   fake: FakeChatCompletionsServer;
-  root: string;
-  cwd: string;
-  home: string;
   /** The session env: `OPENAI_BASE_URL` = the fake, model `fake-model` (provider `nanoclaw`). */
   env: Record<string, string>;
-  logs: LogLine[];
-  logger: Logger;
 }
 
 export async function createWorld(fake?: FakeChatCompletionsServer): Promise<OpencodeTestWorld> {
   const server = fake ?? (await createFakeChatCompletionsServer());
-  const root = tempDir();
-  const cwd = path.join(root, 'work');
-  const home = path.join(root, 'home');
-  const tmp = path.join(root, 'tmp');
-  for (const dir of [cwd, home, tmp]) fs.mkdirSync(dir, { recursive: true });
+  // Trace lines are not recorded: OpenCode's event stream would flood the log.
+  const world = providerTestWorld(tempDir(), { skip: ['trace'] });
   const env = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: home,
-    TMPDIR: tmp,
+    ...world.env,
+    TMPDIR: world.tmp,
     OPENAI_BASE_URL: server.baseUrl,
     OPENCODE_MODEL: 'fake-model',
   };
-  const logs: LogLine[] = [];
-  // Trace lines are not recorded: OpenCode's event stream would flood the log.
-  return { fake: server, root, cwd, home, env, logs, logger: memoryLogger(logs, {}, { skip: ['trace'] }) };
+  return { ...world, fake: server, env };
 }
 
 /** A provider for tests: no retries of failing model requests, so failures are immediate. */
@@ -51,13 +37,8 @@ export function testProvider(world: OpencodeTestWorld, options: OpencodeProvider
   return createOpencodeProvider({ maxRetries: 0, logger: world.logger, ...options });
 }
 
-let echoScript: string | undefined;
-
 /** The echo MCP server (from @nanoclaw/testing) as an `mcpServers` entry (tools: echo, fail, slow, env). */
-export function echoServer(env: Record<string, string> = {}): McpServerConfig {
-  echoScript ??= writeEchoMcpServer(tempDir('nanoclaw-echo-mcp-'));
-  return { type: 'stdio', command: process.execPath, args: [echoScript], env };
-}
+export const echoServer = echoServerEntry(() => tempDir('nanoclaw-echo-mcp-'));
 
 /** A fake step running `command` through bash; the follow-up request gets `after`. */
 export function commandStep(command: string, after: FakeChatStep): FakeChatStep {

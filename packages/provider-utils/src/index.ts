@@ -9,5 +9,6 @@ export {
   type RunLoop,
   type RunLoopProtocol,
 } from './run-loop.js';
+export type { ProviderSessionInit } from './session-init.js';
 export { silentLogger } from './silent-logger.js';
 export { withTimeout } from './with-timeout.js';

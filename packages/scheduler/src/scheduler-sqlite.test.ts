@@ -2,28 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MisfirePolicy } from '@nanoclaw/core';
-import { createSqliteTaskStore, type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+import { createSqliteTaskStore, openDatabase } from '@nanoclaw/db';
+import { insertAgentGroup } from '@nanoclaw/db/test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HOUR, harness, iso, SECOND } from './test-utils.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00.000Z');
-
-async function addGroup(handle: NanoclawDatabase, id: string): Promise<void> {
-  await handle.db
-    .insertInto('agent_groups')
-    .values({
-      id,
-      folder: id,
-      name: id,
-      is_main: 0,
-      trigger: null,
-      agent_provider: null,
-      container_config: null,
-      created_at: T0,
-      updated_at: T0,
-    })
-    .execute();
-}
 
 describe('no double fire across a restart (SQLite, real file)', () => {
   let dir: string;
@@ -43,7 +27,7 @@ describe('no double fire across a restart (SQLite, real file)', () => {
   /** Process 1: create an hourly task, let it claim the 09:00 run, then die without completing it. */
   async function crashMidRun(misfirePolicy: MisfirePolicy) {
     const db = await openDatabase({ path: file });
-    await addGroup(db, 'g1');
+    await insertAgentGroup(db, 'g1', T0);
     const first = harness({ completion: 'manual' }, createSqliteTaskStore(db.db));
     await first.scheduler.start();
     const task = await first.scheduler.createTask({
@@ -107,7 +91,7 @@ describe('no double fire across a restart (SQLite, real file)', () => {
 
   it('a once-task missed while down runs once at start-up, logged late, and never again', async () => {
     const db = await openDatabase({ path: file });
-    await addGroup(db, 'g1');
+    await insertAgentGroup(db, 'g1', T0);
     const first = harness({}, createSqliteTaskStore(db.db));
     await first.scheduler.start();
     const task = await first.scheduler.createTask({

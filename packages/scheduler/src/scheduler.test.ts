@@ -117,35 +117,29 @@ describe('timing', () => {
 });
 
 describe('DST, end to end', () => {
-  it('Europe/London: a 01:30 daily job runs once on spring-forward (02:30 BST) and once on fall-back', async () => {
-    vi.setSystemTime(Date.parse('2025-03-29T00:00:00Z'));
+  /** From `from`, a scheduler with one daily cron task in `timezone`: when it ran over the next `days` days. */
+  async function dailyRuns(from: string, timezone: string, expression: string, days: number) {
+    vi.setSystemTime(Date.parse(from));
     const { scheduler, runs } = harness();
     await scheduler.start();
     await scheduler.createTask({
       groupId: 'g',
       prompt: 'p',
-      timezone: 'Europe/London',
-      schedule: { kind: 'cron', expression: '30 1 * * *' },
+      timezone,
+      schedule: { kind: 'cron', expression },
     });
-    await vi.advanceTimersByTimeAsync(3 * DAY);
-    expect(runs.map((r) => iso(r.calledAt))).toEqual([
+    await vi.advanceTimersByTimeAsync(days * DAY);
+    await scheduler.stop();
+    return runs.map((r) => iso(r.calledAt));
+  }
+
+  it('Europe/London: a 01:30 daily job runs once on spring-forward (02:30 BST) and once on fall-back', async () => {
+    expect(await dailyRuns('2025-03-29T00:00:00Z', 'Europe/London', '30 1 * * *', 3)).toEqual([
       '2025-03-29T01:30:00.000Z',
       '2025-03-30T01:30:00.000Z',
       '2025-03-31T00:30:00.000Z',
     ]);
-    await scheduler.stop();
-
-    vi.setSystemTime(Date.parse('2025-10-25T00:00:00Z'));
-    const autumn = harness();
-    await autumn.scheduler.start();
-    await autumn.scheduler.createTask({
-      groupId: 'g',
-      prompt: 'p',
-      timezone: 'Europe/London',
-      schedule: { kind: 'cron', expression: '30 1 * * *' },
-    });
-    await vi.advanceTimersByTimeAsync(3 * DAY);
-    expect(autumn.runs.map((r) => iso(r.calledAt))).toEqual([
+    expect(await dailyRuns('2025-10-25T00:00:00Z', 'Europe/London', '30 1 * * *', 3)).toEqual([
       '2025-10-25T00:30:00.000Z',
       '2025-10-26T00:30:00.000Z',
       '2025-10-27T01:30:00.000Z',
@@ -153,34 +147,12 @@ describe('DST, end to end', () => {
   });
 
   it('America/New_York: 02:30 runs once on spring-forward, 01:30 once on fall-back', async () => {
-    vi.setSystemTime(Date.parse('2025-03-08T00:00:00Z'));
-    const spring = harness();
-    await spring.scheduler.start();
-    await spring.scheduler.createTask({
-      groupId: 'g',
-      prompt: 'p',
-      timezone: 'America/New_York',
-      schedule: { kind: 'cron', expression: '30 2 * * *' },
-    });
-    await vi.advanceTimersByTimeAsync(3 * DAY);
-    expect(spring.runs.map((r) => iso(r.calledAt))).toEqual([
+    expect(await dailyRuns('2025-03-08T00:00:00Z', 'America/New_York', '30 2 * * *', 3)).toEqual([
       '2025-03-08T07:30:00.000Z',
       '2025-03-09T07:30:00.000Z',
       '2025-03-10T06:30:00.000Z',
     ]);
-    await spring.scheduler.stop();
-
-    vi.setSystemTime(Date.parse('2025-11-01T12:00:00Z'));
-    const autumn = harness();
-    await autumn.scheduler.start();
-    await autumn.scheduler.createTask({
-      groupId: 'g',
-      prompt: 'p',
-      timezone: 'America/New_York',
-      schedule: { kind: 'cron', expression: '30 1 * * *' },
-    });
-    await vi.advanceTimersByTimeAsync(2 * DAY);
-    expect(autumn.runs.map((r) => iso(r.calledAt))).toEqual([
+    expect(await dailyRuns('2025-11-01T12:00:00Z', 'America/New_York', '30 1 * * *', 2)).toEqual([
       '2025-11-02T05:30:00.000Z',
       '2025-11-03T06:30:00.000Z',
     ]);

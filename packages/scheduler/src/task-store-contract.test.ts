@@ -1,5 +1,6 @@
-import type { ScheduledTask, TaskRunLog, TaskStore } from '@nanoclaw/core';
+import type { ScheduledTask, TaskStore } from '@nanoclaw/core';
 import { createSqliteTaskStore, type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+import { insertAgentGroup, runningRun } from '@nanoclaw/db/test';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryTaskStore } from './memory-task-store.js';
 
@@ -20,19 +21,6 @@ const task = (id: string, overrides: Partial<ScheduledTask> = {}): ScheduledTask
   ...overrides,
 });
 
-const run = (id: string, taskId: string, startedAt: number): TaskRunLog => ({
-  id,
-  taskId,
-  scheduledFor: startedAt,
-  startedAt,
-  finishedAt: null,
-  status: 'running',
-  late: false,
-  durationMs: null,
-  resultSummary: null,
-  error: null,
-});
-
 const handles: NanoclawDatabase[] = [];
 afterEach(async () => {
   for (const handle of handles.splice(0)) await handle.close();
@@ -45,20 +33,7 @@ const stores: [string, () => Promise<TaskStore>][] = [
     async () => {
       const handle = await openDatabase({ path: ':memory:' });
       handles.push(handle);
-      await handle.db
-        .insertInto('agent_groups')
-        .values({
-          id: 'g1',
-          folder: 'g1',
-          name: 'g1',
-          is_main: 0,
-          trigger: null,
-          agent_provider: null,
-          container_config: null,
-          created_at: 0,
-          updated_at: 0,
-        })
-        .execute();
+      await insertAgentGroup(handle, 'g1');
       return createSqliteTaskStore(handle.db);
     },
   ],
@@ -82,12 +57,12 @@ describe.each(stores)('TaskStore contract: %s', (_name, makeStore) => {
   it('claimRun advances and logs, or does neither', async () => {
     const store = await makeStore();
     await store.insert(task('a'));
-    await store.claimRun('a', { nextRun: 2000, lastRun: 1000, updatedAt: 1000 }, run('r1', 'a', 1000));
+    await store.claimRun('a', { nextRun: 2000, lastRun: 1000, updatedAt: 1000 }, runningRun('r1', 'a', 1000));
     await expect(
-      store.claimRun('a', { nextRun: 3000, updatedAt: 2000 }, run('r1', 'a', 2000)),
+      store.claimRun('a', { nextRun: 3000, updatedAt: 2000 }, runningRun('r1', 'a', 2000)),
     ).rejects.toThrow();
     await expect(
-      store.claimRun('missing', { updatedAt: 2000 }, run('r2', 'missing', 2000)),
+      store.claimRun('missing', { updatedAt: 2000 }, runningRun('r2', 'missing', 2000)),
     ).rejects.toThrow();
     expect(await store.get('a')).toMatchObject({ nextRun: 2000, lastRun: 1000, updatedAt: 1000 });
     expect((await store.listRuns({ limit: 10 })).map((r) => r.id)).toEqual(['r1']);
@@ -97,9 +72,9 @@ describe.each(stores)('TaskStore contract: %s', (_name, makeStore) => {
     const store = await makeStore();
     await store.insert(task('a'));
     await store.insert(task('b'));
-    await store.claimRun('a', { updatedAt: 1 }, run('r1', 'a', 10));
-    await store.claimRun('b', { updatedAt: 1 }, run('r2', 'b', 20));
-    await store.claimRun('a', { updatedAt: 1 }, run('r3', 'a', 30));
+    await store.claimRun('a', { updatedAt: 1 }, runningRun('r1', 'a', 10));
+    await store.claimRun('b', { updatedAt: 1 }, runningRun('r2', 'b', 20));
+    await store.claimRun('a', { updatedAt: 1 }, runningRun('r3', 'a', 30));
     await store.finishRun('r1', {
       status: 'succeeded',
       finishedAt: 15,

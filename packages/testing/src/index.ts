@@ -59,6 +59,8 @@ export type {
   FakeUsage,
 } from './fake-responses-types.js';
 export type { FakeToolResult } from './fake-tool-results.js';
+export type { FakeModelContractOptions, FakeModelWorld } from './fake-world-contract.js';
+export { fakeModelProviderContract } from './fake-world-contract.js';
 export type {
   ContractModel,
   ContractReply,
@@ -67,9 +69,13 @@ export type {
   ProviderContractOptions,
 } from './provider-contract.js';
 export { providerContract } from './provider-contract.js';
+export type { ProviderTestWorld } from './provider-test-world.js';
+export { echoServerEntry, providerTestWorld } from './provider-test-world.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
 export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
+export type { OpenedInTest } from './session-cleanup.js';
+export { closeSessionsAfterEach } from './session-cleanup.js';
 export type { HoldGate, LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';
 export {
   collect,

@@ -4,26 +4,10 @@ import path from 'node:path';
 import type { ScheduledTask, TaskRunLog } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type NanoclawDatabase, openDatabase } from '../open-database.js';
+import { insertAgentGroup, runningRun } from '../test.js';
 import { createSqliteTaskStore } from './task-store.js';
 
 const T0 = Date.parse('2025-01-06T08:00:00Z');
-
-async function addGroup(handle: NanoclawDatabase, id: string): Promise<void> {
-  await handle.db
-    .insertInto('agent_groups')
-    .values({
-      id,
-      folder: id,
-      name: id,
-      is_main: 0,
-      trigger: null,
-      agent_provider: null,
-      container_config: null,
-      created_at: T0,
-      updated_at: T0,
-    })
-    .execute();
-}
 
 function task(overrides: Partial<ScheduledTask> = {}): ScheduledTask {
   return {
@@ -45,19 +29,7 @@ function task(overrides: Partial<ScheduledTask> = {}): ScheduledTask {
 }
 
 function run(overrides: Partial<TaskRunLog> = {}): TaskRunLog {
-  return {
-    id: 'r1',
-    taskId: 't1',
-    scheduledFor: T0 + 3_600_000,
-    startedAt: T0 + 3_600_005,
-    finishedAt: null,
-    status: 'running',
-    late: false,
-    durationMs: null,
-    resultSummary: null,
-    error: null,
-    ...overrides,
-  };
+  return { ...runningRun('r1', 't1', T0 + 3_600_000, T0 + 3_600_005), ...overrides };
 }
 
 describe('createSqliteTaskStore', () => {
@@ -65,8 +37,8 @@ describe('createSqliteTaskStore', () => {
 
   beforeEach(async () => {
     handle = await openDatabase({ path: ':memory:' });
-    await addGroup(handle, 'g1');
-    await addGroup(handle, 'g2');
+    await insertAgentGroup(handle, 'g1', T0);
+    await insertAgentGroup(handle, 'g2', T0);
   });
   afterEach(async () => {
     await handle.close();
@@ -213,7 +185,7 @@ describe('createSqliteTaskStore', () => {
     const file = path.join(dir, 'nanoclaw.db');
     try {
       const first = await openDatabase({ path: file });
-      await addGroup(first, 'g1');
+      await insertAgentGroup(first, 'g1', T0);
       const store = createSqliteTaskStore(first.db);
       await store.insert(task());
       await store.claimRun('t1', { nextRun: T0 + 7_200_000, updatedAt: T0 }, run());
