@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { ContainerRuntime, SandboxMount, SandboxSpec } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type SandboxMount, type SandboxSpec } from '@nanoclaw/core';
 import type { ContractAvailability } from '@nanoclaw/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
@@ -208,7 +208,7 @@ function escapeSuite(
         },
         (error: unknown) =>
           isSandboxError(error, 'mount-refused')
-            ? `BLOCKED: ${(error as Error).message}`
+            ? `BLOCKED: ${errorMessage(error)}`
             : `LEAK? ${String(error)}`,
       );
       outcomes.push(['bind a source inside the rw group folder after a symlink swap', refusedA]);
@@ -226,7 +226,7 @@ function escapeSuite(
         },
         (error: unknown) =>
           isSandboxError(error, 'mount-refused')
-            ? `BLOCKED: ${(error as Error).message}`
+            ? `BLOCKED: ${errorMessage(error)}`
             : `LEAK? ${String(error)}`,
       );
       outcomes.push(['bind a swapped symlink whose target left its root', refusedB]);
@@ -236,18 +236,14 @@ function escapeSuite(
       const hostRead = await readGroupFile(world.groupDir, 'evil-link').then(
         (buffer) => `LEAK: ${buffer.toString('utf8')}`,
         (error: unknown) =>
-          isSandboxError(error, 'unsafe-path')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
+          isSandboxError(error, 'unsafe-path') ? `BLOCKED: ${errorMessage(error)}` : `LEAK? ${String(error)}`,
       );
       outcomes.push(['host reads an agent-made symlink in the group folder', hostRead]);
       expect(hostRead).toMatch(/^BLOCKED/);
       const hostReadDir = await readGroupFile(world.groupDir, 'sub/secret.txt').then(
         (buffer) => `LEAK: ${buffer.toString('utf8')}`,
         (error: unknown) =>
-          isSandboxError(error, 'unsafe-path')
-            ? `BLOCKED: ${(error as Error).message}`
-            : `LEAK? ${String(error)}`,
+          isSandboxError(error, 'unsafe-path') ? `BLOCKED: ${errorMessage(error)}` : `LEAK? ${String(error)}`,
       );
       outcomes.push(['host reads through an agent-made directory symlink', hostReadDir]);
       expect(hostReadDir).toMatch(/^BLOCKED/);
