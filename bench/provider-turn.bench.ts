@@ -97,6 +97,7 @@ async function load(name: string): Promise<Setup> {
   }
   if (name === 'claude') {
     const claude = await import(path.join(PACKAGES, 'provider-claude/dist/index.js'));
+    const claudeInternal = await import(path.join(PACKAGES, 'provider-claude/dist/internal.js'));
     const fake = (await testing.createFakeAnthropicServer()) as FakeLike;
     /** What both the provider's session and the bare `claude -p` see. */
     const anthropicEnv = (w: World) => ({
@@ -115,7 +116,7 @@ async function load(name: string): Promise<Setup> {
         CLAUDE_MODEL: 'claude-sonnet-4-5',
       }),
       cli: (_plan, w) => {
-        const binary = claude.resolveClaudeBinary();
+        const binary = claudeInternal.resolveClaudeBinary();
         if (!binary) throw new Error('no claude binary');
         return {
           binary,

@@ -3,7 +3,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { AgentActionResult, Logger } from '@nanoclaw/core';
+import { type AgentActionResult, errorMessage, type Logger } from '@nanoclaw/core';
 
 /**
  * The local hop between the agent's MCP tool server (a child of the provider) and the runner's main process:
@@ -64,8 +64,13 @@ function serveSocket(socket: Socket, options: ActionBridgeOptions): void {
       options.logger?.warn('action bridge: dropped a line that is not JSON');
       return;
     }
-    void options.handle(request.action).then((result) => {
+    const reply = (result: AgentActionResult) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify({ id: request.id, result })}\n`);
+    };
+    // `handle` should answer failures as `{ ok: false }`; one that throws is refused the same way.
+    options.handle(request.action).then(reply, (error: unknown) => {
+      options.logger?.error({ err: error }, 'action bridge: the action handler failed');
+      reply({ ok: false, error: errorMessage(error) });
     });
   });
 }

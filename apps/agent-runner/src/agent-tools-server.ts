@@ -45,7 +45,11 @@ export function serveAgentTools(options: AgentToolsServerOptions): Promise<void>
     }
     if (request.id === undefined || request.id === null) return; // a notification: nothing to answer
     const id = request.id;
-    void handleRequest(request, options).then((reply) => send({ id, ...reply }));
+    // A request that fails unexpectedly is answered with an internal error, so the client never waits for it.
+    handleRequest(request, options).then(
+      (reply) => send({ id, ...reply }),
+      (error: unknown) => send({ id, error: { code: -32603, message: errorMessage(error) } }),
+    );
   });
   return new Promise((resolve) => lines.once('close', () => resolve()));
 }

@@ -45,7 +45,8 @@ process.on('SIGTERM', () => void runner.shutdown(0, 'SIGTERM'));
 process.on('SIGINT', () => void runner.shutdown(0, 'SIGINT'));
 process.on('uncaughtException', (error) => {
   logger.fatal({ err: error }, 'uncaught exception');
-  void runner.shutdown(1, 'uncaught exception');
+  // Shutting down should not fail; if it does, the process is in no state to go on: exit at once.
+  runner.shutdown(1, 'uncaught exception').catch(() => process.exit(1));
 });
 process.on('unhandledRejection', (reason) => {
   logger.error({ err: reason }, 'unhandled rejection');

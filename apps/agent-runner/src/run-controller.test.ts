@@ -6,6 +6,7 @@ import {
 } from '@nanoclaw/core';
 import { describe, expect, it, vi } from 'vitest';
 import { startRun } from './run-controller.js';
+import { createStderrLogger } from './stderr-logger.js';
 
 const input: TurnInput = { text: 'x' };
 
@@ -88,6 +89,28 @@ describe('startRun', () => {
       },
       { type: 'turn-end', turnId: 't1', status: 'interrupted', text: 'partial' },
     ]);
+  });
+
+  it('an interrupt the provider fails to send is logged; the grace period still ends the turn', async () => {
+    const { stream } = hangingStream([{ type: 'turn-start', turnId: 't1', input }]);
+    const session = fakeSession(stream, () => {
+      throw new Error('interrupt refused');
+    });
+    const lines: string[] = [];
+    const sent: AgentEvent[] = [];
+    const run = startRun({
+      runId: 'r',
+      session,
+      stream,
+      turnTimeoutMs: 50,
+      interruptGraceMs: 50,
+      send: (e) => sent.push(e),
+      logger: createStderrLogger({ level: 'info', write: (line) => lines.push(line) }),
+    });
+    await expect(run.done).resolves.toBeUndefined();
+    expect(sent.map((e) => e.type)).toEqual(['turn-start', 'error', 'turn-end']);
+    expect(sent.at(-1)).toMatchObject({ status: 'interrupted' });
+    expect(lines.join('')).toContain('provider interrupt failed');
   });
 
   it('times out a provider that never starts a turn', async () => {

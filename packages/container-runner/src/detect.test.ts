@@ -1,3 +1,4 @@
+import { errorMessage } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { createRuntime, detectRuntime } from './detect.js';
 import { isSandboxError } from './errors.js';
@@ -11,8 +12,8 @@ describe('detectRuntime', () => {
       bwrap: { hostPath: '/nonexistent' },
     }).catch((e: unknown) => e);
     expect(isSandboxError(error, 'runtime-unavailable')).toBe(true);
-    expect((error as Error).message).toMatch(/apt-get install docker.io.*bubblewrap/);
-    expect((error as Error).message).toMatch(/- docker: .*\n- bwrap: /);
+    expect(errorMessage(error)).toMatch(/apt-get install docker.io.*bubblewrap/);
+    expect(errorMessage(error)).toMatch(/- docker: .*\n- bwrap: /);
   });
 
   it('prefers docker when an engine answers', async (ctx) => {

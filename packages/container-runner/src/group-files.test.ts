@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
 import { readGroupFile } from './group-files.js';
@@ -24,7 +25,7 @@ describe('readGroupFile', () => {
   const refused = async (rel: string, pattern: RegExp) => {
     const error = await readGroupFile(group, rel, { maxBytes: 1024 }).catch((e: unknown) => e);
     expect(isSandboxError(error, 'unsafe-path'), `${rel}: ${String(error)}`).toBe(true);
-    expect((error as Error).message).toMatch(pattern);
+    expect(errorMessage(error)).toMatch(pattern);
   };
 
   it('reads a plain file', async () => {

@@ -1,4 +1,9 @@
-/** Kept for existing callers: core's `silentLogger`. */
+/**
+ * `@nanoclaw/container-runner`: choosing and creating a sandbox runtime (docker, bwrap, apple, process), what a
+ * sandbox sees (spec, env, mounts, group files), egress through the host's proxy, the connection to the runner
+ * inside, and the orphan reaper. The pure pieces behind the runtimes are in `./internal`; test helpers in `./test`.
+ */
+// Kept for existing callers: core's `silentLogger`.
 export { silentLogger as noopLogger } from '@nanoclaw/core';
 export type { DetectedRuntime, RuntimeOptions } from './detect.js';
 export { createRuntime, detectRuntime } from './detect.js';
@@ -13,14 +18,7 @@ export type {
   ResolveAdditionalMountsOptions,
   ResolvedAdditionalMounts,
 } from './mount-allowlist.js';
-export {
-  DEFAULT_BLOCKED_PATTERNS,
-  defaultMountAllowlistPath,
-  EMPTY_MOUNT_ALLOWLIST,
-  loadMountAllowlist,
-  parseMountAllowlist,
-  resolveAdditionalMounts,
-} from './mount-allowlist.js';
+export { defaultMountAllowlistPath, loadMountAllowlist, resolveAdditionalMounts } from './mount-allowlist.js';
 export type {
   BuildMountsOptions,
   MountKind,
@@ -41,31 +39,23 @@ export type { ChownTreeOptions, ChownTreeResult, SandboxOwner } from './ownershi
 export { canChownTree, chownTree, findUntraversable } from './ownership.js';
 export type { AddressPolicy, AddressPolicyOptions } from './proxy/address-policy.js';
 export { createAddressPolicy } from './proxy/address-policy.js';
-export type { EgressProxy, EgressProxyOptions, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
-export { createEgressProxy, routeEgressRequest } from './proxy/egress-proxy.js';
-export { EGRESS_RELAY_FILE, writeEgressRelay } from './proxy/egress-relay.js';
+export type { EgressProxy, EgressProxyStats, EgressRoute } from './proxy/egress-proxy.js';
+export { routeEgressRequest } from './proxy/egress-proxy.js';
 export type { EgressResolver } from './proxy/internet-egress.js';
 export type { SandboxEgress, StartSandboxEgressOptions } from './proxy/sandbox-egress.js';
 export {
   applyEgressToSpec,
-  DEFAULT_EGRESS_PORT,
   EGRESS_PLACEHOLDER_SECRET,
-  EGRESS_SOCKET_FILE,
   sandboxHostUser,
   startSandboxEgress,
 } from './proxy/sandbox-egress.js';
 export type { OrphanReaper, ReapOrphansOptions, ReapResult } from './reaper.js';
-export { reapOrphans, SANDBOX_LABELS, sandboxLabels, startOrphanReaper } from './reaper.js';
+export { reapOrphans, SANDBOX_LABELS, startOrphanReaper } from './reaper.js';
 export type { CommandResult, PipelineCommand, RunCommandOptions } from './run-command.js';
 export { runCommand, runPipeline, runSandboxToExit } from './run-command.js';
-export { assertSupportedRuntime } from './runtime-version.js';
 export type { AppleRuntimeOptions } from './runtimes/apple.js';
 export { createAppleRuntime } from './runtimes/apple.js';
-export type {
-  BwrapRuntime,
-  BwrapRuntimeOptions,
-  BwrapSandboxProcess,
-} from './runtimes/bwrap.js';
+export type { BwrapRuntime, BwrapRuntimeOptions, BwrapSandboxProcess } from './runtimes/bwrap.js';
 export { createBwrapRuntime, sandboxAccounts } from './runtimes/bwrap.js';
 export type { DockerRuntime, DockerRuntimeOptions } from './runtimes/docker.js';
 export { createDockerRuntime, dockerClientEnv } from './runtimes/docker.js';
@@ -75,7 +65,6 @@ export type { ProcessRuntimeOptions } from './runtimes/process.js';
 export { createProcessRuntime, translateSandboxPath } from './runtimes/process.js';
 export type { EnsureRuntimeTreeOptions } from './runtimes/runtime-tree.js';
 export { ensureRuntimeTree } from './runtimes/runtime-tree.js';
-export { SANDBOX_NAME_PATTERN } from './runtimes/spec-checks.js';
 export type {
   ActionHandler,
   AgentSandbox,
@@ -88,13 +77,6 @@ export type {
 } from './sandbox-connection.js';
 export { createSandboxConnection } from './sandbox-connection.js';
 export type { BuildSandboxEnvOptions } from './sandbox-env.js';
-export { buildSandboxEnv, RESERVED_SANDBOX_ENV_KEYS } from './sandbox-env.js';
+export { buildSandboxEnv } from './sandbox-env.js';
 export type { BuildSandboxSpecOptions } from './sandbox-spec.js';
-export {
-  buildSandboxSpec,
-  DEFAULT_RUNNER_COMMAND,
-  defaultSandboxUser,
-  RUNNER_APP_PATH,
-  runnerAppMount,
-  sandboxName,
-} from './sandbox-spec.js';
+export { buildSandboxSpec, defaultSandboxUser, runnerAppMount } from './sandbox-spec.js';

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
 import { buildMounts, findShadowTargets, prepareShadowSources, verifyMounts } from './mounts.js';
@@ -138,7 +139,7 @@ describe('verifyMounts', () => {
       (e: unknown) => e,
     );
     expect(isSandboxError(error, 'mount-refused'), String(error)).toBe(true);
-    expect((error as Error).message).toMatch(pattern);
+    expect(errorMessage(error)).toMatch(pattern);
   };
 
   it('returns canonical host paths (what is bound is what was checked)', async () => {

@@ -1,5 +1,11 @@
 import fs from 'node:fs/promises';
-import type { AgentAction, AgentEvent, ContainerRuntime, SandboxSpec } from '@nanoclaw/core';
+import {
+  type AgentAction,
+  type AgentEvent,
+  type ContainerRuntime,
+  errorMessage,
+  type SandboxSpec,
+} from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
 import { createProcessRuntime } from './runtimes/process.js';
@@ -257,7 +263,7 @@ describe('createSandboxConnection (fake runner, process runtime)', () => {
       (e: unknown) => e,
     );
     expect(isSandboxError(error, 'connection-closed')).toBe(true);
-    expect((error as Error).message).toMatch(/no heartbeat[\s\S]*fake runner up/);
+    expect(errorMessage(error)).toMatch(/no heartbeat[\s\S]*fake runner up/);
     expect(Date.now() - started).toBeLessThan(5_000);
     const names = (await processRuntime.list({ 'nanoclaw.install': 'connection-test' })).map((s) => s.name);
     expect(names).not.toContain(`nc-conn-${process.pid}-${counter}`);

@@ -1,3 +1,8 @@
+/**
+ * `@nanoclaw/core`: the NanoClaw specification (the versioned interfaces every provider, channel, runtime and
+ * store implements, with the zod schemas of what crosses a boundary) and the little runtime code every package
+ * shares: the base error, `errorMessage`, the logger interface, egress and process-group helpers.
+ */
 export type {
   ChannelAdapter,
   ChannelErrorInfo,
@@ -16,21 +21,12 @@ export type {
   McpServerConfig,
   NetworkMode,
   ResourceLimits,
-  Timeouts,
 } from './container-config.js';
 export {
-  additionalMountSchema,
   aptPackageNameSchema,
   CONTAINER_CONFIG_SPEC_VERSION,
   containerConfigSchema,
-  followUpModeSchema,
-  mcpServerConfigSchema,
-  networkModeSchema,
   npmPackageSpecSchema,
-  packagesSchema,
-  reasoningEffortSchema,
-  resourceLimitsSchema,
-  timeoutsSchema,
 } from './container-config.js';
 export type {
   ContainerRuntime,
@@ -58,8 +54,8 @@ export {
 } from './egress.js';
 export type { NanoclawErrorOptions } from './errors.js';
 export { errorMessage, NanoclawError } from './errors.js';
-export type { AgentGroup, ChatBinding, Session, UsageRecord } from './groups.js';
-export { agentGroupSchema, chatBindingSchema, GROUPS_SPEC_VERSION, sessionSchema } from './groups.js';
+export type { AgentGroup, ChatBinding, Session } from './groups.js';
+export { chatBindingSchema, GROUPS_SPEC_VERSION } from './groups.js';
 export type { LogFn, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type {
@@ -72,20 +68,15 @@ export type {
   Sender,
 } from './messages.js';
 export {
-  attachmentSchema,
   INBOUND_MAX_TEXT_LENGTH,
   inboundMessageSchema,
   MESSAGES_SPEC_VERSION,
   OUTBOUND_MAX_TEXT_LENGTH,
   outboundMessageSchema,
-  senderSchema,
 } from './messages.js';
-export type { KnownProviderId } from './names.js';
 export {
-  envKeySchema,
   GROUP_FOLDER_PATTERN,
   groupFolderSchema,
-  KNOWN_PROVIDERS,
   providerIdSchema,
   RESERVED_GROUP_FOLDERS,
   timezoneSchema,
@@ -94,7 +85,6 @@ export type { GroupLeader } from './process-group.js';
 export { signalProcessGroup } from './process-group.js';
 export type {
   AgentEvent,
-  AgentEventType,
   AgentProvider,
   AgentSession,
   ProviderErrorCode,
@@ -103,13 +93,7 @@ export type {
   TurnInput,
   TurnStatus,
 } from './provider.js';
-export {
-  AGENT_PROVIDER_SPEC_VERSION,
-  agentEventSchema,
-  providerErrorCodeSchema,
-  turnInputSchema,
-  turnStatusSchema,
-} from './provider.js';
+export { AGENT_PROVIDER_SPEC_VERSION, agentEventSchema, providerErrorCodeSchema } from './provider.js';
 export type { NewQueueItem, QueueItem, QueueItemStatus, QueueStore, WorkPriority } from './queue.js';
 export { QUEUE_STORE_SPEC_VERSION } from './queue.js';
 export type {

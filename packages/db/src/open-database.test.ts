@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { errorMessage } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { DatabaseOpenError, openDatabase } from './open-database.js';
 
@@ -32,8 +33,8 @@ describe('openDatabase', () => {
     fs.writeFileSync(blocker, 'not a folder');
     const error = await openDatabase({ path: path.join(blocker, 'nanoclaw.db') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseOpenError);
-    expect((error as Error).message).toContain(blocker);
-    expect((error as Error).message).toContain('NANOCLAW_DATA_DIR');
+    expect(errorMessage(error)).toContain(blocker);
+    expect(errorMessage(error)).toContain('NANOCLAW_DATA_DIR');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -43,7 +44,7 @@ describe('openDatabase', () => {
     fs.writeFileSync(file, 'this is not sqlite '.repeat(100));
     const error = await openDatabase({ path: file }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatabaseOpenError);
-    expect((error as Error).message).toContain(file);
+    expect(errorMessage(error)).toContain(file);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

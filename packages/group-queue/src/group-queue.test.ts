@@ -1,4 +1,4 @@
-import type { QueueStore } from '@nanoclaw/core';
+import { errorMessage, type QueueStore } from '@nanoclaw/core';
 import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupQueueError, isGroupQueueError } from './errors.js';
@@ -538,7 +538,7 @@ describe('cancellation', () => {
     await flush();
     expect(signal.aborted).toBe(true);
     expect(isGroupQueueError(signal.reason, 'item-cancelled')).toBe(true);
-    expect((signal.reason as Error).message).toBe('user said stop');
+    expect(errorMessage(signal.reason)).toBe('user said stop');
     expect(ends.map((e) => e.outcome)).toEqual(['cancelled']);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(control.started).toHaveLength(1);

@@ -1,4 +1,7 @@
-export type { FollowUpMode, QueueItem, QueueItemStatus, QueueStore, WorkPriority } from '@nanoclaw/core';
+/**
+ * `@nanoclaw/group-queue`: `createGroupQueue`, its memory store, its errors, and the types of its options, worker
+ * and events. The stored shapes (`QueueItem`, `QueueStore`, ...) are core's: import them from `@nanoclaw/core`.
+ */
 export type { GroupQueueErrorCode } from './errors.js';
 export { GroupQueueError, isGroupQueueError } from './errors.js';
 export { createGroupQueue } from './group-queue.js';

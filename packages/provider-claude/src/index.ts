@@ -1,17 +1,15 @@
-export { ARCHIVE_DIR, archiveTranscript, transcriptMarkdown } from './archive.js';
-export { CLAUDE_AGENT_SDK_VERSION, CLAUDE_BIN_ENV, resolveClaudeBinary } from './binary.js';
-export type { ClaudeAuthMode, ClaudeEnvOptions } from './env.js';
-export { buildClaudeEnv, CLAUDE_ENV_KEYS, CLAUDE_FIXED_ENV, resolveAuthMode, resolveModel } from './env.js';
+/**
+ * `@nanoclaw/provider-claude`: the Claude Code agent provider (the runner takes the default export), its errors
+ * and the host's contribution. The pieces behind it (binary, env, SDK options, transcripts) are in `./internal`.
+ */
+export { CLAUDE_AGENT_SDK_VERSION } from './binary.js';
 export type { ClaudeErrorCode } from './errors.js';
-export { ClaudeProviderError, isClaudeSessionInvalid, SESSION_INVALID_PATTERN } from './errors.js';
+export { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
 export type { ClaudeHostContributionOptions } from './host.js';
-export { claudeHostContribution, createClaudeHostContribution, describeClaudeCredentials } from './host.js';
+export { claudeHostContribution, createClaudeHostContribution } from './host.js';
 export type { ClaudeProvider, ClaudeProviderOptions, ClaudeSessionPlan } from './provider.js';
 export { claudeProvider, createClaudeProvider } from './provider.js';
-export type { QueryPlan } from './query-options.js';
-export { buildQueryOptions, toSdkMcpServers } from './query-options.js';
 export type { ClaudeAgentSession } from './session.js';
-export { toolKind } from './tool-events.js';
 
 import { claudeProvider } from './provider.js';
 

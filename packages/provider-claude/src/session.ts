@@ -144,7 +144,7 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
         turn.finish('failed');
       }
     }
-    if (turn.interruptRequested) void this.interruptTurn(turn);
+    if (turn.interruptRequested) this.requestInterrupt(turn);
     const status = await turn.done;
     this.emitTurnEnd(turn, status);
   }
@@ -177,7 +177,12 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
       // Its late result would be taken for the next turn's: start over on a fresh process (resumed).
       if (this.runtime === runtime) {
         this.runtime = undefined;
-        void this.stop(runtime);
+        this.stop(runtime).catch((error: unknown) =>
+          this.log.warn(
+            { err: error },
+            'claude code did not stop; the next turn starts a new process anyway',
+          ),
+        );
       }
     });
     if (!armed) return;
@@ -317,8 +322,12 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
     this.log.error({ stderr: runtime.stderr.join('').slice(-2_000) }, message);
     const turn = this.turn;
     if (turn && turn.status === undefined) {
-      if (turn.message && !turn.sawOutput && !turn.resent && !turn.interruptRequested) void this.resend(turn);
-      else {
+      if (turn.message && !turn.sawOutput && !turn.resent && !turn.interruptRequested) {
+        this.resend(turn).catch((error: unknown) => {
+          turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
+          turn.finish('failed');
+        });
+      } else {
         turn.localError = { message, code: 'runtime-exited' };
         turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
       }
@@ -326,16 +335,14 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
     this.compaction?.resolve({ ok: false, error: message });
   }
 
-  /** The process died before it answered the turn (e.g. it was already gone): once more on a new one. */
+  /**
+   * The process died before it answered the turn (e.g. it was already gone): once more on a new one. Rejects when
+   * no new process starts; the caller fails the turn then.
+   */
   private async resend(turn: ClaudeTurn): Promise<void> {
     turn.resent = true;
-    try {
-      const runtime = await this.ensureRuntime();
-      if (turn.status === undefined && turn.message) runtime.input.push(turn.message);
-    } catch (error) {
-      turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
-      turn.finish('failed');
-    }
+    const runtime = await this.ensureRuntime();
+    if (turn.status === undefined && turn.message) runtime.input.push(turn.message);
   }
 
   // --- messages and hooks -----------------------------------------------------------------------------------

@@ -38,4 +38,12 @@ describe('the pinned codex binary', () => {
     await checkCodexVersion(resolveCodexBinary(), memoryLogger(ok));
     expect(ok).toEqual([]);
   });
+
+  it('never rejects: a binary that cannot run resolves to no version, with a warning', async () => {
+    const lines: LogLine[] = [];
+    await expect(checkCodexVersion('/nonexistent/codex', memoryLogger(lines))).resolves.toBeUndefined();
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', bindings: expect.objectContaining({ version: 'unknown' }) }),
+    );
+  });
 });

@@ -1,20 +1,12 @@
-export { answerServerRequest, CodexRpcError } from './app-server.js';
-export { checkCodexVersion, readCodexVersion, resolveCodexBinary } from './binary.js';
-export type { CodexAuthMode, CodexConfigInput, CodexEndpointTuning } from './config.js';
-export {
-  buildCodexConfig,
-  CODEX_ENV_KEYS,
-  CUSTOM_PROVIDER_ID,
-  DEFAULT_COMPACT_THRESHOLD_TOKENS,
-  renderCodexConfig,
-  resolveAuthMode,
-  writeCodexHome,
-} from './config.js';
+/**
+ * `@nanoclaw/provider-codex`: the Codex agent provider (the runner takes the default export), its errors and the
+ * host's contribution. The pieces behind it (binary, config, framing) are in `./internal`, for tools and tests.
+ */
+export { CodexRpcError } from './app-server.js';
 export type { CodexErrorCode } from './errors.js';
-export { CodexProviderError, isCodexSessionInvalid, SESSION_INVALID_PATTERN } from './errors.js';
+export { CodexProviderError, isCodexSessionInvalid } from './errors.js';
 export type { CodexHostContributionOptions } from './host.js';
 export { codexHostContribution, createCodexHostContribution } from './host.js';
-export { NdjsonMessageReader, NdjsonMessageWriter } from './ndjson.js';
 export type { CodexProvider, CodexProviderOptions, CodexSessionPlan } from './provider.js';
 export { codexProvider, createCodexProvider } from './provider.js';
 export type { CodexAgentSession } from './session.js';

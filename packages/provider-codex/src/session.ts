@@ -126,7 +126,7 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
   protected async runTurn(turn: CodexTurn, input: TurnInput, emit: EmitEvent): Promise<void> {
     if (!(await this.startTurn(turn, input, emit))) return;
     turn.start(turn.codexTurnId ?? `turn-${randomUUID()}`, input);
-    if (turn.interruptRequested && turn.status === undefined) void this.interruptTurn(turn);
+    if (turn.interruptRequested && turn.status === undefined) this.requestInterrupt(turn);
     const status = await turn.done;
     if (turn.interruptRequested) await this.cleanBackgroundTerminals();
     const turnId = turn.turnId!;

@@ -1,34 +1,13 @@
-export { checkOpencodeVersion, readOpencodeVersion, resolveOpencodeBinary } from './binary.js';
-export { isSessionIdShape } from './client.js';
-export type { ModelRef, OpencodeConfigInput, OpencodeDirs } from './config.js';
-export {
-  buildChildEnv,
-  buildOpencodeConfig,
-  CUSTOM_PROVIDER_ID,
-  DEFAULT_MAX_RETRIES,
-  DEFAULT_MODEL_LIMITS,
-  mcpConfig,
-  mcpToolName,
-  OFFLINE_FLAGS,
-  OPENCODE_ENV_KEYS,
-  opencodeDirs,
-  resolveModel,
-  seedConfigDir,
-} from './config.js';
+/**
+ * `@nanoclaw/provider-opencode`: the opencode agent provider (the runner takes the default export), its errors
+ * and the host's contribution. The pieces behind it (binary, config, server, parts) are in `./internal`.
+ */
 export type { OpencodeErrorCode } from './errors.js';
-export { isOpencodeSessionInvalid, OpencodeProviderError, SESSION_INVALID_PATTERN } from './errors.js';
+export { isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
 export type { OpencodeHostContributionOptions } from './host.js';
-export {
-  createOpencodeHostContribution,
-  hostAuthPath,
-  OPENCODE_HOME_DIR,
-  opencodeHostContribution,
-} from './host.js';
-export { toolIdentity } from './parts.js';
+export { createOpencodeHostContribution, opencodeHostContribution } from './host.js';
 export type { OpencodeProvider, OpencodeProviderOptions, OpencodeSessionPlan } from './provider.js';
 export { createOpencodeProvider, opencodeProvider } from './provider.js';
-export type { OpencodeServer, ServerExit } from './server.js';
-export { startOpencodeServer } from './server.js';
 export type { OpencodeAgentSession } from './session.js';
 export { OPENCODE_VERSION } from './version.js';
 

@@ -138,7 +138,7 @@ async function spawnServer(options: StartServerOptions, port: number): Promise<O
         stdoutBuffer = stdoutBuffer.slice(-1_000);
       }
     });
-    void exited.then((exit) => {
+    exited.then((exit) => {
       clearTimeout(timer);
       const how = exit.signal ?? `code ${exit.code}`;
       reject(
@@ -147,7 +147,7 @@ async function spawnServer(options: StartServerOptions, port: number): Promise<O
           `opencode serve exited before listening (${how}): ${exit.output.trim()}`,
         ),
       );
-    });
+    }, reject);
   });
 
   let closing: Promise<ServerExit> | undefined;

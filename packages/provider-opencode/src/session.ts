@@ -104,15 +104,15 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
       onRetry: (retry) => this.onRetry(turn, retry),
       onCompacted: () => emit({ type: 'compaction-end', ok: true, reason: 'runtime' }),
       onRunning: () => {
-        if (turn.interruptSent) void this.abortSession();
+        if (turn.interruptSent) this.abortSession();
       },
     });
     return turn;
   }
 
   /** Only a prompted turn can be aborted; one still being prompted is aborted once the prompt is in. */
-  protected interruptTurn(turn: TurnTracker): Promise<void> | undefined {
-    return turn.prompted ? this.abortTurn(turn) : undefined;
+  protected interruptTurn(turn: TurnTracker): void {
+    if (turn.prompted) this.abortTurn(turn);
   }
 
   protected async runTurn(turn: TurnTracker, input: TurnInput, emit: EmitEvent): Promise<void> {
@@ -143,7 +143,7 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
         turn.finish('failed');
       }
     }
-    if (turn.status === undefined && (turn.interruptRequested || turn.localError)) void this.abortTurn(turn);
+    if (turn.status === undefined && (turn.interruptRequested || turn.localError)) this.abortTurn(turn);
     await turn.done;
     turn.end();
   }
@@ -157,25 +157,26 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
       code: 'model-error',
       retryable: true,
     };
-    if (turn.prompted) void this.abortTurn(turn);
+    if (turn.prompted) this.abortTurn(turn);
   }
 
   /**
    * `session.abort`; opencode then goes idle and the turn ends there. It waits until the turn really runs
    * (`TurnHooks.onRunning`). Ended here after `interruptTimeoutMs` whatever happens.
    */
-  private async abortTurn(turn: TurnTracker): Promise<void> {
+  private abortTurn(turn: TurnTracker): void {
     const armed = turn.startInterrupt(this.init.interruptTimeoutMs, () => {
       this.log.warn({ turnId: turn.turnId }, 'opencode did not end an aborted turn in time; ending it here');
       turn.finish(turn.interruptRequested ? 'interrupted' : 'failed');
     });
-    if (armed && turn.running) await this.abortSession();
+    if (armed && turn.running) this.abortSession();
   }
 
-  private async abortSession(): Promise<void> {
+  /** Sends `session.abort` without waiting for it; a failure is logged (the turn's deadline ends it anyway). */
+  private abortSession(): void {
     const connection = this.connection;
     if (!connection || !this.sessionId) return;
-    await unwrap(
+    unwrap(
       'session.abort',
       connection.client.session.abort({ sessionID: this.sessionId, directory: this.directory }),
     ).catch((error: unknown) => this.log.warn({ err: error }, 'opencode session.abort failed'));
@@ -187,13 +188,13 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
   protected async runCompaction(_reason: CompactionReason, emit: EmitEvent): Promise<void> {
     const state = new CompactionTracker({
       maxRetries: this.init.maxRetries,
-      onGiveUp: () => void this.abortSession(),
+      onGiveUp: () => this.abortSession(),
     });
     this.compaction = state;
     const startedAt = Date.now();
     const timer = setTimeout(() => {
       state.resolve({ ok: false, error: `compaction did not finish in ${this.init.compactTimeoutMs} ms` });
-      void this.abortSession();
+      this.abortSession();
     }, this.init.compactTimeoutMs);
     try {
       const { client } = await this.ensureConnection();
@@ -313,7 +314,7 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
     const connected = new Promise<void>((resolve) => {
       markConnected = resolve;
     });
-    void (async () => {
+    (async () => {
       try {
         for await (const event of stream as AsyncIterable<OpencodeEvent>) {
           isConnected = true;
@@ -327,7 +328,7 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
         this.log.error('opencode event stream ended; restarting the server');
         void server.close(500);
       }
-    })();
+    })().catch((error: unknown) => this.log.error({ err: error }, 'opencode event reader failed'));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

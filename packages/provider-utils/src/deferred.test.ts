@@ -10,4 +10,12 @@ describe('Deferred', () => {
     expect(deferred.settled).toBe(true);
     await expect(deferred.promise).resolves.toBe(1);
   });
+
+  it('never rejects: it has no reject, and an Error given to resolve is a value', async () => {
+    const deferred = new Deferred<unknown>();
+    expect('reject' in deferred).toBe(false);
+    const error = new Error('not a rejection');
+    deferred.resolve(error);
+    await expect(deferred.promise).resolves.toBe(error);
+  });
 });

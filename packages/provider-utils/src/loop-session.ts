@@ -86,6 +86,11 @@ export abstract class LoopSession<T extends LoopTurn> implements AgentSession {
     return this.loop.closed;
   }
 
+  /** Sends the interrupt of a turn asked to stop before its runtime could take it; failures are logged. */
+  protected requestInterrupt(turn: T): void {
+    this.loop.requestInterrupt(turn);
+  }
+
   /** The state of a new turn, made before anything async. */
   protected abstract createTurn(input: TurnInput, emit: EmitEvent): T;
   /** Runs the turn: emits its `turn-start` ... `turn-end` and resolves when they are out. */

@@ -39,6 +39,8 @@ export interface RunLoop<T extends LoopTurn> {
   interrupt(): Promise<void>;
   /** Compacts before the next turn (at the start of the next run). */
   compact(): void;
+  /** Marks `turn` interrupted and sends the interrupt now; a failure to send is logged, never thrown. */
+  requestInterrupt(turn: T): void;
   /**
    * Closes once: cancels the run, ends the running turn as `interrupted`, stops the runtime and waits for the
    * run to end. Later calls return the same promise.
@@ -138,7 +140,7 @@ class SessionRunLoop<T extends LoopTurn> implements RunLoop<T> {
     if (turn && turn.status === undefined && !this.isClosed) this.requestInterrupt(turn);
   }
 
-  private requestInterrupt(turn: T): void {
+  requestInterrupt(turn: T): void {
     turn.interruptRequested = true;
     const failed = (error: unknown) =>
       this.log.warn({ err: error }, `${this.protocol.name} could not interrupt the turn`);

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { errorMessage } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSandboxImageError } from './errors.js';
 import { hostNodeRuntime } from './node-runtime.js';
@@ -33,9 +34,9 @@ describe('hostNodeRuntime', () => {
       caught = error;
     }
     expect(isSandboxImageError(caught, 'build-failed')).toBe(true);
-    expect((caught as Error).message).toContain("Debian's nodejs package");
-    expect((caught as Error).message).toContain('libnode.so.108');
-    expect((caught as Error).message).toContain('/usr/share/nodejs');
+    expect(errorMessage(caught)).toContain("Debian's nodejs package");
+    expect(errorMessage(caught)).toContain('libnode.so.108');
+    expect(errorMessage(caught)).toContain('/usr/share/nodejs');
     expect((caught as { hint?: string }).hint).toContain('official Node.js build');
   });
 });

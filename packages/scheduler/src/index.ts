@@ -1,3 +1,7 @@
+/**
+ * `@nanoclaw/scheduler`: `createScheduler` over a core `TaskStore` (a memory one here, SQLite in `@nanoclaw/db`),
+ * its options, events and errors. Schedule parsing and validation stay inside: the scheduler does them.
+ */
 export type { SkipReason } from './due-plan.js';
 export type { ValidationIssue } from './errors.js';
 export {
@@ -7,9 +11,6 @@ export {
   UnsupportedTaskStoreError,
 } from './errors.js';
 export { createMemoryTaskStore } from './memory-task-store.js';
-export type { OnceTime } from './once-time.js';
-export { MAX_ONCE_YEAR, parseOnceTime } from './once-time.js';
-export { firstRunTime } from './schedule.js';
 export { createScheduler, MIN_ID_PREFIX } from './scheduler.js';
 export type {
   CreateTaskOptions,
@@ -22,8 +23,3 @@ export type {
   TaskChanges,
   TaskRun,
 } from './types.js';
-export type { ValidationLimits, ValidTask } from './validate-task.js';
-export { defaultMisfirePolicy, MAX_INTERVAL_MS, validateTask } from './validate-task.js';
-export { MAX_TIMER_DELAY_MS } from './wake-timer.js';
-export type { WallTime } from './zoned-time.js';
-export { wallTimeToEpoch } from './zoned-time.js';

@@ -1,3 +1,4 @@
+import { errorMessage } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { ScheduleValidationError } from './errors.js';
 import { parseOnceTime } from './once-time.js';
@@ -44,7 +45,7 @@ describe('parseOnceTime', () => {
     }
     expect(error).toBeInstanceOf(ScheduleValidationError);
     expect((error as ScheduleValidationError).field).toBe('schedule.at');
-    expect((error as Error).message).toContain(reason);
+    expect(errorMessage(error)).toContain(reason);
   });
 
   it('accepts 29 February in a leap year and the last moment of 9999', () => {

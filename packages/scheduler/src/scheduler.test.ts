@@ -1,4 +1,4 @@
-import type { TaskStore } from '@nanoclaw/core';
+import { errorMessage, type TaskStore } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleValidationError, TaskNotFoundError } from './errors.js';
 import { createMemoryTaskStore } from './memory-task-store.js';
@@ -392,7 +392,7 @@ describe('task ids', () => {
     const { scheduler, store } = await threeTasks();
     const error = await scheduler.cancelTask('a743').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScheduleValidationError);
-    expect((error as Error).message).toBe(
+    expect(errorMessage(error)).toBe(
       `id: "a743" is ambiguous, it starts 2 task ids: ${ids[0]} (active: "report a743"), ${ids[1]} (active: "report a743"); give more of the id`,
     );
     await expect(scheduler.cancelTask('a74')).rejects.toThrow(

@@ -1,3 +1,4 @@
+import { errorMessage } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createFakeModel,
@@ -51,7 +52,7 @@ describe('startFakeHttpServer', () => {
       async () => {
         throw new Error('boom');
       },
-      (res, error) => sendJson(res, 500, { bug: (error as Error).message }),
+      (res, error) => sendJson(res, 500, { bug: errorMessage(error) }),
     );
     servers.push(server);
     const response = await fetch(`http://127.0.0.1:${server.port}/`);

@@ -1,3 +1,7 @@
+/**
+ * `@nanoclaw/testing`: the contract suites (channel, provider, runtime) every implementation runs, fake model
+ * servers (Anthropic, OpenAI Responses, Chat Completions) with their script types, and small test helpers.
+ */
 export type {
   ChannelContractCase,
   ChannelContractDriver,
@@ -13,15 +17,13 @@ export type {
   ContractUpload,
 } from './channel-contract.js';
 export {
-  CHANNEL_CONTRACT_CASES,
   channelContract,
   channelFactoryContract,
   createContractHost,
-  longContractText,
   silentLogger,
 } from './channel-contract.js';
-export { ECHO_MCP_SERVER_SOURCE, readEchoMcpLog, writeEchoMcpServer } from './echo-mcp-server.js';
-export { CLAUDE_COMPACTION_PROMPT_MARKER, createFakeAnthropicServer } from './fake-anthropic-server.js';
+export { writeEchoMcpServer } from './echo-mcp-server.js';
+export { createFakeAnthropicServer } from './fake-anthropic-server.js';
 export type {
   FakeAnthropicAnswer,
   FakeAnthropicRequest,
@@ -33,10 +35,7 @@ export type {
   FakeAnthropicToolFollowUp,
   FakeAnthropicUsage,
 } from './fake-anthropic-types.js';
-export {
-  createFakeChatCompletionsServer,
-  mcpToolName as fakeChatMcpToolName,
-} from './fake-chat-completions-server.js';
+export { createFakeChatCompletionsServer } from './fake-chat-completions-server.js';
 export type {
   FakeChatAnswer,
   FakeChatCompletionsServer,
@@ -46,7 +45,7 @@ export type {
   FakeChatStep,
   FakeChatUsage,
 } from './fake-chat-completions-types.js';
-export { CODEX_COMPACTION_PROMPT_PREFIX, createFakeResponsesServer } from './fake-responses-server.js';
+export { createFakeResponsesServer } from './fake-responses-server.js';
 export type {
   FakeResponsesAnswer,
   FakeResponsesRequest,
@@ -73,7 +72,6 @@ export type { ProviderTestWorld } from './provider-test-world.js';
 export { echoServerEntry, providerTestWorld } from './provider-test-world.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';
 export { runtimeContract } from './runtime-contract.js';
-export { CONTRACT_FIXTURE_DIR, CONTRACT_FIXTURES } from './runtime-contract-fixtures.js';
 export type { OpenedInTest } from './session-cleanup.js';
 export { closeSessionsAfterEach } from './session-cleanup.js';
 export type { HoldGate, LogLine, MemoryLoggerOptions, TempDirs } from './test-helpers.js';

@@ -245,7 +245,7 @@ class HostAssembly {
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
-    this.#outboxWorker.start();
+    await this.#outboxWorker.start();
     await this.#scheduler.start();
     await this.#listen(queue, runtimeState, channelEnv);
     await this.#logReady(runtimeState);

@@ -87,11 +87,12 @@ async function chatLoop(session: ChatSession, interrupt: AbortController): Promi
     rl.close();
   });
   let hostGone = false;
-  // `done` never rejects (the host client ends the stream on any error) and this callback cannot throw.
-  void session.stream.done.then(() => {
+  // The stream ended or broke: either way the host is gone for this chat.
+  const onHostGone = () => {
     hostGone = true;
     rl.close();
-  });
+  };
+  session.stream.done.then(onHostGone, onHostGone);
   writeLine(context.stderr, `chatting with ${session.folder} on ${session.client.baseUrl} — Ctrl-D to quit`);
   prompt();
   for await (const line of rl) {
