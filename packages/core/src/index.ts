@@ -1,3 +1,5 @@
+export { type AsyncQueue, createAsyncQueue } from './async-queue.js';
+export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export type {
   ChannelAdapter,
   ChannelErrorInfo,
