@@ -248,10 +248,13 @@ class AgentRunner implements Runner {
       logger: this.#logger,
     });
     this.#run = controller;
-    // `done` never rejects: the controller settles every way a run can end.
-    void controller.done.then(() => {
+    const end = () => {
       if (this.#run === controller) this.#run = undefined;
       this.#notify(RunnerToHost.runEnd, { runId, continuation: session.continuation });
+    };
+    controller.done.then(end, (error: unknown) => {
+      this.#logger.error({ err: error, runId }, 'run failed outside its controller; ending it');
+      end();
     });
     return { runId };
   }
