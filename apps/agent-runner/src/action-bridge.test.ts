@@ -31,6 +31,18 @@ describe('action bridge', () => {
     await bridge.close();
   });
 
+  it('answers ok:false when the runner closes before answering', async () => {
+    let bridge: Awaited<ReturnType<typeof createActionBridge>> | undefined;
+    bridge = await createActionBridge({
+      handle: async () => {
+        await bridge?.close();
+        return new Promise<never>(() => {});
+      },
+    });
+    const result = await forwardAction(bridge.socketPath, { tool: 'list_tasks' });
+    expect(result).toEqual({ ok: false, error: 'runner closed the connection before answering' });
+  });
+
   it('answers ok:false when the runner is unreachable', async () => {
     const result = await forwardAction('/nonexistent/nanoclaw.sock', { tool: 'list_tasks' });
     expect(result).toMatchObject({ ok: false, error: expect.stringMatching(/^runner unreachable/) });

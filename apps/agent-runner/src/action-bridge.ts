@@ -2,13 +2,24 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { type AgentActionResult, errorMessage, type Logger } from '@nanoclaw/core';
+import {
+  type AgentActionResult,
+  agentActionResultSchema,
+  errorMessage,
+  type Logger,
+  RunnerToHost,
+} from '@nanoclaw/core';
+import {
+  createMessageConnection,
+  type MessageConnection,
+  SocketMessageReader,
+  SocketMessageWriter,
+} from 'vscode-jsonrpc/node.js';
 
 /**
  * The local hop between the agent's MCP tool server (a child of the provider) and the runner's main process:
- * a unix socket, newline-delimited JSON. A request line is `{id, action}`, its answer `{id, result}` where
- * `result` is an `AgentActionResult`.
+ * a unix socket carrying the host protocol's `agent/action` request (JSON-RPC, Content-Length framing, as between
+ * the host and the runner), answered with an `AgentActionResult`.
  */
 export interface ActionBridge {
   readonly socketPath: string;
@@ -54,50 +65,50 @@ export async function createActionBridge(options: ActionBridgeOptions): Promise<
 }
 
 function serveSocket(socket: Socket, options: ActionBridgeOptions): void {
-  const lines = createInterface({ input: socket });
-  lines.on('error', () => undefined); // the socket is destroyed by its own 'error' handler
-  lines.on('line', (line) => {
-    let request: { id?: unknown; action?: unknown };
-    try {
-      request = JSON.parse(line) as { id?: unknown; action?: unknown };
-    } catch {
-      options.logger?.warn('action bridge: dropped a line that is not JSON');
-      return;
-    }
-    const reply = (result: AgentActionResult) => {
-      if (!socket.destroyed) socket.write(`${JSON.stringify({ id: request.id, result })}\n`);
-    };
-    // `handle` should answer failures as `{ ok: false }`; one that throws is refused the same way.
-    options.handle(request.action).then(reply, (error: unknown) => {
-      options.logger?.error({ err: error }, 'action bridge: the action handler failed');
-      reply({ ok: false, error: errorMessage(error) });
-    });
-  });
+  const connection = socketConnection(socket);
+  connection.onRequest(RunnerToHost.agentAction, (action: unknown) => options.handle(action));
+  connection.onError(([error]) => options.logger?.warn({ err: error }, 'action bridge: unreadable message'));
+  connection.listen();
 }
 
-/** The client side, used by the MCP tool server: sends one action and waits for its result. */
-export function forwardAction(socketPath: string, action: unknown): Promise<AgentActionResult> {
-  return new Promise((resolve) => {
-    const id = 1;
-    let settled = false;
-    const settle = (result: AgentActionResult) => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      resolve(result);
-    };
-    const socket = createConnection(socketPath, () => socket.write(`${JSON.stringify({ id, action })}\n`));
-    socket.on('error', (error) => settle({ ok: false, error: `runner unreachable: ${error.message}` }));
-    socket.on('close', () => settle({ ok: false, error: 'runner closed the connection before answering' }));
-    const lines = createInterface({ input: socket });
-    lines.on('error', () => undefined); // the socket's own 'error' handler answers
-    lines.on('line', (line) => {
-      try {
-        const message = JSON.parse(line) as { id?: unknown; result?: AgentActionResult };
-        if (message.id === id && message.result) settle(message.result);
-      } catch {
-        settle({ ok: false, error: 'runner sent an unreadable answer' });
-      }
+/** The client side, used by the MCP tool server: sends one action and waits for its result. Never rejects. */
+export async function forwardAction(socketPath: string, action: unknown): Promise<AgentActionResult> {
+  let socket: Socket;
+  try {
+    socket = await connectSocket(socketPath);
+  } catch (error) {
+    return { ok: false, error: `runner unreachable: ${errorMessage(error)}` };
+  }
+  const connection = socketConnection(socket);
+  connection.listen();
+  try {
+    const answer: unknown = await connection.sendRequest(RunnerToHost.agentAction, action);
+    const checked = agentActionResultSchema.safeParse(answer);
+    return checked.success ? checked.data : { ok: false, error: 'runner sent an unreadable answer' };
+  } catch {
+    return { ok: false, error: 'runner closed the connection before answering' };
+  } finally {
+    connection.dispose();
+    socket.destroy();
+  }
+}
+
+/** A JSON-RPC connection over `socket`; it is disposed (failing pending requests) when the socket closes. */
+function socketConnection(socket: Socket): MessageConnection {
+  const connection = createMessageConnection(
+    new SocketMessageReader(socket),
+    new SocketMessageWriter(socket),
+  );
+  connection.onClose(() => connection.dispose());
+  return connection;
+}
+
+function connectSocket(socketPath: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(socketPath, () => {
+      socket.off('error', reject);
+      resolve(socket);
     });
+    socket.once('error', reject);
   });
 }

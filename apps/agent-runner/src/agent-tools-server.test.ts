@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentAction, AgentActionResult } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveAgentTools } from './agent-tools-server.js';
@@ -40,7 +41,10 @@ function serve(forward: Forward = async (a) => ({ ok: true, result: { tool: a.to
 describe('serveAgentTools', () => {
   it('initializes, echoing a supported protocol version or offering its own', async () => {
     const { request } = serve();
-    expect(await request('initialize', { protocolVersion: '2025-03-26', capabilities: {} })).toEqual({
+    const clientInfo = { name: 'test-client', version: '1.0.0' };
+    expect(
+      await request('initialize', { protocolVersion: '2025-03-26', capabilities: {}, clientInfo }),
+    ).toEqual({
       jsonrpc: '2.0',
       id: 1,
       result: {
@@ -49,8 +53,12 @@ describe('serveAgentTools', () => {
         serverInfo: { name: 'nanoclaw', version: '0.1.0' },
       },
     });
-    const future = await request('initialize', { protocolVersion: '2099-01-01' });
-    expect((future.result as { protocolVersion: string }).protocolVersion).toBe('2025-06-18');
+    const future = await request('initialize', {
+      protocolVersion: '2099-01-01',
+      capabilities: {},
+      clientInfo,
+    });
+    expect((future.result as { protocolVersion: string }).protocolVersion).toBe(LATEST_PROTOCOL_VERSION);
   });
 
   it('answers ping and lists the tools; ignores notifications', async () => {
@@ -105,7 +113,7 @@ describe('serveAgentTools', () => {
     const { request } = serve();
     expect((await request('tools/call', { name: 'format_disk' })).error).toEqual({
       code: -32602,
-      message: 'Unknown tool: format_disk',
+      message: expect.stringContaining('Unknown tool: format_disk'),
     });
     expect((await request('resources/list')).error).toMatchObject({ code: -32601 });
   });

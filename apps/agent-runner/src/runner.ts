@@ -69,49 +69,123 @@ interface ActiveSession {
 }
 
 export function createRunner(options: RunnerOptions): Runner {
-  const { connection } = options;
-  const logger = options.logger ?? createStderrLogger({ bindings: { component: 'agent-runner' } });
-  const loadProvider = options.loadProvider ?? ((id: string) => defaultLoadProvider(id));
-  const exit = options.exit ?? ((code: number) => process.exit(code));
-  let active: ActiveSession | undefined;
-  let starting = false;
-  let run: RunController | undefined;
-  let bridge: ActionBridge | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
-  let closing: Promise<void> | undefined;
-  let exiting: Promise<void> | undefined;
+  return new AgentRunner(options);
+}
+
+/** The runner's state and the host protocol's handlers, one small method each. */
+class AgentRunner implements Runner {
+  readonly #options: RunnerOptions;
+  readonly #connection: MessageConnection;
+  readonly #logger: Logger;
+  readonly #loadProvider: (id: string) => Promise<AgentProvider>;
+  readonly #exit: (code: number) => void;
+  #active: ActiveSession | undefined;
+  #starting = false;
+  #run: RunController | undefined;
+  #bridge: ActionBridge | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  #exiting: Promise<void> | undefined;
   /** The run that was active when the runner was told to stop: nothing more of it is sent. */
-  let stoppedRunId: string | undefined;
+  #stoppedRunId: string | undefined;
 
-  const notify = (method: string, params: unknown) => {
-    connection.sendNotification(method, params).catch((error: unknown) => {
-      logger.debug({ err: error, method }, 'notification not sent');
+  constructor(options: RunnerOptions) {
+    this.#options = options;
+    this.#connection = options.connection;
+    this.#logger = options.logger ?? createStderrLogger({ bindings: { component: 'agent-runner' } });
+    this.#loadProvider = options.loadProvider ?? ((id: string) => defaultLoadProvider(id));
+    this.#exit = options.exit ?? ((code: number) => process.exit(code));
+  }
+
+  get busy(): boolean {
+    return this.#run !== undefined;
+  }
+
+  start(): void {
+    const connection = this.#connection;
+    connection.onRequest(HostToRunner.sessionStart, (raw: unknown) => this.#onSessionStart(raw));
+    connection.onRequest(HostToRunner.runStart, (raw: unknown) => this.#onRunStart(raw));
+    connection.onRequest(HostToRunner.runPush, (raw: unknown) => this.#onRunPush(raw));
+    connection.onRequest(HostToRunner.runInterrupt, (raw: unknown) => this.#onRunInterrupt(raw));
+    connection.onRequest(HostToRunner.sessionCompact, () => this.#onSessionCompact());
+    connection.onRequest(HostToRunner.sessionClose, () => this.#onSessionClose());
+    connection.onClose(() => void this.shutdown(0, 'host connection closed'));
+    connection.listen();
+    this.#notify(RunnerToHost.ready, {
+      protocolVersion: RUNNER_PROTOCOL_VERSION,
+      runnerVersion: RUNNER_VERSION,
+      pid: process.pid,
     });
-  };
+    this.#startHeartbeat(DEFAULT_HEARTBEAT_MS);
+  }
 
-  const startHeartbeat = (ms: number) => {
-    clearInterval(heartbeat);
-    heartbeat = setInterval(
-      () => notify(RunnerToHost.heartbeat, { at: Date.now(), busy: run !== undefined }),
+  /** Never rejects: closing waits at most `shutdownTimeoutMs` for settled work, then exits. */
+  shutdown(code: number, reason: string): Promise<void> {
+    this.#exiting ??= (async () => {
+      this.#logger.info({ code, reason }, 'runner shutting down');
+      await this.#closeResources(reason);
+      this.#exit(code);
+    })();
+    return this.#exiting;
+  }
+
+  #notify(method: string, params: unknown): void {
+    this.#connection.sendNotification(method, params).catch((error: unknown) => {
+      this.#logger.debug({ err: error, method }, 'notification not sent');
+    });
+  }
+
+  #startHeartbeat(ms: number): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(
+      () => this.#notify(RunnerToHost.heartbeat, { at: Date.now(), busy: this.busy }),
       ms,
     );
-  };
+  }
 
-  const handleAction = async (raw: unknown): Promise<AgentActionResult> => {
-    const parsed = agentActionSchema.safeParse(raw);
-    if (!parsed.success) return { ok: false, error: `invalid action: ${formatIssues(parsed.error.issues)}` };
+  async #onSessionStart(raw: unknown): Promise<SessionStartResult> {
+    if (this.#closing) throw runnerError(RunnerErrorCodes.shuttingDown, 'the runner is shutting down');
+    if (this.#active || this.#starting)
+      throw runnerError(RunnerErrorCodes.sessionStarted, 'a session is already started');
+    const params = parseParams(sessionStartParamsSchema, raw, 'session/start');
+    this.#starting = true;
     try {
-      const answer: unknown = await connection.sendRequest(RunnerToHost.agentAction, parsed.data);
-      const checked = agentActionResultSchema.safeParse(answer);
-      if (checked.success) return checked.data;
-      return { ok: false, error: 'the host answered agent/action with an invalid result' };
-    } catch (error) {
-      return { ok: false, error: errorMessage(error) };
+      const provider = await this.#provider(params.provider);
+      const { session, resumed } = await openSession(
+        provider,
+        await this.#sessionOptions(params),
+        this.#logger,
+      ).catch((error: unknown) => {
+        throw runnerError(
+          RunnerErrorCodes.sessionStartFailed,
+          `session start failed: ${errorMessage(error)}`,
+        );
+      });
+      this.#active = { provider, session, params };
+      this.#startHeartbeat(params.heartbeatMs);
+      this.#logger.info({ provider: params.provider, resumed }, 'session started');
+      return { continuation: session.continuation, resumed };
+    } finally {
+      this.#starting = false;
     }
-  };
+  }
 
-  const sessionOptions = async (params: SessionStartParams): Promise<SessionOptions> => {
-    bridge ??= await createActionBridge({ handle: handleAction, logger, tmpRoot: options.tmpRoot });
+  #provider(id: string): Promise<AgentProvider> {
+    return this.#loadProvider(id).catch((error: unknown) => {
+      const code =
+        error instanceof ProviderNotInstalledError
+          ? RunnerErrorCodes.providerNotInstalled
+          : RunnerErrorCodes.sessionStartFailed;
+      throw runnerError(code, errorMessage(error));
+    });
+  }
+
+  async #sessionOptions(params: SessionStartParams): Promise<SessionOptions> {
+    this.#bridge ??= await createActionBridge({
+      handle: (raw) => this.#handleAction(raw),
+      logger: this.#logger,
+      tmpRoot: this.#options.tmpRoot,
+    });
     return {
       cwd: params.cwd,
       continuation: params.continuation,
@@ -123,87 +197,39 @@ export function createRunner(options: RunnerOptions): Runner {
         [AGENT_TOOLS_SERVER]: {
           type: 'stdio',
           command: process.execPath,
-          args: [options.mcpServerPath],
-          env: { NANOCLAW_RUNNER_SOCKET: bridge.socketPath },
+          args: [this.#options.mcpServerPath],
+          env: { NANOCLAW_RUNNER_SOCKET: this.#bridge.socketPath },
         },
       },
-      env: options.env ?? stringEnv(process.env),
-      logger: logger.child({ provider: params.provider }),
+      env: this.#options.env ?? stringEnv(process.env),
+      logger: this.#logger.child({ provider: params.provider }),
     };
-  };
+  }
 
-  /** Starts or resumes; an invalid continuation falls back to a fresh session (`resumed: false`). */
-  const openSession = async (provider: AgentProvider, sessionOpts: SessionOptions) => {
-    if (sessionOpts.continuation === undefined) {
-      return { session: await provider.startSession(sessionOpts), resumed: false };
-    }
+  async #handleAction(raw: unknown): Promise<AgentActionResult> {
+    const parsed = agentActionSchema.safeParse(raw);
+    if (!parsed.success) return { ok: false, error: `invalid action: ${formatIssues(parsed.error.issues)}` };
     try {
-      return { session: await provider.startSession(sessionOpts), resumed: true };
+      const answer: unknown = await this.#connection.sendRequest(RunnerToHost.agentAction, parsed.data);
+      const checked = agentActionResultSchema.safeParse(answer);
+      if (checked.success) return checked.data;
+      return { ok: false, error: 'the host answered agent/action with an invalid result' };
     } catch (error) {
-      if (!provider.isSessionInvalid(error)) throw error;
-      logger.warn({ err: error }, 'stored continuation is invalid; starting a fresh session');
-      return {
-        session: await provider.startSession({ ...sessionOpts, continuation: undefined }),
-        resumed: false,
-      };
+      return { ok: false, error: errorMessage(error) };
     }
-  };
+  }
 
-  const onSessionStart = async (raw: unknown): Promise<SessionStartResult> => {
-    if (closing) throw runnerError(RunnerErrorCodes.shuttingDown, 'the runner is shutting down');
-    if (active || starting)
-      throw runnerError(RunnerErrorCodes.sessionStarted, 'a session is already started');
-    const parsed = sessionStartParamsSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw runnerError(
-        RunnerErrorCodes.invalidParams,
-        `invalid session/start params: ${formatIssues(parsed.error.issues)}`,
-      );
-    }
-    const params = parsed.data;
-    starting = true;
-    try {
-      const provider = await loadProvider(params.provider).catch((error: unknown) => {
-        const code =
-          error instanceof ProviderNotInstalledError
-            ? RunnerErrorCodes.providerNotInstalled
-            : RunnerErrorCodes.sessionStartFailed;
-        throw runnerError(code, errorMessage(error));
-      });
-      const { session, resumed } = await openSession(provider, await sessionOptions(params)).catch(
-        (error: unknown) => {
-          throw runnerError(
-            RunnerErrorCodes.sessionStartFailed,
-            `session start failed: ${errorMessage(error)}`,
-          );
-        },
-      );
-      active = { provider, session, params };
-      startHeartbeat(params.heartbeatMs);
-      logger.info({ provider: params.provider, resumed }, 'session started');
-      return { continuation: session.continuation, resumed };
-    } finally {
-      starting = false;
-    }
-  };
+  #requireSession(): ActiveSession {
+    if (!this.#active) throw runnerError(RunnerErrorCodes.noSession, 'no session: call session/start first');
+    return this.#active;
+  }
 
-  const requireSession = (): ActiveSession => {
-    if (!active) throw runnerError(RunnerErrorCodes.noSession, 'no session: call session/start first');
-    return active;
-  };
-
-  const onRunStart = (raw: unknown): { runId: string } => {
-    const parsed = runStartParamsSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw runnerError(
-        RunnerErrorCodes.invalidParams,
-        `invalid run/start params: ${formatIssues(parsed.error.issues)}`,
-      );
-    }
-    if (closing) throw runnerError(RunnerErrorCodes.shuttingDown, 'the runner is shutting down');
-    const { session, params } = requireSession();
-    if (run) throw runnerError(RunnerErrorCodes.runActive, `run ${run.runId} is active; use run/push`);
-    const { runId, input } = parsed.data;
+  #onRunStart(raw: unknown): { runId: string } {
+    const { runId, input } = parseParams(runStartParamsSchema, raw, 'run/start');
+    if (this.#closing) throw runnerError(RunnerErrorCodes.shuttingDown, 'the runner is shutting down');
+    const { session, params } = this.#requireSession();
+    if (this.#run)
+      throw runnerError(RunnerErrorCodes.runActive, `run ${this.#run.runId} is active; use run/push`);
     let stream: AsyncIterable<AgentEvent>;
     try {
       stream = session.prompt(input);
@@ -215,114 +241,118 @@ export function createRunner(options: RunnerOptions): Runner {
       session,
       stream,
       turnTimeoutMs: params.turnTimeoutMs,
-      interruptGraceMs: options.interruptGraceMs,
+      interruptGraceMs: this.#options.interruptGraceMs,
       send: (event) => {
-        if (stoppedRunId !== runId) notify(RunnerToHost.runEvent, { runId, event });
+        if (this.#stoppedRunId !== runId) this.#notify(RunnerToHost.runEvent, { runId, event });
       },
-      logger,
+      logger: this.#logger,
     });
-    run = controller;
-    void controller.done.then(() => {
-      if (run === controller) run = undefined;
-      notify(RunnerToHost.runEnd, { runId, continuation: session.continuation });
+    this.#run = controller;
+    const end = () => {
+      if (this.#run === controller) this.#run = undefined;
+      this.#notify(RunnerToHost.runEnd, { runId, continuation: session.continuation });
+    };
+    controller.done.then(end, (error: unknown) => {
+      this.#logger.error({ err: error, runId }, 'run failed outside its controller; ending it');
+      end();
     });
     return { runId };
-  };
+  }
 
-  const onRunPush = (raw: unknown): { accepted: boolean } => {
-    const parsed = runPushParamsSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw runnerError(
-        RunnerErrorCodes.invalidParams,
-        `invalid run/push params: ${formatIssues(parsed.error.issues)}`,
-      );
-    }
-    const { session } = requireSession();
-    if (!run || run.runId !== parsed.data.runId) return { accepted: false };
-    return { accepted: session.push(parsed.data.input) };
-  };
+  #onRunPush(raw: unknown): { accepted: boolean } {
+    const { runId, input } = parseParams(runPushParamsSchema, raw, 'run/push');
+    const { session } = this.#requireSession();
+    if (!this.#run || this.#run.runId !== runId) return { accepted: false };
+    return { accepted: session.push(input) };
+  }
 
-  const onRunInterrupt = async (raw: unknown): Promise<Record<string, never>> => {
-    requireSession();
+  async #onRunInterrupt(raw: unknown): Promise<Record<string, never>> {
+    this.#requireSession();
     const runId = typeof raw === 'object' && raw !== null ? (raw as { runId?: unknown }).runId : undefined;
+    const run = this.#run;
     if (run && (runId === undefined || runId === run.runId)) await run.interrupt();
     return {};
-  };
+  }
 
-  const onSessionCompact = async (): Promise<Record<string, never>> => {
-    await requireSession().session.compact();
+  async #onSessionCompact(): Promise<Record<string, never>> {
+    await this.#requireSession().session.compact();
     return {};
-  };
+  }
+
+  async #onSessionClose(): Promise<Record<string, never>> {
+    await this.#closeResources('session/close');
+    // Exit once the reply is on its way.
+    setTimeout(() => void this.shutdown(0, 'session/close'), 20);
+    return {};
+  }
 
   /**
    * Tells the host that the active run will not finish (one retryable `runner-stopped` error), and sends nothing
    * more of it: closing the provider ends its turn as `interrupted`, which the host would otherwise deliver as an
    * answer and mark the message done.
    */
-  const stopActiveRun = (why: string) => {
-    const current = run;
-    if (!current || stoppedRunId === current.runId) return;
+  #stopActiveRun(why: string): void {
+    const current = this.#run;
+    if (!current || this.#stoppedRunId === current.runId) return;
     const message = `the runner was stopped (${why}) before the run finished`;
-    notify(RunnerToHost.runEvent, {
+    this.#notify(RunnerToHost.runEvent, {
       runId: current.runId,
       event: { type: 'error', code: RUNNER_STOPPED, message, retryable: true },
     });
-    stoppedRunId = current.runId;
-    logger.warn({ runId: current.runId, reason: why }, 'stopped during a run; the host will run it again');
-  };
+    this.#stoppedRunId = current.runId;
+    this.#logger.warn(
+      { runId: current.runId, reason: why },
+      'stopped during a run; the host will run it again',
+    );
+  }
 
-  const closeResources = (why: string) => {
-    stopActiveRun(why);
-    closing ??= (async () => {
-      clearInterval(heartbeat);
-      const session = active?.session;
-      const work = Promise.allSettled([session?.close(), bridge?.close()]);
+  #closeResources(why: string): Promise<void> {
+    this.#stopActiveRun(why);
+    this.#closing ??= (async () => {
+      clearInterval(this.#heartbeat);
+      const work = Promise.allSettled([this.#active?.session.close(), this.#bridge?.close()]);
       const timeout = new Promise((resolve) =>
-        setTimeout(resolve, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS),
+        setTimeout(resolve, this.#options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS),
       );
       await Promise.race([work, timeout]);
     })();
-    return closing;
-  };
+    return this.#closing;
+  }
+}
 
-  const shutdown = (code: number, reason: string) => {
-    exiting ??= (async () => {
-      logger.info({ code, reason }, 'runner shutting down');
-      await closeResources(reason);
-      exit(code);
-    })();
-    return exiting;
-  };
+/** Starts or resumes; an invalid continuation falls back to a fresh session (`resumed: false`). */
+async function openSession(provider: AgentProvider, sessionOpts: SessionOptions, logger: Logger) {
+  if (sessionOpts.continuation === undefined) {
+    return { session: await provider.startSession(sessionOpts), resumed: false };
+  }
+  try {
+    return { session: await provider.startSession(sessionOpts), resumed: true };
+  } catch (error) {
+    if (!provider.isSessionInvalid(error)) throw error;
+    logger.warn({ err: error }, 'stored continuation is invalid; starting a fresh session');
+    return {
+      session: await provider.startSession({ ...sessionOpts, continuation: undefined }),
+      resumed: false,
+    };
+  }
+}
 
-  const onSessionClose = async (): Promise<Record<string, never>> => {
-    await closeResources('session/close');
-    // Exit once the reply is on its way.
-    setTimeout(() => void shutdown(0, 'session/close'), 20);
-    return {};
-  };
-
-  return {
-    get busy() {
-      return run !== undefined;
-    },
-    start() {
-      connection.onRequest(HostToRunner.sessionStart, onSessionStart);
-      connection.onRequest(HostToRunner.runStart, onRunStart);
-      connection.onRequest(HostToRunner.runPush, onRunPush);
-      connection.onRequest(HostToRunner.runInterrupt, onRunInterrupt);
-      connection.onRequest(HostToRunner.sessionCompact, onSessionCompact);
-      connection.onRequest(HostToRunner.sessionClose, onSessionClose);
-      connection.onClose(() => void shutdown(0, 'host connection closed'));
-      connection.listen();
-      notify(RunnerToHost.ready, {
-        protocolVersion: RUNNER_PROTOCOL_VERSION,
-        runnerVersion: RUNNER_VERSION,
-        pid: process.pid,
-      });
-      startHeartbeat(DEFAULT_HEARTBEAT_MS);
-    },
-    shutdown,
-  };
+/** Parses a request's params, or throws the protocol's `invalid-params` error naming the method. */
+function parseParams<T>(
+  schema: {
+    safeParse(
+      raw: unknown,
+    ): { success: true; data: T } | { success: false; error: { issues: Parameters<typeof formatIssues>[0] } };
+  },
+  raw: unknown,
+  method: string,
+): T {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw runnerError(
+    RunnerErrorCodes.invalidParams,
+    `invalid ${method} params: ${formatIssues(parsed.error.issues)}`,
+  );
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

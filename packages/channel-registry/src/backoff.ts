@@ -1,3 +1,5 @@
+import { backoffDelay as coreBackoffDelay } from '@nanoclaw/core';
+
 /** Exponential backoff with jitter, for reconnects. */
 export interface BackoffOptions {
   /** First delay before jitter (default 1 s). */
@@ -17,19 +19,14 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
   jitter: 0.5,
 };
 
-/**
- * The delay before retry number `attempt` (0 = the first retry): `min(max, base × factor^attempt)`, of which the
- * `jitter` fraction is random, so a fleet of clients does not reconnect in lockstep.
- */
+/** The delay before retry number `attempt` (0 = the first retry): core's backoff with equal jitter. */
 export function backoffDelay(
   attempt: number,
   options: BackoffOptions = {},
   random: () => number = Math.random,
 ): number {
   const { baseMs, maxMs, factor, jitter } = { ...DEFAULT_BACKOFF, ...options };
-  const exp = Math.min(maxMs, baseMs * factor ** Math.max(0, attempt));
-  const spread = Math.min(1, Math.max(0, jitter));
-  return Math.round(exp * (1 - spread) + exp * spread * random());
+  return coreBackoffDelay(attempt, { baseMs, maxMs, factor, jitter, jitterMode: 'below' }, random);
 }
 
 /** The timer functions the supervisor and adapters use; tests pass fakes. */

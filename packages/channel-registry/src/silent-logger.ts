@@ -1,17 +1,6 @@
-import type { Logger } from '@nanoclaw/core';
+import { silentLogger as coreSilentLogger, type Logger } from '@nanoclaw/core';
 
-const noop = () => {};
-
-/** A logger that drops everything: the default of adapters given none. */
+/** A logger that drops everything: the default of adapters given none (core's `silentLogger`). */
 export function silentLogger(): Logger {
-  const logger: Logger = {
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    fatal: noop,
-    child: () => logger,
-  };
-  return logger;
+  return coreSilentLogger;
 }

@@ -3,7 +3,6 @@
  * cgroup and prlimit planning, the runtime tree's layout), for tests and tools that inspect what a runtime would
  * run. Not a stable API: names here may change in any release.
  */
-export type { AsyncQueue } from './async-queue.js';
 export { matchBlockedPattern } from './mount-allowlist.js';
 export { blockedRange, interfaceAddresses } from './proxy/address-policy.js';
 export { EGRESS_RELAY_SOURCE } from './proxy/egress-relay.js';

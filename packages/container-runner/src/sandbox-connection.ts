@@ -5,8 +5,10 @@ import {
   type AgentAction,
   type AgentActionResult,
   type AgentEvent,
+  type AsyncQueue,
   agentActionSchema,
   type ContainerRuntime,
+  createAsyncQueue,
   errorMessage,
   HostToRunner,
   heartbeatParamsSchema,
@@ -33,7 +35,6 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node.js';
-import { type AsyncQueue, createAsyncQueue } from './async-queue.js';
 import { SandboxError } from './errors.js';
 import { assertSupportedRuntime } from './runtime-version.js';
 import { settlesWithin } from './settles-within.js';

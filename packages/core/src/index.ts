@@ -3,6 +3,8 @@
  * store implements, with the zod schemas of what crosses a boundary) and the little runtime code every package
  * shares: the base error, `errorMessage`, the logger interface, egress and process-group helpers.
  */
+export { type AsyncQueue, createAsyncQueue } from './async-queue.js';
+export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export type {
   ChannelAdapter,
   ChannelErrorInfo,

@@ -1,3 +1,4 @@
+import { backoffDelay as coreBackoffDelay } from '@nanoclaw/core';
 import type { ResolvedRetry } from './options.js';
 
 /**
@@ -5,12 +6,9 @@ import type { ResolvedRetry } from './options.js';
  * capped at `maxDelayMs`, spread by ±`jitter` (never above the cap, never below 0).
  */
 export function backoffDelay(failedTries: number, retry: ResolvedRetry, random: () => number): number {
-  const exponential = retry.baseDelayMs * retry.factor ** Math.max(0, failedTries - 1);
-  const capped = Math.min(retry.maxDelayMs, exponential);
-  const spread = capped * retry.jitter * (2 * clampUnit(random()) - 1);
-  return Math.round(Math.min(retry.maxDelayMs, Math.max(0, capped + spread)));
-}
-
-function clampUnit(value: number): number {
-  return Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0.5;
+  return coreBackoffDelay(
+    failedTries - 1,
+    { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs, factor: retry.factor, jitter: retry.jitter },
+    random,
+  );
 }

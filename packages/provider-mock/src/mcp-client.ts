@@ -1,9 +1,13 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { McpClientError } from './errors.js';
+import { ChildProcessTransport } from './mcp-transport.js';
 
-/** The MCP revision this client asks for. */
-export const MCP_PROTOCOL_VERSION = '2025-06-18';
+/** The MCP revision this client asks for (the SDK's newest). */
+export const MCP_PROTOCOL_VERSION = LATEST_PROTOCOL_VERSION;
+
+/** The run's signal bounds a tool call; the SDK's 60 s default request timeout would cut long tools short. */
+const NO_REQUEST_TIMEOUT_MS = 2 ** 31 - 1;
 
 export interface McpStdioClientOptions {
   /** The server's name in `mcpServers`, used in error messages. */
@@ -29,7 +33,7 @@ export interface McpToolResult {
   content: unknown[];
 }
 
-/** A connection to one MCP stdio server: newline-delimited JSON-RPC 2.0 over the child's stdin/stdout. */
+/** A connection to one MCP stdio server: the SDK's `Client` over the child's stdin/stdout. */
 export interface McpClient {
   readonly name: string;
   readonly serverInfo: unknown;
@@ -43,183 +47,68 @@ export interface McpClient {
   close(): Promise<void>;
 }
 
-interface Pending {
-  method: string;
-  resolve: (result: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-type JsonObject = Record<string, unknown>;
-
-const STDERR_TAIL = 2_000;
-
 /** Spawns the server, runs the `initialize` handshake and returns the connected client. */
 export async function connectMcpStdio(options: McpStdioClientOptions): Promise<McpClient> {
-  const child = spawn(options.command, [...(options.args ?? [])], {
-    env: options.env ?? {},
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const connection = createConnection(options.name, child);
+  const transport = new ChildProcessTransport(options);
+  const client = new Client(options.clientInfo ?? { name: 'nanoclaw-provider-mock', version: '0.1.0' });
   try {
-    const init = await connection.request('initialize', {
-      protocolVersion: MCP_PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: options.clientInfo ?? { name: 'nanoclaw-provider-mock', version: '0.1.0' },
-    });
-    connection.notify('notifications/initialized');
-    return buildClient(options.name, connection, asObject(init).serverInfo);
+    await client.connect(transport);
   } catch (error) {
-    await connection.close();
-    throw error;
+    await transport.close();
+    throw transport.failure(`MCP initialize failed on "${options.name}"`, error);
   }
+  return new StdioMcpClient(options.name, client, transport);
 }
 
-function buildClient(name: string, connection: Connection, serverInfo: unknown): McpClient {
-  return {
-    name,
-    serverInfo,
-    async listTools() {
-      const result = asObject(await connection.request('tools/list', {}));
-      return Array.isArray(result.tools) ? (result.tools as McpTool[]) : [];
-    },
-    async callTool(tool, args, callOptions) {
-      const result = asObject(
-        await connection.request('tools/call', { name: tool, arguments: args }, callOptions?.signal),
-      );
+class StdioMcpClient implements McpClient {
+  readonly serverInfo: unknown;
+  readonly #client: Client;
+  readonly #transport: ChildProcessTransport;
+
+  constructor(
+    readonly name: string,
+    client: Client,
+    transport: ChildProcessTransport,
+  ) {
+    this.#client = client;
+    this.#transport = transport;
+    this.serverInfo = client.getServerVersion();
+  }
+
+  async listTools(): Promise<McpTool[]> {
+    try {
+      return (await this.#client.listTools()).tools;
+    } catch (error) {
+      throw this.#transport.failure(`MCP tools/list failed on "${this.name}"`, error);
+    }
+  }
+
+  async callTool(tool: string, args: Record<string, unknown>, options?: { signal?: AbortSignal }) {
+    const signal = options?.signal;
+    if (signal?.aborted) throw new McpClientError('MCP tools/call aborted');
+    try {
+      const result = await this.#client.callTool({ name: tool, arguments: args }, undefined, {
+        signal,
+        timeout: NO_REQUEST_TIMEOUT_MS,
+      });
       const content = Array.isArray(result.content) ? (result.content as unknown[]) : [];
       return { text: contentText(content), isError: result.isError === true, content };
-    },
-    close: () => connection.close(),
-  };
-}
-
-interface Connection {
-  request(method: string, params: unknown, signal?: AbortSignal): Promise<unknown>;
-  notify(method: string, params?: unknown): void;
-  close(): Promise<void>;
-}
-
-function createConnection(name: string, child: ChildProcessWithoutNullStreams): Connection {
-  const pending = new Map<number, Pending>();
-  let nextId = 1;
-  let stderrTail = '';
-  let exited: Error | undefined;
-  const exitPromise = new Promise<void>((resolve) => child.once('close', () => resolve()));
-
-  const fail = (error: Error) => {
-    if (exited) return;
-    exited = error;
-    for (const entry of pending.values()) entry.reject(error);
-    pending.clear();
-  };
-  const write = (message: JsonObject) => {
-    if (exited || !child.stdin.writable) return;
-    child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
-  };
-
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL);
-  });
-  child.stdin.on('error', () => {
-    // EPIPE when the server died; the 'exit' handler reports it.
-  });
-  child.on('error', (error) => fail(new McpClientError(`MCP server "${name}": ${error.message}`)));
-  child.on('exit', (code, signal) => {
-    const detail = stderrTail.trim() ? `: ${stderrTail.trim()}` : '';
-    fail(new McpClientError(`MCP server "${name}" exited (${signal ?? `code ${code}`})${detail}`));
-  });
-
-  const lines = createInterface({ input: child.stdout });
-  lines.on('error', () => undefined); // the child's 'exit' handler reports failures
-  lines.on('line', (line) => {
-    const message = parseLine(line);
-    if (!message) return;
-    if (typeof message.method === 'string') {
-      if (message.id !== undefined) answerServerRequest(message, write);
-      return;
+    } catch (error) {
+      if (signal?.aborted) throw new McpClientError('MCP tools/call aborted');
+      throw this.#transport.failure(`MCP tools/call failed on "${this.name}"`, error);
     }
-    const entry = typeof message.id === 'number' ? pending.get(message.id) : undefined;
-    if (!entry || typeof message.id !== 'number') return;
-    pending.delete(message.id);
-    if (message.error !== undefined) {
-      const error = asObject(message.error);
-      entry.reject(new McpClientError(`MCP ${entry.method} failed on "${name}": ${String(error.message)}`));
-    } else entry.resolve(message.result);
-  });
-
-  return {
-    request(method, params, signal) {
-      if (exited) return Promise.reject(exited);
-      if (signal?.aborted) return Promise.reject(new McpClientError(`MCP ${method} aborted`));
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        const onAbort = () => {
-          pending.delete(id);
-          write({ method: 'notifications/cancelled', params: { requestId: id, reason: 'aborted' } });
-          reject(new McpClientError(`MCP ${method} aborted`));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        const done = () => signal?.removeEventListener('abort', onAbort);
-        pending.set(id, {
-          method,
-          resolve: (value) => {
-            done();
-            resolve(value);
-          },
-          reject: (error) => {
-            done();
-            reject(error);
-          },
-        });
-        write({ id, method, params });
-      });
-    },
-    notify(method, params) {
-      write(params === undefined ? { method } : { method, params });
-    },
-    async close() {
-      fail(new McpClientError(`MCP server "${name}" closed`));
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin.end();
-      child.kill('SIGTERM');
-      const killTimer = setTimeout(() => child.kill('SIGKILL'), 1_000);
-      await exitPromise;
-      clearTimeout(killTimer);
-    },
-  };
-}
-
-function answerServerRequest(message: JsonObject, write: (message: JsonObject) => void): void {
-  if (message.method === 'ping') write({ id: message.id, result: {} });
-  else
-    write({
-      id: message.id,
-      error: { code: -32601, message: `method not found: ${String(message.method)}` },
-    });
-}
-
-function parseLine(line: string): JsonObject | undefined {
-  if (!line.trim()) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(line);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as JsonObject)
-      : undefined;
-  } catch {
-    return undefined;
   }
-}
 
-function asObject(value: unknown): JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
+  async close(): Promise<void> {
+    this.#transport.closing();
+    await this.#client.close();
+  }
 }
 
 function contentText(content: readonly unknown[]): string {
   return content
     .map((item) => {
-      const entry = asObject(item);
+      const entry = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
       return entry.type === 'text' && typeof entry.text === 'string' ? entry.text : JSON.stringify(item);
     })
     .join('\n');

@@ -1,5 +1,6 @@
+/** Kept for existing callers: core's. */
+export { silentLogger } from '@nanoclaw/core';
 export { Deferred } from './deferred.js';
-export { createEventChannel, type EventChannel } from './event-channel.js';
 export { LoopSession, type LoopSessionInit, openSession } from './loop-session.js';
 export { LoopTurn } from './loop-turn.js';
 export {
@@ -10,5 +11,4 @@ export {
   type RunLoopProtocol,
 } from './run-loop.js';
 export type { ProviderSessionInit } from './session-init.js';
-export { silentLogger } from './silent-logger.js';
 export { withTimeout } from './with-timeout.js';

@@ -3,11 +3,11 @@ import {
   type AgentEvent,
   type AgentSession,
   type Logger,
+  silentLogger,
   type TurnInput,
 } from '@nanoclaw/core';
 import type { LoopTurn } from './loop-turn.js';
 import { type CompactionReason, createRunLoop, type EmitEvent, type RunLoop } from './run-loop.js';
-import { silentLogger } from './silent-logger.js';
 
 /** What a provider resolved for its session (the rest of its init is its own). */
 export interface LoopSessionInit {

@@ -1,8 +1,7 @@
-import type { AgentEvent, TurnInput } from '@nanoclaw/core';
+import { type AgentEvent, silentLogger, type TurnInput } from '@nanoclaw/core';
 import { describe, expect, it, vi } from 'vitest';
 import { LoopTurn } from './loop-turn.js';
 import { createRunLoop, type EmitEvent, type RunLoopProtocol } from './run-loop.js';
-import { silentLogger } from './silent-logger.js';
 
 class TestTurn extends LoopTurn {
   constructor(readonly turnId: string) {

@@ -1,7 +1,12 @@
-import type { AgentEvent, Logger, TurnInput } from '@nanoclaw/core';
-import { createEventChannel, type EventChannel } from './event-channel.js';
+import {
+  type AgentEvent,
+  type AsyncQueue,
+  createAsyncQueue,
+  type Logger,
+  silentLogger,
+  type TurnInput,
+} from '@nanoclaw/core';
 import type { LoopTurn } from './loop-turn.js';
-import { silentLogger } from './silent-logger.js';
 
 export type EmitEvent = (event: AgentEvent) => void;
 export type CompactionReason = 'threshold' | 'requested';
@@ -53,7 +58,7 @@ export function createRunLoop<T extends LoopTurn>(protocol: RunLoopProtocol<T>):
 }
 
 interface ActiveRun {
-  channel: EventChannel<AgentEvent>;
+  channel: AsyncQueue<AgentEvent>;
   queue: TurnInput[];
   cancelled: boolean;
 }
@@ -87,7 +92,7 @@ class SessionRunLoop<T extends LoopTurn> implements RunLoop<T> {
     if (this.isClosed) throw this.protocol.closedError();
     if (this.run) throw new Error('a run is already active; push() follow-up input instead');
     const run: ActiveRun = {
-      channel: createEventChannel<AgentEvent>(() => this.cancel(run)),
+      channel: createAsyncQueue<AgentEvent>(() => this.cancel(run)),
       queue: [input],
       cancelled: false,
     };

@@ -7,6 +7,7 @@ import {
   type ChannelFactory,
   type ChannelHost,
   type ChannelLimits,
+  silentLogger as coreSilentLogger,
   type InboundMessage,
   type InboundMessageInput,
   inboundMessageSchema,
@@ -243,17 +244,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
 
 /** A `Logger` that drops everything (the contract asserts on behaviour, not log lines). */
 export function silentLogger(): Logger {
-  const noop = () => {};
-  const logger: Logger = {
-    trace: noop,
-    debug: noop,
-    info: noop,
-    warn: noop,
-    error: noop,
-    fatal: noop,
-    child: () => logger,
-  };
-  return logger;
+  return coreSilentLogger;
 }
 
 const RATE_LIMIT_MS = 1000;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { silentLogger } from '@nanoclaw/core';
 import { Command, CommanderError } from 'commander';
 import { type HostConfig, loadConfig } from '../config.js';
 import { ensureApiToken } from '../http/api-token.js';
@@ -9,15 +10,7 @@ import { createHttpApi, type HttpApi } from '../http/http-api.js';
 import { createFakeHostApi, type FakeHostApi } from '../http/test-utils.js';
 import { type CommandDeps, registerCommands } from './register-commands.js';
 
-export const silentLogger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  fatal() {},
-  child: () => silentLogger,
-};
+export { silentLogger };
 
 export interface CliRun {
   code: number;

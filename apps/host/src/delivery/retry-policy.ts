@@ -1,4 +1,5 @@
 import { channelErrorInfo } from '@nanoclaw/channel-registry';
+import { backoffDelay as coreBackoffDelay } from '@nanoclaw/core';
 
 export interface RetryOptions {
   /** Sends tried before a message is `failed`. Default 6. */
@@ -24,9 +25,8 @@ export type SendDecision =
 
 /** Exponential backoff with jitter for the attempt that just failed (1-based). */
 export function backoffDelay(attempt: number, options: RetryOptions, random: () => number): number {
-  const exponential = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  const spread = exponential * options.jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(exponential + spread));
+  const policy = { baseMs: options.baseDelayMs, maxMs: options.maxDelayMs, jitter: options.jitter };
+  return coreBackoffDelay(attempt - 1, policy, random);
 }
 
 /**

@@ -1,13 +1,12 @@
 import http from 'node:http';
 import net from 'node:net';
-import type { TaskRunLog } from '@nanoclaw/core';
+import { silentLogger as silent, type TaskRunLog } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GroupView, HostApiError, type Readiness, type TaskView } from '../host-api.js';
 import { createHttpApi, createTokenCheck } from './http-api.js';
 import { createFakeHostApi } from './test-utils.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child: () => silent };
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

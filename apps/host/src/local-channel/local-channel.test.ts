@@ -1,10 +1,13 @@
-import { CHANNEL_ADAPTER_SPEC_VERSION, type InboundMessageInput, inboundMessageSchema } from '@nanoclaw/core';
+import {
+  CHANNEL_ADAPTER_SPEC_VERSION,
+  type InboundMessageInput,
+  inboundMessageSchema,
+  silentLogger as silent,
+} from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import type { HostEvent } from '../host-api.js';
 import { createHostEventBus } from './host-event-bus.js';
 import { createLocalChannel } from './local-channel.js';
-
-const silent = { trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {}, child: () => silent };
 
 function setup() {
   const bus = createHostEventBus();

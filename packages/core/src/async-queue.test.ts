@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createEventChannel } from './event-channel.js';
+import { createAsyncQueue } from './async-queue.js';
 
 async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -7,71 +7,71 @@ async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-describe('createEventChannel', () => {
+describe('createAsyncQueue', () => {
   it('yields buffered values in order, then ends', async () => {
-    const channel = createEventChannel<number>();
-    channel.push(1);
-    channel.push(2);
-    channel.end();
-    expect(channel.ended).toBe(true);
-    expect(await drain(channel)).toEqual([1, 2]);
+    const queue = createAsyncQueue<number>();
+    queue.push(1);
+    queue.push(2);
+    queue.end();
+    expect(queue.ended).toBe(true);
+    expect(await drain(queue)).toEqual([1, 2]);
   });
 
   it('wakes a waiting consumer on push and on end', async () => {
-    const channel = createEventChannel<string>();
-    const result = drain(channel);
+    const queue = createAsyncQueue<string>();
+    const result = drain(queue);
     await Promise.resolve();
-    channel.push('a');
+    queue.push('a');
     await new Promise((r) => setTimeout(r, 0));
-    channel.push('b');
-    channel.end();
+    queue.push('b');
+    queue.end();
     expect(await result).toEqual(['a', 'b']);
   });
 
   it('throws the end error after the buffered values', async () => {
-    const channel = createEventChannel<number>();
+    const queue = createAsyncQueue<number>();
     const seen: number[] = [];
-    channel.push(1);
-    channel.end(new Error('boom'));
+    queue.push(1);
+    queue.end(new Error('boom'));
     await expect(
       (async () => {
-        for await (const value of channel) seen.push(value);
+        for await (const value of queue) seen.push(value);
       })(),
     ).rejects.toThrow('boom');
     expect(seen).toEqual([1]);
   });
 
   it('ignores push and end once ended', async () => {
-    const channel = createEventChannel<number>();
-    channel.end();
-    channel.push(1);
-    channel.end(new Error('late'));
-    expect(await drain(channel)).toEqual([]);
+    const queue = createAsyncQueue<number>();
+    queue.end();
+    queue.push(1);
+    queue.end(new Error('late'));
+    expect(await drain(queue)).toEqual([]);
   });
 
   it('runs onCancel once when the consumer stops early, and drops what was buffered', async () => {
     const onCancel = vi.fn();
-    const channel = createEventChannel<number>(onCancel);
-    channel.push(1);
-    channel.push(2);
-    for await (const value of channel) {
+    const queue = createAsyncQueue<number>(onCancel);
+    queue.push(1);
+    queue.push(2);
+    for await (const value of queue) {
       expect(value).toBe(1);
       break;
     }
     expect(onCancel).toHaveBeenCalledTimes(1);
-    expect(channel.ended).toBe(true);
-    channel.push(3);
-    channel.end();
+    expect(queue.ended).toBe(true);
+    queue.push(3);
+    queue.end();
     expect(onCancel).toHaveBeenCalledTimes(1);
-    expect(await drain(channel)).toEqual([]);
+    expect(await drain(queue)).toEqual([]);
   });
 
   it('does not run onCancel when the stream ended normally', async () => {
     const onCancel = vi.fn();
-    const channel = createEventChannel<number>(onCancel);
-    channel.push(1);
-    channel.end();
-    for await (const _ of channel) break;
+    const queue = createAsyncQueue<number>(onCancel);
+    queue.push(1);
+    queue.end();
+    for await (const _ of queue) break;
     expect(onCancel).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,5 @@
 /** A single-consumer async queue: the producer pushes, the consumer iterates; `end()` finishes the stream. */
-export interface EventChannel<T> extends AsyncIterable<T> {
+export interface AsyncQueue<T> extends AsyncIterable<T> {
   push(value: T): void;
   /** Ends the stream once the buffered values are read; with an error, iteration then throws it. */
   end(error?: unknown): void;
@@ -9,7 +9,7 @@ export interface EventChannel<T> extends AsyncIterable<T> {
 type Waiter<T> = (result: IteratorResult<T>) => void;
 
 /** `onCancel` runs when the consumer stops early (`break` out of `for await`). */
-export function createEventChannel<T>(onCancel?: () => void): EventChannel<T> {
+export function createAsyncQueue<T>(onCancel?: () => void): AsyncQueue<T> {
   const buffer: T[] = [];
   let waiter: { resolve: Waiter<T>; reject: (error: unknown) => void } | undefined;
   let ended = false;
