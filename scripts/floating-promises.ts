@@ -111,12 +111,15 @@ class FloatingPromiseFinder {
   checkFile(sf: ts.SourceFile): void {
     const visit = (node: ts.Node) => {
       if (ts.isExpressionStatement(node)) this.checkExpression(sf, node, node.expression);
+      // `() => void promise` discards the promise just as the statement `void promise;` does.
+      if (ts.isArrowFunction(node) && ts.isVoidExpression(node.body))
+        this.checkExpression(sf, node.body, node.body);
       ts.forEachChild(node, visit);
     };
     visit(sf);
   }
 
-  private checkExpression(sf: ts.SourceFile, stmt: ts.Statement, node: ts.Expression): void {
+  private checkExpression(sf: ts.SourceFile, stmt: ts.Node, node: ts.Expression): void {
     const expr = unwrap(node);
     if (ts.isVoidExpression(expr)) {
       this.checkVoided(sf, stmt, unwrap(expr.expression));
@@ -134,7 +137,7 @@ class FloatingPromiseFinder {
   }
 
   /** `void inner`: fine when inner is no promise, is handled, or never rejects (allowlist). */
-  private checkVoided(sf: ts.SourceFile, stmt: ts.Statement, inner: ts.Expression): void {
+  private checkVoided(sf: ts.SourceFile, stmt: ts.Node, inner: ts.Expression): void {
     if (!this.isThenable(inner) || isHandled(inner)) return;
     const key = this.allowlisted(inner);
     if (key) this.allowUsed.add(key);

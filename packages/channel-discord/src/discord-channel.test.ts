@@ -230,6 +230,13 @@ describe('discord channel against the loopback fake', () => {
     expect(fake.typing).toEqual([GENERAL]);
   });
 
+  it('a failed typing ping is only logged, never a rejection', async () => {
+    fake.failNext('POST /channels/:id/typing', { status: 403, code: 50013, message: 'Missing Permissions' });
+    await expect(channel.setTyping?.(GENERAL, true)).resolves.toBeUndefined();
+    await channel.setTyping?.(GENERAL, false);
+    expect(fake.typing).toEqual([]);
+  });
+
   it('resumes after a forced close and a dropped connection, replaying missed events', async () => {
     fake.closeGateway(4000);
     await fake.waitForResumes(1);
