@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { collect } from '@nanoclaw/container-runner/test';
 import { containerConfigSchema } from '@nanoclaw/core';
 import { createOpencodeHostContribution, VENDOR_APIS } from '@nanoclaw/provider-opencode/host';
 import { createFakeAnthropicServer, type FakeAnthropicServer } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grepTree } from '../host/sandbox-env-probe.js';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { useSuiteProject } from '../host/test-utils/e2e-host.js';
 import { createAgentPool } from './agent-pool.js';
 import type { AgentPool } from './types.js';
 
@@ -34,11 +34,11 @@ for (const target of targets) {
       let fake: FakeAnthropicServer;
       let pool: AgentPool;
 
-      beforeAll(async () => {
+      useSuiteProject(`nanoclaw-opencode-login-${target.name}`, async (project) => {
         if (!target.runtime) return;
+        root = project.root;
         fake = await createFakeAnthropicServer();
-        root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-opencode-login-${target.name}-`));
-        fs.chmodSync(root, 0o755);
+        project.defer(() => fake.close());
         const hostHome = path.join(root, 'host-home');
         const authFile = path.join(hostHome, '.local', 'share', 'opencode', 'auth.json');
         fs.mkdirSync(path.dirname(authFile), { recursive: true });
@@ -60,13 +60,8 @@ for (const target of targets) {
           },
           getContainerConfig: () => config,
         });
-      }, 120_000);
-
-      afterAll(async () => {
-        await pool?.closeAll();
-        await fake?.close();
-        if (root) fs.rmSync(root, { recursive: true, force: true });
-      }, 60_000);
+        project.defer(() => pool.closeAll());
+      });
 
       it("answers through the host, which adds the key from the host's auth.json; the sandbox holds no copy", async () => {
         fake.on('hello login', { text: 'Answered with the host login.' });

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   createFakeAnthropicServer,
@@ -7,12 +5,11 @@ import {
   type FakeAnthropicServer,
   type FakeChatCompletionsServer,
 } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
 import { sandboxRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
+import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 /**
  * Claude Code and OpenCode with the DEFAULT container.json (network `full`) in bwrap and docker, each against
@@ -109,33 +106,23 @@ for (const target of targets) {
       () => {
         let root: string;
         let fakes: Fakes;
-        let host: RunningHost;
         let client: HostClient;
 
-        beforeAll(async () => {
+        useSuiteProject(`nanoclaw-egress-e2e-${target.name}`, async (project) => {
           if (!target.runtime) return;
+          root = project.root;
           fakes = {
             anthropic: await createFakeAnthropicServer(),
             chat: await createFakeChatCompletionsServer(),
           };
-          root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-egress-e2e-${target.name}-`));
-          fs.chmodSync(root, 0o755);
+          project.defer(() => fakes.chat.close());
+          project.defer(() => fakes.anthropic.close());
           const group = path.join(root, 'groups', 'main');
           const mcpServers = installEnvProbe(group, scenario.secret);
           // No `network` key: the default.
-          fs.writeFileSync(
-            path.join(root, 'groups', 'main.container.json'),
-            JSON.stringify({ ...scenario.container, mcpServers }),
-          );
-          ({ host, client } = await startTestHost(root, target.runtime, scenario.env(fakes)));
-        }, 120_000);
-
-        afterAll(async () => {
-          await host?.stop();
-          await fakes?.anthropic.close();
-          await fakes?.chat.close();
-          if (root) fs.rmSync(root, { recursive: true, force: true });
-        }, 60_000);
+          writeGroupSettings(root, 'main', { ...scenario.container, mcpServers });
+          ({ client } = await project.startHost(target.runtime, scenario.env(fakes)));
+        });
 
         it('answers through the host, which adds the credential; no file or env var in the sandbox holds it', async () => {
           const answer = `${scenario.name}: hello through the host.`;

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ContainerRuntime } from '@nanoclaw/core';
 import { descendants } from '@nanoclaw/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { createHostClient, createReplyWatcher, type HostClient } from '../../cli/index.js';
 import { loadConfig } from '../../config.js';
 import { readApiToken } from '../../http/index.js';
@@ -70,4 +72,56 @@ export function runnerPids(): number[] {
       return false; // gone meanwhile
     }
   });
+}
+
+/** A scratch project for one describe block; see {@link useSuiteProject}. */
+export interface SuiteProject {
+  /** The project folder (mode 0755: the sandbox user must traverse it, as with a real checkout). */
+  readonly root: string;
+  /** Runs `cleanup` after all tests of the block, before what was deferred earlier. */
+  defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** {@link startTestHost} on this project; the host stops after all tests. */
+  startHost(
+    runtime: ContainerRuntime,
+    env?: Record<string, string>,
+  ): Promise<{ host: RunningHost; client: HostClient }>;
+}
+
+/**
+ * Before all tests of the describe block: a scratch project named after `prefix`, handed to `setup` (which writes
+ * its files, starts fakes and the host, and defers their closing). After all: what it deferred, last first, then
+ * the project is removed.
+ */
+export function useSuiteProject(
+  prefix: string,
+  setup: (project: SuiteProject) => Promise<void>,
+  timeoutMs = 120_000,
+): void {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  beforeAll(async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    fs.chmodSync(root, 0o755);
+    const defer = (cleanup: () => Promise<unknown> | unknown) => {
+      cleanups.push(cleanup);
+    };
+    await setup({
+      root,
+      defer,
+      startHost: async (runtime, env) => {
+        const started = await startTestHost(root, runtime, env);
+        defer(() => started.host.stop());
+        return started;
+      },
+    });
+  }, timeoutMs);
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  }, 60_000);
+}
+
+/** Writes a group's settings, `groups/<folder>.container.json`, beside its (new) folder. */
+export function writeGroupSettings(root: string, folder: string, settings: object): void {
+  fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
+  fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), `${JSON.stringify(settings)}\n`);
 }
