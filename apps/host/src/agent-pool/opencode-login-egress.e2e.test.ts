@@ -6,7 +6,7 @@ import { createOpencodeHostContribution, VENDOR_APIS } from '@nanoclaw/provider-
 import { createFakeAnthropicServer, type FakeAnthropicServer } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import { grepTree } from '../host/sandbox-env-probe.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
 import { useSuiteProject } from '../host/test-utils/e2e-host.js';
 import { createAgentPool } from './agent-pool.js';
 import type { AgentPool } from './types.js';
@@ -19,11 +19,7 @@ import type { AgentPool } from './types.js';
  */
 const LOGIN_KEY = 'sk-ant-opencode-login-e2e-not-real';
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true });
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { runCli } from '../cli/test-utils.js';
 import { loadConfig } from '../config.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
 import { ask, until, useSuiteProject } from '../host/test-utils/e2e-host.js';
 import type { HostEvent } from '../host-api.js';
 import { LOCAL_MAX_TEXT_LENGTH } from '../local-channel/index.js';
@@ -25,9 +25,7 @@ const EXPECTED = `exec: ${Array.from({ length: LINES }, () => LINE).join('\n')}`
  * with 150,036 characters; the local chat gets it whole, in order, in parts of at most 100,000, and a Telegram
  * chat (the real adapter against a loopback fake of the Bot API) as messages of at most 4,096. One run each.
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`a long reply (${target.name})`, { timeout: 180_000 }, () => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '@nanoclaw/container-runner/test';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
 import { ask, until, useSuiteProject } from '../host/test-utils/e2e-host.js';
 
 /**
@@ -17,11 +17,7 @@ const PROBE = path.join(REPO_ROOT, 'packages/container-runner/src/__fixtures__/c
 const CONTROL = 'control: plant a container.json in its own folder';
 const USER_CONFIG = '{ "trigger": "^@Keeper\\\\b" }\n';
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process') // no isolation there: the agent is the host user
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true }); // no isolation there: the agent is the host user
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(

@@ -10,7 +10,7 @@ import type {
 } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { shellRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, shellRuntimes } from './test-runtimes.js';
 import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 import { startFakeModels } from './test-utils/fake-models.js';
 
@@ -20,9 +20,7 @@ import { startFakeModels } from './test-utils/fake-models.js';
  * file tools as a real model would; the test reads back what the runtime sent to the model as the tool result
  * and checks the group folder from the host. Every group uses the default container.json (no `network` key).
  */
-const targets = await Promise.all(
-  shellRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(shellRuntimes());
 
 const GROUPS = {
   codex: { provider: 'codex', model: 'fake-model' },

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { freePort } from '../cli/test-utils.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
 import { ask, until, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 const run = promisify(execFile);
@@ -23,9 +23,7 @@ const FAKE_KEY = 'sk-nanoclaw-e2e-not-a-real-key';
  * docker both reach the loopback endpoint only through the host's egress proxy, which adds the key, so no file
  * and no env var in the sandbox holds it. The process runtime runs on the host as it is.
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`codex through the host (${target.name})`, { timeout: 120_000 }, () => {

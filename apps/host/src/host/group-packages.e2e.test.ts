@@ -1,7 +1,7 @@
 import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/testing';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { shellRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, shellRuntimes } from './test-runtimes.js';
 import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 /**
@@ -10,11 +10,7 @@ import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.
  * real Codex, scripted by the loopback Responses fake to run the commands in its login shell. bwrap and docker
  * only: the process runtime runs on the host and installs nothing.
  */
-const targets = await Promise.all(
-  shellRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(shellRuntimes(), { isolatedOnly: true });
 
 const PROBE = `bash -lc 'for tool in sqlite3 semver; do command -v "$tool" >/dev/null || echo "no $tool"; done; sqlite3 --version 2>/dev/null | cut -d" " -f1; semver 1.2.3 2>/dev/null; true'`;
 

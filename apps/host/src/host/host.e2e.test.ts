@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
 import { ask, until, useSuiteProject } from './test-utils/e2e-host.js';
 
 /**
@@ -10,9 +10,7 @@ import { ask, until, useSuiteProject } from './test-utils/e2e-host.js';
  * the sandbox → outbox → local channel → event stream. Runs for each sandbox runtime available here (all of
  * them in CI).
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`host end to end (${target.name})`, { timeout: 60_000 }, () => {

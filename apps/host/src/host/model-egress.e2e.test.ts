@@ -8,7 +8,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
-import { sandboxRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
 import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 /**
@@ -92,11 +92,7 @@ const scenarios: Scenario[] = [
   },
 ];
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true });
 
 for (const target of targets) {
   for (const scenario of scenarios) {

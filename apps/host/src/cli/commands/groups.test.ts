@@ -1,16 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUILT_IN_CHANNELS } from '../../channels/index.js';
-import { type HostHarness, startHostHarness } from '../host-harness.js';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { startHostHarness } from '../host-harness.js';
 
-let harness: HostHarness;
-beforeEach(async () => {
-  harness = await startHostHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(startHostHarness);
 
 describe('nanoclaw groups add --channel, against the real host', () => {
   it('binds a Telegram chat without a token, warning what to set', async () => {

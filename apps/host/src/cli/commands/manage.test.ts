@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
 import type { HostStatus } from '../../host-api.js';
-import { type CliHarness, createCliHarness } from '../test-utils.js';
+import { createCliHarness } from '../test-utils.js';
 import { formatStatus } from './status.js';
 
-let harness: CliHarness;
-beforeEach(async () => {
-  harness = await createCliHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(createCliHarness);
 
 describe('nanoclaw status', () => {
   it('prints groups with provider and source, runtime, channels and queue', async () => {

@@ -1,15 +1,10 @@
 import type { ScheduledTask } from '@nanoclaw/core';
 import { createSqliteTaskStore } from '@nanoclaw/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type HostHarness, startHostHarness } from '../host-harness.js';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { startHostHarness } from '../host-harness.js';
 
-let harness: HostHarness;
-beforeEach(async () => {
-  harness = await startHostHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(startHostHarness);
 
 /** Stores a task of the main group as the scheduler would have (an id we choose, any status). */
 async function storedTask(id: string, overrides: Partial<ScheduledTask> = {}): Promise<void> {
