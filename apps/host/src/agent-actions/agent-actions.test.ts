@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../delivery/outbox.js';
 import type { ChatRef } from '../groups/chat-ref.js';
 import { createGroupRegistry, type GroupRegistry, type RegisteredGroup } from '../groups/group-registry.js';
-import { createRecordingLogger, createTestEnv, type TestEnv } from '../groups/test-support.js';
+import { createRecordingLogger, createTestEnv, telegramChat } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { type ActionContext, createActionContext } from './action-context.js';
 import { type AgentActions, createAgentActions } from './agent-actions.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let registry: GroupRegistry;
 let scheduler: Scheduler;
 let outbox: Outbox;
@@ -18,15 +19,13 @@ let main: RegisteredGroup;
 let family: RegisteredGroup;
 let work: RegisteredGroup;
 
-const tg = (chatId: string): ChatRef => ({ channel: 'telegram', accountId: 'default', chatId });
 const every = { kind: 'interval', everyMs: 3_600_000 } as const;
 
 beforeEach(async () => {
-  env = await createTestEnv();
   registry = createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir });
-  main = await registry.add({ folder: 'main', isMain: true, chat: { ref: tg('main-chat') } });
-  family = await registry.add({ folder: 'family', chat: { ref: tg('fam') } });
-  work = await registry.add({ folder: 'work', chat: { ref: tg('work') } });
+  main = await registry.add({ folder: 'main', isMain: true, chat: { ref: telegramChat('main-chat') } });
+  family = await registry.add({ folder: 'family', chat: { ref: telegramChat('fam') } });
+  work = await registry.add({ folder: 'work', chat: { ref: telegramChat('work') } });
   scheduler = createScheduler({
     store: createSqliteTaskStore(env.database.db),
     timezone: 'UTC',
@@ -37,13 +36,12 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await scheduler.stop();
-  await env.cleanup();
 });
 
 const ctxOf = (group: RegisteredGroup, chat?: ChatRef, runId = 'run-1'): ActionContext =>
   createActionContext({ groupId: group.id, runId, ...(chat ? { chat } : {}) });
-const mainCtx = () => ctxOf(main, tg('main-chat'));
-const familyCtx = () => ctxOf(family, tg('fam'));
+const mainCtx = () => ctxOf(main, telegramChat('main-chat'));
+const familyCtx = () => ctxOf(family, telegramChat('fam'));
 
 function expectOk(result: AgentActionResult): unknown {
   if (!result.ok) throw new Error(`expected ok, got error: ${result.error}`);
@@ -101,7 +99,7 @@ describe('send_message', () => {
 
   describe('other group', () => {
     it('may send to its own chats: the run chat by default, or a chat bound to it', async () => {
-      await registry.bindChat(tg('fam-2'), 'family');
+      await registry.bindChat(telegramChat('fam-2'), 'family');
       const ctx = familyCtx();
       expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'a' }));
       expectOk(
@@ -142,7 +140,12 @@ describe('send_message', () => {
       'agent:run-1:send:2',
     ]);
     expect((await outbox.list()).map((r) => r.groupId)).toEqual([family.id, family.id]);
-    expectOk(await actions.handle(ctxOf(family, tg('fam'), 'run-2'), { tool: 'send_message', text: 'one' }));
+    expectOk(
+      await actions.handle(ctxOf(family, telegramChat('fam'), 'run-2'), {
+        tool: 'send_message',
+        text: 'one',
+      }),
+    );
     expect(await outbox.list()).toHaveLength(3);
   });
 
@@ -157,7 +160,7 @@ describe('send_message', () => {
   });
 
   it('replies in the run’s thread, and refuses when there is no chat to default to', async () => {
-    const ctx = ctxOf(family, { ...tg('fam'), threadId: 't-1' });
+    const ctx = ctxOf(family, { ...telegramChat('fam'), threadId: 't-1' });
     expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'x' }));
     expect((await outbox.list())[0]?.message.threadId).toBe('t-1');
     expectRefused(
@@ -354,7 +357,7 @@ describe('register_group', () => {
     });
     const group = await registry.get('book-club');
     expect(group).toMatchObject({ isMain: false, trigger: '^!books' });
-    expect((await registry.findBinding(tg('books')))?.groupId).toBe(group?.id);
+    expect((await registry.findBinding(telegramChat('books')))?.groupId).toBe(group?.id);
   });
 
   it('main group: cannot create another main group', async () => {

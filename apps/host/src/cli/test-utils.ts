@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -42,14 +41,7 @@ export function tempDir(prefix = 'nanoclaw-cli-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '@nanoclaw/testing/loopback';
 
 export function configFor(root: string, env: Record<string, string>): HostConfig {
   return loadConfig({ env: { NANOCLAW_DATA_DIR: path.join(root, 'data'), TZ: 'UTC', ...env }, cwd: root });
