@@ -41,41 +41,37 @@ interface Scenario {
 const anthropicSeen = (fakes: Fakes, text: string) =>
   fakes.anthropic.requests.find((request) => JSON.stringify(request.body).includes(text))?.headers;
 
+/** Claude with `secret` as its credential `envKey`, against the fake Anthropic API. */
+const claudeScenario = (
+  name: string,
+  envKey: string,
+  secret: string,
+  expectHeaders: Scenario['expectHeaders'],
+): Scenario => ({
+  name,
+  secret,
+  env: ({ anthropic }) => ({
+    AGENT_PROVIDER: 'claude',
+    [envKey]: secret,
+    ANTHROPIC_BASE_URL: anthropic.baseUrl,
+  }),
+  container: { model: 'claude-fake' },
+  script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
+  seen: anthropicSeen,
+  expectHeaders,
+});
+
 const scenarios: Scenario[] = [
-  {
-    name: 'Claude with ANTHROPIC_API_KEY',
-    secret: API_KEY,
-    env: ({ anthropic }) => ({
-      AGENT_PROVIDER: 'claude',
-      ANTHROPIC_API_KEY: API_KEY,
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    }),
-    container: { model: 'claude-fake' },
-    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
-    seen: anthropicSeen,
-    expectHeaders: (headers) => {
-      expect(headers?.['x-api-key']).toBe(API_KEY);
-      expect(headers?.authorization).toBeUndefined();
-    },
-  },
-  {
-    name: 'Claude with CLAUDE_CODE_OAUTH_TOKEN',
-    secret: OAUTH_TOKEN,
-    env: ({ anthropic }) => ({
-      AGENT_PROVIDER: 'claude',
-      CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN,
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    }),
-    container: { model: 'claude-fake' },
-    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
-    seen: anthropicSeen,
-    expectHeaders: (headers) => {
-      expect(headers?.authorization).toBe(`Bearer ${OAUTH_TOKEN}`);
-      // Claude Code sent its subscription request (with a placeholder token): its own beta header passed.
-      expect(headers?.['anthropic-beta']).toMatch(/oauth/);
-      expect(headers?.['x-api-key']).toBeUndefined();
-    },
-  },
+  claudeScenario('Claude with ANTHROPIC_API_KEY', 'ANTHROPIC_API_KEY', API_KEY, (headers) => {
+    expect(headers?.['x-api-key']).toBe(API_KEY);
+    expect(headers?.authorization).toBeUndefined();
+  }),
+  claudeScenario('Claude with CLAUDE_CODE_OAUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', OAUTH_TOKEN, (headers) => {
+    expect(headers?.authorization).toBe(`Bearer ${OAUTH_TOKEN}`);
+    // Claude Code sent its subscription request (with a placeholder token): its own beta header passed.
+    expect(headers?.['anthropic-beta']).toMatch(/oauth/);
+    expect(headers?.['x-api-key']).toBeUndefined();
+  }),
   {
     name: 'OpenCode with OPENAI_API_KEY at a custom endpoint',
     secret: OPENAI_KEY,

@@ -6,9 +6,11 @@ import { descendants } from '@nanoclaw/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { createHostClient, createReplyWatcher, type HostClient } from '../../cli/index.js';
 import { loadConfig } from '../../config.js';
+import type { HostEvent } from '../../host-api.js';
 import { readApiToken } from '../../http/index.js';
 import { createLogger } from '../../logger.js';
 import { type RunningHost, type StartHostOptions, startHost } from '../../start-host.js';
+import type { TestCleanups } from './cleanups.js';
 
 /** Starts a host on `root` (a temp project) with `runtime`; the API client talks to it. Test helper. */
 export async function startTestHost(
@@ -53,7 +55,7 @@ export async function ask(client: HostClient, folder: string, text: string, time
   }
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
@@ -124,4 +126,24 @@ export function useSuiteProject(
 export function writeGroupSettings(root: string, folder: string, settings: object): void {
   fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
   fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), `${JSON.stringify(settings)}\n`);
+}
+
+/** A started host and the events of one group since it started. */
+export interface WatchedHost {
+  host: RunningHost;
+  client: HostClient;
+  events: HostEvent[];
+}
+
+/** Records `folder`'s events of a started host; with the test's cleanups the stream closes and the host stops. */
+export async function watchHost(
+  started: { host: RunningHost; client: HostClient },
+  folder: string,
+  cleanups: TestCleanups,
+): Promise<WatchedHost> {
+  cleanups.add(() => started.host.stop());
+  const events: HostEvent[] = [];
+  const stream = await started.client.openEvents(folder, (event) => events.push(event));
+  cleanups.add(() => stream.close());
+  return { ...started, events };
 }
