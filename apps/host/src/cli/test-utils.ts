@@ -43,6 +43,9 @@ export function tempDir(prefix = 'nanoclaw-cli-'): string {
 
 export { freePort } from '@nanoclaw/testing/loopback';
 
+/** What a command that fails prints: exit code 1, nothing on stdout, `stderr`. */
+export const failure = (stderr: string) => ({ code: 1, stdout: '', stderr });
+
 export function configFor(root: string, env: Record<string, string>): HostConfig {
   return loadConfig({ env: { NANOCLAW_DATA_DIR: path.join(root, 'data'), TZ: 'UTC', ...env }, cwd: root });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { perTest } from '../../host/test-utils/cleanups.js';
-import { createCliHarness, until } from '../test-utils.js';
+import { createCliHarness, failure, until } from '../test-utils.js';
 
 const harness = perTest(createCliHarness);
 
@@ -50,11 +50,7 @@ describe('nanoclaw send', () => {
       });
     };
     const result = await harness.run(['send', '--group', 'main', '--wait', 'hello']);
-    expect(result).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'nanoclaw: the agent failed: provider rate limited\n',
-    });
+    expect(result).toEqual(failure('nanoclaw: the agent failed: provider rate limited\n'));
   });
 
   it('--wait exits 124 on timeout', async () => {
