@@ -30,11 +30,9 @@ for (const target of targets) {
       let fake: FakeAnthropicServer;
       let pool: AgentPool;
 
-      useSuiteProject(`nanoclaw-opencode-login-${target.name}`, async (project) => {
-        if (!target.runtime) return;
+      useSuiteProject(`nanoclaw-opencode-login-${target.name}`, target.runtime, async (project, runtime) => {
         root = project.root;
-        fake = await createFakeAnthropicServer();
-        project.defer(() => fake.close());
+        fake = project.closing(await createFakeAnthropicServer());
         const hostHome = path.join(root, 'host-home');
         const authFile = path.join(hostHome, '.local', 'share', 'opencode', 'auth.json');
         fs.mkdirSync(path.dirname(authFile), { recursive: true });
@@ -44,7 +42,7 @@ for (const target of targets) {
         if (!anthropic) throw new Error('opencode has no anthropic API');
         const config = containerConfigSchema.parse({ model: 'anthropic/claude-sonnet-4-5' });
         pool = createAgentPool({
-          runtime: target.runtime,
+          runtime,
           projectRoot: root,
           installId: `opencode-login-${target.name}-${process.pid}`,
           hostEnv: {},

@@ -21,10 +21,9 @@ describe.skipIf(!runtime)('Telegram through the host (bwrap)', { timeout: 120_00
   let env: Record<string, string>;
   let firstMessageId = 0;
 
-  useSuiteProject('nanoclaw-telegram-e2e', async (project) => {
+  useSuiteProject('nanoclaw-telegram-e2e', runtime, async (project) => {
     root = project.root;
-    fake = await createFakeTelegramServer();
-    project.defer(() => fake.close());
+    fake = project.closing(await createFakeTelegramServer());
     project.defer(() => host?.stop());
     env = { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url };
   });

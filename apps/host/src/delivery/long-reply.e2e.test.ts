@@ -34,12 +34,10 @@ for (const target of targets) {
     let host: RunningHost | undefined;
     let client: HostClient;
 
-    useSuiteProject(`nanoclaw-long-reply-${target.name}`, async (project) => {
-      if (!target.runtime) return;
+    useSuiteProject(`nanoclaw-long-reply-${target.name}`, target.runtime, async (project, runtime) => {
       root = project.root;
-      fake = await createFakeTelegramServer();
-      project.defer(() => fake.close());
-      ({ host, client } = await project.startHost(target.runtime, {
+      fake = project.closing(await createFakeTelegramServer());
+      ({ host, client } = await project.startHost(runtime, {
         TELEGRAM_BOT_TOKEN: fake.token,
         TELEGRAM_API_ROOT: fake.url,
       }));

@@ -31,12 +31,12 @@ for (const target of targets) {
 
       useSuiteProject(
         `nanoclaw-config-readonly-${target.name}`,
-        async (project) => {
-          if (!target.runtime) return;
+        target.runtime,
+        async (project, runtime) => {
           root = project.root;
           fs.mkdirSync(groupDir('keeper'), { recursive: true });
           fs.writeFileSync(settingsFile('keeper'), USER_CONFIG);
-          ({ client } = await project.startHost(target.runtime));
+          ({ client } = await project.startHost(runtime));
           await client.addGroup({ folder: 'keeper', name: 'Has settings' });
           await client.addGroup({ folder: 'fresh', name: 'No settings' });
         },

@@ -55,12 +55,10 @@ for (const target of targets) {
 
       useSuiteProject(
         `nanoclaw-agent-tools-${target.name}`,
-        async (project) => {
-          const runtime = target.runtime;
-          if (!runtime) return;
+        target.runtime,
+        async (project, runtime) => {
           root = project.root;
-          const models = await startFakeModels();
-          project.defer(() => models.close());
+          const models = project.closing(await startFakeModels());
           ({ anthropic, responses, chat } = models);
           for (const [folder, config] of Object.entries(GROUPS)) writeGroupSettings(root, folder, config);
           ({ client } = await project.startHost(runtime, models.env));

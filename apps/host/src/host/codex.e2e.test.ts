@@ -33,12 +33,9 @@ for (const target of targets) {
     let port: number;
     const isolated = target.name !== 'process';
 
-    useSuiteProject(`nanoclaw-codex-e2e-${target.name}`, async (project) => {
-      const runtime = target.runtime;
-      if (!runtime) return;
+    useSuiteProject(`nanoclaw-codex-e2e-${target.name}`, target.runtime, async (project, runtime) => {
       root = project.root;
-      fake = await createFakeResponsesServer();
-      project.defer(() => fake.close());
+      fake = project.closing(await createFakeResponsesServer());
       port = await freePort();
       // What a user writes into .env for mode C; the CLI below reads the same file.
       const env: Record<string, string> = {

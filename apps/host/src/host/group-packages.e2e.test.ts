@@ -19,11 +19,8 @@ for (const target of targets) {
     let fake: FakeResponsesServer;
     let client: HostClient;
 
-    useSuiteProject(`nanoclaw-packages-${target.name}`, async (project) => {
-      const runtime = target.runtime;
-      if (!runtime) return;
-      fake = await createFakeResponsesServer();
-      project.defer(() => fake.close());
+    useSuiteProject(`nanoclaw-packages-${target.name}`, target.runtime, async (project, runtime) => {
+      fake = project.closing(await createFakeResponsesServer());
       const groups = {
         tools: { provider: 'codex', model: 'fake-model', packages: { apt: ['sqlite3'], npm: ['semver'] } },
         plain: { provider: 'codex', model: 'fake-model' },

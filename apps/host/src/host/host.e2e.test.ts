@@ -17,10 +17,9 @@ for (const target of targets) {
     let root: string;
     let client: HostClient;
 
-    useSuiteProject(`nanoclaw-e2e-${target.name}`, async (project) => {
-      if (!target.runtime) return;
+    useSuiteProject(`nanoclaw-e2e-${target.name}`, target.runtime, async (project, runtime) => {
       root = project.root;
-      ({ client } = await project.startHost(target.runtime));
+      ({ client } = await project.startHost(runtime));
     });
 
     it('answers a message in the main group', async () => {

@@ -100,20 +100,17 @@ for (const target of targets) {
         let fakes: Fakes;
         let client: HostClient;
 
-        useSuiteProject(`nanoclaw-egress-e2e-${target.name}`, async (project) => {
-          if (!target.runtime) return;
+        useSuiteProject(`nanoclaw-egress-e2e-${target.name}`, target.runtime, async (project, runtime) => {
           root = project.root;
           fakes = {
-            anthropic: await createFakeAnthropicServer(),
-            chat: await createFakeChatCompletionsServer(),
+            anthropic: project.closing(await createFakeAnthropicServer()),
+            chat: project.closing(await createFakeChatCompletionsServer()),
           };
-          project.defer(() => fakes.chat.close());
-          project.defer(() => fakes.anthropic.close());
           const group = path.join(root, 'groups', 'main');
           const mcpServers = installEnvProbe(group, scenario.secret);
           // No `network` key: the default.
           writeGroupSettings(root, 'main', { ...scenario.container, mcpServers });
-          ({ client } = await project.startHost(target.runtime, scenario.env(fakes)));
+          ({ client } = await project.startHost(runtime, scenario.env(fakes)));
         });
 
         it('answers through the host, which adds the credential; no file or env var in the sandbox holds it', async () => {

@@ -22,10 +22,8 @@ describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 1
   let host: RunningHost;
   let client: HostClient;
 
-  useSuiteProject('nanoclaw-providers-e2e', async (project) => {
-    if (!runtime) return;
-    const models = await startFakeModels();
-    project.defer(() => models.close());
+  useSuiteProject('nanoclaw-providers-e2e', runtime, async (project, runtime) => {
+    const models = project.closing(await startFakeModels());
     ({ anthropic, responses, chat } = models);
     const group = (folder: string, config: object) => writeGroupSettings(project.root, folder, config);
     group('main', { network: 'proxy' });

@@ -18,8 +18,7 @@ describe.skipIf(!runtime)('a userland build that fails (bwrap)', { timeout: 5 * 
   let root: string;
   let client: HostClient;
 
-  useSuiteProject('nanoclaw-userland-failure', async (project) => {
-    if (!runtime) return;
+  useSuiteProject('nanoclaw-userland-failure', runtime, async (project, runtime) => {
     root = project.root;
     fs.mkdirSync(path.join(root, 'groups', 'work'), { recursive: true });
     ({ client } = await project.startHost(runtime, {

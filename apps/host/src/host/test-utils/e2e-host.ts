@@ -82,6 +82,8 @@ export interface SuiteProject {
   readonly root: string;
   /** Runs `cleanup` after all tests of the block, before what was deferred earlier. */
   defer(cleanup: () => Promise<unknown> | unknown): void;
+  /** `resource` (a fake server, a pool), closed after all tests of the block. */
+  closing<T extends { close(): Promise<unknown> | unknown }>(resource: T): T;
   /** {@link startTestHost} on this project; the host stops after all tests. */
   startHost(
     runtime: ContainerRuntime,
@@ -90,32 +92,40 @@ export interface SuiteProject {
 }
 
 /**
- * Before all tests of the describe block: a scratch project named after `prefix`, handed to `setup` (which writes
- * its files, starts fakes and the host, and defers their closing). After all: what it deferred, last first, then
+ * Before all tests of the describe block: a scratch project named after `prefix`, handed to `setup` with the
+ * `runtime` under test (which writes its files, starts fakes and the host, and defers their closing); nothing
+ * when the runtime is not available here (the block is skipped). After all: what it deferred, last first, then
  * the project is removed.
  */
 export function useSuiteProject(
   prefix: string,
-  setup: (project: SuiteProject) => Promise<void>,
+  runtime: ContainerRuntime | undefined,
+  setup: (project: SuiteProject, runtime: ContainerRuntime) => Promise<void>,
   timeoutMs = 120_000,
 ): void {
   const cleanups: Array<() => Promise<unknown> | unknown> = [];
   beforeAll(async () => {
+    if (!runtime) return;
     const root = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
     cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
     fs.chmodSync(root, 0o755);
     const defer = (cleanup: () => Promise<unknown> | unknown) => {
       cleanups.push(cleanup);
     };
-    await setup({
+    const project: SuiteProject = {
       root,
       defer,
-      startHost: async (runtime, env) => {
-        const started = await startTestHost(root, runtime, env);
+      closing: (resource) => {
+        defer(() => resource.close());
+        return resource;
+      },
+      startHost: async (hostRuntime, env) => {
+        const started = await startTestHost(root, hostRuntime, env);
         defer(() => started.host.stop());
         return started;
       },
-    });
+    };
+    await setup(project, runtime);
   }, timeoutMs);
   afterAll(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
