@@ -65,6 +65,9 @@ async function taskFor(
   });
 }
 
+/** The agent's send_message, `chat` as it writes it (default: the run's chat). */
+const send = (ctx: ActionContext, text: string, chat?: string) =>
+  actions.handle(ctx, { tool: 'send_message', text, ...(chat === undefined ? {} : { chat }) });
 const sentTo = async () =>
   (await outbox.list()).map((r) => `${r.message.channel}:${r.message.accountId}:${r.message.chatId}`);
 
@@ -72,11 +75,9 @@ describe('send_message', () => {
   describe('main group', () => {
     it('may send to any registered chat', async () => {
       const ctx = mainCtx();
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'telegram:default:fam' }));
-      expectOk(
-        await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'telegram:default:work' }),
-      );
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'local:default:family' }));
+      expectOk(await send(ctx, 'hi', 'telegram:default:fam'));
+      expectOk(await send(ctx, 'hi', 'telegram:default:work'));
+      expectOk(await send(ctx, 'hi', 'local:default:family'));
       expect(await sentTo()).toEqual([
         'telegram:default:fam',
         'telegram:default:work',
@@ -86,11 +87,7 @@ describe('send_message', () => {
 
     it('may not send to an unregistered chat', async () => {
       expectRefused(
-        await actions.handle(mainCtx(), {
-          tool: 'send_message',
-          text: 'hi',
-          chat: 'telegram:default:stranger',
-        }),
+        await send(mainCtx(), 'hi', 'telegram:default:stranger'),
         /not registered with any group/,
       );
       expect(await outbox.list()).toEqual([]);
@@ -101,11 +98,9 @@ describe('send_message', () => {
     it('may send to its own chats: the run chat by default, or a chat bound to it', async () => {
       await registry.bindChat(telegramChat('fam-2'), 'family');
       const ctx = familyCtx();
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'a' }));
-      expectOk(
-        await actions.handle(ctx, { tool: 'send_message', text: 'b', chat: 'telegram:default:fam-2' }),
-      );
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'c', chat: 'local:default:family' }));
+      expectOk(await send(ctx, 'a'));
+      expectOk(await send(ctx, 'b', 'telegram:default:fam-2'));
+      expectOk(await send(ctx, 'c', 'local:default:family'));
       expect(await sentTo()).toEqual([
         'telegram:default:fam',
         'telegram:default:fam-2',
@@ -129,11 +124,11 @@ describe('send_message', () => {
 
   it('keys sends by run id and a per-try counter, so a re-run of the same run sends nothing twice', async () => {
     const first = familyCtx();
-    const r1 = expectOk(await actions.handle(first, { tool: 'send_message', text: 'one' }));
-    expectOk(await actions.handle(first, { tool: 'send_message', text: 'two' }));
+    const r1 = expectOk(await send(first, 'one'));
+    expectOk(await send(first, 'two'));
     expect(r1).toMatchObject({ chat: 'telegram:default:fam', duplicate: false });
     const rerun = familyCtx();
-    const again = expectOk(await actions.handle(rerun, { tool: 'send_message', text: 'one' }));
+    const again = expectOk(await send(rerun, 'one'));
     expect(again).toMatchObject({ duplicate: true });
     expect((await outbox.list()).map((r) => r.idempotencyKey)).toEqual([
       'agent:run-1:send:1',
@@ -151,26 +146,17 @@ describe('send_message', () => {
 
   it('refused sends do not use up a key', async () => {
     const ctx = familyCtx();
-    expectRefused(
-      await actions.handle(ctx, { tool: 'send_message', text: 'x', chat: 'telegram:default:work' }),
-      /not one/,
-    );
-    expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'y' }));
+    expectRefused(await send(ctx, 'x', 'telegram:default:work'), /not one/);
+    expectOk(await send(ctx, 'y'));
     expect((await outbox.list()).map((r) => r.idempotencyKey)).toEqual(['agent:run-1:send:1']);
   });
 
   it('replies in the run’s thread, and refuses when there is no chat to default to', async () => {
     const ctx = ctxOf(family, { ...telegramChat('fam'), threadId: 't-1' });
-    expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'x' }));
+    expectOk(await send(ctx, 'x'));
     expect((await outbox.list())[0]?.message.threadId).toBe('t-1');
-    expectRefused(
-      await actions.handle(ctxOf(family), { tool: 'send_message', text: 'x' }),
-      /answers no chat/,
-    );
-    expectRefused(
-      await actions.handle(familyCtx(), { tool: 'send_message', text: 'x', chat: 'fam' }),
-      /"channel:account:chat"/,
-    );
+    expectRefused(await send(ctxOf(family), 'x'), /answers no chat/);
+    expectRefused(await send(familyCtx(), 'x', 'fam'), /"channel:account:chat"/);
   });
 });
 
