@@ -115,7 +115,7 @@ describe('send_message', () => {
       ['an unregistered chat', 'telegram:default:stranger'],
     ])('may not send to %s', async (_label, chat) => {
       expectRefused(
-        await actions.handle(familyCtx(), { tool: 'send_message', text: 'hi', chat }),
+        await send(familyCtx(), 'hi', chat),
         /not one of this group's chats; only the main group can message other chats/,
       );
       expect(await outbox.list()).toEqual([]);
