@@ -74,15 +74,10 @@ const sentTo = async () =>
 describe('send_message', () => {
   describe('main group', () => {
     it('may send to any registered chat', async () => {
+      const chats = ['telegram:default:fam', 'telegram:default:work', 'local:default:family'];
       const ctx = mainCtx();
-      expectOk(await send(ctx, 'hi', 'telegram:default:fam'));
-      expectOk(await send(ctx, 'hi', 'telegram:default:work'));
-      expectOk(await send(ctx, 'hi', 'local:default:family'));
-      expect(await sentTo()).toEqual([
-        'telegram:default:fam',
-        'telegram:default:work',
-        'local:default:family',
-      ]);
+      for (const chat of chats) expectOk(await send(ctx, 'hi', chat));
+      expect(await sentTo()).toEqual(chats);
     });
 
     it('may not send to an unregistered chat', async () => {
@@ -98,9 +93,8 @@ describe('send_message', () => {
     it('may send to its own chats: the run chat by default, or a chat bound to it', async () => {
       await registry.bindChat(telegramChat('fam-2'), 'family');
       const ctx = familyCtx();
-      expectOk(await send(ctx, 'a'));
-      expectOk(await send(ctx, 'b', 'telegram:default:fam-2'));
-      expectOk(await send(ctx, 'c', 'local:default:family'));
+      const sends = [['a'], ['b', 'telegram:default:fam-2'], ['c', 'local:default:family']] as const;
+      for (const [text, chat] of sends) expectOk(await send(ctx, text, chat));
       expect(await sentTo()).toEqual([
         'telegram:default:fam',
         'telegram:default:fam-2',
