@@ -1,18 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, configSchema, loadConfig } from './config.js';
+import { useCleanups } from './host/test-utils/cleanups.js';
 
-const dirs: string[] = [];
+const cleanups = useCleanups();
 function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-config-'));
-  dirs.push(dir);
-  return dir;
+  return cleanups.scratch('nanoclaw-config');
 }
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 function errorOf(fn: () => unknown): ConfigError {
   try {

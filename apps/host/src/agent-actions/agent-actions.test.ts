@@ -5,11 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createOutbox, type Outbox } from '../delivery/outbox.js';
 import type { ChatRef } from '../groups/chat-ref.js';
 import { createGroupRegistry, type GroupRegistry, type RegisteredGroup } from '../groups/group-registry.js';
-import { createRecordingLogger, createTestEnv, type TestEnv } from '../groups/test-support.js';
+import { createRecordingLogger, createTestEnv, telegramChat } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { type ActionContext, createActionContext } from './action-context.js';
 import { type AgentActions, createAgentActions } from './agent-actions.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let registry: GroupRegistry;
 let scheduler: Scheduler;
 let outbox: Outbox;
@@ -18,15 +19,13 @@ let main: RegisteredGroup;
 let family: RegisteredGroup;
 let work: RegisteredGroup;
 
-const tg = (chatId: string): ChatRef => ({ channel: 'telegram', accountId: 'default', chatId });
 const every = { kind: 'interval', everyMs: 3_600_000 } as const;
 
 beforeEach(async () => {
-  env = await createTestEnv();
   registry = createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir });
-  main = await registry.add({ folder: 'main', isMain: true, chat: { ref: tg('main-chat') } });
-  family = await registry.add({ folder: 'family', chat: { ref: tg('fam') } });
-  work = await registry.add({ folder: 'work', chat: { ref: tg('work') } });
+  main = await registry.add({ folder: 'main', isMain: true, chat: { ref: telegramChat('main-chat') } });
+  family = await registry.add({ folder: 'family', chat: { ref: telegramChat('fam') } });
+  work = await registry.add({ folder: 'work', chat: { ref: telegramChat('work') } });
   scheduler = createScheduler({
     store: createSqliteTaskStore(env.database.db),
     timezone: 'UTC',
@@ -37,13 +36,12 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await scheduler.stop();
-  await env.cleanup();
 });
 
 const ctxOf = (group: RegisteredGroup, chat?: ChatRef, runId = 'run-1'): ActionContext =>
   createActionContext({ groupId: group.id, runId, ...(chat ? { chat } : {}) });
-const mainCtx = () => ctxOf(main, tg('main-chat'));
-const familyCtx = () => ctxOf(family, tg('fam'));
+const mainCtx = () => ctxOf(main, telegramChat('main-chat'));
+const familyCtx = () => ctxOf(family, telegramChat('fam'));
 
 function expectOk(result: AgentActionResult): unknown {
   if (!result.ok) throw new Error(`expected ok, got error: ${result.error}`);
@@ -67,32 +65,24 @@ async function taskFor(
   });
 }
 
+/** The agent's send_message, `chat` as it writes it (default: the run's chat). */
+const send = (ctx: ActionContext, text: string, chat?: string) =>
+  actions.handle(ctx, { tool: 'send_message', text, ...(chat === undefined ? {} : { chat }) });
 const sentTo = async () =>
   (await outbox.list()).map((r) => `${r.message.channel}:${r.message.accountId}:${r.message.chatId}`);
 
 describe('send_message', () => {
   describe('main group', () => {
     it('may send to any registered chat', async () => {
+      const chats = ['telegram:default:fam', 'telegram:default:work', 'local:default:family'];
       const ctx = mainCtx();
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'telegram:default:fam' }));
-      expectOk(
-        await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'telegram:default:work' }),
-      );
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'hi', chat: 'local:default:family' }));
-      expect(await sentTo()).toEqual([
-        'telegram:default:fam',
-        'telegram:default:work',
-        'local:default:family',
-      ]);
+      for (const chat of chats) expectOk(await send(ctx, 'hi', chat));
+      expect(await sentTo()).toEqual(chats);
     });
 
     it('may not send to an unregistered chat', async () => {
       expectRefused(
-        await actions.handle(mainCtx(), {
-          tool: 'send_message',
-          text: 'hi',
-          chat: 'telegram:default:stranger',
-        }),
+        await send(mainCtx(), 'hi', 'telegram:default:stranger'),
         /not registered with any group/,
       );
       expect(await outbox.list()).toEqual([]);
@@ -101,13 +91,10 @@ describe('send_message', () => {
 
   describe('other group', () => {
     it('may send to its own chats: the run chat by default, or a chat bound to it', async () => {
-      await registry.bindChat(tg('fam-2'), 'family');
+      await registry.bindChat(telegramChat('fam-2'), 'family');
       const ctx = familyCtx();
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'a' }));
-      expectOk(
-        await actions.handle(ctx, { tool: 'send_message', text: 'b', chat: 'telegram:default:fam-2' }),
-      );
-      expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'c', chat: 'local:default:family' }));
+      const sends = [['a'], ['b', 'telegram:default:fam-2'], ['c', 'local:default:family']] as const;
+      for (const [text, chat] of sends) expectOk(await send(ctx, text, chat));
       expect(await sentTo()).toEqual([
         'telegram:default:fam',
         'telegram:default:fam-2',
@@ -122,7 +109,7 @@ describe('send_message', () => {
       ['an unregistered chat', 'telegram:default:stranger'],
     ])('may not send to %s', async (_label, chat) => {
       expectRefused(
-        await actions.handle(familyCtx(), { tool: 'send_message', text: 'hi', chat }),
+        await send(familyCtx(), 'hi', chat),
         /not one of this group's chats; only the main group can message other chats/,
       );
       expect(await outbox.list()).toEqual([]);
@@ -131,43 +118,39 @@ describe('send_message', () => {
 
   it('keys sends by run id and a per-try counter, so a re-run of the same run sends nothing twice', async () => {
     const first = familyCtx();
-    const r1 = expectOk(await actions.handle(first, { tool: 'send_message', text: 'one' }));
-    expectOk(await actions.handle(first, { tool: 'send_message', text: 'two' }));
+    const r1 = expectOk(await send(first, 'one'));
+    expectOk(await send(first, 'two'));
     expect(r1).toMatchObject({ chat: 'telegram:default:fam', duplicate: false });
     const rerun = familyCtx();
-    const again = expectOk(await actions.handle(rerun, { tool: 'send_message', text: 'one' }));
+    const again = expectOk(await send(rerun, 'one'));
     expect(again).toMatchObject({ duplicate: true });
     expect((await outbox.list()).map((r) => r.idempotencyKey)).toEqual([
       'agent:run-1:send:1',
       'agent:run-1:send:2',
     ]);
     expect((await outbox.list()).map((r) => r.groupId)).toEqual([family.id, family.id]);
-    expectOk(await actions.handle(ctxOf(family, tg('fam'), 'run-2'), { tool: 'send_message', text: 'one' }));
+    expectOk(
+      await actions.handle(ctxOf(family, telegramChat('fam'), 'run-2'), {
+        tool: 'send_message',
+        text: 'one',
+      }),
+    );
     expect(await outbox.list()).toHaveLength(3);
   });
 
   it('refused sends do not use up a key', async () => {
     const ctx = familyCtx();
-    expectRefused(
-      await actions.handle(ctx, { tool: 'send_message', text: 'x', chat: 'telegram:default:work' }),
-      /not one/,
-    );
-    expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'y' }));
+    expectRefused(await send(ctx, 'x', 'telegram:default:work'), /not one/);
+    expectOk(await send(ctx, 'y'));
     expect((await outbox.list()).map((r) => r.idempotencyKey)).toEqual(['agent:run-1:send:1']);
   });
 
   it('replies in the run’s thread, and refuses when there is no chat to default to', async () => {
-    const ctx = ctxOf(family, { ...tg('fam'), threadId: 't-1' });
-    expectOk(await actions.handle(ctx, { tool: 'send_message', text: 'x' }));
+    const ctx = ctxOf(family, { ...telegramChat('fam'), threadId: 't-1' });
+    expectOk(await send(ctx, 'x'));
     expect((await outbox.list())[0]?.message.threadId).toBe('t-1');
-    expectRefused(
-      await actions.handle(ctxOf(family), { tool: 'send_message', text: 'x' }),
-      /answers no chat/,
-    );
-    expectRefused(
-      await actions.handle(familyCtx(), { tool: 'send_message', text: 'x', chat: 'fam' }),
-      /"channel:account:chat"/,
-    );
+    expectRefused(await send(ctxOf(family), 'x'), /answers no chat/);
+    expectRefused(await send(familyCtx(), 'x', 'fam'), /"channel:account:chat"/);
   });
 });
 
@@ -354,7 +337,7 @@ describe('register_group', () => {
     });
     const group = await registry.get('book-club');
     expect(group).toMatchObject({ isMain: false, trigger: '^!books' });
-    expect((await registry.findBinding(tg('books')))?.groupId).toBe(group?.id);
+    expect((await registry.findBinding(telegramChat('books')))?.groupId).toBe(group?.id);
   });
 
   it('main group: cannot create another main group', async () => {

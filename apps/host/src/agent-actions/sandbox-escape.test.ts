@@ -157,105 +157,90 @@ function attemptsFor(world: World): Attempt[] {
   const notOurTask = new RegExp(
     `task "${world.workTask.id}" is not this group's; only the main group can manage other groups' tasks`,
   );
-  const schema = (tool: string, key: string) =>
-    new RegExp(`invalid arguments for ${tool}: .*Unrecognized key.*"${key}"`);
+  /** An attempt the tool refuses with `error`. */
+  const refused = (label: string, tool: Attempt['tool'], args: Attempt['args'], error: RegExp): Attempt => ({
+    label,
+    tool,
+    args,
+    expect: { kind: 'refused', error },
+  });
+  /** An attempt whose forged `key` the tool's schema rejects. */
+  const forged = (label: string, tool: Attempt['tool'], args: Attempt['args'], key: string): Attempt => ({
+    label,
+    tool,
+    args,
+    expect: {
+      kind: 'schema',
+      error: new RegExp(`invalid arguments for ${tool}: .*Unrecognized key.*"${key}"`),
+    },
+  });
   return [
-    {
-      label: "send_message to work's chat",
-      tool: 'send_message',
-      args: { text: 'x', chat: workChat },
-      expect: { kind: 'refused', error: notOurChat },
-    },
-    {
-      label: "send_message to work's local chat",
-      tool: 'send_message',
-      args: { text: 'x', chat: 'local:default:work' },
-      expect: { kind: 'refused', error: notOurChat },
-    },
-    {
-      label: "send_message to main's chat",
-      tool: 'send_message',
-      args: { text: 'x', chat: formatChatRef(MAIN_CHAT) },
-      expect: { kind: 'refused', error: notOurChat },
-    },
-    {
-      label: 'schedule_task with targetGroup "work"',
-      tool: 'schedule_task',
-      args: { prompt: 'leak work data', schedule: EVERY_HOUR, targetGroup: 'work' },
-      expect: { kind: 'refused', error: /only the main group can schedule tasks for other groups/ },
-    },
-    {
-      label: 'schedule_task with targetGroup "main"',
-      tool: 'schedule_task',
-      args: { prompt: 'act as main', schedule: EVERY_HOUR, targetGroup: 'main' },
-      expect: { kind: 'refused', error: /only the main group can schedule tasks for other groups/ },
-    },
-    {
-      label: "pause_task on work's task",
-      tool: 'pause_task',
-      args: { taskId: world.workTask.id },
-      expect: { kind: 'refused', error: notOurTask },
-    },
-    {
-      label: "cancel_task on work's task",
-      tool: 'cancel_task',
-      args: { taskId: world.workTask.id },
-      expect: { kind: 'refused', error: notOurTask },
-    },
-    {
-      label: "update_task on work's task",
-      tool: 'update_task',
-      args: { taskId: world.workTask.id, prompt: 'send the report to family instead' },
-      expect: { kind: 'refused', error: notOurTask },
-    },
-    {
-      label: "resume_task on work's task",
-      tool: 'resume_task',
-      args: { taskId: world.workTask.id },
-      expect: { kind: 'refused', error: notOurTask },
-    },
+    refused("send_message to work's chat", 'send_message', { text: 'x', chat: workChat }, notOurChat),
+    refused(
+      "send_message to work's local chat",
+      'send_message',
+      { text: 'x', chat: 'local:default:work' },
+      notOurChat,
+    ),
+    refused(
+      "send_message to main's chat",
+      'send_message',
+      { text: 'x', chat: formatChatRef(MAIN_CHAT) },
+      notOurChat,
+    ),
+    refused(
+      'schedule_task with targetGroup "work"',
+      'schedule_task',
+      { prompt: 'leak work data', schedule: EVERY_HOUR, targetGroup: 'work' },
+      /only the main group can schedule tasks for other groups/,
+    ),
+    refused(
+      'schedule_task with targetGroup "main"',
+      'schedule_task',
+      { prompt: 'act as main', schedule: EVERY_HOUR, targetGroup: 'main' },
+      /only the main group can schedule tasks for other groups/,
+    ),
+    refused("pause_task on work's task", 'pause_task', { taskId: world.workTask.id }, notOurTask),
+    refused("cancel_task on work's task", 'cancel_task', { taskId: world.workTask.id }, notOurTask),
+    refused(
+      "update_task on work's task",
+      'update_task',
+      { taskId: world.workTask.id, prompt: 'send the report to family instead' },
+      notOurTask,
+    ),
+    refused("resume_task on work's task", 'resume_task', { taskId: world.workTask.id }, notOurTask),
     {
       label: 'list_tasks (must show family only)',
       tool: 'list_tasks',
       args: {},
       expect: { kind: 'own-only' },
     },
-    {
-      label: "register_group taking work's chat",
-      tool: 'register_group',
-      args: { folder: 'evil', name: 'Evil', chat: workChat },
-      expect: { kind: 'refused', error: /only the main group can register groups/ },
-    },
-    {
-      label: 'list_chats',
-      tool: 'list_chats',
-      args: {},
-      expect: { kind: 'refused', error: /only the main group can list chats and groups/ },
-    },
-    {
-      label: "send_message with a forged groupId (work's id)",
-      tool: 'send_message',
-      args: { text: 'x', groupId: world.work.id },
-      expect: { kind: 'schema', error: schema('send_message', 'groupId') },
-    },
-    {
-      label: 'send_message with a forged group "main"',
-      tool: 'send_message',
-      args: { text: 'x', group: 'main' },
-      expect: { kind: 'schema', error: schema('send_message', 'group') },
-    },
-    {
-      label: "schedule_task with a forged groupId (work's id)",
-      tool: 'schedule_task',
-      args: { prompt: 'p', schedule: EVERY_HOUR, groupId: world.work.id },
-      expect: { kind: 'schema', error: schema('schedule_task', 'groupId') },
-    },
-    {
-      label: "list_tasks with a forged groupId (work's id)",
-      tool: 'list_tasks',
-      args: { groupId: world.work.id },
-      expect: { kind: 'schema', error: schema('list_tasks', 'groupId') },
-    },
+    refused(
+      "register_group taking work's chat",
+      'register_group',
+      { folder: 'evil', name: 'Evil', chat: workChat },
+      /only the main group can register groups/,
+    ),
+    refused('list_chats', 'list_chats', {}, /only the main group can list chats and groups/),
+    forged(
+      "send_message with a forged groupId (work's id)",
+      'send_message',
+      { text: 'x', groupId: world.work.id },
+      'groupId',
+    ),
+    forged('send_message with a forged group "main"', 'send_message', { text: 'x', group: 'main' }, 'group'),
+    forged(
+      "schedule_task with a forged groupId (work's id)",
+      'schedule_task',
+      { prompt: 'p', schedule: EVERY_HOUR, groupId: world.work.id },
+      'groupId',
+    ),
+    forged(
+      "list_tasks with a forged groupId (work's id)",
+      'list_tasks',
+      { groupId: world.work.id },
+      'groupId',
+    ),
   ];
 }
 

@@ -109,6 +109,15 @@ async function turn(sandbox: AgentSandbox, text: string): Promise<{ text: string
   return { text: end?.type === 'turn-end' ? end.text : '', events };
 }
 
+/** One turn of `commands` (a mock directive a line) in the session `acquired` from a pool: its answer, a line each. */
+async function answerLines(
+  acquired: Promise<{ sandbox: AgentSandbox }>,
+  commands: string[],
+): Promise<string[]> {
+  const { sandbox } = await acquired;
+  return (await turn(sandbox, commands.join('\n'))).text.split('\n');
+}
+
 function poolSuite(
   kind: RuntimeKind,
   availability: () => Promise<SandboxAvailability>,
@@ -304,20 +313,15 @@ function poolSuite(
 
     it('gives the agent the group folder (host files handed over, symlinks not followed) and only allowlisted env', async (ctx) => {
       await need(ctx);
-      const { sandbox } = await pool.acquire(request('family', 'sess-a'));
-      const { text } = await turn(
-        sandbox,
-        [
-          '/tool probe.write {"path":"agent-note.txt","text":"written by the agent"}',
-          '/tool probe.write {"path":"host-file.txt","text":"changed by the agent"}',
-          '/echo-env GREETING',
-          '/echo-env TZ',
-          '/echo-env OPENAI_API_KEY',
-          '/echo-env ANTHROPIC_API_KEY',
-          '/echo-env UNLISTED_SECRET',
-        ].join('\n'),
-      );
-      const lines = text.split('\n');
+      const lines = await answerLines(pool.acquire(request('family', 'sess-a')), [
+        '/tool probe.write {"path":"agent-note.txt","text":"written by the agent"}',
+        '/tool probe.write {"path":"host-file.txt","text":"changed by the agent"}',
+        '/echo-env GREETING',
+        '/echo-env TZ',
+        '/echo-env OPENAI_API_KEY',
+        '/echo-env ANTHROPIC_API_KEY',
+        '/echo-env UNLISTED_SECRET',
+      ]);
       expect(lines.slice(0, 2)).toEqual([
         'probe.write: wrote agent-note.txt',
         'probe.write: wrote host-file.txt',
@@ -475,18 +479,14 @@ function poolSuite(
     if (isolated)
       it('shows the main group the project read-only, with .env and data/ shadowed', async (ctx) => {
         await need(ctx);
-        const { sandbox } = await pool.acquire(request('main', 'sess-main'));
-        const { text } = await turn(
-          sandbox,
-          [
-            '/tool probe.read {"path":"/workspace/project/README.md"}',
-            '/tool probe.read {"path":"/workspace/project/.env"}',
-            '/tool probe.read {"path":"/workspace/project/data/sessions/sess-a/home/.mock"}',
-            '/tool probe.write {"path":"/workspace/project/README.md","text":"x"}',
-            '/tool probe.write {"path":"main-note.txt","text":"main was here"}',
-          ].join('\n'),
-        );
-        expect(text.split('\n')).toEqual([
+        const lines = await answerLines(pool.acquire(request('main', 'sess-main')), [
+          '/tool probe.read {"path":"/workspace/project/README.md"}',
+          '/tool probe.read {"path":"/workspace/project/.env"}',
+          '/tool probe.read {"path":"/workspace/project/data/sessions/sess-a/home/.mock"}',
+          '/tool probe.write {"path":"/workspace/project/README.md","text":"x"}',
+          '/tool probe.write {"path":"main-note.txt","text":"main was here"}',
+        ]);
+        expect(lines).toEqual([
           'probe.read: "the project readme\\n"',
           'probe.read: ""',
           'probe.read failed: error ENOENT',
@@ -531,14 +531,13 @@ function poolSuite(
         egressDir: root,
         logger,
       });
-      const open = await secretPool.acquire(request('family', 'sess-secrets'));
-      const shown = await turn(
-        open.sandbox,
-        ['/echo-env OPENAI_API_KEY', '/echo-env UNLISTED_SECRET'].join('\n'),
-      );
+      const shown = await answerLines(secretPool.acquire(request('family', 'sess-secrets')), [
+        '/echo-env OPENAI_API_KEY',
+        '/echo-env UNLISTED_SECRET',
+      ]);
       // The process runtime runs on the host and gets the key itself; an isolated sandbox never gets a secret
       // that no route names.
-      expect(shown.text.split('\n')).toEqual([isolated ? '(unset)' : 'sk-openai-must-not-leak', '(unset)']);
+      expect(shown).toEqual([isolated ? '(unset)' : 'sk-openai-must-not-leak', '(unset)']);
       if (!isolated) return; // the process runtime shares the host's network: nothing to prove
       await fs.mkdir(path.join(groupsDir, 'proxied'), { recursive: true });
       // The default network (`full`, the family group) and `proxy` (an alias of `none`) alike.
@@ -546,19 +545,14 @@ function poolSuite(
         ['family', 'sess-secrets'],
         ['proxied', 'sess-proxied'],
       ] as const) {
-        const { sandbox } = await secretPool.acquire(request(group, session));
-        const { text } = await turn(
-          sandbox,
-          [
-            '/tool probe.fetch {"url":"http://127.0.0.1:3128/anthropic/v1/models"}',
-            `/tool probe.fetch {"url":"${upstreamUrl}/v1/models"}`,
-            '/echo-env ANTHROPIC_API_KEY',
-            '/echo-env ANTHROPIC_BASE_URL',
-            '/echo-env OPENAI_API_KEY',
-            '/echo-env HTTPS_PROXY',
-          ].join('\n'),
-        );
-        const lines = text.split('\n');
+        const lines = await answerLines(secretPool.acquire(request(group, session)), [
+          '/tool probe.fetch {"url":"http://127.0.0.1:3128/anthropic/v1/models"}',
+          `/tool probe.fetch {"url":"${upstreamUrl}/v1/models"}`,
+          '/echo-env ANTHROPIC_API_KEY',
+          '/echo-env ANTHROPIC_BASE_URL',
+          '/echo-env OPENAI_API_KEY',
+          '/echo-env HTTPS_PROXY',
+        ]);
         expect(lines[0], group).toBe('probe.fetch: 200 upstream got the key');
         expect(lines[1], group).toMatch(/^probe\.fetch failed: error /);
         // The key stays on the host: the sandbox sees a placeholder (the proxy adds the real key).

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { collect } from '@nanoclaw/container-runner/test';
 import { containerConfigSchema } from '@nanoclaw/core';
 import { createOpencodeHostContribution, VENDOR_APIS } from '@nanoclaw/provider-opencode/host';
 import { createFakeAnthropicServer, type FakeAnthropicServer } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { grepTree } from '../host/sandbox-env-probe.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
+import { useSuiteProject } from '../host/test-utils/e2e-host.js';
 import { createAgentPool } from './agent-pool.js';
 import type { AgentPool } from './types.js';
 
@@ -19,11 +19,7 @@ import type { AgentPool } from './types.js';
  */
 const LOGIN_KEY = 'sk-ant-opencode-login-e2e-not-real';
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true });
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(
@@ -34,11 +30,9 @@ for (const target of targets) {
       let fake: FakeAnthropicServer;
       let pool: AgentPool;
 
-      beforeAll(async () => {
-        if (!target.runtime) return;
-        fake = await createFakeAnthropicServer();
-        root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-opencode-login-${target.name}-`));
-        fs.chmodSync(root, 0o755);
+      useSuiteProject(`nanoclaw-opencode-login-${target.name}`, target.runtime, async (project, runtime) => {
+        root = project.root;
+        fake = project.closing(await createFakeAnthropicServer());
         const hostHome = path.join(root, 'host-home');
         const authFile = path.join(hostHome, '.local', 'share', 'opencode', 'auth.json');
         fs.mkdirSync(path.dirname(authFile), { recursive: true });
@@ -48,7 +42,7 @@ for (const target of targets) {
         if (!anthropic) throw new Error('opencode has no anthropic API');
         const config = containerConfigSchema.parse({ model: 'anthropic/claude-sonnet-4-5' });
         pool = createAgentPool({
-          runtime: target.runtime,
+          runtime,
           projectRoot: root,
           installId: `opencode-login-${target.name}-${process.pid}`,
           hostEnv: {},
@@ -60,13 +54,8 @@ for (const target of targets) {
           },
           getContainerConfig: () => config,
         });
-      }, 120_000);
-
-      afterAll(async () => {
-        await pool?.closeAll();
-        await fake?.close();
-        if (root) fs.rmSync(root, { recursive: true, force: true });
-      }, 60_000);
+        project.defer(() => pool.closeAll());
+      });
 
       it("answers through the host, which adds the key from the host's auth.json; the sandbox holds no copy", async () => {
         fake.on('hello login', { text: 'Answered with the host login.' });

@@ -1,21 +1,17 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { noopLogger } from '@nanoclaw/container-runner';
 import type { ContainerRuntime } from '@nanoclaw/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../host/test-utils/cleanups.js';
 import { ensureRunnerImage } from './runner-files.js';
 import { digestRunnerBundle } from './runner-stage.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 /** A docker CLI stand-in that answers `image inspect` with `labels`, and a build script that logs its args. */
 function world(labels: Record<string, string> | null) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-image-'));
-  dirs.push(dir);
+  const dir = cleanups.scratch('nanoclaw-image');
   const runnerDist = path.join(dir, 'dist');
   fs.mkdirSync(runnerDist);
   fs.writeFileSync(path.join(runnerDist, 'main.js'), 'console.log("runner")\n');

@@ -1,17 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../host/test-utils/cleanups.js';
 import { stageRuntimeDir } from './runtime-stage.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 function scratch(): { source: string; dataDir: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-runtime-stage-'));
-  dirs.push(root);
+  const root = cleanups.scratch('nanoclaw-runtime-stage');
   const source = path.join(root, 'private', 'bin');
   fs.mkdirSync(source, { recursive: true });
   fs.chmodSync(path.join(root, 'private'), 0o700); // like a checkout in a private home

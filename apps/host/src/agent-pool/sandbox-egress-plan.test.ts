@@ -65,10 +65,18 @@ const allowlisted = (profile: ProviderSandboxProfile, hostEnv: Record<string, st
  * Plans and starts the proxy for `profile` with `hostEnv`, then sends one request the way the runtime would:
  * to its base URL with the placeholder in `header` (and a made-up bearer token, which must never pass).
  */
+/** The model request a runtime sends through the proxy: to `path` under its `baseUrlEnv`, with `header` set. */
+interface ProxyRequest {
+  baseUrlEnv: string;
+  path: string;
+  header: string;
+  prefix?: string;
+}
+
 async function throughProxy(
   profile: ProviderSandboxProfile,
   hostEnv: Record<string, string>,
-  request: { baseUrlEnv: string; path: string; header: string; prefix?: string },
+  request: ProxyRequest,
 ) {
   const env = allowlisted(profile, hostEnv);
   const plan = planSandboxEgress({ profile, env, hostEnv, network: 'full' });
@@ -244,13 +252,20 @@ describe('planSandboxEgress', () => {
   });
 });
 
+/** {@link throughProxy} for Claude with `env` and the upstream as its base URL. */
+const throughClaude = (env: Record<string, string>, request: Omit<ProxyRequest, 'baseUrlEnv'>) =>
+  throughProxy(
+    createClaudeHostContribution(),
+    { ...env, ANTHROPIC_BASE_URL: upstreamUrl },
+    { baseUrlEnv: 'ANTHROPIC_BASE_URL', ...request },
+  );
+
 describe('each provider contribution through the proxy: the host adds the key, the sandbox holds a placeholder', () => {
   it('Claude, ANTHROPIC_API_KEY at a gateway: x-api-key', async () => {
     const key = 'sk-ant-real-key';
-    const { spec, answer, headers } = await throughProxy(
-      createClaudeHostContribution(),
-      { ANTHROPIC_API_KEY: key, ANTHROPIC_BASE_URL: upstreamUrl },
-      { baseUrlEnv: 'ANTHROPIC_BASE_URL', path: '/v1/messages', header: 'x-api-key' },
+    const { spec, answer, headers } = await throughClaude(
+      { ANTHROPIC_API_KEY: key },
+      { path: '/v1/messages', header: 'x-api-key' },
     );
     expect(answer).toEqual({ status: 200, body: 'upstream saw /v1/messages' });
     expect(headers['x-api-key']).toBe(key);
@@ -262,10 +277,9 @@ describe('each provider contribution through the proxy: the host adds the key, t
 
   it('Claude, CLAUDE_CODE_OAUTH_TOKEN: a bearer token; the oauth beta header passes', async () => {
     const token = 'sk-ant-oat01-real';
-    const { spec, answer, headers } = await throughProxy(
-      createClaudeHostContribution(),
-      { CLAUDE_CODE_OAUTH_TOKEN: token, ANTHROPIC_BASE_URL: upstreamUrl },
-      { baseUrlEnv: 'ANTHROPIC_BASE_URL', path: '/v1/messages?beta=true', header: 'anthropic-beta' },
+    const { spec, answer, headers } = await throughClaude(
+      { CLAUDE_CODE_OAUTH_TOKEN: token },
+      { path: '/v1/messages?beta=true', header: 'anthropic-beta' },
     );
     expect(answer.status).toBe(200);
     expect(headers.authorization).toBe(`Bearer ${token}`);
@@ -275,10 +289,9 @@ describe('each provider contribution through the proxy: the host adds the key, t
   });
 
   it('Claude, ANTHROPIC_AUTH_TOKEN: a bearer token', async () => {
-    const { answer, headers, spec } = await throughProxy(
-      createClaudeHostContribution(),
-      { ANTHROPIC_AUTH_TOKEN: 'gw-token', ANTHROPIC_BASE_URL: upstreamUrl },
-      { baseUrlEnv: 'ANTHROPIC_BASE_URL', path: '/v1/messages', header: 'authorization', prefix: 'Bearer ' },
+    const { answer, headers, spec } = await throughClaude(
+      { ANTHROPIC_AUTH_TOKEN: 'gw-token' },
+      { path: '/v1/messages', header: 'authorization', prefix: 'Bearer ' },
     );
     expect(answer.status).toBe(200);
     expect(headers.authorization).toBe('Bearer gw-token');

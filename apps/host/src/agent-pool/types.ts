@@ -1,34 +1,14 @@
 import type { ActionHandler, AgentSandbox } from '@nanoclaw/container-runner';
-import type { ProviderEgress } from '@nanoclaw/core';
+import type { ProviderHostContribution } from '@nanoclaw/core';
 
 /**
- * What the host needs to know of a provider to run it in a sandbox: a `ProviderHostContribution` from the
- * provider's package fits as it is.
+ * What the host needs to know of a provider to run it in a sandbox: that part of a `ProviderHostContribution`, so the
+ * provider package's contribution fits as it is.
  */
-export interface ProviderSandboxProfile {
-  /** Host env keys passed into the sandbox when set (secrets by explicit allowlist only). */
-  readonly envAllowlist: readonly string[];
-  /**
-   * The allowlisted keys that hold a credential: an isolated sandbox gets each only as a route's placeholder or a
-   * named exception; the rest are withheld. Other allowlisted keys (models, URLs, thresholds) pass as they are.
-   */
-  readonly credentialEnvKeys: readonly string[];
-  /** The runtime's state directory under HOME, e.g. `.codex`; kept per session. */
-  readonly homeDir: string;
-  /**
-   * Fills the session's provider home before each cold spawn (auth copy, config); `egress` is true when the
-   * sandbox's model traffic goes through the host proxy (credentials it routes must not be copied).
-   */
-  prepareHome?(options: {
-    homePath: string;
-    env: Readonly<Record<string, string | undefined>>;
-    egress?: boolean;
-  }): Promise<void>;
-  /** The model traffic of an isolated sandbox (routes, CONNECT hosts, exceptions); absent: none. */
-  egress?(env: Readonly<Record<string, string | undefined>>): ProviderEgress;
-  /** The runtime's native program on the host; its folder is mounted read-only, its path passed in `envKey`. */
-  resolveBinary?(): { path: string; envKey: string };
-}
+export type ProviderSandboxProfile = Pick<
+  ProviderHostContribution,
+  'envAllowlist' | 'credentialEnvKeys' | 'homeDir' | 'prepareHome' | 'egress' | 'resolveBinary'
+>;
 
 export interface AcquireRequest {
   group: { id: string; folder: string; isMain: boolean };

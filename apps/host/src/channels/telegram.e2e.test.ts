@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/channel-telegram/test';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sandboxRuntimes } from '../host/test-runtimes.js';
-import { startTestHost, until } from '../host/test-utils/e2e-host.js';
+import { startTestHost, until, useSuiteProject } from '../host/test-utils/e2e-host.js';
 import type { RunningHost } from '../start-host.js';
 
 const CHAT = 424242;
@@ -24,18 +21,12 @@ describe.skipIf(!runtime)('Telegram through the host (bwrap)', { timeout: 120_00
   let env: Record<string, string>;
   let firstMessageId = 0;
 
-  beforeAll(async () => {
-    fake = await createFakeTelegramServer();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-telegram-e2e-'));
-    fs.chmodSync(root, 0o755);
+  useSuiteProject('nanoclaw-telegram-e2e', runtime, async (project) => {
+    root = project.root;
+    fake = project.closing(await createFakeTelegramServer());
+    project.defer(() => host?.stop());
     env = { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url };
   });
-
-  afterAll(async () => {
-    await host?.stop();
-    await fake?.close();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  }, 60_000);
 
   it('answers a Telegram message in its group and posts the reply to the chat', async () => {
     if (!runtime) return;

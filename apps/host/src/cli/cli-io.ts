@@ -33,6 +33,16 @@ export function writeLine(sink: TextSink, line = ''): void {
   sink.write(`${line}\n`);
 }
 
+/** Writes a command's result: as indented JSON with `--json`, else as `human` says it. */
+export function writeResult<T>(
+  sink: TextSink,
+  json: boolean | undefined,
+  value: T,
+  human: (value: T) => string,
+): void {
+  writeLine(sink, json ? JSON.stringify(value, null, 2) : human(value));
+}
+
 /** A word as a POSIX shell reads it back: as it is when safe, else in single quotes. */
 export function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

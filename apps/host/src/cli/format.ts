@@ -1,6 +1,7 @@
 import type { Schedule, TaskRunLog } from '@nanoclaw/core';
 import { describeProvider } from '../groups/index.js';
 import type { GroupView, TaskView } from '../host-api.js';
+import { formatWallClock } from '../routing/index.js';
 import { formatDuration } from './duration.js';
 
 /** Left-aligned columns separated by two spaces; the header row comes first. */
@@ -18,18 +19,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 /** `2030-01-02 03:04` in the given time zone; `-` for null. */
 export function formatTime(ms: number | null, timeZone: string): string {
-  if (ms === null) return '-';
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(new Date(ms));
-  const get = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  return ms === null ? '-' : formatWallClock(ms, timeZone);
 }
 
 export function describeSchedule(schedule: Schedule): string {

@@ -1,17 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { configFor, createCliHarness, freePort, runCli, tempDir } from './test-utils.js';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../host/test-utils/cleanups.js';
+import { configFor, createCliHarness, freePort, runCli } from './test-utils.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 describe('reaching the host', () => {
   it('says clearly when no host is running', async () => {
-    const root = tempDir();
-    dirs.push(root);
+    const root = cleanups.scratch('nanoclaw-cli');
     const port = await freePort();
     const config = configFor(root, { NANOCLAW_HTTP_PORT: String(port) });
     for (const args of [['status'], ['send', '--group', 'main', '--wait', 'hi']]) {
@@ -50,8 +47,7 @@ describe('reaching the host', () => {
   });
 
   it('reports a bad configuration with exit code 78', async () => {
-    const root = tempDir();
-    dirs.push(root);
+    const root = cleanups.scratch('nanoclaw-cli');
     fs.writeFileSync(path.join(root, '.env'), 'NANOCLAW_HTTP_PORT=seventy\n');
     const result = await runCli(['status'], {
       loadConfig: () => configFor(root, {}),

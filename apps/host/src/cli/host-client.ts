@@ -1,9 +1,8 @@
-import { errorMessage, type TaskRunLog, type TaskStatus } from '@nanoclaw/core';
+import { errorMessage, type TaskRunLog } from '@nanoclaw/core';
 import type {
   AddedGroup,
-  AddGroupInput,
-  AddTaskInput,
   GroupView,
+  HostApi,
   HostEvent,
   HostStatus,
   PostedMessage,
@@ -34,19 +33,25 @@ export interface EventStream {
 
 export type TaskAction = 'pause' | 'resume' | 'cancel';
 
-/** The CLI's view of a running host: its HTTP API, typed. Errors are `CliError`s with a message for humans. */
-export interface HostClient {
+/**
+ * The CLI's view of a running host: its HTTP API, typed (the `HostApi` methods it serves, the same signatures).
+ * Errors are `CliError`s with a message for humans.
+ */
+export interface HostClient
+  extends Pick<
+    HostApi,
+    | 'status'
+    | 'readiness'
+    | 'listGroups'
+    | 'addGroup'
+    | 'removeGroup'
+    | 'listTasks'
+    | 'addTask'
+    | 'listRuns'
+    | 'postMessage'
+  > {
   readonly baseUrl: string;
-  status(): Promise<HostStatus>;
-  readiness(): Promise<Readiness>;
-  listGroups(): Promise<GroupView[]>;
-  addGroup(input: AddGroupInput): Promise<AddedGroup>;
-  removeGroup(folder: string): Promise<RemovedGroup>;
-  listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
-  addTask(input: AddTaskInput): Promise<TaskView>;
   taskAction(id: string, action: TaskAction): Promise<TaskView>;
-  listRuns(filter?: { taskId?: string; limit?: number }): Promise<TaskRunLog[]>;
-  postMessage(folder: string, input: { text: string; sender?: string }): Promise<PostedMessage>;
   /** Resolves once the host has subscribed us (events after that are delivered to `onEvent`). */
   openEvents(folder: string, onEvent: (event: HostEvent) => void): Promise<EventStream>;
 }

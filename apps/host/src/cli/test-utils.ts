@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@nanoclaw/core';
@@ -35,14 +34,10 @@ export function tempDir(prefix = 'nanoclaw-cli-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A port nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from '@nanoclaw/testing/loopback';
+
+/** What a command that fails prints: exit code 1, nothing on stdout, `stderr`. */
+export const failure = (stderr: string) => ({ code: 1, stdout: '', stderr });
 
 export function configFor(root: string, env: Record<string, string>): HostConfig {
   return loadConfig({ env: { NANOCLAW_DATA_DIR: path.join(root, 'data'), TZ: 'UTC', ...env }, cwd: root });

@@ -1,13 +1,12 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/channel-telegram/test';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { runCli } from '../cli/test-utils.js';
 import { loadConfig } from '../config.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
-import { ask, startTestHost, until } from '../host/test-utils/e2e-host.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
+import { ask, until, useSuiteProject } from '../host/test-utils/e2e-host.js';
 import type { HostEvent } from '../host-api.js';
 import { LOCAL_MAX_TEXT_LENGTH } from '../local-channel/index.js';
 import type { RunningHost } from '../start-host.js';
@@ -26,9 +25,7 @@ const EXPECTED = `exec: ${Array.from({ length: LINES }, () => LINE).join('\n')}`
  * with 150,036 characters; the local chat gets it whole, in order, in parts of at most 100,000, and a Telegram
  * chat (the real adapter against a loopback fake of the Bot API) as messages of at most 4,096. One run each.
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`a long reply (${target.name})`, { timeout: 180_000 }, () => {
@@ -37,24 +34,14 @@ for (const target of targets) {
     let host: RunningHost | undefined;
     let client: HostClient;
 
-    beforeAll(async () => {
-      if (!target.runtime) return;
-      fake = await createFakeTelegramServer();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-long-reply-${target.name}-`));
-      fs.chmodSync(root, 0o755); // the sandbox user must traverse it, as with a real checkout
-      const started = await startTestHost(root, target.runtime, {
+    useSuiteProject(`nanoclaw-long-reply-${target.name}`, target.runtime, async (project, runtime) => {
+      root = project.root;
+      fake = project.closing(await createFakeTelegramServer());
+      ({ host, client } = await project.startHost(runtime, {
         TELEGRAM_BOT_TOKEN: fake.token,
         TELEGRAM_API_ROOT: fake.url,
-      });
-      host = started.host;
-      client = started.client;
-    }, 120_000);
-
-    afterAll(async () => {
-      await host?.stop();
-      await fake?.close();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    }, 60_000);
+      }));
+    });
 
     it('reaches the local chat in full, in order, in parts of at most 100,000, from one run', async () => {
       const events: HostEvent[] = [];

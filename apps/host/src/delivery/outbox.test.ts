@@ -1,17 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestEnv, type TestEnv } from '../groups/test-support.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createTestEnv } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { createOutbox, OutboundValidationError, type Outbox, type OutboxRow } from './outbox.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let outbox: Outbox;
 let clock = 1_000;
 
 beforeEach(async () => {
-  env = await createTestEnv();
   clock = 1_000;
   outbox = createOutbox(env.database.db, { now: () => clock });
 });
-afterEach(() => env.cleanup());
 
 const input = (key: string, text = 'hello') => ({
   channel: 'telegram',

@@ -1,33 +1,30 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createRecordingLogger,
   createTestEnv,
   type RecordingLogger,
-  type TestEnv,
+  telegramChat,
 } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createFailureReporter, type FailureReporter, noticeKey } from './report-failure.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let outbox: Outbox;
 let reporter: FailureReporter;
 let logger: RecordingLogger;
 let clock = 0;
 
-const chat = (chatId: string) => ({ channel: 'telegram', accountId: 'default', chatId });
-
 beforeEach(async () => {
-  env = await createTestEnv();
   clock = 1_000_000;
   logger = createRecordingLogger();
   outbox = createOutbox(env.database.db, { now: () => clock });
   reporter = createFailureReporter({ db: env.database.db, outbox, logger, now: () => clock });
 });
-afterEach(() => env.cleanup());
 
 const report = (chatId: string, key: string) =>
   reporter.report({
-    chat: chat(chatId),
+    chat: telegramChat(chatId),
     kind: 'run-dead-lettered',
     key,
     text: 'Sorry, I could not answer that.',
@@ -85,7 +82,7 @@ describe('reportFailure', () => {
 
   it('keeps the thread and hashes over-long keys', async () => {
     await reporter.report({
-      chat: { ...chat('42'), threadId: 't1' },
+      chat: { ...telegramChat('42'), threadId: 't1' },
       kind: 'task-failed',
       key: 'r1',
       text: 'Task failed.',

@@ -1,18 +1,14 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../host/test-utils/cleanups.js';
 import { readGroupSettings } from './container-config-file.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 /** A groups folder holding group `g` with `content` as its settings file (`g.container.json`, beside `g/`). */
 function groupsWith(content: string | Buffer): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-config-file-'));
-  dirs.push(dir);
+  const dir = cleanups.scratch('nanoclaw-config-file');
   fs.mkdirSync(path.join(dir, 'g'));
   fs.writeFileSync(path.join(dir, 'g.container.json'), content);
   return dir;

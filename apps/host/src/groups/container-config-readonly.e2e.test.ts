@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@nanoclaw/container-runner/test';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import { sandboxRuntimes } from '../host/test-runtimes.js';
-import { ask, startTestHost, until } from '../host/test-utils/e2e-host.js';
-import type { RunningHost } from '../start-host.js';
+import { resolveRuntimes, sandboxRuntimes } from '../host/test-runtimes.js';
+import { ask, until, useSuiteProject } from '../host/test-utils/e2e-host.js';
 
 /**
  * The agent cannot change its own configuration, seen from the host: a group's settings live in
@@ -19,11 +17,7 @@ const PROBE = path.join(REPO_ROOT, 'packages/container-runner/src/__fixtures__/c
 const CONTROL = 'control: plant a container.json in its own folder';
 const USER_CONFIG = '{ "trigger": "^@Keeper\\\\b" }\n';
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process') // no isolation there: the agent is the host user
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true }); // no isolation there: the agent is the host user
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(
@@ -31,26 +25,23 @@ for (const target of targets) {
     { timeout: 180_000 },
     () => {
       let root: string;
-      let host: RunningHost;
       let client: HostClient;
       const groupDir = (folder: string) => path.join(root, 'groups', folder);
       const settingsFile = (folder: string) => path.join(root, 'groups', `${folder}.container.json`);
 
-      beforeAll(async () => {
-        if (!target.runtime) return;
-        root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-config-readonly-${target.name}-`));
-        fs.chmodSync(root, 0o755);
-        fs.mkdirSync(groupDir('keeper'), { recursive: true });
-        fs.writeFileSync(settingsFile('keeper'), USER_CONFIG);
-        ({ host, client } = await startTestHost(root, target.runtime));
-        await client.addGroup({ folder: 'keeper', name: 'Has settings' });
-        await client.addGroup({ folder: 'fresh', name: 'No settings' });
-      }, 180_000);
-
-      afterAll(async () => {
-        await host?.stop();
-        if (root) fs.rmSync(root, { recursive: true, force: true });
-      }, 60_000);
+      useSuiteProject(
+        `nanoclaw-config-readonly-${target.name}`,
+        target.runtime,
+        async (project, runtime) => {
+          root = project.root;
+          fs.mkdirSync(groupDir('keeper'), { recursive: true });
+          fs.writeFileSync(settingsFile('keeper'), USER_CONFIG);
+          ({ client } = await project.startHost(runtime));
+          await client.addGroup({ folder: 'keeper', name: 'Has settings' });
+          await client.addGroup({ folder: 'fresh', name: 'No settings' });
+        },
+        180_000,
+      );
 
       /** The agent copies the probe into its folder and runs it; returns what each attempt did. */
       async function agentTriesToRewrite(folder: string, trigger: string): Promise<Record<string, string>> {

@@ -2,19 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createSqliteTaskStore } from '@nanoclaw/db';
 import { createScheduler } from '@nanoclaw/scheduler';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatRef } from './chat-ref.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { GroupError } from './group-error.js';
 import { createGroupRegistry, type GroupRegistry } from './group-registry.js';
-import { createRecordingLogger, createTestEnv, type RecordingLogger, type TestEnv } from './test-support.js';
+import { createRecordingLogger, createTestEnv, type RecordingLogger, telegramChat } from './test-support.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let registry: GroupRegistry;
 let logger: RecordingLogger;
 let ids = 0;
 
 beforeEach(async () => {
-  env = await createTestEnv();
   logger = createRecordingLogger();
   ids = 0;
   registry = createGroupRegistry({
@@ -24,9 +23,6 @@ beforeEach(async () => {
     generateId: () => `g${++ids}`,
   });
 });
-afterEach(() => env.cleanup());
-
-const telegram = (chatId: string): ChatRef => ({ channel: 'telegram', accountId: 'default', chatId });
 
 /** The group's settings file, beside its folder (`groups/<folder>.container.json`). */
 function writeConfig(folder: string, content: string): void {
@@ -119,7 +115,7 @@ describe('adding and removing groups', () => {
       onRun: () => undefined,
     });
     registry = createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir, tasks: scheduler });
-    const group = await registry.add({ folder: 'family', chat: { ref: telegram('42') } });
+    const group = await registry.add({ folder: 'family', chat: { ref: telegramChat('42') } });
     const task = await scheduler.createTask({
       groupId: group.id,
       prompt: 'hello',
@@ -130,7 +126,7 @@ describe('adding and removing groups', () => {
     await registry.remove('family');
 
     expect(await registry.get('family')).toBeUndefined();
-    expect(await registry.findBinding(telegram('42'))).toBeUndefined();
+    expect(await registry.findBinding(telegramChat('42'))).toBeUndefined();
     expect(await scheduler.getTask(task.id)).toBeUndefined();
     expect(scheduler.nextWakeAt()).toBeNull();
     expect(fs.readFileSync(path.join(env.groupsDir, 'family', 'notes.md'), 'utf8')).toBe('keep me');
@@ -270,8 +266,8 @@ describe('chat bindings', () => {
   });
 
   it('binds a chat with an optional sender allowlist, and rebinding the same group updates it', async () => {
-    await registry.bindChat(telegram('1'), 'family', { name: 'Family', senderAllowlist: ['alice'] });
-    expect(await registry.findBinding(telegram('1'))).toEqual({
+    await registry.bindChat(telegramChat('1'), 'family', { name: 'Family', senderAllowlist: ['alice'] });
+    expect(await registry.findBinding(telegramChat('1'))).toEqual({
       channel: 'telegram',
       accountId: 'default',
       chatId: '1',
@@ -279,19 +275,19 @@ describe('chat bindings', () => {
       name: 'Family',
       senderAllowlist: ['alice'],
     });
-    await registry.bindChat(telegram('1'), 'family', { senderAllowlist: null });
-    expect((await registry.findBinding(telegram('1')))?.senderAllowlist).toBeNull();
+    await registry.bindChat(telegramChat('1'), 'family', { senderAllowlist: null });
+    expect((await registry.findBinding(telegramChat('1')))?.senderAllowlist).toBeNull();
     expect(await registry.listBindings({ groupId: 'g2' })).toHaveLength(1);
   });
 
   it('refuses binding a chat that another group owns, and an unknown group', async () => {
-    await registry.bindChat(telegram('1'), 'family');
+    await registry.bindChat(telegramChat('1'), 'family');
     await expectGroupError(
-      registry.bindChat(telegram('1'), 'main'),
+      registry.bindChat(telegramChat('1'), 'main'),
       'conflict',
       /already bound to group "family"/,
     );
-    await expectGroupError(registry.bindChat(telegram('2'), 'ghost'), 'not-found', /ghost/);
+    await expectGroupError(registry.bindChat(telegramChat('2'), 'ghost'), 'not-found', /ghost/);
     await expectGroupError(
       registry.bindChat({ channel: 'tele:gram', accountId: 'a', chatId: '1' }, 'family'),
       'invalid',
@@ -300,9 +296,9 @@ describe('chat bindings', () => {
   });
 
   it('adding a group with a chat that is already bound creates nothing', async () => {
-    await registry.bindChat(telegram('1'), 'family');
+    await registry.bindChat(telegramChat('1'), 'family');
     await expectGroupError(
-      registry.add({ folder: 'work', chat: { ref: telegram('1') } }),
+      registry.add({ folder: 'work', chat: { ref: telegramChat('1') } }),
       'conflict',
       /already bound/,
     );
@@ -310,10 +306,10 @@ describe('chat bindings', () => {
   });
 
   it('unbinds', async () => {
-    await registry.bindChat(telegram('1'), 'family');
-    expect(await registry.unbindChat(telegram('1'))).toBe(true);
-    expect(await registry.unbindChat(telegram('1'))).toBe(false);
-    expect(await registry.findBinding(telegram('1'))).toBeUndefined();
+    await registry.bindChat(telegramChat('1'), 'family');
+    expect(await registry.unbindChat(telegramChat('1'))).toBe(true);
+    expect(await registry.unbindChat(telegramChat('1'))).toBe(false);
+    expect(await registry.findBinding(telegramChat('1'))).toBeUndefined();
   });
 
   it('binds local:default:<folder> implicitly, and nothing else on the local channel', async () => {

@@ -72,25 +72,24 @@ describe('resolveProvider', () => {
 });
 
 describe('createProviderResolver', () => {
-  it('logs a mock default loudly, once', () => {
+  /** What a resolver made with `options` answers for a group without a provider setting, and what it logged. */
+  const resolveUnset = (options: { homeDir?: string; agentProvider?: string }) => {
     const logger = createRecordingLogger();
-    const resolver = createProviderResolver({ env: {}, homeDir: '/none', fileExists: noFile, logger });
-    expect(resolver.resolve({ group: { agentProvider: null, containerConfig: null } })).toEqual({
-      id: 'mock',
-      source: 'no credentials',
-    });
+    const resolver = createProviderResolver({ env: {}, fileExists: noFile, logger, ...options });
+    return { logger, resolved: resolver.resolve({ group: { agentProvider: null, containerConfig: null } }) };
+  };
+
+  it('logs a mock default loudly, once', () => {
+    const { logger, resolved } = resolveUnset({ homeDir: '/none' });
+    expect(resolved).toEqual({ id: 'mock', source: 'no credentials' });
     expect(
       logger.lines.filter((l) => l.level === 'warn' && /NO AGENT PROVIDER/.test(l.message)),
     ).toHaveLength(1);
   });
 
   it('does not warn when AGENT_PROVIDER names one', () => {
-    const logger = createRecordingLogger();
-    const resolver = createProviderResolver({ env: {}, agentProvider: 'codex', fileExists: noFile, logger });
-    expect(resolver.resolve({ group: { agentProvider: null, containerConfig: null } })).toEqual({
-      id: 'codex',
-      source: 'AGENT_PROVIDER',
-    });
+    const { logger, resolved } = resolveUnset({ agentProvider: 'codex' });
+    expect(resolved).toEqual({ id: 'codex', source: 'AGENT_PROVIDER' });
     expect(logger.lines).toEqual([]);
   });
 });

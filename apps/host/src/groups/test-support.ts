@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { InboundMessageInput, Logger } from '@nanoclaw/core';
 import { type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+import type { ChatRef } from './chat-ref.js';
 import { createGroupRegistry, type GroupRegistry } from './group-registry.js';
 
 /** Test-only helpers shared by the host's domain tests. */
@@ -59,6 +60,13 @@ export async function createTestEnv(): Promise<TestEnv> {
     },
   };
 }
+
+/** Telegram chat `chatId` of the default account. */
+export const telegramChat = (chatId: string): ChatRef => ({
+  channel: 'telegram',
+  accountId: 'default',
+  chatId,
+});
 
 /** A test env with one group, `family` (id `grp`), optionally bound to a chat; the registry that holds it. */
 export async function createFamilyEnv(chat?: {

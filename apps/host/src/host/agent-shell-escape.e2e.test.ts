@@ -19,7 +19,7 @@ import {
   type EscapeWorld,
   judgeAttempt,
 } from './shell-escape-attempts.js';
-import { shellRuntimes } from './test-runtimes.js';
+import { resolveRuntimes, shellRuntimes } from './test-runtimes.js';
 import { ask, startTestHost } from './test-utils/e2e-host.js';
 
 /**
@@ -31,11 +31,7 @@ import { ask, startTestHost } from './test-utils/e2e-host.js';
  * runtime: there they would succeed by design, as writes to the real host.
  * Each run prints the count and the list; `NANOCLAW_TEST_ESCAPE_OUTPUT=1` also prints every attempt's output.
  */
-const targets = await Promise.all(
-  shellRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(shellRuntimes(), { isolatedOnly: true });
 
 /** The attacking groups: the default container.json (network `full`) and network `none`. */
 const ATTACKERS = {

@@ -8,12 +8,11 @@ import type {
   FakeResponsesServer,
   FakeToolResult,
 } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
-import { shellRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
-import { type FakeModels, startFakeModels } from './test-utils/fake-models.js';
+import { resolveRuntimes, shellRuntimes } from './test-runtimes.js';
+import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
+import { startFakeModels } from './test-utils/fake-models.js';
 
 /**
  * The agents' own tools, end to end: the real Codex, Claude Code and OpenCode binaries in each sandbox runtime,
@@ -21,9 +20,7 @@ import { type FakeModels, startFakeModels } from './test-utils/fake-models.js';
  * file tools as a real model would; the test reads back what the runtime sent to the model as the tool result
  * and checks the group folder from the host. Every group uses the default container.json (no `network` key).
  */
-const targets = await Promise.all(
-  shellRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(shellRuntimes());
 
 const GROUPS = {
   codex: { provider: 'codex', model: 'fake-model' },
@@ -49,8 +46,6 @@ for (const target of targets) {
       let responses: FakeResponsesServer;
       let anthropic: FakeAnthropicServer;
       let chat: FakeChatCompletionsServer;
-      let models: FakeModels;
-      let host: RunningHost;
       let client: HostClient;
 
       const groupDir = (folder: string) => path.join(root, 'groups', folder);
@@ -58,29 +53,19 @@ for (const target of targets) {
       const agentGroupPath = (folder: string) =>
         target.name === 'process' ? groupDir(folder) : '/workspace/group';
 
-      beforeAll(async () => {
-        const runtime = target.runtime;
-        if (!runtime) return;
-        models = await startFakeModels();
-        ({ anthropic, responses, chat } = models);
-        root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-agent-tools-${target.name}-`));
-        fs.chmodSync(root, 0o755);
-        for (const [folder, config] of Object.entries(GROUPS)) {
-          fs.mkdirSync(groupDir(folder), { recursive: true });
-          fs.writeFileSync(
-            path.join(root, 'groups', `${folder}.container.json`),
-            `${JSON.stringify(config)}\n`,
-          );
-        }
-        ({ host, client } = await startTestHost(root, runtime, models.env));
-        for (const folder of Object.keys(GROUPS)) await client.addGroup({ folder, name: folder });
-      }, 180_000);
-
-      afterAll(async () => {
-        await host?.stop();
-        await models?.close();
-        if (root) fs.rmSync(root, { recursive: true, force: true });
-      }, 60_000);
+      useSuiteProject(
+        `nanoclaw-agent-tools-${target.name}`,
+        target.runtime,
+        async (project, runtime) => {
+          root = project.root;
+          const models = project.closing(await startFakeModels());
+          ({ anthropic, responses, chat } = models);
+          for (const [folder, config] of Object.entries(GROUPS)) writeGroupSettings(root, folder, config);
+          ({ client } = await project.startHost(runtime, models.env));
+          for (const folder of Object.keys(GROUPS)) await client.addGroup({ folder, name: folder });
+        },
+        180_000,
+      );
 
       it('Codex: exec_command runs git, python3 and rg in the group folder; apply_patch edits a file', async () => {
         const command = workCommand(agentGroupPath('codex'));

@@ -1,17 +1,15 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
+import { freePort } from '../cli/test-utils.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
-import { sandboxRuntimes } from './test-runtimes.js';
-import { ask, startTestHost, until } from './test-utils/e2e-host.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
+import { ask, until, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 const run = promisify(execFile);
 const TSX = import.meta.resolve('tsx');
@@ -25,25 +23,19 @@ const FAKE_KEY = 'sk-nanoclaw-e2e-not-a-real-key';
  * docker both reach the loopback endpoint only through the host's egress proxy, which adds the key, so no file
  * and no env var in the sandbox holds it. The process runtime runs on the host as it is.
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`codex through the host (${target.name})`, { timeout: 120_000 }, () => {
     let root: string;
     let fake: FakeResponsesServer;
-    let host: RunningHost;
     let client: HostClient;
     let port: number;
     const isolated = target.name !== 'process';
 
-    beforeAll(async () => {
-      const runtime = target.runtime;
-      if (!runtime) return;
-      fake = await createFakeResponsesServer();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-codex-e2e-${target.name}-`));
-      fs.chmodSync(root, 0o755);
+    useSuiteProject(`nanoclaw-codex-e2e-${target.name}`, target.runtime, async (project, runtime) => {
+      root = project.root;
+      fake = project.closing(await createFakeResponsesServer());
       port = await freePort();
       // What a user writes into .env for mode C; the CLI below reads the same file.
       const env: Record<string, string> = {
@@ -59,26 +51,12 @@ for (const target of targets) {
       fs.writeFileSync(path.join(root, '.env'), dotenv.join(''));
       // The default container.json: no `network` key.
       const probe = isolated ? installEnvProbe(path.join(root, 'groups', 'main'), FAKE_KEY) : undefined;
-      fs.mkdirSync(path.join(root, 'groups', 'main'), { recursive: true });
-      fs.writeFileSync(
-        path.join(root, 'groups', 'main.container.json'),
-        `${JSON.stringify(probe ? { mcpServers: probe } : {})}\n`,
-      );
-      fs.mkdirSync(path.join(root, 'groups', 'offline'), { recursive: true });
+      writeGroupSettings(root, 'main', probe ? { mcpServers: probe } : {});
       const offlineProbe = isolated ? installEnvProbe(path.join(root, 'groups', 'offline'), FAKE_KEY) : {};
-      fs.writeFileSync(
-        path.join(root, 'groups', 'offline.container.json'),
-        `${JSON.stringify({ network: 'none', mcpServers: offlineProbe })}\n`,
-      );
-      ({ host, client } = await startTestHost(root, runtime, env));
+      writeGroupSettings(root, 'offline', { network: 'none', mcpServers: offlineProbe });
+      ({ client } = await project.startHost(runtime, env));
       await client.addGroup({ folder: 'offline', name: 'Offline' });
-    }, 120_000);
-
-    afterAll(async () => {
-      await host?.stop();
-      await fake?.close();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    }, 60_000);
+    });
 
     it('answers `nanoclaw send --wait` from the loopback endpoint with the default network, and the key never enters the sandbox', async () => {
       fake.on('hello codex', { text: 'Hello from Codex behind the host.' });
@@ -153,15 +131,4 @@ async function expectNoKeyInSandboxEnv(groupDir: string): Promise<void> {
   expect(report.sandboxEnvSeen, 'the probe read the sandbox env (the runner’s)').toBe(true);
   expect(report.readable).toBeGreaterThan(0);
   expect(report.holders, 'env vars holding the key').toEqual([]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }

@@ -11,6 +11,7 @@ import { readApiToken } from '../http/index.js';
 import { createLogger } from '../logger.js';
 import { createHost, type RunningHost } from './compose-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
+import { until, watchHost } from './test-utils/e2e-host.js';
 
 /** A pool that can never start a sandbox: a setup problem no retry fixes. */
 const brokenPool =
@@ -44,15 +45,12 @@ async function start(
     createPool,
     runtime: createProcessRuntime({ unsafeAllowNoIsolation: true }),
   });
-  cleanups.add(() => host.stop());
   const client = createHostClient({
     baseUrl: host.url,
     token: () => readApiToken(config.NANOCLAW_DATA_DIR),
     tokenSource: 'test',
   });
-  const events: HostEvent[] = [];
-  const stream = await client.openEvents('main', (event) => events.push(event));
-  cleanups.add(() => stream.close());
+  const { events } = await watchHost({ host, client }, 'main', cleanups);
   return { host, events, dataDir: config.NANOCLAW_DATA_DIR };
 }
 
@@ -64,14 +62,6 @@ async function postHello(host: RunningHost, dataDir: string): Promise<string> {
     body: JSON.stringify({ text: 'hello' }),
   });
   return ((await posted.json()) as { messageId: string }).messageId;
-}
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('failures the user hears about', () => {

@@ -1,12 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createFakeResponsesServer, type FakeResponsesServer } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
-import { shellRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
+import { resolveRuntimes, shellRuntimes } from './test-runtimes.js';
+import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 /**
  * container.json "packages": a group that asks for sqlite3 (Debian) and semver (npm) gets them in its sandbox,
@@ -14,52 +10,30 @@ import { ask, startTestHost } from './test-utils/e2e-host.js';
  * real Codex, scripted by the loopback Responses fake to run the commands in its login shell. bwrap and docker
  * only: the process runtime runs on the host and installs nothing.
  */
-const targets = await Promise.all(
-  shellRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(shellRuntimes(), { isolatedOnly: true });
 
 const PROBE = `bash -lc 'for tool in sqlite3 semver; do command -v "$tool" >/dev/null || echo "no $tool"; done; sqlite3 --version 2>/dev/null | cut -d" " -f1; semver 1.2.3 2>/dev/null; true'`;
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`group packages (${target.name})`, { timeout: 15 * 60_000 }, () => {
-    let root: string;
     let fake: FakeResponsesServer;
-    let host: RunningHost;
     let client: HostClient;
 
-    beforeAll(async () => {
-      const runtime = target.runtime;
-      if (!runtime) return;
-      fake = await createFakeResponsesServer();
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-packages-${target.name}-`));
-      fs.chmodSync(root, 0o755);
+    useSuiteProject(`nanoclaw-packages-${target.name}`, target.runtime, async (project, runtime) => {
+      fake = project.closing(await createFakeResponsesServer());
       const groups = {
         tools: { provider: 'codex', model: 'fake-model', packages: { apt: ['sqlite3'], npm: ['semver'] } },
         plain: { provider: 'codex', model: 'fake-model' },
         typo: { provider: 'codex', model: 'fake-model', packages: { apt: ['nanoclaw-no-such-package'] } },
       };
-      for (const [folder, config] of Object.entries(groups)) {
-        fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-        fs.writeFileSync(
-          path.join(root, 'groups', `${folder}.container.json`),
-          `${JSON.stringify(config)}\n`,
-        );
-      }
-      ({ host, client } = await startTestHost(root, runtime, {
+      for (const [folder, config] of Object.entries(groups)) writeGroupSettings(project.root, folder, config);
+      ({ client } = await project.startHost(runtime, {
         OPENAI_BASE_URL: fake.baseUrl,
         OPENAI_API_KEY: 'sk-e2e-not-real',
         CODEX_MAX_RETRIES: '0',
       }));
       for (const folder of Object.keys(groups)) await client.addGroup({ folder, name: folder });
-    }, 120_000);
-
-    afterAll(async () => {
-      await host?.stop();
-      await fake?.close();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    }, 60_000);
+    });
 
     it('the group that asks for sqlite3 and semver runs both; the other group has neither', async () => {
       fake.on('which tools', { exec: PROBE, text: 'Checked.' });

@@ -1,41 +1,26 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
-import { sandboxRuntimes } from './test-runtimes.js';
-import { ask, startTestHost, until } from './test-utils/e2e-host.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
+import { ask, until, useSuiteProject } from './test-utils/e2e-host.js';
 
 /**
  * The whole host, end to end, with the mock provider in a real sandbox: HTTP API → inbox → queue → runner in
  * the sandbox → outbox → local channel → event stream. Runs for each sandbox runtime available here (all of
  * them in CI).
  */
-const targets = await Promise.all(
-  sandboxRuntimes().map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes());
 
 for (const target of targets) {
   describe.skipIf(!target.runtime)(`host end to end (${target.name})`, { timeout: 60_000 }, () => {
     let root: string;
-    let host: RunningHost;
     let client: HostClient;
 
-    beforeAll(async () => {
-      const runtime = target.runtime;
-      if (!runtime) return;
-      root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-e2e-${target.name}-`));
-      fs.chmodSync(root, 0o755); // the sandbox user must traverse it, as with a real checkout
-      const started = await startTestHost(root, runtime);
-      host = started.host;
-      client = started.client;
-    }, 120_000);
-
-    afterAll(async () => {
-      await host?.stop();
-      if (root) fs.rmSync(root, { recursive: true, force: true });
-    }, 60_000);
+    useSuiteProject(`nanoclaw-e2e-${target.name}`, target.runtime, async (project, runtime) => {
+      root = project.root;
+      ({ client } = await project.startHost(runtime));
+    });
 
     it('answers a message in the main group', async () => {
       const { posted, outcome } = await ask(client, 'main', 'hello there');

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   createFakeAnthropicServer,
@@ -7,12 +5,11 @@ import {
   type FakeAnthropicServer,
   type FakeChatCompletionsServer,
 } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
-import type { RunningHost } from '../start-host.js';
 import { grepTree, installEnvProbe, readEnvProbe } from './sandbox-env-probe.js';
-import { sandboxRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
+import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
+import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
 
 /**
  * Claude Code and OpenCode with the DEFAULT container.json (network `full`) in bwrap and docker, each against
@@ -44,41 +41,37 @@ interface Scenario {
 const anthropicSeen = (fakes: Fakes, text: string) =>
   fakes.anthropic.requests.find((request) => JSON.stringify(request.body).includes(text))?.headers;
 
+/** Claude with `secret` as its credential `envKey`, against the fake Anthropic API. */
+const claudeScenario = (
+  name: string,
+  envKey: string,
+  secret: string,
+  expectHeaders: Scenario['expectHeaders'],
+): Scenario => ({
+  name,
+  secret,
+  env: ({ anthropic }) => ({
+    AGENT_PROVIDER: 'claude',
+    [envKey]: secret,
+    ANTHROPIC_BASE_URL: anthropic.baseUrl,
+  }),
+  container: { model: 'claude-fake' },
+  script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
+  seen: anthropicSeen,
+  expectHeaders,
+});
+
 const scenarios: Scenario[] = [
-  {
-    name: 'Claude with ANTHROPIC_API_KEY',
-    secret: API_KEY,
-    env: ({ anthropic }) => ({
-      AGENT_PROVIDER: 'claude',
-      ANTHROPIC_API_KEY: API_KEY,
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    }),
-    container: { model: 'claude-fake' },
-    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
-    seen: anthropicSeen,
-    expectHeaders: (headers) => {
-      expect(headers?.['x-api-key']).toBe(API_KEY);
-      expect(headers?.authorization).toBeUndefined();
-    },
-  },
-  {
-    name: 'Claude with CLAUDE_CODE_OAUTH_TOKEN',
-    secret: OAUTH_TOKEN,
-    env: ({ anthropic }) => ({
-      AGENT_PROVIDER: 'claude',
-      CLAUDE_CODE_OAUTH_TOKEN: OAUTH_TOKEN,
-      ANTHROPIC_BASE_URL: anthropic.baseUrl,
-    }),
-    container: { model: 'claude-fake' },
-    script: ({ anthropic }, text, answer) => anthropic.on(text, { text: answer }),
-    seen: anthropicSeen,
-    expectHeaders: (headers) => {
-      expect(headers?.authorization).toBe(`Bearer ${OAUTH_TOKEN}`);
-      // Claude Code sent its subscription request (with a placeholder token): its own beta header passed.
-      expect(headers?.['anthropic-beta']).toMatch(/oauth/);
-      expect(headers?.['x-api-key']).toBeUndefined();
-    },
-  },
+  claudeScenario('Claude with ANTHROPIC_API_KEY', 'ANTHROPIC_API_KEY', API_KEY, (headers) => {
+    expect(headers?.['x-api-key']).toBe(API_KEY);
+    expect(headers?.authorization).toBeUndefined();
+  }),
+  claudeScenario('Claude with CLAUDE_CODE_OAUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', OAUTH_TOKEN, (headers) => {
+    expect(headers?.authorization).toBe(`Bearer ${OAUTH_TOKEN}`);
+    // Claude Code sent its subscription request (with a placeholder token): its own beta header passed.
+    expect(headers?.['anthropic-beta']).toMatch(/oauth/);
+    expect(headers?.['x-api-key']).toBeUndefined();
+  }),
   {
     name: 'OpenCode with OPENAI_API_KEY at a custom endpoint',
     secret: OPENAI_KEY,
@@ -95,11 +88,7 @@ const scenarios: Scenario[] = [
   },
 ];
 
-const targets = await Promise.all(
-  sandboxRuntimes()
-    .filter((target) => target.name !== 'process')
-    .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
-);
+const targets = await resolveRuntimes(sandboxRuntimes(), { isolatedOnly: true });
 
 for (const target of targets) {
   for (const scenario of scenarios) {
@@ -109,33 +98,20 @@ for (const target of targets) {
       () => {
         let root: string;
         let fakes: Fakes;
-        let host: RunningHost;
         let client: HostClient;
 
-        beforeAll(async () => {
-          if (!target.runtime) return;
+        useSuiteProject(`nanoclaw-egress-e2e-${target.name}`, target.runtime, async (project, runtime) => {
+          root = project.root;
           fakes = {
-            anthropic: await createFakeAnthropicServer(),
-            chat: await createFakeChatCompletionsServer(),
+            anthropic: project.closing(await createFakeAnthropicServer()),
+            chat: project.closing(await createFakeChatCompletionsServer()),
           };
-          root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-egress-e2e-${target.name}-`));
-          fs.chmodSync(root, 0o755);
           const group = path.join(root, 'groups', 'main');
           const mcpServers = installEnvProbe(group, scenario.secret);
           // No `network` key: the default.
-          fs.writeFileSync(
-            path.join(root, 'groups', 'main.container.json'),
-            JSON.stringify({ ...scenario.container, mcpServers }),
-          );
-          ({ host, client } = await startTestHost(root, target.runtime, scenario.env(fakes)));
-        }, 120_000);
-
-        afterAll(async () => {
-          await host?.stop();
-          await fakes?.anthropic.close();
-          await fakes?.chat.close();
-          if (root) fs.rmSync(root, { recursive: true, force: true });
-        }, 60_000);
+          writeGroupSettings(root, 'main', { ...scenario.container, mcpServers });
+          ({ client } = await project.startHost(runtime, scenario.env(fakes)));
+        });
 
         it('answers through the host, which adds the credential; no file or env var in the sandbox holds it', async () => {
           const answer = `${scenario.name}: hello through the host.`;

@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FakeAnthropicServer, FakeChatCompletionsServer, FakeResponsesServer } from '@nanoclaw/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { createSessionStore } from '../groups/index.js';
 import type { RunningHost } from '../start-host.js';
 import { sandboxRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
-import { type FakeModels, startFakeModels } from './test-utils/fake-models.js';
+import { ask, useSuiteProject, writeGroupSettings } from './test-utils/e2e-host.js';
+import { startFakeModels } from './test-utils/fake-models.js';
 
 /**
  * One host, several runtimes: each group answers through the provider its container.json names, in a real
@@ -19,40 +16,25 @@ const bwrap = sandboxRuntimes().find((target) => target.name === 'bwrap');
 const runtime = await bwrap?.runtime();
 
 describe.skipIf(!runtime)('one host, a provider per group (bwrap)', { timeout: 180_000 }, () => {
-  let root: string;
   let anthropic: FakeAnthropicServer;
   let responses: FakeResponsesServer;
   let chat: FakeChatCompletionsServer;
-  let models: FakeModels;
   let host: RunningHost;
   let client: HostClient;
 
-  const group = (folder: string, config: Record<string, unknown>) => {
-    fs.mkdirSync(path.join(root, 'groups', folder), { recursive: true });
-    fs.writeFileSync(path.join(root, 'groups', `${folder}.container.json`), JSON.stringify(config));
-  };
-
-  beforeAll(async () => {
-    if (!runtime) return;
-    models = await startFakeModels();
+  useSuiteProject('nanoclaw-providers-e2e', runtime, async (project, runtime) => {
+    const models = project.closing(await startFakeModels());
     ({ anthropic, responses, chat } = models);
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-providers-e2e-'));
-    fs.chmodSync(root, 0o755);
+    const group = (folder: string, config: object) => writeGroupSettings(project.root, folder, config);
     group('main', { network: 'proxy' });
     group('claude-group', { provider: 'claude', network: 'proxy', model: 'claude-fake' });
     group('codex-group', { provider: 'codex', network: 'proxy', model: 'fake-model' });
     group('opencode-group', { provider: 'opencode', network: 'proxy', model: 'nanoclaw/fake-model' });
-    ({ host, client } = await startTestHost(root, runtime, { AGENT_PROVIDER: 'mock', ...models.env }));
+    ({ host, client } = await project.startHost(runtime, { AGENT_PROVIDER: 'mock', ...models.env }));
     await client.addGroup({ folder: 'claude-group', name: 'On Claude' });
     await client.addGroup({ folder: 'codex-group', name: 'On Codex' });
     await client.addGroup({ folder: 'opencode-group', name: 'On OpenCode' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await host?.stop();
-    await models?.close();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it('answers each group through its own provider', async () => {
     anthropic.on('which runtime', { text: 'Claude here.' });

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { dockerHostEnv } from '@nanoclaw/container-runner/test';
 import { openDatabase } from '@nanoclaw/db';
+import { freePort } from '@nanoclaw/testing/loopback';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHostClient, createReplyWatcher, type HostClient } from '../cli/index.js';
 import { readApiToken } from '../http/index.js';
@@ -101,17 +101,6 @@ async function startChild(
   });
   children.push(child);
   return child;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Only the Docker socket from the test environment, nothing else. */

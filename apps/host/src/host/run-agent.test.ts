@@ -2,11 +2,9 @@ import path from 'node:path';
 import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { openDatabase } from '@nanoclaw/db';
 import { describe, expect, it } from 'vitest';
-import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
-import type { RunningHost } from '../start-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
-import { runnerPids, startTestHost, until } from './test-utils/e2e-host.js';
+import { runnerPids, startTestHost, until, type WatchedHost, watchHost } from './test-utils/e2e-host.js';
 
 /**
  * A turn that ends because its sandbox was told to stop is never taken for an answer: the message is not marked
@@ -16,22 +14,12 @@ import { runnerPids, startTestHost, until } from './test-utils/e2e-host.js';
 
 const cleanups = useCleanups();
 
-interface TestHost {
-  host: RunningHost;
-  client: HostClient;
-  events: HostEvent[];
-}
-
 const scratch = () => cleanups.scratch('nanoclaw-run-stop');
 
-async function start(root: string, drainMs?: number): Promise<TestHost> {
+async function start(root: string, drainMs?: number): Promise<WatchedHost> {
   const runtime = createProcessRuntime({ unsafeAllowNoIsolation: true });
-  const { host, client } = await startTestHost(root, runtime, {}, drainMs === undefined ? {} : { drainMs });
-  cleanups.add(() => host.stop());
-  const events: HostEvent[] = [];
-  const stream = await client.openEvents('main', (event) => events.push(event));
-  cleanups.add(() => stream.close());
-  return { host, client, events };
+  const started = await startTestHost(root, runtime, {}, drainMs === undefined ? {} : { drainMs });
+  return watchHost(started, 'main', cleanups);
 }
 
 const about = (events: HostEvent[], type: HostEvent['type'], messageId: string) =>

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { HostClient } from '../cli/index.js';
-import type { HostEvent } from '../host-api.js';
-import type { RunningHost } from '../start-host.js';
 import { useCleanups } from './test-utils/cleanups.js';
-import { runnerPids, until } from './test-utils/e2e-host.js';
+import { runnerPids, until, type WatchedHost, watchHost } from './test-utils/e2e-host.js';
 import {
   createMemoryChannel,
   type MemoryChannel,
@@ -20,18 +17,12 @@ import {
 
 const cleanups = useCleanups();
 
-interface Started {
-  host: RunningHost;
-  client: HostClient;
-  events: HostEvent[];
-}
-
 const scratch = () => cleanups.scratch('nanoclaw-drain');
 
 /** A host with the memory chat platform; groups `family` (chat-1) and `friends` (chat-2) on it. */
-async function start(root: string, chat: MemoryChannel, firstStart: boolean): Promise<Started> {
-  const { host, client } = await startHostWithChannel(root, chat);
-  cleanups.add(() => host.stop());
+async function start(root: string, chat: MemoryChannel, firstStart: boolean): Promise<WatchedHost> {
+  const started = await startHostWithChannel(root, chat);
+  const { client } = started;
   if (firstStart) {
     await client.addGroup({
       folder: 'family',
@@ -44,10 +35,18 @@ async function start(root: string, chat: MemoryChannel, firstStart: boolean): Pr
       chat: { channel: 'memchat', chatId: 'chat-2' },
     });
   }
-  const events: HostEvent[] = [];
-  const stream = await client.openEvents('family', (event) => events.push(event));
-  cleanups.add(() => stream.close());
-  return { host, client, events };
+  return watchHost(started, 'family', cleanups);
+}
+
+/** A first start in a new project, with `text` (message `id` in chat-1) running in the one runner. */
+async function startRunning(id: string, text: string) {
+  const root = scratch();
+  const chat = createMemoryChannel();
+  const first = await start(root, chat, true);
+  await chat.say(id, text);
+  await until(() => first.events.some((e) => e.type === 'run-start'), 30_000);
+  await until(() => runnerPids().length === 1, 30_000);
+  return { root, chat, first };
 }
 
 /** How often each token was answered (in the replies the chat platform received). */
@@ -59,12 +58,7 @@ const once = (tokens: readonly string[]) => Object.fromEntries(tokens.map((token
 
 describe('a message arriving during the shutdown drain', () => {
   it('the running turn is answered before the exit; messages that arrive meanwhile are stored and answered after the restart; each once', async () => {
-    const root = scratch();
-    const chat = createMemoryChannel();
-    const first = await start(root, chat, true);
-    await chat.say('m1', '/sleep 2500\n@Andy first [d-1]');
-    await until(() => first.events.some((e) => e.type === 'run-start'), 30_000);
-    await until(() => runnerPids().length === 1, 30_000);
+    const { root, chat, first } = await startRunning('m1', '/sleep 2500\n@Andy first [d-1]');
 
     const stopped = first.host.stop();
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -82,12 +76,7 @@ describe('a message arriving during the shutdown drain', () => {
   }, 90_000);
 
   it('the runner dies mid-drain with follow-ups it took: no crash (their requeue meets a closed queue); each answered once after the restart', async () => {
-    const root = scratch();
-    const chat = createMemoryChannel();
-    const first = await start(root, chat, true);
-    await chat.say('k1', '/sleep 4000\n@Andy first [k-1]');
-    await until(() => first.events.some((e) => e.type === 'run-start'), 30_000);
-    await until(() => runnerPids().length === 1, 30_000);
+    const { root, chat, first } = await startRunning('k1', '/sleep 4000\n@Andy first [k-1]');
     await new Promise((resolve) => setTimeout(resolve, 300)); // run/start reached the runner
     // Follow-ups in the running turn's chat: pushed into it, waiting behind the first message.
     await chat.say('k2', '@Andy second [k-2]');

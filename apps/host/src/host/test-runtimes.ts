@@ -73,3 +73,24 @@ async function missingUserland(): Promise<string | undefined> {
   const builder = await images.builder();
   return builder.ok ? undefined : `the agent userland cannot be built: ${builder.reason} (${builder.hint})`;
 }
+
+/** A runtime of {@link sandboxRuntimes} or {@link shellRuntimes}, resolved: undefined where it is skipped here. */
+export interface ResolvedRuntime {
+  name: TestRuntime['name'];
+  runtime: ContainerRuntime | undefined;
+}
+
+/**
+ * `runtimes` resolved, for a `describe.skipIf(!target.runtime)` per target; `isolatedOnly` leaves out `process`
+ * (no isolation there: the agent is the host user).
+ */
+export function resolveRuntimes(
+  runtimes: TestRuntime[],
+  { isolatedOnly = false }: { isolatedOnly?: boolean } = {},
+): Promise<ResolvedRuntime[]> {
+  return Promise.all(
+    runtimes
+      .filter((target) => !isolatedOnly || target.name !== 'process')
+      .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
+  );
+}

@@ -1,12 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import { freePort } from '../cli/test-utils.js';
-import type { RunningHost } from '../start-host.js';
 import { shellRuntimes } from './test-runtimes.js';
-import { ask, startTestHost } from './test-utils/e2e-host.js';
+import { ask, useSuiteProject } from './test-utils/e2e-host.js';
 
 /**
  * A userland build that fails (here: a Debian mirror nothing answers at, with an empty userland cache) is answered
@@ -18,25 +16,17 @@ const runtime = await bwrap?.runtime();
 
 describe.skipIf(!runtime)('a userland build that fails (bwrap)', { timeout: 5 * 60_000 }, () => {
   let root: string;
-  let host: RunningHost;
   let client: HostClient;
 
-  beforeAll(async () => {
-    if (!runtime) return;
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-userland-failure-'));
-    fs.chmodSync(root, 0o755);
+  useSuiteProject('nanoclaw-userland-failure', runtime, async (project, runtime) => {
+    root = project.root;
     fs.mkdirSync(path.join(root, 'groups', 'work'), { recursive: true });
-    ({ host, client } = await startTestHost(root, runtime, {
+    ({ client } = await project.startHost(runtime, {
       NANOCLAW_USERLAND_CACHE_DIR: path.join(root, 'userland'),
       NANOCLAW_DEBIAN_MIRROR: `http://127.0.0.1:${await freePort()}/debian`,
     }));
     await client.addGroup({ folder: 'work', name: 'work' });
-  }, 120_000);
-
-  afterAll(async () => {
-    await host?.stop();
-    if (root) fs.rmSync(root, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   it('answers at once with the cause and `nanoclaw sandbox image build`, and a burst does not build again', async () => {
     const started = Date.now();

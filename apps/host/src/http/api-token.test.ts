@@ -1,18 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useCleanups } from '../host/test-utils/cleanups.js';
 import { apiTokenPath, ensureApiToken, readApiToken } from './api-token.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-token-'));
-  dirs.push(dir);
-  return dir;
+  return cleanups.scratch('nanoclaw-token');
 }
 
 describe('ensureApiToken', () => {

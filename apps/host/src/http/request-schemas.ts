@@ -52,24 +52,30 @@ export const addTaskBodySchema = z.strictObject({
   contextMode: contextModeSchema.optional(),
 });
 
-export const taskListQuerySchema = z.strictObject({
-  group: groupFolderSchema.optional(),
-  status: z
-    .enum(['active', 'paused', 'completed', 'cancelled'], {
-      error: 'must be active, paused, completed or cancelled',
-    })
-    .optional(),
-});
+/** `GET /api/v1/tasks?group=&status=`, read as the filter `HostApi.listTasks` takes. */
+export const taskListQuerySchema = z
+  .strictObject({
+    group: groupFolderSchema.optional(),
+    status: z
+      .enum(['active', 'paused', 'completed', 'cancelled'], {
+        error: 'must be active, paused, completed or cancelled',
+      })
+      .optional(),
+  })
+  .transform(({ group, status }) => ({ ...(group ? { folder: group } : {}), ...(status ? { status } : {}) }));
 
-export const runListQuerySchema = z.strictObject({
-  task: text(128).optional(),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be at least 1' })
-    .max(1000, { error: 'must be at most 1000' })
-    .optional(),
-});
+/** `GET /api/v1/runs?task=&limit=`, read as the filter `HostApi.listRuns` takes. */
+export const runListQuerySchema = z
+  .strictObject({
+    task: text(128).optional(),
+    limit: z.coerce
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(1000, { error: 'must be at most 1000' })
+      .optional(),
+  })
+  .transform(({ task, limit }) => ({ ...(task ? { taskId: task } : {}), ...(limit ? { limit } : {}) }));
 
 /** Validates a body or query; throws `HttpError` 400 naming the first bad field. */
 export function parseRequest<Schema extends z.ZodType>(

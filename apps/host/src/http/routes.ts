@@ -90,14 +90,8 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
     {
       method: 'GET',
       pattern: '/api/v1/tasks',
-      handler: async (context) => {
-        const query = parseRequest(taskListQuerySchema, queryObject(context), 'query');
-        const filter = {
-          ...(query.group ? { folder: query.group } : {}),
-          ...(query.status ? { status: query.status } : {}),
-        };
-        return ok({ tasks: await api.listTasks(filter) });
-      },
+      handler: async (context) =>
+        ok({ tasks: await api.listTasks(parseRequest(taskListQuerySchema, queryObject(context), 'query')) }),
     },
     {
       method: 'POST',
@@ -111,14 +105,8 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
     {
       method: 'GET',
       pattern: '/api/v1/runs',
-      handler: async (context) => {
-        const query = parseRequest(runListQuerySchema, queryObject(context), 'query');
-        const filter = {
-          ...(query.task ? { taskId: query.task } : {}),
-          ...(query.limit ? { limit: query.limit } : {}),
-        };
-        return ok({ runs: await api.listRuns(filter) });
-      },
+      handler: async (context) =>
+        ok({ runs: await api.listRuns(parseRequest(runListQuerySchema, queryObject(context), 'query')) }),
     },
   ];
 }

@@ -1,18 +1,14 @@
 import type { InboundMessageInput } from '@nanoclaw/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createGroupRegistry } from '../groups/group-registry.js';
-import {
-  createRecordingLogger,
-  createTestEnv,
-  type RecordingLogger,
-  type TestEnv,
-} from '../groups/test-support.js';
+import { createRecordingLogger, createTestEnv, type RecordingLogger } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { type ChannelReceiver, createChannelReceiver } from './channel-receiver.js';
 import { createInbox, InboundValidationError, type Inbox } from './inbox.js';
 import { createInboundRouter, type RouteOutcome } from './route-inbound.js';
 import type { Turn } from './turn.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let inbox: Inbox;
 let receiver: ChannelReceiver;
 let logger: RecordingLogger;
@@ -30,7 +26,6 @@ const input = (id: string, text = '@Andy hi'): InboundMessageInput => ({
 });
 
 beforeEach(async () => {
-  env = await createTestEnv();
   const registry = createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir });
   await registry.add({
     folder: 'family',
@@ -56,7 +51,6 @@ beforeEach(async () => {
     logger,
   });
 });
-afterEach(() => env.cleanup());
 
 describe('createChannelReceiver', () => {
   it('stores, routes and hands out a turn once; a redelivery is a no-op', async () => {

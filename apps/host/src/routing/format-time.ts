@@ -18,14 +18,26 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
-/** `2026-11-24 09:00 +00:00`: wall-clock time in `timezone`, with that zone's offset at that instant. */
-export function formatTimestamp(epochMs: number, timezone: string): string {
-  const parts = Object.fromEntries(
+function wallClockParts(epochMs: number, timezone: string): Record<string, string> {
+  return Object.fromEntries(
     formatterFor(timezone)
       .formatToParts(new Date(epochMs))
       .map((part) => [part.type, part.value]),
   );
+}
+
+const wallClock = (parts: Record<string, string>) =>
+  `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+
+/** `2026-11-24 09:00`: wall-clock time in `timezone`. */
+export function formatWallClock(epochMs: number, timezone: string): string {
+  return wallClock(wallClockParts(epochMs, timezone));
+}
+
+/** `2026-11-24 09:00 +00:00`: wall-clock time in `timezone`, with that zone's offset at that instant. */
+export function formatTimestamp(epochMs: number, timezone: string): string {
+  const parts = wallClockParts(epochMs, timezone);
   const offset =
     parts.timeZoneName === 'GMT' ? '+00:00' : (parts.timeZoneName ?? 'GMT+00:00').replace('GMT', '');
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${offset}`;
+  return `${wallClock(parts)} ${offset}`;
 }

@@ -8,7 +8,7 @@ export {
   formatPrompt,
   toPromptMessage,
 } from './format-prompt.js';
-export { formatTimestamp } from './format-time.js';
+export { formatTimestamp, formatWallClock } from './format-time.js';
 export type {
   InboundRecovery,
   Inbox,

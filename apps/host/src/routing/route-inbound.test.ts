@@ -1,39 +1,39 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InboundMessageInput } from '@nanoclaw/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createGroupRegistry, type GroupRegistry } from '../groups/group-registry.js';
 import {
   createRecordingLogger,
   createTestEnv,
   type RecordingLogger,
-  type TestEnv,
+  telegramChat,
 } from '../groups/test-support.js';
+import { perTest } from '../host/test-utils/cleanups.js';
 import { createInbox, type Inbox } from './inbox.js';
 import { createInboundRouter, type InboundRouter, type RouteOutcome } from './route-inbound.js';
 
-let env: TestEnv;
+const env = perTest(createTestEnv);
 let registry: GroupRegistry;
 let inbox: Inbox;
 let router: InboundRouter;
 let logger: RecordingLogger;
 let seq = 0;
 
-const telegram = (chatId: string) => ({ channel: 'telegram', accountId: 'default', chatId });
-
 beforeEach(async () => {
-  env = await createTestEnv();
   logger = createRecordingLogger();
   registry = createGroupRegistry({ db: env.database.db, groupsDir: env.groupsDir });
-  await registry.add({ folder: 'main', isMain: true, chat: { ref: telegram('main-chat') } });
-  await registry.add({ folder: 'family', chat: { ref: telegram('fam'), senderAllowlist: ['alice', 'bob'] } });
-  await registry.add({ folder: 'ops', trigger: '^!ops\\b', chat: { ref: telegram('ops') } });
-  await registry.add({ folder: 'open', chat: { ref: telegram('open') } });
+  await registry.add({ folder: 'main', isMain: true, chat: { ref: telegramChat('main-chat') } });
+  await registry.add({
+    folder: 'family',
+    chat: { ref: telegramChat('fam'), senderAllowlist: ['alice', 'bob'] },
+  });
+  await registry.add({ folder: 'ops', trigger: '^!ops\\b', chat: { ref: telegramChat('ops') } });
+  await registry.add({ folder: 'open', chat: { ref: telegramChat('open') } });
   inbox = createInbox(env.database.db);
   router = createInboundRouter({ inbox, registry, assistantName: 'Andy', logger });
   seq = 0;
 });
-afterEach(() => env.cleanup());
 
 async function route(chatId: string, text: string, overrides: Partial<InboundMessageInput> = {}) {
   seq += 1;
@@ -71,7 +71,7 @@ describe('routeInbound', () => {
       kind: 'turn',
       turn: {
         groupId: await groupId('main'),
-        chat: telegram('main-chat'),
+        chat: telegramChat('main-chat'),
         messageIds: [stored?.id],
         sessionKey: 'main',
       },
@@ -130,7 +130,7 @@ describe('routeInbound', () => {
   });
 
   it('applies the allowlist in the main group too, and never triggers on bots', async () => {
-    await registry.bindChat(telegram('main-2'), 'main', { senderAllowlist: ['owner'] });
+    await registry.bindChat(telegramChat('main-2'), 'main', { senderAllowlist: ['owner'] });
     expect((await route('main-2', 'hello')).outcome).toMatchObject({ reason: 'sender-not-allowed' });
     expect((await route('main-chat', '@Andy', { sender: { id: 'b', isBot: true } })).outcome).toMatchObject({
       kind: 'context',
@@ -148,7 +148,7 @@ describe('routeInbound', () => {
     expect(outcome).toMatchObject({
       kind: 'turn',
       turn: {
-        chat: { ...telegram('open'), threadId: 't-9' },
+        chat: { ...telegramChat('open'), threadId: 't-9' },
         sessionKey: 'thread:telegram:default:open:t-9',
       },
     });

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/test-utils.js';
+import { useCleanups } from '../host/test-utils/cleanups.js';
 import {
   findRepoDir,
   installService,
@@ -12,15 +12,10 @@ import {
 } from './install-service.js';
 import { renderLaunchdPlist, renderSystemdUnit } from './service-files.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const cleanups = useCleanups();
 
 function home(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-service-'));
-  dirs.push(dir);
-  return dir;
+  return cleanups.scratch('nanoclaw-service');
 }
 
 function options(platform: NodeJS.Platform, homeDir: string): ServiceOptions {

@@ -1,14 +1,9 @@
 import { PassThrough } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliHarness, createCliHarness, until } from '../test-utils.js';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { createCliHarness, until } from '../test-utils.js';
 
-let harness: CliHarness;
-beforeEach(async () => {
-  harness = await createCliHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(createCliHarness);
 
 function input(lines: string[]): PassThrough {
   const stdin = new PassThrough();

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type HostConfig, loadConfig } from '../../config.js';
 import { hostSandboxImages } from '../../host/default-pool.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { EXIT, writeLine } from '../cli-io.js';
+import { EXIT, writeResult } from '../cli-io.js';
 import { blocksStart, formatDoctorReport } from '../doctor/doctor-check.js';
 import { runDoctor } from '../doctor/run-doctor.js';
 import { probeRuntime, type RuntimeProbe } from '../doctor/system-checks.js';
@@ -38,8 +38,7 @@ export function registerDoctorCommand(program: Command, deps: DoctorDeps, contex
           ...(deps.nodeVersion === undefined ? {} : { nodeVersion: deps.nodeVersion }),
           ...(deps.sandboxUser === undefined ? {} : { sandboxUser: deps.sandboxUser }),
         });
-        if (options.json) writeLine(context.stdout, JSON.stringify(checks, null, 2));
-        else writeLine(context.stdout, formatDoctorReport(checks));
+        writeResult(context.stdout, options.json, checks, formatDoctorReport);
         return blocksStart(checks) ? EXIT.failure : EXIT.ok;
       }),
     );

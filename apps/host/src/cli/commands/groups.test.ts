@@ -1,16 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUILT_IN_CHANNELS } from '../../channels/index.js';
-import { type HostHarness, startHostHarness } from '../host-harness.js';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { startHostHarness } from '../host-harness.js';
+import { failure } from '../test-utils.js';
 
-let harness: HostHarness;
-beforeEach(async () => {
-  harness = await startHostHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(startHostHarness);
 
 describe('nanoclaw groups add --channel, against the real host', () => {
   it('binds a Telegram chat without a token, warning what to set', async () => {
@@ -81,12 +77,11 @@ describe('nanoclaw groups add --channel, against the real host', () => {
 
   it('refuses a channel the host does not have, naming the ones it has', async () => {
     const refused = await harness.run(['groups', 'add', 'family', '--channel', 'telegarm', '--chat', '1']);
-    expect(refused).toEqual({
-      code: 1,
-      stdout: '',
-      stderr:
+    expect(refused).toEqual(
+      failure(
         'nanoclaw: chat.channel: this host has no channel "telegarm" (it knows local, telegram, slack, discord, whatsapp) (HTTP 400)\n',
-    });
+      ),
+    );
     expect((await harness.run(['groups', 'list', '--json'])).stdout).not.toContain('family');
   });
 });

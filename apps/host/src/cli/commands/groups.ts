@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AddGroupInput } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, EXIT, shellQuote, writeLine } from '../cli-io.js';
+import { CliError, EXIT, shellQuote, writeLine, writeResult } from '../cli-io.js';
 import { configErrorLines, groupsTable } from '../format.js';
 
 interface AddOptions {
@@ -23,8 +23,9 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
     .action(
       action(deps, context, async (options: { json?: boolean }) => {
         const list = await context.client().listGroups();
-        if (options.json) writeLine(context.stdout, JSON.stringify(list, null, 2));
-        else writeLine(context.stdout, [groupsTable(list), ...configErrorLines(list)].join('\n'));
+        writeResult(context.stdout, options.json, list, (groups) =>
+          [groupsTable(groups), ...configErrorLines(groups)].join('\n'),
+        );
         return 0;
       }),
     );
@@ -41,8 +42,12 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
     .action(
       action(deps, context, async (folder: string, options: AddOptions) => {
         const group = await context.client().addGroup(addGroupInput(folder, options));
-        if (options.json) writeLine(context.stdout, JSON.stringify(group, null, 2));
-        else writeLine(context.stdout, `added group ${group.folder} (provider ${group.provider.id})`);
+        writeResult(
+          context.stdout,
+          options.json,
+          group,
+          (added) => `added group ${added.folder} (provider ${added.provider.id})`,
+        );
         for (const warning of group.warnings ?? []) writeLine(context.stderr, `warning: ${warning}`);
         return 0;
       }),

@@ -1,15 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
 import type { HostStatus } from '../../host-api.js';
-import { type CliHarness, createCliHarness } from '../test-utils.js';
+import { createCliHarness, failure } from '../test-utils.js';
 import { formatStatus } from './status.js';
 
-let harness: CliHarness;
-beforeEach(async () => {
-  harness = await createCliHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(createCliHarness);
 
 describe('nanoclaw status', () => {
   it('prints groups with provider and source, runtime, channels and queue', async () => {
@@ -158,11 +153,9 @@ describe('nanoclaw tasks and runs', () => {
     expect((await harness.run(['tasks', 'pause', 'task-1'])).stdout).toMatch(/^task-1 +main +paused/);
     expect((await harness.run(['tasks', 'resume', 'task-1'])).stdout).toMatch(/active/);
     expect((await harness.run(['tasks', 'cancel', 'task-1'])).stdout).toMatch(/cancelled .*next: -/);
-    expect(await harness.run(['tasks', 'cancel', 'task-9'])).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'nanoclaw: no task "task-9" (HTTP 404)\n',
-    });
+    expect(await harness.run(['tasks', 'cancel', 'task-9'])).toEqual(
+      failure('nanoclaw: no task "task-9" (HTTP 404)\n'),
+    );
   });
 
   it('refuses a missing, doubled or malformed schedule before calling the host', async () => {

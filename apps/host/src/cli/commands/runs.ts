@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { CliError, EXIT, writeResult } from '../cli-io.js';
 import { runsTable } from '../format.js';
 
 export function registerRunsCommand(program: Command, deps: CliDeps, context: CliContext): void {
@@ -18,9 +18,9 @@ export function registerRunsCommand(program: Command, deps: CliDeps, context: Cl
           ...(options.task === undefined ? {} : { taskId: options.task }),
           limit,
         });
-        if (options.json) writeLine(context.stdout, JSON.stringify(list, null, 2));
-        else if (list.length === 0) writeLine(context.stdout, 'no runs');
-        else writeLine(context.stdout, runsTable(list, context.config().TZ));
+        writeResult(context.stdout, options.json, list, (runs) =>
+          runs.length === 0 ? 'no runs' : runsTable(runs, context.config().TZ),
+        );
         return 0;
       }),
     );

@@ -32,7 +32,7 @@ import { formatConfigIssue, readGroupSettings } from '../../groups/container-con
 import { hostSandboxImages } from '../../host/default-pool.js';
 import { createLogger } from '../../logger.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, type TextSink, writeLine } from '../cli-io.js';
+import { CliError, type TextSink, writeLine, writeResult } from '../cli-io.js';
 import { formatTable } from '../format.js';
 
 export interface SandboxDeps extends CliDeps {
@@ -76,8 +76,7 @@ export function registerSandboxCommand(program: Command, deps: SandboxDeps, cont
     .action(
       action(deps, context, async (options: { json?: boolean }) => {
         const status = await images().status();
-        if (options.json) writeLine(context.stdout, JSON.stringify(status, null, 2));
-        else writeLine(context.stdout, formatImageStatus(status));
+        writeResult(context.stdout, options.json, status, formatImageStatus);
         return 0;
       }),
     );

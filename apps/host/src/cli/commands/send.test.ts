@@ -1,16 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CliHarness, createCliHarness, until } from '../test-utils.js';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { createCliHarness, failure, until } from '../test-utils.js';
 
-let harness: CliHarness;
-beforeEach(async () => {
-  harness = await createCliHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(createCliHarness);
 
 describe('nanoclaw send', () => {
   it('posts and prints the message id', async () => {
@@ -55,11 +50,7 @@ describe('nanoclaw send', () => {
       });
     };
     const result = await harness.run(['send', '--group', 'main', '--wait', 'hello']);
-    expect(result).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: 'nanoclaw: the agent failed: provider rate limited\n',
-    });
+    expect(result).toEqual(failure('nanoclaw: the agent failed: provider rate limited\n'));
   });
 
   it('--wait exits 124 on timeout', async () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { describeProvider } from '../../groups/index.js';
 import type { HostStatus } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { writeLine } from '../cli-io.js';
+import { writeResult } from '../cli-io.js';
 import { formatDuration } from '../duration.js';
 import { configErrorLines, describeChats, formatTable } from '../format.js';
 
@@ -14,8 +14,9 @@ export function registerStatusCommand(program: Command, deps: CliDeps, context: 
     .action(
       action(deps, context, async (options: { json?: boolean }) => {
         const status = await context.client().status();
-        if (options.json) writeLine(context.stdout, JSON.stringify(status, null, 2));
-        else writeLine(context.stdout, formatStatus(status, context.client().baseUrl));
+        writeResult(context.stdout, options.json, status, (host) =>
+          formatStatus(host, context.client().baseUrl),
+        );
         return 0;
       }),
     );

@@ -1,15 +1,11 @@
 import type { ScheduledTask } from '@nanoclaw/core';
 import { createSqliteTaskStore } from '@nanoclaw/db';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type HostHarness, startHostHarness } from '../host-harness.js';
+import { describe, expect, it } from 'vitest';
+import { perTest } from '../../host/test-utils/cleanups.js';
+import { startHostHarness } from '../host-harness.js';
+import { failure } from '../test-utils.js';
 
-let harness: HostHarness;
-beforeEach(async () => {
-  harness = await startHostHarness();
-});
-afterEach(async () => {
-  await harness.cleanup();
-});
+const harness = perTest(startHostHarness);
 
 /** Stores a task of the main group as the scheduler would have (an id we choose, any status). */
 async function storedTask(id: string, overrides: Partial<ScheduledTask> = {}): Promise<void> {
@@ -66,12 +62,11 @@ describe('nanoclaw tasks, against the real host', () => {
     await storedTask('a7432b03-0000-4000-8000-000000000001');
     await storedTask('a743ffff-0000-4000-8000-000000000002');
     const ambiguous = await harness.run(['tasks', 'cancel', 'a743']);
-    expect(ambiguous).toEqual({
-      code: 1,
-      stdout: '',
-      stderr:
+    expect(ambiguous).toEqual(
+      failure(
         'nanoclaw: id: "a743" is ambiguous, it starts 2 task ids: a7432b03-0000-4000-8000-000000000001 (active: "report a7432b03"), a743ffff-0000-4000-8000-000000000002 (active: "report a743ffff"); give more of the id (HTTP 400)\n',
-    });
+      ),
+    );
     const short = await harness.run(['tasks', 'pause', 'a74']);
     expect(short.stderr).toBe(
       'nanoclaw: no scheduled task with id "a74" (a short id needs at least 4 characters) (HTTP 404)\n',
@@ -90,12 +85,11 @@ describe('nanoclaw tasks, against the real host', () => {
       lastRun,
     });
     const completed = await harness.run(['tasks', 'cancel', 'done-0001']);
-    expect(completed).toEqual({
-      code: 1,
-      stdout: '',
-      stderr:
+    expect(completed).toEqual(
+      failure(
         'nanoclaw: status: task "done-0001" already completed (its last run started 2030-01-01T09:00:00.000Z); there is nothing left to cancel (HTTP 400)\n',
-    });
+      ),
+    );
     expect(await statusOf('done-0001')).toBe('completed');
     await storedTask('gone-0001', { status: 'cancelled', nextRun: null });
     const again = await harness.run(['tasks', 'cancel', 'gone']);

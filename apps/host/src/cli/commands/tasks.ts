@@ -3,7 +3,7 @@ import { MIN_ID_PREFIX } from '@nanoclaw/scheduler';
 import type { Command } from 'commander';
 import type { AddTaskInput } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
-import { CliError, EXIT, writeLine } from '../cli-io.js';
+import { CliError, EXIT, writeLine, writeResult } from '../cli-io.js';
 import { parseDuration } from '../duration.js';
 import { describeTask, tasksTable } from '../format.js';
 import type { TaskAction } from '../host-client.js';
@@ -36,9 +36,9 @@ export function registerTasksCommand(program: Command, deps: CliDeps, context: C
           ...(options.group === undefined ? {} : { folder: options.group }),
           ...(status === undefined ? {} : { status }),
         });
-        if (options.json) writeLine(context.stdout, JSON.stringify(list, null, 2));
-        else if (list.length === 0) writeLine(context.stdout, 'no tasks');
-        else writeLine(context.stdout, tasksTable(list, context.config().TZ));
+        writeResult(context.stdout, options.json, list, (tasks) =>
+          tasks.length === 0 ? 'no tasks' : tasksTable(tasks, context.config().TZ),
+        );
         return 0;
       }),
     );
@@ -56,8 +56,12 @@ export function registerTasksCommand(program: Command, deps: CliDeps, context: C
     .action(
       action(deps, context, async (options: AddOptions) => {
         const task = await context.client().addTask(addTaskInput(options));
-        if (options.json) writeLine(context.stdout, JSON.stringify(task, null, 2));
-        else writeLine(context.stdout, `added task ${describeTask(task, context.config().TZ)}`);
+        writeResult(
+          context.stdout,
+          options.json,
+          task,
+          (added) => `added task ${describeTask(added, context.config().TZ)}`,
+        );
         return 0;
       }),
     );

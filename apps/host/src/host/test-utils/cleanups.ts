@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 
 export interface TestCleanups {
   /** Runs after the current test, after those added later. */
@@ -26,4 +26,26 @@ export function useCleanups(): TestCleanups {
       return root;
     },
   };
+}
+
+/**
+ * A fresh fixture per test: `create` runs before each test of the file and the fixture's `cleanup` after it. The
+ * returned object stands for the current test's fixture (call it only inside tests and hooks).
+ */
+export function perTest<T extends { cleanup(): Promise<unknown> | unknown }>(create: () => Promise<T>): T {
+  let current: T | undefined;
+  beforeEach(async () => {
+    current = await create();
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return new Proxy({} as T, {
+    get: (_target, key) => {
+      if (!current) throw new Error('a per-test fixture is used outside a test');
+      const value: unknown = Reflect.get(current, key, current);
+      return typeof value === 'function' ? value.bind(current) : value;
+    },
+  });
 }
