@@ -40,6 +40,8 @@ const WIDGET = [
   '  maybe?.run();', // 22: Promise | undefined
   '  void helper();', // 23: through the ./test entry
   '  (remote() as Promise<number>);', // 24: parenthesised and cast
+  '  setTimeout(() => void remote(), 1);', // 25: void as an arrow's body
+  '  setTimeout(() => void remote().catch((e) => log(e)), 1);',
   '  return kept;',
   '}',
 ].join('\n');
@@ -104,7 +106,7 @@ describe('findFloatingPromises', () => {
   it('reports promises that are dropped: bare, void without a handler, in conditionals, maybe-undefined', () => {
     const { sites } = check();
     expect(sites.every((s) => s.rel === 'packages/widget/src/widget.ts')).toBe(true);
-    expect(linesOf(sites)).toEqual([7, 8, 12, 16, 17, 18, 19, 20, 22, 23, 24]);
+    expect(linesOf(sites)).toEqual([7, 8, 12, 16, 17, 18, 19, 20, 22, 23, 24, 25]);
     expect(sites.find((s) => s.line === 7)).toMatchObject({
       kind: 'bare',
       callee: 'packages/core/src/index.ts#remote',
@@ -123,7 +125,7 @@ describe('findFloatingPromises', () => {
       'packages/core/src/index.ts#Turn.done': 'settled by resolve() only',
     };
     const { sites, allowUsed } = check(allow);
-    expect(linesOf(sites)).toEqual([7, 8, 12, 16, 17, 22, 23, 24]);
+    expect(linesOf(sites)).toEqual([7, 8, 12, 16, 17, 22, 23, 24, 25]);
     expect([...allowUsed].sort()).toEqual(Object.keys(allow).sort());
   });
 });
