@@ -174,7 +174,7 @@ export interface ContractHost extends ChannelHost {
   hold(): () => void;
   /** The next `times` (default 1) `receive` calls reject with this error (after recording it); nothing is stored. */
   failNextReceive(error?: Error, times?: number): void;
-  /** Resolves with the stored messages once there are `count`; rejects after `timeoutMs` (default 5 s). */
+  /** Resolves with the stored messages once there are `count`; rejects after `timeoutMs` (default 15 s). */
   waitForStored(count: number, timeoutMs?: number): Promise<readonly InboundMessage[]>;
 }
 
@@ -200,7 +200,7 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
       nextError = error;
       failures = times;
     },
-    waitForStored(count, timeoutMs = 5_000) {
+    waitForStored(count, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (stored.length < count) return;
