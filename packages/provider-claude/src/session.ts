@@ -1,3 +1,4 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import {
   type HookCallbackMatcher,
@@ -28,8 +29,8 @@ import {
   withTimeout,
 } from '@nanoclaw/provider-utils';
 import { archiveTranscript } from './archive.js';
+import { endProcessGroup, spawnInOwnGroup } from './claude-process.js';
 import { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
-import { terminateTree } from './process-tree.js';
 import { createPromptStream, type PromptStream, userMessage } from './prompt-stream.js';
 import { buildQueryOptions, promptText, type QueryPlan } from './query-options.js';
 import { toolCallOf, toolFailureOf, toolResultOf } from './tool-events.js';
@@ -55,6 +56,8 @@ interface Runtime {
   /** Resolves when the message loop ended (the process exited or was closed). */
   done: Promise<void>;
   alive: boolean;
+  /** Claude Code, leading its own process group; undefined until the SDK spawned it. */
+  readonly child: ChildProcessWithoutNullStreams | undefined;
   readonly pid: number | undefined;
   stderr: string[];
 }
@@ -254,25 +257,24 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
   private async spawn(start: { resume?: string; sessionId?: string }): Promise<Runtime> {
     const input = createPromptStream();
     const stderr: string[] = [];
-    const options: Options = buildQueryOptions(this.init.plan, {
-      ...start,
-      hooks: this.hooks(),
-      stderr: (data) => {
-        stderr.push(data);
-        if (stderr.length > 50) stderr.shift();
-        this.log.debug({ stderr: data.trimEnd() }, 'claude code stderr');
-      },
-    });
-    const spawned: { pid?: number } = {};
-    // Not in the SDK's types (0.3.330), but called with the child's pid right after the spawn.
-    Object.assign(options, { onProcessSpawned: (pid: number) => (spawned.pid = pid) });
+    const onStderr = (data: string) => {
+      stderr.push(data);
+      if (stderr.length > 50) stderr.shift();
+      this.log.debug({ stderr: data.trimEnd() }, 'claude code stderr');
+    };
+    const spawned: { child?: ChildProcessWithoutNullStreams } = {};
+    const options: Options = buildQueryOptions(this.init.plan, { ...start, hooks: this.hooks() });
+    options.spawnClaudeCodeProcess = spawnInOwnGroup(onStderr, (child) => (spawned.child = child));
     const runtime: Runtime = {
       query: query({ prompt: input, options }),
       input,
       done: Promise.resolve(),
       alive: true,
+      get child() {
+        return spawned.child;
+      },
       get pid() {
-        return spawned.pid;
+        return spawned.child?.pid;
       },
       stderr,
     };
@@ -293,8 +295,8 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
   /** Ends a process: closes its prompt and the query (the SDK kills the child), then waits for the loop. */
   private async stop(runtime: Runtime): Promise<void> {
     runtime.alive = false;
-    const pid = runtime.pid;
-    const tree = pid === undefined ? Promise.resolve() : terminateTree(pid, { graceMs: 300, killMs: 1_000 });
+    const child = runtime.child;
+    const tree = child ? endProcessGroup(child, { graceMs: 300, killMs: 1_000 }) : Promise.resolve();
     runtime.input.end();
     runtime.query.close();
     await tree;
