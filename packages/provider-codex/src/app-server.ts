@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { errorMessage, type Logger } from '@nanoclaw/core';
+import { errorMessage, type Logger, signalProcessGroup } from '@nanoclaw/core';
 import { withTimeout } from '@nanoclaw/provider-utils';
 import {
   createMessageConnection,
@@ -249,14 +249,7 @@ class AppServerProcess implements AppServer {
   }
 
   #kill(signal: NodeJS.Signals): void {
-    const child = this.#child;
-    if (!this.#alive || child.pid === undefined) return;
-    try {
-      if (process.platform !== 'win32') process.kill(-child.pid, signal);
-      else child.kill(signal);
-    } catch {
-      child.kill(signal);
-    }
+    if (this.#alive) signalProcessGroup(this.#child, signal);
   }
 
   async #shutDown(graceMs: number): Promise<AppServerExit> {
@@ -266,13 +259,7 @@ class AppServerProcess implements AppServer {
     const exit = await this.exited;
     clearTimeout(timer);
     // Children app-server left behind (it kills them on a clean exit; a SIGKILL does not).
-    if (process.platform !== 'win32' && child.pid !== undefined) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // the group is already gone
-      }
-    }
+    signalProcessGroup(child, 'SIGKILL');
     this.#connection.dispose();
     return exit;
   }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import type { Logger } from '@nanoclaw/core';
+import { type Logger, signalProcessGroup } from '@nanoclaw/core';
 import { OpencodeProviderError } from './errors.js';
 
 /** How `opencode serve` announces itself on stdout. */
@@ -118,7 +118,7 @@ async function spawnServer(options: StartServerOptions, port: number): Promise<O
   const url = await new Promise<string>((resolve, reject) => {
     let stdoutBuffer = '';
     const timer = setTimeout(() => {
-      killGroup(child, 'SIGKILL');
+      signalProcessGroup(child, 'SIGKILL');
       reject(
         new OpencodeProviderError(
           'server-exited',
@@ -160,29 +160,15 @@ async function spawnServer(options: StartServerOptions, port: number): Promise<O
     exited,
     close(graceMs = 2_000) {
       closing ??= (async () => {
-        if (alive) killGroup(child, 'SIGTERM');
-        const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+        if (alive) signalProcessGroup(child, 'SIGTERM');
+        const timer = setTimeout(() => signalProcessGroup(child, 'SIGKILL'), graceMs);
         const exit = await exited;
         clearTimeout(timer);
         // Whatever it started in its group (MCP servers, shells) goes too, even when it exited on its own.
-        killGroup(child, 'SIGKILL');
+        signalProcessGroup(child, 'SIGKILL');
         return exit;
       })();
       return closing;
     },
   };
-}
-
-/** Signals the whole process group of `child` (it leads its own group: spawned detached). */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      // already gone
-    }
-  }
 }
