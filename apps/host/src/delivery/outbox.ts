@@ -1,6 +1,7 @@
 import { splitMessage } from '@nanoclaw/channel-registry';
 import {
   type ChannelAdapter,
+  NanoclawError,
   OUTBOUND_MAX_TEXT_LENGTH,
   type OutboundMessage,
   type OutboundStatus,
@@ -42,8 +43,11 @@ export interface EnqueueResult {
 }
 
 /** The input was not a valid outbound message; nothing was stored. */
-export class OutboundValidationError extends Error {
-  override readonly name = 'OutboundValidationError';
+export class OutboundValidationError extends NanoclawError<'invalid-outbound'> {
+  constructor(message: string) {
+    super('invalid-outbound', message);
+    this.name = 'OutboundValidationError';
+  }
 }
 
 export interface Outbox {
