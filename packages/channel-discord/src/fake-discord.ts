@@ -689,11 +689,11 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       guild.threads = [...(guild.threads ?? []), thread];
       dispatchOrQueue('THREAD_CREATE', { ...threadPayload(thread, guild.id), newly_created: true });
     },
-    async waitForPosted(count, timeoutMs = 5_000) {
+    async waitForPosted(count, timeoutMs = 15_000) {
       await waitUntil(() => posted.length >= count, timeoutMs, `${count} posted message(s)`);
       return posted;
     },
-    waitForTyping(count, timeoutMs = 5_000) {
+    waitForTyping(count, timeoutMs = 15_000) {
       return waitUntil(() => typing.length >= count, timeoutMs, `${count} typing call(s)`);
     },
     waitForReady(count, timeoutMs = 10_000) {

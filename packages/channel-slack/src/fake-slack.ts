@@ -446,14 +446,14 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       return { ...original, envelopeId };
     },
     isAcked: (envelopeId) => acks.includes(envelopeId),
-    waitForAck(envelopeId, timeoutMs = 5_000) {
+    waitForAck(envelopeId, timeoutMs = 15_000) {
       return waitUntil(() => acks.includes(envelopeId), timeoutMs, `ack of envelope ${envelopeId}`);
     },
-    async waitForPosted(count, timeoutMs = 5_000) {
+    async waitForPosted(count, timeoutMs = 15_000) {
       await waitUntil(() => posted.length >= count, timeoutMs, `${count} posted message(s)`);
       return posted;
     },
-    waitForConnections(count, timeoutMs = 5_000) {
+    waitForConnections(count, timeoutMs = 15_000) {
       return waitUntil(
         () => connectionCount >= count && fake.openConnections > 0,
         timeoutMs,
