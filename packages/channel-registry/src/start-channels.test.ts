@@ -102,7 +102,11 @@ function fakeFactory(channel: string, requiredEnv: string[], plans: Record<strin
   return { factory, made };
 }
 
-const host: ChannelHost = { receive: async () => ({ duplicate: false }), logger: recordingLogger() };
+const host: ChannelHost = {
+  receive: async () => ({ duplicate: false }),
+  receiveAction: async () => ({ accepted: false, text: 'no cards here' }),
+  logger: recordingLogger(),
+};
 
 function options(
   factories: ChannelFactory[],

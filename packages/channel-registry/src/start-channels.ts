@@ -249,7 +249,11 @@ function liveStatus(entry: Entry): ChannelStatus {
 }
 
 function scopedHost(host: ChannelHost, logger: Logger): ChannelHost {
-  return { receive: (message) => host.receive(message), logger };
+  return {
+    receive: (message) => host.receive(message),
+    receiveAction: (action) => host.receiveAction(action),
+    logger,
+  };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, timers: Timers): Promise<T> {

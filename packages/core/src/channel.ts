@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import type { InboundMessageInput, OutboundMessage } from './messages.js';
+import type { InboundMessageInput, OutboundMessage, Sender } from './messages.js';
 
 /** The version of the channel interfaces (`ChannelFactory`, `ChannelAdapter`) this copy of core describes. */
 export const CHANNEL_ADAPTER_SPEC_VERSION = 'v1' as const;
@@ -11,7 +11,59 @@ export interface ChannelHost {
    * platform (advances an offset, acks an envelope) only after this resolves.
    */
   receive(message: InboundMessageInput): Promise<{ duplicate: boolean }>;
+  /**
+   * A person tapped a button of a card the adapter sent with `sendCard`. The host checks everything (the data may be
+   * forged, the tap replayed, the person not the one asked) and answers what to show the tapper; the adapter shows
+   * `text` to that person only where the platform can (Telegram callback answer, Slack ephemeral message, Discord
+   * ephemeral response). Never rejects for a bad tap: a refusal is `accepted: false`.
+   */
+  receiveAction(action: CardAction): Promise<CardActionResult>;
   logger: Logger;
+}
+
+/** The longest `CardOption.data`: Telegram's `callback_data` limit (64 bytes), which every platform fits. */
+export const CARD_DATA_MAX_BYTES = 64;
+
+/** One button of a card. */
+export interface CardOption {
+  /** What the button says. */
+  label: string;
+  /** What a tap on it carries back (at most `CARD_DATA_MAX_BYTES` bytes of ASCII), verbatim, in `CardAction.data`. */
+  data: string;
+}
+
+/** A message with buttons (an approval, a question), sent where the platform has interactive messages. */
+export interface OutboundCard {
+  channel: string;
+  accountId: string;
+  chatId: string;
+  threadId?: string;
+  /** The message above the buttons (plain text, at most the channel's `maxTextLength`). */
+  text: string;
+  /** 1 to 10 buttons, shown in this order. */
+  options: readonly CardOption[];
+}
+
+/** A tap on a card's button, as the adapter hands it to the host. */
+export interface CardAction {
+  channel: string;
+  accountId: string;
+  /** The chat the card is in. */
+  chatId: string;
+  /** The platform's id of this tap or of the card message: a replayed tap carries the same one. */
+  platformActionId: string;
+  /** The card message's platform id. */
+  platformMessageId?: string;
+  /** Who tapped (the platform's user id, not prefixed). */
+  user: Sender;
+  /** The tapped button's `data`, verbatim (untrusted). */
+  data: string;
+}
+
+export interface CardActionResult {
+  accepted: boolean;
+  /** Shown to the tapper: what happened, or why nothing did. */
+  text: string;
 }
 
 export interface ChannelLimits {
@@ -51,6 +103,16 @@ export interface ChannelAdapter {
   setTyping?(chatId: string, typing: boolean): Promise<void>;
   /** True when the text addresses the assistant by the platform's own mention form. */
   isMention?(text: string): boolean;
+  /**
+   * Sends a message with buttons; a tap comes back through `ChannelHost.receiveAction`. Absent where the platform
+   * has no interactive messages (the host then sends a numbered list and reads a numbered reply).
+   */
+  sendCard?(card: OutboundCard): Promise<SendResult>;
+  /**
+   * The id of a direct (one-to-one) chat between the bot and this platform user, opened if the platform needs
+   * that. Rejects when the bot cannot reach the user there. Absent where the platform has no such chat.
+   */
+  openDirectChat?(userId: string): Promise<string>;
 }
 
 /** Creates an adapter from env; returns null (with a reason) when its credentials are absent. */

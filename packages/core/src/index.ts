@@ -6,14 +6,18 @@
 export { type AsyncQueue, createAsyncQueue } from './async-queue.js';
 export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export type {
+  CardAction,
+  CardActionResult,
+  CardOption,
   ChannelAdapter,
   ChannelErrorInfo,
   ChannelFactory,
   ChannelHost,
   ChannelLimits,
+  OutboundCard,
   SendResult,
 } from './channel.js';
-export { CHANNEL_ADAPTER_SPEC_VERSION } from './channel.js';
+export { CARD_DATA_MAX_BYTES, CHANNEL_ADAPTER_SPEC_VERSION } from './channel.js';
 export type {
   AdditionalMount,
   ContainerConfig,

@@ -2,6 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  type CardAction,
+  type CardActionResult,
   type ChannelAdapter,
   type ChannelErrorInfo,
   type ChannelFactory,
@@ -70,6 +72,50 @@ export interface ContractUpload {
   caption?: string;
 }
 
+/** A card (a message with buttons) as the fake platform received it. */
+export interface ContractSentCard {
+  chatId: string;
+  platformMessageId: string;
+  /** The text shown with the buttons. */
+  text: string;
+  /** Each button: what it says and what a tap carries back (Telegram `callback_data`, Slack `value`, Discord `custom_id`). */
+  buttons: readonly { label: string; data: string }[];
+}
+
+/** A person's tap on a card's button, as the driver puts it on the platform. */
+export interface ContractTapInput {
+  card: ContractSentCard;
+  /** The `data` of the tapped button (a test may forge one that no button carries). */
+  data: string;
+  user: { id: string; name?: string };
+}
+
+/** The tap as the platform saw it. */
+export interface ContractTap {
+  /** What the platform id of this tap is (the same id on `replayTap`). */
+  platformActionId: string;
+  /**
+   * Resolves with the text the adapter showed the tapper in answer (callback answer, ephemeral message or
+   * response), once it did.
+   */
+  answered(): Promise<string>;
+}
+
+/** What the fake platform offers for cards and direct chats (each member only where the platform has them). */
+export interface ChannelContractCardDriver {
+  /** Cards the platform received, in order. */
+  sentCards(): readonly ContractSentCard[];
+  /** A person taps a button. */
+  tap(input: ContractTapInput): Promise<ContractTap>;
+  /** The platform delivers the same tap again (a retried webhook, a redelivered envelope). */
+  replayTap(tap: ContractTap): Promise<void>;
+}
+
+export interface ChannelContractDirectChatDriver {
+  /** Whether `chatId` is the platform's one-to-one chat between the bot and this user. */
+  isDirectChatWith(chatId: string, userId: string): boolean | Promise<boolean>;
+}
+
 /** Drives the fake platform: what a user does, what the platform saw, and the faults it can inject. */
 export interface ChannelContractDriver {
   /** Puts a user message on the platform for the adapter to pick up. */
@@ -92,6 +138,10 @@ export interface ChannelContractDriver {
   failNextSend(retryAfterMs: number): void;
   /** Drops the adapter's connection (long poll, websocket) as a network failure would; the platform stays up. */
   dropConnection(): Promise<void>;
+  /** Present exactly when the adapter has `sendCard`. */
+  cards?: ChannelContractCardDriver;
+  /** Present exactly when the adapter has `openDirectChat`. */
+  directChats?: ChannelContractDirectChatDriver;
 }
 
 /** A fresh world for one test: the unstarted adapter, the fake platform behind it, a chat both can use. */
@@ -121,7 +171,9 @@ export type ChannelContractCase =
   | 'attachment-out'
   | 'rate-limit'
   | 'reconnect'
-  | 'stop';
+  | 'stop'
+  | 'card'
+  | 'direct-chat';
 
 export const CHANNEL_CONTRACT_CASES: readonly ChannelContractCase[] = [
   'inbound',
@@ -135,6 +187,8 @@ export const CHANNEL_CONTRACT_CASES: readonly ChannelContractCase[] = [
   'rate-limit',
   'reconnect',
   'stop',
+  'card',
+  'direct-chat',
 ];
 
 export interface ChannelContractOptions {
@@ -152,6 +206,13 @@ export interface ChannelContractOptions {
   normalizeSentText?(text: string): string;
   /** Cases that cannot run for this adapter, with the reason (printed as the skip note). */
   skip?: Partial<Record<ChannelContractCase, string>>;
+  /**
+   * Whether the platform has interactive messages: then the adapter must have `sendCard` and the driver `cards`;
+   * otherwise the suite asserts both are absent (the host falls back to a numbered list). Default false.
+   */
+  cards?: boolean;
+  /** Whether the bot can open a one-to-one chat with a user: `openDirectChat` and `directChats`. Default false. */
+  directChats?: boolean;
   /** How long to wait for something to show up (default 10 s). */
   waitMs?: number;
   /** Per-test timeout (default 30 s). */
@@ -176,6 +237,10 @@ export interface ContractHost extends ChannelHost {
   failNextReceive(error?: Error, times?: number): void;
   /** Resolves with the stored messages once there are `count`; rejects after `timeoutMs` (default 15 s). */
   waitForStored(count: number, timeoutMs?: number): Promise<readonly InboundMessage[]>;
+  /** Every `receiveAction` call, in order. */
+  readonly actions: readonly CardAction[];
+  /** How `receiveAction` answers from now on (default: accepted, `ok: <data>`). */
+  answerActions(answer: (action: CardAction) => CardActionResult): void;
 }
 
 export function createContractHost(logger: Logger = silentLogger()): ContractHost {
@@ -187,11 +252,21 @@ export function createContractHost(logger: Logger = silentLogger()): ContractHos
   let nextError: Error | undefined;
   let failures = 0;
   const waiters = new Set<() => void>();
+  const actions: CardAction[] = [];
+  let answer = (action: CardAction): CardActionResult => ({ accepted: true, text: `ok: ${action.data}` });
 
   return {
     logger,
     calls,
     stored,
+    actions,
+    answerActions(next) {
+      answer = next;
+    },
+    async receiveAction(action) {
+      actions.push(action);
+      return answer(action);
+    },
     get duplicates() {
       return duplicates;
     },
@@ -269,7 +344,7 @@ export function channelFactoryContract(options: ChannelFactoryContractOptions): 
       try {
         const adapter = factory?.create({ accountId: 'default', env: fake.env, logger: silentLogger() });
         if (!adapter || 'skipped' in adapter) throw new Error('expected an adapter');
-        await adapter.start({ logger: silentLogger(), receive: async () => ({ duplicate: false }) });
+        await adapter.start(createContractHost());
         const sent = await adapter.send({
           channel: options.channel,
           accountId: 'default',
@@ -300,6 +375,7 @@ export function channelContract(options: ChannelContractOptions): void {
     sendCases,
     attachmentCases,
     resilienceCases,
+    cardCases,
   ]);
 }
 
@@ -315,6 +391,8 @@ class ChannelSuite implements ContractSuite {
   chatId!: string;
   limits!: ChannelLimits;
   running = false;
+  readonly cards: boolean;
+  readonly directChats: boolean;
   readonly #options: ChannelContractOptions;
   readonly #waitMs: number;
 
@@ -324,6 +402,8 @@ class ChannelSuite implements ContractSuite {
     this.#waitMs = options.waitMs ?? 10_000;
     this.rateLimit = options.rateLimit ?? 'error';
     this.normalize = options.normalizeSentText ?? ((text: string) => text);
+    this.cards = options.cards ?? false;
+    this.directChats = options.directChats ?? false;
   }
 
   async setUp(): Promise<void> {
@@ -631,6 +711,96 @@ function resilienceCases(suite: ChannelSuite): void {
     await sleep(500);
     expect(host.calls.map((m) => m.text)).not.toContain('after stop');
   });
+}
+
+/** Cards with buttons and taps on them, and direct chats; asserted absent where the platform has none. */
+function cardCases(suite: ChannelSuite): void {
+  const { contractCase, waitFor } = suite;
+  contractCase(
+    'card',
+    suite.cards
+      ? 'a card shows buttons; a tap reaches receiveAction and its answer reaches the tapper'
+      : 'no sendCard: the host sends a numbered list instead',
+    async () => {
+      const { adapter, driver, chatId, host } = suite;
+      if (!suite.cards) {
+        expect(adapter.sendCard, 'sendCard is absent').toBeUndefined();
+        expect(driver.cards, 'the driver has no cards').toBeUndefined();
+        return;
+      }
+      const cards = driver.cards;
+      if (!adapter.sendCard || !cards) throw new Error('cards: true needs adapter.sendCard and driver.cards');
+      const data = (n: number) => `nc1:c0ntract${n}:${'x'.repeat(40)}`.slice(0, 64);
+      const sent = await adapter.sendCard({
+        channel: adapter.channel,
+        accountId: adapter.accountId,
+        chatId,
+        text: 'Let stranger talk to the agent?',
+        options: [
+          { label: 'Approve', data: data(1) },
+          { label: 'Reject', data: data(2) },
+        ],
+      });
+      expect(sent.platformMessageIds).toHaveLength(1);
+      const card = await waitFor('the card', () =>
+        cards.sentCards().find((c) => c.platformMessageId === sent.platformMessageIds[0]),
+      );
+      expect(card.chatId).toBe(chatId);
+      expect(card.text).toContain('Let stranger talk to the agent?');
+      expect(card.buttons).toEqual([
+        { label: 'Approve', data: data(1) },
+        { label: 'Reject', data: data(2) },
+      ]);
+      host.answerActions((action) => ({
+        accepted: action.data === data(1),
+        text: `seen ${action.data.length}`,
+      }));
+      const tap = await cards.tap({ card, data: data(1), user: { id: 'U-tapper', name: 'Tapper' } });
+      const action = await waitFor('receiveAction', () => host.actions[0]);
+      expect(action).toMatchObject({
+        channel: adapter.channel,
+        accountId: adapter.accountId,
+        chatId,
+        platformActionId: tap.platformActionId,
+        data: data(1),
+        user: { id: 'U-tapper' },
+      });
+      expect(await tap.answered()).toContain('seen 64');
+      const forged = await cards.tap({ card, data: 'nc1:forged', user: { id: 'U-other' } });
+      await waitFor('the forged tap', () => host.actions[1]);
+      expect(host.actions[1]).toMatchObject({ data: 'nc1:forged', user: { id: 'U-other' } });
+      expect(await forged.answered()).toContain('seen 10');
+      await cards.replayTap(tap);
+      const replayed = await waitFor('the replayed tap', () => host.actions[2]);
+      expect(replayed.platformActionId).toBe(tap.platformActionId);
+      expect(replayed.data).toBe(data(1));
+    },
+  );
+
+  contractCase(
+    'direct-chat',
+    suite.directChats
+      ? 'openDirectChat gives a one-to-one chat the adapter can send to'
+      : 'no openDirectChat',
+    async () => {
+      const { adapter, driver } = suite;
+      if (!suite.directChats) {
+        expect(adapter.openDirectChat, 'openDirectChat is absent').toBeUndefined();
+        expect(driver.directChats).toBeUndefined();
+        return;
+      }
+      const direct = driver.directChats;
+      if (!adapter.openDirectChat || !direct)
+        throw new Error('directChats: true needs adapter.openDirectChat and driver.directChats');
+      const chatId = await adapter.openDirectChat('U-owner');
+      expect(await direct.isDirectChatWith(chatId, 'U-owner')).toBe(true);
+      expect(await adapter.openDirectChat('U-owner')).toBe(chatId);
+      await adapter.send(suite.outbound('for your eyes only', { chatId }));
+      await waitFor('the direct message', () =>
+        driver.sentTexts().find((s) => s.chatId === chatId && s.text === 'for your eyes only'),
+      );
+    },
+  );
 }
 
 /** A text of about 2.6× the limit (at most 90k chars): numbered prose, a code fence and a link near the cuts. */

@@ -3,7 +3,9 @@
  * servers (Anthropic, OpenAI Responses, Chat Completions) with their script types, and small test helpers.
  */
 export type {
+  ChannelContractCardDriver,
   ChannelContractCase,
+  ChannelContractDirectChatDriver,
   ChannelContractDriver,
   ChannelContractHarness,
   ChannelContractOptions,
@@ -12,7 +14,10 @@ export type {
   ContractHost,
   ContractInboundInput,
   ContractInjected,
+  ContractSentCard,
   ContractSentText,
+  ContractTap,
+  ContractTapInput,
   ContractTyping,
   ContractUpload,
 } from './channel-contract.js';

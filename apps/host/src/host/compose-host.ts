@@ -386,12 +386,17 @@ class HostAssembly {
   async #openIntake(): Promise<Record<string, string>> {
     const { config } = this.#options;
     const logger = this.#logger;
-    await this.#localChannel.start({ receive: this.#receiver.receive, logger });
+    const intake = {
+      receive: this.#receiver.receive,
+      receiveAction: this.#receiver.receiveAction,
+      logger,
+    };
+    await this.#localChannel.start(intake);
     // WhatsApp keeps its pairing under the data dir.
     const channelEnv = { ...config.channelEnv, NANOCLAW_DATA_DIR: config.NANOCLAW_DATA_DIR };
     this.#channels = await startChannels({
       env: channelEnv,
-      host: { receive: this.#receiver.receive, logger },
+      host: intake,
       logger: logger.child({ component: 'channels' }),
       registry: createChannelRegistry(this.#options.channels ?? (await loadConfiguredChannels(channelEnv))),
     });

@@ -21,6 +21,7 @@ function setup() {
   });
   const host = {
     logger: silent,
+    receiveAction: async () => ({ accepted: false, text: 'no cards here' }),
     receive: async (message: InboundMessageInput) => {
       received.push(message);
       return { duplicate: false };

@@ -27,6 +27,7 @@ describe('local channel + HTTP API + CLI', () => {
     // The host's side: store the message, "run the agent", and deliver its reply through the channel.
     await channel.start({
       logger: silentLogger,
+      receiveAction: async () => ({ accepted: false, text: 'no cards here' }),
       receive: async (message: InboundMessageInput) => {
         setTimeout(() => {
           bus.publish({

@@ -1,4 +1,4 @@
-import type { InboundMessageInput, Logger } from '@nanoclaw/core';
+import type { CardAction, CardActionResult, InboundMessageInput, Logger } from '@nanoclaw/core';
 import { InboundValidationError, type Inbox } from './inbox.js';
 import type { InboundRouter, RouteOutcome } from './route-inbound.js';
 import type { StoredInbound } from './stored-inbound.js';
@@ -11,6 +11,8 @@ export interface ChannelReceiverOptions {
   onTurn: (turn: Turn) => void | Promise<void>;
   /** Every routing outcome, e.g. to report a config error to the chat or publish host events. */
   onOutcome?: (outcome: RouteOutcome, message: StoredInbound) => void | Promise<void>;
+  /** `ChannelHost.receiveAction`: a tap on a card's button (approvals, questions). */
+  onAction?: (action: CardAction) => Promise<CardActionResult>;
   logger: Logger;
 }
 
@@ -29,6 +31,8 @@ export interface ChannelReceiver {
   receive(input: InboundMessageInput): Promise<{ duplicate: boolean }>;
   /** Store, route and hand out the turn; rejects with `InboundValidationError` on bad input (for HTTP 400). */
   receiveDetailed(input: unknown): Promise<ReceiveResult>;
+  /** `ChannelHost.receiveAction`. Never rejects: a failure is a refusal the tapper sees. */
+  receiveAction(action: CardAction): Promise<CardActionResult>;
 }
 
 /** Store → route → enqueue, the path every channel adapter's messages take. */
@@ -61,8 +65,19 @@ export function createChannelReceiver(options: ChannelReceiverOptions): ChannelR
     }
   }
 
+  async function receiveAction(action: CardAction): Promise<CardActionResult> {
+    if (!options.onAction) return { accepted: false, text: 'this host does not take button taps' };
+    try {
+      return await options.onAction(action);
+    } catch (error) {
+      logger.error({ err: error, channel: action.channel }, 'handling a button tap failed');
+      return { accepted: false, text: 'the host could not handle this tap; try again' };
+    }
+  }
+
   return {
     receiveDetailed,
+    receiveAction,
     async receive(input) {
       try {
         return { duplicate: (await receiveDetailed(input)).duplicate };
