@@ -1,5 +1,5 @@
 import type { Logger } from './logger.js';
-import type { InboundMessageInput, OutboundMessage, Sender } from './messages.js';
+import type { CardOption, InboundMessageInput, OutboundMessage, Sender } from './messages.js';
 
 /** The version of the channel interfaces (`ChannelFactory`, `ChannelAdapter`) this copy of core describes. */
 export const CHANNEL_ADAPTER_SPEC_VERSION = 'v1' as const;
@@ -19,17 +19,6 @@ export interface ChannelHost {
    */
   receiveAction(action: CardAction): Promise<CardActionResult>;
   logger: Logger;
-}
-
-/** The longest `CardOption.data`: Telegram's `callback_data` limit (64 bytes), which every platform fits. */
-export const CARD_DATA_MAX_BYTES = 64;
-
-/** One button of a card. */
-export interface CardOption {
-  /** What the button says. */
-  label: string;
-  /** What a tap on it carries back (at most `CARD_DATA_MAX_BYTES` bytes of ASCII), verbatim, in `CardAction.data`. */
-  data: string;
 }
 
 /** A message with buttons (an approval, a question), sent where the platform has interactive messages. */

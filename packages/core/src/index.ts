@@ -8,7 +8,6 @@ export { type BackoffPolicy, backoffDelay } from './backoff.js';
 export type {
   CardAction,
   CardActionResult,
-  CardOption,
   ChannelAdapter,
   ChannelErrorInfo,
   ChannelFactory,
@@ -17,7 +16,7 @@ export type {
   OutboundCard,
   SendResult,
 } from './channel.js';
-export { CARD_DATA_MAX_BYTES, CHANNEL_ADAPTER_SPEC_VERSION } from './channel.js';
+export { CHANNEL_ADAPTER_SPEC_VERSION } from './channel.js';
 export type {
   AdditionalMount,
   ContainerConfig,
@@ -66,6 +65,7 @@ export type { LogFn, Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type {
   Attachment,
+  CardOption,
   InboundMessage,
   InboundMessageInput,
   InboundStatus,
@@ -74,6 +74,8 @@ export type {
   Sender,
 } from './messages.js';
 export {
+  CARD_DATA_MAX_BYTES,
+  cardOptionSchema,
   INBOUND_MAX_TEXT_LENGTH,
   inboundMessageSchema,
   MESSAGES_SPEC_VERSION,

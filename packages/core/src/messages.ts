@@ -53,6 +53,20 @@ export const inboundMessageSchema = z.strictObject({
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 export type InboundMessageInput = z.input<typeof inboundMessageSchema>;
 
+/** The longest `CardOption.data`: Telegram's `callback_data` limit (64 bytes), which every platform fits. */
+export const CARD_DATA_MAX_BYTES = 64;
+
+/** One button of a card: what it says, and what a tap on it carries back verbatim (printable ASCII). */
+export const cardOptionSchema = z.strictObject({
+  label: z.string().min(1).max(80),
+  data: z
+    .string()
+    .min(1)
+    .max(CARD_DATA_MAX_BYTES)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces'),
+});
+export type CardOption = z.infer<typeof cardOptionSchema>;
+
 /** The longest text one outbound message carries; the outbox splits a longer reply into several messages. */
 export const OUTBOUND_MAX_TEXT_LENGTH = 100_000;
 
@@ -67,6 +81,11 @@ export const outboundMessageSchema = z.strictObject({
   attachments: z.array(attachmentSchema).max(32).optional(),
   /** Stable across retries: an adapter that can dedupe on the platform side uses it. */
   idempotencyKey: z.string().min(1).max(256),
+  /**
+   * A card: the outbox sends it with the adapter's `sendCard` (platform buttons) where it has one, else as a
+   * numbered list the host reads the reply to. Never split: the text of a card stays under the channel's limit.
+   */
+  buttons: z.array(cardOptionSchema).min(1).max(10).optional(),
   /**
    * Set when the outbox split one long text into several messages at the channel's length limit: this is part
    * `index` (from 1) of `count`, and `of` is the idempotency key of the whole (part 1's own key). Only part 1

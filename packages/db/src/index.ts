@@ -7,9 +7,13 @@ export type { NanoclawDatabase, OpenDatabaseOptions } from './open-database.js';
 export { DatabaseOpenError, MigrationError, migrateToLatest, openDatabase } from './open-database.js';
 export type {
   AgentGroupRow,
+  ApprovalRow,
+  AuditLogRow,
   Database,
   InboundMessageRow,
   OutboundMessageRow,
+  UserRoleRow,
+  UserRow,
 } from './schema.js';
 export type { SqliteQueueStore, SqliteQueueStoreOptions } from './stores/queue-store.js';
 export { createSqliteQueueStore } from './stores/queue-store.js';

@@ -15,6 +15,8 @@ export interface AgentGroupsTable {
   trigger: string | null;
   agent_provider: string | null;
   container_config: Json | null;
+  /** The access gate: `public`, `members` or `request`. */
+  access: ColumnType<string, string | undefined, string>;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -144,6 +146,61 @@ export interface UsageTable {
   recorded_at: Millis;
 }
 
+/** A person on one platform: `id` is `<platform>:<platform user id>`, e.g. `telegram:12345`. */
+export interface UsersTable {
+  id: string;
+  platform: string;
+  platform_user_id: string;
+  name: string | null;
+  /** Linked users share one person id (the id of the first user of the person). */
+  person_id: string;
+  created_at: Millis;
+}
+
+export interface UserRolesTable {
+  user_id: string;
+  /** `owner` (global), `admin` (global when `group_id` is null, else of that group), `member` (of a group). */
+  role: string;
+  group_id: string | null;
+  granted_by: string | null;
+  created_at: Millis;
+}
+
+/** An access request or an agent's question: durable, answered once, expiring. */
+export interface ApprovalsTable {
+  id: string;
+  kind: string;
+  group_id: string | null;
+  question: string;
+  /** JSON array of option labels. */
+  options: Json;
+  /** The user the request is about (access requests). */
+  subject: string | null;
+  requested_by: string;
+  /** The one user who may answer (questions); null: any approver of the group. */
+  asked_user: string | null;
+  payload: Json;
+  status: string;
+  /** JSON of where the card went. */
+  delivered_to: Json | null;
+  created_at: Millis;
+  expires_at: Millis;
+  decided_at: Millis | null;
+  decided_by: string | null;
+  decision: string | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Millis;
+  kind: string;
+  action: string;
+  group_id: string | null;
+  actor: string | null;
+  subject: string | null;
+  detail: Json;
+}
+
 /** The whole database as kysely sees it. */
 export interface Database {
   agent_groups: AgentGroupsTable;
@@ -156,6 +213,10 @@ export interface Database {
   scheduled_tasks: ScheduledTasksTable;
   task_run_logs: TaskRunLogsTable;
   usage: UsageTable;
+  users: UsersTable;
+  user_roles: UserRolesTable;
+  approvals: ApprovalsTable;
+  audit_log: AuditLogTable;
 }
 
 export type AgentGroupRow = Selectable<AgentGroupsTable>;
@@ -166,3 +227,7 @@ export type OutboundMessageRow = Selectable<OutboundMessagesTable>;
 export type QueueItemRow = Selectable<QueueItemsTable>;
 export type ScheduledTaskRow = Selectable<ScheduledTasksTable>;
 export type TaskRunLogRow = Selectable<TaskRunLogsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type UserRoleRow = Selectable<UserRolesTable>;
+export type ApprovalRow = Selectable<ApprovalsTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

@@ -10,6 +10,8 @@ import { migrations } from './index.js';
 
 const EXPECTED_TABLES = [
   'agent_groups',
+  'approvals',
+  'audit_log',
   'chat_bindings',
   'inbound_messages',
   'outbound_messages',
@@ -19,6 +21,8 @@ const EXPECTED_TABLES = [
   'sessions',
   'task_run_logs',
   'usage',
+  'user_roles',
+  'users',
 ];
 
 const dirs: string[] = [];
@@ -82,6 +86,60 @@ describe('migrations', () => {
     }
     expect(await tableNames(db)).toEqual(EXPECTED_TABLES);
     await db.destroy();
+  });
+
+  it('0002 upgrades a 0001 database in place: groups keep their rows and are public', async () => {
+    const sqlite = new SqliteDatabase(':memory:');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    await migrations['0001-initial']?.up(db);
+    await sql`insert into agent_groups (id, folder, name, is_main, created_at, updated_at)
+      values ('g1', 'main', 'Main', 1, 1, 1)`.execute(db);
+    await migrations['0002-people']?.up(db);
+    expect(await db.selectFrom('agent_groups').select(['folder', 'access']).execute()).toEqual([
+      { folder: 'main', access: 'public' },
+    ]);
+    await expect(sql`update agent_groups set access = 'open'`.execute(db)).rejects.toThrow(/CHECK/);
+    await db.destroy();
+  });
+
+  it('keep roles in their scope: one owner row per user, members only of a group', async () => {
+    const handle = await openDatabase({ path: ':memory:' });
+    const { db } = handle;
+    await db
+      .insertInto('users')
+      .values({
+        id: 'telegram:1',
+        platform: 'telegram',
+        platform_user_id: '1',
+        name: null,
+        person_id: 'telegram:1',
+        created_at: 1,
+      })
+      .execute();
+    const role = { user_id: 'telegram:1', granted_by: null, created_at: 1 };
+    await db
+      .insertInto('user_roles')
+      .values({ ...role, role: 'owner', group_id: null })
+      .execute();
+    await expect(
+      db
+        .insertInto('user_roles')
+        .values({ ...role, role: 'owner', group_id: null })
+        .execute(),
+    ).rejects.toThrow(/UNIQUE/);
+    await expect(
+      db
+        .insertInto('user_roles')
+        .values({ ...role, role: 'member', group_id: null })
+        .execute(),
+    ).rejects.toThrow(/CHECK/);
+    await expect(
+      db
+        .insertInto('user_roles')
+        .values({ ...role, role: 'king', group_id: null })
+        .execute(),
+    ).rejects.toThrow(/CHECK/);
+    await handle.close();
   });
 
   it('enforce the rules the host relies on', async () => {
