@@ -6,6 +6,8 @@ import { adapterKey } from '../groups/index.js';
 export interface AdapterLookup {
   get(key: string): ChannelAdapter | undefined;
   has(key: string): boolean;
+  /** Every adapter running now: the host's own first. */
+  all(): ChannelAdapter[];
 }
 
 /**
@@ -22,5 +24,9 @@ export function createAdapterLookup(
     supervisor()
       ?.adapters()
       .find((adapter) => adapterKey(adapter) === key);
-  return { get: find, has: (key) => find(key) !== undefined };
+  return {
+    get: find,
+    has: (key) => find(key) !== undefined,
+    all: () => [...own, ...(supervisor()?.adapters() ?? [])],
+  };
 }

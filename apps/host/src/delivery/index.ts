@@ -1,3 +1,4 @@
+export { numberedCardText, parseNumberedReply } from './card-fallback.js';
 export type {
   EnqueueResult,
   OutboundMessageInput,

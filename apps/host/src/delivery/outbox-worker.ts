@@ -1,5 +1,12 @@
-import { type ChannelAdapter, errorMessage, type Logger } from '@nanoclaw/core';
+import {
+  type ChannelAdapter,
+  errorMessage,
+  type Logger,
+  type OutboundMessage,
+  type SendResult,
+} from '@nanoclaw/core';
 import { adapterKey, type HostDb } from '../groups/index.js';
+import { numberedCardText } from './card-fallback.js';
 import { createOutbox, type Outbox, type OutboxRow, rowToOutbox } from './outbox.js';
 import { createFailureReporter, type FailureReporter, isNoticeKey } from './report-failure.js';
 import { DEFAULT_RETRY, decideAfterError, type RetryOptions } from './retry-policy.js';
@@ -240,7 +247,7 @@ class OutboxSender implements OutboxWorker {
     const adapter = this.#adapters.get(adapterKey(row.message));
     try {
       if (!adapter) throw new Error(`no channel adapter for ${adapterKey(row.message)}`);
-      const result = await adapter.send(row.message);
+      const result = await sendThrough(adapter, row.message);
       await this.#db
         .updateTable('outbound_messages')
         .set({
@@ -310,4 +317,27 @@ class OutboxSender implements OutboxWorker {
 function describe(error: unknown): string {
   const text = errorMessage(error) || String(error);
   return text.slice(0, 2_000);
+}
+
+/** A text, or a card: platform buttons where the adapter has them, else a numbered list in plain text. */
+function sendThrough(adapter: ChannelAdapter, message: OutboundMessage): Promise<SendResult> {
+  const { buttons, ...plain } = message;
+  if (!buttons) return adapter.send(message);
+  if (adapter.sendCard) {
+    return adapter.sendCard({
+      channel: message.channel,
+      accountId: message.accountId,
+      chatId: message.chatId,
+      ...(message.threadId === undefined ? {} : { threadId: message.threadId }),
+      text: message.text,
+      options: buttons,
+    });
+  }
+  return adapter.send({
+    ...plain,
+    text: numberedCardText(
+      message.text,
+      buttons.map((b) => b.label),
+    ),
+  });
 }

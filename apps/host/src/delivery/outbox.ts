@@ -166,6 +166,13 @@ function invalidMessage(
  * `<key>`, `<key>#2`, `<key>#3`, … (part 1 keeps the key, so the same message enqueued again is still a no-op).
  */
 export function splitOutbound(message: OutboundMessage, limit: number): OutboundMessage[] {
+  if (message.buttons) {
+    // A card is one message: its text is cut (the numbered list the fallback adds is short) rather than split.
+    const room = Math.max(1, limit - 600);
+    return [
+      message.text.length <= room ? message : { ...message, text: `${message.text.slice(0, room - 1)}…` },
+    ];
+  }
   if (message.text.length <= limit) return [message];
   const texts = splitMessage(message.text, limit);
   if (texts.length < 2) return [{ ...message, text: texts[0] ?? '' }];

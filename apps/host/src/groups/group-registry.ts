@@ -35,7 +35,15 @@ import { compileTrigger } from './trigger.js';
 export interface RegisteredGroup extends AgentGroup {
   /** Set when the group cannot be served until its configuration is fixed; other groups are unaffected. */
   configError: ConfigIssue | null;
+  /**
+   * Who may talk to its agent: `public` (anyone in a bound chat), `members` (others are dropped), `request`
+   * (others are held until an approver lets them in). Stored in the database, out of the agent's reach.
+   */
+  access: GroupAccess;
 }
+
+export type GroupAccess = 'public' | 'members' | 'request';
+export const GROUP_ACCESS_MODES: readonly GroupAccess[] = ['public', 'members', 'request'];
 
 export interface GroupRegistryOptions {
   db: HostDb;
@@ -96,6 +104,8 @@ export interface GroupRegistry {
   /** The binding of a chat; the local channel's `local:default:<folder>` is bound implicitly. */
   findBinding(ref: ChatRef): Promise<ChatBinding | undefined>;
   listBindings(filter?: { groupId?: string }): Promise<ChatBinding[]>;
+  /** Sets the group's access gate (the caller checks who may). */
+  setAccess(folder: string, access: GroupAccess): Promise<RegisteredGroup>;
   /** Absolute path of a group's folder; the name is validated first, so it never escapes the groups dir. */
   groupDir(folder: string): string;
 }
@@ -225,6 +235,19 @@ class SqliteGroupRegistry implements GroupRegistry {
     this.#logger?.info({ folder }, `group "${folder}" removed; its folder stays on disk`);
   }
 
+  async setAccess(folder: string, access: GroupAccess): Promise<RegisteredGroup> {
+    if (!GROUP_ACCESS_MODES.includes(access)) {
+      throw new GroupError('invalid', `access must be one of ${GROUP_ACCESS_MODES.join(', ')}`);
+    }
+    const row = await this.#requireRow(folder);
+    await this.#db
+      .updateTable('agent_groups')
+      .set({ access, updated_at: this.#now() })
+      .where('id', '=', row.id)
+      .execute();
+    return this.#toGroup({ ...row, access });
+  }
+
   async bindChat(ref: ChatRef, folder: string, bindOptions?: BindChatOptions): Promise<ChatBinding> {
     const row = await this.#requireRow(folder);
     const binding = checkedBinding(ref, row.id, bindOptions);
@@ -315,6 +338,7 @@ class SqliteGroupRegistry implements GroupRegistry {
       containerConfig: loadedState.config,
       createdAt: row.created_at,
       configError: loadedState.error,
+      access: toAccess(row.access),
     };
   }
 
@@ -457,4 +481,8 @@ function triggerIssue(source: string | null | undefined, file: string): ConfigIs
   if (source === null || source === undefined) return null;
   const compiled = compileTrigger(source);
   return compiled.ok ? null : { file, key: 'trigger', message: compiled.error };
+}
+
+function toAccess(value: string): GroupAccess {
+  return (GROUP_ACCESS_MODES as readonly string[]).includes(value) ? (value as GroupAccess) : 'members';
 }

@@ -23,12 +23,13 @@ export { validateFolderName } from './group-folder.js';
 export type {
   AddGroupInput,
   BindChatOptions,
+  GroupAccess,
   GroupRegistry,
   GroupRegistryOptions,
   RegisteredGroup,
   SyncReport,
 } from './group-registry.js';
-export { createGroupRegistry } from './group-registry.js';
+export { createGroupRegistry, GROUP_ACCESS_MODES } from './group-registry.js';
 export type { LegacySettingsReport } from './legacy-settings.js';
 export { logLegacySettings, moveLegacySettings, SETTINGS_LAYOUT_MARKER } from './legacy-settings.js';
 export type {

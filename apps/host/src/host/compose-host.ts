@@ -61,6 +61,7 @@ import {
   type StoredInbound,
   type Turn,
 } from '../routing/index.js';
+import { composePeople, type PeopleParts } from './compose-people.js';
 import { createDeadLetterHandler } from './dead-letter.js';
 import { createHostApiImpl } from './host-api-impl.js';
 import { type HostRuntime, hostPool, resolveHostRuntime } from './host-runtime.js';
@@ -149,6 +150,7 @@ class HostAssembly {
   readonly #inbox: Inbox;
   readonly #router: InboundRouter;
   readonly #receiver: ChannelReceiver;
+  readonly #people: PeopleParts;
   readonly #activeTurns = new Map<string, Turn>();
   #channels: ChannelSupervisor | undefined;
   #queue: GroupQueue<WorkPayload, Turn> | undefined;
@@ -209,17 +211,29 @@ class HostAssembly {
       logger,
     });
     this.#inbox = createInbox(db);
+    this.#people = composePeople({
+      db,
+      registry: this.#registry,
+      outbox: this.#outbox,
+      inbox: this.#inbox,
+      adapters: () => adapters.all(),
+      reroute: (ids) => this.#reroute(ids),
+      logger,
+    });
     this.#router = createInboundRouter({
       inbox: this.#inbox,
       registry: this.#registry,
       assistantName: config.ASSISTANT_NAME,
       logger,
+      gate: this.#people.gate,
+      answers: this.#people.approvals,
     });
     this.#receiver = createChannelReceiver({
       inbox: this.#inbox,
       router: this.#router,
       onTurn: (turn) => this.#enqueueTurn(turn),
       onOutcome: (outcome, message) => this.#reportConfigError(outcome, message),
+      onAction: (action) => this.#people.approvals.handleTap(action),
       logger,
     });
   }
@@ -246,6 +260,7 @@ class HostAssembly {
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
     await this.#outboxWorker.start();
+    await this.#people.approvals.start();
     await this.#scheduler.start();
     await this.#listen(queue, runtimeState, channelEnv);
     await this.#logReady(runtimeState);
@@ -365,6 +380,14 @@ class HostAssembly {
     return queue;
   }
 
+  /** Messages an approval released (`received` again): routed as if they had just arrived. */
+  async #reroute(ids: number[]): Promise<void> {
+    for (const stored of await this.#inbox.getMany(ids)) {
+      const outcome = await this.#router.route(stored);
+      if (outcome.kind === 'turn') this.#enqueueTurn(outcome.turn);
+    }
+  }
+
   /** Work the last run left: unfinished queue items, and stored messages not answered yet. */
   async #recover(queue: GroupQueue<WorkPayload, Turn>): Promise<void> {
     const recovered = await queue.ready();
@@ -463,6 +486,7 @@ class HostAssembly {
     const startedStopping = Date.now();
     logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
     await this.#localChannel.stop();
+    this.#people.approvals.stop();
     await this.#scheduler.stop();
     if (this.#queue) {
       const drained = await this.#queue.drain(graceMs);

@@ -20,8 +20,14 @@ export interface StoreResult {
   message: StoredInbound;
 }
 
-/** Where a message is routed: `context` (kept for the next turn), `queued` (a turn), `ignored` (no group). */
-export type RouteStatus = Extract<StoredInboundStatus, 'context' | 'queued' | 'ignored'>;
+/**
+ * Where a message is routed: `context` (kept for the next turn), `queued` (a turn), `ignored` (no group),
+ * `dropped` / `held` (the access gate), `answer` (a numbered reply to a card).
+ */
+export type RouteStatus = Extract<
+  StoredInboundStatus,
+  'context' | 'queued' | 'ignored' | 'dropped' | 'held' | 'answer'
+>;
 
 export interface InboundRecovery {
   /** Stored but never routed (a crash between storing and routing): route them again. */
@@ -47,8 +53,12 @@ export interface Inbox {
   getMany(ids: readonly number[]): Promise<StoredInbound[]>;
   /** A message of this chat by its platform id (to quote the message a reply refers to). */
   findByPlatformId(chat: ChatRef, platformMessageId: string): Promise<StoredInbound | undefined>;
-  /** received → context | queued | ignored. False when the message was already routed. */
+  /** received → a route status. False when the message was already routed. */
   assign(id: number, route: { groupId: string | null; status: RouteStatus }): Promise<boolean>;
+  /** The messages of one sender (`channel` + platform sender id) held for a group's access approval, oldest first. */
+  held(groupId: string, sender: { channel: string; senderId: string }): Promise<StoredInbound[]>;
+  /** held → received (approved: route them again) or rejected. Returns the ids that moved. */
+  settleHeld(ids: readonly number[], status: 'received' | 'rejected'): Promise<number[]>;
   /**
    * queued (or processing, on a retry) → processing, counting a try. Returns the messages now processing:
    * an empty list means the turn was already answered, so running it again is a no-op.
@@ -145,6 +155,29 @@ class SqliteInbox implements Inbox {
       .where('status', '=', 'received')
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async held(groupId: string, sender: { channel: string; senderId: string }): Promise<StoredInbound[]> {
+    const rows = await this.#selectAll()
+      .where('group_id', '=', groupId)
+      .where('status', '=', 'held')
+      .where('channel', '=', sender.channel)
+      .where('sender_id', '=', sender.senderId)
+      .orderBy('id')
+      .execute();
+    return rows.map(rowToStoredInbound);
+  }
+
+  async settleHeld(ids: readonly number[], status: 'received' | 'rejected'): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#db
+      .updateTable('inbound_messages')
+      .set({ status, updated_at: this.#now() })
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'held')
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id);
   }
 
   async markProcessing(ids: readonly number[]): Promise<StoredInbound[]> {

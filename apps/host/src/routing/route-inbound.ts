@@ -1,5 +1,12 @@
 import type { Logger } from '@nanoclaw/core';
-import { type ConfigIssue, formatChatRef, formatConfigIssue, type GroupRegistry } from '../groups/index.js';
+import {
+  type ConfigIssue,
+  formatChatRef,
+  formatConfigIssue,
+  type GroupRegistry,
+  type RegisteredGroup,
+} from '../groups/index.js';
+import type { AccessGate } from './access-gate.js';
 import type { Inbox } from './inbox.js';
 import type { StoredInbound, StoredInboundStatus } from './stored-inbound.js';
 import { type ContextReason, decideTrigger } from './trigger-decision.js';
@@ -18,13 +25,23 @@ export type RouteOutcome =
    */
   | { kind: 'config-error'; groupId: string; folder: string; error: ConfigIssue; addressed: boolean }
   /** Routed before (a redelivery or a second call); nothing changed. */
-  | { kind: 'already-routed'; status: StoredInboundStatus };
+  | { kind: 'already-routed'; status: StoredInboundStatus }
+  /** A numbered reply that answered a card (status `answer`); no agent sees it. */
+  | { kind: 'answer' }
+  /** The group's access gate dropped it (status `dropped`); no agent sees it. */
+  | { kind: 'dropped'; groupId: string }
+  /** Held (status `held`) until access request `approvalId` is decided. */
+  | { kind: 'held'; groupId: string; approvalId: string };
 
 export interface RouteInboundOptions {
   inbox: Pick<Inbox, 'assign'>;
   registry: Pick<GroupRegistry, 'findBinding' | 'getById'>;
   assistantName: string;
   logger: Logger;
+  /** Each group's access gate; absent: every group is public. */
+  gate?: AccessGate;
+  /** Numbered replies to cards (approvals, questions); absent: none are read. */
+  answers?: { takeNumberedReply(message: StoredInbound): Promise<boolean> };
 }
 
 /** Routes one stored `received` message: chat binding → group → trigger → turn or context. */
@@ -36,6 +53,10 @@ export async function routeInbound(
   const { inbox, registry, logger } = options;
   const chat = chatOf(stored.message);
   const binding = await registry.findBinding(chat);
+  if (await options.answers?.takeNumberedReply(stored)) {
+    await inbox.assign(stored.id, { groupId: binding?.groupId ?? null, status: 'answer' });
+    return { kind: 'answer' };
+  }
   const group = binding ? await registry.getById(binding.groupId) : undefined;
   if (!binding || !group) {
     await inbox.assign(stored.id, { groupId: null, status: 'ignored' });
@@ -45,6 +66,8 @@ export async function routeInbound(
     );
     return { kind: 'ignored', reason: 'unbound-chat' };
   }
+  const gated = await applyGate(options, group, stored);
+  if (gated) return gated;
   const decision = decideTrigger(stored.message, group, binding, options.assistantName);
   if (group.configError) {
     await inbox.assign(stored.id, { groupId: group.id, status: 'context' });
@@ -68,6 +91,34 @@ export async function routeInbound(
     return { kind: 'already-routed', status: 'queued' };
   }
   return { kind: 'turn', turn: turnOf(group.id, [stored]) };
+}
+
+/** The group's access gate: undefined to go on, else the message was dropped or held. */
+async function applyGate(
+  options: RouteInboundOptions,
+  group: RegisteredGroup,
+  stored: StoredInbound,
+): Promise<RouteOutcome | undefined> {
+  const { inbox, logger } = options;
+  const gate = (await options.gate?.check(group, stored)) ?? { kind: 'pass' };
+  if (gate.kind === 'drop') {
+    await inbox.assign(stored.id, { groupId: group.id, status: 'dropped' });
+    logger.info(
+      { folder: group.folder, messageId: stored.id },
+      `message to "${group.folder}" dropped: the sender is not a member`,
+    );
+    return { kind: 'dropped', groupId: group.id };
+  }
+  if (gate.kind === 'hold' && options.gate) {
+    await inbox.assign(stored.id, { groupId: group.id, status: 'held' });
+    const approval = await options.gate.hold(group, stored);
+    logger.info(
+      { folder: group.folder, messageId: stored.id, approval: approval.id },
+      `message to "${group.folder}" held for access request ${approval.id}`,
+    );
+    return { kind: 'held', groupId: group.id, approvalId: approval.id };
+  }
+  return undefined;
 }
 
 /** `routeInbound` with its dependencies bound. */

@@ -1,8 +1,13 @@
 import type { InboundMessage, InboundStatus } from '@nanoclaw/core';
 import type { InboundMessageRow } from '@nanoclaw/db';
 
-/** `ignored`: no group is bound to the chat; kept for the record, never answered. */
-export type StoredInboundStatus = InboundStatus | 'ignored';
+/**
+ * Beyond core's statuses, kept for the record and never shown to an agent: `ignored` (no group is bound to the
+ * chat), `dropped` (the group's access gate refused the sender), `held` (waiting for an access approval; back to
+ * `received` when approved), `rejected` (an access request for it was rejected or expired), `answer` (a numbered
+ * reply that answered a card).
+ */
+export type StoredInboundStatus = InboundStatus | 'ignored' | 'dropped' | 'held' | 'rejected' | 'answer';
 
 /** An inbound message as stored, with its routing state. */
 export interface StoredInbound {
