@@ -16,6 +16,7 @@ describe('agentTools', () => {
       'update_task',
       'register_group',
       'list_chats',
+      'ask_user_question',
     ]);
   });
 

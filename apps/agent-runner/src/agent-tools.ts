@@ -18,6 +18,8 @@ const DESCRIPTIONS: Record<AgentToolName, string> = {
   update_task: "Change a scheduled task's prompt or schedule.",
   register_group: 'Main group only: register a new agent group for a chat.',
   list_chats: 'List the chats known to the host, for register_group and send_message.',
+  ask_user_question:
+    'Ask the person you are talking to a question with 2–10 answers to choose from (buttons in the chat, or a numbered list) and wait for the choice (default 300 s, at most 3600). Returns the chosen answer, or that nobody answered in time.',
 };
 
 /** What this module needs of a variant, typed once: the union of the variants' `omit` overloads is not callable. */

@@ -142,6 +142,14 @@ export const agentActionSchema = z.discriminatedUnion('tool', [
     trigger: z.string().max(200).optional(),
   }),
   z.strictObject({ tool: z.literal('list_chats') }),
+  z.strictObject({
+    tool: z.literal('ask_user_question'),
+    question: z.string().min(1).max(2_000),
+    /** 2 to 10 distinct answers, shown as buttons (or a numbered list where the chat has no buttons). */
+    options: z.array(z.string().trim().min(1).max(80)).min(2).max(10),
+    /** How long to wait for the answer (default 300 s, at most an hour). */
+    timeoutS: z.number().int().min(10).max(3_600).optional(),
+  }),
 ]);
 export type AgentAction = z.infer<typeof agentActionSchema>;
 export type AgentToolName = AgentAction['tool'];

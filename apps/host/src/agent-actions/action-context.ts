@@ -18,12 +18,18 @@ export interface ActionContext {
   readonly chat?: ChatRef;
   /** Sends so far in this context (the `n` of the next key is this + 1). */
   readonly sends: { count: number };
+  /**
+   * The user whose message the run answers (`<channel>:<sender id>`): the one person who may answer the agent's
+   * questions. Absent for runs no person started (scheduled tasks): then anyone in the chat may answer.
+   */
+  readonly requester?: string;
 }
 
 export function createActionContext(input: {
   groupId: string;
   runId: string;
   chat?: ChatRef;
+  requester?: string;
 }): ActionContext {
   return { ...input, sends: { count: 0 } };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@nanoclaw/core';
 import type { Scheduler } from '@nanoclaw/scheduler';
+import type { Approvals } from '../approvals/index.js';
 import type { Outbox } from '../delivery/index.js';
 import type { GroupRegistry, RegisteredGroup } from '../groups/index.js';
 
@@ -10,6 +11,8 @@ export interface AgentActionsOptions {
   >;
   registry: Pick<GroupRegistry, 'get' | 'getById' | 'list' | 'add' | 'findBinding' | 'listBindings'>;
   outbox: Pick<Outbox, 'enqueue'>;
+  /** Questions to people (`ask_user_question`); absent: the tool is refused. */
+  questions?: Pick<Approvals, 'ask'>;
   logger: Logger;
 }
 

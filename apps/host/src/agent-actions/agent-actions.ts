@@ -3,6 +3,7 @@ import { isGroupError } from '../groups/index.js';
 import { type ActionContext, ActionError, fail, ok } from './action-context.js';
 import type { ActionScope, AgentActionsOptions } from './action-deps.js';
 import { listChats, registerGroup } from './group-actions.js';
+import { askUserQuestion } from './question-actions.js';
 import { sendMessage } from './send-message.js';
 import { listTasks, runTaskCommand, scheduleTask } from './task-actions.js';
 
@@ -44,6 +45,8 @@ export function createAgentActions(options: AgentActionsOptions): AgentActions {
         return registerGroup(scope, action);
       case 'list_chats':
         return listChats(scope);
+      case 'ask_user_question':
+        return askUserQuestion(scope, ctx, action);
     }
   }
 

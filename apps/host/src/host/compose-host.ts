@@ -349,6 +349,7 @@ class HostAssembly {
           scheduler: this.#scheduler,
           registry: this.#registry,
           outbox: this.#outbox,
+          questions: this.#people.approvals,
           logger,
         }),
         registry: this.#registry,

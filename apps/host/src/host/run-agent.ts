@@ -37,6 +37,8 @@ export interface AgentRunRequest {
   /** Stable across tries of the same work (the queue item id): keys replies and agent sends. */
   runId: string;
   chat: ChatRef | undefined;
+  /** The user whose message the run answers: the one who may answer the agent's questions. */
+  requester?: string;
   input: TurnInput;
   signal: AbortSignal;
   /** Forget the session's conversation before the run (isolated task runs). */
@@ -67,6 +69,7 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
     groupId: group.id,
     runId: request.runId,
     ...(request.chat ? { chat: request.chat } : {}),
+    ...(request.requester ? { requester: request.requester } : {}),
   });
   const log = deps.logger.child({ group: group.folder, session: session.id, provider, run: request.runId });
   let acquired: Awaited<ReturnType<AgentPool['acquire']>>;

@@ -10,7 +10,8 @@ import {
   sameChat,
 } from '../groups/index.js';
 import type { HostEventBus } from '../local-channel/index.js';
-import { buildTurnPrompt, type Inbox, type Turn } from '../routing/index.js';
+import { senderUserId } from '../people/index.js';
+import { buildTurnPrompt, type Inbox, type StoredInbound, type Turn } from '../routing/index.js';
 import { type RunAgentDeps, runAgent } from './run-agent.js';
 import { PermanentRunError, type TaskRunRef, type WorkPayload } from './work.js';
 
@@ -90,6 +91,7 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
         sessionKey: turn.sessionKey,
         runId,
         chat: turn.chat,
+        ...requesterOf(claimed),
         input: { text: prompt.text },
         signal: ctx.signal,
         onEvent: streamTurns(deps, group.folder, runId, answer),
@@ -315,4 +317,10 @@ function streamTurns(
       await onTurnEnd(event, error);
     }
   };
+}
+
+/** The sender of the turn's last message, as a user id: who may answer the agent's questions in this run. */
+function requesterOf(messages: readonly StoredInbound[]): { requester?: string } {
+  const last = messages.at(-1)?.message;
+  return last && last.sender.isBot !== true ? { requester: senderUserId(last.channel, last.sender.id) } : {};
 }
