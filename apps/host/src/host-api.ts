@@ -96,6 +96,8 @@ export interface PostedMessage {
   messageId: string;
   /** False when the message was stored as context only (no trigger) and no reply will come. */
   willReply: boolean;
+  /** Why no reply will come when it is not the trigger: held for an access request, dropped, taken as an answer. */
+  note?: string;
 }
 
 export type HostEvent =

@@ -28,7 +28,7 @@ import type {
 } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import type { HostEventBus } from '../local-channel/index.js';
-import type { Turn } from '../routing/index.js';
+import type { RouteOutcome, Turn } from '../routing/index.js';
 import { type ChannelReceiver, describeTrigger, InboundValidationError } from '../routing/index.js';
 import type { WorkPayload } from './work.js';
 
@@ -173,7 +173,7 @@ class HostApiImpl implements HostApi {
         accountId: 'default',
         chatId: group.folder,
         platformMessageId,
-        sender: { id: `local:${input.sender ?? 'user'}`, name: input.sender ?? 'local user' },
+        sender: { id: input.sender ?? 'user', name: input.sender ?? 'local user' },
         text: input.text,
         sentAt: new Date().toISOString(),
       }),
@@ -181,7 +181,8 @@ class HostApiImpl implements HostApi {
     const outcome = result.outcome;
     // A turn gets a reply; a group with a broken config gets an error event saying so.
     const willReply = outcome?.kind === 'turn' || (outcome?.kind === 'config-error' && outcome.addressed);
-    return { messageId: platformMessageId, willReply };
+    const note = outcome ? gateNote(outcome, group.folder) : undefined;
+    return { messageId: platformMessageId, willReply, ...(note ? { note } : {}) };
   }
 
   subscribe(folder: string, listener: (event: HostEvent) => void): () => void {
@@ -328,5 +329,19 @@ async function translate<T>(run: () => Promise<T>): Promise<T> {
     }
     if (error instanceof TaskNotFoundError) throw new HostApiError('not-found', error.message);
     throw error;
+  }
+}
+
+/** What `nanoclaw send` says about a message the access gate or an open card took. */
+function gateNote(outcome: RouteOutcome, folder: string): string | undefined {
+  switch (outcome.kind) {
+    case 'held':
+      return `note: held until an approver lets this sender talk to ${folder} (access request ${outcome.approvalId}; nanoclaw approvals approve ${outcome.approvalId})`;
+    case 'dropped':
+      return `note: dropped: this sender is not a member of ${folder} (nanoclaw users add <platform:id> --role member --group ${folder})`;
+    case 'answer':
+      return 'note: taken as the answer to the open question in this chat';
+    default:
+      return undefined;
   }
 }

@@ -67,7 +67,7 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
         const folder = folderParam(context);
         const input = parseRequest(postMessageBodySchema, await body(context), 'body');
         const posted = await api.postMessage(folder, input);
-        return ok({ messageId: posted.messageId, willReply: posted.willReply }, 202);
+        return ok(posted, 202);
       },
     },
     {

@@ -93,7 +93,7 @@ export function createLocalChannel(options: LocalChannelOptions): LocalChannel {
         accountId,
         chatId: folder,
         platformMessageId: `local-${newId()}`,
-        sender: { id: `local:${input.sender ?? 'user'}`, name: input.sender ?? 'local user' },
+        sender: { id: input.sender ?? 'user', name: input.sender ?? 'local user' },
         text: input.text,
         sentAt: now().toISOString(),
         ...(input.mentionsAssistant === undefined ? {} : { mentionsAssistant: input.mentionsAssistant }),

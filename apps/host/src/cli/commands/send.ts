@@ -42,7 +42,7 @@ export function registerSendCommand(program: Command, deps: CliDeps, context: Cl
         if (!options.wait) {
           const posted = await client.postMessage(options.group, input);
           writeLine(context.stdout, posted.messageId);
-          if (!posted.willReply) writeLine(context.stderr, contextOnlyNote(options.group));
+          if (!posted.willReply) writeLine(context.stderr, posted.note ?? contextOnlyNote(options.group));
           return EXIT.ok;
         }
         return sendAndWait(context, client, options.group, input, parseTimeout(options.timeout));
@@ -63,7 +63,7 @@ async function sendAndWait(
   try {
     const posted = await client.postMessage(folder, input);
     if (!posted.willReply) {
-      writeLine(context.stderr, contextOnlyNote(folder));
+      writeLine(context.stderr, posted.note ?? contextOnlyNote(folder));
       return EXIT.ok;
     }
     const outcome = await waitForReply(watcher, stream, posted.messageId, timeoutMs);
