@@ -7,25 +7,38 @@ import {
 } from '@nanoclaw/channel-registry';
 import {
   type Attachment,
+  type CardAction,
+  type CardActionResult,
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
   errorMessage,
   type InboundMessageInput,
   type Logger,
+  type OutboundCard,
   type OutboundMessage,
   type SendResult,
 } from '@nanoclaw/core';
 import {
+  type ButtonInteraction,
   Client,
   Events,
   GatewayIntentBits,
+  type Interaction,
   type Message,
+  MessageFlags,
   Options,
   Partials,
   type RawFile,
   Routes,
 } from 'discord.js';
+import {
+  cardComponents,
+  DISCORD_MAX_CARD_OPTIONS,
+  guardInteractionParsing,
+  toCardAction,
+  truncate,
+} from './discord-cards.js';
 import { DiscordChannelError, toDiscordChannelError } from './discord-errors.js';
 import { type RawReferenced, toDiscordInbound } from './discord-inbound.js';
 
@@ -37,6 +50,10 @@ export const DISCORD_MAX_FILES_PER_MESSAGE = 10;
 export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 /** A typing indicator lasts about 10 s; refresh it before it lapses. */
 const TYPING_REFRESH_MS = 8_000;
+/** Discord's codes for an interaction callback that comes too late or twice (a replayed tap). */
+const INTERACTION_ALREADY_ANSWERED = new Set([10062, 40060]);
+/** Shown to a tapper when the host could not take the tap (it threw). */
+const TAP_FAILED_TEXT = 'That did not go through. Please try again in a moment.';
 
 export interface DiscordChannelOptions {
   /** Bot token (DISCORD_BOT_TOKEN), without the `Bot ` prefix. */
@@ -83,6 +100,8 @@ export interface DiscordChannel extends ChannelAdapter {
   setTyping(chatId: string, typing: boolean): Promise<void>;
   /** Downloads an inbound attachment (`Attachment.ref`, a Discord CDN URL). */
   downloadAttachment(ref: string): Promise<Uint8Array>;
+  sendCard(card: OutboundCard): Promise<SendResult>;
+  openDirectChat(userId: string): Promise<string>;
 }
 
 interface SendProgress {
@@ -210,6 +229,48 @@ class DiscordAdapter implements DiscordChannel {
     return { platformMessageIds: state.ids };
   }
 
+  /** One message: the text (cut to 2,000 characters) over action rows of buttons whose `custom_id` is the data. */
+  async sendCard(card: OutboundCard): Promise<SendResult> {
+    const count = card.options.length;
+    if (count < 1 || count > DISCORD_MAX_CARD_OPTIONS) {
+      const message = `discord: a card takes 1 to ${DISCORD_MAX_CARD_OPTIONS} options, not ${count}`;
+      throw new DiscordChannelError(message, { permanent: true });
+    }
+    let components: ReturnType<typeof cardComponents>;
+    try {
+      components = cardComponents(card.options);
+    } catch (error) {
+      throw new DiscordChannelError(`discord: invalid card button: ${errorMessage(error)}`, {
+        permanent: true,
+        cause: error,
+      });
+    }
+    const body = {
+      content: truncate(card.text, DISCORD_MAX_TEXT_LENGTH),
+      components,
+      allowed_mentions: { parse: ['users'] },
+    };
+    try {
+      const result = (await this.#rest().post(Routes.channelMessages(card.threadId ?? card.chatId), {
+        body,
+      })) as { id?: string };
+      return { platformMessageIds: [result.id ?? ''] };
+    } catch (error) {
+      throw toDiscordChannelError(error, 'POST /channels/:id/messages (card)');
+    }
+  }
+
+  /** The DM channel with this user (`POST /users/@me/channels`; discord.js caches it). */
+  async openDirectChat(userId: string): Promise<string> {
+    if (!this.#client) throw new DiscordChannelError('discord channel is not started');
+    try {
+      const channel = await this.#client.users.createDM(userId);
+      return channel.id;
+    } catch (error) {
+      throw toDiscordChannelError(error, 'POST /users/@me/channels');
+    }
+  }
+
   async setTyping(chatId: string, typing: boolean): Promise<void> {
     this.#stopTyping(chatId);
     if (!typing) return;
@@ -254,6 +315,11 @@ class DiscordAdapter implements DiscordChannel {
       }
     });
     next.on(Events.MessageCreate, (message) => this.#onMessage(message));
+    next.on(Events.InteractionCreate, (interaction) => this.#onInteraction(interaction));
+    const guarded = guardInteractionParsing(next, (error) =>
+      this.#logger.warn({ err: errorMessage(error) }, 'discord: malformed interaction dropped'),
+    );
+    if (!guarded) this.#logger.warn('discord: cannot guard interaction parsing in this discord.js version');
     next.on(Events.Error, (error) => {
       this.#lastError = error.message;
       this.#logger.warn({ err: error.message }, 'discord: client error');
@@ -316,6 +382,72 @@ class DiscordAdapter implements DiscordChannel {
           'discord: message dropped, delivering it failed',
         ),
       );
+  }
+
+  /** A button tap goes to the host; whatever else arrives as an interaction is logged and dropped. */
+  #onInteraction(interaction: Interaction): void {
+    const botUserId = this.#botUserId;
+    if (!botUserId || !interaction.isButton()) {
+      this.#logger.debug(
+        { interactionId: interaction.id, type: interaction.type },
+        'discord: interaction ignored',
+      );
+      return;
+    }
+    const tap = toCardAction(interaction, {
+      botUserId,
+      accountId: this.accountId,
+      allowBots: this.#options.allowBots === true,
+    });
+    if ('ignored' in tap) {
+      this.#logger.warn(
+        { interactionId: interaction.id, reason: tap.ignored },
+        'discord: button tap ignored',
+      );
+      return;
+    }
+    // #answerTap never rejects by design; a failure here would be a bug worth a log, not a crash.
+    this.#answerTap(interaction, tap.action).catch((error: unknown) =>
+      this.#logger.error(
+        { err: errorMessage(error), interactionId: interaction.id },
+        'discord: button tap failed',
+      ),
+    );
+  }
+
+  /** Asks the host about the tap and shows its answer to the tapper only (an ephemeral interaction response). */
+  async #answerTap(interaction: ButtonInteraction, action: CardAction): Promise<void> {
+    const current = this.#host;
+    if (!current || this.#stopped) return;
+    let result: CardActionResult;
+    try {
+      result = await current.receiveAction(action);
+    } catch (error) {
+      this.#logger.error(
+        { err: errorMessage(error), interactionId: action.platformActionId },
+        'discord: the host could not take a button tap',
+      );
+      result = { accepted: false, text: TAP_FAILED_TEXT };
+    }
+    try {
+      await interaction.reply({
+        content: truncate(result.text, DISCORD_MAX_TEXT_LENGTH),
+        flags: MessageFlags.Ephemeral,
+        allowedMentions: { parse: [] },
+      });
+    } catch (error) {
+      this.#logAnswerFailure(error, action.platformActionId);
+    }
+  }
+
+  /** A replayed tap finds its interaction answered already (40060) or expired (10062): expected, not alarming. */
+  #logAnswerFailure(error: unknown, interactionId: string): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'number' && INTERACTION_ALREADY_ANSWERED.has(code)) {
+      this.#logger.info({ interactionId, code }, 'discord: tap already answered or expired (a replay?)');
+      return;
+    }
+    this.#logger.warn({ err: errorMessage(error), interactionId }, 'discord: answering a button tap failed');
   }
 
   /**

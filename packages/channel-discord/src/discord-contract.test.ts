@@ -6,9 +6,9 @@ import {
   channelFactoryContract,
   silentLogger,
 } from '@nanoclaw/testing';
-import { describe, expect, it } from 'vitest';
 import { createDiscordChannel } from './discord-channel.js';
 import { type FakeDiscordEvent, startFakeDiscord } from './fake-discord.js';
+import type { FakeDiscordTap } from './fake-discord-interactions.js';
 import { registerDiscordChannel } from './register.js';
 
 const CHANNEL = '400000000000000001';
@@ -22,6 +22,7 @@ async function setup(): Promise<ChannelContractHarness> {
     unthrottledIdentify: true,
   });
   const events = new Map<string, FakeDiscordEvent>();
+  const taps = new Map<string, FakeDiscordTap>();
   return {
     adapter,
     chatId: CHANNEL,
@@ -85,6 +86,22 @@ async function setup(): Promise<ChannelContractHarness> {
       async dropConnection() {
         fake.dropConnections();
       },
+      cards: {
+        sentCards: () => fake.cards,
+        async tap(input) {
+          const tap = fake.tap(input);
+          taps.set(tap.platformActionId, tap);
+          return tap;
+        },
+        async replayTap(tap) {
+          const dispatched = taps.get(tap.platformActionId);
+          if (!dispatched) throw new Error(`no tap ${tap.platformActionId}`);
+          fake.replayTap(dispatched);
+        },
+      },
+      directChats: {
+        isDirectChatWith: (chatId, userId) => fake.isDirectChatWith(chatId, userId),
+      },
     },
     readAttachment: (ref) => adapter.downloadAttachment(ref),
     teardown: () => fake.close(),
@@ -92,7 +109,7 @@ async function setup(): Promise<ChannelContractHarness> {
 }
 
 // Rate limits up to 5 s are waited out by discord.js (rateLimitWaitMaxMs); the contract's 1 s one is.
-channelContract({ name: 'discord', setup, rateLimit: 'retry' });
+channelContract({ name: 'discord', setup, rateLimit: 'retry', cards: true, directChats: true });
 
 channelFactoryContract({
   channel: 'discord',

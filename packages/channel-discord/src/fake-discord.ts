@@ -3,7 +3,8 @@
  * (`/gateway/bot`, `/users/@me`, `/channels/:id`, messages with multipart attachments and `enforce_nonce`,
  * typing, 429 with `retry_after` JSON and rate-limit headers) and the gateway WebSocket (HELLO, IDENTIFY →
  * READY + GUILD_CREATE, heartbeats and acks, RESUME with replay, RECONNECT, INVALID_SESSION, forced closes
- * and dropped connections). Only 127.0.0.1.
+ * and dropped connections), cards (messages with buttons), button taps as INTERACTION_CREATE with their
+ * ephemeral answers through the interaction callback, and DM channels. Only 127.0.0.1.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,18 @@ import {
   readBody,
   sendJson,
 } from '@nanoclaw/channel-registry/test';
+import {
+  buttonInteractionPayload,
+  buttonsOf,
+  componentsError,
+  dmChannelPayload,
+  type FakeDiscordCard,
+  type FakeDiscordInteractionAnswer,
+  type FakeDiscordPlace,
+  type FakeDiscordTap,
+  type FakeDiscordTapInput,
+  fakeMember,
+} from './fake-discord-interactions.js';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 
@@ -71,6 +84,8 @@ export interface FakeDiscordPosted {
   messageReference?: { message_id?: string; channel_id?: string; fail_if_not_exists?: boolean };
   allowedMentions?: unknown;
   files: FakeDiscordFile[];
+  /** The message's `components` (action rows of buttons), when it had any. */
+  components?: unknown[];
 }
 
 export interface FakeDiscordInject {
@@ -85,7 +100,10 @@ export interface FakeDiscordInject {
   /** Makes it a reply (type 19) to this message. */
   replyTo?: { messageId: string; authorId: string; authorName?: string; content?: string };
   attachments?: Array<{ filename: string; contentType: string; content: string | Buffer }>;
-  /** A direct message (no guild): the channel becomes a DM channel. */
+  /**
+   * A direct message (no guild): the channel becomes a DM channel. Default: true for a channel from
+   * `directChatId` or `POST /users/@me/channels`.
+   */
   dm?: boolean;
   /** Default: a fresh snowflake. */
   id?: string;
@@ -133,6 +151,20 @@ export interface FakeDiscord {
   inject(input: FakeDiscordInject): FakeDiscordEvent;
   /** Dispatches the same MESSAGE_CREATE again, as a resume replay may. */
   redeliver(event: FakeDiscordEvent): void;
+  /** Messages the bot posted with buttons, in order (a card in a thread names its parent as `chatId`). */
+  readonly cards: readonly FakeDiscordCard[];
+  /** A person taps a card's button (or forges a `custom_id`): dispatches INTERACTION_CREATE. */
+  tap(input: FakeDiscordTapInput): FakeDiscordTap;
+  /** Dispatches the same INTERACTION_CREATE again (a replayed tap: same interaction id and token). */
+  replayTap(tap: Pick<FakeDiscordTap, 'payload'>): void;
+  /** Dispatches any INTERACTION_CREATE `d`, malformed ones included. */
+  dispatchInteraction(payload: Record<string, unknown>): void;
+  /** The bot's interaction callbacks, in order; a second callback for one interaction answers 40060 instead. */
+  readonly interactionAnswers: readonly FakeDiscordInteractionAnswer[];
+  /** The DM channel between the bot and this user (stable per user), created if needed. */
+  directChatId(userId: string): string;
+  /** Whether `chatId` is the DM channel between the bot and this user. */
+  isDirectChatWith(chatId: string, userId: string): boolean;
   /** Dispatches THREAD_CREATE for a new thread. */
   createThread(thread: FakeDiscordThread & { guildId?: string }): void;
   waitForPosted(count: number, timeoutMs?: number): Promise<readonly FakeDiscordPosted[]>;
@@ -205,6 +237,12 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
   const failures = new Map<string, Required<FakeDiscordFailure>>();
   const hostedFiles = new Map<string, Buffer>();
   const nonces = new Map<string, Record<string, unknown>>();
+  const messagesById = new Map<string, Record<string, unknown>>();
+  const dmChannelByUser = new Map<string, string>();
+  const dmUserByChannel = new Map<string, string>();
+  const interactions = new Map<string, { token: string; answered: boolean }>();
+  const interactionAnswers: FakeDiscordInteractionAnswer[] = [];
+  let interactionTokens = 0;
   const gateways = new Set<Gateway>();
   const pending: Array<{ t: string; d: unknown }> = [];
   const { notify, waitUntil } = createFakeWaiters('fake Discord');
@@ -420,6 +458,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     const authorization = req.headers.authorization;
     requests.push({ method, path, authorization, ...(json === undefined ? {} : { json }) });
     notify();
+    // Interaction callbacks carry the interaction's token in the path instead of the bot token.
+    const callback = /^\/interactions\/([^/]+)\/([^/]+)\/callback$/.exec(path);
+    if (method === 'POST' && callback)
+      return answerInteraction(res, callback[1] ?? '', callback[2] ?? '', json);
     if (authorization !== `Bot ${token}`)
       return sendJson(res, 401, { message: '401: Unauthorized', code: 0 });
 
@@ -462,6 +504,13 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     }
     if (method === 'GET' && path === '/gateway') return sendJson(res, 200, { url: gatewayUrl });
     if (method === 'GET' && path === '/users/@me') return sendJson(res, 200, botUser);
+    if (method === 'POST' && path === '/users/@me/channels') {
+      const recipient = (json as { recipient_id?: unknown } | undefined)?.recipient_id;
+      if (typeof recipient !== 'string' || recipient === '') {
+        return sendJson(res, 400, { message: 'Invalid Form Body', code: 50035 });
+      }
+      return sendJson(res, 200, dmChannelPayload(directChatId(recipient), recipient));
+    }
     const channelMatch = /^\/channels\/([^/]+)(\/.*)?$/.exec(path);
     if (channelMatch) {
       const channelId = channelMatch[1] ?? '';
@@ -501,7 +550,16 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
             },
           });
         }
-        if (content === '' && files.length === 0) {
+        const components = payload.components;
+        const invalidComponents = components === undefined ? undefined : componentsError(components);
+        if (invalidComponents) {
+          return sendJson(res, 400, {
+            message: 'Invalid Form Body',
+            code: 50035,
+            errors: { components: { _errors: [{ code: 'COMPONENT_INVALID', message: invalidComponents }] } },
+          });
+        }
+        if (content === '' && files.length === 0 && components === undefined) {
           return sendJson(res, 400, { message: 'Cannot send an empty message', code: 50006 });
         }
         const nonce = typeof payload.nonce === 'string' ? payload.nonce : undefined;
@@ -519,6 +577,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           ...(nonce ? { nonce } : {}),
           ...(reference ? { messageReference: reference } : {}),
           ...(payload.allowed_mentions === undefined ? {} : { allowedMentions: payload.allowed_mentions }),
+          ...(Array.isArray(components) ? { components } : {}),
         });
         const message = {
           id,
@@ -542,8 +601,10 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
           embeds: [],
           pinned: false,
           ...(nonce ? { nonce } : {}),
+          ...(Array.isArray(components) ? { components } : {}),
         };
         if (nonce) nonces.set(`${channelId}:${nonce}`, message);
+        messagesById.set(id, message);
         notify();
         return sendJson(res, 200, message);
       }
@@ -557,6 +618,94 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
       if (guild.threads?.some((t) => t.id === channelId)) return { guildId: guild.id, isThread: true };
     }
     return undefined;
+  }
+
+  function answerInteraction(res: ServerResponse, id: string, interactionToken: string, json: unknown) {
+    const interaction = interactions.get(id);
+    if (!interaction || interaction.token !== interactionToken) {
+      return sendJson(res, 404, { message: 'Unknown interaction', code: 10062 });
+    }
+    if (interaction.answered) {
+      return sendJson(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+    }
+    interaction.answered = true;
+    const body = (json ?? {}) as { type?: unknown; data?: { content?: unknown; flags?: unknown } };
+    interactionAnswers.push({
+      interactionId: id,
+      type: Number(body.type),
+      content: typeof body.data?.content === 'string' ? body.data.content : '',
+      ephemeral: (Number(body.data?.flags ?? 0) & 64) === 64,
+    });
+    notify();
+    res.writeHead(204);
+    res.end();
+  }
+
+  function directChatId(userId: string): string {
+    const existing = dmChannelByUser.get(userId);
+    if (existing) return existing;
+    const channelId = snowflake();
+    dmChannelByUser.set(userId, channelId);
+    dmUserByChannel.set(channelId, userId);
+    return channelId;
+  }
+
+  function placeOf(channelId: string): FakeDiscordPlace | undefined {
+    const userId = dmUserByChannel.get(channelId);
+    if (userId) return { kind: 'dm', channelId, userId };
+    for (const guild of guilds) {
+      if (guild.channels.some((c) => c.id === channelId))
+        return { kind: 'guild', guildId: guild.id, channelId };
+      const thread = guild.threads?.find((t) => t.id === channelId);
+      if (thread) return { kind: 'guild', guildId: guild.id, channelId, threadParentId: thread.parentId };
+    }
+    return undefined;
+  }
+
+  function cardOf(post: FakeDiscordPosted): FakeDiscordCard {
+    const place = placeOf(post.channelId);
+    const parentId = place?.kind === 'guild' ? place.threadParentId : undefined;
+    return {
+      chatId: parentId ?? post.channelId,
+      ...(parentId ? { threadId: post.channelId } : {}),
+      platformMessageId: post.id,
+      text: post.content,
+      ...buttonsOf(post.components),
+    };
+  }
+
+  function registerInteraction(payload: Record<string, unknown>) {
+    const { id, token: interactionToken } = payload;
+    if (typeof id === 'string' && typeof interactionToken === 'string' && !interactions.has(id)) {
+      interactions.set(id, { token: interactionToken, answered: false });
+    }
+  }
+
+  async function waitForAnswer(interactionId: string, timeoutMs: number): Promise<string> {
+    const answerOf = () => interactionAnswers.find((a) => a.interactionId === interactionId);
+    await waitUntil(() => answerOf() !== undefined, timeoutMs, `an answer to interaction ${interactionId}`);
+    return answerOf()?.content ?? '';
+  }
+
+  function tap(input: FakeDiscordTapInput): FakeDiscordTap {
+    const messageId = input.card.platformMessageId;
+    const message = messagesById.get(messageId);
+    if (!message) throw new Error(`fake Discord: the bot posted no message ${messageId}`);
+    const place = placeOf(String(message.channel_id));
+    if (!place) throw new Error(`fake Discord: message ${messageId} is in no known channel`);
+    const id = snowflake();
+    const payload = buttonInteractionPayload({
+      id,
+      token: `fake-interaction-token-${++interactionTokens}`,
+      applicationId,
+      place,
+      message,
+      user: input.user,
+      data: input.data,
+    });
+    registerInteraction(payload);
+    dispatchOrQueue('INTERACTION_CREATE', payload);
+    return { platformActionId: id, payload, answered: (timeoutMs = 15_000) => waitForAnswer(id, timeoutMs) };
   }
 
   const fake: FakeDiscord = {
@@ -586,7 +735,8 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     inject(input) {
       const id = input.id ?? snowflake();
-      const where = input.dm ? undefined : guildOf(input.channelId);
+      const dm = input.dm ?? dmUserByChannel.has(input.channelId);
+      const where = dm ? undefined : guildOf(input.channelId);
       const authorId = input.authorId ?? '200000000000000001';
       const author = {
         id: authorId,
@@ -628,18 +778,7 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
         pinned: false,
         flags: 0,
         ...(where ? { guild_id: where.guildId, channel_type: where.isThread ? 11 : 0 } : { channel_type: 1 }),
-        ...(where
-          ? {
-              member: {
-                roles: [],
-                joined_at: new Date().toISOString(),
-                deaf: false,
-                mute: false,
-                flags: 0,
-                nick: null,
-              },
-            }
-          : {}),
+        ...(where ? { member: fakeMember() } : {}),
       };
       if (input.replyTo) {
         const repliedAuthor = {
@@ -680,6 +819,22 @@ export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promis
     },
     redeliver(event) {
       dispatchOrQueue('MESSAGE_CREATE', event.payload);
+    },
+    get cards() {
+      return posted.filter((p) => p.components !== undefined).map(cardOf);
+    },
+    tap,
+    replayTap(previous) {
+      dispatchOrQueue('INTERACTION_CREATE', previous.payload);
+    },
+    dispatchInteraction(payload) {
+      registerInteraction(payload);
+      dispatchOrQueue('INTERACTION_CREATE', payload);
+    },
+    interactionAnswers,
+    directChatId,
+    isDirectChatWith(chatId, userId) {
+      return dmChannelByUser.get(userId) === chatId;
     },
     createThread(thread) {
       const guild =

@@ -14,3 +14,11 @@ export type {
   FakeDiscordThread,
 } from './fake-discord.js';
 export { startFakeDiscord } from './fake-discord.js';
+export type {
+  FakeDiscordButton,
+  FakeDiscordCard,
+  FakeDiscordInteractionAnswer,
+  FakeDiscordTap,
+  FakeDiscordTapInput,
+  FakeDiscordTapper,
+} from './fake-discord-interactions.js';
