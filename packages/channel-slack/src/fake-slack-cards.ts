@@ -69,71 +69,108 @@ interface AnswerSlot {
 
 type ApiAnswer = Record<string, unknown>;
 
-export type FakeSlackCards = ReturnType<typeof createFakeSlackCards>;
+/** The fake's interactive state: cards posted, taps awaiting their ephemeral answer, DM channels opened. */
+export class FakeSlackCards {
+  readonly cards: FakeSlackCard[] = [];
+  readonly ephemerals: FakeSlackEphemeral[] = [];
+  readonly #deps: FakeSlackCardsDeps;
+  readonly #actionIds = new Map<string, string[]>();
+  readonly #slots: AnswerSlot[] = [];
+  readonly #directChannels = new Map<string, string>();
 
-export function createFakeSlackCards(deps: FakeSlackCardsDeps) {
-  const cards: FakeSlackCard[] = [];
-  const actionIds = new Map<string, string[]>();
-  const ephemerals: FakeSlackEphemeral[] = [];
-  const slots: AnswerSlot[] = [];
-  const directChannels = new Map<string, string>();
+  constructor(deps: FakeSlackCardsDeps) {
+    this.#deps = deps;
+  }
 
-  function directChannelOf(userId: string): string {
-    let channel = directChannels.get(userId);
+  directChannelOf(userId: string): string {
+    let channel = this.#directChannels.get(userId);
     if (!channel) {
-      channel = `D${String(directChannels.size + 1).padStart(8, '0')}`;
-      directChannels.set(userId, channel);
+      channel = `D${String(this.#directChannels.size + 1).padStart(8, '0')}`;
+      this.#directChannels.set(userId, channel);
     }
     return channel;
   }
 
-  function deliver(payload: Record<string, unknown>, platformActionId: string): FakeSlackTap {
+  isDirectChannel(chatId: string, userId: string): boolean {
+    return this.#directChannels.get(userId) === chatId;
+  }
+
+  isKnownDirectChannel(chatId: string): boolean {
+    return [...this.#directChannels.values()].includes(chatId);
+  }
+
+  /** The answer to chat.postMessage with buttons, chat.postEphemeral or conversations.open; else undefined. */
+  handle(method: string, params: Record<string, string>): ApiAnswer | undefined {
+    if (method === 'chat.postMessage') return this.#postCard(params);
+    if (method === 'chat.postEphemeral') return this.#postEphemeral(params);
+    if (method === 'conversations.open') return this.#openConversation(params);
+    return undefined;
+  }
+
+  tap(input: FakeSlackTapInput): FakeSlackTap {
+    const stored = this.cards.find((c) => c.platformMessageId === input.card.platformMessageId);
+    const index = Math.max(0, stored?.buttons.findIndex((b) => b.data === input.data) ?? 0);
+    const button = {
+      actionId: this.#actionIds.get(input.card.platformMessageId)?.[index] ?? 'button-0',
+      label: stored?.buttons[index]?.label ?? '',
+    };
+    const payload = blockActionsPayload(input, stored, button, this.#deps);
+    return this.#deliver(payload, platformActionIdOf(payload));
+  }
+
+  replayTap(tap: FakeSlackTap): FakeSlackTap {
+    return this.#deliver(tap.payload, tap.platformActionId);
+  }
+
+  /** Sends any payload (malformed ones too) as an `interactive` envelope; returns its envelope id. */
+  sendInteractive(payload: Record<string, unknown>): string {
+    return this.#deps.sendEnvelope(payload, 'interactive');
+  }
+
+  #deliver(payload: Record<string, unknown>, platformActionId: string): FakeSlackTap {
     const { channel, user } = payload as { channel: { id: string }; user: { id: string } };
     const slot: AnswerSlot = { channel: channel.id, user: user.id };
-    slots.push(slot);
-    const envelopeId = deps.sendEnvelope(payload, 'interactive');
+    this.#slots.push(slot);
+    const envelopeId = this.sendInteractive(payload);
+    const waitUntil = this.#deps.waitUntil;
     return {
       platformActionId,
       envelopeId,
       payload,
       async answered(timeoutMs = 15_000) {
-        await deps.waitUntil(
-          () => slot.answer !== undefined,
-          timeoutMs,
-          `the answer to tap ${platformActionId}`,
-        );
+        await waitUntil(() => slot.answer !== undefined, timeoutMs, `the answer to tap ${platformActionId}`);
         return slot.answer ?? '';
       },
     };
   }
 
-  function postEphemeral(params: Record<string, string>): ApiAnswer {
+  #postEphemeral(params: Record<string, string>): ApiAnswer {
     if (!params.channel) return { ok: false, error: 'channel_not_found' };
     if (!params.user) return { ok: false, error: 'user_not_found' };
     if (!params.text) return { ok: false, error: 'no_text' };
-    const messageTs = deps.nextTs();
+    const messageTs = this.#deps.nextTs();
     const ephemeral = { channel: params.channel, user: params.user, text: params.text, messageTs };
-    ephemerals.push(params.thread_ts ? { ...ephemeral, threadTs: params.thread_ts } : ephemeral);
-    const slot = slots.find(
+    this.ephemerals.push(params.thread_ts ? { ...ephemeral, threadTs: params.thread_ts } : ephemeral);
+    const slot = this.#slots.find(
       (s) => s.answer === undefined && s.channel === params.channel && s.user === params.user,
     );
     if (slot) slot.answer = unescapeSlack(params.text);
-    deps.notify();
+    this.#deps.notify();
     return { ok: true, message_ts: messageTs };
   }
 
-  function postCard(params: Record<string, string>): ApiAnswer | undefined {
+  #postCard(params: Record<string, string>): ApiAnswer | undefined {
     const blocks = parseBlocks(params.blocks);
     if (!blocks?.some((b) => b.type === 'actions')) return undefined;
     const problem = blockProblem(blocks);
     if (problem) return { ok: false, error: 'invalid_blocks', errors: [problem] };
     if (!params.channel) return { ok: false, error: 'channel_not_found' };
-    const ts = deps.nextTs();
+    const ts = this.#deps.nextTs();
     const buttons = blocks.flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []));
     const text = blocks
       .flatMap((b) => (b.type === 'section' && b.text ? [b.text.text ?? ''] : []))
       .join('\n');
-    cards.push({
+    this.cards.push({
       chatId: params.channel,
       platformMessageId: ts,
       text,
@@ -141,89 +178,70 @@ export function createFakeSlackCards(deps: FakeSlackCardsDeps) {
       ...(params.thread_ts ? { threadTs: params.thread_ts } : {}),
       buttons: buttons.map((button) => ({ label: button.text?.text ?? '', data: button.value ?? '' })),
     });
-    actionIds.set(
+    this.#actionIds.set(
       ts,
       buttons.map((button) => button.action_id ?? ''),
     );
-    deps.notify();
-    const message = { type: 'message', user: deps.botUserId, bot_id: deps.botId, text: params.text, ts };
-    return { ok: true, channel: params.channel, ts, message: { ...message, blocks } };
+    this.#deps.notify();
+    const { botUserId, botId } = this.#deps;
+    const message = { type: 'message', user: botUserId, bot_id: botId, text: params.text, ts, blocks };
+    return { ok: true, channel: params.channel, ts, message };
   }
 
-  function openConversation(params: Record<string, string>): ApiAnswer {
+  #openConversation(params: Record<string, string>): ApiAnswer {
     const users = (params.users ?? '').split(',').filter((u) => u !== '');
     if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
     if (users.length > 1) return { ok: false, error: 'not_supported_by_the_fake' };
     const userId = users[0] ?? '';
-    const known = directChannels.has(userId);
-    const id = directChannelOf(userId);
+    const known = this.#directChannels.has(userId);
+    const id = this.directChannelOf(userId);
     return { ok: true, ...(known ? { no_op: true, already_open: true } : {}), channel: { id } };
   }
+}
 
-  function tapPayload(input: FakeSlackTapInput): Record<string, unknown> {
-    const { card, data, user } = input;
-    const stored = cards.find((c) => c.platformMessageId === card.platformMessageId);
-    const index = Math.max(0, stored?.buttons.findIndex((b) => b.data === data) ?? 0);
-    const threadTs = stored?.threadTs;
-    const name = user.name ?? user.id.toLowerCase();
-    return {
-      type: 'block_actions',
-      api_app_id: 'A0APP',
-      token: 'verification-token',
-      trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`,
-      team: { id: deps.teamId, domain: 'fake' },
-      user: { id: user.id, username: name, name, team_id: deps.teamId },
-      container: {
-        type: 'message',
-        message_ts: card.platformMessageId,
-        channel_id: card.chatId,
-        is_ephemeral: false,
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      },
-      channel: { id: card.chatId, name: `channel-${card.chatId}` },
-      message: {
-        type: 'message',
-        ts: card.platformMessageId,
-        user: deps.botUserId,
-        bot_id: deps.botId,
-        text: stored?.fallbackText ?? '',
-        ...(threadTs ? { thread_ts: threadTs } : {}),
-      },
-      actions: [
-        {
-          type: 'button',
-          action_id: actionIds.get(card.platformMessageId)?.[index] ?? 'button-0',
-          block_id: 'fake-block',
-          text: { type: 'plain_text', text: stored?.buttons[index]?.label ?? '', emoji: true },
-          value: data,
-          action_ts: deps.nextTs(),
-        },
-      ],
-    };
-  }
-
+/** A `block_actions` payload as Slack sends it for a press on one of the card's buttons. */
+function blockActionsPayload(
+  input: FakeSlackTapInput,
+  stored: FakeSlackCard | undefined,
+  button: { actionId: string; label: string },
+  deps: FakeSlackCardsDeps,
+): Record<string, unknown> {
+  const { card, data, user } = input;
+  const thread = stored?.threadTs ? { thread_ts: stored.threadTs } : {};
+  const name = user.name ?? user.id.toLowerCase();
   return {
-    cards: cards as readonly FakeSlackCard[],
-    ephemerals: ephemerals as readonly FakeSlackEphemeral[],
-    directChannelOf,
-    isDirectChannel: (chatId: string, userId: string) => directChannels.get(userId) === chatId,
-    isKnownDirectChannel: (chatId: string) => [...directChannels.values()].includes(chatId),
-    /** The answer to chat.postMessage with buttons, chat.postEphemeral or conversations.open; else undefined. */
-    handle(method: string, params: Record<string, string>): ApiAnswer | undefined {
-      if (method === 'chat.postMessage') return postCard(params);
-      if (method === 'chat.postEphemeral') return postEphemeral(params);
-      if (method === 'conversations.open') return openConversation(params);
-      return undefined;
+    type: 'block_actions',
+    api_app_id: 'A0APP',
+    token: 'verification-token',
+    trigger_id: `${Date.now()}.${randomBytes(4).readUInt32BE()}.${randomBytes(16).toString('hex')}`,
+    team: { id: deps.teamId, domain: 'fake' },
+    user: { id: user.id, username: name, name, team_id: deps.teamId },
+    container: {
+      type: 'message',
+      message_ts: card.platformMessageId,
+      channel_id: card.chatId,
+      is_ephemeral: false,
+      ...thread,
     },
-    tap(input: FakeSlackTapInput): FakeSlackTap {
-      const payload = tapPayload(input);
-      return deliver(payload, platformActionIdOf(payload));
+    channel: { id: card.chatId, name: `channel-${card.chatId}` },
+    message: {
+      type: 'message',
+      ts: card.platformMessageId,
+      user: deps.botUserId,
+      bot_id: deps.botId,
+      text: stored?.fallbackText ?? '',
+      ...thread,
     },
-    replayTap(tap: FakeSlackTap): FakeSlackTap {
-      return deliver(tap.payload, tap.platformActionId);
-    },
-    /** Sends any payload (malformed ones too) as an `interactive` envelope; returns its envelope id. */
-    sendInteractive: (payload: Record<string, unknown>) => deps.sendEnvelope(payload, 'interactive'),
+    actions: [
+      {
+        type: 'button',
+        action_id: button.actionId,
+        block_id: 'fake-block',
+        text: { type: 'plain_text', text: button.label, emoji: true },
+        value: data,
+        action_ts: deps.nextTs(),
+      },
+    ],
   };
 }
 

@@ -16,8 +16,8 @@ import {
   sendJson,
 } from '@nanoclaw/channel-registry/test';
 import {
-  createFakeSlackCards,
   type FakeSlackCard,
+  FakeSlackCards,
   type FakeSlackEphemeral,
   type FakeSlackTap,
   type FakeSlackTapInput,
@@ -193,7 +193,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const queue: Pending[] = [];
   const retries = new Map<string, number>();
   const { notify, waitUntil } = createFakeWaiters('fake Slack');
-  const cards = createFakeSlackCards({
+  const cards = new FakeSlackCards({
     botUserId,
     botId,
     teamId,
@@ -489,11 +489,11 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       await waitUntil(() => cards.cards.length >= count, timeoutMs, `${count} card(s)`);
       return cards.cards;
     },
-    tap: cards.tap,
-    replayTap: cards.replayTap,
-    sendInteractive: cards.sendInteractive,
-    directChannelOf: cards.directChannelOf,
-    isDirectChannel: cards.isDirectChannel,
+    tap: (input) => cards.tap(input),
+    replayTap: (tap) => cards.replayTap(tap),
+    sendInteractive: (payload) => cards.sendInteractive(payload),
+    directChannelOf: (userId) => cards.directChannelOf(userId),
+    isDirectChannel: (chatId, userId) => cards.isDirectChannel(chatId, userId),
     isAcked: (envelopeId) => acks.includes(envelopeId),
     waitForAck(envelopeId, timeoutMs = 15_000) {
       return waitUntil(() => acks.includes(envelopeId), timeoutMs, `ack of envelope ${envelopeId}`);

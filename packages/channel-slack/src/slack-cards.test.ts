@@ -2,18 +2,10 @@ import type { OutboundCard } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { SLACK_SECTION_TEXT_MAX, toCardAction, toSlackCardMessage, truncate } from './slack-cards.js';
 import { SlackChannelError } from './slack-errors.js';
+import { approvalCard } from './test-helpers.js';
 
-const card = (extra: Partial<OutboundCard> = {}): OutboundCard => ({
-  channel: 'slack',
-  accountId: 'default',
-  chatId: 'C1',
-  text: 'Let <stranger> & co talk?',
-  options: [
-    { label: 'Approve', data: 'nc1:a' },
-    { label: 'Reject', data: 'nc1:r' },
-  ],
-  ...extra,
-});
+const card = (extra: Partial<OutboundCard> = {}) =>
+  approvalCard({ text: 'Let <stranger> & co talk?', ...extra });
 
 const options = { channel: 'slack', accountId: 'default', botUserId: 'UBOT' };
 
@@ -41,13 +33,13 @@ describe('toSlackCardMessage', () => {
             type: 'button',
             action_id: 'nanoclaw-card-0',
             text: { type: 'plain_text', text: 'Approve', emoji: true },
-            value: 'nc1:a',
+            value: 'nc1:yes',
           },
           {
             type: 'button',
             action_id: 'nanoclaw-card-1',
             text: { type: 'plain_text', text: 'Reject', emoji: true },
-            value: 'nc1:r',
+            value: 'nc1:no',
           },
         ],
       },

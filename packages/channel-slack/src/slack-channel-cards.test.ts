@@ -1,52 +1,22 @@
 import type { CardAction, CardActionResult } from '@nanoclaw/core';
-import { type ContractHost, createContractHost, silentLogger } from '@nanoclaw/testing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from './fake-slack.js';
-import { createSlackChannel, type SlackChannel } from './slack-channel.js';
+import { describe, expect, it } from 'vitest';
+import { approvalCard, useSlackTestWorld } from './test-helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('slack cards and direct chats against the loopback fake', () => {
-  let fake: FakeSlack;
-  let channel: SlackChannel;
-  let host: ContractHost;
-
-  beforeEach(async () => {
-    fake = await startFakeSlack();
-    host = createContractHost();
-    channel = createSlackChannel({
-      botToken: fake.botToken,
-      appToken: fake.appToken,
-      apiUrl: fake.apiUrl,
-      logger: silentLogger(),
-      clientPingTimeoutMs: 100,
-    });
-    await channel.start(host);
-  });
-
-  afterEach(async () => {
-    await channel.stop();
-    await fake.close();
-  });
+  const world = useSlackTestWorld();
 
   const sendApproval = async (extra: { threadId?: string } = {}) => {
-    const sent = await channel.sendCard?.({
-      channel: 'slack',
-      accountId: 'default',
-      chatId: 'C1',
-      text: 'Let Bob & friends talk to the agent?',
-      options: [
-        { label: 'Approve', data: 'nc1:yes' },
-        { label: 'Reject', data: 'nc1:no' },
-      ],
-      ...extra,
-    });
+    const { channel, fake } = world;
+    const sent = await channel.sendCard?.(approvalCard(extra));
     const [card] = await fake.waitForCards(1);
     if (!sent || !card) throw new Error('no card');
     return { sent, card };
   };
 
   it('shows the card as text with buttons in order, and a plain fallback for notifications', async () => {
+    const { fake } = world;
     const { sent, card } = await sendApproval({ threadId: '50.000001' });
     expect(sent.platformMessageIds).toEqual([card.platformMessageId]);
     expect(card).toMatchObject({
@@ -54,15 +24,13 @@ describe('slack cards and direct chats against the loopback fake', () => {
       text: 'Let Bob & friends talk to the agent?',
       fallbackText: 'Let Bob &amp; friends talk to the agent?',
       threadTs: '50.000001',
-      buttons: [
-        { label: 'Approve', data: 'nc1:yes' },
-        { label: 'Reject', data: 'nc1:no' },
-      ],
+      buttons: approvalCard().options,
     });
     expect(fake.posted).toEqual([]);
   });
 
   it('hands a tap to receiveAction, acks after it resolved, and shows the answer to the tapper only', async () => {
+    const { fake, host } = world;
     const { card } = await sendApproval({ threadId: '50.000001' });
     let release: (result: CardActionResult) => void = () => undefined;
     host.receiveAction = async (action: CardAction) => {
@@ -93,6 +61,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('relays a replayed tap with the same id and a forged value verbatim', async () => {
+    const { fake, host } = world;
     const { card } = await sendApproval();
     host.answerActions((action) => ({ accepted: false, text: `refused ${action.data}` }));
     const first = fake.tap({ card, data: 'nc1:yes', user: { id: 'U7' } });
@@ -110,6 +79,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('acks and ignores malformed interactive payloads, and keeps handling taps', async () => {
+    const { fake, host } = world;
     const { card } = await sendApproval();
     const good = fake.tap({ card, data: 'nc1:yes', user: { id: 'U7' } });
     const payload = good.payload as Record<string, unknown> & { actions: Record<string, unknown>[] };
@@ -132,6 +102,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('leaves a tap unacknowledged when receiveAction fails, with no answer shown', async () => {
+    const { fake, host } = world;
     const { card } = await sendApproval();
     host.receiveAction = async () => {
       throw new Error('database is locked');
@@ -143,6 +114,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('acks the tap even when its answer cannot be shown', async () => {
+    const { fake } = world;
     const { card } = await sendApproval();
     fake.failNext('chat.postEphemeral', 'user_not_in_channel');
     const tap = fake.tap({ card, data: 'nc1:yes', user: { id: 'U7' } });
@@ -152,6 +124,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('opens one stable DM channel per user, which receives and sends like any chat', async () => {
+    const { fake, channel, host } = world;
     const chatId = await channel.openDirectChat?.('U7');
     expect(chatId).toBe(fake.directChannelOf('U7'));
     expect(await channel.openDirectChat?.('U7')).toBe(chatId);
@@ -165,6 +138,7 @@ describe('slack cards and direct chats against the loopback fake', () => {
   });
 
   it('rejects openDirectChat for a user Slack cannot reach, for good', async () => {
+    const { fake, channel } = world;
     fake.failNext('conversations.open', 'user_not_found');
     await expect(channel.openDirectChat?.('U404')).rejects.toMatchObject({
       permanent: true,
