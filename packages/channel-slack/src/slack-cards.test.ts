@@ -2,7 +2,7 @@ import type { OutboundCard } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
 import { SLACK_SECTION_TEXT_MAX, toCardAction, toSlackCardMessage, truncate } from './slack-cards.js';
 import { SlackChannelError } from './slack-errors.js';
-import { approvalCard } from './test-helpers.js';
+import { approvalCard } from './test-utils.js';
 
 const card = (extra: Partial<OutboundCard> = {}) =>
   approvalCard({ text: 'Let <stranger> & co talk?', ...extra });

@@ -1,6 +1,6 @@
 import type { CardAction, CardActionResult } from '@nanoclaw/core';
 import { describe, expect, it } from 'vitest';
-import { approvalCard, useSlackTestWorld } from './test-helpers.js';
+import { approvalCard, useSlackTestWorld } from './test-utils.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

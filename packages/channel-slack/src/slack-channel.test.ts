@@ -8,7 +8,7 @@ import type { FakeSlack } from './fake-slack.js';
 import { createSlackChannel, type SlackChannel } from './slack-channel.js';
 import { SlackChannelError } from './slack-errors.js';
 import { slackChannel } from './slack-factory.js';
-import { startSlackTestWorld, stopSlackTestWorld } from './test-helpers.js';
+import { startSlackTestWorld, stopSlackTestWorld } from './test-utils.js';
 
 const silent = silentLogger();
 
