@@ -1,8 +1,9 @@
 /**
  * A loopback fake of the Slack platform, enough for the Slack channel: the Web API methods it calls
  * (auth.test, apps.connections.open, chat.postMessage, files.getUploadURLExternal + the upload URL +
- * files.completeUploadExternal, users.info, conversations.info) and the Socket Mode WebSocket (hello,
- * events_api envelopes, acks, disconnect messages, dropped connections). Only 127.0.0.1.
+ * files.completeUploadExternal, users.info, conversations.info, and for cards chat.postMessage with buttons,
+ * chat.postEphemeral, conversations.open) and the Socket Mode WebSocket (hello, events_api and interactive
+ * envelopes, acks, disconnect messages, dropped connections). Only 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -14,6 +15,13 @@ import {
   readBody,
   sendJson,
 } from '@nanoclaw/channel-registry/test';
+import {
+  type FakeSlackCard,
+  FakeSlackCards,
+  type FakeSlackEphemeral,
+  type FakeSlackTap,
+  type FakeSlackTapInput,
+} from './fake-slack-cards.js';
 
 export interface FakeSlackUser {
   id: string;
@@ -79,7 +87,7 @@ export interface FakeSlackInject {
   mention?: boolean;
   /** Deliver as an `app_mention` event instead of `message`. */
   asAppMention?: boolean;
-  /** Default `channel`. */
+  /** Default `im` for a DM channel the fake opened (`directChannelOf`), else `channel`. */
   channelType?: 'channel' | 'group' | 'im' | 'mpim';
   /** Sent by a bot: sets `bot_id` (and subtype `bot_message` without a user). */
   botId?: string;
@@ -96,7 +104,7 @@ export interface FakeSlackEvent {
   payload: Record<string, unknown>;
 }
 
-export interface FakeSlack {
+export interface FakeSlack extends FakeSlackCardsApi {
   /** `http://127.0.0.1:<port>/api/`: the Web API base (`SLACK_API_URL`). */
   readonly apiUrl: string;
   readonly botToken: string;
@@ -139,6 +147,25 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
+/** Cards, taps, ephemeral answers and DM channels. */
+export interface FakeSlackCardsApi {
+  /** Messages with buttons the bot posted, in order (not in `posted`, which holds plain messages). */
+  readonly cards: readonly FakeSlackCard[];
+  /** Ephemeral messages the bot posted (answers to taps), in order. */
+  readonly ephemerals: readonly FakeSlackEphemeral[];
+  waitForCards(count: number, timeoutMs?: number): Promise<readonly FakeSlackCard[]>;
+  /** A user taps a button of a card: a `block_actions` payload in an `interactive` envelope. */
+  tap(input: FakeSlackTapInput): FakeSlackTap;
+  /** Slack delivers the same tap again (same payload, a new envelope). */
+  replayTap(tap: FakeSlackTap): FakeSlackTap;
+  /** Sends any payload as an `interactive` envelope (malformed ones too); returns the envelope id. */
+  sendInteractive(payload: Record<string, unknown>): string;
+  /** The bot's DM channel with this user, as conversations.open gives it (stable per user; opened if needed). */
+  directChannelOf(userId: string): string;
+  /** Whether `chatId` is the bot's DM channel with this user. */
+  isDirectChannel(chatId: string, userId: string): boolean;
+}
+
 interface Pending {
   envelopeId: string;
   frame: string;
@@ -166,6 +193,15 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
   const queue: Pending[] = [];
   const retries = new Map<string, number>();
   const { notify, waitUntil } = createFakeWaiters('fake Slack');
+  const cards = new FakeSlackCards({
+    botUserId,
+    botId,
+    teamId,
+    nextTs: () => nextTs(),
+    notify,
+    waitUntil,
+    sendEnvelope: (payload, type) => sendEnvelope(payload, 0, type),
+  });
   let connectionCount = 0;
   let tsCounter = 0;
   let idCounter = 0;
@@ -220,12 +256,12 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     while (queue.length > 0) socket.send(queue.shift()!.frame);
   }
 
-  function sendEnvelope(payload: Record<string, unknown>, retryAttempt: number): string {
+  function sendEnvelope(payload: Record<string, unknown>, retryAttempt: number, type = 'events_api'): string {
     const envelopeId = randomUUID();
     const frame = JSON.stringify({
       envelope_id: envelopeId,
       payload,
-      type: 'events_api',
+      type,
       accepts_response_payload: false,
       retry_attempt: retryAttempt,
       retry_reason: retryAttempt > 0 ? 'timeout' : '',
@@ -284,6 +320,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       });
     }
     if (token !== botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    const interactive = cards.handle(method, params);
+    if (interactive) return sendJson(res, 200, interactive);
     switch (method) {
       case 'auth.test':
         return sendJson(res, 200, {
@@ -395,7 +433,7 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         text,
         ts,
         event_ts: ts,
-        channel_type: input.channelType ?? 'channel',
+        channel_type: input.channelType ?? (cards.isKnownDirectChannel(input.channel) ? 'im' : 'channel'),
         ...(user ? { user } : {}),
         ...(input.user === undefined && !input.botId ? { client_msg_id: randomUUID() } : {}),
         ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
@@ -445,6 +483,17 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
       const envelopeId = sendEnvelope(original.payload, attempt);
       return { ...original, envelopeId };
     },
+    cards: cards.cards,
+    ephemerals: cards.ephemerals,
+    async waitForCards(count, timeoutMs = 15_000) {
+      await waitUntil(() => cards.cards.length >= count, timeoutMs, `${count} card(s)`);
+      return cards.cards;
+    },
+    tap: (input) => cards.tap(input),
+    replayTap: (tap) => cards.replayTap(tap),
+    sendInteractive: (payload) => cards.sendInteractive(payload),
+    directChannelOf: (userId) => cards.directChannelOf(userId),
+    isDirectChannel: (chatId, userId) => cards.isDirectChannel(chatId, userId),
     isAcked: (envelopeId) => acks.includes(envelopeId),
     waitForAck(envelopeId, timeoutMs = 15_000) {
       return waitUntil(() => acks.includes(envelopeId), timeoutMs, `ack of envelope ${envelopeId}`);

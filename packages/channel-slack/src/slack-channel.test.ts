@@ -2,12 +2,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChannelError } from '@nanoclaw/channel-registry';
-import { type ContractHost, createContractHost, silentLogger } from '@nanoclaw/testing';
+import { type ContractHost, silentLogger } from '@nanoclaw/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeSlack, startFakeSlack } from './fake-slack.js';
+import type { FakeSlack } from './fake-slack.js';
 import { createSlackChannel, type SlackChannel } from './slack-channel.js';
 import { SlackChannelError } from './slack-errors.js';
 import { slackChannel } from './slack-factory.js';
+import { startSlackTestWorld, stopSlackTestWorld } from './test-utils.js';
 
 const silent = silentLogger();
 
@@ -17,22 +18,10 @@ describe('slack channel against the loopback fake', () => {
   let host: ContractHost;
 
   beforeEach(async () => {
-    fake = await startFakeSlack();
-    host = createContractHost();
-    channel = createSlackChannel({
-      botToken: fake.botToken,
-      appToken: fake.appToken,
-      apiUrl: fake.apiUrl,
-      logger: silent,
-      clientPingTimeoutMs: 100,
-    });
-    await channel.start(host);
+    ({ fake, channel, host } = await startSlackTestWorld());
   });
 
-  afterEach(async () => {
-    await channel.stop();
-    await fake.close();
-  });
+  afterEach(() => stopSlackTestWorld({ fake, channel }));
 
   it('authenticates and opens Socket Mode through the configured Web API URL', () => {
     expect(channel.botUserId).toBe(fake.botUserId);

@@ -6,19 +6,22 @@ import {
 } from '@nanoclaw/channel-registry';
 import {
   type Attachment,
+  type CardAction,
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
   errorMessage,
   type Logger,
+  type OutboundCard,
   type OutboundMessage,
   type SendResult,
 } from '@nanoclaw/core';
 import { SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
+import { toCardAction, toSlackCardMessage, truncate } from './slack-cards.js';
 import { SlackChannelError, toSlackChannelError } from './slack-errors.js';
-import { markdownToSlack } from './slack-format.js';
+import { escapeSlack, markdownToSlack } from './slack-format.js';
 import { mentionsUser, type SlackMessageEvent, toInboundMessage } from './slack-inbound.js';
 import { toSlackLogger } from './slack-logger.js';
 
@@ -221,6 +224,29 @@ class SlackAdapter implements SlackChannel {
     return { platformMessageIds: state.ids };
   }
 
+  /** Posts the card as Block Kit (a section, then one button per option); a tap comes back as an `interactive` envelope. */
+  async sendCard(card: OutboundCard): Promise<SendResult> {
+    const { text, blocks } = toSlackCardMessage(card);
+    const result = await call('chat.postMessage', () =>
+      this.#web.chat.postMessage({
+        channel: card.chatId,
+        text,
+        blocks,
+        ...(card.threadId ? { thread_ts: card.threadId } : {}),
+      }),
+    );
+    if (!result.ts) throw new SlackChannelError('slack: chat.postMessage returned no ts for a card');
+    return { platformMessageIds: [result.ts] };
+  }
+
+  /** The bot's DM channel (`D…`) with this user: conversations.open, which Slack answers with the same id each time. */
+  async openDirectChat(userId: string): Promise<string> {
+    const result = await call('conversations.open', () => this.#web.conversations.open({ users: userId }));
+    const chatId = result.channel?.id;
+    if (!chatId) throw new SlackChannelError(`slack: conversations.open returned no channel for ${userId}`);
+    return chatId;
+  }
+
   isMention(text: string): boolean {
     return mentionsUser(text, this.#botUserId);
   }
@@ -316,19 +342,76 @@ class SlackAdapter implements SlackChannel {
     await current.receive(message);
   }
 
+  async #ack(envelope: SocketModeEnvelope): Promise<void> {
+    try {
+      await envelope.ack();
+    } catch (error) {
+      // The socket went away: Slack redelivers the event and the dedupe acknowledges it then.
+      this.#logger.debug({ err: errorMessage(error) }, 'slack: ack failed');
+    }
+  }
+
+  /**
+   * A tap on a card's button goes to host.receiveAction; the envelope is acknowledged once that resolved, then the
+   * host's answer is shown to the tapper alone. Payloads that are no tap on a button are logged and acknowledged.
+   */
+  async #onInteractive(envelope: SocketModeEnvelope): Promise<void> {
+    const current = this.#host;
+    const botUserId = this.#botUserId;
+    if (!current || !botUserId) throw new Error('slack channel is not started');
+    const verdict = toCardAction(envelope.body, {
+      channel: SLACK_CHANNEL,
+      accountId: this.accountId,
+      botUserId,
+    });
+    if (verdict.kind === 'ignore') {
+      this.#logger.warn({ reason: verdict.reason }, 'slack: interactive payload ignored');
+      await this.#ack(envelope);
+      return;
+    }
+    let answer: { text: string };
+    try {
+      answer = await current.receiveAction(verdict.action);
+    } catch (error) {
+      // Not acknowledged: Slack shows the tapper that the app did not respond, and they can tap again.
+      this.#logger.error(
+        { err: errorMessage(error), platformActionId: verdict.action.platformActionId },
+        'slack: host.receiveAction failed; the tap is not acknowledged',
+      );
+      return;
+    }
+    await this.#ack(envelope);
+    await this.#answerTapper(verdict.action, verdict.threadTs, answer.text);
+  }
+
+  /** chat.postEphemeral: only the tapper sees it, in the card's channel (and thread). */
+  async #answerTapper(tap: CardAction, threadTs: string | undefined, text: string): Promise<void> {
+    if (text.trim() === '') return;
+    try {
+      await call('chat.postEphemeral', () =>
+        this.#web.chat.postEphemeral({
+          channel: tap.chatId,
+          user: tap.user.id,
+          text: escapeSlack(truncate(text, this.limits.maxTextLength)),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        }),
+      );
+    } catch (error) {
+      // The tap itself is handled; only the answer is lost (user_not_in_channel, a rate limit): logged.
+      this.#logger.warn(
+        { err: errorMessage(error), platformActionId: tap.platformActionId },
+        'slack: showing the tapper the answer failed',
+      );
+    }
+  }
+
   async #onEnvelope(envelope: SocketModeEnvelope): Promise<void> {
-    const ack = async () => {
-      try {
-        await envelope.ack();
-      } catch (error) {
-        // The socket went away: Slack redelivers the event and the dedupe below acknowledges it then.
-        this.#logger.debug({ err: errorMessage(error) }, 'slack: ack failed');
-      }
-    };
+    if (envelope.type === 'interactive') return this.#onInteractive(envelope);
+    const ack = () => this.#ack(envelope);
     const body = (envelope.body ?? {}) as { event_id?: string; event?: SlackMessageEvent };
     const event = body.event;
     if (envelope.type !== 'events_api' || !event) {
-      // Interactivity, slash commands, ...: not used by this channel; ack so Slack stops retrying.
+      // Slash commands, ...: not used by this channel; ack so Slack stops retrying.
       await ack();
       return;
     }

@@ -6,8 +6,8 @@ import {
   channelFactoryContract,
   silentLogger,
 } from '@nanoclaw/testing';
-import { describe, expect, it } from 'vitest';
 import { type FakeSlackEvent, startFakeSlack } from './fake-slack.js';
+import type { FakeSlackTap } from './fake-slack-cards.js';
 import { registerSlackChannel } from './register.js';
 import { createSlackChannel } from './slack-channel.js';
 import { slackToMarkdown } from './slack-format.js';
@@ -23,6 +23,7 @@ async function setup(): Promise<ChannelContractHarness> {
   });
   // The latest envelope of each message: a redelivery is acknowledged on its own envelope.
   const events = new Map<string, FakeSlackEvent>();
+  const taps = new Map<string, FakeSlackTap>();
   return {
     adapter,
     chatId: 'C0CONTRACT',
@@ -86,13 +87,29 @@ async function setup(): Promise<ChannelContractHarness> {
       async dropConnection() {
         fake.dropConnections();
       },
+      cards: {
+        sentCards: () => fake.cards,
+        async tap(input) {
+          const tap = fake.tap(input);
+          taps.set(tap.platformActionId, tap);
+          return tap;
+        },
+        async replayTap(input) {
+          const tap = taps.get(input.platformActionId);
+          if (!tap) throw new Error(`no tap ${input.platformActionId}`);
+          fake.replayTap(tap);
+        },
+      },
+      directChats: {
+        isDirectChatWith: (chatId, userId) => fake.isDirectChannel(chatId, userId),
+      },
     },
     readAttachment: (ref) => adapter.downloadAttachment(ref),
     teardown: () => fake.close(),
   };
 }
 
-channelContract({ name: 'slack', setup, normalizeSentText: slackToMarkdown });
+channelContract({ name: 'slack', setup, normalizeSentText: slackToMarkdown, cards: true, directChats: true });
 
 channelFactoryContract({
   channel: 'slack',

@@ -3,6 +3,7 @@ export { attachLoopbackWebSocketServer } from '@nanoclaw/channel-registry/test';
 export type {
   FakeSlack,
   FakeSlackCall,
+  FakeSlackCardsApi,
   FakeSlackEvent,
   FakeSlackInboundFile,
   FakeSlackInject,
@@ -12,3 +13,9 @@ export type {
   FakeSlackUser,
 } from './fake-slack.js';
 export { startFakeSlack } from './fake-slack.js';
+export type {
+  FakeSlackCard,
+  FakeSlackEphemeral,
+  FakeSlackTap,
+  FakeSlackTapInput,
+} from './fake-slack-cards.js';
