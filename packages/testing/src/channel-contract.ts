@@ -730,7 +730,7 @@ function cardCases(suite: ChannelSuite): void {
       }
       const cards = driver.cards;
       if (!adapter.sendCard || !cards) throw new Error('cards: true needs adapter.sendCard and driver.cards');
-      const data = (n: number) => `nc1:c0ntract${n}:${'x'.repeat(40)}`.slice(0, 64);
+      const data = (n: number) => `nc1:c0ntract${n}:${'x'.repeat(64)}`.slice(0, 64);
       const sent = await adapter.sendCard({
         channel: adapter.channel,
         accountId: adapter.accountId,
