@@ -52,3 +52,12 @@ export function describeError(error: unknown): string {
   if (error instanceof GrammyError) return `${error.error_code} ${error.description}`;
   return errorMessage(error);
 }
+
+/**
+ * getChat/sendMessage answers that mean the bot cannot write to this user: Telegram does not know the chat to the
+ * bot (400 "chat not found": the user never started it) or refuses it (403: blocked, deactivated, never started).
+ */
+export function isChatUnreachable(error: unknown): boolean {
+  if (!(error instanceof GrammyError)) return false;
+  return error.error_code === 403 || (error.error_code === 400 && /chat not found/i.test(error.description));
+}

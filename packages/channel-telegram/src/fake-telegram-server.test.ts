@@ -138,6 +138,82 @@ describe('fake Telegram Bot API server', () => {
     expect((await call(server, 'sendMessage', { chat_id: 1, text: 'a' })).status).toBe(200);
   });
 
+  it('records a message with callback buttons as a card (not in sent) and refuses bad button data', async () => {
+    const keyboard = {
+      inline_keyboard: [[{ text: 'Yes', callback_data: 'y' }], [{ text: 'No', callback_data: 'n' }]],
+    };
+    const sent = await call(server, 'sendMessage', { chat_id: -1, text: 'Sure?', reply_markup: keyboard });
+    expect(sent.body.result.reply_markup).toEqual(keyboard);
+    expect(await server.waitForCard((c) => c.text === 'Sure?')).toEqual({
+      chatId: '-1',
+      messageId: sent.body.result.message_id,
+      platformMessageId: String(sent.body.result.message_id),
+      text: 'Sure?',
+      buttons: [
+        { label: 'Yes', data: 'y' },
+        { label: 'No', data: 'n' },
+      ],
+      rows: [['Yes'], ['No']],
+    });
+    expect(server.sent).toEqual([]);
+    const tooLong = { inline_keyboard: [[{ text: 'Go', callback_data: 'x'.repeat(65) }]] };
+    const refused = await call(server, 'sendMessage', { chat_id: -1, text: 'Go?', reply_markup: tooLong });
+    expect(refused.body.description).toBe('Bad Request: BUTTON_DATA_INVALID');
+    expect(server.cards).toHaveLength(1);
+  });
+
+  it('queues a tap as a callback_query, takes one answer per query, and replays the same query id', async () => {
+    const keyboard = { inline_keyboard: [[{ text: 'Yes', callback_data: 'y' }]] };
+    await call(server, 'sendMessage', { chat_id: -1, text: 'Sure?', reply_markup: keyboard });
+    const card = await server.waitForCard();
+    const tap = server.tap({ card, label: 'Yes', user: { id: 77, first_name: 'Bob' } });
+    const forged = server.tap({ card, data: 'forged', user: { id: 'U-eve' } });
+    const [first, second] = (await call(server, 'getUpdates')).body.result;
+    expect(first.update_id).toBe(tap.updateId);
+    expect(first.callback_query).toMatchObject({
+      id: tap.queryId,
+      from: { id: 77, first_name: 'Bob', is_bot: false },
+      message: { message_id: card.messageId, chat: { id: -1 } },
+      data: 'y',
+    });
+    expect(second.callback_query).toMatchObject({
+      id: forged.queryId,
+      from: { id: 'U-eve' },
+      data: 'forged',
+    });
+    const answer = (text: string) =>
+      call(server, 'answerCallbackQuery', { callback_query_id: tap.queryId, text });
+    expect((await answer('x'.repeat(201))).body.description).toBe('Bad Request: MESSAGE_TOO_LONG');
+    expect((await answer('Done')).status).toBe(200);
+    expect(await tap.answered()).toBe('Done');
+    expect((await answer('Again')).status).toBe(400);
+    expect(server.callbackAnswers).toEqual([{ queryId: tap.queryId, text: 'Done', showAlert: false }]);
+    const replayed = server.replayTap(tap);
+    const again = (await call(server, 'getUpdates', { offset: replayed })).body.result;
+    expect(again.map((u: { callback_query: { id: string } }) => u.callback_query.id)).toEqual([tap.queryId]);
+    await expect(forged.answered(50)).rejects.toThrow(/timed out/);
+  });
+
+  it('finds a private chat with getChat only once its user started the bot', async () => {
+    const chat = async (id: number | string) => (await call(server, 'getChat', { chat_id: id })).body;
+    expect((await chat(31)).description).toBe('Bad Request: chat not found');
+    server.injectMessage({ chatId: 31, from: { id: 31, first_name: 'Zoe' }, text: 'hi' });
+    expect((await chat(31)).result).toMatchObject({ id: 31, type: 'private', first_name: 'Zoe' });
+    expect(server.startPrivateChat({ id: 'U-owner', first_name: 'Owner' })).toBe('U-owner');
+    expect((await chat('U-owner')).result).toMatchObject({ id: 'U-owner', type: 'private' });
+    expect(server.isDirectChat('U-owner', 'U-owner')).toBe(true);
+    expect(server.isDirectChat(32, 32)).toBe(false);
+  });
+
+  it('delivers only the update kinds the poll asked for', async () => {
+    server.injectUpdate({ callback_query: { id: 'q', chat_instance: 'i' } } as never);
+    server.injectMessage({ chatId: -1, text: 'm' });
+    const only = await call(server, 'getUpdates', { allowed_updates: ['message'] });
+    expect(only.body.result.map((u: UpdateJson) => u.message.text)).toEqual(['m']);
+    const all = await call(server, 'getUpdates', { allowed_updates: [] });
+    expect(all.body.result).toHaveLength(2);
+  });
+
   it('drops connections: a pending long poll fails on the client side', async () => {
     const waiting = call(server, 'getUpdates', { timeout: 10 }).then(
       () => 'answered',

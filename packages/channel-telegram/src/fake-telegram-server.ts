@@ -1,6 +1,18 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Message, MessageEntity, Update, User } from 'grammy/types';
+import { createFakeWaiters } from '@nanoclaw/channel-registry/test';
+import type { Chat, Message, MessageEntity, Update, User } from 'grammy/types';
+import {
+  badRequest,
+  createFakeCardDesk,
+  type FakeCallbackAnswer,
+  type FakeSentCard,
+  type FakeTap,
+  type FakeTapInput,
+  type FakeUser,
+  fakeUser,
+  parseInlineKeyboard,
+} from './fake-telegram-cards.js';
 import { parseMultipart } from './multipart.js';
 
 /** The Bot API methods that put a message in a chat (what a 429 on "the next send" applies to). */
@@ -29,8 +41,11 @@ export interface FakeInboundMessage {
   chatType?: 'private' | 'group' | 'supergroup' | 'channel';
   text?: string;
   entities?: MessageEntity[];
-  /** Default: a fixed user (id 4242, "Ada Lovelace"). */
-  from?: Partial<User> & { id: number };
+  /**
+   * Default: a fixed user (id 4242, "Ada Lovelace"). A message in a private chat (`chatId` = the user's id) also
+   * starts that user's chat with the bot, so `getChat` (and `openDirectChat`) finds it.
+   */
+  from?: FakeUser;
   /** Writes `@<bot username> ` before the text with a `mention` entity. */
   mentionBot?: boolean;
   /** The message this one replies to (an earlier message in the same chat, recorded by the server). */
@@ -101,6 +116,23 @@ export interface FakeTelegramServer {
   addFile(content: Uint8Array, name?: string): string;
   /** The next call to a matching method fails with this error. */
   failNext(fault: FakeFault): void;
+  /** Messages the bot sent with an inline keyboard (cards), in order; they are not in `sent`. */
+  readonly cards: readonly FakeSentCard[];
+  /** Every `answerCallbackQuery`: what the tapper was shown. */
+  readonly callbackAnswers: readonly FakeCallbackAnswer[];
+  /** Resolves with the first card that matches (default: any card); rejects after `timeoutMs` (15 s). */
+  waitForCard(match?: (card: FakeSentCard) => boolean, timeoutMs?: number): Promise<FakeSentCard>;
+  /** A user taps a button of a card: queues a `callback_query` update (any `data`, so a test may forge one). */
+  tap(input: FakeTapInput): FakeTap;
+  /** Queues the same callback query again (same query id, new update id), as a redelivery would. */
+  replayTap(tap: Pick<FakeTap, 'queryId'>): number;
+  /**
+   * The user opens the bot and presses Start (without a message the adapter would see): from now on `getChat`
+   * finds their private chat. Returns its chat id (the user's id).
+   */
+  startPrivateChat(user: FakeUser): string;
+  /** True when `chatId` is the private chat of this user and the user has started the bot. */
+  isDirectChat(chatId: number | string, userId: number | string): boolean;
   /** Destroys every open connection (a pending long poll included), as a network failure would. */
   dropConnections(): void;
   close(): Promise<void>;
@@ -199,6 +231,10 @@ export async function createFakeTelegramServer(
         return getFile(params);
       case 'editMessageText':
         return editMessageText(params);
+      case 'answerCallbackQuery':
+        return state.cardDesk.answerCallbackQuery(params);
+      case 'getChat':
+        return getChat(params);
       default:
         return { error: { error_code: 404, description: 'Not Found: method not found' } };
     }
@@ -212,6 +248,7 @@ export async function createFakeTelegramServer(
       state.waiter.resolve([]);
       state.waiter = undefined;
     }
+    state.allowUpdates(params.allowed_updates);
     state.confirm(offset);
     const ready = state.pending(offset, limit);
     if (ready.length > 0 || timeoutMs === 0) return { ok: ready };
@@ -236,9 +273,10 @@ export async function createFakeTelegramServer(
     if (text.trim() === '') return badRequest('message text is empty');
     if (text.length > 4096) return badRequest('message is too long');
     const chatId = String(params.chat_id);
+    const threadId = params.message_thread_id === undefined ? undefined : Number(params.message_thread_id);
+    if (params.reply_markup !== undefined) return sendCard(chatId, text, params.reply_markup, threadId);
     const message = state.botMessage(chatId, { text });
     const replyTo = replyToOf(params);
-    const threadId = params.message_thread_id === undefined ? undefined : Number(params.message_thread_id);
     state.sent.push({
       chatId,
       messageId: message.message_id,
@@ -248,6 +286,29 @@ export async function createFakeTelegramServer(
       ...(typeof params.parse_mode === 'string' ? { parseMode: params.parse_mode } : {}),
     });
     return { ok: message };
+  }
+
+  function sendCard(chatId: string, text: string, markup: unknown, threadId: number | undefined): CallResult {
+    const keyboard = parseInlineKeyboard(markup);
+    if ('error' in keyboard) return badRequest(keyboard.error);
+    const replyMarkup = typeof markup === 'string' ? JSON.parse(markup) : markup;
+    const message = state.botMessage(chatId, { text, reply_markup: replyMarkup });
+    state.cardDesk.record({
+      chatId,
+      messageId: message.message_id,
+      platformMessageId: String(message.message_id),
+      text,
+      ...keyboard,
+      ...(threadId === undefined ? {} : { threadId }),
+    });
+    return { ok: message };
+  }
+
+  /** Known chats only: a group the fake saw a message in, a private chat whose user started the bot. */
+  function getChat(params: Record<string, unknown>): CallResult {
+    const chat = state.chats.get(String(params.chat_id));
+    if (!chat) return badRequest('chat not found');
+    return { ok: { ...chat, accent_color_id: 0, max_reaction_count: 11, accepted_gift_types: {} } };
   }
 
   function sendFile(
@@ -334,6 +395,14 @@ export async function createFakeTelegramServer(
     chatActions: state.chatActions,
     uploads: state.uploads,
     edits: state.edits,
+    cards: state.cardDesk.cards,
+    callbackAnswers: state.cardDesk.answers,
+    waitForCard: (match = () => true, timeoutMs = 15_000) => state.cardDesk.waitForCard(match, timeoutMs),
+    tap: (input) => state.cardDesk.tap(input),
+    replayTap: (tap) => state.cardDesk.replayTap(tap),
+    startPrivateChat: (user) => state.startPrivateChat(fakeUser(user)),
+    isDirectChat: (chatId, userId) =>
+      String(chatId) === String(userId) && state.chats.get(String(chatId))?.type === 'private',
     injectMessage: (input) => state.injectMessage(input),
     injectUpdate: (update) => state.enqueue(update),
     redeliver(chatId, messageId) {
@@ -364,6 +433,18 @@ function createState(bot: User & { username: string }) {
   let nextUpdateId = 500_000;
   let nextMessageId = 1;
   let nextFileId = 1;
+  const chats = new Map<string, Chat>();
+  const waiters = createFakeWaiters('fake telegram');
+  const cardDesk = createFakeCardDesk({
+    waiters,
+    message: (chatId, messageId) => messages.get(messageKey(chatId, messageId)),
+    enqueue: (update) => state.enqueue(update),
+  });
+  /** The update kinds the bot asked for (`allowed_updates`, remembered like Telegram does); undefined: all. */
+  let allowedUpdates: readonly string[] | undefined;
+  const isAllowed = (update: Update) =>
+    !allowedUpdates ||
+    Object.keys(update).some((key) => key !== 'update_id' && allowedUpdates?.includes(key));
   const state = {
     requests: [] as FakeRequest[],
     sent: [] as FakeSentMessage[],
@@ -373,6 +454,8 @@ function createState(bot: User & { username: string }) {
     faults: [] as FakeFault[],
     messages,
     files,
+    chats,
+    cardDesk,
     offset: 0,
     waiter: undefined as Waiter | undefined,
     confirm(offset: number) {
@@ -381,7 +464,11 @@ function createState(bot: User & { username: string }) {
       while (queue.length > 0 && (queue[0]?.update_id ?? 0) < offset) queue.shift();
     },
     pending(offset: number, limit: number): Update[] {
-      return queue.filter((u) => u.update_id >= offset).slice(0, limit);
+      return queue.filter((u) => u.update_id >= offset && isAllowed(u)).slice(0, limit);
+    },
+    allowUpdates(kinds: unknown) {
+      const list = typeof kinds === 'string' ? (JSON.parse(kinds) as unknown) : kinds;
+      if (Array.isArray(list)) allowedUpdates = list.length === 0 ? undefined : list.map(String);
     },
     enqueue(update: Omit<Update, 'update_id'>): number {
       nextUpdateId += 1;
@@ -393,7 +480,7 @@ function createState(bot: User & { username: string }) {
         deliveries.set(key, [...(deliveries.get(key) ?? []), full.update_id]);
       }
       const waiter = state.waiter;
-      if (waiter && full.update_id >= waiter.offset) {
+      if (waiter && full.update_id >= waiter.offset && isAllowed(full)) {
         state.waiter = undefined;
         waiter.resolve(state.pending(waiter.offset, waiter.limit));
       }
@@ -416,7 +503,7 @@ function createState(bot: User & { username: string }) {
       const message = {
         message_id: nextMessageId++,
         date: Math.floor(Date.now() / 1000),
-        chat: chatOf(chatId),
+        chat: chats.get(chatId) ?? chatOf(chatId),
         from: bot,
         ...content,
       } as Message;
@@ -426,7 +513,13 @@ function createState(bot: User & { username: string }) {
     injectMessage(input: FakeInboundMessage): { updateId: number; message: Message } {
       const message = userMessage(input, nextMessageId++, bot, state);
       messages.set(messageKey(String(input.chatId), message.message_id), message);
+      chats.set(String(input.chatId), message.chat);
       return { updateId: state.enqueue({ message } as Omit<Update, 'update_id'>), message };
+    },
+    startPrivateChat(user: User): string {
+      const chatId = String(user.id);
+      chats.set(chatId, chatOf(chatId, 'private', user));
+      return chatId;
     },
   };
   return state;
@@ -438,14 +531,7 @@ function userMessage(
   bot: User & { username: string },
   state: ReturnType<typeof createState>,
 ): Message {
-  const from: User = {
-    id: 4242,
-    is_bot: false,
-    first_name: 'Ada',
-    last_name: 'Lovelace',
-    username: 'ada',
-    ...input.from,
-  };
+  const from = fakeUser(input.from);
   let text = input.text ?? '';
   const entities = [...(input.entities ?? [])];
   if (input.mentionBot) {
@@ -458,7 +544,7 @@ function userMessage(
   const message: Record<string, unknown> = {
     message_id: messageId,
     date: Math.floor(Date.now() / 1000),
-    chat: chatOf(String(input.chatId), chatType),
+    chat: chatOf(String(input.chatId), chatType, from),
     from,
   };
   if (input.threadId !== undefined)
@@ -496,11 +582,18 @@ function userMessage(
   return message as unknown as Message;
 }
 
-function chatOf(chatId: string, type?: string) {
+/** A private chat carries its user's names; ids that are not numbers (contract ids) stay strings. */
+function chatOf(chatId: string, type?: string, user?: User): Chat {
   const resolved = type ?? (Number(chatId) > 0 ? 'private' : 'supergroup');
-  return resolved === 'private'
-    ? { id: Number(chatId), type: 'private', first_name: 'Ada' }
-    : { id: Number(chatId), type: resolved, title: 'Contract Group' };
+  const id = (/^-?\d+$/.test(chatId) ? Number(chatId) : chatId) as number;
+  if (resolved !== 'private') return { id, type: resolved, title: 'Contract Group' } as Chat;
+  return {
+    id,
+    type: 'private',
+    first_name: user?.first_name ?? 'Ada',
+    ...(user?.last_name ? { last_name: user.last_name } : {}),
+    ...(user?.username ? { username: user.username } : {}),
+  };
 }
 
 function messageKey(chatId: string, messageId: number): string {
@@ -583,10 +676,6 @@ function faultBody(fault: FakeFault) {
     description,
     ...(fault.retryAfter === undefined ? {} : { parameters: { retry_after: fault.retryAfter } }),
   };
-}
-
-function badRequest(description: string) {
-  return { error: { error_code: 400, description: `Bad Request: ${description}` } };
 }
 
 function reply(res: http.ServerResponse, status: number, body: unknown): void {

@@ -4,7 +4,8 @@ import type { Api } from 'grammy';
 import type { Update } from 'grammy/types';
 import { describeError, isConflict, isUnauthorized } from './errors.js';
 
-export const ALLOWED_UPDATES = ['message'] as const;
+/** Messages, and taps on the buttons of cards the bot sent. */
+export const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 
 export interface PollLoopOptions {
   api: Api;

@@ -90,15 +90,20 @@ interface CommonOptions {
 }
 
 function sendOptions(message: OutboundMessage, first: boolean): CommonOptions {
-  const thread = message.threadId === undefined ? Number.NaN : Number(message.threadId);
   const reply =
     message.replyToPlatformMessageId === undefined ? Number.NaN : Number(message.replyToPlatformMessageId);
   return {
-    ...(Number.isInteger(thread) ? { message_thread_id: thread } : {}),
+    ...threadOptions(message.threadId),
     ...(first && Number.isInteger(reply)
       ? { reply_parameters: { message_id: reply, allow_sending_without_reply: true } }
       : {}),
   };
+}
+
+/** `message_thread_id` for a forum topic id (ignored when it is not a number). */
+export function threadOptions(threadId: string | undefined): { message_thread_id?: number } {
+  const thread = threadId === undefined ? Number.NaN : Number(threadId);
+  return Number.isInteger(thread) ? { message_thread_id: thread } : {};
 }
 
 async function sendFile(

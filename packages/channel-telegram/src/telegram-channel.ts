@@ -10,14 +10,17 @@ import {
 import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
-  type ChannelHost,
   type ChannelLimits,
   type Logger,
+  type OutboundCard,
+  type SendResult,
 } from '@nanoclaw/core';
 import { Api } from 'grammy';
-import type { Update } from 'grammy/types';
+import { sendCard } from './cards.js';
+import { openDirectChat } from './direct-chat.js';
 import { describeError, isUnauthorized, toChannelError } from './errors.js';
-import { TELEGRAM_CHANNEL, type TelegramBotIdentity, textMentions, toInboundMessage } from './map-message.js';
+import { handleUpdate } from './handle-update.js';
+import { TELEGRAM_CHANNEL, type TelegramBotIdentity, textMentions } from './map-message.js';
 import { runPollLoop } from './poll-loop.js';
 import { createSendProgress, sendOutbound } from './send.js';
 
@@ -57,6 +60,10 @@ export interface TelegramChannel extends ChannelAdapter, ReportsChannelHealth {
   readonly botUsername: string | undefined;
   /** The bytes of an inbound attachment by its `ref` (a Telegram file_id), through getFile. */
   downloadAttachment(ref: string): Promise<Uint8Array>;
+  /** A message with one inline-keyboard button per option; taps reach `host.receiveAction`. */
+  sendCard(card: OutboundCard): Promise<SendResult>;
+  /** The private chat with this user (its id is the user id); rejects when the user has not started the bot. */
+  openDirectChat(userId: string): Promise<string>;
 }
 
 export function createTelegramChannel(options: TelegramChannelOptions): TelegramChannel {
@@ -83,15 +90,6 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
       logger?.debug({ chatId, err: describeError(error) }, 'telegram typing failed'),
   });
 
-  const handleUpdate = async (host: ChannelHost, update: Update) => {
-    if (!update.message || !bot) return;
-    const inbound = toInboundMessage(update.message, { accountId, bot });
-    if (!inbound) return;
-    const { duplicate } = await host.receive(inbound);
-    if (duplicate)
-      log().debug({ chatId: inbound.chatId, id: inbound.platformMessageId }, 'telegram duplicate update');
-  };
-
   return {
     specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: TELEGRAM_CHANNEL,
@@ -105,7 +103,8 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
     async start(host) {
       if (loop) return;
       logger = options.logger ?? host.logger;
-      bot = await identify(api);
+      const identity = await identify(api);
+      bot = identity;
       const abort = new AbortController();
       controller = abort;
       health = { connected: true };
@@ -113,7 +112,7 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
         api,
         timeoutSeconds: options.pollTimeoutSeconds ?? 30,
         offset,
-        handle: (update) => handleUpdate(host, update),
+        handle: (update) => handleUpdate({ api, host, accountId, bot: identity, logger: log() }, update),
         onHealth: (connected, error) => {
           health = error === undefined ? { connected } : { connected, lastError: error };
         },
@@ -152,26 +151,31 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
     isMention: (text) => textMentions(text, bot?.username),
 
-    async downloadAttachment(ref) {
-      let path: string | undefined;
-      try {
-        path = (await api.getFile(ref)).file_path;
-      } catch (error) {
-        throw toChannelError(error, 'getFile');
-      }
-      if (!path)
-        throw new ChannelError(`telegram file ${ref} has no download path (over 20 MB?)`, {
-          permanent: true,
-        });
-      const response = await fetch(`${apiRoot}/file/bot${options.token}/${path}`);
-      if (!response.ok) throw new ChannelError(`telegram file download failed: HTTP ${response.status}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      if (bytes.byteLength > TELEGRAM_MAX_DOWNLOAD_BYTES) {
-        throw new ChannelError('telegram file is over 20 MB', { permanent: true });
-      }
-      return bytes;
-    },
+    sendCard: (card) => sendCard(api, card),
+
+    openDirectChat: (userId) => openDirectChat(api, userId),
+
+    downloadAttachment: (ref) => downloadFile(api, `${apiRoot}/file/bot${options.token}`, ref),
   };
+}
+
+/** The bytes of a file by its file_id: getFile for the path, then the download (the Bot API serves ≤ 20 MB). */
+async function downloadFile(api: Api, fileRoot: string, ref: string): Promise<Uint8Array> {
+  let path: string | undefined;
+  try {
+    path = (await api.getFile(ref)).file_path;
+  } catch (error) {
+    throw toChannelError(error, 'getFile');
+  }
+  if (!path)
+    throw new ChannelError(`telegram file ${ref} has no download path (over 20 MB?)`, { permanent: true });
+  const response = await fetch(`${fileRoot}/${path}`);
+  if (!response.ok) throw new ChannelError(`telegram file download failed: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.byteLength > TELEGRAM_MAX_DOWNLOAD_BYTES) {
+    throw new ChannelError('telegram file is over 20 MB', { permanent: true });
+  }
+  return bytes;
 }
 
 /** getMe: who the bot is. A 401 is permanent (wrong or revoked token); anything else is worth retrying. */

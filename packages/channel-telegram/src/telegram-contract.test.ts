@@ -1,4 +1,9 @@
-import { type ChannelContractDriver, type ContractInjected, channelContract } from '@nanoclaw/testing';
+import {
+  type ChannelContractCardDriver,
+  type ChannelContractDriver,
+  type ContractInjected,
+  channelContract,
+} from '@nanoclaw/testing';
 import {
   createFakeTelegramServer,
   FAKE_TELEGRAM_SEND_METHODS,
@@ -57,14 +62,43 @@ function driverFor(server: FakeTelegramServer): ChannelContractDriver {
     async dropConnection() {
       server.dropConnections();
     },
+    cards: cardDriverFor(server),
+    directChats: { isDirectChatWith: (chatId, userId) => server.isDirectChat(chatId, userId) },
+  };
+}
+
+function cardDriverFor(server: FakeTelegramServer): ChannelContractCardDriver {
+  return {
+    sentCards: () =>
+      server.cards.map((card) => ({
+        chatId: card.chatId,
+        platformMessageId: card.platformMessageId,
+        text: card.text,
+        buttons: card.buttons,
+      })),
+    async tap({ card, data, user }) {
+      const tap = server.tap({
+        card: { chatId: card.chatId, messageId: Number(card.platformMessageId) },
+        data,
+        user: { id: user.id, first_name: user.name ?? 'Tapper' },
+      });
+      return { platformActionId: tap.platformActionId, answered: () => tap.answered() };
+    },
+    async replayTap(tap) {
+      server.replayTap({ queryId: tap.platformActionId });
+    },
   };
 }
 
 channelContract({
   name: 'telegram',
   rateLimit: 'error',
+  cards: true,
+  directChats: true,
   async setup() {
     const server = await createFakeTelegramServer();
+    // The direct-chat case asks for the owner's chat: on Telegram the owner must have started the bot first.
+    server.startPrivateChat({ id: 'U-owner', first_name: 'Owner' });
     const adapter = createTelegramChannel({
       token: server.token,
       apiRoot: server.url,

@@ -1,4 +1,12 @@
 export type {
+  FakeCallbackAnswer,
+  FakeCardButton,
+  FakeSentCard,
+  FakeTap,
+  FakeTapInput,
+  FakeUser,
+} from './fake-telegram-cards.js';
+export type {
   FakeFault,
   FakeInboundMessage,
   FakeRequest,
