@@ -153,9 +153,8 @@ describe('codex provider: turns against the real app-server', () => {
       mcpStep({ server: 'echo', tool: 'slow', arguments: { ms: 5_000 } }, { text: 'It timed out.' }),
     );
     const session = await start({ mcpServers: { echo: { ...echoServer(), toolTimeoutMs: 1_000 } } });
-    const started = Date.now();
     const events = await collect(session.prompt({ text: 'use the slow tool' }));
-    expect(Date.now() - started).toBeLessThan(4_500);
+    // Without the timeout the 5 s call would end with "slept" (Codex's default is 60 s).
     const [result] = ofType(events, 'tool-result');
     expect(result).toMatchObject({ name: 'echo.slow', isError: true });
     expect(JSON.stringify(result?.output)).toMatch(/timed out/i);
