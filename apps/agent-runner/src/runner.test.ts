@@ -1,8 +1,14 @@
 import { PassThrough } from 'node:stream';
-import { type AgentProvider, type AgentSession, HostToRunner, silentLogger } from '@nanoclaw/core';
+import {
+  type AgentProvider,
+  type AgentSession,
+  HostToRunner,
+  type SessionOptions,
+  silentLogger,
+} from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node.js';
-import { createRunner } from './runner.js';
+import { AGENT_TOOLS_SERVER, AGENT_TOOLS_TIMEOUT_MS, createRunner } from './runner.js';
 import { sessionParams } from './test-utils.js';
 
 const streams: PassThrough[] = [];
@@ -11,7 +17,7 @@ afterEach(() => {
 });
 
 /** A runner in this process, on in-memory streams, with a provider whose session's close fails. */
-function inProcessRunner() {
+function inProcessRunner(started: SessionOptions[] = []) {
   const toRunner = new PassThrough();
   const toHost = new PassThrough();
   streams.push(toRunner, toHost);
@@ -22,7 +28,10 @@ function inProcessRunner() {
     close: () => Promise.reject(new Error('close failed')),
   } as unknown as AgentSession;
   const provider = {
-    startSession: async () => session,
+    startSession: async (options: SessionOptions) => {
+      started.push(options);
+      return session;
+    },
     isSessionInvalid: () => false,
   } as unknown as AgentProvider;
   const runner = createRunner({
@@ -40,6 +49,21 @@ function inProcessRunner() {
 }
 
 describe('createRunner', () => {
+  it("gives its own nanoclaw MCP server a 65 min tool timeout and leaves the group's servers as they are", async () => {
+    const started: SessionOptions[] = [];
+    const { host, runner } = inProcessRunner(started);
+    const search = { type: 'stdio', command: 'node', args: [], env: {}, toolTimeoutMs: 120_000 };
+    const plain = { type: 'stdio', command: 'node', args: [], env: {} };
+    await host.sendRequest(HostToRunner.sessionStart, sessionParams({ mcpServers: { search, plain } }));
+    const servers = started[0]?.mcpServers ?? {};
+    expect(servers[AGENT_TOOLS_SERVER]?.toolTimeoutMs).toBe(3_900_000);
+    expect(AGENT_TOOLS_TIMEOUT_MS).toBe(3_900_000);
+    expect(servers.search).toEqual(search);
+    expect(servers.plain).toEqual(plain);
+    await runner.shutdown(0, 'test');
+    host.dispose();
+  });
+
   it('shutdown never rejects, even when the session fails to close, and exits once', async () => {
     const { host, runner, exits } = inProcessRunner();
     await expect(host.sendRequest(HostToRunner.sessionStart, sessionParams())).resolves.toEqual({

@@ -27,6 +27,12 @@ import { RUNNER_VERSION } from './version.js';
 
 /** The MCP server name under which the agent's own tools are given to the provider. */
 export const AGENT_TOOLS_SERVER = 'nanoclaw';
+/**
+ * How long one call of the agent's own tools may take: 65 min. `ask_user_question` waits for a person for up to an
+ * hour (its `timeoutS` max 3600), plus margin for the answer to come back; the agents' own MCP defaults (Codex and
+ * OpenCode 60 s) would end it long before. A turn's own timeout still bounds the whole turn.
+ */
+export const AGENT_TOOLS_TIMEOUT_MS = 3_900_000;
 export const DEFAULT_HEARTBEAT_MS = 5_000;
 /**
  * The error code of a run the runner was told to stop in (a signal, session/close, the host gone): the turn did not
@@ -199,6 +205,7 @@ class AgentRunner implements Runner {
           command: process.execPath,
           args: [this.#options.mcpServerPath],
           env: { NANOCLAW_RUNNER_SOCKET: this.#bridge.socketPath },
+          toolTimeoutMs: AGENT_TOOLS_TIMEOUT_MS,
         },
       },
       env: this.#options.env ?? stringEnv(process.env),

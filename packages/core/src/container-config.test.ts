@@ -30,6 +30,25 @@ describe('containerConfigSchema', () => {
     expect(JSON.stringify(result.error?.issues)).toContain('provdier');
   });
 
+  it('takes an optional toolTimeoutMs on stdio and http MCP servers, within 1 s..24 h', () => {
+    const config = containerConfigSchema.parse({
+      mcpServers: {
+        search: { command: 'node', toolTimeoutMs: 120_000 },
+        web: { type: 'http', url: 'http://127.0.0.1:1/mcp', toolTimeoutMs: 86_400_000 },
+        plain: { command: 'node' },
+      },
+    });
+    expect(config.mcpServers.search?.toolTimeoutMs).toBe(120_000);
+    expect(config.mcpServers.web?.toolTimeoutMs).toBe(86_400_000);
+    expect(config.mcpServers.plain).not.toHaveProperty('toolTimeoutMs');
+    for (const toolTimeoutMs of [999, 86_400_001, 1_500.5, '60000']) {
+      const result = containerConfigSchema.safeParse({
+        mcpServers: { search: { command: 'x', toolTimeoutMs } },
+      });
+      expect(result.success).toBe(false);
+    }
+  });
+
   it('reserves the nanoclaw MCP server name', () => {
     const result = containerConfigSchema.safeParse({ mcpServers: { nanoclaw: { command: 'x' } } });
     expect(result.success).toBe(false);

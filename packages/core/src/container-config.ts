@@ -21,17 +21,31 @@ export const additionalMountSchema = z.strictObject({
 });
 export type AdditionalMount = z.infer<typeof additionalMountSchema>;
 
+/**
+ * How long one tool call of an MCP server may take, in ms (1 s to 24 h); default: the agent's own (Codex 60 s,
+ * OpenCode 60 s, Claude Code about 28 h). Each provider maps it to its agent's per-server setting.
+ */
+export const mcpToolTimeoutMsSchema = z
+  .number()
+  .int()
+  .min(1_000)
+  .max(24 * 3_600_000);
+
 export const mcpServerConfigSchema = z.union([
   z.strictObject({
     type: z.literal('stdio').default('stdio'),
     command: z.string().min(1),
     args: z.array(z.string()).default([]),
     env: z.record(envKeySchema, z.string()).default({}),
+    /** How long one tool call of this server may take (ms); default: the agent's own. */
+    toolTimeoutMs: mcpToolTimeoutMsSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('http'),
     url: z.url(),
     headers: z.record(z.string(), z.string()).default({}),
+    /** How long one tool call of this server may take (ms); default: the agent's own. */
+    toolTimeoutMs: mcpToolTimeoutMsSchema.optional(),
   }),
 ]);
 export type McpServerConfig = z.infer<typeof mcpServerConfigSchema>;

@@ -135,6 +135,26 @@ describe('claude MCP servers', () => {
     expect(turnEnds(events)).toEqual([{ status: 'completed', text: 'Both done.' }]);
   });
 
+  it("ends an MCP call at the server's toolTimeoutMs (SDK timeout) with an error result", async () => {
+    const world = await createWorld();
+    worlds.push(world);
+    const session = await testProvider(world).startSession({
+      cwd: world.cwd,
+      env: world.env,
+      mcpServers: { echo: { ...echoServer(), toolTimeoutMs: 1_000 } },
+    });
+    sessions.push(session);
+    world.fake.on('slow', {
+      mcp: { server: 'echo', tool: 'slow', arguments: { ms: 5_000 } },
+      text: 'It timed out.',
+    });
+    const events = await collect(session.prompt({ text: 'slow' }));
+    // Without the timeout the 5 s call would end with "slept".
+    expect(ofType(events, 'tool-result')[0]).toMatchObject({ name: 'mcp__echo__slow', isError: true });
+    expect(ofType(events, 'tool-result')[0]?.output).toMatch(/timed out/i);
+    expect(turnEnds(events)).toEqual([{ status: 'completed', text: 'It timed out.' }]);
+  });
+
   it('reports a failing MCP tool as an error result', async () => {
     const world = await createWorld();
     worlds.push(world);

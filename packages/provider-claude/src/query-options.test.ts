@@ -27,6 +27,17 @@ describe('query options', () => {
     });
   });
 
+  it("gives a server's toolTimeoutMs to the SDK as its timeout (ms), only where set", () => {
+    const servers = toSdkMcpServers({
+      ask: { type: 'stdio', command: 'node', args: [], env: {}, toolTimeoutMs: 3_900_000 },
+      remote: { type: 'http', url: 'http://127.0.0.1:9/mcp', headers: {}, toolTimeoutMs: 1_500 },
+      plain: { type: 'stdio', command: 'node', args: [], env: {} },
+    });
+    expect(servers.ask).toMatchObject({ type: 'stdio', timeout: 3_900_000 });
+    expect(servers.remote).toMatchObject({ type: 'http', timeout: 1_500 });
+    expect(servers.plain).not.toHaveProperty('timeout');
+  });
+
   it('bypasses permissions, streams partial messages and appends instructions to the claude_code prompt', () => {
     const options = buildQueryOptions(plan, { resume: 'abc' });
     expect(options).toMatchObject({

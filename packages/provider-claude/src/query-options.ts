@@ -25,7 +25,11 @@ export interface QueryPlan {
   extra: Partial<Options>;
 }
 
-/** `SessionOptions.mcpServers` in the SDK's shape (stdio: command/args/env; http: url/headers). */
+/**
+ * `SessionOptions.mcpServers` in the SDK's shape (stdio: command/args/env; http: url/headers). `toolTimeoutMs`
+ * becomes the server's own `timeout` (ms per tool call, over `MCP_TOOL_TIMEOUT`), so other servers keep Claude
+ * Code's default (about 28 h for stdio; for http also the per-request budget, default 60 s).
+ */
 export function toSdkMcpServers(servers: SessionOptions['mcpServers']): Record<string, SdkMcpServerConfig> {
   const out: Record<string, SdkMcpServerConfig> = {};
   for (const [name, server] of Object.entries(servers ?? {})) out[name] = toSdkMcpServer(server);
@@ -33,12 +37,16 @@ export function toSdkMcpServers(servers: SessionOptions['mcpServers']): Record<s
 }
 
 function toSdkMcpServer(server: McpServerConfig): SdkMcpServerConfig {
-  if (server.type === 'http') return { type: 'http', url: server.url, headers: { ...server.headers } };
+  const timeout = server.toolTimeoutMs === undefined ? {} : { timeout: server.toolTimeoutMs };
+  if (server.type === 'http') {
+    return { type: 'http', url: server.url, headers: { ...server.headers }, ...timeout };
+  }
   return {
     type: 'stdio',
     command: server.command,
     args: [...(server.args ?? [])],
     env: { ...(server.env ?? {}) },
+    ...timeout,
   };
 }
 

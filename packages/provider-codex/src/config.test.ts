@@ -287,6 +287,29 @@ describe('config.toml', () => {
     expect(result.code).toBe(0);
   });
 
+  it('writes toolTimeoutMs as tool_timeout_sec (seconds, rounded up), only where set, and passes --strict-config', async () => {
+    const codexHome = path.join(tempDir(), '.codex');
+    fs.mkdirSync(codexHome);
+    const toml = renderCodexConfig(
+      buildCodexConfig({
+        env: {},
+        mcpServers: {
+          ask: { type: 'stdio', command: 'node', args: [], env: {}, toolTimeoutMs: 3_900_000 },
+          web: { type: 'http', url: 'http://127.0.0.1:1/mcp', headers: {}, toolTimeoutMs: 1_500 },
+          plain: { type: 'stdio', command: 'node', args: [], env: {} },
+        },
+      }),
+    );
+    fs.writeFileSync(path.join(codexHome, 'config.toml'), toml);
+    const servers = (parse(toml) as { mcp_servers: Record<string, Record<string, unknown>> }).mcp_servers;
+    expect(servers.ask?.tool_timeout_sec).toBe(3_900);
+    expect(servers.web?.tool_timeout_sec).toBe(2);
+    expect(servers.plain).not.toHaveProperty('tool_timeout_sec');
+    const result = await strictConfig(codexHome);
+    expect(result.output).not.toMatch(/error/i);
+    expect(result.code).toBe(0);
+  });
+
   it('the strict check does catch a bad config (the validation is real)', async () => {
     const codexHome = path.join(tempDir(), '.codex');
     fs.mkdirSync(codexHome);

@@ -182,15 +182,23 @@ function mcpServerEntry(name: string, server: McpServerConfig): Record<string, u
       `MCP server name ${JSON.stringify(name)} is not [A-Za-z0-9_-]`,
     );
   }
+  // Codex's `tool_timeout_sec` (seconds, default 60) bounds one tool call; rounded up so it is never shorter.
+  const timeout =
+    server.toolTimeoutMs === undefined ? {} : { tool_timeout_sec: Math.ceil(server.toolTimeoutMs / 1000) };
   if (server.type === 'http') {
     const headers = server.headers ?? {};
-    return { url: server.url, ...(Object.keys(headers).length > 0 ? { http_headers: headers } : {}) };
+    return {
+      url: server.url,
+      ...(Object.keys(headers).length > 0 ? { http_headers: headers } : {}),
+      ...timeout,
+    };
   }
   const env = server.env ?? {};
   return {
     command: server.command,
     args: [...(server.args ?? [])],
     ...(Object.keys(env).length > 0 ? { env } : {}),
+    ...timeout,
   };
 }
 

@@ -148,6 +148,19 @@ describe('codex provider: turns against the real app-server', () => {
     expect(followUp).toContain('echo:hello mcp');
   });
 
+  it("ends an MCP call at the server's toolTimeoutMs (Codex tool_timeout_sec) with an error result", async () => {
+    world.fake.script(
+      mcpStep({ server: 'echo', tool: 'slow', arguments: { ms: 5_000 } }, { text: 'It timed out.' }),
+    );
+    const session = await start({ mcpServers: { echo: { ...echoServer(), toolTimeoutMs: 1_000 } } });
+    const events = await collect(session.prompt({ text: 'use the slow tool' }));
+    // Without the timeout the 5 s call would end with "slept" (Codex's default is 60 s).
+    const [result] = ofType(events, 'tool-result');
+    expect(result).toMatchObject({ name: 'echo.slow', isError: true });
+    expect(JSON.stringify(result?.output)).toMatch(/timed out/i);
+    expect(ofType(events, 'turn-end')[0]).toMatchObject({ status: 'completed' });
+  });
+
   it('resumes a thread in a new app-server process: the model sees the earlier history', async () => {
     world.fake.script([{ text: 'Noted.' }, { text: 'It was PELICAN.' }]);
     const first = await start();

@@ -3,10 +3,10 @@ import { McpClientError } from './errors.js';
 import { connectMcpStdio } from './mcp-client.js';
 import { echoServer } from './test-utils.js';
 
-function connect(env: Record<string, string> = {}) {
+function connect(env: Record<string, string> = {}, toolTimeoutMs?: number) {
   const config = echoServer(env);
   if (config.type !== 'stdio') throw new Error('unreachable');
-  return connectMcpStdio({ name: 'echo', command: config.command, args: config.args, env });
+  return connectMcpStdio({ name: 'echo', command: config.command, args: config.args, env, toolTimeoutMs });
 }
 
 describe('connectMcpStdio', () => {
@@ -55,6 +55,16 @@ describe('connectMcpStdio', () => {
       const call = client.callTool('slow', { ms: 5_000 }, { signal: abort.signal });
       abort.abort();
       await expect(call).rejects.toThrow(/aborted/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('ends a call that outlasts toolTimeoutMs, and the client stays usable', async () => {
+    const client = await connect({}, 200);
+    try {
+      await expect(client.callTool('slow', { ms: 2_000 })).rejects.toThrow(/timed out/i);
+      expect((await client.callTool('echo', { text: 'after' })).text).toBe('echo:after');
     } finally {
       await client.close();
     }

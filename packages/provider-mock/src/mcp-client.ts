@@ -6,7 +6,10 @@ import { ChildProcessTransport } from './mcp-transport.js';
 /** The MCP revision this client asks for (the SDK's newest). */
 export const MCP_PROTOCOL_VERSION = LATEST_PROTOCOL_VERSION;
 
-/** The run's signal bounds a tool call; the SDK's 60 s default request timeout would cut long tools short. */
+/**
+ * Unless the server sets `toolTimeoutMs`, only the run's signal bounds a tool call: the SDK's 60 s default request
+ * timeout would cut long tools short.
+ */
 const NO_REQUEST_TIMEOUT_MS = 2 ** 31 - 1;
 
 export interface McpStdioClientOptions {
@@ -18,6 +21,8 @@ export interface McpStdioClientOptions {
   env?: Record<string, string>;
   cwd?: string;
   clientInfo?: { name: string; version: string };
+  /** How long one `tools/call` may take (the server's `toolTimeoutMs`); default: no limit but the signal. */
+  toolTimeoutMs?: number;
 }
 
 export interface McpTool {
@@ -57,7 +62,7 @@ export async function connectMcpStdio(options: McpStdioClientOptions): Promise<M
     await transport.close();
     throw transport.failure(`MCP initialize failed on "${options.name}"`, error);
   }
-  return new StdioMcpClient(options.name, client, transport);
+  return new StdioMcpClient(options.name, client, transport, options.toolTimeoutMs ?? NO_REQUEST_TIMEOUT_MS);
 }
 
 class StdioMcpClient implements McpClient {
@@ -69,6 +74,7 @@ class StdioMcpClient implements McpClient {
     readonly name: string,
     client: Client,
     transport: ChildProcessTransport,
+    private readonly toolTimeoutMs: number,
   ) {
     this.#client = client;
     this.#transport = transport;
@@ -89,7 +95,7 @@ class StdioMcpClient implements McpClient {
     try {
       const result = await this.#client.callTool({ name: tool, arguments: args }, undefined, {
         signal,
-        timeout: NO_REQUEST_TIMEOUT_MS,
+        timeout: this.toolTimeoutMs,
       });
       const content = Array.isArray(result.content) ? (result.content as unknown[]) : [];
       return { text: contentText(content), isError: result.isError === true, content };

@@ -43,6 +43,7 @@ export function createMcpPool(options: McpPoolOptions): McpPool {
       env: { ...inheritedEnv(options.env), ...config.env },
       // A cwd that does not exist would make spawn fail with a misleading ENOENT.
       cwd: options.cwd && existsSync(options.cwd) ? options.cwd : undefined,
+      toolTimeoutMs: config.toolTimeoutMs,
     });
     clients.set(name, client);
     client.catch(() => clients.delete(name));

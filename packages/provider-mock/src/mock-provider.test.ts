@@ -372,6 +372,21 @@ describe('MCP tool calls', () => {
     }
   });
 
+  it("ends a tool call at the server's toolTimeoutMs with an isError result", async () => {
+    const session = await createMockProvider().startSession({
+      cwd,
+      mcpServers: { echo: { ...echoServer(), toolTimeoutMs: 1_000 } },
+    });
+    try {
+      const events = await collect(session.prompt(input('/tool echo.slow {"ms":5000}')));
+      const result = events.find((e) => e.type === 'tool-result');
+      expect(result).toMatchObject({ isError: true, output: expect.stringMatching(/timed out/i) });
+      expect(turnEnds(events)[0]?.status).toBe('completed');
+    } finally {
+      await session.close();
+    }
+  });
+
   it('interrupt cuts a slow tool call short', async () => {
     const session = await createMockProvider().startSession({ cwd, mcpServers: { echo: echoServer() } });
     try {

@@ -130,6 +130,17 @@ describe('buildOpencodeConfig', () => {
     });
   });
 
+  it("writes a server's toolTimeoutMs as its opencode timeout (ms), only where set", () => {
+    const mcp = mcpConfig({
+      ask: { type: 'stdio', command: 'node', args: [], env: {}, toolTimeoutMs: 3_900_000 },
+      web: { type: 'http', url: 'http://127.0.0.1:5/mcp', headers: {}, toolTimeoutMs: 1_500 },
+      plain: { type: 'stdio', command: 'node', args: [], env: {} },
+    }) as Record<string, Record<string, unknown>>;
+    expect(mcp.ask?.timeout).toBe(3_900_000);
+    expect(mcp.web?.timeout).toBe(1_500);
+    expect(mcp.plain).not.toHaveProperty('timeout');
+  });
+
   it('names MCP tools as opencode does', () => {
     expect(mcpToolName('echo', 'send_message')).toBe('echo_send_message');
     expect(mcpToolName('my.server', 'a b')).toBe('my_server_a_b');

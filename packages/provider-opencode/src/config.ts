@@ -133,21 +133,33 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
   return { ...config, ...input.extraConfig };
 }
 
-/** NanoClaw MCP servers as opencode `mcp` entries: stdio → `local` (command + args), http → `remote`. */
+/**
+ * NanoClaw MCP servers as opencode `mcp` entries: stdio → `local` (command + args), http → `remote`.
+ * `toolTimeoutMs` → `timeout` (ms): opencode bounds each request to that server with it (tool calls, and also
+ * connecting and listing); unset, a tool call ends after the MCP SDK's default 60 s.
+ */
 export function mcpConfig(
   servers: Readonly<Record<string, McpServerConfig>> | undefined,
 ): Record<string, unknown> | undefined {
   if (!servers || Object.keys(servers).length === 0) return undefined;
   const out: Record<string, unknown> = {};
   for (const [name, server] of Object.entries(servers)) {
+    const timeout = server.toolTimeoutMs === undefined ? {} : { timeout: server.toolTimeoutMs };
     if (server.type === 'http') {
-      out[name] = { type: 'remote', url: server.url, headers: { ...server.headers }, enabled: true };
+      out[name] = {
+        type: 'remote',
+        url: server.url,
+        headers: { ...server.headers },
+        enabled: true,
+        ...timeout,
+      };
     } else {
       out[name] = {
         type: 'local',
         command: [server.command, ...(server.args ?? [])],
         environment: { ...server.env },
         enabled: true,
+        ...timeout,
       };
     }
   }

@@ -118,6 +118,23 @@ describe('opencode session (real opencode serve)', () => {
     expect(agentBodies(w).some((body) => body.includes('echo:hi'))).toBe(true);
   });
 
+  it("ends an MCP call at the server's toolTimeoutMs (opencode timeout) with an error result", async () => {
+    const w = await world();
+    w.fake.on('run-slow', {
+      mcp: { server: 'echo', tool: 'slow', arguments: { ms: 5_000 } },
+      text: 'It timed out.',
+    });
+    const session = await start(w, { mcpServers: { echo: { ...echoServer(), toolTimeoutMs: 1_500 } } });
+    const events = await collect(session.prompt({ text: 'run-slow' }));
+    // Without the timeout the 5 s call would end with "slept" (opencode's default is 60 s).
+    expect(ofType(events, 'tool-result')[0]).toMatchObject({
+      name: 'echo.slow',
+      isError: true,
+      output: expect.stringMatching(/timed out/i),
+    });
+    expect(turnEnds(events)).toEqual([{ status: 'completed', text: 'It timed out.' }]);
+  });
+
   it('fails a turn once retries are exhausted, with a clear error; the session stays usable', async () => {
     const w = await world();
     w.fake.on('boom', { error: { status: 500, message: 'scripted failure' } });
