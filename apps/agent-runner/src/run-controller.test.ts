@@ -113,6 +113,36 @@ describe('startRun', () => {
     expect(lines.join('')).toContain('provider interrupt failed');
   });
 
+  it('stops the turn clock while the agent waits for a person, then gives the turn the time it had left', async () => {
+    vi.useFakeTimers();
+    try {
+      const { stream, release } = hangingStream([{ type: 'turn-start', turnId: 't1', input }]);
+      const sent: AgentEvent[] = [];
+      const run = startRun({
+        runId: 'r',
+        session: fakeSession(stream),
+        stream,
+        turnTimeoutMs: 1_000,
+        send: (e) => sent.push(e),
+      });
+      await vi.advanceTimersByTimeAsync(600);
+      const resume = run.holdTurnTimer();
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(sent.filter((e) => e.type === 'error')).toEqual([]);
+      resume();
+      resume();
+      await vi.advanceTimersByTimeAsync(300);
+      expect(sent.filter((e) => e.type === 'error')).toEqual([]);
+      await vi.advanceTimersByTimeAsync(150);
+      expect(sent.filter((e) => e.type === 'error')).toMatchObject([{ code: 'timeout' }]);
+      release();
+      await vi.advanceTimersByTimeAsync(3_000);
+      await run.done;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('times out a provider that never starts a turn', async () => {
     const { stream } = hangingStream([]);
     const sent: AgentEvent[] = [];

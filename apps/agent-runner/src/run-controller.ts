@@ -20,6 +20,11 @@ export interface RunController {
   readonly done: Promise<void>;
   /** Interrupts the provider; if the open turn does not end within the grace period, ends it and the run. */
   interrupt(): Promise<void>;
+  /**
+   * Stops the turn clock while the agent waits for a person (a question), and returns the function that starts it
+   * again with the time the turn had left: a person's answer time is not the agent's working time.
+   */
+  holdTurnTimer(): () => void;
 }
 
 export const DEFAULT_INTERRUPT_GRACE_MS = 2_000;
@@ -41,9 +46,34 @@ export function startRun(options: RunControllerOptions): RunController {
     abandon = () => resolve('abandoned');
   });
 
-  const armTurnTimer = () => {
+  let deadline = 0;
+  let holds = 0;
+  let ended = false;
+  let heldRemaining = options.turnTimeoutMs;
+  const startTurnClock = (ms: number) => {
     clearTimeout(turnTimer);
-    turnTimer = setTimeout(onTurnTimeout, options.turnTimeoutMs);
+    if (ended) return;
+    if (holds > 0) {
+      heldRemaining = ms;
+      return;
+    }
+    deadline = Date.now() + ms;
+    turnTimer = setTimeout(onTurnTimeout, ms);
+  };
+  const armTurnTimer = () => startTurnClock(options.turnTimeoutMs);
+  const holdTurnTimer = () => {
+    if (holds === 0) {
+      heldRemaining = Math.max(0, deadline - Date.now());
+      clearTimeout(turnTimer);
+    }
+    holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      holds -= 1;
+      if (holds === 0) startTurnClock(heldRemaining);
+    };
   };
 
   const endItself = () => {
@@ -111,6 +141,7 @@ export function startRun(options: RunControllerOptions): RunController {
     } catch (error) {
       failOpenTurn(error);
     } finally {
+      ended = true;
       clearTimeout(turnTimer);
       if (pending) clearTimeout(pending.timer);
     }
@@ -125,5 +156,5 @@ export function startRun(options: RunControllerOptions): RunController {
     openTurn = undefined;
   };
 
-  return { runId: options.runId, done: drive(), interrupt };
+  return { runId: options.runId, done: drive(), interrupt, holdTurnTimer };
 }

@@ -216,6 +216,8 @@ class AgentRunner implements Runner {
   async #handleAction(raw: unknown): Promise<AgentActionResult> {
     const parsed = agentActionSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: `invalid action: ${formatIssues(parsed.error.issues)}` };
+    // Waiting for a person's answer is not the agent's working time: the turn clock stops meanwhile.
+    const release = parsed.data.tool === 'ask_user_question' ? this.#run?.holdTurnTimer() : undefined;
     try {
       const answer: unknown = await this.#connection.sendRequest(RunnerToHost.agentAction, parsed.data);
       const checked = agentActionResultSchema.safeParse(answer);
@@ -223,6 +225,8 @@ class AgentRunner implements Runner {
       return { ok: false, error: 'the host answered agent/action with an invalid result' };
     } catch (error) {
       return { ok: false, error: errorMessage(error) };
+    } finally {
+      release?.();
     }
   }
 

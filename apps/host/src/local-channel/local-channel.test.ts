@@ -120,7 +120,7 @@ describe('createLocalChannel', () => {
         accountId: 'default',
         chatId: 'main',
         platformMessageId: 'local-abc',
-        sender: { id: 'local:ana', name: 'ana' },
+        sender: { id: 'ana', name: 'ana' },
         text: 'hi',
         sentAt: '2030-01-02T03:04:05.000Z',
         mentionsAssistant: true,
