@@ -5,7 +5,10 @@ import {
   type TaskRunLog,
   type TaskStatus,
 } from '@nanoclaw/core';
+import type { ApprovalKind, ApprovalStatus } from './approvals/index.js';
+import type { GroupAccess } from './groups/index.js';
 import type { ResolvedProvider } from './groups/provider-resolution.js';
+import type { AddUserInput, AuditEntry, RemoveUserInput, UserView } from './people/index.js';
 
 /**
  * What the host offers its surfaces (HTTP API, CLI through HTTP, the local channel). The HTTP layer is written
@@ -29,6 +32,62 @@ export interface HostApi {
   subscribe(folder: string, listener: (event: HostEvent) => void): () => void;
   /** Readiness of the parts the host depends on. */
   readiness(): Promise<Readiness>;
+  listUsers(): Promise<UserView[]>;
+  /** Grants a role, adding the user if new. `actor` (`cli`, `api`) is what the audit log records. */
+  addUser(input: AddUserRequest, actor: string): Promise<UserView>;
+  /** Without `role`: the user and all their roles go. */
+  removeUser(input: RemoveUserRequest, actor: string): Promise<{ removed: number }>;
+  /** Makes two user ids one person (a role of either applies to both). */
+  linkUsers(a: string, b: string, actor: string): Promise<UserView[]>;
+  /** Sets who may talk to the group's agent; `request` is refused while no owner is set (nobody could approve). */
+  setGroupAccess(folder: string, access: GroupAccess, actor: string): Promise<GroupView>;
+  /** Newest first; without a status, every status. */
+  listApprovals(filter?: { status?: ApprovalStatus; folder?: string }): Promise<ApprovalView[]>;
+  getApproval(id: string): Promise<ApprovalView>;
+  /** Approves or rejects an access request, or answers a question with an option (from 1). */
+  decideApproval(id: string, choice: ApprovalChoice, actor: string): Promise<ApprovalView>;
+  /** The audit log, newest first. */
+  listAudit(query?: AuditQueryInput): Promise<AuditView[]>;
+}
+
+export type { GroupAccess, UserView };
+export type AddUserRequest = Omit<AddUserInput, 'actor'>;
+export type RemoveUserRequest = Omit<RemoveUserInput, 'actor'>;
+export type ApprovalChoice = 'approve' | 'reject' | number;
+
+/** An access request or an agent's question, as the surfaces show it (its group by folder). */
+export interface ApprovalView {
+  id: string;
+  kind: ApprovalKind;
+  /** The group's folder; null when it has none. */
+  group: string | null;
+  question: string;
+  options: string[];
+  /** Access requests: the user asking to talk. */
+  subject: string | null;
+  requestedBy: string;
+  /** Questions: the one user who may answer; null: anyone in the chat. */
+  askedUser: string | null;
+  status: ApprovalStatus;
+  createdAt: number;
+  expiresAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  /** The chosen option's label. */
+  decision: string | null;
+}
+
+/** One audit log entry, its group by folder (or id, when the group is gone). */
+export interface AuditView extends Omit<AuditEntry, 'groupId'> {
+  group: string | null;
+}
+
+export interface AuditQueryInput {
+  folder?: string;
+  /** Epoch ms: entries at or after. */
+  since?: number;
+  /** Default 200, at most 5,000. */
+  limit?: number;
 }
 
 export interface HostStatus {
@@ -44,6 +103,8 @@ export interface GroupView {
   name: string;
   isMain: boolean;
   trigger: string;
+  /** Who may talk to its agent: `public`, `members` or `request`. */
+  access: GroupAccess;
   /** The provider the host will use for the group's main session, and where that choice came from. */
   provider: ResolvedProvider;
   /** Present when the group's settings (`groups/<folder>.container.json`) are invalid: it is not served until fixed. */

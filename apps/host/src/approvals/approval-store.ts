@@ -3,6 +3,14 @@ import type { ChatRef, HostDb } from '../groups/index.js';
 
 export type ApprovalKind = 'access-request' | 'question';
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'answered' | 'expired' | 'cancelled';
+export const APPROVAL_STATUSES: readonly ApprovalStatus[] = [
+  'pending',
+  'approved',
+  'rejected',
+  'answered',
+  'expired',
+  'cancelled',
+];
 
 /** Where a card went, and to whom (access requests go to one approver's direct chat). */
 export interface CardDestination extends ChatRef {

@@ -47,12 +47,13 @@ export function describeChats(chats: GroupView['chats']): string {
 
 export function groupsTable(groups: GroupView[]): string {
   return formatTable(
-    ['FOLDER', 'NAME', 'PROVIDER', 'TRIGGER', 'CHATS'],
+    ['FOLDER', 'NAME', 'PROVIDER', 'TRIGGER', 'ACCESS', 'CHATS'],
     groups.map((group) => [
       `${group.folder}${group.isMain ? ' *' : ''}`,
       group.name,
       describeProvider(group.provider),
       group.trigger,
+      group.access,
       describeChats(group.chats),
     ]),
   );

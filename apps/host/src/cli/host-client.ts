@@ -1,6 +1,11 @@
 import { errorMessage, type TaskRunLog } from '@nanoclaw/core';
 import type {
   AddedGroup,
+  AddUserRequest,
+  ApprovalChoice,
+  ApprovalView,
+  AuditView,
+  GroupAccess,
   GroupView,
   HostApi,
   HostEvent,
@@ -8,8 +13,11 @@ import type {
   PostedMessage,
   Readiness,
   RemovedGroup,
+  RemoveUserRequest,
   TaskView,
+  UserView,
 } from '../host-api.js';
+import { ACTOR_HEADER } from '../http/people-routes.js';
 import { CliError, EXIT } from './cli-io.js';
 import { createSseParser } from './sse-parser.js';
 
@@ -39,21 +47,35 @@ export type TaskAction = 'pause' | 'resume' | 'cancel';
  */
 export interface HostClient
   extends Pick<
-    HostApi,
-    | 'status'
-    | 'readiness'
-    | 'listGroups'
-    | 'addGroup'
-    | 'removeGroup'
-    | 'listTasks'
-    | 'addTask'
-    | 'listRuns'
-    | 'postMessage'
-  > {
+      HostApi,
+      | 'status'
+      | 'readiness'
+      | 'listGroups'
+      | 'addGroup'
+      | 'removeGroup'
+      | 'listTasks'
+      | 'addTask'
+      | 'listRuns'
+      | 'postMessage'
+    >,
+    PeopleClient {
   readonly baseUrl: string;
   taskAction(id: string, action: TaskAction): Promise<TaskView>;
   /** Resolves once the host has subscribed us (events after that are delivered to `onEvent`). */
   openEvents(folder: string, onEvent: (event: HostEvent) => void): Promise<EventStream>;
+}
+
+/**
+ * Users, access, approvals and the audit log. What changes something is recorded with the actor `cli` (the
+ * client names itself in every request's `X-Nanoclaw-Actor`).
+ */
+export interface PeopleClient
+  extends Pick<HostApi, 'listUsers' | 'listApprovals' | 'getApproval' | 'listAudit'> {
+  addUser(input: AddUserRequest): Promise<UserView>;
+  removeUser(input: RemoveUserRequest): Promise<{ removed: number }>;
+  linkUsers(a: string, b: string): Promise<UserView[]>;
+  setGroupAccess(folder: string, access: GroupAccess): Promise<GroupView>;
+  decideApproval(id: string, choice: ApprovalChoice): Promise<ApprovalView>;
 }
 
 export function hostNotRunningMessage(baseUrl: string): string {
@@ -68,17 +90,8 @@ export function createHostClient(options: HostClientOptions): HostClient {
   const send = (method: string, path: string, init: { body?: unknown; signal?: AbortSignal } = {}) =>
     connection.send(method, path, init);
   const responseError = (response: Response) => connection.responseError(response);
-
-  const query = (params: Record<string, string | number | undefined>) => {
-    const search = new URLSearchParams();
-    for (const [key, value] of Object.entries(params))
-      if (value !== undefined) search.set(key, String(value));
-    const text = search.toString();
-    return text === '' ? '' : `?${text}`;
-  };
-  const segment = encodeURIComponent;
-
   return {
+    ...peopleClient(json),
     baseUrl,
     status: () => json<HostStatus>('GET', '/api/v1/status'),
     readiness: () => json<Readiness>('GET', '/readyz', undefined, [503]),
@@ -114,6 +127,57 @@ export function createHostClient(options: HostClientOptions): HostClient {
   };
 }
 
+type JsonCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+function peopleClient(json: JsonCall): PeopleClient {
+  return {
+    listUsers: async () => (await json<{ users: UserView[] }>('GET', '/api/v1/users')).users,
+    addUser: (input) => json<UserView>('POST', '/api/v1/users', input),
+    removeUser: (input) =>
+      json<{ removed: number }>(
+        'DELETE',
+        `/api/v1/users/${segment(input.userId)}${query({ role: input.role, group: input.group })}`,
+      ),
+    linkUsers: async (a, b) =>
+      (await json<{ users: UserView[] }>('POST', '/api/v1/users/link', { a, b })).users,
+    setGroupAccess: (folder, access) =>
+      json<GroupView>('PATCH', `/api/v1/groups/${segment(folder)}`, { access }),
+    listApprovals: async (filter = {}) =>
+      (
+        await json<{ approvals: ApprovalView[] }>(
+          'GET',
+          `/api/v1/approvals${query({ status: filter.status, group: filter.folder })}`,
+        )
+      ).approvals,
+    getApproval: (id) => json<ApprovalView>('GET', `/api/v1/approvals/${segment(id)}`),
+    decideApproval: (id, choice) =>
+      typeof choice === 'number'
+        ? json<ApprovalView>('POST', `/api/v1/approvals/${segment(id)}/answer`, { option: choice })
+        : json<ApprovalView>('POST', `/api/v1/approvals/${segment(id)}/${choice}`),
+    listAudit: async (filter = {}) =>
+      (
+        await json<{ entries: AuditView[] }>(
+          'GET',
+          `/api/v1/audit${query({
+            group: filter.folder,
+            since: filter.since === undefined ? undefined : new Date(filter.since).toISOString(),
+            limit: filter.limit,
+          })}`,
+        )
+      ).entries,
+  };
+}
+
+/** `?key=value&…` of the parameters that are set; empty when none is. */
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, String(value));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+const segment = encodeURIComponent;
+
 /** Requests to the host's API with its token, and what the CLI says when they fail. */
 class HostConnection {
   readonly baseUrl: string;
@@ -140,6 +204,7 @@ class HostConnection {
         headers: {
           authorization: `Bearer ${token}`,
           accept: 'application/json',
+          [ACTOR_HEADER]: 'cli',
           ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { registerServiceCommand, type ServiceDeps } from '../service/service-command.js';
 import { createCliContext } from './cli-context.js';
+import { registerApprovalsCommand } from './commands/approvals.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerChatCommand } from './commands/chat.js';
 import { type DoctorDeps, registerDoctorCommand } from './commands/doctor.js';
 import { registerGroupsCommand } from './commands/groups.js';
@@ -9,12 +11,13 @@ import { registerSandboxCommand, type SandboxDeps } from './commands/sandbox.js'
 import { registerSendCommand } from './commands/send.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTasksCommand } from './commands/tasks.js';
+import { registerUsersCommand } from './commands/users.js';
 
 export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps;
 
 /**
- * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `tasks`, `runs`,
- * `send`, `chat`, `service` and `sandbox`. They talk to the running host over its HTTP API (except `doctor` and
+ * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `users`, `approvals`,
+ * `audit`, `tasks`, `runs`, `send`, `chat`, `service` and `sandbox`. They talk to the running host over its HTTP API (except `doctor` and
  * `service`), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
  */
 export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
@@ -22,6 +25,9 @@ export function registerCommands(program: Command, deps: CommandDeps = {}): Comm
   registerStatusCommand(program, deps, context);
   registerDoctorCommand(program, deps, context);
   registerGroupsCommand(program, deps, context);
+  registerUsersCommand(program, deps, context);
+  registerApprovalsCommand(program, deps, context);
+  registerAuditCommand(program, deps, context);
   registerTasksCommand(program, deps, context);
   registerRunsCommand(program, deps, context);
   registerSendCommand(program, deps, context);

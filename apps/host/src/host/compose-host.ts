@@ -446,6 +446,7 @@ class HostAssembly {
       assistantName: config.ASSISTANT_NAME,
       runtime: () => runtimeState.status,
       channels: () => this.#channels?.status() ?? [],
+      people: this.#people,
       channelCredentials: createChannelCredentialCheck(
         this.#options.channels ?? BUILT_IN_CHANNELS,
         channelEnv,

@@ -4,6 +4,7 @@ import { errorMessage, type ScheduledTask, type TaskRunLog, type TaskStatus } fr
 import type { NanoclawDatabase } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
 import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
+import type { ApprovalStatus } from '../approvals/index.js';
 import { type ChannelCredentialCheck, missingCredentialsWarning } from '../channels/index.js';
 import {
   formatConfigIssue,
@@ -17,6 +18,12 @@ import type {
   AddedGroup,
   AddGroupInput,
   AddTaskInput,
+  AddUserRequest,
+  ApprovalChoice,
+  ApprovalView,
+  AuditQueryInput,
+  AuditView,
+  GroupAccess,
   GroupView,
   HostApi,
   HostEvent,
@@ -24,12 +31,16 @@ import type {
   PostedMessage,
   Readiness,
   RemovedGroup,
+  RemoveUserRequest,
   TaskView,
+  UserView,
 } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import type { HostEventBus } from '../local-channel/index.js';
 import type { RouteOutcome, Turn } from '../routing/index.js';
 import { type ChannelReceiver, describeTrigger, InboundValidationError } from '../routing/index.js';
+import type { PeopleParts } from './compose-people.js';
+import { createPeopleApi, type PeopleApi } from './people-api.js';
 import type { WorkPayload } from './work.js';
 
 export interface HostApiDeps {
@@ -48,6 +59,8 @@ export interface HostApiDeps {
   channelCredentials?: ChannelCredentialCheck;
   /** The chat platform accounts besides the local channel (skipped ones included), as the supervisor sees them. */
   channels?: () => ChannelStatus[];
+  /** Users and roles, approvals and the audit log. */
+  people: Pick<PeopleParts, 'people' | 'audit' | 'approvals'>;
 }
 
 /** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
@@ -57,9 +70,15 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
 
 class HostApiImpl implements HostApi {
   readonly #deps: HostApiDeps;
+  readonly #people: PeopleApi;
 
   constructor(deps: HostApiDeps) {
     this.#deps = deps;
+    this.#people = createPeopleApi({
+      parts: deps.people,
+      registry: deps.registry,
+      groupView: (group) => this.#groupView(group),
+    });
   }
 
   async status(): Promise<HostStatus> {
@@ -208,6 +227,42 @@ class HostApiImpl implements HostApi {
     return { ready: checks.every((c) => c.ok), checks };
   }
 
+  listUsers(): Promise<UserView[]> {
+    return this.#people.listUsers();
+  }
+
+  addUser(input: AddUserRequest, actor: string): Promise<UserView> {
+    return this.#people.addUser(input, actor);
+  }
+
+  removeUser(input: RemoveUserRequest, actor: string): Promise<{ removed: number }> {
+    return this.#people.removeUser(input, actor);
+  }
+
+  linkUsers(a: string, b: string, actor: string): Promise<UserView[]> {
+    return this.#people.linkUsers(a, b, actor);
+  }
+
+  setGroupAccess(folder: string, access: GroupAccess, actor: string): Promise<GroupView> {
+    return translate(() => this.#people.setGroupAccess(folder, access, actor));
+  }
+
+  listApprovals(filter?: { status?: ApprovalStatus; folder?: string }): Promise<ApprovalView[]> {
+    return this.#people.listApprovals(filter);
+  }
+
+  getApproval(id: string): Promise<ApprovalView> {
+    return this.#people.getApproval(id);
+  }
+
+  decideApproval(id: string, choice: ApprovalChoice, actor: string): Promise<ApprovalView> {
+    return this.#people.decideApproval(id, choice, actor);
+  }
+
+  listAudit(query?: AuditQueryInput): Promise<AuditView[]> {
+    return this.#people.listAudit(query);
+  }
+
   async #groupView(group: RegisteredGroup): Promise<GroupView> {
     const deps = this.#deps;
     const provider = await resolveGroupProvider(deps.database.db, group, deps.resolver);
@@ -217,6 +272,7 @@ class HostApiImpl implements HostApi {
       name: group.name,
       isMain: group.isMain,
       trigger: describeTrigger(group, deps.assistantName),
+      access: group.access,
       provider,
       ...(group.configError ? { configError: formatConfigIssue(group.configError) } : {}),
       chats: [

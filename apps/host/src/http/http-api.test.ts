@@ -3,8 +3,9 @@ import net from 'node:net';
 import { silentLogger as silent, type TaskRunLog } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type GroupView, HostApiError, type Readiness, type TaskView } from '../host-api.js';
+import { PeopleError, type PeopleErrorCode } from '../people/index.js';
 import { createHttpApi, createTokenCheck } from './http-api.js';
-import { createFakeHostApi } from './test-utils.js';
+import { createFakeHostApi, fakeApproval } from './test-utils.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -400,6 +401,157 @@ describe('event streams', () => {
     await httpApi.close();
     await ended;
     expect(api.bus.listenerCount()).toBe(0);
+  });
+});
+
+describe('users, access, approvals and audit', () => {
+  const owner = { userId: 'telegram:1', role: 'owner' };
+
+  it('maps PeopleError codes to the same statuses as HostApiError', async () => {
+    const { api, call } = await start();
+    const statuses: number[] = [];
+    for (const code of ['not-found', 'invalid', 'forbidden', 'conflict'] as PeopleErrorCode[]) {
+      api.listUsers = async () => {
+        throw new PeopleError(code, `it is ${code}`);
+      };
+      const res = await call('GET', '/api/v1/users');
+      statuses.push(res.status);
+      expect(await res.json()).toEqual({ code, error: `it is ${code}` });
+    }
+    expect(statuses).toEqual([404, 400, 403, 409]);
+  });
+
+  it('adds, lists, links and removes users, recording the actor the request names', async () => {
+    const { api, call } = await start();
+    const added = await call(
+      'POST',
+      '/api/v1/users',
+      { ...owner, name: 'Ann' },
+      { 'x-nanoclaw-actor': 'cli' },
+    );
+    expect(added.status).toBe(201);
+    expect(await added.json()).toMatchObject({ id: 'telegram:1', name: 'Ann', roles: [{ role: 'owner' }] });
+    const listed = await json<{ users: Array<{ id: string }> }>(await call('GET', '/api/v1/users'));
+    expect(listed.users.map((user) => user.id)).toEqual(['telegram:1']);
+    const linked = await call('POST', '/api/v1/users/link', { a: 'telegram:1', b: 'slack:U1' });
+    expect((await json<{ users: unknown[] }>(linked)).users).toHaveLength(2);
+    const removed = await call('DELETE', '/api/v1/users/telegram%3A1?role=owner');
+    expect(await removed.json()).toEqual({ userId: 'telegram:1', removed: 1 });
+    expect((await call('DELETE', '/api/v1/users/telegram%3A9')).status).toBe(404);
+    expect(api.actors).toEqual(['cli', 'api', 'api']);
+    const badActor = await call('GET', '/api/v1/users', undefined, { 'x-nanoclaw-actor': 'root' });
+    expect(badActor.status).toBe(200);
+    const refused = await call('POST', '/api/v1/users', owner, { 'x-nanoclaw-actor': 'root' });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ field: 'x-nanoclaw-actor' });
+  });
+
+  it('names the bad field of a user request', async () => {
+    const { call } = await start();
+    const field = async (res: Promise<Response>) => {
+      const answer = await res;
+      expect(answer.status).toBe(400);
+      return (await json<{ field?: string; error: string }>(answer)).field;
+    };
+    expect(await field(call('POST', '/api/v1/users', { userId: '12345', role: 'owner' }))).toBe('userId');
+    expect(await field(call('POST', '/api/v1/users', { userId: 'telegram:1', role: 'king' }))).toBe('role');
+    expect(await field(call('POST', '/api/v1/users', { userId: 'telegram:1' }))).toBe('role');
+    expect(await field(call('POST', '/api/v1/users', { ...owner, colour: 'red' }))).toBe('colour');
+    expect(await field(call('POST', '/api/v1/users/link', { a: 'telegram:1' }))).toBe('b');
+    expect(await field(call('DELETE', '/api/v1/users/telegram%3A1?role=god'))).toBe('role');
+    expect(await field(call('DELETE', '/api/v1/users/nobody'))).toBe('userId');
+    const notAnId = await call('POST', '/api/v1/users', { userId: 'telegram', role: 'owner' });
+    expect((await json<{ error: string }>(notAnId)).error).toBe(
+      'invalid body: userId: "telegram" is not a user id: use <platform>:<id>, e.g. telegram:12345 or slack:U024BE7LH',
+    );
+  });
+
+  it('sets a group’s access, refusing `request` while no owner is set', async () => {
+    const { call } = await start();
+    const refused = await call('PATCH', '/api/v1/groups/family', { access: 'request' });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({
+      code: 'conflict',
+      error:
+        'no owner is set: an access request needs someone to approve it. Add one first: nanoclaw users add <platform:id> --role owner',
+    });
+    await call('POST', '/api/v1/users', owner);
+    const set = await call('PATCH', '/api/v1/groups/family', { access: 'request' });
+    expect(await set.json()).toMatchObject({ folder: 'family', access: 'request' });
+    expect(await (await call('PATCH', '/api/v1/groups/family', { access: 'open' })).json()).toMatchObject({
+      field: 'access',
+      error: 'invalid body: access: must be one of public, members, request',
+    });
+    expect((await call('PATCH', '/api/v1/groups/nobody', { access: 'members' })).status).toBe(404);
+    expect((await call('PATCH', '/api/v1/groups/family', {})).status).toBe(400);
+  });
+
+  it('lists, shows and decides approvals: 404 unknown, 409 already decided, 400 a bad option', async () => {
+    const { api, call } = await start();
+    api.approvals.push(
+      fakeApproval('req1'),
+      fakeApproval('ask1', {
+        kind: 'question',
+        question: '❓ Deploy?',
+        options: ['Yes', 'No'],
+        subject: null,
+      }),
+    );
+    const list = async (query: string) =>
+      (await json<{ approvals: Array<{ id: string }> }>(await call('GET', `/api/v1/approvals${query}`)))
+        .approvals;
+    expect((await list('?status=pending&group=family')).map((a) => a.id)).toEqual(['req1', 'ask1']);
+    expect(await (await call('GET', '/api/v1/approvals?status=open')).json()).toMatchObject({
+      field: 'status',
+    });
+    expect((await call('GET', '/api/v1/approvals/req1')).status).toBe(200);
+    expect((await call('GET', '/api/v1/approvals/nope')).status).toBe(404);
+    const approved = await call('POST', '/api/v1/approvals/req1/approve', undefined, {
+      'x-nanoclaw-actor': 'cli',
+    });
+    expect(await approved.json()).toMatchObject({ status: 'approved', decidedBy: 'cli' });
+    const again = await call('POST', '/api/v1/approvals/req1/reject');
+    expect(again.status).toBe(409);
+    expect((await json<{ error: string }>(again)).error).toMatch(/already approved by cli at/);
+    expect((await call('POST', '/api/v1/approvals/ask1/approve')).status).toBe(400);
+    expect(
+      await (await call('POST', '/api/v1/approvals/ask1/answer', { option: 'yes' })).json(),
+    ).toMatchObject({
+      field: 'option',
+    });
+    const answered = await call('POST', '/api/v1/approvals/ask1/answer', { option: 2 });
+    expect(await answered.json()).toMatchObject({ status: 'answered', decision: 'No', decidedBy: 'api' });
+    expect(await list('?status=pending')).toEqual([]);
+  });
+
+  it('reads the audit log with a group, a time (ISO or epoch ms) and a limit', async () => {
+    const { api, call } = await start();
+    const entry = {
+      kind: 'role' as const,
+      action: 'granted',
+      actor: 'cli',
+      subject: 'telegram:1',
+      detail: {},
+    };
+    api.audit.push(
+      { ...entry, id: 2, at: Date.UTC(2030, 0, 2), group: 'family' },
+      { ...entry, id: 1, at: Date.UTC(2030, 0, 1), group: null },
+    );
+    const ids = async (query: string) =>
+      (
+        await json<{ entries: Array<{ id: number }> }>(await call('GET', `/api/v1/audit${query}`))
+      ).entries.map((e) => e.id);
+    expect(await ids('')).toEqual([2, 1]);
+    expect(await ids('?group=family')).toEqual([2]);
+    expect(await ids('?since=2030-01-01T12:00Z')).toEqual([2]);
+    expect(await ids(`?since=${Date.UTC(2030, 0, 1)}`)).toEqual([2, 1]);
+    expect(await ids('?limit=1')).toEqual([2]);
+    expect(await (await call('GET', '/api/v1/audit?since=yesterday')).json()).toMatchObject({
+      field: 'since',
+      error: 'invalid query: since: must be an ISO 8601 time or epoch milliseconds',
+    });
+    expect(await (await call('GET', '/api/v1/audit?limit=5001')).json()).toMatchObject({ field: 'limit' });
+    expect((await call('GET', '/api/v1/audit?group=nobody')).status).toBe(404);
   });
 });
 

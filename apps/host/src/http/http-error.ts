@@ -1,5 +1,6 @@
 import { NanoclawError } from '@nanoclaw/core';
 import { HostApiError } from '../host-api.js';
+import { isPeopleError, type PeopleErrorCode } from '../people/index.js';
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -30,7 +31,8 @@ export class HttpError extends NanoclawError {
   }
 }
 
-const HOST_API_STATUS: Record<HostApiError['code'], number> = {
+/** The statuses of the host API's error codes; `PeopleError`'s codes are a subset and map the same way. */
+const HOST_API_STATUS: Record<HostApiError['code'] | PeopleErrorCode, number> = {
   'not-found': 404,
   invalid: 400,
   forbidden: 403,
@@ -38,10 +40,13 @@ const HOST_API_STATUS: Record<HostApiError['code'], number> = {
   unavailable: 503,
 };
 
-/** `HostApiError` and `HttpError` keep their meaning; anything else is an internal error (500, no details). */
+/**
+ * `HostApiError`, `PeopleError` and `HttpError` keep their meaning; anything else is an internal error (500, no
+ * details).
+ */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof HostApiError)
+  if (error instanceof HostApiError || isPeopleError(error))
     return new HttpError(HOST_API_STATUS[error.code], error.code, error.message);
   return new HttpError(500, 'internal', 'internal error (see the host log)');
 }

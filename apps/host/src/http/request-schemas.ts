@@ -1,5 +1,6 @@
 import {
   contextModeSchema,
+  errorMessage,
   groupFolderSchema,
   INBOUND_MAX_TEXT_LENGTH,
   providerIdSchema,
@@ -7,6 +8,9 @@ import {
   timezoneSchema,
 } from '@nanoclaw/core';
 import { z } from 'zod';
+import { APPROVAL_STATUSES } from '../approvals/index.js';
+import { GROUP_ACCESS_MODES } from '../groups/index.js';
+import { parseUserId, ROLES } from '../people/index.js';
 import { HttpError } from './http-error.js';
 
 function text(max: number, min = 1) {
@@ -64,18 +68,91 @@ export const taskListQuerySchema = z
   })
   .transform(({ group, status }) => ({ ...(group ? { folder: group } : {}), ...(status ? { status } : {}) }));
 
+/** A whole number from 1 to `max` (a query parameter: a string of digits). */
+function countParam(max: number) {
+  return z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(max, { error: `must be at most ${max}` });
+}
+
 /** `GET /api/v1/runs?task=&limit=`, read as the filter `HostApi.listRuns` takes. */
 export const runListQuerySchema = z
   .strictObject({
     task: text(128).optional(),
-    limit: z.coerce
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .max(1000, { error: 'must be at most 1000' })
-      .optional(),
+    limit: countParam(1000).optional(),
   })
   .transform(({ task, limit }) => ({ ...(task ? { taskId: task } : {}), ...(limit ? { limit } : {}) }));
+
+/** `<platform>:<id>`, with `parseUserId`'s message when it is not one. */
+const userIdSchema = text(300).superRefine((value, context) => {
+  try {
+    parseUserId(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: errorMessage(error) });
+  }
+});
+
+const roleSchema = z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` });
+
+export const addUserBodySchema = z.strictObject({
+  userId: userIdSchema,
+  role: roleSchema,
+  group: groupFolderSchema.optional(),
+  name: text(128).optional(),
+});
+
+/** The `:userId` of `DELETE /api/v1/users/:userId`. */
+export const userIdParamsSchema = z.strictObject({ userId: userIdSchema });
+
+/** `DELETE /api/v1/users/:userId?role=&group=` */
+export const removeUserQuerySchema = z.strictObject({
+  role: roleSchema.optional(),
+  group: groupFolderSchema.optional(),
+});
+
+export const linkUsersBodySchema = z.strictObject({ a: userIdSchema, b: userIdSchema });
+
+export const setGroupBodySchema = z.strictObject({
+  access: z.enum(GROUP_ACCESS_MODES, { error: `must be one of ${GROUP_ACCESS_MODES.join(', ')}` }),
+});
+
+/** `GET /api/v1/approvals?status=&group=`, read as the filter `HostApi.listApprovals` takes. */
+export const approvalListQuerySchema = z
+  .strictObject({
+    status: z.enum(APPROVAL_STATUSES, { error: `must be one of ${APPROVAL_STATUSES.join(', ')}` }).optional(),
+    group: groupFolderSchema.optional(),
+  })
+  .transform(({ status, group }) => ({ ...(status ? { status } : {}), ...(group ? { folder: group } : {}) }));
+
+export const answerBodySchema = z.strictObject({
+  option: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' }),
+});
+
+/** An ISO 8601 time or epoch milliseconds → epoch ms. */
+const timeSchema = text(64).transform((value, context) => {
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isFinite(ms)) return ms;
+  context.addIssue({ code: 'custom', message: 'must be an ISO 8601 time or epoch milliseconds' });
+  return z.NEVER;
+});
+
+/** `GET /api/v1/audit?group=&since=&limit=`, read as the query `HostApi.listAudit` takes. */
+export const auditQuerySchema = z
+  .strictObject({
+    group: groupFolderSchema.optional(),
+    since: timeSchema.optional(),
+    limit: countParam(5000).optional(),
+  })
+  .transform(({ group, since, limit }) => ({
+    ...(group ? { folder: group } : {}),
+    ...(since === undefined ? {} : { since }),
+    ...(limit ? { limit } : {}),
+  }));
 
 /** Validates a body or query; throws `HttpError` 400 naming the first bad field. */
 export function parseRequest<Schema extends z.ZodType>(

@@ -1,8 +1,7 @@
-import type http from 'node:http';
-import { groupFolderSchema } from '@nanoclaw/core';
 import type { HostApi, HostEvent } from '../host-api.js';
 import { HttpError } from './http-error.js';
 import { readJsonBody } from './json-body.js';
+import { createPeopleRoutes } from './people-routes.js';
 import {
   addGroupBodySchema,
   addTaskBodySchema,
@@ -11,19 +10,18 @@ import {
   runListQuerySchema,
   taskListQuerySchema,
 } from './request-schemas.js';
+import {
+  folderParam,
+  ok,
+  queryObject,
+  type RequestContext,
+  type RouteHandler,
+  type RouteResult,
+} from './route-context.js';
 import type { Route } from './router.js';
 import { type OpenSseOptions, openSse, type SseStream } from './sse.js';
 
-export interface RequestContext {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
-  params: Record<string, string>;
-  query: URLSearchParams;
-}
-
-/** A JSON reply, or `streaming` when the handler took over the response (SSE). */
-export type RouteResult = { status: number; body?: unknown } | 'streaming';
-export type RouteHandler = (context: RequestContext) => Promise<RouteResult>;
+export type { RequestContext, RouteHandler, RouteResult };
 
 export interface ApiRoutesOptions {
   api: HostApi;
@@ -37,7 +35,6 @@ export interface ApiRoutesOptions {
 export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHandler>> {
   const { api } = options;
   const body = (context: RequestContext) => readJsonBody(context.req, options.bodyLimitBytes);
-  const ok = (value: unknown, status = 200): RouteResult => ({ status, body: value });
   return [
     {
       method: 'GET',
@@ -108,6 +105,7 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
       handler: async (context) =>
         ok({ runs: await api.listRuns(parseRequest(runListQuerySchema, queryObject(context), 'query')) }),
     },
+    ...createPeopleRoutes(api, body),
   ];
 }
 
@@ -117,18 +115,6 @@ function taskAction(action: string, run: (id: string) => Promise<unknown>): Rout
     pattern: `/api/v1/tasks/:id/${action}`,
     handler: async (context) => ({ status: 200, body: await run(context.params.id ?? '') }),
   };
-}
-
-function folderParam(context: RequestContext): string {
-  const value = context.params.folder ?? '';
-  const result = groupFolderSchema.safeParse(value);
-  if (result.success) return result.data;
-  const reason = result.error.issues[0]?.message ?? 'is not a group folder';
-  throw new HttpError(400, 'invalid', `invalid group folder "${value}": ${reason}`, 'folder');
-}
-
-function queryObject(context: RequestContext): Record<string, string> {
-  return Object.fromEntries(context.query.entries());
 }
 
 function streamEvents(context: RequestContext, folder: string, options: ApiRoutesOptions): RouteResult {

@@ -2,8 +2,11 @@ import type { TaskRunLog } from '@nanoclaw/core';
 import type { GroupView, HostApi, HostStatus, PostedMessage, Readiness, TaskView } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import { createHostEventBus, type HostEventBus } from '../local-channel/host-event-bus.js';
+import { createFakePeopleApi, type FakePeopleApi } from './fake-people-api.js';
 
-export interface FakeHostApi extends HostApi {
+export { fakeApproval } from './fake-people-api.js';
+
+export interface FakeHostApi extends HostApi, FakePeopleApi {
   readonly bus: HostEventBus;
   readonly groups: GroupView[];
   readonly tasks: TaskView[];
@@ -22,6 +25,7 @@ export function fakeGroup(folder: string, overrides: Partial<GroupView> = {}): G
     name: folder === 'main' ? 'Main' : folder,
     isMain: folder === 'main',
     trigger: '@Andy',
+    access: 'public',
     provider: { id: 'claude', source: 'credentials' },
     chats: [],
     ...overrides,
@@ -49,6 +53,7 @@ export function createFakeHostApi(): FakeHostApi {
   };
 
   const fake: FakeHostApi = {
+    ...createFakePeopleApi(groups),
     bus,
     groups,
     tasks,

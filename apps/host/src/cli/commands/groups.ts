@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { GROUP_ACCESS_MODES, type GroupAccess } from '../../groups/index.js';
 import type { AddGroupInput } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, EXIT, shellQuote, writeLine, writeResult } from '../cli-io.js';
@@ -52,6 +53,7 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
         return 0;
       }),
     );
+  registerSet(groups, deps, context);
   groups
     .command('remove <folder>')
     .description('remove a group and cancel its tasks (its folder on disk stays)')
@@ -61,6 +63,44 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
         writeLine(context.stdout, `removed group ${folder}; its scheduled tasks are cancelled`);
         writeLine(context.stdout, `its folder is kept: ${removed.path}`);
         writeLine(context.stdout, `  to delete it too: rm -r ${shellQuote(removed.path)}`);
+        return 0;
+      }),
+    );
+}
+
+/** What each access mode means, as `groups set` says it. */
+const ACCESS_MEANING: Record<GroupAccess, string> = {
+  public: 'anyone in its chats may talk to its agent',
+  members: 'only its members, its admins and the owner may talk to its agent; other messages are dropped',
+  request:
+    'a stranger’s messages are held until an admin or the owner approves them (in a direct chat, or with nanoclaw approvals)',
+};
+
+function registerSet(groups: Command, deps: CliDeps, context: CliContext): void {
+  groups
+    .command('set <folder>')
+    .description('change a group’s settings kept by the host: who may talk to its agent')
+    .requiredOption(
+      '--access <mode>',
+      'public (anyone in its chats), members (only its members), request (strangers ask an approver first)',
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (folder: string, options: { access: string; json?: boolean }) => {
+        const access = GROUP_ACCESS_MODES.find((mode) => mode === options.access);
+        if (!access) {
+          throw new CliError(
+            `--access must be one of ${GROUP_ACCESS_MODES.join(', ')} (got "${options.access}")`,
+            EXIT.usage,
+          );
+        }
+        const group = await context.client().setGroupAccess(folder, access);
+        writeResult(
+          context.stdout,
+          options.json,
+          group,
+          (set) => `${set.folder}: access ${set.access}: ${ACCESS_MEANING[set.access]}`,
+        );
         return 0;
       }),
     );

@@ -33,6 +33,7 @@ describe('nanoclaw status', () => {
           name: 'Work',
           isMain: false,
           trigger: '@Andy',
+          access: 'members',
           provider: { id: 'codex', source: 'container.json' },
           configError: 'provider: unknown',
           chats: [{ channel: 'telegram', accountId: 'default', chatId: '-100', name: 'Team' }],
@@ -46,7 +47,9 @@ describe('nanoclaw status', () => {
     expect(text).toContain('up 1h');
     expect(text).toContain('runtime: ✗ none: docker is not running');
     expect(text).toContain('✗ telegram/default  token rejected');
-    expect(text).toMatch(/work +Work +codex \(container.json\) +1 running, 2 queued +telegram:-100 \(Team\)/);
+    expect(text).toMatch(
+      /work +Work +codex \(container.json\) +1 running, 2 queued +members +telegram:-100 \(Team\)/,
+    );
     expect(text).toContain(
       '✗ work: groups/work.container.json is invalid, the group is not served: provider: unknown',
     );
@@ -56,7 +59,7 @@ describe('nanoclaw status', () => {
 describe('nanoclaw groups', () => {
   it('lists, adds (bound to a chat) and removes', async () => {
     const list = await harness.run(['groups', 'list']);
-    expect(list.stdout.split('\n')[0]).toMatch(/^FOLDER +NAME +PROVIDER +TRIGGER +CHATS$/);
+    expect(list.stdout.split('\n')[0]).toMatch(/^FOLDER +NAME +PROVIDER +TRIGGER +ACCESS +CHATS$/);
     const added = await harness.run([
       'groups',
       'add',

@@ -32,12 +32,13 @@ export function formatStatus(status: HostStatus, baseUrl: string, now = Date.now
       `  ${channel.connected ? '✓' : '✗'} ${channel.channel}/${channel.accountId}${channel.detail ? `  ${channel.detail}` : ''}`,
   );
   const groups = formatTable(
-    ['FOLDER', 'NAME', 'PROVIDER', 'QUEUE', 'CHATS'],
+    ['FOLDER', 'NAME', 'PROVIDER', 'QUEUE', 'ACCESS', 'CHATS'],
     status.groups.map((group) => [
       `${group.folder}${group.isMain ? ' *' : ''}`,
       group.name,
       describeProvider(group.provider),
       `${group.running} running, ${group.queued} queued`,
+      group.access,
       describeChats(group.chats),
     ]),
   );
