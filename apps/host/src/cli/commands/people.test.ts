@@ -38,14 +38,14 @@ describe('nanoclaw users, groups set --access, approvals and audit, against the 
     expect((await harness.run(['send', '--group', 'family', 'hello'])).code).toBe(0);
     const pending = JSON.parse((await harness.run(['approvals', 'list', '--json'])).stdout) as ApprovalView[];
     expect(pending).toMatchObject([
-      { kind: 'access-request', group: 'family', subject: 'local:local:user', status: 'pending' },
+      { kind: 'access-request', group: 'family', subject: 'local:user', status: 'pending' },
     ]);
     const id = pending[0]?.id ?? '';
     expect((await harness.run(['approvals', 'list'])).stdout).toMatch(
-      new RegExp(`^${id} +access +family +local:local:user +🔐 .* +pending +expires `, 'm'),
+      new RegExp(`^${id} +access +family +local:user +🔐 .* +pending +expires `, 'm'),
     );
     expect((await harness.run(['approvals', 'approve', id])).stdout).toBe(
-      `approved ${id}: local:local:user is now a member of family\n`,
+      `approved ${id}: local:user is now a member of family\n`,
     );
     const again = await harness.run(['approvals', 'reject', id]);
     expect(again.stderr).toMatch(
@@ -57,7 +57,7 @@ describe('nanoclaw users, groups set --access, approvals and audit, against the 
     expect((await harness.run(['approvals', 'approve', 'nosuchid'])).stderr).toBe(
       'nanoclaw: no approval nosuchid (see nanoclaw approvals list) (HTTP 404)\n',
     );
-    expect((await harness.run(['users', 'list'])).stdout).toMatch(/local:local:user +- +member of family/);
+    expect((await harness.run(['users', 'list'])).stdout).toMatch(/local:user +- +member of family/);
 
     const audit = JSON.parse(
       (await harness.run(['audit', '--group', 'family', '--since', '1h', '--json'])).stdout,
@@ -67,7 +67,7 @@ describe('nanoclaw users, groups set --access, approvals and audit, against the 
       expect.arrayContaining([
         'role granted cli',
         'access set cli',
-        'gate held local:local:user',
+        'gate held local:user',
         'approval approved cli',
       ]),
     );
