@@ -55,7 +55,7 @@ export interface FakeDiscordOptions {
   botUserId?: string;
   botUsername?: string;
   applicationId?: string;
-  /** Default: one guild `G1` with text channels `C1`, `C2` and thread `T1` under `C1`. */
+  /** Default: one guild (`300000000000000001`) with text channels `400000000000000001` and `400000000000000002` and a thread under the first. */
   guilds?: FakeDiscordGuild[];
   /** HELLO heartbeat_interval. Default 41,250 ms. */
   heartbeatIntervalMs?: number;

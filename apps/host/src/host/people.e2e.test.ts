@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { openDatabase } from '@nanoclaw/db';
 import { describe, expect, it } from 'vitest';
+import { configFor, runCli } from '../cli/test-utils.js';
 import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
 import { until, useSuiteProject } from './test-utils/e2e-host.js';
 import { type PeopleWorld, startPeopleWorld } from './test-utils/people-world.js';
@@ -14,8 +15,10 @@ import { type PeopleWorld, startPeopleWorld } from './test-utils/people-world.js
 const targets = await resolveRuntimes(sandboxRuntimes());
 
 const TG_GROUP = -100200;
-const OWNER = { telegram: 111, slack: 'UOWNER', discord: '300000000000000001' };
-const STRANGER = { telegram: 999, slack: 'USTRANGER', discord: '300000000000000009' };
+/** The fake Discord guild's first text channel. */
+const DC_CHANNEL = '400000000000000001';
+const OWNER = { telegram: 111, slack: 'UOWNER', discord: '600000000000000001' };
+const STRANGER = { telegram: 999, slack: 'USTRANGER', discord: '600000000000000009' };
 const askTool = (options: string[], timeoutS?: number) =>
   `@Andy\n/tool nanoclaw.ask_user_question ${JSON.stringify({ question: 'Tea or coffee?', options, ...(timeoutS ? { timeoutS } : {}) })}`;
 
@@ -47,7 +50,7 @@ for (const target of targets) {
           await client.addGroup({
             folder: 'dc',
             name: 'Discord guild',
-            chat: { channel: 'discord', chatId: 'C1' },
+            chat: { channel: 'discord', chatId: DC_CHANNEL },
           });
           await client.addGroup({ folder: 'lq', name: 'Local questions' });
           world.telegram.startPrivateChat({ id: OWNER.telegram, first_name: 'Olga' });
@@ -113,7 +116,12 @@ for (const target of targets) {
 
       it('Discord: forged, foreign, replayed and expired taps are refused and change nothing', async () => {
         const { discord } = world;
-        discord.inject({ channelId: 'C1', content: 'hi there', authorId: STRANGER.discord, mention: true });
+        discord.inject({
+          channelId: DC_CHANNEL,
+          content: 'hi there',
+          authorId: STRANGER.discord,
+          mention: true,
+        });
         await until(() => discord.cards.length > 0, 30_000);
         const card = discord.cards[0];
         if (!card) throw new Error('no card');
@@ -132,7 +140,7 @@ for (const target of targets) {
         const late = discord.tap({ card, data: approve, user: { id: OWNER.discord } });
         expect(await late.answered()).toMatch(/expired/);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        expect(discord.posted.filter((p) => p.channelId === 'C1')).toEqual([]);
+        expect(discord.posted.filter((p) => p.channelId === DC_CHANNEL)).toEqual([]);
         const list = await world.cli('users', 'list', '--json');
         expect(list.stdout).not.toContain(`discord:${STRANGER.discord}`);
       });
@@ -188,7 +196,7 @@ for (const target of targets) {
         slack.inject({
           channel: 'C1',
           user: OWNER.slack,
-          text: askTool(['Tea', 'Coffee']).replace('@Andy\n', ''),
+          text: askTool(['Tea', 'Coffee']).replace('@Andy', 'please'),
           mention: true,
         });
         const slackCard = (await slack.waitForCards(2, 60_000))[1];
@@ -203,8 +211,8 @@ for (const target of targets) {
         );
 
         discord.inject({
-          channelId: 'C1',
-          content: askTool(['Tea', 'Coffee']).replace('@Andy\n', ''),
+          channelId: DC_CHANNEL,
+          content: askTool(['Tea', 'Coffee']).replace('@Andy', 'please'),
           authorId: OWNER.discord,
           mention: true,
         });
@@ -215,7 +223,8 @@ for (const target of targets) {
           .tap({ card: discordCard, data: discordCard.buttons[1]?.data ?? '', user: { id: OWNER.discord } })
           .answered();
         await until(
-          () => discord.posted.some((p) => p.channelId === 'C1' && p.content.includes('"answer":"Coffee"')),
+          () =>
+            discord.posted.some((p) => p.channelId === DC_CHANNEL && p.content.includes('"answer":"Coffee"')),
           60_000,
         );
       });
@@ -238,6 +247,69 @@ for (const target of targets) {
         } finally {
           stream.close();
         }
+      });
+    },
+  );
+}
+
+for (const target of targets) {
+  describe.skipIf(!target.runtime)(
+    `a fresh install with only the local chat (${target.name})`,
+    { timeout: 180_000 },
+    () => {
+      let cli: PeopleWorld['cli'];
+      let client: PeopleWorld['client'];
+
+      useSuiteProject(
+        `nanoclaw-people-local-${target.name}`,
+        target.runtime,
+        async (project, runtime) => {
+          ({ client } = await project.startHost(runtime));
+          cli = (...args) =>
+            runCli(args, {
+              loadConfig: () => configFor(project.root, { NANOCLAW_HTTP_PORT: new URL(client.baseUrl).port }),
+            });
+        },
+        120_000,
+      );
+
+      it('a stranger’s message is held until `nanoclaw approvals approve <id>`, then answered', async () => {
+        const refused = await cli('groups', 'set', 'main', '--access', 'request');
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toContain('nanoclaw users add <platform:id> --role owner');
+        expect((await cli('users', 'add', 'local:user', '--role', 'owner')).code).toBe(0);
+        expect((await cli('groups', 'set', 'main', '--access', 'request')).code).toBe(0);
+
+        const replies: string[] = [];
+        const stream = await client.openEvents('main', (event) => {
+          if (event.type === 'reply') replies.push(event.text);
+        });
+        try {
+          const held = await cli(
+            'send',
+            '--group',
+            'main',
+            '--sender',
+            'stranger',
+            '--wait',
+            'hello, who are you?',
+          );
+          const id = /access request ([a-z0-9]+)/.exec(held.stderr)?.[1];
+          expect(id, held.stderr).toBeDefined();
+          expect((await cli('approvals', 'list')).stdout).toMatch(
+            new RegExp(`${id} +access +main +local:stranger`),
+          );
+          expect(replies).toEqual([]);
+          const approved = await cli('approvals', 'approve', id ?? '');
+          expect(approved.stdout).toContain('local:stranger is now a member of main');
+          await until(() => replies.includes('Mock reply to: hello, who are you?'), 60_000);
+          const again = await cli('send', '--group', 'main', '--sender', 'stranger', '--wait', 'and now?');
+          expect(again.stdout.trim()).toBe('Mock reply to: and now?');
+        } finally {
+          stream.close();
+        }
+        const audit = await cli('audit', '--group', 'main');
+        expect(audit.stdout).toMatch(/approved.*cli/);
       });
     },
   );
