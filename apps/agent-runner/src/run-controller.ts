@@ -1,4 +1,5 @@
 import { type AgentEvent, type AgentSession, errorMessage, type Logger } from '@nanoclaw/core';
+import { TurnClock } from './turn-clock.js';
 
 export interface RunControllerOptions {
   runId: string;
@@ -38,7 +39,6 @@ export function startRun(options: RunControllerOptions): RunController {
   const { session, send, logger } = options;
   const graceMs = options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS;
   let openTurn: OpenTurn | undefined;
-  let turnTimer: NodeJS.Timeout | undefined;
   /** Set while an interrupt waits for the provider: which turn must end. */
   let pending: { turnId: string | undefined; timer: NodeJS.Timeout } | undefined;
   let abandon = () => {};
@@ -46,35 +46,8 @@ export function startRun(options: RunControllerOptions): RunController {
     abandon = () => resolve('abandoned');
   });
 
-  let deadline = 0;
-  let holds = 0;
-  let ended = false;
-  let heldRemaining = options.turnTimeoutMs;
-  const startTurnClock = (ms: number) => {
-    clearTimeout(turnTimer);
-    if (ended) return;
-    if (holds > 0) {
-      heldRemaining = ms;
-      return;
-    }
-    deadline = Date.now() + ms;
-    turnTimer = setTimeout(onTurnTimeout, ms);
-  };
-  const armTurnTimer = () => startTurnClock(options.turnTimeoutMs);
-  const holdTurnTimer = () => {
-    if (holds === 0) {
-      heldRemaining = Math.max(0, deadline - Date.now());
-      clearTimeout(turnTimer);
-    }
-    holds += 1;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      holds -= 1;
-      if (holds === 0) startTurnClock(heldRemaining);
-    };
-  };
+  const clock = new TurnClock(options.turnTimeoutMs, () => onTurnTimeout());
+  const armTurnTimer = () => clock.restart();
 
   const endItself = () => {
     logger?.warn(
@@ -141,8 +114,7 @@ export function startRun(options: RunControllerOptions): RunController {
     } catch (error) {
       failOpenTurn(error);
     } finally {
-      ended = true;
-      clearTimeout(turnTimer);
+      clock.end();
       if (pending) clearTimeout(pending.timer);
     }
   };
@@ -156,5 +128,5 @@ export function startRun(options: RunControllerOptions): RunController {
     openTurn = undefined;
   };
 
-  return { runId: options.runId, done: drive(), interrupt, holdTurnTimer };
+  return { runId: options.runId, done: drive(), interrupt, holdTurnTimer: () => clock.hold() };
 }
