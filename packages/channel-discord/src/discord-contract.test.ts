@@ -4,11 +4,11 @@ import {
   type ContractInjected,
   channelContract,
   channelFactoryContract,
+  rememberingCardDriver,
   silentLogger,
 } from '@nanoclaw/testing';
 import { createDiscordChannel } from './discord-channel.js';
 import { type FakeDiscordEvent, startFakeDiscord } from './fake-discord.js';
-import type { FakeDiscordTap } from './fake-discord-interactions.js';
 import { registerDiscordChannel } from './register.js';
 
 const CHANNEL = '400000000000000001';
@@ -22,7 +22,6 @@ async function setup(): Promise<ChannelContractHarness> {
     unthrottledIdentify: true,
   });
   const events = new Map<string, FakeDiscordEvent>();
-  const taps = new Map<string, FakeDiscordTap>();
   return {
     adapter,
     chatId: CHANNEL,
@@ -86,19 +85,7 @@ async function setup(): Promise<ChannelContractHarness> {
       async dropConnection() {
         fake.dropConnections();
       },
-      cards: {
-        sentCards: () => fake.cards,
-        async tap(input) {
-          const tap = fake.tap(input);
-          taps.set(tap.platformActionId, tap);
-          return tap;
-        },
-        async replayTap(tap) {
-          const dispatched = taps.get(tap.platformActionId);
-          if (!dispatched) throw new Error(`no tap ${tap.platformActionId}`);
-          fake.replayTap(dispatched);
-        },
-      },
+      cards: rememberingCardDriver(fake),
       directChats: {
         isDirectChatWith: (chatId, userId) => fake.isDirectChatWith(chatId, userId),
       },

@@ -4,10 +4,10 @@ import {
   type ContractInjected,
   channelContract,
   channelFactoryContract,
+  rememberingCardDriver,
   silentLogger,
 } from '@nanoclaw/testing';
 import { type FakeSlackEvent, startFakeSlack } from './fake-slack.js';
-import type { FakeSlackTap } from './fake-slack-cards.js';
 import { registerSlackChannel } from './register.js';
 import { createSlackChannel } from './slack-channel.js';
 import { slackToMarkdown } from './slack-format.js';
@@ -23,7 +23,6 @@ async function setup(): Promise<ChannelContractHarness> {
   });
   // The latest envelope of each message: a redelivery is acknowledged on its own envelope.
   const events = new Map<string, FakeSlackEvent>();
-  const taps = new Map<string, FakeSlackTap>();
   return {
     adapter,
     chatId: 'C0CONTRACT',
@@ -87,19 +86,7 @@ async function setup(): Promise<ChannelContractHarness> {
       async dropConnection() {
         fake.dropConnections();
       },
-      cards: {
-        sentCards: () => fake.cards,
-        async tap(input) {
-          const tap = fake.tap(input);
-          taps.set(tap.platformActionId, tap);
-          return tap;
-        },
-        async replayTap(input) {
-          const tap = taps.get(input.platformActionId);
-          if (!tap) throw new Error(`no tap ${input.platformActionId}`);
-          fake.replayTap(tap);
-        },
-      },
+      cards: rememberingCardDriver(fake),
       directChats: {
         isDirectChatWith: (chatId, userId) => fake.isDirectChannel(chatId, userId),
       },

@@ -111,6 +111,31 @@ export interface ChannelContractCardDriver {
   replayTap(tap: ContractTap): Promise<void>;
 }
 
+/**
+ * The card driver of a fake whose `tap` returns its own tap object and whose `replayTap` takes that object back:
+ * remembers each tap by its platform id, so the contract's `replayTap` (which only has the id) finds it.
+ */
+export function rememberingCardDriver<T extends ContractTap>(fake: {
+  readonly cards: readonly ContractSentCard[];
+  tap(input: ContractTapInput): T;
+  replayTap(tap: NoInfer<T>): unknown;
+}): ChannelContractCardDriver {
+  const taps = new Map<string, T>();
+  return {
+    sentCards: () => fake.cards,
+    async tap(input) {
+      const tap = fake.tap(input);
+      taps.set(tap.platformActionId, tap);
+      return tap;
+    },
+    async replayTap(input) {
+      const tap = taps.get(input.platformActionId);
+      if (!tap) throw new Error(`channel contract: no tap ${input.platformActionId}`);
+      fake.replayTap(tap);
+    },
+  };
+}
+
 export interface ChannelContractDirectChatDriver {
   /** Whether `chatId` is the platform's one-to-one chat between the bot and this user. */
   isDirectChatWith(chatId: string, userId: string): boolean | Promise<boolean>;

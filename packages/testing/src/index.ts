@@ -25,6 +25,7 @@ export {
   channelContract,
   channelFactoryContract,
   createContractHost,
+  rememberingCardDriver,
   silentLogger,
 } from './channel-contract.js';
 export { writeEchoMcpServer } from './echo-mcp-server.js';
