@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestEnv } from '../groups/test-support.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTestEnv, type TestEnv } from '../groups/test-support.js';
 import { perTest } from '../host/test-utils/cleanups.js';
 import { encodeCardData } from './card-data.js';
 import { type ApprovalsWorld, createApprovalsWorld, fakeAdapter } from './test-world.js';
@@ -14,7 +14,17 @@ beforeEach(async () => {
   await world.parts.people.add({ userId: 'telegram:1', role: 'owner', actor: 'cli' });
   await world.registry.setAccess('family', 'request');
 });
-afterEach(() => world.parts.approvals.stop());
+const extraEnvs: TestEnv[] = [];
+afterEach(async () => {
+  world.parts.approvals.stop();
+  for (const extra of extraEnvs.splice(0)) await extra.cleanup();
+});
+/** A second world's own database and folders, removed after the test. */
+const anotherEnv = async () => {
+  const extra = await createTestEnv();
+  extraEnvs.push(extra);
+  return extra;
+};
 
 const cardRows = async () => (await world.outbox.list()).filter((r) => r.message.buttons);
 const tap = (data: string, userId: string, chatId = 'dm-1') =>
@@ -163,7 +173,7 @@ describe('access requests', () => {
     await strangerRequest();
     expect((await cardRows())[0]?.message.chatId).toBe('dm-5');
     const unreachable = fakeAdapter('telegram', { cards: true, unreachable: ['5'] });
-    const second = await createApprovalsWorld(await createTestEnv(), [unreachable.adapter]);
+    const second = await createApprovalsWorld(await anotherEnv(), [unreachable.adapter]);
     await second.parts.people.add({ userId: 'telegram:1', role: 'owner', actor: 'cli' });
     await second.parts.people.add({ userId: 'telegram:5', role: 'admin', group: 'family', actor: 'cli' });
     await second.registry.setAccess('family', 'request');
@@ -185,7 +195,7 @@ describe('access requests', () => {
 describe('numbered replies', () => {
   it('answer a card the person asked reads as a list; other texts and other people pass through', async () => {
     const whatsapp = fakeAdapter('whatsapp', { cards: false });
-    const numbered = await createApprovalsWorld(await createTestEnv(), [whatsapp.adapter]);
+    const numbered = await createApprovalsWorld(await anotherEnv(), [whatsapp.adapter]);
     await numbered.parts.people.add({ userId: 'whatsapp:1', role: 'owner', actor: 'cli' });
     await numbered.registry.setAccess('family', 'request');
     const held = await numbered.receive({ senderId: '999', text: '@Andy hi' });
@@ -212,5 +222,45 @@ describe('members mode', () => {
     expect(await auditActions()).toContain('gate:dropped:telegram:999');
     const stored = await world.inbox.getMany([1]);
     expect(stored[0]?.status).toBe('dropped');
+  });
+});
+
+describe('questions', () => {
+  const ask = (timeoutMs: number, askedUser: string | null = 'telegram:7') =>
+    world.parts.approvals.ask({
+      group: world.family,
+      chat: { channel: 'telegram', accountId: 'default', chatId: 'fam' },
+      question: 'Tea or coffee?',
+      options: ['Tea', 'Coffee'],
+      timeoutMs,
+      askedUser,
+      runId: 'run-1',
+    });
+
+  it('go to the run’s chat as a card; only the asked person’s tap answers', async () => {
+    const outcome = ask(60_000);
+    await vi.waitFor(async () => expect(await cardRows()).toHaveLength(1));
+    const [card] = await cardRows();
+    expect(card?.message).toMatchObject({ chatId: 'fam', buttons: [{ label: 'Tea' }, { label: 'Coffee' }] });
+    const coffee = card?.message.buttons?.[1]?.data ?? '';
+    expect(await tap(coffee, '8', 'fam')).toMatchObject({
+      accepted: false,
+      text: expect.stringMatching(/not the person asked/),
+    });
+    expect(await tap(coffee, '7', 'fam')).toMatchObject({
+      accepted: true,
+      text: expect.stringMatching(/Coffee/),
+    });
+    expect(await outcome).toEqual({ answered: true, option: 2, label: 'Coffee', by: 'telegram:7' });
+  });
+
+  it('time out on time even when a later request expires much later', async () => {
+    const outcome = ask(300);
+    await vi.waitFor(async () => expect(await cardRows()).toHaveLength(1));
+    await strangerRequest();
+    const started = Date.now();
+    expect(await outcome).toEqual({ answered: false, reason: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await auditActions()).toContain('question:expired:host');
   });
 });

@@ -59,6 +59,7 @@ export class Approvals {
   readonly #now: () => number;
   readonly #waiters: QuestionWaiters;
   #timer: NodeJS.Timeout | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
   #stopped = false;
 
   constructor(options: ApprovalsOptions) {
@@ -370,17 +371,22 @@ export class Approvals {
     if (this.#stopped) return;
     for (const approval of await this.#store.due(this.#now())) await this.#expire(approval);
     const next = await this.#store.nextExpiry();
-    this.#schedule(next);
+    this.#schedule(next, true);
   }
 
-  #schedule(at: number | undefined): void {
+  /** Wakes the sweep at `at` (at most a minute away), unless it is already due to wake sooner. */
+  #schedule(at: number | undefined, replace = false): void {
     if (this.#stopped) return;
     const wait = Math.min(Math.max((at ?? Number.POSITIVE_INFINITY) - this.#now(), 50), 60_000);
+    const wakeAt = this.#now() + wait;
+    if (this.#timer && !replace && this.#wakeAt <= wakeAt) return;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#wakeAt = wakeAt;
     this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       this.#sweep().catch((error: unknown) => {
         this.#o.logger.error({ err: error }, 'expiring approvals failed; trying again in a minute');
-        this.#schedule(this.#now() + 60_000);
+        this.#schedule(this.#now() + 60_000, true);
       });
     }, wait);
     this.#timer.unref();
