@@ -94,7 +94,8 @@ function check(neverReject: Record<string, string> = {}) {
 }
 const linesOf = (sites: FloatingPromise[]) => sites.map((s) => s.line);
 
-describe('findFloatingPromises', () => {
+// Each case builds a TypeScript program and type-checks it: a second or two alone, several on a loaded CI machine.
+describe('findFloatingPromises', { timeout: 60_000 }, () => {
   it('maps @nanoclaw/<pkg>[/<entry>] to the source entries', () => {
     expect(workspacePaths(root)).toEqual({
       '@nanoclaw/core': [path.join(root, 'packages/core/src/index.ts')],

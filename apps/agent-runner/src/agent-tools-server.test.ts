@@ -66,7 +66,7 @@ describe('serveAgentTools', () => {
     input.write(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n`);
     expect((await request('ping')).result).toEqual({});
     const list = (await request('tools/list')).result as { tools: { name: string }[] };
-    expect(list.tools).toHaveLength(9);
+    expect(list.tools).toHaveLength(10);
   });
 
   it('forwards a valid call and returns the JSON result as text', async () => {

@@ -19,7 +19,7 @@ const DESCRIPTIONS: Record<AgentToolName, string> = {
   register_group: 'Main group only: register a new agent group for a chat.',
   list_chats: 'List the chats known to the host, for register_group and send_message.',
   ask_user_question:
-    'Ask the person you are talking to a question with 2–10 answers to choose from (buttons in the chat, or a numbered list) and wait for the choice (default 300 s, at most 3600). Returns the chosen answer, or that nobody answered in time.',
+    'Ask the person you talk to a question with 2–10 answers (buttons or a numbered list) and wait for their choice (timeoutS: default 300, at most 3600); returns it, or a timeout.',
 };
 
 /** What this module needs of a variant, typed once: the union of the variants' `omit` overloads is not callable. */

@@ -66,6 +66,16 @@ describe('whatsapp channel (fake socket)', () => {
     fs.rmSync(authDir, { recursive: true, force: true });
   });
 
+  it('opens a direct chat with a user: their JID, from a JID or a phone number; a group is not a user', async () => {
+    channel = make();
+    expect(await channel.openDirectChat('15551234567@s.whatsapp.net')).toBe('15551234567@s.whatsapp.net');
+    expect(await channel.openDirectChat('+15551234567')).toBe('15551234567@s.whatsapp.net');
+    expect(await channel.openDirectChat('12345678@lid')).toBe('12345678@lid');
+    await expect(channel.openDirectChat(FAKE_GROUP)).rejects.toThrow(/not a WhatsApp user/);
+    await expect(channel.openDirectChat('U-owner')).rejects.toThrow(/not a WhatsApp user/);
+    expect(channel.sendCard).toBeUndefined();
+  });
+
   it('pairs by QR: start resolves on the QR, then the restart after scanning connects', async () => {
     fake.nextConnect('qr');
     await channel.start(createContractHost());

@@ -21,7 +21,15 @@ import {
   type OutboundMessage,
   type SendResult,
 } from '@nanoclaw/core';
-import { DisconnectReason, jidNormalizedUser, type proto, type WAMessage, type WAMessageKey } from 'baileys';
+import {
+  DisconnectReason,
+  isLidUser,
+  isPnUser,
+  jidNormalizedUser,
+  type proto,
+  type WAMessage,
+  type WAMessageKey,
+} from 'baileys';
 import { type SecureAuthState, useSecureAuthState } from './auth-state.js';
 import { makeBaileysSocket } from './baileys-socket.js';
 import { createDedupe } from './dedupe.js';
@@ -72,6 +80,8 @@ export interface WhatsAppChannel extends ChannelAdapter, ReportsChannelHealth {
   readonly self: WhatsAppSelf | undefined;
   /** The bytes of an inbound attachment by its `ref` (`wa-media:v1:…`), from WhatsApp's CDN. */
   downloadAttachment(ref: string): Promise<Uint8Array>;
+  /** A user's direct chat: their JID (from a user JID or a phone number). */
+  openDirectChat(userId: string): Promise<string>;
 }
 
 interface PendingStart {
@@ -172,6 +182,24 @@ class WhatsAppAdapter implements WhatsAppChannel {
     }
     await this.#queue;
     this.#health = { connected: false };
+  }
+
+  /**
+   * A WhatsApp user's direct chat is their own JID: a user id as messages carry it (`<number>@s.whatsapp.net`, or
+   * a `@lid`), or a bare phone number. Group JIDs and anything else are refused. (WhatsApp has no buttons: cards
+   * reach this chat as a numbered list.)
+   */
+  async openDirectChat(userId: string): Promise<string> {
+    const jid = /^\+?\d{5,20}$/.test(userId) ? `${userId.replace('+', '')}@s.whatsapp.net` : userId;
+    if (!isPnUser(jid) && !isLidUser(jid)) {
+      throw new ChannelError(
+        `${JSON.stringify(userId)} is not a WhatsApp user (a phone number or a user JID)`,
+        {
+          permanent: true,
+        },
+      );
+    }
+    return jidNormalizedUser(jid);
   }
 
   /** Sends the parts not yet sent for this idempotency key; a retry after a failure resumes there. */

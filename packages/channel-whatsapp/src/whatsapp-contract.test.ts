@@ -79,12 +79,16 @@ function driverFor(fake: FakeWhatsApp): ChannelContractDriver {
     async dropConnection() {
       fake.drop();
     },
+    // A user's direct chat is their JID; WhatsApp has no buttons (no `cards`: the host sends numbered lists).
+    directChats: { isDirectChatWith: (chatId, userId) => chatId === userId },
   };
 }
 
 channelContract({
   name: 'whatsapp (fake Baileys socket)',
   rateLimit: 'error',
+  directChats: true,
+  directChatUserId: '15551234567@s.whatsapp.net',
   async setup() {
     const fake = createFakeWhatsApp();
     const authDir = await fs.mkdtemp(path.join(os.tmpdir(), 'wa-contract-'));

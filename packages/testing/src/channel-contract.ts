@@ -238,6 +238,8 @@ export interface ChannelContractOptions {
   cards?: boolean;
   /** Whether the bot can open a one-to-one chat with a user: `openDirectChat` and `directChats`. Default false. */
   directChats?: boolean;
+  /** The platform user id the direct-chat case opens a chat with (default `U-owner`). */
+  directChatUserId?: string;
   /** How long to wait for something to show up (default 10 s). */
   waitMs?: number;
   /** Per-test timeout (default 30 s). */
@@ -418,6 +420,7 @@ class ChannelSuite implements ContractSuite {
   running = false;
   readonly cards: boolean;
   readonly directChats: boolean;
+  readonly directChatUserId: string;
   readonly #options: ChannelContractOptions;
   readonly #waitMs: number;
 
@@ -429,6 +432,7 @@ class ChannelSuite implements ContractSuite {
     this.normalize = options.normalizeSentText ?? ((text: string) => text);
     this.cards = options.cards ?? false;
     this.directChats = options.directChats ?? false;
+    this.directChatUserId = options.directChatUserId ?? 'U-owner';
   }
 
   async setUp(): Promise<void> {
@@ -817,9 +821,10 @@ function cardCases(suite: ChannelSuite): void {
       const direct = driver.directChats;
       if (!adapter.openDirectChat || !direct)
         throw new Error('directChats: true needs adapter.openDirectChat and driver.directChats');
-      const chatId = await adapter.openDirectChat('U-owner');
-      expect(await direct.isDirectChatWith(chatId, 'U-owner')).toBe(true);
-      expect(await adapter.openDirectChat('U-owner')).toBe(chatId);
+      const user = suite.directChatUserId;
+      const chatId = await adapter.openDirectChat(user);
+      expect(await direct.isDirectChatWith(chatId, user)).toBe(true);
+      expect(await adapter.openDirectChat(user)).toBe(chatId);
       await adapter.send(suite.outbound('for your eyes only', { chatId }));
       await waitFor('the direct message', () =>
         driver.sentTexts().find((s) => s.chatId === chatId && s.text === 'for your eyes only'),
