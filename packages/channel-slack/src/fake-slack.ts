@@ -169,6 +169,8 @@ export interface FakeSlackCardsApi {
 interface Pending {
   envelopeId: string;
   frame: string;
+  /** The connection it was last sent on. */
+  sentTo?: LoopbackSocket;
 }
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
@@ -223,6 +225,8 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
         const frame = JSON.parse(text) as { envelope_id?: unknown };
         if (typeof frame.envelope_id === 'string') {
           acks.push(frame.envelope_id);
+          const at = queue.findIndex((p) => p.envelopeId === frame.envelope_id);
+          if (at >= 0) queue.splice(at, 1);
           notify();
         }
       } catch {
@@ -250,10 +254,18 @@ export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<Fa
     return [...wss.sockets].find((s) => s.open);
   }
 
+  /**
+   * Sends what this connection has not had yet. An envelope stays until acked: like Slack, the fake delivers an
+   * unacknowledged envelope again on the next connection (a client that dropped a slow socket loses nothing).
+   */
   function flush() {
     const socket = openSocket();
     if (!socket) return;
-    while (queue.length > 0) socket.send(queue.shift()!.frame);
+    for (const pending of queue) {
+      if (pending.sentTo === socket) continue;
+      pending.sentTo = socket;
+      socket.send(pending.frame);
+    }
   }
 
   function sendEnvelope(payload: Record<string, unknown>, retryAttempt: number, type = 'events_api'): string {
