@@ -31,6 +31,9 @@ export const mcpToolTimeoutMsSchema = z
   .min(1_000)
   .max(24 * 3_600_000);
 
+/** What an MCP server tells the agent about its tools (at most 4,000 characters). */
+export const mcpInstructionsSchema = z.string().min(1).max(4_000);
+
 export const mcpServerConfigSchema = z.union([
   z.strictObject({
     type: z.literal('stdio').default('stdio'),
@@ -39,6 +42,8 @@ export const mcpServerConfigSchema = z.union([
     env: z.record(envKeySchema, z.string()).default({}),
     /** How long one tool call of this server may take (ms); default: the agent's own. */
     toolTimeoutMs: mcpToolTimeoutMsSchema.optional(),
+    /** A short note on this server's tools, added to the agent's composed memory while the server is configured. */
+    instructions: mcpInstructionsSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('http'),
@@ -46,6 +51,8 @@ export const mcpServerConfigSchema = z.union([
     headers: z.record(z.string(), z.string()).default({}),
     /** How long one tool call of this server may take (ms); default: the agent's own. */
     toolTimeoutMs: mcpToolTimeoutMsSchema.optional(),
+    /** A short note on this server's tools, added to the agent's composed memory while the server is configured. */
+    instructions: mcpInstructionsSchema.optional(),
   }),
 ]);
 export type McpServerConfig = z.infer<typeof mcpServerConfigSchema>;
@@ -115,6 +122,17 @@ export type GroupPackages = z.infer<typeof packagesSchema>;
 export const followUpModeSchema = z.enum(['queue', 'interrupt', 'collect']);
 export type FollowUpMode = z.infer<typeof followUpModeSchema>;
 
+/** A skill's folder name under `groups/global/skills/` or `groups/<folder>/skills/`. */
+export const skillNameSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, {
+    message: 'must be a skill folder name (letters, digits, "_.-")',
+  });
+
+/** Which skills a group's agent gets: `"all"` (global and the group's own) or the named ones (`[]` = none). */
+export const groupSkillsSchema = z.union([z.literal('all'), z.array(skillNameSchema).max(200)]);
+export type GroupSkills = z.infer<typeof groupSkillsSchema>;
+
 export const reasoningEffortSchema = z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']);
 
 /**
@@ -147,6 +165,8 @@ export const containerConfigSchema = z.strictObject({
   followUpMode: followUpModeSchema.default('queue'),
   /** Debian and npm packages this group's sandbox gets on top of the userland (bwrap and docker). */
   packages: packagesSchema.default({ apt: [], npm: [] }),
+  /** The skills the agent gets: `"all"` (the default) or a list of names; each must exist. */
+  skills: groupSkillsSchema.default('all'),
 });
 export type ContainerConfig = z.infer<typeof containerConfigSchema>;
 export type ContainerConfigInput = z.input<typeof containerConfigSchema>;

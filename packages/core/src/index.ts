@@ -23,6 +23,7 @@ export type {
   ContainerConfigInput,
   FollowUpMode,
   GroupPackages,
+  GroupSkills,
   McpServerConfig,
   NetworkMode,
   ResourceLimits,
@@ -31,7 +32,9 @@ export {
   aptPackageNameSchema,
   CONTAINER_CONFIG_SPEC_VERSION,
   containerConfigSchema,
+  groupSkillsSchema,
   npmPackageSpecSchema,
+  skillNameSchema,
 } from './container-config.js';
 export type {
   ContainerRuntime,
@@ -92,6 +95,7 @@ export {
 export type { GroupLeader } from './process-group.js';
 export { signalProcessGroup } from './process-group.js';
 export type {
+  AgentContextPlaces,
   AgentEvent,
   AgentProvider,
   AgentSession,

@@ -155,6 +155,14 @@ export interface AgentProvider {
   isSessionInvalid(error: unknown): boolean;
 }
 
+/** A runtime's native places for memory and skills, relative to its home dir (see `ProviderHostContribution`). */
+export interface AgentContextPlaces {
+  /** The user-level instructions file, e.g. `AGENTS.md` in CODEX_HOME, `CLAUDE.md` in `~/.claude`. */
+  readonly memoryFile: string;
+  /** The user-level skills folder, e.g. `skills`: one `<name>/SKILL.md` folder per skill. */
+  readonly skillsDir: string;
+}
+
 /**
  * What a provider contributes on the host side: which env keys it may receive (the secret allowlist), which
  * files its session home needs, and how its model traffic leaves an isolated sandbox (`egress`). The container
@@ -173,6 +181,12 @@ export interface ProviderHostContribution {
   readonly credentialEnvKeys: readonly string[];
   /** Directory under the sandbox's HOME that holds the runtime's state, e.g. `.codex`. */
   readonly homeDir: string;
+  /**
+   * Where the runtime reads its user-level memory and skills, relative to `homeDir` (the part of HOME kept per
+   * session): the host writes the composed memory to `memoryFile` and copies the group's skills into
+   * `skillsDir/<name>/` at each sandbox start. Absent: the runtime gets neither (e.g. a mock).
+   */
+  readonly agentContext?: AgentContextPlaces;
   /**
    * Prepares the per-session home (copies auth, writes config) before a spawn. `egress` is true when the sandbox
    * is isolated and its model traffic goes through the host's egress proxy: credentials that `egress()` routes

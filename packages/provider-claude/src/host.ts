@@ -33,6 +33,9 @@ export function createClaudeHostContribution(
     envAllowlist: CLAUDE_ENV_KEYS,
     credentialEnvKeys: CLAUDE_CREDENTIAL_ENV_KEYS,
     homeDir: '.claude',
+    // Claude Code's user memory (`~/.claude/CLAUDE.md`) and user skills (`~/.claude/skills/<name>/SKILL.md`),
+    // read with the `user` setting source.
+    agentContext: { memoryFile: 'CLAUDE.md', skillsDir: 'skills' },
     resolveBinary() {
       const path = resolveClaudeBinary();
       if (!path)

@@ -56,6 +56,9 @@ export function createCodexHostContribution(
     envAllowlist: CODEX_ENV_KEYS,
     credentialEnvKeys: CODEX_CREDENTIAL_ENV_KEYS,
     homeDir: '.codex',
+    // Codex's global instructions (`$CODEX_HOME/AGENTS.md`) and user skills (`$CODEX_HOME/skills/<name>/SKILL.md`,
+    // beside the `.system` skills Codex installs there itself).
+    agentContext: { memoryFile: 'AGENTS.md', skillsDir: 'skills' },
     /** `homePath` is the per-session Codex home (mounted at `$HOME/.codex` in the sandbox). */
     async prepareHome({ homePath, env, egress }) {
       await fs.mkdir(homePath, { recursive: true, mode: 0o700 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EGRESS_PROXY_ENV_KEYS, type McpServerConfig } from '@nanoclaw/core';
@@ -173,6 +174,30 @@ export function mcpToolName(server: string, tool: string): string {
 
 export function sanitizeName(value: string): string {
   return value.replace(/[^a-zA-Z0-9_-]/g, '_');
+}
+
+/**
+ * Where the host puts the composed memory and the skills, relative to opencode's data dir (the part of HOME
+ * kept per session; `~/.config/opencode` is not): the provider names them in opencode's config as `instructions`
+ * (read like the global `AGENTS.md`) and `skills.paths` (scanned for every `SKILL.md` below it), see `agentContextConfig`.
+ */
+export const OPENCODE_AGENT_CONTEXT = {
+  memoryFile: 'nanoclaw/AGENTS.md',
+  skillsDir: 'nanoclaw/skills',
+} as const;
+
+/**
+ * The config keys that point opencode at the host's composed memory and skills in `<data>/opencode`, for the ones
+ * that exist (none when the host placed nothing, e.g. outside a sandbox).
+ */
+export function agentContextConfig(dataHome: string): Record<string, unknown> {
+  const base = path.join(dataHome, 'opencode');
+  const memory = path.join(base, OPENCODE_AGENT_CONTEXT.memoryFile);
+  const skills = path.join(base, OPENCODE_AGENT_CONTEXT.skillsDir);
+  return {
+    ...(existsSync(memory) ? { instructions: [memory] } : {}),
+    ...(existsSync(skills) ? { skills: { paths: [skills] } } : {}),
+  };
 }
 
 /** Where opencode keeps its state (XDG base dirs; defaults under HOME as opencode resolves them). */

@@ -11,7 +11,13 @@ import {
   type ProviderHostContribution,
 } from '@nanoclaw/core';
 import { resolveOpencodeBinary } from './binary.js';
-import { CUSTOM_PROVIDER_ID, OPENCODE_ENV_KEYS, VENDOR_BASE_URL_ENV, VENDOR_KEYS } from './config.js';
+import {
+  CUSTOM_PROVIDER_ID,
+  OPENCODE_AGENT_CONTEXT,
+  OPENCODE_ENV_KEYS,
+  VENDOR_BASE_URL_ENV,
+  VENDOR_KEYS,
+} from './config.js';
 
 export interface OpencodeHostContributionOptions {
   /** The host user's home, where `~/.local/share/opencode/auth.json` lives (default `os.homedir()`). */
@@ -51,6 +57,7 @@ export function createOpencodeHostContribution(
     envAllowlist: OPENCODE_ENV_KEYS,
     credentialEnvKeys: Object.values(VENDOR_KEYS),
     homeDir: OPENCODE_HOME_DIR,
+    agentContext: OPENCODE_AGENT_CONTEXT,
     /** `homePath` is the per-session data dir (mounted at `$HOME/.local/share/opencode` in the sandbox). */
     async prepareHome({ homePath, env, egress }) {
       await fs.mkdir(homePath, { recursive: true, mode: 0o700 });

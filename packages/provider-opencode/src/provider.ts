@@ -8,6 +8,7 @@ import {
 import { silentLogger } from '@nanoclaw/provider-utils';
 import { checkOpencodeVersion, resolveOpencodeBinary } from './binary.js';
 import {
+  agentContextConfig,
   buildChildEnv,
   buildOpencodeConfig,
   type ModelRef,
@@ -82,7 +83,7 @@ export function createOpencodeProvider(providerOptions: OpencodeProviderOptions 
       ...(model ? { model } : {}),
       ...(options.mcpServers ? { mcpServers: options.mcpServers } : {}),
       ...(providerOptions.modelLimits ? { modelLimits: providerOptions.modelLimits } : {}),
-      ...(providerOptions.extraConfig ? { extraConfig: providerOptions.extraConfig } : {}),
+      extraConfig: { ...agentContextConfig(dirs.data), ...providerOptions.extraConfig },
     });
     await seedConfigDir(dirs.config);
     return {

@@ -8,6 +8,8 @@ export type AgentPoolErrorCode =
   | 'mount-unreachable'
   /** The group's `packages` cannot be installed (a package that does not exist, no way to build here). */
   | 'invalid-packages'
+  /** The group's `skills` setting names a skill that exists neither globally nor in the group. */
+  | 'invalid-skills'
   /**
    * The agent userland could not be built (the mirror did not answer, the disk is full, an install script
    * failed): answered at once with the cause and the next step; the next message tries again (after a minute).

@@ -32,6 +32,7 @@ import type {
   SandboxMount,
   SandboxSpec,
 } from '@nanoclaw/core';
+import { placeAgentContext, prepareContextDirs } from './agent-context.js';
 import { AgentPoolError } from './agent-pool-error.js';
 import type { AgentPoolOptions } from './agent-pool-options.js';
 import { stageRunnerBundle } from './runner-stage.js';
@@ -123,6 +124,16 @@ export class SandboxSpawner {
     this.#checkRunnerBuilt();
     const egressed = usesEgressProxy(runtime.name, config.network);
     await this.#prepareHost(paths, profile, egressed, logger);
+    if (profile.agentContext) {
+      await placeAgentContext({
+        source: { groupsDir: paths.groupsDir, folder: request.group.folder },
+        config,
+        providerHome: paths.providerHome,
+        sessionDir: paths.sessionDir,
+        places: profile.agentContext,
+        logger,
+      });
+    }
     const { spec, env } = await this.#buildSpec(request, config, profile, mountBase, logger);
     let stopEgress = (): Promise<void> => Promise.resolve();
     try {
@@ -160,6 +171,7 @@ export class SandboxSpawner {
     const { options, runtime, hostIsRoot, user } = this.#context;
     await prepareFolders(paths, profile.homeDir);
     await profile.prepareHome?.({ homePath: paths.providerHome, env: options.hostEnv, egress: egressed });
+    if (profile.agentContext) await prepareContextDirs(paths.providerHome, profile.agentContext);
     if (hostIsRoot && runtime.name !== 'process') {
       await giveToSandbox(paths.groupDir, user, logger);
       await giveToSandbox(paths.providerHome, user, logger);

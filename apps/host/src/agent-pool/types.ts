@@ -7,7 +7,13 @@ import type { ProviderHostContribution } from '@nanoclaw/core';
  */
 export type ProviderSandboxProfile = Pick<
   ProviderHostContribution,
-  'envAllowlist' | 'credentialEnvKeys' | 'homeDir' | 'prepareHome' | 'egress' | 'resolveBinary'
+  | 'envAllowlist'
+  | 'credentialEnvKeys'
+  | 'homeDir'
+  | 'agentContext'
+  | 'prepareHome'
+  | 'egress'
+  | 'resolveBinary'
 >;
 
 export interface AcquireRequest {

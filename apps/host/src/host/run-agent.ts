@@ -19,6 +19,7 @@ const PERMANENT_POOL_ERRORS = new Set([
   'unknown-provider',
   'runner-missing',
   'invalid-packages',
+  'invalid-skills',
   // A failed userland build (mirror down, disk full): answered at once with its cause, never rebuilt 5 times.
   'userland-failed',
 ]);
