@@ -19,6 +19,7 @@ const targets = await resolveRuntimes(shellRuntimes());
 
 const GLOBAL_MEMORY = 'The household calls the cat Mirabelle-4471.';
 const SKILL = { name: 'weather-lookup', description: 'Looks up the forecast for a town 8813' };
+const CLAUDE_MD = 'From the group CLAUDE.md: water the ferns 2208.';
 const FRAGMENT = 'The notes server keeps shopping lists 5120.';
 const PROVIDERS = {
   codex: { provider: 'codex', model: 'fake-model' },
@@ -51,10 +52,19 @@ for (const target of targets) {
           writeGroupSettings(suite.root, folder, { ...config, mcpServers: NOTES_SERVER });
           fs.writeFileSync(path.join(groupDir(folder), 'AGENTS.md'), `# ${folder}\n${groupMemory(folder)}\n`);
         }
-        writeGroupSettings(suite.root, 'bare', { ...PROVIDERS.codex, skills: [] });
+        for (const [provider, config] of Object.entries(PROVIDERS)) {
+          writeGroupSettings(suite.root, `bare-${provider}`, { ...config, skills: [] });
+        }
+        writeGroupSettings(suite.root, 'typo', { ...PROVIDERS.codex, skills: ['wether-lookup'] });
+        // A group folder's CLAUDE.md (as NanoClaw groups had) still reaches Claude.
+        fs.writeFileSync(path.join(groupDir('claude'), 'CLAUDE.md'), `${CLAUDE_MD}\n`);
         ({ client, host } = await suite.startHost(runtime, models.env));
-        for (const folder of [...Object.keys(PROVIDERS), 'bare'])
-          await client.addGroup({ folder, name: folder });
+        const folders = [
+          ...Object.keys(PROVIDERS),
+          ...Object.keys(PROVIDERS).map((p) => `bare-${p}`),
+          'typo',
+        ];
+        for (const folder of folders) await client.addGroup({ folder, name: folder });
       },
       180_000,
     );
@@ -70,16 +80,27 @@ for (const target of targets) {
         expect(sent).toContain(FRAGMENT);
         expect(sent).toContain(SKILL.name);
         expect(sent).toContain(SKILL.description);
+        if (provider === 'claude') expect(sent).toContain(CLAUDE_MD);
       });
     }
 
-    it('a group whose setting is "skills": [] gets no skill, but the memory', async () => {
-      const prompt = `hello bare ${target.name}`;
-      const { outcome } = await ask(client, 'bare', `@Andy ${prompt}`, 180_000);
-      expect(outcome.kind, JSON.stringify(outcome)).toBe('reply');
-      const sent = sentWith(models, 'codex', prompt);
-      expect(sent).toContain(GLOBAL_MEMORY);
-      expect(sent).not.toContain(SKILL.description);
+    for (const provider of Object.keys(PROVIDERS) as Provider[]) {
+      it(`${provider}: a group whose setting is "skills": [] gets no skill, but the memory`, async () => {
+        const prompt = `hello bare ${provider} ${target.name}`;
+        const { outcome } = await ask(client, `bare-${provider}`, `@Andy ${prompt}`, 180_000);
+        expect(outcome.kind, JSON.stringify(outcome)).toBe('reply');
+        const sent = sentWith(models, provider, prompt);
+        expect(sent).toContain(GLOBAL_MEMORY);
+        expect(sent).not.toContain(SKILL.description);
+      });
+    }
+
+    it('a skill name that exists nowhere is answered with an error naming the setting', async () => {
+      const { outcome } = await ask(client, 'typo', '@Andy hello', 60_000);
+      expect(outcome).toMatchObject({ kind: 'error' });
+      expect(JSON.stringify(outcome)).toContain(
+        'groups/typo.container.json: skills: no skill \\"wether-lookup\\"',
+      );
     });
 
     it('after a restart without the MCP server its fragment is gone; the agent’s own memory edit stays', async () => {
