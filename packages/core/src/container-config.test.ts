@@ -97,3 +97,31 @@ describe('container.json packages', () => {
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toContain(key);
   });
 });
+
+describe('container.json skills and MCP instructions', () => {
+  it('defaults skills to "all" and takes a list of names, [] for none', () => {
+    expect(containerConfigSchema.parse({}).skills).toBe('all');
+    expect(containerConfigSchema.parse({ skills: [] }).skills).toEqual([]);
+    expect(containerConfigSchema.parse({ skills: ['pdf', 'web-search'] }).skills).toEqual([
+      'pdf',
+      'web-search',
+    ]);
+  });
+
+  it.each([
+    [{ skills: 'some' }, 'skills'],
+    [{ skills: ['../etc'] }, 'skills'],
+    [{ mcpServers: { notes: { command: 'notes', instructions: '' } } }, 'mcpServers'],
+  ])('refuses %j under %s', (settings, key) => {
+    const result = containerConfigSchema.safeParse(settings);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path[0])).toContain(key);
+  });
+
+  it("keeps an MCP server's instructions", () => {
+    const parsed = containerConfigSchema.parse({
+      mcpServers: { notes: { type: 'http', url: 'http://127.0.0.1:1/mcp', instructions: 'Use notes.' } },
+    });
+    expect(parsed.mcpServers.notes?.instructions).toBe('Use notes.');
+  });
+});

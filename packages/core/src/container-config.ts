@@ -123,11 +123,9 @@ export const followUpModeSchema = z.enum(['queue', 'interrupt', 'collect']);
 export type FollowUpMode = z.infer<typeof followUpModeSchema>;
 
 /** A skill's folder name under `groups/global/skills/` or `groups/<folder>/skills/`. */
-export const skillNameSchema = z
-  .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, {
-    message: 'must be a skill folder name (letters, digits, "_.-")',
-  });
+export const skillNameSchema = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, {
+  message: 'must be a skill folder name (letters, digits, "_.-")',
+});
 
 /** Which skills a group's agent gets: `"all"` (global and the group's own) or the named ones (`[]` = none). */
 export const groupSkillsSchema = z.union([z.literal('all'), z.array(skillNameSchema).max(200)]);

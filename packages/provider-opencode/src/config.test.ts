@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  agentContextConfig,
   buildChildEnv,
   buildOpencodeConfig,
   CUSTOM_PROVIDER_ID,
@@ -9,6 +10,7 @@ import {
   maxRetriesFromEnv,
   mcpConfig,
   mcpToolName,
+  OPENCODE_AGENT_CONTEXT,
   OPENCODE_ENV_KEYS,
   opencodeDirs,
   resolveModel,
@@ -192,6 +194,18 @@ describe('buildChildEnv', () => {
     expect(OPENCODE_ENV_KEYS).toContain('OPENAI_BASE_URL');
     expect(OPENCODE_ENV_KEYS).toContain('ANTHROPIC_API_KEY');
     expect(OPENCODE_ENV_KEYS).not.toContain('PATH');
+  });
+});
+
+describe('agentContextConfig', () => {
+  it('names the memory and skills the host placed in the data dir as instructions and skills.paths', () => {
+    const data = tempDir();
+    expect(agentContextConfig(data)).toEqual({});
+    const memory = path.join(data, 'opencode', OPENCODE_AGENT_CONTEXT.memoryFile);
+    const skills = path.join(data, 'opencode', OPENCODE_AGENT_CONTEXT.skillsDir);
+    fs.mkdirSync(skills, { recursive: true });
+    fs.writeFileSync(memory, '# memory\n');
+    expect(agentContextConfig(data)).toEqual({ instructions: [memory], skills: { paths: [skills] } });
   });
 });
 

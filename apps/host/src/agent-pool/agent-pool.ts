@@ -264,6 +264,7 @@ function fingerprintOf(request: AcquireRequest, config: ContainerConfig): string
     config.timeouts,
     config.mcpServers,
     config.packages,
+    config.skills,
   ]);
 }
 
