@@ -95,6 +95,24 @@ for (const target of targets) {
       });
     }
 
+    it.skipIf(target.name === 'process')(
+      'the placed skills and memory are read-only to the agent; its own AGENTS.md stays writable',
+      async () => {
+        const skill = `$HOME/.codex/skills/${SKILL.name}/SKILL.md`;
+        const command = [
+          `grep -c '${SKILL.description}' ${skill}`,
+          `(echo x >> ${skill} && echo skill-writable || echo skill-read-only)`,
+          '(echo x >> $HOME/.codex/AGENTS.md && echo memory-writable || echo memory-read-only)',
+        ].join('; ');
+        models.responses.on(`try the skill ${target.name}`, { exec: command, text: 'Tried.' });
+        const { outcome } = await ask(client, 'codex', `@Andy try the skill ${target.name}`, 180_000);
+        expect(outcome, JSON.stringify(outcome)).toEqual({ kind: 'reply', texts: ['Tried.'] });
+        const ran = models.responses.toolResults().filter((r) => r.input.cmd === command);
+        expect(ran).toHaveLength(1);
+        expect(ran[0]?.commandOutput).toMatch(/^1\n(.*\n)?skill-read-only\n(.*\n)?memory-read-only\n$/);
+      },
+    );
+
     it('a skill name that exists nowhere is answered with an error naming the setting', async () => {
       const { outcome } = await ask(client, 'typo', '@Andy hello', 60_000);
       expect(outcome).toMatchObject({ kind: 'error' });
