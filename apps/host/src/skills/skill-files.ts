@@ -76,15 +76,16 @@ export function listSkills(groupsDir: string, scope: string = GLOBAL_SCOPE): Ski
     .map((name) => {
       const skillPath = path.join(dir, name);
       const file = path.join(skillPath, 'SKILL.md');
+      const shown = `${name}/SKILL.md`;
       try {
         return {
           name,
           scope,
-          description: parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), file).description,
+          description: parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), shown).description,
           path: skillPath,
         };
       } catch (error) {
-        const problem = error instanceof SkillError ? error.message : `${file} is missing`;
+        const problem = error instanceof SkillError ? error.message : `${shown} cannot be read`;
         return { name, scope, description: `(invalid: ${problem})`, path: skillPath };
       }
     });
@@ -119,7 +120,11 @@ export function addSkill(groupsDir: string, source: string, scope: string = GLOB
   if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) {
     throw new SkillError(`${source} has no SKILL.md: a skill folder needs one, with name and description`);
   }
-  const { description } = parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), file);
+  const front = parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), file);
+  if (front.name !== name) {
+    throw new SkillError(`${file}: its name "${front.name}" must be its folder's name, "${name}"`);
+  }
+  const { description } = front;
   const files = checkTree(from, source);
   const dir = skillsDir(groupsDir, scope);
   if (scope !== GLOBAL_SCOPE && !fs.existsSync(path.join(groupsDir, scope))) {

@@ -98,6 +98,10 @@ describe('nanoclaw skills', () => {
     expect(await add(upper)).toBe(
       'nanoclaw: the folder name "Bad_Name" is the skill\'s name: use lower-case letters, digits and "-"\n',
     );
+    const renamed = skillFolder(harness.root, 'renamed', 'name: original\ndescription: d');
+    expect(await add(renamed)).toBe(
+      `nanoclaw: ${path.join(renamed, 'SKILL.md')}: its name "original" must be its folder's name, "renamed"\n`,
+    );
     const ok = skillFolder(harness.root, 'ok', 'name: ok\ndescription: d');
     expect(await add(ok, '--group', '../etc')).toBe(
       'nanoclaw: "../etc" is not a group folder: 1-64 letters, digits, "_" or "-" (see nanoclaw groups list)\n',
@@ -106,5 +110,10 @@ describe('nanoclaw skills', () => {
       `nanoclaw: there is no group folder ${path.join(groups, 'nosuch')} (see nanoclaw groups list)\n`,
     );
     expect(fs.existsSync(path.join(groups, 'global/skills'))).toBe(false);
+
+    fs.mkdirSync(path.join(groups, 'global/skills/broken'), { recursive: true });
+    expect((await harness.run(['skills', 'list'])).stdout).toBe(
+      'NAME    SCOPE   DESCRIPTION\nbroken  global  (invalid: broken/SKILL.md cannot be read)\n',
+    );
   });
 });
