@@ -6,6 +6,7 @@ import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostConfig, loadConfig } from '../config.js';
 import { startTestHost } from '../host/test-utils/e2e-host.js';
+import type { HostStatus } from '../host-api.js';
 import { parseSkillFrontMatter } from '../skills/skill-files.js';
 import { type CliRun, runCli } from './test-utils.js';
 
@@ -37,6 +38,8 @@ const FOLDER_OF: Record<(typeof SETUP_SKILLS)[number], string> = {
   'add-group': 'family',
   customize: 'main',
 };
+/** What only makes sense in a terminal or runs for good: never in the blocks the test (or an agent) runs. */
+const NOT_IN_BLOCKS = /^nanoclaw (chat|start|service)\b/;
 /** Lines that report problems by their exit code (1) as well as their output: the rest must exit 0. */
 const MAY_FAIL = /^nanoclaw doctor\b/;
 
@@ -92,6 +95,7 @@ describe('the setup skills, run as written', { timeout: 120_000 }, () => {
       const markdown = fs.readFileSync(path.join(REPO, '.agents/skills', skill, 'SKILL.md'), 'utf8');
       const lines = nanoclawLines(markdown);
       expect(lines.length).toBeGreaterThan(2);
+      expect(lines.filter((line) => NOT_IN_BLOCKS.test(line))).toEqual([]);
       const root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-skill-${skill}-`));
       const env = { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.url };
       const { host } = await startTestHost(root, createProcessRuntime({ unsafeAllowNoIsolation: true }), env);
@@ -117,6 +121,10 @@ describe('the setup skills, run as written', { timeout: 120_000 }, () => {
         const text = FOLDER_OF[skill] === 'main' ? 'hello' : '@Andy hello';
         const answer = await nanoclaw(config, root, ['send', '--group', FOLDER_OF[skill], '--wait', text]);
         expect(answer).toEqual({ code: 0, stdout: `Mock reply to: ${text}\n`, stderr: '' });
+        const status = JSON.parse((await nanoclaw(config, root, ['status', '--json'])).stdout) as HostStatus;
+        expect(status.channels).toContainEqual(
+          expect.objectContaining({ channel: 'telegram', connected: true }),
+        );
       } finally {
         await host.stop();
         fs.rmSync(root, { recursive: true, force: true });
