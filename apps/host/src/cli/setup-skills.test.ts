@@ -5,7 +5,7 @@ import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/cha
 import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostConfig, loadConfig } from '../config.js';
-import { startTestHost } from '../host/test-utils/e2e-host.js';
+import { startTestHost, until } from '../host/test-utils/e2e-host.js';
 import type { HostStatus } from '../host-api.js';
 import { parseSkillFrontMatter } from '../skills/skill-files.js';
 import { type CliRun, runCli } from './test-utils.js';
@@ -121,10 +121,13 @@ describe('the setup skills, run as written', { timeout: 120_000 }, () => {
         const text = FOLDER_OF[skill] === 'main' ? 'hello' : '@Andy hello';
         const answer = await nanoclaw(config, root, ['send', '--group', FOLDER_OF[skill], '--wait', text]);
         expect(answer).toEqual({ code: 0, stdout: `Mock reply to: ${text}\n`, stderr: '' });
-        const status = JSON.parse((await nanoclaw(config, root, ['status', '--json'])).stdout) as HostStatus;
-        expect(status.channels).toContainEqual(
-          expect.objectContaining({ channel: 'telegram', connected: true }),
-        );
+        // The loopback Telegram the skills bind chats of is connected (it may take a moment after start).
+        await until(async () => {
+          const status = JSON.parse(
+            (await nanoclaw(config, root, ['status', '--json'])).stdout,
+          ) as HostStatus;
+          return status.channels.some((channel) => channel.channel === 'telegram' && channel.connected);
+        });
       } finally {
         await host.stop();
         fs.rmSync(root, { recursive: true, force: true });
