@@ -54,14 +54,26 @@ function unquote(value: string): string {
   return quoted?.[1] ?? value;
 }
 
-/** `groups/global/skills` or `groups/<folder>/skills`; checks the folder name (no escaping the groups dir). */
+/**
+ * `groups/global/skills` or `groups/<folder>/skills`. Checks the folder name, and that neither the group folder
+ * nor its `skills` is a symlink or a file: an agent can write its group folder, and the CLI must never copy to,
+ * or delete in, a place a link points to.
+ */
 export function skillsDir(groupsDir: string, scope: string = GLOBAL_SCOPE): string {
   if (!GROUP_FOLDER_PATTERN.test(scope)) {
     throw new SkillError(
       `"${scope}" is not a group folder: 1-64 letters, digits, "_" or "-" (see nanoclaw groups list)`,
     );
   }
-  return path.join(groupsDir, scope, 'skills');
+  const dir = path.join(groupsDir, scope, 'skills');
+  for (const part of [path.dirname(dir), dir]) {
+    const stat = fs.lstatSync(part, { throwIfNoEntry: false });
+    if (stat && !stat.isDirectory()) {
+      const kind = stat.isSymbolicLink() ? 'a symlink' : 'not a folder';
+      throw new SkillError(`${part} is ${kind}: skills live in real folders only; remove it or move it away`);
+    }
+  }
+  return dir;
 }
 
 /** The skills of one scope, by name; a folder without a valid SKILL.md is listed with what is wrong. */

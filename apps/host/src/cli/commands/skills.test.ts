@@ -111,6 +111,14 @@ describe('nanoclaw skills', () => {
     );
     expect(fs.existsSync(path.join(groups, 'global/skills'))).toBe(false);
 
+    // An agent can write its group folder: a `skills` link there must not make the CLI write or delete elsewhere.
+    fs.mkdirSync(path.join(groups, 'family'), { recursive: true });
+    fs.symlinkSync(src, path.join(groups, 'family/skills'));
+    const linkRefused = `nanoclaw: ${path.join(groups, 'family/skills')} is a symlink: skills live in real folders only; remove it or move it away\n`;
+    expect(await add(ok, '--group', 'family')).toBe(linkRefused);
+    expect((await harness.run(['skills', 'remove', 'ok', '--group', 'family'])).stderr).toBe(linkRefused);
+    expect(fs.existsSync(path.join(src, 'ok/SKILL.md'))).toBe(true);
+
     fs.mkdirSync(path.join(groups, 'global/skills/broken'), { recursive: true });
     expect((await harness.run(['skills', 'list'])).stdout).toBe(
       'NAME    SCOPE   DESCRIPTION\nbroken  global  (invalid: broken/SKILL.md cannot be read)\n',
