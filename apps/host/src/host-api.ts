@@ -18,6 +18,8 @@ export interface HostApi {
   status(): Promise<HostStatus>;
   listGroups(): Promise<GroupView[]>;
   addGroup(input: AddGroupInput): Promise<AddedGroup>;
+  /** Binds one more chat to an existing group (a chat bound to another group is refused). */
+  bindChat(folder: string, chat: GroupChatInput): Promise<AddedGroup>;
   /** Unregisters the group and cancels its tasks; its folder stays on disk. */
   removeGroup(folder: string): Promise<RemovedGroup>;
   listTasks(filter?: { folder?: string; status?: TaskStatus }): Promise<TaskView[]>;
@@ -129,7 +131,15 @@ export interface AddGroupInput {
   trigger?: string;
   provider?: string;
   /** Bind a chat at once: `channel` + `chatId` (+ `accountId`, default `default`). */
-  chat?: { channel: string; chatId: string; accountId?: string; name?: string };
+  chat?: GroupChatInput;
+}
+
+/** A chat to bind: `channel` + `chatId` (+ `accountId`, default `default`). */
+export interface GroupChatInput {
+  channel: string;
+  chatId: string;
+  accountId?: string;
+  name?: string;
 }
 
 export interface TaskView {

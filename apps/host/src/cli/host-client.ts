@@ -52,6 +52,7 @@ export interface HostClient
       | 'readiness'
       | 'listGroups'
       | 'addGroup'
+      | 'bindChat'
       | 'removeGroup'
       | 'listTasks'
       | 'addTask'
@@ -97,6 +98,7 @@ export function createHostClient(options: HostClientOptions): HostClient {
     readiness: () => json<Readiness>('GET', '/readyz', undefined, [503]),
     listGroups: async () => (await json<{ groups: GroupView[] }>('GET', '/api/v1/groups')).groups,
     addGroup: (input) => json<AddedGroup>('POST', '/api/v1/groups', input),
+    bindChat: (folder, chat) => json<AddedGroup>('POST', `/api/v1/groups/${segment(folder)}/chats`, chat),
     removeGroup: (folder) => json<RemovedGroup>('DELETE', `/api/v1/groups/${segment(folder)}`),
     listTasks: async (filter = {}) =>
       (

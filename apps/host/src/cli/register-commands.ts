@@ -9,6 +9,7 @@ import { registerGroupsCommand } from './commands/groups.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerSandboxCommand, type SandboxDeps } from './commands/sandbox.js';
 import { registerSendCommand } from './commands/send.js';
+import { registerSkillsCommand } from './commands/skills.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTasksCommand } from './commands/tasks.js';
 import { registerUsersCommand } from './commands/users.js';
@@ -17,8 +18,8 @@ export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps;
 
 /**
  * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `users`, `approvals`,
- * `audit`, `tasks`, `runs`, `send`, `chat`, `service` and `sandbox`. They talk to the running host over its HTTP API (except `doctor` and
- * `service`), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
+ * `audit`, `tasks`, `runs`, `send`, `chat`, `service`, `sandbox` and `skills`. They talk to the running host over its HTTP API (except `doctor`,
+ * `service` and `skills`, which work on files), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
  */
 export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
   const context = createCliContext(deps);
@@ -34,5 +35,6 @@ export function registerCommands(program: Command, deps: CommandDeps = {}): Comm
   registerChatCommand(program, deps, context);
   registerServiceCommand(program, deps, context);
   registerSandboxCommand(program, deps, context);
+  registerSkillsCommand(program, deps, context);
   return program;
 }

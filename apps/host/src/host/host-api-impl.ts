@@ -24,6 +24,7 @@ import type {
   AuditQueryInput,
   AuditView,
   GroupAccess,
+  GroupChatInput,
   GroupView,
   HostApi,
   HostEvent,
@@ -110,25 +111,34 @@ class HostApiImpl implements HostApi {
   }
 
   async addGroup(input: AddGroupInput): Promise<AddedGroup> {
-    const chat = input.chat && { channel: input.chat.channel, accountId: input.chat.accountId ?? 'default' };
-    const credentials = chat && this.#deps.channelCredentials?.(chat);
+    const warnings = input.chat ? this.#chatWarnings(input.chat) : [];
+    const group = await translate(() => this.#deps.registry.add(registryInput(input)));
+    return { ...(await this.#groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+
+  async bindChat(folder: string, chat: GroupChatInput): Promise<AddedGroup> {
+    const warnings = this.#chatWarnings(chat);
+    const group = await this.#groupOf(folder);
+    const ref = { channel: chat.channel, accountId: chat.accountId ?? 'default', chatId: chat.chatId };
+    await translate(() =>
+      this.#deps.registry.bindChat(ref, group.folder, chat.name === undefined ? {} : { name: chat.name }),
+    );
+    return { ...(await this.#groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+
+  /** Refuses a channel this host does not know; warns when its credential is not set yet. */
+  #chatWarnings(chat: GroupChatInput): string[] {
+    const accountId = chat.accountId ?? 'default';
+    const credentials = this.#deps.channelCredentials?.({ channel: chat.channel, accountId });
     if (credentials?.kind === 'unknown') {
       throw new HostApiError(
         'invalid',
-        `chat.channel: this host has no channel "${chat?.channel}" (it knows ${credentials.known.join(', ')})`,
+        `chat.channel: this host has no channel "${chat.channel}" (it knows ${credentials.known.join(', ')})`,
       );
     }
-    const group = await translate(() => this.#deps.registry.add(registryInput(input)));
-    const warnings =
-      input.chat && credentials?.kind === 'missing'
-        ? [
-            missingCredentialsWarning(
-              { ...input.chat, accountId: chat?.accountId ?? 'default' },
-              credentials.keys,
-            ),
-          ]
-        : [];
-    return { ...(await this.#groupView(group)), ...(warnings.length > 0 ? { warnings } : {}) };
+    return credentials?.kind === 'missing'
+      ? [missingCredentialsWarning({ ...chat, accountId }, credentials.keys)]
+      : [];
   }
 
   async removeGroup(folder: string): Promise<RemovedGroup> {

@@ -33,19 +33,20 @@ export const postMessageBodySchema = z.strictObject({
   sender: text(256).optional(),
 });
 
+/** `POST /api/v1/groups/:folder/chats`, and the `chat` of `POST /api/v1/groups`. */
+export const groupChatSchema = z.strictObject({
+  channel: text(64),
+  chatId: text(256),
+  accountId: text(128).optional(),
+  name: text(256).optional(),
+});
+
 export const addGroupBodySchema = z.strictObject({
   folder: groupFolderSchema,
   name: text(128).optional(),
   trigger: text(64).optional(),
   provider: providerIdSchema.optional(),
-  chat: z
-    .strictObject({
-      channel: text(64),
-      chatId: text(256),
-      accountId: text(128).optional(),
-      name: text(256).optional(),
-    })
-    .optional(),
+  chat: groupChatSchema.optional(),
 });
 
 export const addTaskBodySchema = z.strictObject({

@@ -5,6 +5,7 @@ import { createPeopleRoutes } from './people-routes.js';
 import {
   addGroupBodySchema,
   addTaskBodySchema,
+  groupChatSchema,
   parseRequest,
   postMessageBodySchema,
   runListQuerySchema,
@@ -51,6 +52,17 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
       pattern: '/api/v1/groups',
       handler: async (context) =>
         ok(await api.addGroup(parseRequest(addGroupBodySchema, await body(context), 'body')), 201),
+    },
+    {
+      method: 'POST',
+      pattern: '/api/v1/groups/:folder/chats',
+      handler: async (context) =>
+        ok(
+          await api.bindChat(
+            folderParam(context),
+            parseRequest(groupChatSchema, await body(context), 'body'),
+          ),
+        ),
     },
     {
       method: 'DELETE',

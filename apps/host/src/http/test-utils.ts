@@ -1,5 +1,13 @@
 import type { TaskRunLog } from '@nanoclaw/core';
-import type { GroupView, HostApi, HostStatus, PostedMessage, Readiness, TaskView } from '../host-api.js';
+import type {
+  GroupChatInput,
+  GroupView,
+  HostApi,
+  HostStatus,
+  PostedMessage,
+  Readiness,
+  TaskView,
+} from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import { createHostEventBus, type HostEventBus } from '../local-channel/host-event-bus.js';
 import { createFakePeopleApi, type FakePeopleApi } from './fake-people-api.js';
@@ -82,18 +90,14 @@ export function createFakeHostApi(): FakeHostApi {
         provider: input.provider
           ? { id: input.provider, source: 'group' }
           : { id: 'claude', source: 'credentials' },
-        chats: input.chat
-          ? [
-              {
-                channel: input.chat.channel,
-                accountId: input.chat.accountId ?? 'default',
-                chatId: input.chat.chatId,
-                name: input.chat.name ?? null,
-              },
-            ]
-          : [],
+        chats: input.chat ? [fakeChat(input.chat)] : [],
       });
       groups.push(group);
+      return group;
+    },
+    async bindChat(folder, chat) {
+      const group = findGroup(folder);
+      group.chats.push(fakeChat(chat));
       return group;
     },
     async removeGroup(folder) {
@@ -167,4 +171,13 @@ export function createFakeHostApi(): FakeHostApi {
     },
   };
   return fake;
+}
+
+function fakeChat(chat: GroupChatInput): GroupView['chats'][number] {
+  return {
+    channel: chat.channel,
+    accountId: chat.accountId ?? 'default',
+    chatId: chat.chatId,
+    name: chat.name ?? null,
+  };
 }

@@ -86,6 +86,34 @@ describe('nanoclaw groups add --channel, against the real host', () => {
   });
 });
 
+describe('nanoclaw groups bind, against the real host', () => {
+  it('binds one more chat to an existing group, the main group too, and refuses a chat bound elsewhere', async () => {
+    expect(await harness.run(['groups', 'bind', 'main', '--channel', 'telegram', '--chat', '1001'])).toEqual({
+      code: 0,
+      stdout: 'bound telegram:default:1001 to group main\n',
+      stderr:
+        'warning: telegram has no credentials configured on this host: set TELEGRAM_BOT_TOKEN in .env and restart the host. The chat 1001 is bound, but gets no answers until then.\n',
+    });
+    const list = JSON.parse((await harness.run(['groups', 'list', '--json'])).stdout) as Array<{
+      folder: string;
+      chats: Array<{ channel: string; chatId: string }>;
+    }>;
+    expect(list.find((group) => group.folder === 'main')?.chats).toContainEqual(
+      expect.objectContaining({ channel: 'telegram', chatId: '1001' }),
+    );
+    await harness.run(['groups', 'add', 'family']);
+    const taken = await harness.run(['groups', 'bind', 'family', '--channel', 'telegram', '--chat', '1001']);
+    expect(taken).toEqual(
+      failure(
+        'nanoclaw: chat telegram:default:1001 is already bound to group "main"; unbind it first (HTTP 409)\n',
+      ),
+    );
+    expect(await harness.run(['groups', 'bind', 'nosuch', '--channel', 'telegram', '--chat', '2'])).toEqual(
+      failure('nanoclaw: no group "nosuch" (HTTP 404)\n'),
+    );
+  });
+});
+
 describe('nanoclaw groups remove, against the real host', () => {
   it('says that the folder is kept, where, and how to delete it', async () => {
     await harness.run(['groups', 'add', 'family']);

@@ -54,6 +54,7 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
       }),
     );
   registerSet(groups, deps, context);
+  registerBind(groups, deps, context);
   groups
     .command('remove <folder>')
     .description('remove a group and cancel its tasks (its folder on disk stays)')
@@ -75,6 +76,32 @@ const ACCESS_MEANING: Record<GroupAccess, string> = {
   request:
     'a stranger’s messages are held until an admin or the owner approves them (in a direct chat, or with nanoclaw approvals)',
 };
+
+function registerBind(groups: Command, deps: CliDeps, context: CliContext): void {
+  groups
+    .command('bind <folder>')
+    .description('bind one more chat to an existing group (the main group too)')
+    .requiredOption('--channel <channel>', 'the chat platform: telegram, slack, discord, whatsapp')
+    .requiredOption('--chat <id>', 'the chat id')
+    .option('--account <id>', 'the channel account (default: default)')
+    .option('--json', 'print JSON')
+    .action(
+      action(deps, context, async (folder: string, options: AddOptions) => {
+        const chat = addGroupInput(folder, options).chat;
+        if (!chat) throw new CliError('--channel and --chat are required', EXIT.usage);
+        const group = await context.client().bindChat(folder, chat);
+        writeResult(
+          context.stdout,
+          options.json,
+          group,
+          (bound) =>
+            `bound ${chat.channel}:${chat.accountId ?? 'default'}:${chat.chatId} to group ${bound.folder}`,
+        );
+        for (const warning of group.warnings ?? []) writeLine(context.stderr, `warning: ${warning}`);
+        return 0;
+      }),
+    );
+}
 
 function registerSet(groups: Command, deps: CliDeps, context: CliContext): void {
   groups
