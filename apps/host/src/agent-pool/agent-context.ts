@@ -2,6 +2,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isSandboxError, readGroupFile } from '@nanoclaw/container-runner';
 import type { AgentContextPlaces, ContainerConfig, GroupSkills, Logger } from '@nanoclaw/core';
+import {
+  GLOBAL_SCOPE,
+  SKILL_NAME_PATTERN,
+  type SkillTreeEntry,
+  skillTree,
+  skillTreeTooBig,
+  usableSkills,
+} from '../skills/skill-files.js';
 import { AgentPoolError } from './agent-pool-error.js';
 
 /** One short note per family of the agent's own tools (the `nanoclaw` MCP server), in every composed memory. */
@@ -25,9 +33,6 @@ interface PlacedManifest {
 }
 
 const MANIFEST = 'agent-context.json';
-const MAX_SKILL_FILES = 200;
-const MAX_DEPTH = 8;
-const SKILL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 /**
  * The runtime's memory file: the global memory, the group's own `AGENTS.md` (read here, never written), then the
@@ -61,32 +66,17 @@ async function readMemory(dir: string): Promise<string> {
   }
 }
 
-/** The skill folders under `<dir>/skills/` (real directories with a regular `SKILL.md`), by name. */
-async function skillNames(dir: string): Promise<string[]> {
-  const root = path.join(dir, 'skills');
-  const rootStat = await fs.lstat(root).catch(() => undefined);
-  if (!rootStat?.isDirectory()) return [];
-  const names: string[] = [];
-  for (const entry of await fs.readdir(root, { withFileTypes: true })) {
-    if (!entry.isDirectory() || !SKILL_NAME.test(entry.name)) continue;
-    const skill = await fs.lstat(path.join(root, entry.name, 'SKILL.md')).catch(() => undefined);
-    if (skill?.isFile()) names.push(entry.name);
-  }
-  return names.sort();
-}
-
 /**
  * The skills a group gets, each with the folder it comes from: the global ones and the group's own (the group's
  * wins a name both have), filtered by the group's `skills` setting. A named skill that exists nowhere is an error
  * naming the key.
  */
-export async function selectSkills(
-  source: AgentContextSource,
-  setting: GroupSkills,
-): Promise<Map<string, string>> {
+export function selectSkills(source: AgentContextSource, setting: GroupSkills): Map<string, string> {
   const available = new Map<string, string>();
-  for (const dir of [path.join(source.groupsDir, 'global'), path.join(source.groupsDir, source.folder)]) {
-    for (const name of await skillNames(dir)) available.set(name, dir);
+  for (const scope of [GLOBAL_SCOPE, source.folder]) {
+    for (const skill of usableSkills(source.groupsDir, scope)) {
+      available.set(skill.name, path.join(source.groupsDir, scope));
+    }
   }
   if (setting === 'all') return available;
   const missing = setting.filter((name) => !available.has(name));
@@ -121,7 +111,7 @@ export async function placeAgentContext(options: {
   logger: Logger;
 }): Promise<{ skills: string[] }> {
   const { source, config, providerHome, sessionDir, places } = options;
-  const skills = await selectSkills(source, config.skills);
+  const skills = selectSkills(source, config.skills);
   await removePlaced(providerHome, sessionDir);
   const memory = composeMemory({
     globalMemory: await readMemory(path.join(source.groupsDir, 'global')),
@@ -153,47 +143,51 @@ async function removePlaced(providerHome: string, sessionDir: string): Promise<v
   const root = await ensureRealDir(providerHome, manifest.skillsDir).catch(() => undefined);
   if (!root) return;
   for (const name of manifest.skills) {
-    if (typeof name === 'string' && SKILL_NAME.test(name)) await removeTree(path.join(root, name));
+    if (typeof name === 'string' && SKILL_NAME_PATTERN.test(name)) await removeTree(path.join(root, name));
   }
 }
 
-/** Copies one skill folder's regular files (no symlinks, no special files), each read without following links. */
+/**
+ * Copies one skill folder's regular files and folders, each file read without following links; links and
+ * special files are left out, and a skill over the size limits is left out whole (with a warning).
+ */
 async function copySkill(baseDir: string, name: string, target: string, logger: Logger): Promise<void> {
-  const files = await listFiles(path.join(baseDir, 'skills', name), '', 0);
+  const entries = skillTree(path.join(baseDir, 'skills', name));
+  const tooBig = skillTreeTooBig(entries, `skills/${name}`);
+  if (tooBig) {
+    logger.warn({ skill: name, reason: tooBig }, 'skill left out');
+    return;
+  }
   await fs.mkdir(target, { mode: 0o755 });
-  const dirs = new Set<string>();
-  for (const rel of files.slice(0, MAX_SKILL_FILES)) {
-    try {
-      const bytes = await readGroupFile(baseDir, path.posix.join('skills', name, rel));
-      const mode = (await fs.lstat(path.join(baseDir, 'skills', name, rel))).mode & 0o111 ? 0o555 : 0o444;
-      const dir = path.posix.dirname(rel);
-      if (dir !== '.') {
-        await fs.mkdir(path.join(target, dir), { recursive: true, mode: 0o755 });
-        dirs.add(dir);
-      }
-      await writeReadOnly(path.join(target, rel), bytes, mode);
-    } catch (error) {
-      if (!isSandboxError(error)) throw error;
-      logger.warn({ skill: name, file: rel, reason: error.message }, 'skill file left out');
+  const folders: string[] = [];
+  for (const entry of entries) {
+    const to = path.join(target, entry.relative);
+    if (entry.kind === 'folder') {
+      await fs.mkdir(to, { mode: 0o755 });
+      folders.push(to);
+    } else if (entry.kind === 'file') {
+      await copyFile(baseDir, name, entry, to, logger);
+    } else {
+      logger.warn({ skill: name, file: entry.relative, kind: entry.kind }, 'skill file left out');
     }
   }
-  if (files.length > MAX_SKILL_FILES)
-    logger.warn({ skill: name, files: files.length }, 'skill has too many files');
-  for (const dir of [...dirs].sort().reverse()) await fs.chmod(path.join(target, dir), 0o555);
-  await fs.chmod(target, 0o555);
+  for (const folder of [...folders, target].reverse()) await fs.chmod(folder, 0o555);
 }
 
-/** Relative paths of the regular files under `dir` (symlinks and special files skipped), depth-limited. */
-async function listFiles(dir: string, prefix: string, depth: number): Promise<string[]> {
-  if (depth > MAX_DEPTH) return [];
-  const entries = await fs.readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => []);
-  const files: string[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const rel = prefix === '' ? entry.name : path.posix.join(prefix, entry.name);
-    if (entry.isFile()) files.push(rel);
-    else if (entry.isDirectory()) files.push(...(await listFiles(dir, rel, depth + 1)));
+async function copyFile(
+  baseDir: string,
+  name: string,
+  entry: SkillTreeEntry,
+  to: string,
+  logger: Logger,
+): Promise<void> {
+  try {
+    const bytes = await readGroupFile(baseDir, path.posix.join('skills', name, entry.relative));
+    await writeReadOnly(to, bytes, entry.mode & 0o111 ? 0o555 : 0o444);
+  } catch (error) {
+    if (!isSandboxError(error)) throw error;
+    logger.warn({ skill: name, file: entry.relative, reason: error.message }, 'skill file left out');
   }
-  return files;
 }
 
 /** Writes a new file (an old file or link in its place is removed first; `wx` never follows a link). */

@@ -16,6 +16,8 @@ export interface SkillInfo {
   scope: string;
   description: string;
   path: string;
+  /** Why the folder is not a usable skill; unset for a good one. */
+  problem?: string;
 }
 
 export class SkillError extends NanoclawError<'skill-invalid'> {
@@ -76,39 +78,60 @@ export function skillsDir(groupsDir: string, scope: string = GLOBAL_SCOPE): stri
   return dir;
 }
 
-/** The skills of one scope, by name; a folder without a valid SKILL.md is listed with what is wrong. */
+/**
+ * The skills of one scope, by name (none when the scope has no `skills/` folder). A folder that is not a usable
+ * skill (a name the agent CLIs refuse, no regular SKILL.md, front matter without name or description, or a
+ * name that is not the folder's) is listed with `problem` set and "(invalid: …)" as its description.
+ */
 export function listSkills(groupsDir: string, scope: string = GLOBAL_SCOPE): SkillInfo[] {
   const dir = skillsDir(groupsDir, scope);
-  const entries = fs
+  if (!fs.existsSync(dir)) return [];
+  return fs
     .readdirSync(dir, { withFileTypes: true, encoding: 'utf8' })
-    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'));
-  return entries
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
     .map((entry) => entry.name)
     .sort()
-    .map((name) => {
-      const skillPath = path.join(dir, name);
-      const file = path.join(skillPath, 'SKILL.md');
-      const shown = `${name}/SKILL.md`;
-      try {
-        return {
-          name,
-          scope,
-          description: parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), shown).description,
-          path: skillPath,
-        };
-      } catch (error) {
-        const problem = error instanceof SkillError ? error.message : `${shown} cannot be read`;
-        return { name, scope, description: `(invalid: ${problem})`, path: skillPath };
-      }
-    });
+    .map((name) => readSkill(dir, name, scope));
+}
+
+function readSkill(dir: string, name: string, scope: string): SkillInfo {
+  const skillPath = path.join(dir, name);
+  const shown = `${name}/SKILL.md`;
+  try {
+    if (!SKILL_NAME_PATTERN.test(name)) {
+      throw new SkillError(`"${name}" is not a skill name: use lower-case letters, digits and "-"`);
+    }
+    const file = path.join(skillPath, 'SKILL.md');
+    if (!fs.lstatSync(file, { throwIfNoEntry: false })?.isFile()) {
+      throw new SkillError(`${shown} is missing or not a regular file`);
+    }
+    const front = parseSkillFrontMatter(fs.readFileSync(file, 'utf8'), shown);
+    if (front.name !== name) throw new SkillError(`${shown}: its name "${front.name}" must be "${name}"`);
+    return { name, scope, description: front.description, path: skillPath };
+  } catch (error) {
+    const problem = error instanceof SkillError ? error.message : `${shown} cannot be read`;
+    return { name, scope, description: `(invalid: ${problem})`, path: skillPath, problem };
+  }
+}
+
+/**
+ * The usable skills of one scope for a sandbox start: like {@link listSkills} without the invalid ones, and none
+ * when the scope's folder or its `skills/` is a link or a file (the agent can write its group folder).
+ */
+export function usableSkills(groupsDir: string, scope: string): SkillInfo[] {
+  try {
+    return listSkills(groupsDir, scope).filter((skill) => skill.problem === undefined);
+  } catch (error) {
+    if (error instanceof SkillError) return [];
+    throw error;
+  }
 }
 
 /** Every skill a scope sees: the global ones, then the folder's own (with `scope` set). */
 export function listSkillsFor(groupsDir: string, scope?: string): SkillInfo[] {
-  const read = (one: string) => (fs.existsSync(skillsDir(groupsDir, one)) ? listSkills(groupsDir, one) : []);
   return scope === undefined || scope === GLOBAL_SCOPE
-    ? read(GLOBAL_SCOPE)
-    : [...read(GLOBAL_SCOPE), ...read(scope)];
+    ? listSkills(groupsDir, GLOBAL_SCOPE)
+    : [...listSkills(groupsDir, GLOBAL_SCOPE), ...listSkills(groupsDir, scope)];
 }
 
 /**
@@ -155,7 +178,7 @@ export function addSkill(groupsDir: string, source: string, scope: string = GLOB
   try {
     for (const relative of files) {
       const to = path.join(staging, relative);
-      if (relative.endsWith(path.sep)) fs.mkdirSync(to, { recursive: true });
+      if (relative.endsWith('/')) fs.mkdirSync(to, { recursive: true });
       else fs.copyFileSync(path.join(from, relative), to);
     }
     fs.renameSync(staging, target);
@@ -183,42 +206,65 @@ export function scopeFlag(scope: string): string {
   return scope === GLOBAL_SCOPE ? '' : ` --group ${scope}`;
 }
 
+/** One entry of a skill folder, `relative` with "/" separators; a link is never followed. */
+export interface SkillTreeEntry {
+  relative: string;
+  kind: 'folder' | 'file' | 'link' | 'special';
+  size: number;
+  mode: number;
+}
+
 /**
- * The relative paths under `root` in copy order (directories end with the separator); refuses symlinks,
- * devices, sockets and FIFOs, and more than {@link SKILL_MAX_BYTES} or {@link SKILL_MAX_ENTRIES}.
+ * The entries under `root` in copy order (a folder before what it holds), read with lstat so a link stays a
+ * link. Stops after {@link SKILL_MAX_ENTRIES} + 1 entries, so a caller can tell a tree that is too big.
  */
-function checkTree(root: string, shown: string): string[] {
-  const out: string[] = [];
-  let bytes = 0;
+export function skillTree(root: string): SkillTreeEntry[] {
+  const out: SkillTreeEntry[] = [];
   const walk = (relative: string) => {
-    for (const entry of fs.readdirSync(path.join(root, relative), {
-      withFileTypes: true,
-      encoding: 'utf8',
-    })) {
-      const child = path.join(relative, entry.name);
+    const entries = fs.readdirSync(path.join(root, relative), { withFileTypes: true, encoding: 'utf8' });
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (out.length > SKILL_MAX_ENTRIES) return;
+      const child = relative === '' ? entry.name : `${relative}/${entry.name}`;
       const stat = fs.lstatSync(path.join(root, child));
-      if (stat.isDirectory()) {
-        out.push(child + path.sep);
-        walk(child);
-      } else if (stat.isFile()) {
-        bytes += stat.size;
-        out.push(child);
-      } else {
-        const kind = stat.isSymbolicLink() ? 'a symlink' : 'not a regular file';
-        throw new SkillError(
-          `${path.join(shown, child)} is ${kind}: a skill may hold only regular files and folders`,
-        );
-      }
-      if (bytes > SKILL_MAX_BYTES) {
-        throw new SkillError(
-          `${shown} is larger than ${SKILL_MAX_BYTES / 1024 / 1024} MB: keep a skill small`,
-        );
-      }
-      if (out.length > SKILL_MAX_ENTRIES) {
-        throw new SkillError(`${shown} has more than ${SKILL_MAX_ENTRIES} files: keep a skill small`);
-      }
+      const kind = stat.isDirectory()
+        ? 'folder'
+        : stat.isFile()
+          ? 'file'
+          : stat.isSymbolicLink()
+            ? 'link'
+            : 'special';
+      out.push({ relative: child, kind, size: stat.size, mode: stat.mode });
+      if (kind === 'folder') walk(child);
     }
   };
   walk('');
   return out;
+}
+
+/** Why a skill tree cannot be used as it is (too many entries, too many bytes), or undefined. */
+export function skillTreeTooBig(entries: readonly SkillTreeEntry[], shown: string): string | undefined {
+  if (entries.length > SKILL_MAX_ENTRIES)
+    return `${shown} has more than ${SKILL_MAX_ENTRIES} files: keep a skill small`;
+  const bytes = entries.reduce((sum, entry) => sum + (entry.kind === 'file' ? entry.size : 0), 0);
+  if (bytes > SKILL_MAX_BYTES)
+    return `${shown} is larger than ${SKILL_MAX_BYTES / 1024 / 1024} MB: keep a skill small`;
+  return undefined;
+}
+
+/**
+ * The relative paths under `root` in copy order (folders end with the separator); refuses symlinks, devices,
+ * sockets and FIFOs, and more than {@link SKILL_MAX_BYTES} or {@link SKILL_MAX_ENTRIES}.
+ */
+function checkTree(root: string, shown: string): string[] {
+  const entries = skillTree(root);
+  const tooBig = skillTreeTooBig(entries, shown);
+  if (tooBig) throw new SkillError(tooBig);
+  const odd = entries.find((entry) => entry.kind === 'link' || entry.kind === 'special');
+  if (odd) {
+    const kind = odd.kind === 'link' ? 'a symlink' : 'not a regular file';
+    throw new SkillError(
+      `${path.join(shown, odd.relative)} is ${kind}: a skill may hold only regular files and folders`,
+    );
+  }
+  return entries.map((entry) => (entry.kind === 'folder' ? `${entry.relative}/` : entry.relative));
 }

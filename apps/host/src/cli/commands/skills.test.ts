@@ -121,7 +121,7 @@ describe('nanoclaw skills', () => {
 
     fs.mkdirSync(path.join(groups, 'global/skills/broken'), { recursive: true });
     expect((await harness.run(['skills', 'list'])).stdout).toBe(
-      'NAME    SCOPE   DESCRIPTION\nbroken  global  (invalid: broken/SKILL.md cannot be read)\n',
+      'NAME    SCOPE   DESCRIPTION\nbroken  global  (invalid: broken/SKILL.md is missing or not a regular file)\n',
     );
   });
 });
