@@ -95,7 +95,9 @@ for (const target of targets) {
       });
     }
 
-    it.skipIf(target.name === 'process')(
+    // A process sandbox runs as the host's own user: only bwrap and docker can hold the agent to read-only.
+    const sandboxed = target.name === 'process' ? () => undefined : it;
+    sandboxed(
       'the placed skills and memory are read-only to the agent; its own AGENTS.md stays writable',
       async () => {
         const skill = `$HOME/.codex/skills/${SKILL.name}/SKILL.md`;
@@ -103,13 +105,20 @@ for (const target of targets) {
           `grep -c '${SKILL.description}' ${skill}`,
           `(echo x >> ${skill} && echo skill-writable || echo skill-read-only)`,
           '(echo x >> $HOME/.codex/AGENTS.md && echo memory-writable || echo memory-read-only)',
+          '(echo "- tried the skill" >> /workspace/group/AGENTS.md && echo own-writable)',
         ].join('; ');
         models.responses.on(`try the skill ${target.name}`, { exec: command, text: 'Tried.' });
         const { outcome } = await ask(client, 'codex', `@Andy try the skill ${target.name}`, 180_000);
         expect(outcome, JSON.stringify(outcome)).toEqual({ kind: 'reply', texts: ['Tried.'] });
         const ran = models.responses.toolResults().filter((r) => r.input.cmd === command);
         expect(ran).toHaveLength(1);
-        expect(ran[0]?.commandOutput).toMatch(/^1\n(.*\n)?skill-read-only\n(.*\n)?memory-read-only\n$/);
+        const lines = ran[0]?.commandOutput.split('\n') ?? [];
+        expect(lines[0]).toBe('1');
+        expect(lines.filter((line) => /^[a-z-]+$/.test(line))).toEqual([
+          'skill-read-only',
+          'memory-read-only',
+          'own-writable',
+        ]);
       },
     );
 
