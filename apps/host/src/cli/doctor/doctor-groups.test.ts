@@ -54,4 +54,26 @@ describe('readDoctorGroups', () => {
     ]);
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
+
+  it('names a skills setting that asks for a skill no folder has', async () => {
+    const { config, home } = project();
+    const groupsDir = config.NANOCLAW_GROUPS_DIR;
+    fs.mkdirSync(path.join(groupsDir, 'global/skills/pdf'), { recursive: true });
+    fs.writeFileSync(
+      path.join(groupsDir, 'global/skills/pdf/SKILL.md'),
+      '---\nname: pdf\ndescription: PDFs\n---\n',
+    );
+    for (const folder of ['good', 'typo']) fs.mkdirSync(path.join(groupsDir, folder));
+    fs.writeFileSync(path.join(groupsDir, 'good.container.json'), '{"skills": ["pdf"]}');
+    fs.writeFileSync(path.join(groupsDir, 'typo.container.json'), '{"skills": ["pfd"]}');
+    const { groups } = await readDoctorGroups(config, home);
+    expect(groups.map((g) => [g.folder, g.configError])).toEqual([
+      ['good', null],
+      ['main', null],
+      [
+        'typo',
+        'groups/typo.container.json: skills: no skill "pfd" in groups/global/skills/ or groups/typo/skills/',
+      ],
+    ]);
+  });
 });

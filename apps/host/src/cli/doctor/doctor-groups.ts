@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ContainerConfig } from '@nanoclaw/core';
 import { type NanoclawDatabase, openDatabase } from '@nanoclaw/db';
+import { selectSkills } from '../../agent-pool/agent-context.js';
+import { AgentPoolError } from '../../agent-pool/agent-pool-error.js';
 import { configAsEnv, type HostConfig } from '../../config.js';
 import {
   createProviderResolver,
@@ -98,8 +100,22 @@ async function doctorGroup(
     served: row.served,
     provider: await resolveGroupProvider(database?.db, group, resolver),
     config: read.config,
-    configError: read.error ? formatConfigIssue(read.error) : null,
+    configError: read.error
+      ? formatConfigIssue(read.error)
+      : skillsProblem(groupsDir, row.folder, read.config),
   };
+}
+
+/** A `skills` setting naming a skill that exists nowhere: every sandbox start of the group would fail on it. */
+function skillsProblem(groupsDir: string, folder: string, config: ContainerConfig | null): string | null {
+  if (!config) return null;
+  try {
+    selectSkills({ groupsDir, folder }, config.skills);
+    return null;
+  } catch (error) {
+    if (error instanceof AgentPoolError) return error.message;
+    throw error;
+  }
 }
 
 /** The database as it is, or undefined when there is none yet or it cannot be read (`checkDatabase` says why). */
