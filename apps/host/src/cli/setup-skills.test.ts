@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createFakeTelegramServer, type FakeTelegramServer } from '@nanoclaw/channel-telegram/test';
-import { createProcessRuntime } from '@nanoclaw/container-runner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HostConfig, loadConfig } from '../config.js';
+import { resolveRuntimes, shellRuntimes } from '../host/test-runtimes.js';
 import { startTestHost, until } from '../host/test-utils/e2e-host.js';
 import type { HostStatus } from '../host-api.js';
 import { parseSkillFrontMatter } from '../skills/skill-files.js';
@@ -13,8 +13,9 @@ import { type CliRun, runCli } from './test-utils.js';
 /**
  * The setup skills (`.agents/skills/<name>/SKILL.md`, which Codex reads; `.claude/skills/<name>/SKILL.md` points
  * to them) are run as written: every `nanoclaw …` line of their fenced shell blocks, on a fresh project with a
- * real host (process runtime, mock agent, a loopback Telegram), then `nanoclaw send --wait` gets an answer.
+ * real host (mock agent, a loopback Telegram) in each sandbox runtime, then `nanoclaw send --wait` gets an answer.
  */
+const targets = await resolveRuntimes(shellRuntimes());
 const REPO = path.resolve(import.meta.dirname, '../../../..');
 const SETUP_SKILLS = ['setup', 'add-channel', 'add-group', 'customize'] as const;
 
@@ -90,49 +91,54 @@ describe('the setup skills, run as written', { timeout: 120_000 }, () => {
     await telegram.close();
   });
 
-  for (const skill of SETUP_SKILLS) {
-    it(`${skill}: every nanoclaw line succeeds on a fresh project, then send --wait gets the agent's answer`, async () => {
-      const markdown = fs.readFileSync(path.join(REPO, '.agents/skills', skill, 'SKILL.md'), 'utf8');
-      const lines = nanoclawLines(markdown);
-      expect(lines.length).toBeGreaterThan(2);
-      expect(lines.filter((line) => NOT_IN_BLOCKS.test(line))).toEqual([]);
-      const root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-skill-${skill}-`));
-      const env = { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.url };
-      const { host } = await startTestHost(root, createProcessRuntime({ unsafeAllowNoIsolation: true }), env);
-      try {
-        const config = cliConfig(root, host.url, env);
-        const values = {
-          ...PLACEHOLDERS,
-          '<folder>': FOLDER_OF[skill],
-          '<skill-folder>': skillFixture(root),
-        };
-        for (const line of lines) {
-          const run = await nanoclaw(config, root, shellWords(substitute(line, values)).slice(1));
-          expect({
-            line,
-            code: MAY_FAIL.test(line) && run.code === 1 ? 0 : run.code,
-            stderr: run.stderr,
-          }).toEqual({ line, code: 0, stderr: expect.not.stringMatching(/^nanoclaw: /) });
-          if (line.includes(' --json')) expect(() => JSON.parse(run.stdout)).not.toThrow();
-          if (line.startsWith('nanoclaw send '))
-            expect(run.stdout).toMatch(/^Mock reply to: (@Andy )?hello\n$/);
+  for (const [skill, target] of SETUP_SKILLS.flatMap((s) => targets.map((t) => [s, t] as const))) {
+    it.runIf(target.runtime)(
+      `${skill} (${target.name}): every nanoclaw line succeeds on a fresh project, then send --wait gets the agent's answer`,
+      async () => {
+        const runtime = target.runtime as NonNullable<typeof target.runtime>;
+        const markdown = fs.readFileSync(path.join(REPO, '.agents/skills', skill, 'SKILL.md'), 'utf8');
+        const lines = nanoclawLines(markdown);
+        expect(lines.length).toBeGreaterThan(2);
+        expect(lines.filter((line) => NOT_IN_BLOCKS.test(line))).toEqual([]);
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-skill-${skill}-`));
+        fs.chmodSync(root, 0o755); // the sandbox user passes through to the group folders
+        const env = { TELEGRAM_BOT_TOKEN: telegram.token, TELEGRAM_API_ROOT: telegram.url };
+        const { host } = await startTestHost(root, runtime, env);
+        try {
+          const config = cliConfig(root, host.url, env);
+          const values = {
+            ...PLACEHOLDERS,
+            '<folder>': FOLDER_OF[skill],
+            '<skill-folder>': skillFixture(root),
+          };
+          for (const line of lines) {
+            const run = await nanoclaw(config, root, shellWords(substitute(line, values)).slice(1));
+            expect({
+              line,
+              code: MAY_FAIL.test(line) && run.code === 1 ? 0 : run.code,
+              stderr: run.stderr,
+            }).toEqual({ line, code: 0, stderr: expect.not.stringMatching(/^nanoclaw: /) });
+            if (line.includes(' --json')) expect(() => JSON.parse(run.stdout)).not.toThrow();
+            if (line.startsWith('nanoclaw send '))
+              expect(run.stdout).toMatch(/^Mock reply to: (@Andy )?hello\n$/);
+          }
+          // Outside the main group the agent answers when called by its trigger (the default, `@Andy`).
+          const text = FOLDER_OF[skill] === 'main' ? 'hello' : '@Andy hello';
+          const answer = await nanoclaw(config, root, ['send', '--group', FOLDER_OF[skill], '--wait', text]);
+          expect(answer).toEqual({ code: 0, stdout: `Mock reply to: ${text}\n`, stderr: '' });
+          // The loopback Telegram the skills bind chats of is connected (it may take a moment after start).
+          await until(async () => {
+            const status = JSON.parse(
+              (await nanoclaw(config, root, ['status', '--json'])).stdout,
+            ) as HostStatus;
+            return status.channels.some((channel) => channel.channel === 'telegram' && channel.connected);
+          });
+        } finally {
+          await host.stop();
+          fs.rmSync(root, { recursive: true, force: true });
         }
-        // Outside the main group the agent answers when called by its trigger (the default, `@Andy`).
-        const text = FOLDER_OF[skill] === 'main' ? 'hello' : '@Andy hello';
-        const answer = await nanoclaw(config, root, ['send', '--group', FOLDER_OF[skill], '--wait', text]);
-        expect(answer).toEqual({ code: 0, stdout: `Mock reply to: ${text}\n`, stderr: '' });
-        // The loopback Telegram the skills bind chats of is connected (it may take a moment after start).
-        await until(async () => {
-          const status = JSON.parse(
-            (await nanoclaw(config, root, ['status', '--json'])).stdout,
-          ) as HostStatus;
-          return status.channels.some((channel) => channel.channel === 'telegram' && channel.connected);
-        });
-      } finally {
-        await host.stop();
-        fs.rmSync(root, { recursive: true, force: true });
-      }
-    });
+      },
+    );
   }
 
   it('the Claude Code skills point to the shared ones, with the same name and description', () => {
