@@ -15,6 +15,7 @@ describe('parseDirectives', () => {
       [
         '/tool nanoclaw.send_message {"text":"hi"}',
         '/sleep 250',
+        '/stream 5 40',
         '/usage 10 20',
         '/echo-env API_KEY',
         '/exec ["node", "-e", "console.log(1)"]',
@@ -26,6 +27,7 @@ describe('parseDirectives', () => {
     expect(parsed).toEqual({
       toolCalls: [{ server: 'nanoclaw', tool: 'send_message', args: { text: 'hi' } }],
       sleepMs: 250,
+      stream: { deltas: 5, gapMs: 40 },
       usage: { inputTokens: 10, outputTokens: 20 },
       echoEnv: ['API_KEY'],
       commands: [['node', '-e', 'console.log(1)']],

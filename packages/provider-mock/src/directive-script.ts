@@ -6,6 +6,8 @@ import type { MockReplyFn, MockStep, MockToolCall, MockToolResult, MockTurnConte
 export interface ParsedDirectives {
   toolCalls: MockToolCall[];
   sleepMs: number;
+  /** `/stream <deltas> <ms>`: the reply in that many deltas, that long apart. */
+  stream?: { deltas: number; gapMs: number };
   fail?: string;
   usage?: { inputTokens: number; outputTokens: number };
   echoEnv: string[];
@@ -33,6 +35,14 @@ const DIRECTIVES: Record<string, DirectiveHandler> = {
   sleep: (argument, parsed) => {
     if (!NON_NEGATIVE_INT.test(argument)) return 'expected /sleep <ms>';
     parsed.sleepMs += Number(argument);
+    return undefined;
+  },
+  stream: (argument, parsed) => {
+    const [deltas, gapMs, extra] = argument.split(/\s+/);
+    if (!deltas || !gapMs || extra || !/^[1-9]\d*$/.test(deltas) || !NON_NEGATIVE_INT.test(gapMs)) {
+      return 'expected /stream <deltas> <ms between them>';
+    }
+    parsed.stream = { deltas: Number(deltas), gapMs: Number(gapMs) };
     return undefined;
   },
   fail: (argument, parsed) => {
@@ -96,6 +106,7 @@ export const directiveScript: MockReplyFn = (input: TurnInput, ctx: MockTurnCont
     return { error: { message: parsed.error, code: 'mock-directive', retryable: false } };
   return {
     delayMs: parsed.sleepMs || undefined,
+    ...(parsed.stream ? { deltas: parsed.stream.deltas, deltaGapMs: parsed.stream.gapMs } : {}),
     exitCode: parsed.crash ? 1 : undefined,
     toolCalls: parsed.toolCalls,
     commands: parsed.commands,

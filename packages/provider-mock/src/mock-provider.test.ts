@@ -85,6 +85,15 @@ describe('createMockProvider: the directive script', () => {
     expect(end).toMatchObject({ status: 'completed', text: 'Mock reply to: /sleep 150' });
   });
 
+  it('/stream sends the reply in that many deltas, that long apart', async () => {
+    const session = await createMockProvider().startSession({ cwd });
+    const seen: number[] = [];
+    for await (const event of session.prompt(input('hi\n/stream 4 60')))
+      if (event.type === 'text-delta') seen.push(Date.now());
+    expect(seen).toHaveLength(4);
+    expect((seen.at(-1) ?? 0) - (seen[0] ?? 0)).toBeGreaterThanOrEqual(170);
+  });
+
   it('/crash exits the process with code 1', async () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
     const session = await createMockProvider().startSession({ cwd });

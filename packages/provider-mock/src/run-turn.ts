@@ -40,8 +40,12 @@ export async function runTurn(ctx: TurnRunContext): Promise<{ status: TurnStatus
   if (signal.aborted) return { status: 'interrupted', text: '' };
 
   const text = typeof step.text === 'function' ? step.text(results) : (step.text ?? '');
-  for (const delta of splitText(text, step.deltas ?? DEFAULT_DELTAS))
+  const deltas = splitText(text, step.deltas ?? DEFAULT_DELTAS);
+  for (const [index, delta] of deltas.entries()) {
+    if (index > 0 && step.deltaGapMs && !(await abortableDelay(step.deltaGapMs, signal)))
+      return { status: 'interrupted', text: '' };
     emit({ type: 'text-delta', turnId, delta });
+  }
   if (step.usage) {
     emit({
       type: 'usage',

@@ -31,6 +31,8 @@ export interface MockStep {
   text?: string | ((results: readonly MockToolResult[]) => string);
   /** How many text-delta events the text is split into (default 3, at most one per character). */
   deltas?: number;
+  /** A pause between two text deltas (interruptible), so a client sees the reply arrive piece by piece. */
+  deltaGapMs?: number;
   toolCalls?: readonly MockToolCall[];
   /**
    * Commands run in the session's cwd and env, after the tool calls: a string with `/bin/sh -c`, an argv array
