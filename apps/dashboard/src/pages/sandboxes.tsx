@@ -67,7 +67,7 @@ function SandboxRow(props: { sandbox: SandboxView; onKilled: () => void }) {
       </td>
       <td>{formatTime(s.startedAt)}</td>
       <td>{formatTime(s.lastActiveAt)}</td>
-      <td class="actions">
+      <td>
         <KillButton sandbox={s} onKilled={props.onKilled} />
       </td>
     </tr>

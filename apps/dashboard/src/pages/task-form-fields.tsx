@@ -48,13 +48,15 @@ function Field(props: {
   );
 }
 
-export function TaskFormFields(props: {
+interface FieldsProps {
   draft: TaskDraft;
   folders: string[];
   zones: string[];
   error: FieldError | null;
   onChange: (change: Partial<TaskDraft>) => void;
-}) {
+}
+
+export function TaskFormFields(props: FieldsProps) {
   const { draft, error, onChange } = props;
   return (
     <>
@@ -88,6 +90,20 @@ export function TaskFormFields(props: {
           />
         )}
       </Field>
+      <ScheduleFields {...props} />
+      {error && error.field === null && (
+        <p class="error-text" data-testid="task-error">
+          {error.message}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Kind (radio buttons), the value for that kind, and the time zone it is read in. */
+function ScheduleFields({ draft, zones, error, onChange }: FieldsProps) {
+  return (
+    <>
       <fieldset class="kinds">
         <legend>Schedule</legend>
         {KINDS.map((kind) => (
@@ -134,7 +150,7 @@ export function TaskFormFields(props: {
             aria-invalid={invalid || undefined}
             onChange={(e) => onChange({ timezone: e.currentTarget.value })}
           >
-            {props.zones.map((z) => (
+            {zones.map((z) => (
               <option key={z} value={z}>
                 {z}
               </option>
@@ -142,11 +158,6 @@ export function TaskFormFields(props: {
           </select>
         )}
       </Field>
-      {error && error.field === null && (
-        <p class="error-text" data-testid="task-error">
-          {error.message}
-        </p>
-      )}
     </>
   );
 }

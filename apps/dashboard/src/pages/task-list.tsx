@@ -53,26 +53,10 @@ const ACTIONS: Record<TaskView['status'], TaskAction[]> = {
 };
 
 function TaskRows(props: { task: TaskView; onChanged: () => void }) {
-  const { api, notify } = useApp();
   const { task } = props;
   const [open, setOpen] = useState(false);
-  const [busy, setBusy] = useState(false);
   const short = task.id.slice(0, 8);
   const nextRuns = task.nextRuns ?? (task.nextRun !== null ? [task.nextRun] : []);
-  const act = (action: TaskAction) => {
-    setBusy(true);
-    api.taskAction(task.id, action).then(
-      (updated) => {
-        setBusy(false);
-        notify(`Task ${short}: ${updated.status}.`);
-        props.onChanged();
-      },
-      (failure: unknown) => {
-        setBusy(false);
-        notify(`Could not ${action} task ${short}: ${toApiError(failure).message}`);
-      },
-    );
-  };
   return (
     <tbody>
       <tr data-testid="task-row" data-task-id={task.id} data-status={task.status}>
@@ -99,28 +83,8 @@ function TaskRows(props: { task: TaskView; onChanged: () => void }) {
             </ul>
           )}
         </td>
-        <td class="actions">
-          {ACTIONS[task.status].map((action) => (
-            <button
-              type="button"
-              key={action}
-              disabled={busy}
-              class={action === 'cancel' ? 'danger' : ''}
-              aria-label={`${capital(action)} task ${short}`}
-              onClick={() => act(action)}
-            >
-              {capital(action)}
-            </button>
-          ))}
-          <button
-            type="button"
-            aria-expanded={open}
-            aria-controls={`runs-${task.id}`}
-            aria-label={`Runs of task ${short}`}
-            onClick={() => setOpen(!open)}
-          >
-            Runs
-          </button>
+        <td>
+          <TaskActions task={task} open={open} onToggle={() => setOpen(!open)} onChanged={props.onChanged} />
         </td>
       </tr>
       {open && (
@@ -131,6 +95,53 @@ function TaskRows(props: { task: TaskView; onChanged: () => void }) {
         </tr>
       )}
     </tbody>
+  );
+}
+
+function TaskActions(props: { task: TaskView; open: boolean; onToggle: () => void; onChanged: () => void }) {
+  const { api, notify } = useApp();
+  const [busy, setBusy] = useState(false);
+  const { task } = props;
+  const short = task.id.slice(0, 8);
+  const act = (action: TaskAction) => {
+    setBusy(true);
+    api.taskAction(task.id, action).then(
+      (updated) => {
+        setBusy(false);
+        notify(`Task ${short}: ${updated.status}.`);
+        props.onChanged();
+      },
+      (failure: unknown) => {
+        setBusy(false);
+        notify(`Could not ${action} task ${short}: ${toApiError(failure).message}`);
+      },
+    );
+  };
+  return (
+    <div class="actions">
+      {ACTIONS[task.status].map((action) => (
+        <button
+          type="button"
+          key={action}
+          disabled={busy}
+          class={action === 'cancel' ? 'danger' : ''}
+          aria-label={`${capital(action)} task ${short}`}
+          onClick={() => act(action)}
+        >
+          {capital(action)}
+        </button>
+      ))}
+      <button
+        type="button"
+        aria-expanded={props.open}
+        aria-controls={`runs-${task.id}`}
+        aria-label={`Runs of task ${short}`}
+        data-testid="task-runs-toggle"
+        onClick={props.onToggle}
+      >
+        Runs
+      </button>
+    </div>
   );
 }
 
