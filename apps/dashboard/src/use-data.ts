@@ -9,7 +9,7 @@ export interface DataState<T> {
   reload: () => void;
 }
 
-export function toApiError(error: unknown): ApiError {
+export function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   return new ApiError(0, error instanceof Error ? error.message : String(error), 'client');
 }
@@ -28,7 +28,7 @@ export function useData<T>(load: () => Promise<T>, deps: readonly unknown[]): Da
         if (mine === seq.current) setState({ data, loading: false });
       },
       (error: unknown) => {
-        if (mine === seq.current) setState((s) => ({ ...s, error: toApiError(error), loading: false }));
+        if (mine === seq.current) setState((s) => ({ ...s, error: asApiError(error), loading: false }));
       },
     );
   }, []);

@@ -8,7 +8,7 @@ import { useApp, useRefetchOn } from '../context.js';
 import { formatTime, truncate } from '../format.js';
 import type { ApprovalView, AuditView, UserView } from '../types.js';
 import { Empty, LoadState, Page, TableRegion } from '../ui.js';
-import { toApiError, useData } from '../use-data.js';
+import { asApiError, useData } from '../use-data.js';
 
 export function PeoplePage() {
   return (
@@ -68,7 +68,7 @@ function ApprovalItem(props: { approval: ApprovalView; onDecided: () => void }) 
       },
       (failure: unknown) => {
         setBusy(false);
-        notify(`Could not decide: ${toApiError(failure).message}`);
+        notify(`Could not decide: ${asApiError(failure).message}`);
       },
     );
   };

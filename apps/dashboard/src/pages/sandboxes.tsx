@@ -7,7 +7,7 @@ import { useApp, useRefetchOn } from '../context.js';
 import { formatTime } from '../format.js';
 import type { SandboxView } from '../types.js';
 import { Empty, LoadState, Page, StateBadge, TableRegion } from '../ui.js';
-import { toApiError, useData } from '../use-data.js';
+import { asApiError, useData } from '../use-data.js';
 
 export function SandboxesPage() {
   const { api } = useApp();
@@ -100,7 +100,7 @@ function KillButton(props: { sandbox: SandboxView; onKilled: () => void }) {
       (failure: unknown) => {
         setBusy(false);
         setConfirming(false);
-        notify(`Could not kill sandbox ${id}: ${toApiError(failure).message}`);
+        notify(`Could not kill sandbox ${id}: ${asApiError(failure).message}`);
       },
     );
   };

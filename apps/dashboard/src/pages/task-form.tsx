@@ -7,7 +7,7 @@ import { useApp } from '../context.js';
 import { debounce } from '../events.js';
 import { browserTimeZone, timeZoneOptions } from '../format.js';
 import { draftToInput, type FieldError, type TaskDraft, taskFieldOf } from '../task-model.js';
-import { toApiError, useData } from '../use-data.js';
+import { asApiError, useData } from '../use-data.js';
 import { PreviewBox, type PreviewState, TaskFormFields } from './task-form-fields.js';
 
 function usePreview(draft: TaskDraft): PreviewState {
@@ -32,7 +32,7 @@ function usePreview(draft: TaskDraft): PreviewState {
             mine === seq.current &&
             setPreview({ state: 'ok', nextRuns: task.nextRuns ?? [], timezone: task.timezone }),
           (failure: unknown) => {
-            const error = toApiError(failure);
+            const error = asApiError(failure);
             if (mine === seq.current)
               setPreview({ state: 'error', field: taskFieldOf(error.field), message: error.message });
           },
@@ -80,7 +80,7 @@ export function TaskForm(props: { onAdded: () => void }) {
         props.onAdded();
       },
       (failure: unknown) => {
-        const error = toApiError(failure);
+        const error = asApiError(failure);
         setSubmitError({ field: taskFieldOf(error.field), message: error.message });
         notify(`Task not added: ${error.message}`);
       },

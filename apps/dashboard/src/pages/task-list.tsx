@@ -8,7 +8,7 @@ import { useApp, useRefetchOn } from '../context.js';
 import { describeSchedule, formatTime, truncate } from '../format.js';
 import type { TaskView } from '../types.js';
 import { Empty, LoadState, StateBadge, TableRegion } from '../ui.js';
-import { toApiError, useData } from '../use-data.js';
+import { asApiError, useData } from '../use-data.js';
 import { RunHistory } from './run-history.js';
 
 export function TaskList(props: { folder?: string; reloadKey?: number }) {
@@ -113,7 +113,7 @@ function TaskActions(props: { task: TaskView; open: boolean; onToggle: () => voi
       },
       (failure: unknown) => {
         setBusy(false);
-        notify(`Could not ${action} task ${short}: ${toApiError(failure).message}`);
+        notify(`Could not ${action} task ${short}: ${asApiError(failure).message}`);
       },
     );
   };
