@@ -11,12 +11,12 @@ export function Page(props: { title: string; children: ComponentChildren; testId
     heading.current?.focus();
   }, [props.title]);
   return (
-    <section data-testid={props.testId} aria-labelledby="page-title">
+    <div data-testid={props.testId}>
       <h1 id="page-title" tabIndex={-1} ref={heading}>
         {props.title}
       </h1>
       {props.children}
-    </section>
+    </div>
   );
 }
 

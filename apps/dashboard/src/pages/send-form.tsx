@@ -35,7 +35,7 @@ export function SendForm(props: { folder: string; onSent: (id: string, text: str
   };
 
   return (
-    <form class="send-form" data-testid="send-form" aria-label="Send a message" onSubmit={submit}>
+    <form class="send-form" data-testid="send-form" aria-label="Write to the agent" onSubmit={submit}>
       <label for="message-text">Message</label>
       <textarea
         id="message-text"

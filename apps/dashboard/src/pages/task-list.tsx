@@ -78,7 +78,9 @@ function TaskRows(props: { task: TaskView; onChanged: () => void }) {
           ) : (
             <ul class="plain">
               {nextRuns.map((t) => (
-                <li key={t}>{formatTime(t, task.timezone)}</li>
+                <li key={t} class="nowrap">
+                  {formatTime(t, task.timezone)}
+                </li>
               ))}
             </ul>
           )}
