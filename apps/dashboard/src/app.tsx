@@ -4,7 +4,7 @@
  * in it keeps one `/api/v1/events` stream open and hands its events to the pages through the `EventBus`.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { type ApiClient, createApiClient } from './api.js';
+import { type ApiClient, createApiClient, type FetchLike } from './api.js';
 import { AppContext, type AppContextValue, EventBus } from './context.js';
 import { type LiveState, subscribeEvents } from './events.js';
 import { GroupPage } from './pages/group.js';
@@ -38,14 +38,19 @@ function useSession(api: ApiClient, setSession: (s: SessionState) => void): void
   }, [api, setSession]);
 }
 
-export function App(props: { api?: ApiClient }) {
+/** `fetch` replaces the browser's (tests); the client always reports a 401 as "signed out". */
+export function App(props: { fetch?: FetchLike }) {
   const [session, setSession] = useState<SessionState>('checking');
   const [notice, setNotice] = useState({ text: '', seq: 0 });
   const [live, setLive] = useState<LiveState>('connecting');
   const route = useHashRoute();
   const api = useMemo(
-    () => props.api ?? createApiClient({ onUnauthorized: () => setSession('signed-out') }),
-    [props.api],
+    () =>
+      createApiClient({
+        onUnauthorized: () => setSession('signed-out'),
+        ...(props.fetch ? { fetch: props.fetch } : {}),
+      }),
+    [props.fetch],
   );
   const context = useMemo<AppContextValue>(
     () => ({ api, bus: new EventBus(), notify: (text) => setNotice((n) => ({ text, seq: n.seq + 1 })) }),

@@ -1,5 +1,5 @@
 /** The tokens-per-day chart (uPlot, canvas). The tables beside it are the accessible form of the same data. */
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatCount } from '../format.js';
@@ -39,11 +39,21 @@ function options(width: number): uPlot.Options {
   };
 }
 
+/** A browser that gives no 2D canvas (disabled, or a DOM without one) gets the tables only. */
+function canDrawCanvas(): boolean {
+  try {
+    return document.createElement('canvas').getContext('2d') !== null;
+  } catch {
+    return false;
+  }
+}
+
 export function UsageChart(props: { series: DailySeries }) {
   const box = useRef<HTMLDivElement>(null);
+  const [drawable] = useState(canDrawCanvas);
   useEffect(() => {
     const el = box.current;
-    if (!el) return;
+    if (!el || !drawable) return;
     const data: uPlot.AlignedData = [props.series.xs, props.series.input, props.series.output];
     const plot = new uPlot(options(Math.max(200, el.clientWidth)), data, el);
     const resize = new ResizeObserver(() =>
@@ -54,7 +64,7 @@ export function UsageChart(props: { series: DailySeries }) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.series]);
+  }, [props.series, drawable]);
   const first = props.series.days[0];
   const last = props.series.days[props.series.days.length - 1];
   return (
@@ -65,6 +75,9 @@ export function UsageChart(props: { series: DailySeries }) {
         role="img"
         aria-label={`Input and output tokens per day, ${first} to ${last} (UTC); the tables below give the figures.`}
       />
+      {!drawable && (
+        <p class="muted">This browser cannot draw the chart; the tables below have the figures.</p>
+      )}
       <figcaption>
         <span class="swatch swatch-input" aria-hidden="true" /> Input tokens{' '}
         <span class="swatch swatch-output" aria-hidden="true" /> Output tokens, per UTC day
