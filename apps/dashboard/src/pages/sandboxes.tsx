@@ -2,7 +2,7 @@
  * The live sandboxes (`GET /api/v1/sandboxes`, refetched on `sandbox` events), each with a Kill button that
  * asks for confirmation in place before `POST /api/v1/sandboxes/:id/kill`.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useApp, useRefetchOn } from '../context.js';
 import { formatTime } from '../format.js';
 import type { SandboxView } from '../types.js';
@@ -82,7 +82,8 @@ function KillButton(props: { sandbox: SandboxView; onKilled: () => void }) {
   const confirmRef = useRef<HTMLButtonElement>(null);
   const killRef = useRef<HTMLButtonElement>(null);
   const wasConfirming = useRef(false);
-  useEffect(() => {
+  // Layout effect: focus moves in the same frame the buttons swap, so a quick second key press is not lost.
+  useLayoutEffect(() => {
     if (confirming) confirmRef.current?.focus();
     else if (wasConfirming.current) killRef.current?.focus();
     wasConfirming.current = confirming;
