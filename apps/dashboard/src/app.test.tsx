@@ -61,6 +61,7 @@ describe('the dashboard app', () => {
 
   it('streams the agent reply into one bubble on the group page and sends with the CSRF header', async () => {
     view = renderApp('#/groups/main', {
+      'GET /api/v1/status': () => json(200, STATUS),
       'GET /api/v1/groups/main/messages?limit=50': () => json(200, { messages: [] }),
       'GET /api/v1/groups/main/config': () => json(200, { folder: 'main', config: {}, error: null }),
       'GET /api/v1/tasks?group=main': () => json(200, { tasks: [] }),
@@ -90,6 +91,9 @@ describe('the dashboard app', () => {
     });
     expect(q('[data-testid="agent-bubble"]')?.getAttribute('data-streaming')).toBe('false');
     expect(q('[data-testid="agent-text"]')?.textContent).toBe('Hello there');
+    await waitFor(() =>
+      expect(q('[data-testid="group-summary"]')?.textContent).toContain('Provider mock (from credentials)'),
+    );
 
     typeInto(q('#message-text'), 'hi');
     q<HTMLFormElement>('[data-testid="send-form"]')!.requestSubmit();

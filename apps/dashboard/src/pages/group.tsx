@@ -2,6 +2,7 @@
 import { Page } from '../ui.js';
 import { ConfigEditor } from './config-editor.js';
 import { ConversationView } from './conversation-view.js';
+import { GroupSummary } from './group-summary.js';
 import { TaskList } from './task-list.js';
 
 export function GroupPage(props: { folder: string }) {
@@ -10,6 +11,7 @@ export function GroupPage(props: { folder: string }) {
       <p>
         <a href="#/">← All groups</a>
       </p>
+      <GroupSummary folder={props.folder} />
       <h2 id="conversation-title">Conversation</h2>
       <ConversationView folder={props.folder} />
       <h2 id="config-title">Configuration</h2>
