@@ -35,6 +35,7 @@ describe('the dashboard app', () => {
     expect(q('h1')?.textContent).toBe('Not signed in');
     expect(q('[data-testid="signed-out"]')?.textContent).toContain('nanoclaw dashboard');
     expect(q('nav')).toBeNull();
+    expect(q('[data-testid="session"]')?.getAttribute('data-state')).toBe('signed-out');
     expect(calls.map((c) => c.url)).toEqual(['/auth/session']);
     expect(FakeEventSource.all).toHaveLength(0);
   });
@@ -46,6 +47,7 @@ describe('the dashboard app', () => {
     expect(q('[data-testid="group-provider"]')?.textContent).toBe('mock from credentials');
     expect(q('[data-testid="group-queue"]')?.textContent).toBe('0 queued, 1 running');
     expect(q('nav')?.getAttribute('aria-label')).toBe('Main');
+    expect(q('[data-testid="session"]')?.getAttribute('data-state')).toBe('signed-in');
     FakeEventSource.fire('/api/v1/events', 'queue', { folder: 'main', queued: 1, running: 1 });
     FakeEventSource.fire('/api/v1/events', 'sandbox', { folder: 'main', id: 's', state: 'idle' });
     await waitFor(() => expect(calls.filter((c) => c.url === '/api/v1/status')).toHaveLength(2));

@@ -75,7 +75,7 @@ export function App(props: { fetch?: FetchLike }) {
       <button type="button" class="skip-link" onClick={skipToMain}>
         Skip to content
       </button>
-      <header class="top">
+      <header class="top" data-testid="session" data-state={typeof session === 'object' ? 'error' : session}>
         <span class="brand">NanoClaw</span>
         {session === 'signed-in' && <TopNav route={route} live={live} onSignOut={signOut} />}
       </header>
