@@ -119,6 +119,24 @@ function goodWorkspace(): Files {
     'apps/app/src/index.ts': "export { makeWidget } from '@nanoclaw/widget';\n",
     'apps/app/src/cli.ts': "import { makeWidget } from './index.js';\nvoid makeWidget;\n",
     'apps/app/src/cli.test.ts': "import { it } from 'vitest';\nit('runs', () => {});\n",
+
+    'apps/web/package.json': JSON.stringify({
+      name: '@nanoclaw/web',
+      version: '0.1.0',
+      license: 'MIT',
+      type: 'module',
+      private: true,
+      engines: { node: '>=20.19' },
+      exports: { './package.json': './package.json', './dist/*': './dist/*' },
+      files: ['dist', 'README.md'],
+      dependencies: { preact: '^11.2.0' },
+      devDependencies: { vite: '^8.3.8', vitest: '^4.1.12' },
+    }),
+    'apps/web/vite.config.ts': "import { defineConfig } from 'vite';\nexport default defineConfig({});\n",
+    'apps/web/index.html': '<script type="module" src="/src/main.tsx"></script>\n',
+    'apps/web/README.md': '# web\n\nServed by the app.\n',
+    'apps/web/src/main.tsx': "import { render } from 'preact';\nrender(<p>hi</p>, document.body);\n",
+    'apps/web/src/main.test.tsx': "import { it } from 'vitest';\nit('renders', () => {});\n",
   };
 }
 
@@ -372,6 +390,35 @@ describe('checkWorkspace on a temp workspace', () => {
     );
   });
 
+  it('holds a web app (vite.config.ts, no tsup) to its own exports and entry, and the shared rules', () => {
+    const webManifest = (edit: (m: Record<string, unknown>) => void) => editManifest('web', edit, 'apps');
+    expectOnly(
+      check(
+        webManifest((m) => (m.exports = { '.': { types: './dist/index.d.ts', import: './dist/index.js' } })),
+      ),
+      'apps/web',
+      'exports',
+      'exports',
+    );
+    expectOnly(check({ 'apps/web/index.html': null }), 'apps/web', 'web-app');
+    expectOnly(check(webManifest((m) => delete m.private)), 'apps/web', 'private');
+    expectOnly(
+      check({ 'apps/web/src/extra.ts': "import uPlot from 'uplot';\nexport { uPlot };\n" }),
+      'apps/web',
+      'undeclared-import',
+    );
+    expectOnly(
+      check({ 'apps/web/src/extra.ts': "import { defineConfig } from 'vite';\nexport { defineConfig };\n" }),
+      'apps/web',
+      'dev-dependency-in-source',
+    );
+    // With a tsup.config.ts it is a Node app again: the "." export, tsup entry and barrel rules come back.
+    const asNodeApp = check({ 'apps/web/tsup.config.ts': TSUP });
+    expect(asNodeApp.filter((v) => v.dir === 'apps/web').map((v) => v.rule)).toEqual(
+      expect.arrayContaining(['exports', 'barrel']),
+    );
+  });
+
   it('reports a directory without package.json', () => {
     expectOnly(check({ 'packages/empty/src/index.ts': '' }), 'packages/empty', 'package-json');
   });
@@ -482,7 +529,7 @@ describe('helpers', () => {
 });
 
 describe('the real workspace', () => {
-  it.each(['packages/core', 'packages/db'])('%s has no shape violations', (dir) => {
+  it.each(['packages/core', 'packages/db', 'apps/dashboard'])('%s has no shape violations', (dir) => {
     expect(checkWorkspace(repoRoot, [dir]).map(formatViolation)).toEqual([]);
   });
 });

@@ -4,6 +4,11 @@
  *
  * Everything is read statically (package.json as JSON, TypeScript through the compiler's parser), so the check
  * works on a fresh clone before `pnpm install` has built anything, and on throwaway workspaces in tests.
+ *
+ * A web app (an app with `vite.config.ts` and no `tsup.config.ts`, such as apps/dashboard) ships static files for
+ * a browser, not a Node module: it has no `.` export with types, no tsup build and no src/index.ts barrel. It
+ * must instead export `./package.json` and `./dist/*` (how the host finds its files) and have an `index.html`
+ * entry; every other rule (name, private, engines, files, readme, tests, declared imports) applies as to any app.
  */
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -30,7 +35,8 @@ export type RuleId =
   | 'dev-dependency-in-source'
   | 'import-outside-package'
   | 'core-dependency'
-  | 'layering';
+  | 'layering'
+  | 'web-app';
 
 export interface Violation {
   /** Package directory relative to the workspace root, with forward slashes: `packages/db`. */
@@ -103,6 +109,7 @@ export function checkPackage(
   const dirName = path.basename(pkg.absDir);
   const expectedName = `${SCOPE}/${dirName}`;
   const isLibrary = pkg.kind === 'library';
+  const isWebApp = !isLibrary && isWebAppDir(pkg.absDir);
 
   const manifestPath = path.join(pkg.absDir, 'package.json');
   if (!fs.existsSync(manifestPath)) {
@@ -127,7 +134,8 @@ export function checkPackage(
   if (!isObject(engines) || typeof engines.node !== 'string' || engines.node.trim() === '') {
     add('engines', 'engines.node must be set');
   }
-  checkExports(manifest.exports, hasTestEntry, add);
+  if (isWebApp) checkWebAppExports(manifest.exports, add);
+  else checkExports(manifest.exports, hasTestEntry, add);
   if (!Array.isArray(manifest.files) || manifest.files.length === 0) {
     add('files', 'files must be a non-empty array');
   } else if (!manifest.files.some((f) => typeof f === 'string' && /^(\.\/)?dist(\/|$)/.test(f))) {
@@ -171,7 +179,10 @@ export function checkPackage(
 
   // --- tsup.config.ts --------------------------------------------------------------------------------------
   const tsupPath = path.join(pkg.absDir, 'tsup.config.ts');
-  if (!fs.existsSync(tsupPath)) {
+  if (isWebApp) {
+    if (!fs.existsSync(path.join(pkg.absDir, 'index.html')))
+      add('web-app', 'index.html (the Vite entry) is missing');
+  } else if (!fs.existsSync(tsupPath)) {
     add('tsup', 'tsup.config.ts is missing');
   } else {
     const required = ['src/index.ts', ...(hasTestEntry ? ['src/test.ts'] : [])];
@@ -200,7 +211,9 @@ export function checkPackage(
   if (!sources.some((f) => isTestFile(f))) add('tests', 'no co-located tests (src/**/*.test.ts)');
 
   const indexPath = path.join(srcDir, 'index.ts');
-  if (!fs.existsSync(indexPath)) {
+  if (isWebApp) {
+    // The entry is index.html → its module script; nothing imports the app as a module.
+  } else if (!fs.existsSync(indexPath)) {
     add('barrel', 'src/index.ts is missing');
   } else {
     for (const line of findExportStar(fs.readFileSync(indexPath, 'utf8'))) {
@@ -280,6 +293,23 @@ function checkExports(exportsField: unknown, hasTestEntry: boolean, add: (r: Rul
   checkEntry('.');
   if (hasTestEntry) checkEntry('./test');
   else if ('./test' in exportsField) add('exports', 'exports has "./test" but src/test.ts does not exist');
+}
+
+/** An app built by Vite for the browser: `vite.config.ts` and no `tsup.config.ts`. */
+function isWebAppDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'vite.config.ts')) && !fs.existsSync(path.join(dir, 'tsup.config.ts'));
+}
+
+/** A web app's exports: `./package.json` and `./dist/*` (its built files), both plain paths. */
+function checkWebAppExports(exportsField: unknown, add: (r: RuleId, m: string) => void) {
+  if (!isObject(exportsField)) {
+    add('exports', 'package.json needs an "exports" map');
+    return;
+  }
+  const expected = { './package.json': './package.json', './dist/*': './dist/*' };
+  for (const [key, target] of Object.entries(expected)) {
+    if (exportsField[key] !== target) add('exports', `a web app must export "${key}": "${target}"`);
+  }
 }
 
 function depMap(value: unknown): DepMap {
