@@ -38,6 +38,8 @@ describe('nanoclaw status', () => {
           configError: 'provider: unknown',
           chats: [{ channel: 'telegram', accountId: 'default', chatId: '-100', name: 'Team' }],
           queued: 2,
+          sandbox: 'none',
+          lastError: null,
           running: 1,
         },
       ],
