@@ -336,6 +336,11 @@ describe('groups, tasks and runs', () => {
     api.runs.push(run, { ...run, id: 'run-2', taskId: 'task-8' });
     const res = await call('GET', '/api/v1/runs?task=task-9&limit=5');
     expect((await json<{ runs: TaskRunLog[] }>(res)).runs).toEqual([run]);
+    // The dashboard's spelling: each run with its status, times, duration, result and error.
+    const byTaskId = await call('GET', '/api/v1/runs?taskId=task-8');
+    expect((await json<{ runs: TaskRunLog[] }>(byTaskId)).runs).toEqual([
+      { ...run, id: 'run-2', taskId: 'task-8' },
+    ]);
   });
 });
 

@@ -78,13 +78,17 @@ function countParam(max: number) {
     .max(max, { error: `must be at most ${max}` });
 }
 
-/** `GET /api/v1/runs?task=&limit=`, read as the filter `HostApi.listRuns` takes. */
+/** `GET /api/v1/runs?task=&limit=` (`taskId=` as well), read as the filter `HostApi.listRuns` takes. */
 export const runListQuerySchema = z
   .strictObject({
     task: text(128).optional(),
+    taskId: text(128).optional(),
     limit: countParam(1000).optional(),
   })
-  .transform(({ task, limit }) => ({ ...(task ? { taskId: task } : {}), ...(limit ? { limit } : {}) }));
+  .transform(({ task, taskId, limit }) => {
+    const id = task ?? taskId;
+    return { ...(id ? { taskId: id } : {}), ...(limit ? { limit } : {}) };
+  });
 
 /** `GET /api/v1/usage?days=&folder=`, read as the query `HostApi.listUsage` takes. */
 export const usageQuerySchema = z
