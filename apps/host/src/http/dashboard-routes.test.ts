@@ -74,8 +74,12 @@ describe('dashboard sign-in', () => {
 
   it('gives the signed-in browser its CSRF token, and 401 to anyone else', async () => {
     const { url, signIn } = await start();
-    const { csrfToken } = await signIn();
+    const { cookie, csrfToken } = await signIn();
     expect(csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const again = await fetch(`${url}/auth/session`, { headers: { cookie } });
+    expect(again.headers.get('cache-control')).toBe('no-store');
+    expect(again.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(((await again.json()) as { csrfToken: string }).csrfToken).toBe(csrfToken);
     const stranger = await fetch(`${url}/auth/session`, { headers: { cookie: 'nanoclaw_session=guess' } });
     expect(stranger.status).toBe(401);
     expect(await stranger.json()).toMatchObject({

@@ -138,6 +138,7 @@ function logout(request: DashboardRequest, auth: DashboardAuth): void {
   checkCsrf(request.req, session);
   auth.revoke(sessionId);
   request.res.writeHead(204, {
+    ...DASHBOARD_HEADERS,
     'set-cookie': sessionCookie(request.req, '', 0),
     'cache-control': 'no-store',
   });
@@ -176,6 +177,7 @@ function allowOnly(res: http.ServerResponse, method: string, allowed: string[]):
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...DASHBOARD_HEADERS,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',

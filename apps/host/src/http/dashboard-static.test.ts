@@ -2,9 +2,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { silentLogger as silent } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DASHBOARD_HEADERS } from './dashboard-static.js';
+import { DASHBOARD_HEADERS, defaultDashboardDir } from './dashboard-static.js';
 import { createHttpApi } from './http-api.js';
 import { createFakeHostApi } from './test-utils.js';
 
@@ -125,5 +126,24 @@ describe('the dashboard’s files', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await res.text()).toContain('run `pnpm build`');
+  });
+});
+
+describe('defaultDashboardDir', () => {
+  it('finds dist/ of the installed @nanoclaw/dashboard package, and nothing when it is not installed', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-dashboard-pkg-'));
+    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    const from = pathToFileURL(path.join(root, 'apps', 'host', 'dist', 'cli.js')).href;
+    expect(defaultDashboardDir(from)).toBeUndefined();
+    const pkg = path.join(root, 'node_modules', '@nanoclaw', 'dashboard');
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(
+      path.join(pkg, 'package.json'),
+      JSON.stringify({
+        name: '@nanoclaw/dashboard',
+        exports: { './package.json': './package.json', './dist/*': './dist/*' },
+      }),
+    );
+    expect(defaultDashboardDir(from)).toBe(path.join(fs.realpathSync(pkg), 'dist'));
   });
 });

@@ -34,12 +34,12 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the dashboard's built files are: `dist/` of the `@nanoclaw/dashboard` package, when it is installed;
- * undefined when it is not.
+ * Where the dashboard's built files are: `dist/` of the `@nanoclaw/dashboard` package as resolved from `from`
+ * (this module), when it is installed; undefined when it is not.
  */
-export function defaultDashboardDir(): string | undefined {
+export function defaultDashboardDir(from: string = import.meta.url): string | undefined {
   try {
-    const manifest = createRequire(import.meta.url).resolve('@nanoclaw/dashboard/package.json');
+    const manifest = createRequire(from).resolve('@nanoclaw/dashboard/package.json');
     return path.join(path.dirname(manifest), 'dist');
   } catch {
     return undefined;
