@@ -189,21 +189,7 @@ class HostAssembly {
       outbox: this.#outbox,
       reporter: this.#reporter,
     });
-    this.#scheduler = createScheduler({
-      store: createSqliteTaskStore(db),
-      completion: 'manual',
-      timezone: config.TZ,
-      logger: logger.child({ component: 'scheduler' }),
-      onEvent: (event) => this.#live.schedulerEvent(event),
-      onRun: async (run) => {
-        if (!this.#queue) throw new Error('the queue is not ready');
-        await this.#queue.enqueue(
-          run.groupId,
-          { kind: 'task', run: taskRunRef(run) },
-          { priority: 'batch', id: `task-run:${run.runId}` },
-        );
-      },
-    });
+    this.#scheduler = this.#createScheduler();
     this.#registry = createGroupRegistry({
       db,
       groupsDir: config.NANOCLAW_GROUPS_DIR,
@@ -243,6 +229,26 @@ class HostAssembly {
       onOutcome: (outcome, message) => this.#reportConfigError(outcome, message),
       onAction: (action) => this.#people.approvals.handleTap(action),
       logger,
+    });
+  }
+
+  /** Due task runs go into the group queue (at batch priority); task changes become live events. */
+  #createScheduler(): Scheduler {
+    const { config, logger } = this.#options;
+    return createScheduler({
+      store: createSqliteTaskStore(this.#database.db),
+      completion: 'manual',
+      timezone: config.TZ,
+      logger: logger.child({ component: 'scheduler' }),
+      onEvent: (event) => this.#live.schedulerEvent(event),
+      onRun: async (run) => {
+        if (!this.#queue) throw new Error('the queue is not ready');
+        await this.#queue.enqueue(
+          run.groupId,
+          { kind: 'task', run: taskRunRef(run) },
+          { priority: 'batch', id: `task-run:${run.runId}` },
+        );
+      },
     });
   }
 

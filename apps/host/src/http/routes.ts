@@ -102,30 +102,7 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
       pattern: '/api/v1/events',
       handler: async (context) => streamEvents(context, '*', options),
     },
-    {
-      method: 'GET',
-      pattern: '/api/v1/tasks',
-      handler: async (context) =>
-        ok({ tasks: await api.listTasks(parseRequest(taskListQuerySchema, queryObject(context), 'query')) }),
-    },
-    {
-      method: 'POST',
-      pattern: '/api/v1/tasks',
-      handler: async (context) => {
-        const { dryRun } = parseRequest(addTaskQuerySchema, queryObject(context), 'query');
-        const input = parseRequest(addTaskBodySchema, await body(context), 'body');
-        return dryRun ? ok(await api.previewTask(input)) : ok(await api.addTask(input), 201);
-      },
-    },
-    taskAction('pause', (id) => api.pauseTask(id)),
-    taskAction('resume', (id) => api.resumeTask(id)),
-    taskAction('cancel', (id) => api.cancelTask(id)),
-    {
-      method: 'GET',
-      pattern: '/api/v1/runs',
-      handler: async (context) =>
-        ok({ runs: await api.listRuns(parseRequest(runListQuerySchema, queryObject(context), 'query')) }),
-    },
+    ...taskRoutes(api, body),
     ...createPeopleRoutes(api, body),
     ...dashboardDataRoutes(api, body),
     dashboardLinkRoute(options.dashboardAuth),
@@ -175,6 +152,39 @@ function dashboardDataRoutes(
       method: 'POST',
       pattern: '/api/v1/sandboxes/:id/kill',
       handler: async (context) => ok(await api.killSandbox(context.params.id ?? '')),
+    },
+  ];
+}
+
+/** Tasks (add, list, pause, resume, cancel, a dry run) and their runs. */
+function taskRoutes(
+  api: HostApi,
+  body: (context: RequestContext) => Promise<unknown>,
+): Array<Route<RouteHandler>> {
+  return [
+    {
+      method: 'GET',
+      pattern: '/api/v1/tasks',
+      handler: async (context) =>
+        ok({ tasks: await api.listTasks(parseRequest(taskListQuerySchema, queryObject(context), 'query')) }),
+    },
+    {
+      method: 'POST',
+      pattern: '/api/v1/tasks',
+      handler: async (context) => {
+        const { dryRun } = parseRequest(addTaskQuerySchema, queryObject(context), 'query');
+        const input = parseRequest(addTaskBodySchema, await body(context), 'body');
+        return dryRun ? ok(await api.previewTask(input)) : ok(await api.addTask(input), 201);
+      },
+    },
+    taskAction('pause', (id) => api.pauseTask(id)),
+    taskAction('resume', (id) => api.resumeTask(id)),
+    taskAction('cancel', (id) => api.cancelTask(id)),
+    {
+      method: 'GET',
+      pattern: '/api/v1/runs',
+      handler: async (context) =>
+        ok({ runs: await api.listRuns(parseRequest(runListQuerySchema, queryObject(context), 'query')) }),
     },
   ];
 }
