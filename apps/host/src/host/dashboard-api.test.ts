@@ -112,6 +112,19 @@ describe('the dashboard’s view of a running host', { timeout: 60_000 }, () => 
     await expect(client.killSandbox(before.id)).rejects.toThrow(`no sandbox "${before.id}" (HTTP 404)`);
   });
 
+  it('a sandbox killed in the middle of a run: the run is tried again in a fresh one and answered', async () => {
+    await ask(client, 'main', 'warm up');
+    const [before] = await mainSandboxes();
+    events.length = 0;
+    const answered = ask(client, 'main', '/sleep 3000\nslow question');
+    await until(() => events.some((e) => e.type === 'sandbox' && e.id === before?.id && e.state === 'busy'));
+    await client.killSandbox(before?.id ?? '');
+    const { outcome } = await answered;
+    expect(outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: slow question'] });
+    const [after] = await mainSandboxes();
+    expect(after?.id).not.toBe(before?.id);
+  });
+
   it('keeps a group’s last error in its status', async () => {
     await ask(client, 'main', '/fail the model is down');
     const main = (await client.status()).groups.find((g) => g.folder === 'main');
