@@ -1,6 +1,7 @@
 import {
   type ContextMode,
   NanoclawError,
+  type NanoclawErrorOptions,
   type Schedule,
   type TaskRunLog,
   type TaskStatus,
@@ -50,6 +51,69 @@ export interface HostApi {
   decideApproval(id: string, choice: ApprovalChoice, actor: string): Promise<ApprovalView>;
   /** The audit log, newest first. */
   listAudit(query?: AuditQueryInput): Promise<AuditView[]>;
+  /** What `addTask` would add (validated, with its next runs), stored nowhere; its `id` is ''. */
+  previewTask(input: AddTaskInput): Promise<TaskView>;
+  /** Token usage per UTC day, group and provider, oldest day first. */
+  listUsage(query?: UsageQuery): Promise<UsageView[]>;
+  /** The group's settings file (`groups/<folder>.container.json`) as it is, `{}` when there is none. */
+  getGroupConfig(folder: string): Promise<GroupConfigView>;
+  /** Validates the whole new settings object with the settings file's schema and writes it (atomically). */
+  setGroupConfig(folder: string, config: unknown): Promise<GroupConfigView>;
+  /** The live sandboxes (and those starting). */
+  listSandboxes(): Promise<SandboxView[]>;
+  /** Stops a sandbox now; its group's next message starts a new one. */
+  killSandbox(id: string): Promise<{ id: string; killed: true }>;
+  /** The group's stored messages, oldest first (the last `limit`, default 50). */
+  listMessages(folder: string, query?: { limit?: number }): Promise<MessageView[]>;
+}
+
+export interface UsageQuery {
+  /** How many UTC days back, today included; default 30. */
+  days?: number;
+  folder?: string;
+}
+
+export interface UsageView {
+  /** `2026-12-07` (UTC). */
+  day: string;
+  folder: string;
+  provider: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+}
+
+export interface GroupConfigView {
+  folder: string;
+  /** The file's JSON as written (`{}` when there is no file; `null` when it is not JSON). */
+  config: unknown;
+  /** Why the file is invalid (the group is then not served), or null. */
+  error: string | null;
+}
+
+export type SandboxState = 'starting' | 'busy' | 'idle';
+
+export interface SandboxView {
+  id: string;
+  folder: string;
+  /** The session's key: `main`, `task:<id>`, a thread's key. */
+  session: string;
+  provider: string;
+  runtime: string;
+  state: SandboxState;
+  startedAt: number;
+  lastActiveAt: number;
+}
+
+export interface MessageView {
+  id: string;
+  /** `<channel>:<account>:<chat id>`. */
+  chat: string;
+  sender: string;
+  senderName: string | null;
+  text: string;
+  at: number;
+  fromAgent: boolean;
 }
 
 export type { GroupAccess, UserView };
@@ -96,8 +160,17 @@ export interface HostStatus {
   version: string;
   startedAt: number;
   runtime: { name: string; detail: string } | { name: null; error: string };
-  groups: Array<GroupView & { queued: number; running: number }>;
+  groups: Array<GroupStatus>;
   channels: Array<{ channel: string; accountId: string; connected: boolean; detail?: string }>;
+}
+
+export interface GroupStatus extends GroupView {
+  queued: number;
+  running: number;
+  /** The group's main sandbox, or the busiest of its sandboxes: `none` when it has none. */
+  sandbox: SandboxState | 'none';
+  /** The last error a run of the group reported since the host started. */
+  lastError: { message: string; at: number } | null;
 }
 
 export interface GroupView {
@@ -151,6 +224,8 @@ export interface TaskView {
   contextMode: ContextMode;
   status: TaskStatus;
   nextRun: number | null;
+  /** The next three run times (ms); [] when paused or done. */
+  nextRuns: number[];
   lastRun: number | null;
 }
 
@@ -185,16 +260,47 @@ export type HostEvent =
       part?: { index: number; count: number };
     }
   | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
-  | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed'; taskId?: string };
+  | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed'; taskId?: string }
+  /** The agent called a tool: `summary` is at most 120 characters of its input. */
+  | {
+      type: 'tool-call';
+      folder: string;
+      runId: string;
+      name: string;
+      kind: 'command' | 'mcp' | 'builtin';
+      summary: string;
+    }
+  | { type: 'sandbox'; folder: string; id: string; state: SandboxState | 'stopped' }
+  | { type: 'queue'; folder: string; queued: number; running: number }
+  | {
+      type: 'task';
+      folder: string;
+      taskId: string;
+      change: 'added' | 'paused' | 'resumed' | 'cancelled' | 'run';
+    }
+  /** An approval was opened or decided; `folder` is its group's (`*` when it has none). */
+  | { type: 'approval'; folder: string; id: string; status: string };
 
 export interface Readiness {
   ready: boolean;
   checks: Array<{ name: 'database' | 'runtime' | 'channels' | string; ok: boolean; detail: string }>;
 }
 
+export type HostApiErrorCode = 'not-found' | 'invalid' | 'forbidden' | 'conflict' | 'unavailable';
+
 /** Errors the API maps to HTTP statuses: not found → 404, invalid → 400, forbidden → 403, conflict → 409. */
-export class HostApiError extends NanoclawError<
-  'not-found' | 'invalid' | 'forbidden' | 'conflict' | 'unavailable'
-> {
+
+export class HostApiError extends NanoclawError<HostApiErrorCode> {
   override readonly name = 'HostApiError';
+  /** The input field that was wrong (`invalid`), e.g. `schedule.expression` or `mcpServers.notes.command`. */
+  readonly field: string | undefined;
+
+  constructor(
+    code: HostApiErrorCode,
+    message: string,
+    options: NanoclawErrorOptions & { field?: string } = {},
+  ) {
+    super(code, message, options);
+    this.field = options.field;
+  }
 }

@@ -8,13 +8,20 @@ export { HOST_VERSION } from './host/compose-host.js';
 export type {
   AddGroupInput,
   AddTaskInput,
+  GroupConfigView,
+  GroupStatus,
   GroupView,
   HostApi,
   HostEvent,
   HostStatus,
+  MessageView,
   PostedMessage,
   Readiness,
+  SandboxState,
+  SandboxView,
   TaskView,
+  UsageQuery,
+  UsageView,
 } from './host-api.js';
 export { HostApiError } from './host-api.js';
 export type { LoggerOptions } from './logger.js';

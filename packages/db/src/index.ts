@@ -1,6 +1,6 @@
 /**
  * `@nanoclaw/db`: `openDatabase` (SQLite, migrated on open) and the SQLite stores of core's `QueueStore` and
- * `TaskStore`. `Database` is the Kysely schema; its per-table types stay inside.
+ * `TaskStore`, and the token usage store. `Database` is the Kysely schema; its per-table types stay inside.
  */
 export { migrations } from './migrations/index.js';
 export type { NanoclawDatabase, OpenDatabaseOptions } from './open-database.js';
@@ -18,3 +18,5 @@ export type {
 export type { SqliteQueueStore, SqliteQueueStoreOptions } from './stores/queue-store.js';
 export { createSqliteQueueStore } from './stores/queue-store.js';
 export { createSqliteTaskStore } from './stores/task-store.js';
+export type { DailyUsage, UsageRecord, UsageStore } from './stores/usage-store.js';
+export { createUsageStore } from './stores/usage-store.js';

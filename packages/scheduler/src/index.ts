@@ -11,6 +11,7 @@ export {
   UnsupportedTaskStoreError,
 } from './errors.js';
 export { createMemoryTaskStore } from './memory-task-store.js';
+export { upcomingRunTimes } from './schedule.js';
 export { createScheduler, MIN_ID_PREFIX } from './scheduler.js';
 export type {
   CreateTaskOptions,

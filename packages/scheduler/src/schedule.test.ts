@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { nextCronTime } from './cron.js';
-import { dueTimesUntil, firstRunTime, MAX_COUNTED_DUE_TIMES, resumeTime } from './schedule.js';
+import {
+  dueTimesUntil,
+  firstRunTime,
+  MAX_COUNTED_DUE_TIMES,
+  resumeTime,
+  upcomingRunTimes,
+} from './schedule.js';
 
 const t = (text: string) => Date.parse(text);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -167,5 +173,20 @@ describe('resumeTime', () => {
   });
   it('keeps a once-time as it is', () => {
     expect(resumeTime({ kind: 'once', at: '2025-01-01T00:00:00Z' }, 'UTC', 5, 100)).toBe(5);
+  });
+});
+
+describe('upcomingRunTimes', () => {
+  it("lists a cron task's next three runs from its next run, in its zone", () => {
+    const next = t('2025-03-29T01:30:00Z');
+    expect(
+      upcomingRunTimes({ kind: 'cron', expression: '30 1 * * *' }, 'Europe/London', next).map(iso),
+    ).toEqual(['2025-03-29T01:30:00.000Z', '2025-03-30T01:30:00.000Z', '2025-03-31T00:30:00.000Z']);
+  });
+
+  it('keeps an interval anchored to the next run, gives a once-task one time, and nothing without a next run', () => {
+    expect(upcomingRunTimes({ kind: 'interval', everyMs: 1000 }, 'UTC', 5000)).toEqual([5000, 6000, 7000]);
+    expect(upcomingRunTimes({ kind: 'once', at: '2030-01-01T00:00' }, 'UTC', 42)).toEqual([42]);
+    expect(upcomingRunTimes({ kind: 'interval', everyMs: 1000 }, 'UTC', null)).toEqual([]);
   });
 });

@@ -103,6 +103,31 @@ function latestCronTimesUpTo(
 }
 
 /**
+ * The next `count` run times of a task whose next run is `nextRun` (the first of them), in order; [] when it has
+ * none (paused, done). Interval times stay anchored to `nextRun`; a once-task has one.
+ */
+export function upcomingRunTimes(
+  schedule: Schedule,
+  timeZone: string,
+  nextRun: number | null,
+  count = 3,
+): number[] {
+  if (nextRun === null || count <= 0) return [];
+  const times = [nextRun];
+  if (schedule.kind === 'once') return times;
+  const iterator = schedule.kind === 'cron' ? openCron(schedule.expression, timeZone, nextRun) : undefined;
+  while (times.length < count) {
+    const previous = times[times.length - 1] ?? nextRun;
+    const next = iterator
+      ? stepCron(iterator)
+      : previous + (schedule.kind === 'interval' ? schedule.everyMs : 0);
+    if (next === null) break;
+    times.push(next);
+  }
+  return times;
+}
+
+/**
  * Where a task's schedule stands after a pause: the first due time after `now`, keeping an interval's phase
  * (anchored to `nextRun`) and a once-time as it is.
  */

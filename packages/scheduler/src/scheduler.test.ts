@@ -670,3 +670,27 @@ describe('outcome edge cases', () => {
     await expect(scheduler.completeRun('x', { status: 'done' } as never)).rejects.toBeInstanceOf(TypeError);
   });
 });
+
+describe('previewTask', () => {
+  it('validates like createTask and works out the first run, but stores nothing and arms no timer', async () => {
+    const { scheduler } = harness();
+    await scheduler.start();
+    const preview = scheduler.previewTask({
+      groupId: 'g1',
+      prompt: 'morning brief',
+      schedule: { kind: 'cron', expression: '0 9 * * *' },
+    });
+    expect(preview).toMatchObject({ id: '', status: 'active', timezone: 'UTC', lastRun: null });
+    expect(iso(preview.nextRun)).toBe('2025-01-06T09:00:00.000Z');
+    expect(await scheduler.listTasks()).toEqual([]);
+    expect(scheduler.nextWakeAt()).toBeNull();
+    expect(() =>
+      scheduler.previewTask({
+        groupId: 'g1',
+        prompt: 'p',
+        schedule: { kind: 'cron', expression: '61 * * * *' },
+      }),
+    ).toThrow(ScheduleValidationError);
+    await scheduler.stop();
+  });
+});

@@ -26,7 +26,7 @@ import type {
   TaskChanges,
   TaskRun,
 } from './types.js';
-import { validateTask } from './validate-task.js';
+import { type ValidTask, validateTask } from './validate-task.js';
 import { createWakeTimer } from './wake-timer.js';
 
 const DEFAULT_GRACE_MS = 60_000;
@@ -407,33 +407,28 @@ class TaskScheduler implements Scheduler {
 
   async createTask(input: NewTask, createOptions?: CreateTaskOptions): Promise<ScheduledTask> {
     const now = Date.now();
-    const valid = validateTask(input, {
-      defaultTimezone: this.#config.timezone,
-      now,
-      limits: this.#limits(createOptions?.strict ?? this.#config.strict),
-    });
+    const valid = this.#validate(input, now, createOptions);
     return this.#serial(async () => {
       const id = valid.id ?? this.#config.generateId();
       if (await this.#store.get(id)) throw invalid('id', `a task with id "${id}" already exists`);
-      const task: ScheduledTask = {
-        id,
-        groupId: valid.groupId,
-        prompt: valid.prompt,
-        schedule: valid.schedule,
-        timezone: valid.timezone,
-        misfirePolicy: valid.misfirePolicy,
-        contextMode: valid.contextMode,
-        status: 'active',
-        nextRun: valid.firstRun,
-        lastRun: null,
-        createdByGroupId: valid.createdByGroupId,
-        createdAt: now,
-        updatedAt: now,
-      };
+      const task = newTask(valid, id, now);
       await this.#store.insert(task);
       if (this.#started) this.#index(task);
       this.#emit({ type: 'task-create', task: structuredClone(task) });
       return structuredClone(task);
+    });
+  }
+
+  previewTask(input: NewTask, createOptions?: CreateTaskOptions): ScheduledTask {
+    const now = Date.now();
+    return newTask(this.#validate(input, now, createOptions), input.id ?? '', now);
+  }
+
+  #validate(input: NewTask, now: number, createOptions: CreateTaskOptions | undefined): ValidTask {
+    return validateTask(input, {
+      defaultTimezone: this.#config.timezone,
+      now,
+      limits: this.#limits(createOptions?.strict ?? this.#config.strict),
     });
   }
 
@@ -528,4 +523,23 @@ function resolveConfig(options: SchedulerOptions): ResolvedConfig {
 
 function defaultTimezone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** A task as `createTask` stores it: active, first run as validated. */
+function newTask(valid: ValidTask, id: string, now: number): ScheduledTask {
+  return {
+    id,
+    groupId: valid.groupId,
+    prompt: valid.prompt,
+    schedule: valid.schedule,
+    timezone: valid.timezone,
+    misfirePolicy: valid.misfirePolicy,
+    contextMode: valid.contextMode,
+    status: 'active',
+    nextRun: valid.firstRun,
+    lastRun: null,
+    createdByGroupId: valid.createdByGroupId,
+    createdAt: now,
+    updatedAt: now,
+  };
 }

@@ -131,6 +131,11 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Validates and stores a task. Throws `ScheduleValidationError` (nothing stored) on bad input. */
   createTask(input: NewTask, options?: CreateTaskOptions): Promise<ScheduledTask>;
+  /**
+   * What `createTask` would store (validated the same way, `nextRun` computed; the id is `input.id` or ''),
+   * without storing it. Throws `ScheduleValidationError` on bad input.
+   */
+  previewTask(input: NewTask, options?: CreateTaskOptions): ScheduledTask;
   /** Throws `TaskNotFoundError`, or `ScheduleValidationError` for bad changes or a cancelled task. */
   updateTask(id: string, changes: TaskChanges): Promise<ScheduledTask>;
   pauseTask(id: string): Promise<ScheduledTask>;

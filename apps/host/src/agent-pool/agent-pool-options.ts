@@ -1,7 +1,7 @@
 import type { SandboxOwner } from '@nanoclaw/container-runner';
 import type { ContainerConfig, ContainerRuntime, Logger } from '@nanoclaw/core';
 import type { SandboxImages } from '@nanoclaw/sandbox-image';
-import type { ProviderSandboxProfile } from './types.js';
+import type { ProviderSandboxProfile, SandboxChange } from './types.js';
 
 export interface AgentPoolOptions {
   runtime: ContainerRuntime;
@@ -67,6 +67,8 @@ export interface AgentPoolOptions {
    * `intervalMs` (default 5 min); stopped by `closeAll`. `false` turns it off.
    */
   reaper?: false | { intervalMs?: number };
+  /** Told synchronously when a sandbox starts, begins or ends a run, or stops (a throw is logged). */
+  onSandboxChange?: (change: SandboxChange) => void;
   /** Parent of the per-sandbox egress socket directories (default the OS temp dir: socket paths stay short). */
   egressDir?: string;
 }

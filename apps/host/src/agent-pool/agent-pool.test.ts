@@ -37,7 +37,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { createAgentPool, isAgentPoolError } from './agent-pool.js';
 import { startAgentPoolReaper } from './reaper.js';
 import { stageRunnerBundle } from './runner-stage.js';
-import type { AcquireRequest, AgentPool } from './types.js';
+import type { AcquireRequest, AgentPool, SandboxChange } from './types.js';
 
 /**
  * The pool with the REAL agent runner (apps/agent-runner/dist, its built-in `mock` provider) in real sandboxes:
@@ -149,6 +149,7 @@ function poolSuite(
     const logger = captureLogger();
     const configs = new Map<string, ContainerConfig>();
     const actions: AgentAction[] = [];
+    const changes: SandboxChange[] = [];
     const hostEnv: Record<string, string> = {
       OPENAI_API_KEY: 'sk-openai-must-not-leak',
       ANTHROPIC_API_KEY: 'sk-ant-pool-test',
@@ -249,6 +250,7 @@ function poolSuite(
         timezone: 'Europe/Berlin',
         busyWaitMs: 500,
         logger,
+        onSandboxChange: (change) => changes.push(change),
       });
       ready = true;
     }, 180_000);
@@ -292,6 +294,36 @@ function poolSuite(
           logger.entries.some((e) => /building the registry-free runner image/.test(e.message ?? '')),
         ).toBe(true);
       }
+    }, 120_000);
+
+    it('lists its sandboxes and their states, and kills one by id; the next acquire spawns a new one', async (ctx) => {
+      await need(ctx);
+      const first = await pool.acquire({
+        ...request('main', 'sess-kill'),
+        session: { id: 'sess-kill', key: 'main' },
+      });
+      const listed = () => pool.list().filter((s) => s.folder === 'main');
+      const [sandbox] = listed();
+      expect(sandbox).toMatchObject({
+        folder: 'main',
+        session: 'main',
+        provider: 'mock',
+        runtime: kind,
+        state: 'idle',
+      });
+      const id = sandbox?.id ?? '';
+      const mine = () => changes.filter((c) => c.id === id).map((c) => c.state);
+      await turn(first.sandbox, 'hello');
+      expect(mine()).toEqual(['starting', 'idle', 'busy', 'idle']);
+      expect(await pool.kill(id)).toBe(true);
+      expect(mine()).toEqual(['starting', 'idle', 'busy', 'idle', 'stopped']);
+      expect(listed()).toEqual([]);
+      expect(await pool.kill(id)).toBe(false);
+      const next = await pool.acquire(request('main', 'sess-kill'));
+      expect(next.spawned).toBe(true);
+      expect((await turn(next.sandbox, 'back')).text).toBe('Mock reply to: back');
+      expect(listed()[0]?.id).not.toBe(id);
+      await pool.discard('sess-kill');
     }, 120_000);
 
     it('binds agent actions to the run that acquired the sandbox (also when reused)', async (ctx) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import {
   defaultMountAllowlistPath,
@@ -14,7 +15,7 @@ import { startAgentPoolReaper } from './reaper.js';
 import { defaultRunnerDist } from './runner-files.js';
 import { SandboxPlacer } from './sandbox-placement.js';
 import { SandboxSpawner } from './sandbox-spawner.js';
-import type { AcquiredSandbox, AcquireRequest, AgentPool } from './types.js';
+import type { AcquiredSandbox, AcquireRequest, AgentPool, SandboxChange, SandboxSummary } from './types.js';
 
 export { AgentPoolError, type AgentPoolErrorCode, isAgentPoolError } from './agent-pool-error.js';
 export type { AgentPoolOptions } from './agent-pool-options.js';
@@ -31,6 +32,8 @@ export interface AgentPoolHandle extends AgentPool {
 
 interface PoolEntry {
   sessionId: string;
+  /** What the sandbox list shows; `state` and `lastActiveAt` change as runs start and end. */
+  summary: SandboxSummary;
   groupFolder: string;
   fingerprint: string;
   sandbox: PooledSandbox;
@@ -76,6 +79,9 @@ class SandboxPool implements AgentPoolHandle {
   readonly #closeTimeoutMs: number;
   readonly #live = new Map<string, PoolEntry>();
   readonly #spawning = new Map<string, Promise<PoolEntry>>();
+  /** The sandboxes of the spawns in `#spawning`, by session id. */
+  readonly #starting = new Map<string, SandboxSummary>();
+  readonly #stopped = new WeakSet<SandboxSummary>();
   #closing = false;
 
   constructor(options: AgentPoolOptions) {
@@ -160,6 +166,24 @@ class SandboxPool implements AgentPoolHandle {
     return [...new Set([...this.#live.keys(), ...this.#spawning.keys()])];
   }
 
+  list(): SandboxSummary[] {
+    const all = [...this.#starting.values(), ...[...this.#live.values()].map((entry) => entry.summary)];
+    return all.sort((a, b) => a.startedAt - b.startedAt).map((summary) => ({ ...summary }));
+  }
+
+  async kill(id: string): Promise<boolean> {
+    for (const [sessionId, summary] of this.#starting) {
+      if (summary.id !== id) continue;
+      // Still starting: let the spawn end, then stop what it started.
+      await this.#spawning.get(sessionId)?.catch(() => undefined);
+    }
+    const entry = [...this.#live.values()].find((candidate) => candidate.summary.id === id);
+    if (!entry) return false;
+    this.logger.info({ sandbox: id, group: entry.groupFolder }, 'sandbox killed on request');
+    await this.#closeEntry(entry, 'kill');
+    return true;
+  }
+
   async closeAll(): Promise<void> {
     this.#closing = true;
     this.reaper?.stop();
@@ -176,6 +200,7 @@ class SandboxPool implements AgentPoolHandle {
   }
 
   #handOut(entry: PoolEntry, request: AcquireRequest, resumed: boolean): AcquiredSandbox {
+    entry.summary.lastActiveAt = Date.now();
     entry.sandbox.onAction(request.onAction);
     return { sandbox: entry.sandbox, resumed, spawned: false };
   }
@@ -186,21 +211,63 @@ class SandboxPool implements AgentPoolHandle {
     fingerprint: string,
   ): Promise<PoolEntry> {
     const sessionId = request.session.id;
-    const spawn = this.#spawn(request, config, fingerprint);
+    const now = Date.now();
+    const summary: SandboxSummary = {
+      id: `sb-${randomBytes(6).toString('hex')}`,
+      folder: request.group.folder,
+      session: request.session.key ?? sessionId,
+      provider: request.provider,
+      runtime: this.#options.runtime.name,
+      state: 'starting',
+      startedAt: now,
+      lastActiveAt: now,
+    };
+    const spawn = this.#spawn(request, config, fingerprint, summary);
     this.#spawning.set(sessionId, spawn);
+    this.#starting.set(sessionId, summary);
+    this.#changed(summary, 'starting');
     try {
-      return await spawn;
+      const entry = await spawn;
+      this.#changed(summary, 'idle');
+      return entry;
+    } catch (error) {
+      this.#changed(summary, 'stopped');
+      throw error;
     } finally {
       if (this.#spawning.get(sessionId) === spawn) this.#spawning.delete(sessionId);
+      if (this.#starting.get(sessionId) === summary) this.#starting.delete(sessionId);
+    }
+  }
+
+  /** Records the sandbox's new state and tells `onSandboxChange`; nothing after `stopped`. */
+  #changed(summary: SandboxSummary, state: SandboxChange['state']): void {
+    if (this.#stopped.has(summary)) return;
+    if (state === 'stopped') this.#stopped.add(summary);
+    else summary.state = state;
+    const listener = this.#options.onSandboxChange;
+    if (!listener) return;
+    try {
+      listener({ id: summary.id, folder: summary.folder, state });
+    } catch (error) {
+      this.logger.warn({ err: error, sandbox: summary.id }, 'a sandbox change listener failed');
     }
   }
 
   /** A cold spawn, kept in the pool until its sandbox is gone. */
-  async #spawn(request: AcquireRequest, config: ContainerConfig, fingerprint: string): Promise<PoolEntry> {
+  async #spawn(
+    request: AcquireRequest,
+    config: ContainerConfig,
+    fingerprint: string,
+    summary: SandboxSummary,
+  ): Promise<PoolEntry> {
     const spawned = await this.#spawner.spawn(request, config);
-    const sandbox = new PooledSandbox(spawned.sandbox);
+    const sandbox = new PooledSandbox(spawned.sandbox, (running) => {
+      summary.lastActiveAt = Date.now();
+      this.#changed(summary, running ? 'busy' : 'idle');
+    });
     const entry: PoolEntry = {
       sessionId: request.session.id,
+      summary,
       groupFolder: request.group.folder,
       fingerprint,
       sandbox,
@@ -210,6 +277,7 @@ class SandboxPool implements AgentPoolHandle {
         .then(async ({ reason, exit }) => {
           entry.gone = true;
           if (this.#live.get(entry.sessionId) === entry) this.#live.delete(entry.sessionId);
+          this.#changed(summary, 'stopped');
           await spawned.stopEgress();
           spawned.logger.info({ sandbox: sandbox.name, reason, exit }, 'sandbox left the pool');
         })

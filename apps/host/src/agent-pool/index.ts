@@ -5,4 +5,12 @@ export type { AgentPoolReaperOptions } from './reaper.js';
 export { startAgentPoolReaper } from './reaper.js';
 export type { EnsureRunnerImageOptions } from './runner-files.js';
 export { DEFAULT_RUNNER_IMAGE, defaultRunnerDist, ensureRunnerImage } from './runner-files.js';
-export type { AcquiredSandbox, AcquireRequest, AgentPool, ProviderSandboxProfile } from './types.js';
+export type {
+  AcquiredSandbox,
+  AcquireRequest,
+  AgentPool,
+  ProviderSandboxProfile,
+  SandboxChange,
+  SandboxState,
+  SandboxSummary,
+} from './types.js';

@@ -12,8 +12,12 @@ export class PooledSandbox implements AgentSandbox {
   readonly #exited: Promise<void>;
   #gone = false;
 
-  constructor(inner: AgentSandbox) {
+  readonly #onRun: (running: boolean) => void;
+
+  /** `onRun` hears when a run's stream starts (true) and ends (false). */
+  constructor(inner: AgentSandbox, onRun: (running: boolean) => void = () => {}) {
     this.#inner = inner;
+    this.#onRun = onRun;
     const gone = () => {
       this.#gone = true;
     };
@@ -97,9 +101,11 @@ export class PooledSandbox implements AgentSandbox {
   }
 
   async *#stream(events: AsyncIterable<AgentEvent>): AsyncIterable<AgentEvent> {
+    this.#onRun(true);
     try {
       yield* events;
     } finally {
+      this.#onRun(false);
       for (const wake of [...this.#idleWaiters]) wake();
     }
   }

@@ -18,7 +18,8 @@ export type ProviderSandboxProfile = Pick<
 
 export interface AcquireRequest {
   group: { id: string; folder: string; isMain: boolean };
-  session: { id: string };
+  /** `key` (`main`, `task:<id>`, a thread's key) is what the sandbox list shows; default: the id. */
+  session: { id: string; key?: string };
   /** The provider resolved by the host (passed explicitly to the runner). */
   provider: string;
   /** The stored continuation for this session and provider, if any. */
@@ -42,5 +43,32 @@ export interface AgentPool {
   discard(sessionId: string): Promise<void>;
   /** Session ids with a live sandbox (the orphan reaper keeps these). */
   liveSessions(): string[];
+  /** The live sandboxes and those starting, oldest first. */
+  list(): SandboxSummary[];
+  /** Stops a sandbox at once (a run in it fails and is retried); false when no sandbox has this id. */
+  kill(id: string): Promise<boolean>;
   closeAll(): Promise<void>;
+}
+
+export type SandboxState = 'starting' | 'busy' | 'idle';
+
+/** One sandbox of the pool, as `nanoclaw sandbox list` and the dashboard show it. */
+export interface SandboxSummary {
+  /** Stable for the sandbox's life; a new sandbox of the same session gets a new one. */
+  id: string;
+  folder: string;
+  /** The session's key (`main`, `task:<id>`, a thread's key). */
+  session: string;
+  provider: string;
+  runtime: string;
+  state: SandboxState;
+  startedAt: number;
+  lastActiveAt: number;
+}
+
+/** A sandbox started, began or ended a run, or stopped. */
+export interface SandboxChange {
+  id: string;
+  folder: string;
+  state: SandboxState | 'stopped';
 }

@@ -26,6 +26,8 @@ export interface ApprovalsOptions {
   adapters: () => Iterable<ChannelAdapter>;
   /** Routes messages released by an approval again (they are `received`). */
   reroute: (ids: number[]) => Promise<void>;
+  /** Told (synchronously; a throw is logged) when an approval is opened or decided. */
+  onChange?: (approval: Approval) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -118,6 +120,7 @@ export class Approvals {
       createdAt: this.#now(),
       expiresAt: this.#now() + ACCESS_REQUEST_TTL_MS,
     });
+    this.#changed(approval);
     await this.#deliverAccess(approval, channel);
     this.#schedule(approval.expiresAt);
     return approval;
@@ -138,6 +141,7 @@ export class Approvals {
       createdAt: this.#now(),
       expiresAt: this.#now() + input.timeoutMs,
     });
+    this.#changed(approval);
     await this.#o.audit.record({
       kind: 'question',
       action: 'asked',
@@ -248,9 +252,18 @@ export class Approvals {
     return this.#finish(approval, { status, by: actor, decision: label });
   }
 
+  #changed(approval: Approval): void {
+    try {
+      this.#o.onChange?.(approval);
+    } catch (error) {
+      this.#o.logger.warn({ err: error, approval: approval.id }, 'an approval change listener failed');
+    }
+  }
+
   async #finish(approval: Approval, decision: Omit<Decision, 'at'>): Promise<Approval | undefined> {
     const decided = await this.#store.settle(approval.id, { ...decision, at: this.#now() });
     if (!decided) return undefined;
+    this.#changed(decided);
     await this.#o.audit.record({
       kind: approval.kind === 'question' ? 'question' : 'approval',
       action: decided.status,

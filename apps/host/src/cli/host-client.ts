@@ -6,15 +6,19 @@ import type {
   ApprovalView,
   AuditView,
   GroupAccess,
+  GroupConfigView,
   GroupView,
   HostApi,
   HostEvent,
   HostStatus,
+  MessageView,
   PostedMessage,
   Readiness,
   RemovedGroup,
   RemoveUserRequest,
+  SandboxView,
   TaskView,
+  UsageView,
   UserView,
 } from '../host-api.js';
 import { ACTOR_HEADER } from '../http/people-routes.js';
@@ -58,9 +62,18 @@ export interface HostClient
       | 'addTask'
       | 'listRuns'
       | 'postMessage'
+      | 'previewTask'
+      | 'listUsage'
+      | 'getGroupConfig'
+      | 'setGroupConfig'
+      | 'listSandboxes'
+      | 'killSandbox'
+      | 'listMessages'
     >,
     PeopleClient {
   readonly baseUrl: string;
+  /** A one-time dashboard login link (5 minutes). */
+  createDashboardLink(): Promise<{ url: string; expiresAt: number }>;
   taskAction(id: string, action: TaskAction): Promise<TaskView>;
   /** Resolves once the host has subscribed us (events after that are delivered to `onEvent`). */
   openEvents(folder: string, onEvent: (event: HostEvent) => void): Promise<EventStream>;
@@ -118,6 +131,7 @@ export function createHostClient(options: HostClientOptions): HostClient {
       ).runs,
     postMessage: (folder, input) =>
       json<PostedMessage>('POST', `/api/v1/groups/${segment(folder)}/messages`, input),
+    ...dashboardClient(json),
     openEvents: async (folder, onEvent) => {
       const controller = new AbortController();
       const path = folder === '*' ? '/api/v1/events' : `/api/v1/groups/${segment(folder)}/events`;
@@ -130,6 +144,45 @@ export function createHostClient(options: HostClientOptions): HostClient {
 }
 
 type JsonCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+type DashboardClient = Pick<
+  HostClient,
+  | 'previewTask'
+  | 'listUsage'
+  | 'getGroupConfig'
+  | 'setGroupConfig'
+  | 'listSandboxes'
+  | 'killSandbox'
+  | 'listMessages'
+  | 'createDashboardLink'
+>;
+
+function dashboardClient(json: JsonCall): DashboardClient {
+  return {
+    previewTask: (input) => json<TaskView>('POST', '/api/v1/tasks?dryRun=1', input),
+    listUsage: async (filter = {}) =>
+      (
+        await json<{ usage: UsageView[] }>(
+          'GET',
+          `/api/v1/usage${query({ days: filter.days, folder: filter.folder })}`,
+        )
+      ).usage,
+    getGroupConfig: (folder) => json<GroupConfigView>('GET', `/api/v1/groups/${segment(folder)}/config`),
+    setGroupConfig: (folder, config) =>
+      json<GroupConfigView>('PUT', `/api/v1/groups/${segment(folder)}/config`, config),
+    listSandboxes: async () =>
+      (await json<{ sandboxes: SandboxView[] }>('GET', '/api/v1/sandboxes')).sandboxes,
+    killSandbox: (id) => json<{ id: string; killed: true }>('POST', `/api/v1/sandboxes/${segment(id)}/kill`),
+    listMessages: async (folder, filter = {}) =>
+      (
+        await json<{ messages: MessageView[] }>(
+          'GET',
+          `/api/v1/groups/${segment(folder)}/messages${query({ limit: filter.limit })}`,
+        )
+      ).messages,
+    createDashboardLink: () => json<{ url: string; expiresAt: number }>('POST', '/api/v1/dashboard/links'),
+  };
+}
 
 function peopleClient(json: JsonCall): PeopleClient {
   return {

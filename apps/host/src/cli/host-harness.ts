@@ -14,6 +14,8 @@ const noAgents = (): AgentPool => ({
   },
   discard: async () => undefined,
   liveSessions: () => [],
+  list: () => [],
+  kill: async () => false,
   closeAll: async () => undefined,
 });
 

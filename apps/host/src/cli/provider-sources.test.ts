@@ -22,6 +22,8 @@ const idlePool: AgentPool = {
   acquire: () => Promise.reject(new Error('no agent runs in this test')),
   discard: async () => undefined,
   liveSessions: () => [],
+  list: () => [],
+  kill: async () => false,
   closeAll: async () => undefined,
 };
 const runtime = { name: 'process' } as unknown as ContainerRuntime;

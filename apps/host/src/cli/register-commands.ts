@@ -4,21 +4,24 @@ import { createCliContext } from './cli-context.js';
 import { registerApprovalsCommand } from './commands/approvals.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerChatCommand } from './commands/chat.js';
+import { type DashboardDeps, registerDashboardCommand } from './commands/dashboard.js';
 import { type DoctorDeps, registerDoctorCommand } from './commands/doctor.js';
 import { registerGroupsCommand } from './commands/groups.js';
+import { registerMessagesCommand } from './commands/messages.js';
 import { registerRunsCommand } from './commands/runs.js';
 import { registerSandboxCommand, type SandboxDeps } from './commands/sandbox.js';
 import { registerSendCommand } from './commands/send.js';
 import { registerSkillsCommand } from './commands/skills.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTasksCommand } from './commands/tasks.js';
+import { registerUsageCommand } from './commands/usage.js';
 import { registerUsersCommand } from './commands/users.js';
 
-export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps;
+export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps & DashboardDeps;
 
 /**
  * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `users`, `approvals`,
- * `audit`, `tasks`, `runs`, `send`, `chat`, `service`, `sandbox` and `skills`. They talk to the running host over its HTTP API (except `doctor`,
+ * `audit`, `tasks`, `runs`, `send`, `chat`, `service`, `sandbox`, `skills`, `dashboard`, `usage` and `messages`. They talk to the running host over its HTTP API (except `doctor`,
  * `service` and `skills`, which work on files), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
  */
 export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
@@ -36,5 +39,8 @@ export function registerCommands(program: Command, deps: CommandDeps = {}): Comm
   registerServiceCommand(program, deps, context);
   registerSandboxCommand(program, deps, context);
   registerSkillsCommand(program, deps, context);
+  registerDashboardCommand(program, deps, context);
+  registerUsageCommand(program, deps, context);
+  registerMessagesCommand(program, deps, context);
   return program;
 }

@@ -73,7 +73,8 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
 
   function about(event: HostEvent, current: Waiting): boolean {
     if ('inReplyTo' in event) return event.inReplyTo.includes(current.messageId);
-    return current.runs.has(event.runId);
+    // Sandbox, queue, task and approval events are about no one message.
+    return 'runId' in event && current.runs.has(event.runId);
   }
 
   function apply(event: HostEvent, current: Waiting): void {

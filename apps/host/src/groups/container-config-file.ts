@@ -1,5 +1,8 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { isSandboxError, readGroupFile } from '@nanoclaw/container-runner';
 import { type ContainerConfig, containerConfigSchema, errorMessage } from '@nanoclaw/core';
+import { compileTrigger } from './trigger.js';
 
 /**
  * Where a group's settings live: `groups/<folder>.container.json`, beside the group's folder, not in it. The folder is the
@@ -81,6 +84,66 @@ export function parseContainerConfig(raw: string, file: string): ContainerConfig
     config: null,
     error: { file, key: first?.key ?? '', message: `${first?.message ?? 'is invalid'}${also}` },
   };
+}
+
+/** The settings' own rule beyond the schema: a `trigger` must be a valid regular expression. */
+export function configTriggerIssue(
+  config: ContainerConfig | null | undefined,
+  file: string,
+): ConfigIssue | null {
+  const source = config?.trigger;
+  if (source === undefined) return null;
+  const compiled = compileTrigger(source);
+  return compiled.ok ? null : { file, key: 'trigger', message: compiled.error };
+}
+
+/**
+ * The settings file's JSON as it is: `{}` when there is none, `null` when it is not JSON (or cannot be read: the
+ * group's `configError` says why).
+ */
+export async function readGroupSettingsJson(groupsDir: string, folder: string): Promise<unknown> {
+  let bytes: Buffer;
+  try {
+    bytes = await readGroupFile(groupsDir, groupSettingsFile(folder), { maxBytes: 1024 * 1024 });
+  } catch (error) {
+    if (isMissing(error)) return {};
+    return null;
+  }
+  try {
+    return JSON.parse(utf8.decode(bytes)) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks `value` as a group's whole settings (the `container.json` schema and the trigger rule, as reading the
+ * file does) and, when valid, writes it as `groups/<folder>.container.json`: a temporary file beside it (mode
+ * 0644), then a rename over it, so the host and a running `nanoclaw` never read half a file. Invalid: nothing is
+ * written and the issue names the key.
+ */
+export async function writeGroupSettings(
+  groupsDir: string,
+  folder: string,
+  value: unknown,
+): Promise<ContainerConfigResult> {
+  const file = groupSettingsFile(folder);
+  const text = `${JSON.stringify(value, null, 2)}\n`;
+  const result = parseContainerConfig(text, file);
+  if (result.error) return result;
+  const trigger = configTriggerIssue(result.config, file);
+  if (trigger) return { config: null, error: trigger };
+  const target = path.join(groupsDir, file);
+  const temporary = path.join(groupsDir, `.${file}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    await fs.writeFile(temporary, text, { flag: 'wx', mode: 0o644 });
+    await fs.chmod(temporary, 0o644);
+    await fs.rename(temporary, target);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw error;
+  }
+  return result;
 }
 
 function issueKey(path: readonly PropertyKey[], keys: readonly string[] | undefined): string {

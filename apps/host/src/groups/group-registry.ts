@@ -16,6 +16,7 @@ import { createChatBindingStore } from './chat-bindings.js';
 import { type ChatRef, formatChatRef, LOCAL_ACCOUNT, LOCAL_CHANNEL } from './chat-ref.js';
 import {
   type ConfigIssue,
+  configTriggerIssue,
   formatConfigIssue,
   groupSettingsFile,
   readGroupSettings,
@@ -294,8 +295,7 @@ class SqliteGroupRegistry implements GroupRegistry {
     if (dirIssue) return { stamp, config: null, error: dirIssue };
     const result = await readGroupSettings(this.#groupsDir, row.folder);
     if (result.error) return { stamp, config: null, error: result.error };
-    const error =
-      settingsIssue(row) ?? triggerIssue(result.config?.trigger, groupSettingsFile(row.folder)) ?? null;
+    const error = settingsIssue(row) ?? configTriggerIssue(result.config, groupSettingsFile(row.folder));
     return { stamp, config: error ? null : result.config, error };
   }
 

@@ -10,11 +10,14 @@ export {
 } from './chat-ref.js';
 export type { ConfigIssue, ContainerConfigResult } from './container-config-file.js';
 export {
+  configTriggerIssue,
   formatConfigIssue,
   groupSettingsFile,
   LEGACY_SETTINGS_FILE,
   parseContainerConfig,
   readGroupSettings,
+  readGroupSettingsJson,
+  writeGroupSettings,
 } from './container-config-file.js';
 export type { HostDb } from './db-types.js';
 export type { GroupErrorCode } from './group-error.js';

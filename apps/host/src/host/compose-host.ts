@@ -5,13 +5,14 @@ import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import {
   createSqliteQueueStore,
   createSqliteTaskStore,
+  createUsageStore,
   type NanoclawDatabase,
   openDatabase,
 } from '@nanoclaw/db';
 import { createGroupQueue, type GroupQueue, isGroupQueueError } from '@nanoclaw/group-queue';
 import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
-import type { AgentPool } from '../agent-pool/types.js';
+import type { AgentPool, SandboxChange } from '../agent-pool/types.js';
 import {
   BUILT_IN_CHANNELS,
   createAdapterLookup,
@@ -65,6 +66,7 @@ import { composePeople, type PeopleParts } from './compose-people.js';
 import { createDeadLetterHandler } from './dead-letter.js';
 import { createHostApiImpl } from './host-api-impl.js';
 import { type HostRuntime, hostPool, resolveHostRuntime } from './host-runtime.js';
+import { createLiveEvents, type LiveEvents } from './live-events.js';
 import { taskRunRef, type WorkPayload } from './work.js';
 import { createWorker, sameChatAndSession } from './worker.js';
 
@@ -75,6 +77,8 @@ export interface PoolContext {
   runtime: ContainerRuntime;
   registry: GroupRegistry;
   logger: Logger;
+  /** Where the pool reports its sandboxes starting, running and stopping (the host's live events). */
+  onSandboxChange: (change: SandboxChange) => void;
 }
 
 export interface CreateHostOptions {
@@ -151,6 +155,7 @@ class HostAssembly {
   readonly #router: InboundRouter;
   readonly #receiver: ChannelReceiver;
   readonly #people: PeopleParts;
+  readonly #live: LiveEvents;
   readonly #activeTurns = new Map<string, Turn>();
   #channels: ChannelSupervisor | undefined;
   #queue: GroupQueue<WorkPayload, Turn> | undefined;
@@ -184,26 +189,14 @@ class HostAssembly {
       outbox: this.#outbox,
       reporter: this.#reporter,
     });
-    this.#scheduler = createScheduler({
-      store: createSqliteTaskStore(db),
-      completion: 'manual',
-      timezone: config.TZ,
-      logger: logger.child({ component: 'scheduler' }),
-      onRun: async (run) => {
-        if (!this.#queue) throw new Error('the queue is not ready');
-        await this.#queue.enqueue(
-          run.groupId,
-          { kind: 'task', run: taskRunRef(run) },
-          { priority: 'batch', id: `task-run:${run.runId}` },
-        );
-      },
-    });
+    this.#scheduler = this.#createScheduler();
     this.#registry = createGroupRegistry({
       db,
       groupsDir: config.NANOCLAW_GROUPS_DIR,
       logger,
       tasks: this.#scheduler,
     });
+    this.#live = createLiveEvents({ bus: this.#bus, registry: this.#registry, logger });
     this.#sessions = createSessionStore(db);
     this.#resolver = createProviderResolver({
       env: config as unknown as Record<string, string | undefined>,
@@ -218,6 +211,7 @@ class HostAssembly {
       inbox: this.#inbox,
       adapters: () => adapters.all(),
       reroute: (ids) => this.#reroute(ids),
+      onApprovalChange: (approval) => this.#live.approvalChanged(approval),
       logger,
     });
     this.#router = createInboundRouter({
@@ -238,6 +232,26 @@ class HostAssembly {
     });
   }
 
+  /** Due task runs go into the group queue (at batch priority); task changes become live events. */
+  #createScheduler(): Scheduler {
+    const { config, logger } = this.#options;
+    return createScheduler({
+      store: createSqliteTaskStore(this.#database.db),
+      completion: 'manual',
+      timezone: config.TZ,
+      logger: logger.child({ component: 'scheduler' }),
+      onEvent: (event) => this.#live.schedulerEvent(event),
+      onRun: async (run) => {
+        if (!this.#queue) throw new Error('the queue is not ready');
+        await this.#queue.enqueue(
+          run.groupId,
+          { kind: 'task', run: taskRunRef(run) },
+          { priority: 'batch', id: `task-run:${run.runId}` },
+        );
+      },
+    });
+  }
+
   async start(): Promise<void> {
     const sync = await this.#registry.sync();
     for (const invalid of sync.invalidFolders ?? [])
@@ -252,6 +266,7 @@ class HostAssembly {
           runtime,
           registry: this.#registry,
           logger: this.#logger,
+          onSandboxChange: (change) => this.#live.sandboxChanged(change),
         }),
       this.#logger,
     );
@@ -358,6 +373,7 @@ class HostAssembly {
         reporter: this.#reporter,
         scheduler: this.#scheduler,
         bus: this.#bus,
+        usage: createUsageStore(this.#database.db),
         timezone: config.TZ,
         replyTargets: this.#replyTargets,
         activeTurns: this.#activeTurns,
@@ -378,7 +394,27 @@ class HostAssembly {
     queue.on('input-return', (event) => {
       for (const turn of event.inputs) this.#enqueueTurn(turn);
     });
+    this.#publishDepths(queue);
     return queue;
+  }
+
+  /** Every change of a group's queue is a `queue` event (the dashboard shows waiting and running work live). */
+  #publishDepths(queue: GroupQueue<WorkPayload, Turn>): void {
+    const depth = (groupId: string) => {
+      const current = queue.depth(groupId);
+      return { queued: current.queued + current.retrying, running: current.running };
+    };
+    const changed = (event: { item: { groupKey: string } }) =>
+      this.#live.queueChanged(event.item.groupKey, depth(event.item.groupKey));
+    for (const name of [
+      'item-enqueue',
+      'item-start',
+      'item-end',
+      'item-retry',
+      'item-cancel',
+      'dead-letter',
+    ] as const)
+      queue.on(name, changed);
   }
 
   /** Messages an approval released (`received` again): routed as if they had just arrived. */
@@ -447,6 +483,10 @@ class HostAssembly {
       runtime: () => runtimeState.status,
       channels: () => this.#channels?.status() ?? [],
       people: this.#people,
+      groupsDir: config.NANOCLAW_GROUPS_DIR,
+      usage: createUsageStore(this.#database.db),
+      pool: () => this.#pool,
+      live: this.#live,
       channelCredentials: createChannelCredentialCheck(
         this.#options.channels ?? BUILT_IN_CHANNELS,
         channelEnv,
@@ -504,6 +544,7 @@ class HostAssembly {
     await this.#channels?.stopAll();
     await this.#pool?.closeAll();
     await this.#http?.close();
+    this.#live.close();
     await this.#database.close();
     logger.info({ stopMs: Date.now() - startedStopping }, 'NanoClaw host stopped');
   }

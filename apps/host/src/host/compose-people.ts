@@ -1,5 +1,5 @@
 import type { ChannelAdapter, Logger } from '@nanoclaw/core';
-import { ApprovalStore, Approvals } from '../approvals/index.js';
+import { type Approval, ApprovalStore, Approvals } from '../approvals/index.js';
 import type { Outbox } from '../delivery/index.js';
 import type { GroupRegistry, HostDb } from '../groups/index.js';
 import { type AuditLog, createAuditLog, createPeople, type People } from '../people/index.js';
@@ -21,6 +21,8 @@ export interface ComposePeopleOptions {
   adapters: () => Iterable<ChannelAdapter>;
   /** Routes released messages again and hands out their turns. */
   reroute: (ids: number[]) => Promise<void>;
+  /** Told when an approval is opened or decided. */
+  onApprovalChange?: (approval: Approval) => void;
   logger: Logger;
 }
 
@@ -37,6 +39,7 @@ export function composePeople(options: ComposePeopleOptions): PeopleParts {
     inbox: options.inbox,
     adapters: options.adapters,
     reroute: options.reroute,
+    ...(options.onApprovalChange ? { onChange: options.onApprovalChange } : {}),
     logger: options.logger.child({ component: 'approvals' }),
   });
   const gate = createAccessGate({

@@ -12,7 +12,13 @@ import type { PoolContext } from './compose-host.js';
  * that holds the groups folder; the install id is derived from the data dir, so a restart finds its own
  * orphans and never another install's.
  */
-export function createDefaultPool({ config, runtime, registry, logger }: PoolContext): AgentPool {
+export function createDefaultPool({
+  config,
+  runtime,
+  registry,
+  logger,
+  onSandboxChange,
+}: PoolContext): AgentPool {
   const pool = createAgentPool({
     runtime,
     projectRoot: path.dirname(config.NANOCLAW_GROUPS_DIR),
@@ -24,6 +30,7 @@ export function createDefaultPool({ config, runtime, registry, logger }: PoolCon
     timezone: config.TZ,
     logger: logger.child({ component: 'sandboxes' }),
     userland: hostSandboxImages(config, logger),
+    onSandboxChange,
   });
   // The first start builds the agent userland (about a minute); doing it now means the first message waits less.
   pool

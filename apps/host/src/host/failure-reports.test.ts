@@ -25,6 +25,8 @@ const brokenPool =
     },
     discard: async () => undefined,
     liveSessions: () => [],
+    list: () => [],
+    kill: async () => false,
     closeAll: async () => undefined,
   });
 

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ChannelStatus } from '@nanoclaw/channel-registry';
 import { errorMessage, type ScheduledTask, type TaskRunLog, type TaskStatus } from '@nanoclaw/core';
-import type { NanoclawDatabase } from '@nanoclaw/db';
+import type { NanoclawDatabase, UsageStore } from '@nanoclaw/db';
 import type { GroupQueue } from '@nanoclaw/group-queue';
-import { type Scheduler, ScheduleValidationError, TaskNotFoundError } from '@nanoclaw/scheduler';
+import {
+  type Scheduler,
+  ScheduleValidationError,
+  TaskNotFoundError,
+  upcomingRunTimes,
+} from '@nanoclaw/scheduler';
+import type { AgentPool } from '../agent-pool/types.js';
 import type { ApprovalStatus } from '../approvals/index.js';
 import { type ChannelCredentialCheck, missingCredentialsWarning } from '../channels/index.js';
 import {
@@ -25,15 +31,20 @@ import type {
   AuditView,
   GroupAccess,
   GroupChatInput,
+  GroupConfigView,
   GroupView,
   HostApi,
   HostEvent,
   HostStatus,
+  MessageView,
   PostedMessage,
   Readiness,
   RemovedGroup,
   RemoveUserRequest,
+  SandboxView,
   TaskView,
+  UsageQuery,
+  UsageView,
   UserView,
 } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
@@ -41,6 +52,8 @@ import type { HostEventBus } from '../local-channel/index.js';
 import type { RouteOutcome, Turn } from '../routing/index.js';
 import { type ChannelReceiver, describeTrigger, InboundValidationError } from '../routing/index.js';
 import type { PeopleParts } from './compose-people.js';
+import { DashboardApi } from './dashboard-api.js';
+import type { LiveEvents } from './live-events.js';
 import { createPeopleApi, type PeopleApi } from './people-api.js';
 import type { WorkPayload } from './work.js';
 
@@ -62,6 +75,11 @@ export interface HostApiDeps {
   channels?: () => ChannelStatus[];
   /** Users and roles, approvals and the audit log. */
   people: Pick<PeopleParts, 'people' | 'audit' | 'approvals'>;
+  groupsDir: string;
+  usage: Pick<UsageStore, 'daily'>;
+  /** The sandbox pool, once the host has one. */
+  pool: () => Pick<AgentPool, 'list' | 'kill'> | undefined;
+  live: Pick<LiveEvents, 'lastError'>;
 }
 
 /** The composed host as its surfaces see it (HTTP API, CLI, local chat). */
@@ -72,9 +90,19 @@ export function createHostApiImpl(deps: HostApiDeps): HostApi {
 class HostApiImpl implements HostApi {
   readonly #deps: HostApiDeps;
   readonly #people: PeopleApi;
+  readonly #dashboard: DashboardApi;
 
   constructor(deps: HostApiDeps) {
     this.#deps = deps;
+    this.#dashboard = new DashboardApi({
+      db: deps.database.db,
+      registry: deps.registry,
+      groupsDir: deps.groupsDir,
+      usage: deps.usage,
+      pool: deps.pool,
+      live: deps.live,
+      assistantName: deps.assistantName,
+    });
     this.#people = createPeopleApi({
       parts: deps.people,
       registry: deps.registry,
@@ -96,6 +124,7 @@ class HostApiImpl implements HostApi {
             ...(await this.#groupView(group)),
             queued: depth.queued + depth.retrying,
             running: depth.running,
+            ...this.#dashboard.groupState(group.folder),
           };
         }),
       ),
@@ -158,20 +187,44 @@ class HostApiImpl implements HostApi {
 
   async addTask(input: AddTaskInput): Promise<TaskView> {
     const group = await this.#groupOf(input.folder);
+    // A once-time already past is refused (with the time it is now), not run at once.
     const task = await translate(() =>
-      this.#deps.scheduler.createTask(
-        {
-          groupId: group.id,
-          prompt: input.prompt,
-          schedule: input.schedule,
-          ...(input.timezone ? { timezone: input.timezone } : {}),
-          ...(input.contextMode ? { contextMode: input.contextMode } : {}),
-        },
-        // A once-time already past is refused (with the time it is now), not run at once.
-        { strict: true },
-      ),
+      this.#deps.scheduler.createTask(newTask(group, input), { strict: true }),
     );
     return this.#taskView(task);
+  }
+
+  async previewTask(input: AddTaskInput): Promise<TaskView> {
+    const group = await this.#groupOf(input.folder);
+    const task = await translate(async () =>
+      this.#deps.scheduler.previewTask(newTask(group, input), { strict: true }),
+    );
+    return this.#taskView(task);
+  }
+
+  async listUsage(query: UsageQuery = {}): Promise<UsageView[]> {
+    const groupId = query.folder ? (await this.#groupOf(query.folder)).id : undefined;
+    return this.#dashboard.listUsage(query, groupId);
+  }
+
+  async getGroupConfig(folder: string): Promise<GroupConfigView> {
+    return this.#dashboard.getGroupConfig(await this.#groupOf(folder));
+  }
+
+  async setGroupConfig(folder: string, config: unknown): Promise<GroupConfigView> {
+    return this.#dashboard.setGroupConfig(await this.#groupOf(folder), config);
+  }
+
+  listSandboxes(): Promise<SandboxView[]> {
+    return this.#dashboard.listSandboxes();
+  }
+
+  killSandbox(id: string): Promise<{ id: string; killed: true }> {
+    return this.#dashboard.killSandbox(id);
+  }
+
+  async listMessages(folder: string, query: { limit?: number } = {}): Promise<MessageView[]> {
+    return this.#dashboard.listMessages(await this.#groupOf(folder), query.limit ?? 50);
   }
 
   pauseTask(id: string): Promise<TaskView> {
@@ -314,6 +367,7 @@ class HostApiImpl implements HostApi {
       contextMode: task.contextMode,
       status: task.status,
       nextRun: task.nextRun,
+      nextRuns: task.status === 'active' ? upcomingRunTimes(task.schedule, task.timezone, task.nextRun) : [],
       lastRun: task.lastRun,
     };
   }
@@ -321,6 +375,17 @@ class HostApiImpl implements HostApi {
   async #taskCommand(run: () => Promise<ScheduledTask>): Promise<TaskView> {
     return this.#taskView(await translate(run));
   }
+}
+
+/** The scheduler's input for a task of `group`. */
+function newTask(group: RegisteredGroup, input: AddTaskInput) {
+  return {
+    groupId: group.id,
+    prompt: input.prompt,
+    schedule: input.schedule,
+    ...(input.timezone ? { timezone: input.timezone } : {}),
+    ...(input.contextMode ? { contextMode: input.contextMode } : {}),
+  };
 }
 
 /** What the registry needs to add the group the API was asked for. */
@@ -390,9 +455,10 @@ async function translate<T>(run: () => Promise<T>): Promise<T> {
               : 'invalid';
       throw new HostApiError(code, error.message);
     }
-    if (error instanceof ScheduleValidationError || error instanceof InboundValidationError) {
-      throw new HostApiError('invalid', error.message);
+    if (error instanceof ScheduleValidationError) {
+      throw new HostApiError('invalid', error.message, { field: error.field, cause: error });
     }
+    if (error instanceof InboundValidationError) throw new HostApiError('invalid', error.message);
     if (error instanceof TaskNotFoundError) throw new HostApiError('not-found', error.message);
     throw error;
   }

@@ -33,6 +33,8 @@ function poolFailingWith(failure: { error?: unknown }): AgentPool {
     },
     discard: async () => undefined,
     liveSessions: () => [],
+    list: () => [],
+    kill: async () => false,
     closeAll: async () => undefined,
   };
 }

@@ -88,6 +88,8 @@ export function hostPool(
     },
     discard: (sessionId) => pool.discard(sessionId),
     liveSessions: () => pool.liveSessions(),
+    list: () => pool.list(),
+    kill: (id) => pool.kill(id),
     closeAll: () => pool.closeAll(),
   };
 }
@@ -99,6 +101,8 @@ function unavailablePool(state: HostRuntime): AgentPool {
     },
     discard: async () => undefined,
     liveSessions: () => [],
+    list: () => [],
+    kill: async () => false,
     closeAll: async () => undefined,
   };
 }

@@ -82,6 +82,18 @@ for (const target of targets) {
       expect(groups.find((g) => g.folder === 'broken')?.configError).toContain('provdier');
     });
 
+    it('a killed sandbox: the group’s next message starts a fresh one and is answered', async () => {
+      await ask(client, 'main', 'before the kill');
+      const [before] = (await client.listSandboxes()).filter((s) => s.folder === 'main');
+      expect(before).toMatchObject({ folder: 'main', session: 'main', runtime: target.name, state: 'idle' });
+      expect(await client.killSandbox(before?.id ?? '')).toEqual({ id: before?.id, killed: true });
+      expect((await client.listSandboxes()).filter((s) => s.folder === 'main')).toEqual([]);
+      const next = await ask(client, 'main', 'after the kill');
+      expect(next.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: after the kill'] });
+      const [after] = (await client.listSandboxes()).filter((s) => s.folder === 'main');
+      expect(after?.id).not.toBe(before?.id);
+    });
+
     it('tells the user when the agent fails, and the next message works', async () => {
       const failed = await ask(client, 'main', '/fail the model is down');
       expect(failed.outcome).toMatchObject({

@@ -1,5 +1,6 @@
 import { isSandboxError } from '@nanoclaw/container-runner';
 import { type AgentEvent, errorMessage, type Logger, RunnerErrorCode, type TurnInput } from '@nanoclaw/core';
+import type { UsageStore } from '@nanoclaw/db';
 import type { AgentActions } from '../agent-actions/index.js';
 import { createActionContext } from '../agent-actions/index.js';
 import { isAgentPoolError } from '../agent-pool/index.js';
@@ -29,6 +30,8 @@ export interface RunAgentDeps {
   sessions: SessionStore;
   resolver: ProviderResolver;
   actions: AgentActions;
+  /** Where the tokens of each model request go (`nanoclaw usage`); default: not recorded. */
+  usage?: Pick<UsageStore, 'record'>;
   logger: Logger;
 }
 
@@ -113,6 +116,8 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
       unfinished = whyUnfinished(event, request.signal);
       if (unfinished !== undefined) continue;
       if (event.type === 'error') errors.push({ message: event.message, code: event.code });
+      if (event.type === 'usage')
+        await recordUsage(deps, { groupId: group.id, sessionId: session.id, provider }, event, log);
       await request.onEvent(event);
     }
   } finally {
@@ -128,6 +133,26 @@ export async function runAgent(deps: RunAgentDeps, request: AgentRunRequest): Pr
   }
   log.info({ errors: errors.length }, 'run end');
   return { provider, errors };
+}
+
+/** Stores a `usage` event's tokens; a failed write is logged, never the run's failure. */
+async function recordUsage(
+  deps: RunAgentDeps,
+  owner: { groupId: string; sessionId: string; provider: string },
+  event: Extract<AgentEvent, { type: 'usage' }>,
+  log: Logger,
+): Promise<void> {
+  try {
+    await deps.usage?.record({
+      ...owner,
+      inputTokens: event.inputTokens,
+      cachedInputTokens: event.cachedInputTokens,
+      outputTokens: event.outputTokens,
+      recordedAt: Date.now(),
+    });
+  } catch (error) {
+    log.warn({ err: error }, 'could not record token usage');
+  }
 }
 
 /**

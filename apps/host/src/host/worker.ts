@@ -310,6 +310,15 @@ function streamTurns(
   return async (event) => {
     if (event.type === 'text-delta')
       deps.bus.publish({ type: 'text-delta', folder, runId, delta: event.delta });
+    else if (event.type === 'tool-call')
+      deps.bus.publish({
+        type: 'tool-call',
+        folder,
+        runId,
+        name: event.name,
+        kind: event.kind,
+        summary: toolCallSummary(event.input),
+      });
     else if (event.type === 'error') lastError = event.message;
     else if (event.type === 'turn-end') {
       const error = lastError;
@@ -317,6 +326,25 @@ function streamTurns(
       await onTurnEnd(event, error);
     }
   };
+}
+
+/** The longest `summary` of a `tool-call` event. */
+export const TOOL_CALL_SUMMARY_MAX = 120;
+
+/** A tool call's input on one line, at most 120 characters: a command as it is (argv joined), anything else as JSON. */
+export function toolCallSummary(input: unknown): string {
+  const command = (input as { command?: unknown } | null)?.command;
+  const argv = Array.isArray(command) && command.every((part) => typeof part === 'string');
+  const text =
+    typeof input === 'string'
+      ? input
+      : typeof command === 'string'
+        ? command
+        : argv
+          ? command.join(' ')
+          : (JSON.stringify(input) ?? '');
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > TOOL_CALL_SUMMARY_MAX ? `${flat.slice(0, TOOL_CALL_SUMMARY_MAX - 1)}…` : flat;
 }
 
 /** The sender of the turn's last message, as a user id: who may answer the agent's questions in this run. */

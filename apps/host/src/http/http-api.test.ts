@@ -336,6 +336,110 @@ describe('groups, tasks and runs', () => {
     api.runs.push(run, { ...run, id: 'run-2', taskId: 'task-8' });
     const res = await call('GET', '/api/v1/runs?task=task-9&limit=5');
     expect((await json<{ runs: TaskRunLog[] }>(res)).runs).toEqual([run]);
+    // The dashboard's spelling: each run with its status, times, duration, result and error.
+    const byTaskId = await call('GET', '/api/v1/runs?taskId=task-8');
+    expect((await json<{ runs: TaskRunLog[] }>(byTaskId)).runs).toEqual([
+      { ...run, id: 'run-2', taskId: 'task-8' },
+    ]);
+  });
+});
+
+describe('usage, group settings, sandboxes, messages and task dry runs', () => {
+  it('lists usage per day, group and provider, filtered by folder and checked', async () => {
+    const { api, call } = await start();
+    const row = {
+      day: '2026-12-07',
+      provider: 'mock',
+      inputTokens: 12,
+      cachedInputTokens: 0,
+      outputTokens: 34,
+    };
+    api.usage.push({ ...row, folder: 'main' }, { ...row, folder: 'family' });
+    expect(await json(await call('GET', '/api/v1/usage?days=30&folder=main'))).toEqual({
+      usage: [{ ...row, folder: 'main' }],
+    });
+    expect(await (await call('GET', '/api/v1/usage?days=0')).json()).toMatchObject({ field: 'days' });
+    expect(await (await call('GET', '/api/v1/usage?folder=../x')).json()).toMatchObject({ field: 'folder' });
+  });
+
+  it('reads and replaces a group’s settings, naming the key that is wrong', async () => {
+    const { call } = await start();
+    expect(await json(await call('GET', '/api/v1/groups/main/config'))).toEqual({
+      folder: 'main',
+      config: {},
+      error: null,
+    });
+    const put = await call('PUT', '/api/v1/groups/main/config', { model: 'gpt-5' });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ folder: 'main', config: { model: 'gpt-5' }, error: null });
+    const bad = await call('PUT', '/api/v1/groups/main/config', { badKey: 1 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'invalid', field: 'badKey' });
+    expect((await call('GET', '/api/v1/groups/nobody/config')).status).toBe(404);
+  });
+
+  it('lists sandboxes and kills one by id (404 for an unknown id)', async () => {
+    const { api, call } = await start();
+    const sandbox = {
+      id: 'sb-1',
+      folder: 'main',
+      session: 'main',
+      provider: 'mock',
+      runtime: 'bwrap',
+      state: 'idle' as const,
+      startedAt: 1,
+      lastActiveAt: 2,
+    };
+    api.sandboxes.push(sandbox);
+    expect(await json(await call('GET', '/api/v1/sandboxes'))).toEqual({ sandboxes: [sandbox] });
+    expect(await json(await call('POST', '/api/v1/sandboxes/sb-1/kill'))).toEqual({
+      id: 'sb-1',
+      killed: true,
+    });
+    const again = await call('POST', '/api/v1/sandboxes/sb-1/kill');
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ code: 'not-found' });
+  });
+
+  it('lists a group’s messages, the last `limit` of them', async () => {
+    const { api, call } = await start();
+    const message = (id: string, at: number) => ({
+      id,
+      chat: 'local:default:main',
+      sender: 'user',
+      senderName: 'local user',
+      text: id,
+      at,
+      fromAgent: false,
+    });
+    api.messages.set('main', [message('in-1', 1), message('in-2', 2), message('in-3', 3)]);
+    const res = await json<{ messages: Array<{ id: string }> }>(
+      await call('GET', '/api/v1/groups/main/messages?limit=2'),
+    );
+    expect(res.messages.map((m) => m.id)).toEqual(['in-2', 'in-3']);
+    expect(await (await call('GET', '/api/v1/groups/main/messages?limit=501')).json()).toMatchObject({
+      field: 'limit',
+    });
+  });
+
+  it('shows a task with ?dryRun=1 without adding it, and names the bad cron field', async () => {
+    const { api, call } = await start();
+    const body = { folder: 'main', prompt: 'p', schedule: { kind: 'cron', expression: '0 9 * * *' } };
+    const preview = await call('POST', '/api/v1/tasks?dryRun=1', body);
+    expect(preview.status).toBe(200);
+    expect(await preview.json()).toMatchObject({
+      id: '',
+      nextRuns: [expect.any(Number), expect.any(Number), expect.any(Number)],
+    });
+    expect(api.tasks).toEqual([]);
+    const bad = await call('POST', '/api/v1/tasks?dryRun=1', {
+      ...body,
+      schedule: { kind: 'cron', expression: 'nope' },
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'invalid', field: 'schedule.expression' });
+    expect((await call('POST', '/api/v1/tasks?dryRun=maybe', body)).status).toBe(400);
+    expect((await call('POST', '/api/v1/tasks?dryRun=0', body)).status).toBe(201);
   });
 });
 

@@ -1,8 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@nanoclaw/core';
 import type { HostApi } from '../host-api.js';
+import { createDashboardAuth, type DashboardAuth, secretsEqual } from './dashboard-auth.js';
+import { checkCsrf, type DashboardServing, identify, serveDashboard } from './dashboard-routes.js';
+import { defaultDashboardDir } from './dashboard-static.js';
 import { HttpError, toHttpError } from './http-error.js';
 import { DEFAULT_BODY_LIMIT_BYTES } from './json-body.js';
 import { createRouter } from './router.js';
@@ -25,6 +27,10 @@ export interface HttpApiOptions {
   heartbeatMs?: number;
   /** Largest JSON body; default 1 MB. */
   bodyLimitBytes?: number;
+  /** The dashboard's built files; default: `dist/` of the `@nanoclaw/dashboard` package, when installed. */
+  dashboardDir?: string;
+  /** The dashboard's sign-in (login codes, sessions); default: a fresh one, in memory. */
+  dashboardAuth?: DashboardAuth;
 }
 
 export interface HttpApi {
@@ -44,19 +50,24 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   const logger = options.logger.child({ component: 'http' });
   if (options.token.length < 16) throw new Error('the API token must be at least 16 characters');
   const streams = new Set<SseStream>();
+  const dashboard: DashboardServing = {
+    auth: options.dashboardAuth ?? createDashboardAuth(),
+    dir: options.dashboardDir ?? defaultDashboardDir(),
+  };
   const router = createRouter<RouteHandler>(
     createApiRoutes({
       api: options.api,
       bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
       sse: { heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS },
       streams,
+      dashboardAuth: dashboard.auth,
     }),
   );
   const checkToken = createTokenCheck(options.token);
   const inflight = createInflightCounter();
   const server = http.createServer((req, res) => {
     inflight.track(res);
-    handleRequest({ req, res, router, checkToken, logger }).catch((error: unknown) => {
+    handleRequest({ req, res, router, checkToken, dashboard, logger }).catch((error: unknown) => {
       logger.error({ err: error }, 'HTTP handler failed');
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'internal' });
       else res.destroy();
@@ -92,10 +103,12 @@ interface RequestDeps {
   res: http.ServerResponse;
   router: ReturnType<typeof createRouter<RouteHandler>>;
   checkToken: (header: string | undefined) => boolean;
+  dashboard: DashboardServing;
   logger: Logger;
 }
 
-async function handleRequest({ req, res, router, checkToken, logger }: RequestDeps): Promise<void> {
+async function handleRequest(deps: RequestDeps): Promise<void> {
+  const { req, res, router, logger } = deps;
   const started = Date.now();
   const method = req.method ?? 'GET';
   const { pathname, searchParams } = parseUrl(req.url);
@@ -111,7 +124,9 @@ async function handleRequest({ req, res, router, checkToken, logger }: RequestDe
       sendJson(res, 200, { status: 'ok' });
       return;
     }
-    if (!checkToken(req.headers.authorization)) {
+    if (await serveDashboard({ req, res, method, pathname, query: searchParams }, deps.dashboard)) return;
+    const identity = identify(req, deps.checkToken, deps.dashboard.auth);
+    if (!identity) {
       res.setHeader('www-authenticate', 'Bearer realm="nanoclaw"');
       throw new HttpError(
         401,
@@ -119,10 +134,12 @@ async function handleRequest({ req, res, router, checkToken, logger }: RequestDe
         'missing or wrong bearer token: send "Authorization: Bearer <token>" with the token from <NANOCLAW_DATA_DIR>/api-token',
       );
     }
+    if (identity.kind === 'session' && method !== 'GET' && method !== 'HEAD')
+      checkCsrf(req, identity.session);
     const match = router.match(method, pathname);
     if (match.kind === 'not-found') throw new HttpError(404, 'not-found', `no route ${method} ${pathname}`);
     if (match.kind === 'method-not-allowed') throw methodNotAllowed(res, match.allowed);
-    const result = await match.handler({ req, res, params: match.params, query: searchParams });
+    const result = await match.handler({ req, res, params: match.params, query: searchParams, identity });
     sendResult(res, result);
   } catch (error) {
     const httpError = toHttpError(error);
@@ -178,13 +195,9 @@ function parseUrl(raw: string | undefined): { pathname: string; searchParams: UR
 
 /** Compares `Authorization: Bearer <token>` in constant time (SHA-256 of both sides, so lengths never leak). */
 export function createTokenCheck(token: string): (header: string | undefined) => boolean {
-  const expected = createHash('sha256').update(token).digest();
   return (header) => {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
-    const given = createHash('sha256')
-      .update(match?.[1] ?? '')
-      .digest();
-    return timingSafeEqual(expected, given) && match !== null;
+    return secretsEqual(token, match?.[1] ?? '') && match !== null;
   };
 }
 

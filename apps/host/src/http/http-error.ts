@@ -46,7 +46,8 @@ const HOST_API_STATUS: Record<HostApiError['code'] | PeopleErrorCode, number> = 
  */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
-  if (error instanceof HostApiError || isPeopleError(error))
-    return new HttpError(HOST_API_STATUS[error.code], error.code, error.message);
+  if (error instanceof HostApiError)
+    return new HttpError(HOST_API_STATUS[error.code], error.code, error.message, error.field);
+  if (isPeopleError(error)) return new HttpError(HOST_API_STATUS[error.code], error.code, error.message);
   return new HttpError(500, 'internal', 'internal error (see the host log)');
 }

@@ -78,13 +78,37 @@ function countParam(max: number) {
     .max(max, { error: `must be at most ${max}` });
 }
 
-/** `GET /api/v1/runs?task=&limit=`, read as the filter `HostApi.listRuns` takes. */
+/** `GET /api/v1/runs?task=&limit=` (`taskId=` as well), read as the filter `HostApi.listRuns` takes. */
 export const runListQuerySchema = z
   .strictObject({
     task: text(128).optional(),
+    taskId: text(128).optional(),
     limit: countParam(1000).optional(),
   })
-  .transform(({ task, limit }) => ({ ...(task ? { taskId: task } : {}), ...(limit ? { limit } : {}) }));
+  .transform(({ task, taskId, limit }) => {
+    const id = task ?? taskId;
+    return { ...(id ? { taskId: id } : {}), ...(limit ? { limit } : {}) };
+  });
+
+/** `GET /api/v1/usage?days=&folder=`, read as the query `HostApi.listUsage` takes. */
+export const usageQuerySchema = z
+  .strictObject({
+    days: countParam(366).optional(),
+    folder: groupFolderSchema.optional(),
+  })
+  .transform(({ days, folder }) => ({ ...(days ? { days } : {}), ...(folder ? { folder } : {}) }));
+
+/** `GET /api/v1/groups/:folder/messages?limit=` */
+export const messageListQuerySchema = z
+  .strictObject({ limit: countParam(500).optional() })
+  .transform(({ limit }) => (limit ? { limit } : {}));
+
+/** `POST /api/v1/tasks?dryRun=1`: validate and show, store nothing. */
+export const addTaskQuerySchema = z
+  .strictObject({
+    dryRun: z.enum(['1', 'true', '0', 'false'], { error: 'must be 1, true, 0 or false' }).optional(),
+  })
+  .transform(({ dryRun }) => ({ dryRun: dryRun === '1' || dryRun === 'true' }));
 
 /** `<platform>:<id>`, with `parseUserId`'s message when it is not one. */
 const userIdSchema = text(300).superRefine((value, context) => {

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import { groupFolderSchema } from '@nanoclaw/core';
+import type { RequestIdentity } from './dashboard-routes.js';
 import { HttpError } from './http-error.js';
 
 export interface RequestContext {
@@ -7,6 +8,8 @@ export interface RequestContext {
   res: http.ServerResponse;
   params: Record<string, string>;
   query: URLSearchParams;
+  /** The API token's holder or a dashboard session. */
+  identity: RequestIdentity;
 }
 
 /** A JSON reply, or `streaming` when the handler took over the response (SSE). */

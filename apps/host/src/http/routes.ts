@@ -1,15 +1,20 @@
 import type { HostApi, HostEvent } from '../host-api.js';
+import type { DashboardAuth } from './dashboard-auth.js';
+import { dashboardLinkRoute } from './dashboard-routes.js';
 import { HttpError } from './http-error.js';
 import { readJsonBody } from './json-body.js';
 import { createPeopleRoutes } from './people-routes.js';
 import {
   addGroupBodySchema,
   addTaskBodySchema,
+  addTaskQuerySchema,
   groupChatSchema,
+  messageListQuerySchema,
   parseRequest,
   postMessageBodySchema,
   runListQuerySchema,
   taskListQuerySchema,
+  usageQuerySchema,
 } from './request-schemas.js';
 import {
   folderParam,
@@ -30,9 +35,10 @@ export interface ApiRoutesOptions {
   sse: Pick<OpenSseOptions, 'heartbeatMs' | 'maxBufferedBytes'>;
   /** Every open event stream, so the server can end them when it closes. */
   streams: Set<SseStream>;
+  dashboardAuth: DashboardAuth;
 }
 
-/** The `/readyz` and `/api/v1` routes (all behind the bearer token). */
+/** The `/readyz` and `/api/v1` routes (all behind the bearer token or a dashboard session). */
 export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHandler>> {
   const { api } = options;
   const body = (context: RequestContext) => readJsonBody(context.req, options.bodyLimitBytes);
@@ -96,6 +102,66 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
       pattern: '/api/v1/events',
       handler: async (context) => streamEvents(context, '*', options),
     },
+    ...taskRoutes(api, body),
+    ...createPeopleRoutes(api, body),
+    ...dashboardDataRoutes(api, body),
+    dashboardLinkRoute(options.dashboardAuth),
+  ];
+}
+
+/** Usage, group settings, sandboxes and message history (what the dashboard shows beyond groups and tasks). */
+function dashboardDataRoutes(
+  api: HostApi,
+  body: (context: RequestContext) => Promise<unknown>,
+): Array<Route<RouteHandler>> {
+  return [
+    {
+      method: 'GET',
+      pattern: '/api/v1/usage',
+      handler: async (context) =>
+        ok({ usage: await api.listUsage(parseRequest(usageQuerySchema, queryObject(context), 'query')) }),
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/groups/:folder/config',
+      handler: async (context) => ok(await api.getGroupConfig(folderParam(context))),
+    },
+    {
+      method: 'PUT',
+      pattern: '/api/v1/groups/:folder/config',
+      handler: async (context) => {
+        const folder = folderParam(context);
+        return ok(await api.setGroupConfig(folder, await body(context)));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/groups/:folder/messages',
+      handler: async (context) => {
+        const folder = folderParam(context);
+        const query = parseRequest(messageListQuerySchema, queryObject(context), 'query');
+        return ok({ messages: await api.listMessages(folder, query) });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: '/api/v1/sandboxes',
+      handler: async () => ok({ sandboxes: await api.listSandboxes() }),
+    },
+    {
+      method: 'POST',
+      pattern: '/api/v1/sandboxes/:id/kill',
+      handler: async (context) => ok(await api.killSandbox(context.params.id ?? '')),
+    },
+  ];
+}
+
+/** Tasks (add, list, pause, resume, cancel, a dry run) and their runs. */
+function taskRoutes(
+  api: HostApi,
+  body: (context: RequestContext) => Promise<unknown>,
+): Array<Route<RouteHandler>> {
+  return [
     {
       method: 'GET',
       pattern: '/api/v1/tasks',
@@ -105,8 +171,11 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
     {
       method: 'POST',
       pattern: '/api/v1/tasks',
-      handler: async (context) =>
-        ok(await api.addTask(parseRequest(addTaskBodySchema, await body(context), 'body')), 201),
+      handler: async (context) => {
+        const { dryRun } = parseRequest(addTaskQuerySchema, queryObject(context), 'query');
+        const input = parseRequest(addTaskBodySchema, await body(context), 'body');
+        return dryRun ? ok(await api.previewTask(input)) : ok(await api.addTask(input), 201);
+      },
     },
     taskAction('pause', (id) => api.pauseTask(id)),
     taskAction('resume', (id) => api.resumeTask(id)),
@@ -117,7 +186,6 @@ export function createApiRoutes(options: ApiRoutesOptions): Array<Route<RouteHan
       handler: async (context) =>
         ok({ runs: await api.listRuns(parseRequest(runListQuerySchema, queryObject(context), 'query')) }),
     },
-    ...createPeopleRoutes(api, body),
   ];
 }
 

@@ -1,12 +1,16 @@
 import type { TaskRunLog } from '@nanoclaw/core';
 import type {
+  AddTaskInput,
   GroupChatInput,
   GroupView,
   HostApi,
   HostStatus,
+  MessageView,
   PostedMessage,
   Readiness,
+  SandboxView,
   TaskView,
+  UsageView,
 } from '../host-api.js';
 import { HostApiError } from '../host-api.js';
 import { createHostEventBus, type HostEventBus } from '../local-channel/host-event-bus.js';
@@ -20,6 +24,11 @@ export interface FakeHostApi extends HostApi, FakePeopleApi {
   readonly tasks: TaskView[];
   readonly runs: TaskRunLog[];
   readonly posted: Array<{ folder: string; text: string; sender?: string; messageId: string }>;
+  readonly usage: UsageView[];
+  /** Settings files by folder (absent: none). */
+  readonly configs: Map<string, unknown>;
+  readonly sandboxes: SandboxView[];
+  readonly messages: Map<string, MessageView[]>;
   readiness: () => Promise<Readiness>;
   /** Runs after a message is posted (its events may be published here); default: nothing. */
   onPost?: (posted: { folder: string; text: string; messageId: string }) => void;
@@ -47,6 +56,10 @@ export function createFakeHostApi(): FakeHostApi {
   const tasks: TaskView[] = [];
   const runs: TaskRunLog[] = [];
   const posted: FakeHostApi['posted'] = [];
+  const sandboxes: SandboxView[] = [];
+  const configs = new Map<string, unknown>();
+  const messages = new Map<string, MessageView[]>();
+  const usage: UsageView[] = [];
   let nextId = 1;
 
   const findGroup = (folder: string): GroupView => {
@@ -67,13 +80,23 @@ export function createFakeHostApi(): FakeHostApi {
     tasks,
     runs,
     posted,
+    usage,
+    configs,
+    sandboxes,
+    messages,
     willReply: true,
     async status(): Promise<HostStatus> {
       return {
         version: '0.1.0',
         startedAt: Date.now() - 65_000,
         runtime: { name: 'docker', detail: 'Docker 27.0' },
-        groups: groups.map((group) => ({ ...group, queued: 0, running: 0 })),
+        groups: groups.map((group) => ({
+          ...group,
+          queued: 0,
+          running: 0,
+          sandbox: sandboxes.find((s) => s.folder === group.folder)?.state ?? 'none',
+          lastError: null,
+        })),
         channels: [{ channel: 'local', accountId: 'default', connected: true }],
       };
     },
@@ -113,24 +136,52 @@ export function createFakeHostApi(): FakeHostApi {
       );
     },
     async addTask(input) {
-      findGroup(input.folder);
-      const task: TaskView = {
-        id: `task-${nextId++}`,
-        folder: input.folder,
-        prompt: input.prompt,
-        schedule: input.schedule,
-        timezone: input.timezone ?? 'UTC',
-        contextMode: input.contextMode ?? 'group',
-        status: 'active',
-        nextRun: Date.now() + 60_000,
-        lastRun: null,
-      };
+      const task = { ...fakeTask(input), id: `task-${nextId++}` };
       tasks.push(task);
       return task;
+    },
+    async previewTask(input) {
+      return fakeTask(input);
+    },
+    async listUsage(query = {}) {
+      return usage.filter((row) => !query.folder || row.folder === query.folder);
+    },
+    async getGroupConfig(folder) {
+      findGroup(folder);
+      return { folder, config: configs.get(folder) ?? {}, error: null };
+    },
+    async setGroupConfig(folder, config) {
+      findGroup(folder);
+      const unknownKey = Object.keys(config as object).find((key) => key.startsWith('bad'));
+      if (unknownKey) {
+        throw new HostApiError(
+          'invalid',
+          `groups/${folder}.container.json: ${unknownKey}: is not a setting`,
+          {
+            field: unknownKey,
+          },
+        );
+      }
+      configs.set(folder, config);
+      return { folder, config, error: null };
+    },
+    async listSandboxes() {
+      return sandboxes;
+    },
+    async killSandbox(id) {
+      const at = sandboxes.findIndex((sandbox) => sandbox.id === id);
+      if (at < 0) throw new HostApiError('not-found', `no sandbox "${id}"`);
+      sandboxes.splice(at, 1);
+      return { id, killed: true as const };
+    },
+    async listMessages(folder, query = {}) {
+      findGroup(folder);
+      return (messages.get(folder) ?? []).slice(-(query.limit ?? 50));
     },
     async pauseTask(id) {
       const task = findTask(id);
       task.status = 'paused';
+      task.nextRuns = [];
       return task;
     },
     async resumeTask(id) {
@@ -142,6 +193,7 @@ export function createFakeHostApi(): FakeHostApi {
       const task = findTask(id);
       task.status = 'cancelled';
       task.nextRun = null;
+      task.nextRuns = [];
       return task;
     },
     async listRuns(filter) {
@@ -171,6 +223,32 @@ export function createFakeHostApi(): FakeHostApi {
     },
   };
   return fake;
+
+  function fakeTask(input: AddTaskInput): TaskView {
+    findGroup(input.folder);
+    if (input.schedule.kind === 'cron' && input.schedule.expression.split(' ').length !== 5) {
+      throw new HostApiError(
+        'invalid',
+        `schedule.expression: "${input.schedule.expression}" is not a cron expression`,
+        {
+          field: 'schedule.expression',
+        },
+      );
+    }
+    const nextRun = Date.now() + 60_000;
+    return {
+      id: '',
+      folder: input.folder,
+      prompt: input.prompt,
+      schedule: input.schedule,
+      timezone: input.timezone ?? 'UTC',
+      contextMode: input.contextMode ?? 'group',
+      status: 'active',
+      nextRun,
+      nextRuns: [nextRun, nextRun + 60_000, nextRun + 120_000],
+      lastRun: null,
+    };
+  }
 }
 
 function fakeChat(chat: GroupChatInput): GroupView['chats'][number] {

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_CHANNELS } from '../../channels/index.js';
 import { perTest } from '../../host/test-utils/cleanups.js';
 import { startHostHarness } from '../host-harness.js';
-import { failure } from '../test-utils.js';
+import { failure, runCli } from '../test-utils.js';
 
 const harness = perTest(startHostHarness);
 
@@ -132,5 +133,66 @@ describe('nanoclaw groups remove, against the real host', () => {
     });
     expect(fs.existsSync(folder)).toBe(true);
     expect((await harness.run(['groups', 'list', '--json'])).stdout).not.toContain('"family"');
+  });
+});
+
+describe('nanoclaw groups config, against the real host', () => {
+  const settingsFile = () => path.join(harness.root, 'groups', 'main.container.json');
+
+  it('prints {} without a settings file, then writes one from a file and prints it', async () => {
+    expect(await harness.run(['groups', 'config', 'main'])).toEqual({ code: 0, stdout: '{}\n', stderr: '' });
+    const input = path.join(harness.root, 'settings.json');
+    fs.writeFileSync(input, JSON.stringify({ model: 'gpt-5', timeouts: { turnMs: 60_000 } }));
+    const set = await harness.run(['groups', 'config', 'main', '--set', input]);
+    expect(set).toEqual({
+      code: 0,
+      stdout: '{\n  "model": "gpt-5",\n  "timeouts": {\n    "turnMs": 60000\n  }\n}\n',
+      stderr: 'wrote groups/main.container.json\n',
+    });
+    expect(JSON.parse(fs.readFileSync(settingsFile(), 'utf8'))).toEqual({
+      model: 'gpt-5',
+      timeouts: { turnMs: 60_000 },
+    });
+    expect(fs.statSync(settingsFile()).mode & 0o777).toBe(0o644);
+    expect(JSON.parse((await harness.run(['groups', 'config', 'main', '--json'])).stdout)).toEqual({
+      folder: 'main',
+      config: { model: 'gpt-5', timeouts: { turnMs: 60_000 } },
+      error: null,
+    });
+  });
+
+  it('reads the new settings from stdin with --set -', async () => {
+    const run = await runCli(['groups', 'config', 'main', '--set', '-'], {
+      loadConfig: () => harness.config,
+      env: {},
+      stdin: Readable.from([Buffer.from('{"network": "none"}')]),
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(fs.readFileSync(settingsFile(), 'utf8'))).toEqual({ network: 'none' });
+  });
+
+  it('refuses invalid settings naming the key, and writes nothing', async () => {
+    const input = path.join(harness.root, 'bad.json');
+    fs.writeFileSync(input, JSON.stringify({ mcpServers: { notes: { command: '' } } }));
+    const run = await harness.run(['groups', 'config', 'main', '--set', input]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^nanoclaw: groups\/main\.container\.json: mcpServers\.notes(\.command)?: .* \(HTTP 400\)\n$/,
+    );
+    expect(fs.existsSync(settingsFile())).toBe(false);
+    fs.writeFileSync(input, 'not json');
+    expect((await harness.run(['groups', 'config', 'main', '--set', input])).stderr).toMatch(
+      /^nanoclaw: .*bad\.json is not JSON: /,
+    );
+  });
+
+  it('shows a broken settings file as it is, and why it is invalid', async () => {
+    fs.writeFileSync(settingsFile(), JSON.stringify({ provdier: 'codex' }));
+    const run = await harness.run(['groups', 'config', 'main']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('{\n  "provdier": "codex"\n}\n');
+    expect(run.stderr).toMatch(
+      /^✗ invalid, the group is not served until it is fixed: groups\/main\.container\.json: provdier: /,
+    );
   });
 });

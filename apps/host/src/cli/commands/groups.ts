@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import { errorMessage } from '@nanoclaw/core';
 import type { Command } from 'commander';
 import { GROUP_ACCESS_MODES, type GroupAccess } from '../../groups/index.js';
 import type { AddGroupInput } from '../../host-api.js';
@@ -54,6 +56,7 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
       }),
     );
   registerSet(groups, deps, context);
+  registerConfig(groups, deps, context);
   registerBind(groups, deps, context);
   groups
     .command('remove <folder>')
@@ -131,6 +134,55 @@ function registerSet(groups: Command, deps: CliDeps, context: CliContext): void 
         return 0;
       }),
     );
+}
+
+function registerConfig(groups: Command, deps: CliDeps, context: CliContext): void {
+  groups
+    .command('config <folder>')
+    .description('print a group’s settings (groups/<folder>.container.json), or replace them with --set')
+    .option(
+      '--set <file>',
+      'the whole new settings as JSON, from a file or - (stdin); checked before writing',
+    )
+    .option('--json', 'print the folder, settings and error as JSON')
+    .action(
+      action(deps, context, async (folder: string, options: { set?: string; json?: boolean }) => {
+        const client = context.client();
+        const view =
+          options.set === undefined
+            ? await client.getGroupConfig(folder)
+            : await client.setGroupConfig(folder, await readSettings(options.set, context));
+        writeResult(context.stdout, options.json, view, (shown) => JSON.stringify(shown.config, null, 2));
+        if (options.set !== undefined) writeLine(context.stderr, `wrote groups/${folder}.container.json`);
+        if (view.error === null) return 0;
+        writeLine(context.stderr, `✗ invalid, the group is not served until it is fixed: ${view.error}`);
+        return EXIT.failure;
+      }),
+    );
+}
+
+/** The JSON of `--set <file>` (`-`: stdin). */
+async function readSettings(source: string, context: CliContext): Promise<unknown> {
+  let text: string;
+  try {
+    text = source === '-' ? await readStream(context.stdin) : await fs.readFile(source, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read ${source}: ${errorMessage(error)}`, EXIT.usage);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliError(
+      `${source === '-' ? 'stdin' : source} is not JSON: ${errorMessage(error)}`,
+      EXIT.usage,
+    );
+  }
+}
+
+async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function addGroupInput(folder: string, options: AddOptions): AddGroupInput {

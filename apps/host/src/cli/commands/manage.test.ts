@@ -13,7 +13,7 @@ describe('nanoclaw status', () => {
     expect(result.stdout).toContain(`NanoClaw 0.1.0 on http://127.0.0.1:${harness.port}, up 1m5s`);
     expect(result.stdout).toContain('runtime: docker (Docker 27.0)');
     expect(result.stdout).toContain('  ✓ local/default');
-    expect(result.stdout).toMatch(/main \* +Main +claude \(credentials\) +0 running, 0 queued/);
+    expect(result.stdout).toMatch(/main \* +Main +claude \(credentials\) +0 running, 0 queued +none /);
   });
 
   it('prints JSON with --json', async () => {
@@ -38,6 +38,8 @@ describe('nanoclaw status', () => {
           configError: 'provider: unknown',
           chats: [{ channel: 'telegram', accountId: 'default', chatId: '-100', name: 'Team' }],
           queued: 2,
+          sandbox: 'busy',
+          lastError: { message: 'the model is\ndown', at: 3_000_000 },
           running: 1,
         },
       ],
@@ -48,11 +50,12 @@ describe('nanoclaw status', () => {
     expect(text).toContain('runtime: ✗ none: docker is not running');
     expect(text).toContain('✗ telegram/default  token rejected');
     expect(text).toMatch(
-      /work +Work +codex \(container.json\) +1 running, 2 queued +members +telegram:-100 \(Team\)/,
+      /work +Work +codex \(container.json\) +1 running, 2 queued +busy +members +telegram:-100 \(Team\)/,
     );
     expect(text).toContain(
       '✗ work: groups/work.container.json is invalid, the group is not served: provider: unknown',
     );
+    expect(text).toContain('! work: last error 10m ago: the model is down');
   });
 });
 

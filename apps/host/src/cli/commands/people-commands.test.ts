@@ -72,7 +72,7 @@ describe('nanoclaw groups set --access', () => {
       /^family +family +claude \(credentials\) +@Andy +request +-$/m,
     );
     expect((await harness.run(['status'])).stdout).toMatch(
-      /family +family +claude \(credentials\) +0 running, 0 queued +request/,
+      /family +family +claude \(credentials\) +0 running, 0 queued +none +request/,
     );
     expect(await harness.run(['groups', 'set', 'family', '--access', 'open'])).toEqual(
       usage('nanoclaw: --access must be one of public, members, request (got "open")\n'),

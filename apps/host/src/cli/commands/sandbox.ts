@@ -34,6 +34,7 @@ import { createLogger } from '../../logger.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, type TextSink, writeLine, writeResult } from '../cli-io.js';
 import { formatTable } from '../format.js';
+import { registerLiveSandboxCommands } from './sandbox-live.js';
 
 export interface SandboxDeps extends CliDeps {
   /** Default: the userlands as the configuration places them. */
@@ -45,11 +46,13 @@ export interface SandboxDeps extends CliDeps {
 }
 
 /**
+ * `nanoclaw sandbox list|kill` (the running host's sandboxes, see `sandbox-live.ts`) and
  * `nanoclaw sandbox image build|status|prune`: the agent userland (bash, git, python3, … built offline with
  * mmdebstrap) that bwrap and docker sandboxes run on, and each group's package variant. Works without a host.
  */
 export function registerSandboxCommand(program: Command, deps: SandboxDeps, context: CliContext): void {
   const sandbox = program.command('sandbox').description('the sandboxes agents run in');
+  registerLiveSandboxCommands(sandbox, deps, context);
   const image = sandbox
     .command('image')
     .description('the agent userland: a Debian root file system, built once');

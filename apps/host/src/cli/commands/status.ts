@@ -4,7 +4,7 @@ import type { HostStatus } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { writeResult } from '../cli-io.js';
 import { formatDuration } from '../duration.js';
-import { configErrorLines, describeChats, formatTable } from '../format.js';
+import { configErrorLines, describeChats, formatTable, truncate } from '../format.js';
 
 export function registerStatusCommand(program: Command, deps: CliDeps, context: CliContext): void {
   program
@@ -32,12 +32,13 @@ export function formatStatus(status: HostStatus, baseUrl: string, now = Date.now
       `  ${channel.connected ? '✓' : '✗'} ${channel.channel}/${channel.accountId}${channel.detail ? `  ${channel.detail}` : ''}`,
   );
   const groups = formatTable(
-    ['FOLDER', 'NAME', 'PROVIDER', 'QUEUE', 'ACCESS', 'CHATS'],
+    ['FOLDER', 'NAME', 'PROVIDER', 'QUEUE', 'SANDBOX', 'ACCESS', 'CHATS'],
     status.groups.map((group) => [
       `${group.folder}${group.isMain ? ' *' : ''}`,
       group.name,
       describeProvider(group.provider),
       `${group.running} running, ${group.queued} queued`,
+      group.sandbox,
       group.access,
       describeChats(group.chats),
     ]),
@@ -50,7 +51,19 @@ export function formatStatus(status: HostStatus, baseUrl: string, now = Date.now
     'groups:',
     indent(groups),
     ...configErrorLines(status.groups),
+    ...lastErrorLines(status.groups, now),
   ].join('\n');
+}
+
+/** `! main: last error 5m ago: the model is down` for each group whose last run reported one. */
+function lastErrorLines(groups: HostStatus['groups'], now: number): string[] {
+  return groups.flatMap((group) =>
+    group.lastError
+      ? [
+          `! ${group.folder}: last error ${formatDuration(Math.max(0, now - group.lastError.at))} ago: ${truncate(group.lastError.message, 200)}`,
+        ]
+      : [],
+  );
 }
 
 function indent(text: string): string {

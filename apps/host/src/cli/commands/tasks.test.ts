@@ -111,3 +111,42 @@ describe('nanoclaw tasks, against the real host', () => {
     expect(future.code).toBe(0);
   });
 });
+
+describe('nanoclaw tasks add --dry-run, against the real host', () => {
+  it('shows the next three runs and adds nothing', async () => {
+    const run = await addTask('--cron', '0 9 * * *', '--tz', 'Europe/Paris', '--dry-run');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toBe('would add a task to main: cron 0 9 * * * (Europe/Paris)');
+    expect(lines[1]).toMatch(/^next runs: (\d{4}-\d\d-\d\d 08:00, ){2}\d{4}-\d\d-\d\d 08:00 \(UTC\)$/);
+    expect(lines[2]).toBe('nothing was added (--dry-run)');
+    expect((await harness.run(['tasks', 'list'])).stdout).toBe('no tasks\n');
+    const json = JSON.parse((await addTask('--every', '1h', '--dry-run', '--json')).stdout) as {
+      id: string;
+      nextRuns: number[];
+    };
+    expect(json.id).toBe('');
+    expect(json.nextRuns[1]! - json.nextRuns[0]!).toBe(3_600_000);
+  });
+
+  it('refuses a bad cron expression, saying what is wrong', async () => {
+    const run = await addTask('--cron', '61 * * * *', '--dry-run');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^nanoclaw: schedule\.expression: "61 \* \* \* \*" is not a valid cron expression: .* \(HTTP 400\)\n$/,
+    );
+  });
+
+  it('lists each task with its next three runs (none once paused)', async () => {
+    const added = JSON.parse((await addTask('--every', '1h', '--json')).stdout) as {
+      id: string;
+      nextRuns: number[];
+    };
+    expect(added.nextRuns).toHaveLength(3);
+    await harness.run(['tasks', 'pause', added.id]);
+    const [paused] = JSON.parse((await harness.run(['tasks', 'list', '--json'])).stdout) as Array<{
+      nextRuns: number[];
+    }>;
+    expect(paused?.nextRuns).toEqual([]);
+  });
+});

@@ -1,11 +1,11 @@
 import type { Schedule, TaskStatus } from '@nanoclaw/core';
 import { MIN_ID_PREFIX } from '@nanoclaw/scheduler';
 import type { Command } from 'commander';
-import type { AddTaskInput } from '../../host-api.js';
+import type { AddTaskInput, TaskView } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, EXIT, writeLine, writeResult } from '../cli-io.js';
 import { parseDuration } from '../duration.js';
-import { describeTask, tasksTable } from '../format.js';
+import { describeSchedule, describeTask, formatTime, tasksTable } from '../format.js';
 import type { TaskAction } from '../host-client.js';
 
 interface AddOptions {
@@ -16,6 +16,7 @@ interface AddOptions {
   at?: string;
   tz?: string;
   context?: string;
+  dryRun?: boolean;
   json?: boolean;
 }
 
@@ -52,15 +53,23 @@ export function registerTasksCommand(program: Command, deps: CliDeps, context: C
     .option('--at <iso>', 'once, at an ISO 8601 time still to come (without an offset: in --tz)')
     .option('--tz <zone>', 'IANA time zone for --cron and --at (default: the host’s TZ)')
     .option('--context <mode>', 'group (reuse the group’s session) or isolated (fresh session each run)')
+    .option('--dry-run', 'check the task and show its next runs; add nothing')
     .option('--json', 'print JSON')
     .action(
       action(deps, context, async (options: AddOptions) => {
-        const task = await context.client().addTask(addTaskInput(options));
+        const input = addTaskInput(options);
+        const timeZone = context.config().TZ;
+        if (options.dryRun) {
+          const task = await context.client().previewTask(input);
+          writeResult(context.stdout, options.json, task, (preview) => describePreview(preview, timeZone));
+          return 0;
+        }
+        const task = await context.client().addTask(input);
         writeResult(
           context.stdout,
           options.json,
           task,
-          (added) => `added task ${describeTask(added, context.config().TZ)}`,
+          (added) => `added task ${describeTask(added, timeZone)}`,
         );
         return 0;
       }),
@@ -79,6 +88,16 @@ function registerTaskAction(tasks: Command, verb: TaskAction, deps: CliDeps, con
         return 0;
       }),
     );
+}
+
+/** What `tasks add --dry-run` says: the schedule and the next runs, and that nothing was added. */
+function describePreview(task: TaskView, timeZone: string): string {
+  const runs = task.nextRuns.map((at) => formatTime(at, timeZone));
+  return [
+    `would add a task to ${task.folder}: ${describeSchedule(task.schedule)} (${task.timezone})`,
+    `next runs: ${runs.length === 0 ? 'none' : runs.join(', ')} (${timeZone})`,
+    'nothing was added (--dry-run)',
+  ].join('\n');
 }
 
 export function addTaskInput(options: AddOptions): AddTaskInput {
