@@ -45,6 +45,33 @@ describe('the API client', () => {
     expect(headersOf(calls[3])[CSRF_HEADER]).toBe('tok-1');
   });
 
+  it('after a sign-in elsewhere replaced the session, takes the new CSRF token and retries once', async () => {
+    const tokens = ['old', 'new'];
+    const { fetch, calls } = fakeFetch({
+      'GET /auth/session': () => json(200, { csrfToken: tokens.shift() }),
+      'POST /api/v1/sandboxes/sb-1/kill': () =>
+        headersOf(calls.at(-1))[CSRF_HEADER] === 'new'
+          ? json(200, { id: 'sb-1', killed: true })
+          : json(403, { error: 'CSRF token missing or wrong', code: 'csrf' }),
+    });
+    const api = createApiClient({ fetch });
+    await api.session();
+    expect(await api.killSandbox('sb-1')).toEqual({ id: 'sb-1', killed: true });
+    expect(calls.map((call) => `${call.init.method ?? 'GET'} ${call.url}`)).toEqual([
+      'GET /auth/session',
+      'POST /api/v1/sandboxes/sb-1/kill',
+      'GET /auth/session',
+      'POST /api/v1/sandboxes/sb-1/kill',
+    ]);
+    const refused = fakeFetch({
+      'GET /auth/session': () => json(200, { csrfToken: 'x' }),
+      'POST /api/v1/sandboxes/sb-1/kill': () => json(403, { error: 'cross-origin', code: 'csrf' }),
+    });
+    const once = createApiClient({ fetch: refused.fetch });
+    await expect(once.killSandbox('sb-1')).rejects.toMatchObject({ status: 403, code: 'csrf' });
+    expect(refused.calls).toHaveLength(3);
+  });
+
   it('says "not signed in" (null) on a 401 from /auth/session', async () => {
     const { fetch } = fakeFetch({
       'GET /auth/session': () => json(401, { error: 'no session', code: 'unauthorized' }),

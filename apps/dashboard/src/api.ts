@@ -88,26 +88,36 @@ export function createApiClient(options: ApiClientOptions = {}) {
     }
   }
 
-  async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  /** `GET /auth/session`: the CSRF token when signed in, null on 401 (not signed in). */
+  async function session(): Promise<{ csrfToken: string } | null> {
+    const response = await send('GET', '/auth/session');
+    if (response.status === 401) {
+      csrfToken = undefined;
+      return null;
+    }
+    if (!response.ok) throw await toApiError(response);
+    const body = (await response.json()) as { csrfToken: string };
+    csrfToken = body.csrfToken;
+    return body;
+  }
+
+  async function request<T>(method: Method, path: string, body?: unknown, retried = false): Promise<T> {
     const response = await send(method, path, body);
     if (response.status === 401) options.onUnauthorized?.();
-    if (!response.ok) throw await toApiError(response);
+    if (!response.ok) {
+      const error = await toApiError(response);
+      // A sign-in from another tab (a new login link) replaced this browser's session and its CSRF token: take
+      // the new token and try once more.
+      if (error.code === 'csrf' && !retried && (await session()) !== null)
+        return request(method, path, body, true);
+      throw error;
+    }
+    if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
   }
 
   return {
-    /** `GET /auth/session`: the CSRF token when signed in, null on 401 (not signed in). */
-    async session(): Promise<{ csrfToken: string } | null> {
-      const response = await send('GET', '/auth/session');
-      if (response.status === 401) {
-        csrfToken = undefined;
-        return null;
-      }
-      if (!response.ok) throw await toApiError(response);
-      const body = (await response.json()) as { csrfToken: string };
-      csrfToken = body.csrfToken;
-      return body;
-    },
+    session,
     async logout(): Promise<void> {
       const response = await send('POST', '/auth/logout');
       if (!response.ok && response.status !== 401) throw await toApiError(response);

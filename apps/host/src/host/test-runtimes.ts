@@ -94,3 +94,16 @@ export function resolveRuntimes(
       .map(async (target) => ({ name: target.name, runtime: await target.runtime() })),
   );
 }
+
+/**
+ * The runtime a default install picks here (`NANOCLAW_RUNTIME=auto` on Linux: Docker when an engine answers, else
+ * bubblewrap), as {@link shellRuntimes} makes it for tests; undefined runtime when neither is usable here.
+ */
+export async function defaultRuntime(): Promise<ResolvedRuntime> {
+  for (const name of ['docker', 'bwrap'] as const) {
+    const target = shellRuntimes().find((candidate) => candidate.name === name);
+    const runtime = await target?.runtime();
+    if (runtime) return { name, runtime };
+  }
+  return { name: 'bwrap', runtime: undefined };
+}
