@@ -49,6 +49,13 @@ export const inboundMessageSchema = z.strictObject({
     })
     .optional(),
   attachments: z.array(attachmentSchema).max(32).optional(),
+  /**
+   * For channels whose chat bindings are routing rules rather than chat ids (Gmail: `from:<address>`,
+   * `label:<name>`): the rules this message matches, most specific first. When no binding names the chat itself,
+   * the host serves the message in the group bound to the first of these; when none is bound, it drops the
+   * message and audits it.
+   */
+  routeKeys: z.array(z.string().min(1).max(256)).max(32).optional(),
 });
 export type InboundMessage = z.infer<typeof inboundMessageSchema>;
 export type InboundMessageInput = z.input<typeof inboundMessageSchema>;

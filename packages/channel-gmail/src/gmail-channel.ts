@@ -1,0 +1,223 @@
+import {
+  type BackoffOptions,
+  ChannelError,
+  type ChannelHealth,
+  type ReportsChannelHealth,
+  realTimers,
+  type Timers,
+} from '@nanoclaw/channel-registry';
+import {
+  CHANNEL_ADAPTER_SPEC_VERSION,
+  type ChannelAdapter,
+  type ChannelHost,
+  type ChannelLimits,
+  type Logger,
+} from '@nanoclaw/core';
+import { type ChannelState, readState, readToken, writeState } from './account-store.js';
+import { describeError, httpFailure, isUnauthorized, toChannelError } from './errors.js';
+import { createGmailApi, type GmailApi } from './gmail-api.js';
+import { GMAIL_CHANNEL, handleAddedMessage, type InboundContext } from './inbound.js';
+import { changesSince, type Labels, loadLabels, profile } from './mailbox.js';
+import { attachmentBytes } from './parse-mail.js';
+import { runPollLoop } from './poll-loop.js';
+import { sendReply } from './send.js';
+
+/** One mail carries the whole reply: the host never needs to split it. */
+export const GMAIL_MAX_TEXT_LENGTH = 100_000;
+export const GMAIL_DEFAULT_MAX_ATTACHMENT_MB = 4;
+
+export const GMAIL_LIMITS: ChannelLimits = {
+  maxTextLength: GMAIL_MAX_TEXT_LENGTH,
+  attachments: true,
+  typingIndicator: false,
+};
+
+export interface GmailChannelOptions {
+  clientId: string;
+  clientSecret: string;
+  /** `<dataDir>/gmail/<accountId>`: the refresh token (from `nanoclaw channels login gmail`) and the read state. */
+  accountDir: string;
+  accountId?: string;
+  /** Gmail REST root (a loopback fake in tests). */
+  apiRoot?: string;
+  /** OAuth token endpoint (a loopback fake in tests). */
+  tokenUrl?: string;
+  /** Attachments larger than this are neither read nor sent (default 4 MB). */
+  maxAttachmentMb?: number;
+  /** Pause between mailbox reads (default 30 s). */
+  pollIntervalMs?: number;
+  backoff?: BackoffOptions;
+  logger?: Logger;
+  timers?: Timers;
+  random?: () => number;
+}
+
+export interface GmailChannel extends ChannelAdapter, ReportsChannelHealth {
+  /** The account's address, known after `start`. */
+  readonly email: string | undefined;
+  /** An inbound attachment's bytes by its `ref` (`<messageId>:<index>`). */
+  downloadAttachment(ref: string): Promise<Uint8Array>;
+}
+
+interface Running {
+  api: GmailApi;
+  email: string;
+  labels: Labels;
+  abort: AbortController;
+  loop: Promise<void>;
+}
+
+export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
+  const accountId = options.accountId ?? 'default';
+  const maxAttachmentBytes = Math.round(
+    (options.maxAttachmentMb ?? GMAIL_DEFAULT_MAX_ATTACHMENT_MB) * 1024 * 1024,
+  );
+  let state: ChannelState = { notices: {} };
+  let running: Running | undefined;
+  let api: GmailApi | undefined;
+  let email: string | undefined;
+  let health: ChannelHealth = { connected: false };
+  const save = () => writeState(options.accountDir, state);
+  const ready = () => {
+    if (!api || !email) throw new ChannelError('gmail channel used before start');
+    return { api, email };
+  };
+
+  const connect = async (host: ChannelHost) => {
+    const logger = options.logger ?? host.logger;
+    const token = await readToken(options.accountDir);
+    if (!token) {
+      throw new ChannelError(
+        `gmail account "${accountId}" is not signed in: run \`nanoclaw channels login gmail\``,
+        { permanent: true },
+      );
+    }
+    api ??= createGmailApi({ ...options, refreshToken: token.refreshToken });
+    state = await readState(options.accountDir);
+    const me = await identify(api);
+    email = me.email;
+    if (!state.historyId) {
+      state.historyId = me.historyId;
+      await save();
+    }
+    return { logger, labels: await loadLabels(api), historyId: state.historyId };
+  };
+
+  return {
+    specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
+    channel: GMAIL_CHANNEL,
+    accountId,
+    limits: GMAIL_LIMITS,
+    get email() {
+      return email;
+    },
+    health: () => ({ ...health }),
+
+    async start(host) {
+      if (running) return;
+      const { logger, labels, historyId } = await connect(host);
+      const { api: client, email: address } = ready();
+      const inbound: InboundContext = {
+        api: client,
+        host,
+        accountId,
+        email: address,
+        labels,
+        maxAttachmentBytes,
+        logger,
+        addNotice: async (threadId, notice) => {
+          state.notices[threadId] = notice;
+          await save();
+        },
+      };
+      const abort = new AbortController();
+      health = { connected: true };
+      const loop = runPollLoop({
+        historyId,
+        changes: (from) => changesSince(client, from, logger),
+        handle: async (id) => {
+          await handleAddedMessage(inbound, id);
+        },
+        onHistory: async (next) => {
+          state.historyId = next;
+          await save();
+        },
+        onHealth: (connected, error) => {
+          health = error === undefined ? { connected } : { connected, lastError: error };
+        },
+        intervalMs: options.pollIntervalMs ?? 30_000,
+        backoff: options.backoff ?? {},
+        timers: options.timers ?? realTimers,
+        random: options.random ?? Math.random,
+        logger,
+        signal: abort.signal,
+      }).catch((error: unknown) => {
+        health = { connected: false, lastError: describeError(error) };
+        logger.error({ err: describeError(error) }, 'gmail polling stopped unexpectedly');
+      });
+      running = { api: client, email: address, labels, abort, loop };
+      logger.info({ account: accountId }, 'gmail polling started');
+    },
+
+    async stop() {
+      const current = running;
+      running = undefined;
+      if (!current) return;
+      current.abort.abort();
+      await current.loop;
+      health = { connected: false };
+    },
+
+    send: (message) => {
+      const { api: client, email: address } = ready();
+      return sendReply(
+        {
+          api: client,
+          email: address,
+          maxAttachmentBytes,
+          notice: (threadId) => {
+            const text = state.notices[threadId];
+            if (text === undefined) return undefined;
+            return {
+              text,
+              clear: async () => {
+                delete state.notices[threadId];
+                await save();
+              },
+            };
+          },
+        },
+        message,
+      );
+    },
+
+    downloadAttachment: async (ref) => {
+      const { api: client } = ready();
+      const [messageId = '', index = ''] = ref.split(':');
+      let raw: string | null | undefined;
+      try {
+        raw = (await client.users.messages.get({ userId: 'me', id: messageId, format: 'raw' })).data.raw;
+      } catch (error) {
+        throw toChannelError(error, 'messages.get');
+      }
+      const bytes = raw ? await attachmentBytes(Buffer.from(raw, 'base64url'), Number(index)) : undefined;
+      if (!bytes) throw new ChannelError(`gmail attachment ${ref} not found`, { permanent: true });
+      return bytes;
+    },
+  };
+}
+
+/** The profile; a refused refresh token is permanent (sign in again), anything else is worth retrying. */
+async function identify(api: GmailApi): Promise<{ email: string; historyId: string }> {
+  try {
+    return await profile(api);
+  } catch (error) {
+    if (isUnauthorized(error) || httpFailure(error)?.status === 400) {
+      throw new ChannelError(
+        'gmail refused the stored sign-in (revoked or expired); run `nanoclaw channels login gmail` again',
+        { permanent: true, cause: error },
+      );
+    }
+    throw toChannelError(error, 'getProfile');
+  }
+}
