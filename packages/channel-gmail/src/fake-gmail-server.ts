@@ -248,7 +248,8 @@ export async function createFakeGmailServer(options: FakeGmailServerOptions = {}
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 
-  return Object.assign(mailbox, {
+  const fake: FakeGmailServer = {
+    ...mailbox,
     url: base,
     tokenUrl: `${base}token`,
     authUrl: `${base}o/oauth2/v2/auth`,
@@ -276,7 +277,8 @@ export async function createFakeGmailServer(options: FakeGmailServerOptions = {}
       server.closeAllConnections();
       await closed;
     },
-  }) satisfies FakeGmailServer;
+  };
+  return fake;
 }
 
 function ok(body: unknown) {

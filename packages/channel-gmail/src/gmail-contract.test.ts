@@ -4,9 +4,9 @@ import path from 'node:path';
 import { createChannelRegistry } from '@nanoclaw/channel-registry';
 import {
   type ChannelContractDriver,
+  type ContractInjected,
   channelContract,
   channelFactoryContract,
-  type ContractInjected,
 } from '@nanoclaw/testing';
 import { accountDir, writeToken } from './account-store.js';
 import { GMAIL_ENV, gmailChannel } from './factory.js';
