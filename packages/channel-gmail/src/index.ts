@@ -16,4 +16,6 @@ export {
   GMAIL_MAX_TEXT_LENGTH,
 } from './gmail-channel.js';
 export { GMAIL_CHANNEL } from './inbound.js';
+export type { GmailLoginOptions } from './login.js';
+export { codeFromRedirect, loginGmail, PASTE_REDIRECT_PORT } from './login.js';
 export { HANDLED_LABEL } from './mailbox.js';
