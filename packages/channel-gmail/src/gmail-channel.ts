@@ -17,7 +17,7 @@ import { type ChannelState, readState, readToken, writeState } from './account-s
 import { describeError, httpFailure, isUnauthorized, toChannelError } from './errors.js';
 import { createGmailApi, type GmailApi } from './gmail-api.js';
 import { GMAIL_CHANNEL, handleAddedMessage, type InboundContext } from './inbound.js';
-import { changesSince, type Labels, loadLabels, profile } from './mailbox.js';
+import { changesSince, loadLabels, profile } from './mailbox.js';
 import { attachmentBytes } from './parse-mail.js';
 import { runPollLoop } from './poll-loop.js';
 import { sendReply } from './send.js';
@@ -60,9 +60,6 @@ export interface GmailChannel extends ChannelAdapter, ReportsChannelHealth {
 }
 
 interface Running {
-  api: GmailApi;
-  email: string;
-  labels: Labels;
   abort: AbortController;
   loop: Promise<void>;
 }
@@ -72,19 +69,17 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
   const maxAttachmentBytes = Math.round(
     (options.maxAttachmentMb ?? GMAIL_DEFAULT_MAX_ATTACHMENT_MB) * 1024 * 1024,
   );
-  let state: ChannelState = { notices: {} };
+  const account = createAccountState(options.accountDir);
   let running: Running | undefined;
   let api: GmailApi | undefined;
   let email: string | undefined;
   let health: ChannelHealth = { connected: false };
-  const save = () => writeState(options.accountDir, state);
   const ready = () => {
     if (!api || !email) throw new ChannelError('gmail channel used before start');
     return { api, email };
   };
 
   const connect = async (host: ChannelHost) => {
-    const logger = options.logger ?? host.logger;
     const token = await readToken(options.accountDir);
     if (!token) {
       throw new ChannelError(
@@ -93,14 +88,11 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
       );
     }
     api ??= createGmailApi({ ...options, refreshToken: token.refreshToken });
-    state = await readState(options.accountDir);
     const me = await identify(api);
     email = me.email;
-    if (!state.historyId) {
-      state.historyId = me.historyId;
-      await save();
-    }
-    return { logger, labels: await loadLabels(api), historyId: state.historyId };
+    const historyId = await account.load(me.historyId);
+    const logger = options.logger ?? host.logger;
+    return { logger, labels: await loadLabels(api), historyId };
   };
 
   return {
@@ -125,37 +117,11 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
         labels,
         maxAttachmentBytes,
         logger,
-        addNotice: async (threadId, notice) => {
-          state.notices[threadId] = notice;
-          await save();
-        },
+        addNotice: account.addNotice,
       };
-      const abort = new AbortController();
-      health = { connected: true };
-      const loop = runPollLoop({
-        historyId,
-        changes: (from) => changesSince(client, from, logger),
-        handle: async (id) => {
-          await handleAddedMessage(inbound, id);
-        },
-        onHistory: async (next) => {
-          state.historyId = next;
-          await save();
-        },
-        onHealth: (connected, error) => {
-          health = error === undefined ? { connected } : { connected, lastError: error };
-        },
-        intervalMs: options.pollIntervalMs ?? 30_000,
-        backoff: options.backoff ?? {},
-        timers: options.timers ?? realTimers,
-        random: options.random ?? Math.random,
-        logger,
-        signal: abort.signal,
-      }).catch((error: unknown) => {
-        health = { connected: false, lastError: describeError(error) };
-        logger.error({ err: describeError(error) }, 'gmail polling stopped unexpectedly');
+      running = startPolling(options, { inbound, historyId, account }, (next) => {
+        health = next;
       });
-      running = { api: client, email: address, labels, abort, loop };
       logger.info({ account: accountId }, 'gmail polling started');
     },
 
@@ -170,41 +136,94 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
 
     send: (message) => {
       const { api: client, email: address } = ready();
-      return sendReply(
-        {
-          api: client,
-          email: address,
-          maxAttachmentBytes,
-          notice: (threadId) => {
-            const text = state.notices[threadId];
-            if (text === undefined) return undefined;
-            return {
-              text,
-              clear: async () => {
-                delete state.notices[threadId];
-                await save();
-              },
-            };
-          },
-        },
-        message,
-      );
+      return sendReply({ api: client, email: address, maxAttachmentBytes, notice: account.notice }, message);
     },
 
-    downloadAttachment: async (ref) => {
-      const { api: client } = ready();
-      const [messageId = '', index = ''] = ref.split(':');
-      let raw: string | null | undefined;
-      try {
-        raw = (await client.users.messages.get({ userId: 'me', id: messageId, format: 'raw' })).data.raw;
-      } catch (error) {
-        throw toChannelError(error, 'messages.get');
+    downloadAttachment: (ref) => downloadAttachment(ready().api, ref),
+  };
+}
+
+/** The account's read state on disk: the history id, and the notices waiting for a thread's next reply. */
+function createAccountState(dir: string) {
+  let state: ChannelState = { notices: {} };
+  const save = () => writeState(dir, state);
+  return {
+    /** Reads the state; a first start begins at `now` (mail from before is not answered). */
+    async load(now: string): Promise<string> {
+      state = await readState(dir);
+      if (!state.historyId) {
+        state.historyId = now;
+        await save();
       }
-      const bytes = raw ? await attachmentBytes(Buffer.from(raw, 'base64url'), Number(index)) : undefined;
-      if (!bytes) throw new ChannelError(`gmail attachment ${ref} not found`, { permanent: true });
-      return bytes;
+      return state.historyId;
+    },
+    async setHistory(historyId: string) {
+      state.historyId = historyId;
+      await save();
+    },
+    async addNotice(threadId: string, notice: string) {
+      state.notices[threadId] = notice;
+      await save();
+    },
+    notice(threadId: string) {
+      const text = state.notices[threadId];
+      if (text === undefined) return undefined;
+      return {
+        text,
+        clear: async () => {
+          delete state.notices[threadId];
+          await save();
+        },
+      };
     },
   };
+}
+
+type AccountState = ReturnType<typeof createAccountState>;
+
+/** Starts the poll loop over the mailbox history; its failures end up in the health, never unhandled. */
+function startPolling(
+  options: GmailChannelOptions,
+  { inbound, historyId, account }: { inbound: InboundContext; historyId: string; account: AccountState },
+  setHealth: (health: ChannelHealth) => void,
+): Running {
+  const { api, logger } = inbound;
+  const abort = new AbortController();
+  setHealth({ connected: true });
+  const loop = runPollLoop({
+    historyId,
+    changes: (from) => changesSince(api, from, logger),
+    handle: async (id) => {
+      await handleAddedMessage(inbound, id);
+    },
+    onHistory: account.setHistory,
+    onHealth: (connected, error) =>
+      setHealth(error === undefined ? { connected } : { connected, lastError: error }),
+    intervalMs: options.pollIntervalMs ?? 30_000,
+    backoff: options.backoff ?? {},
+    timers: options.timers ?? realTimers,
+    random: options.random ?? Math.random,
+    logger,
+    signal: abort.signal,
+  }).catch((error: unknown) => {
+    setHealth({ connected: false, lastError: describeError(error) });
+    logger.error({ err: describeError(error) }, 'gmail polling stopped unexpectedly');
+  });
+  return { abort, loop };
+}
+
+/** An inbound attachment's bytes by its ref (`<messageId>:<index>`), from the raw mail. */
+async function downloadAttachment(api: GmailApi, ref: string): Promise<Uint8Array> {
+  const [messageId = '', index = ''] = ref.split(':');
+  let raw: string | null | undefined;
+  try {
+    raw = (await api.users.messages.get({ userId: 'me', id: messageId, format: 'raw' })).data.raw;
+  } catch (error) {
+    throw toChannelError(error, 'messages.get');
+  }
+  const bytes = raw ? await attachmentBytes(Buffer.from(raw, 'base64url'), Number(index)) : undefined;
+  if (!bytes) throw new ChannelError(`gmail attachment ${ref} not found`, { permanent: true });
+  return bytes;
 }
 
 /** The profile; a refused refresh token is permanent (sign in again), anything else is worth retrying. */
