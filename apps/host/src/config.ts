@@ -121,11 +121,18 @@ export const configSchema = z.object({
     .enum(['', '0', '1', 'true', 'false'], { error: 'must be 1/true or 0/false' })
     .optional(),
   WHATSAPP_AUTH_DIR: optionalString,
+  GMAIL_CLIENT_ID: optionalString,
+  GMAIL_CLIENT_SECRET: optionalString,
+  GMAIL_MAX_ATTACHMENT_MB: positiveInt(25).optional(),
+  GMAIL_POLL_SECONDS: positiveInt(3600).optional(),
+  GMAIL_API_ROOT: optionalUrl,
+  GMAIL_TOKEN_URL: optionalUrl,
+  GMAIL_AUTH_URL: optionalUrl,
 });
 
 export type HostConfig = z.infer<typeof configSchema> & {
   /**
-   * Every `TELEGRAM_*`, `SLACK_*`, `DISCORD_*` and `WHATSAPP_*` value of the environment and `.env`, as text: the
+   * Every `TELEGRAM_*`, `SLACK_*`, `DISCORD_*`, `WHATSAPP_*` and `GMAIL_*` value of the environment and `.env`, as text: the
    * channel adapters' credentials, including extra accounts (`TELEGRAM_BOT_TOKEN__WORK`), which no fixed schema
    * can list. Secrets: never logged.
    */
@@ -133,7 +140,7 @@ export type HostConfig = z.infer<typeof configSchema> & {
 };
 
 /** The env prefixes channel adapters read (see `HostConfig.channelEnv`). */
-export const CHANNEL_ENV_PREFIX = /^(TELEGRAM|SLACK|DISCORD|WHATSAPP)_[A-Z0-9_]+$/;
+export const CHANNEL_ENV_PREFIX = /^(TELEGRAM|SLACK|DISCORD|WHATSAPP|GMAIL)_[A-Z0-9_]+$/;
 
 /** A bad or missing configuration value. The message lists every bad key and what it must be. */
 export class ConfigError extends NanoclawError<'config-invalid'> {

@@ -38,6 +38,11 @@ export const BUILT_IN_CHANNELS: readonly BuiltInChannel[] = [
     requiredEnv: ['WHATSAPP_ENABLED'],
     load: async () => (await import('@nanoclaw/channel-whatsapp')).whatsappChannel,
   },
+  {
+    channel: 'gmail',
+    requiredEnv: ['GMAIL_CLIENT_ID', 'GMAIL_CLIENT_SECRET'],
+    load: async () => (await import('@nanoclaw/channel-gmail')).gmailChannel,
+  },
 ];
 
 /** The factories of the built-in platforms that `env` configures an account for; only those are imported. */

@@ -20,7 +20,7 @@ describe('createChannelCredentialCheck', () => {
     expect(check({ channel: 'local', accountId: 'default' })).toEqual({ kind: 'configured' });
     expect(check({ channel: 'irc', accountId: 'default' })).toEqual({
       kind: 'unknown',
-      known: ['local', 'telegram', 'slack', 'discord', 'whatsapp'],
+      known: ['local', 'telegram', 'slack', 'discord', 'whatsapp', 'gmail'],
     });
   });
 

@@ -3,6 +3,7 @@ import { registerServiceCommand, type ServiceDeps } from '../service/service-com
 import { createCliContext } from './cli-context.js';
 import { registerApprovalsCommand } from './commands/approvals.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { type ChannelsDeps, registerChannelsCommand } from './commands/channels.js';
 import { registerChatCommand } from './commands/chat.js';
 import { type DashboardDeps, registerDashboardCommand } from './commands/dashboard.js';
 import { type DoctorDeps, registerDoctorCommand } from './commands/doctor.js';
@@ -17,12 +18,12 @@ import { registerTasksCommand } from './commands/tasks.js';
 import { registerUsageCommand } from './commands/usage.js';
 import { registerUsersCommand } from './commands/users.js';
 
-export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps & DashboardDeps;
+export type CommandDeps = DoctorDeps & ServiceDeps & SandboxDeps & DashboardDeps & ChannelsDeps;
 
 /**
  * Adds every command but `start` to the `nanoclaw` program: `status`, `doctor`, `groups`, `users`, `approvals`,
- * `audit`, `tasks`, `runs`, `send`, `chat`, `service`, `sandbox`, `skills`, `dashboard`, `usage` and `messages`. They talk to the running host over its HTTP API (except `doctor`,
- * `service` and `skills`, which work on files), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
+ * `audit`, `tasks`, `runs`, `send`, `chat`, `service`, `sandbox`, `skills`, `dashboard`, `usage`, `messages` and `channels`. They talk to the running host over its HTTP API (except `doctor`,
+ * `service`, `skills` and `channels`, which work on files), reading the same configuration and `<dataDir>/api-token`. Exit codes: see `EXIT`.
  */
 export function registerCommands(program: Command, deps: CommandDeps = {}): Command {
   const context = createCliContext(deps);
@@ -42,5 +43,6 @@ export function registerCommands(program: Command, deps: CommandDeps = {}): Comm
   registerDashboardCommand(program, deps, context);
   registerUsageCommand(program, deps, context);
   registerMessagesCommand(program, deps, context);
+  registerChannelsCommand(program, deps, context);
   return program;
 }

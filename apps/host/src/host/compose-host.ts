@@ -221,6 +221,7 @@ class HostAssembly {
       logger,
       gate: this.#people.gate,
       answers: this.#people.approvals,
+      audit: this.#people.audit,
     });
     this.#receiver = createChannelReceiver({
       inbox: this.#inbox,

@@ -189,3 +189,63 @@ describe('routeInbound', () => {
     expect(await router.route(stored)).toEqual({ kind: 'already-routed', status: 'queued' });
   });
 });
+
+describe('routeInbound with routing rules (Gmail from:/label: bindings)', () => {
+  const mail = (overrides: Partial<InboundMessageInput>) =>
+    route('thread-1', 'a mail', { channel: 'gmail', mentionsAssistant: true, ...overrides });
+  const audited: unknown[] = [];
+  beforeEach(async () => {
+    audited.length = 0;
+    router = createInboundRouter({
+      inbox,
+      registry,
+      assistantName: 'Andy',
+      logger,
+      audit: { record: async (entry) => void audited.push(entry) },
+    });
+    await registry.add({
+      folder: 'mail',
+      chat: { ref: { channel: 'gmail', accountId: 'default', chatId: 'from:alice@example.com' } },
+    });
+    await registry.add({
+      folder: 'support',
+      chat: { ref: { channel: 'gmail', accountId: 'default', chatId: 'label:Support' } },
+    });
+  });
+
+  it('serves a thread whose mail matches a bound from: rule in that rule’s group, replying to the thread', async () => {
+    const { outcome } = await mail({
+      sender: { id: 'alice@example.com' },
+      routeKeys: ['from:alice@example.com'],
+    });
+    expect(outcome).toMatchObject({
+      kind: 'turn',
+      turn: { groupId: await groupId('mail'), chat: { channel: 'gmail', chatId: 'thread-1' } },
+    });
+  });
+
+  it('takes the first bound rule the mail names (a label rule for anyone in the label)', async () => {
+    const { outcome } = await mail({
+      sender: { id: 'carol@example.com' },
+      routeKeys: ['from:carol@example.com', 'label:Support'],
+    });
+    expect(outcome).toMatchObject({ kind: 'turn', turn: { groupId: await groupId('support') } });
+  });
+
+  it('drops and audits a mail that no bound rule matches', async () => {
+    const { outcome, stored } = await mail({
+      sender: { id: 'mallory@example.com' },
+      routeKeys: ['from:mallory@example.com'],
+    });
+    expect(outcome).toEqual({ kind: 'ignored', reason: 'no-matching-rule' });
+    expect(stored).toMatchObject({ status: 'dropped', groupId: null });
+    expect(audited).toEqual([
+      expect.objectContaining({
+        kind: 'gate',
+        action: 'dropped',
+        actor: 'gmail:mallory@example.com',
+        detail: expect.objectContaining({ reason: 'no-matching-rule', chat: 'gmail:default:thread-1' }),
+      }),
+    ]);
+  });
+});

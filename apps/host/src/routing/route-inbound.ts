@@ -1,4 +1,4 @@
-import type { Logger } from '@nanoclaw/core';
+import type { ChatBinding, Logger } from '@nanoclaw/core';
 import {
   type ConfigIssue,
   formatChatRef,
@@ -6,6 +6,7 @@ import {
   type GroupRegistry,
   type RegisteredGroup,
 } from '../groups/index.js';
+import { type AuditLog, senderUserId } from '../people/index.js';
 import type { AccessGate } from './access-gate.js';
 import type { Inbox } from './inbox.js';
 import type { StoredInbound, StoredInboundStatus } from './stored-inbound.js';
@@ -17,8 +18,11 @@ export type RouteOutcome =
   | { kind: 'turn'; turn: Turn }
   /** Kept (status `context`) for the chat's next turn. */
   | { kind: 'context'; groupId: string; reason: ContextReason }
-  /** No group is bound to the chat (status `ignored`). */
-  | { kind: 'ignored'; reason: 'unbound-chat' }
+  /**
+   * No group is bound to the chat (status `ignored`), or — for a channel whose bindings are rules — no bound rule
+   * matches the message (`no-matching-rule`: status `dropped`, audited).
+   */
+  | { kind: 'ignored'; reason: 'unbound-chat' | 'no-matching-rule' }
   /**
    * The group cannot be served until its configuration is fixed; the message is kept as `context`.
    * `addressed`: it would have triggered, so the caller should tell the chat (rate-limited `reportFailure`).
@@ -42,6 +46,8 @@ export interface RouteInboundOptions {
   gate?: AccessGate;
   /** Numbered replies to cards (approvals, questions); absent: none are read. */
   answers?: { takeNumberedReply(message: StoredInbound): Promise<boolean> };
+  /** Records mail dropped because no routing rule matched it; absent: only logged. */
+  audit?: Pick<AuditLog, 'record'>;
 }
 
 /** Routes one stored `received` message: chat binding → group → trigger → turn or context. */
@@ -52,12 +58,13 @@ export async function routeInbound(
   if (stored.status !== 'received') return { kind: 'already-routed', status: stored.status };
   const { inbox, registry, logger } = options;
   const chat = chatOf(stored.message);
-  const binding = await registry.findBinding(chat);
+  const binding = await findChatOrRuleBinding(registry, stored.message);
   if (await options.answers?.takeNumberedReply(stored)) {
     await inbox.assign(stored.id, { groupId: binding?.groupId ?? null, status: 'answer' });
     return { kind: 'answer' };
   }
   const group = binding ? await registry.getById(binding.groupId) : undefined;
+  if ((!binding || !group) && stored.message.routeKeys !== undefined) return dropUnmatched(options, stored);
   if (!binding || !group) {
     await inbox.assign(stored.id, { groupId: null, status: 'ignored' });
     logger.info(
@@ -91,6 +98,48 @@ export async function routeInbound(
     return { kind: 'already-routed', status: 'queued' };
   }
   return { kind: 'turn', turn: turnOf(group.id, [stored]) };
+}
+
+/**
+ * The binding of the message's own chat; else, for a channel whose bindings are routing rules (the message names
+ * the rules it matches in `routeKeys`, e.g. Gmail's `from:<address>` and `label:<name>`), the binding of the first
+ * of those rules that is bound. So every mail thread that matches a rule is a chat of the rule's group, with no
+ * binding of its own.
+ */
+export async function findChatOrRuleBinding(
+  registry: Pick<GroupRegistry, 'findBinding'>,
+  message: StoredInbound['message'],
+): Promise<ChatBinding | undefined> {
+  const chat = chatOf(message);
+  const own = await registry.findBinding(chat);
+  if (own) return own;
+  for (const key of message.routeKeys ?? []) {
+    const rule = await registry.findBinding({
+      channel: chat.channel,
+      accountId: chat.accountId,
+      chatId: key,
+    });
+    if (rule) return rule;
+  }
+  return undefined;
+}
+
+/** A message of a rule-routed channel that no bound rule matches: only bound senders are served; dropped, audited. */
+async function dropUnmatched(options: RouteInboundOptions, stored: StoredInbound): Promise<RouteOutcome> {
+  const { message } = stored;
+  const chat = formatChatRef(chatOf(message));
+  await options.inbox.assign(stored.id, { groupId: null, status: 'dropped' });
+  await options.audit?.record({
+    kind: 'gate',
+    action: 'dropped',
+    actor: senderUserId(message.channel, message.sender.id),
+    detail: { messageId: stored.id, chat, reason: 'no-matching-rule', routeKeys: message.routeKeys ?? [] },
+  });
+  options.logger.info(
+    { chat, messageId: stored.id },
+    `message in ${chat} dropped: no routing rule of ${message.channel} matches it (bind one with groups add --chat from:<address>)`,
+  );
+  return { kind: 'ignored', reason: 'no-matching-rule' };
 }
 
 /** The group's access gate: undefined to go on, else the message was dropped or held. */

@@ -39,7 +39,10 @@ export function registerGroupsCommand(program: Command, deps: CliDeps, context: 
     .option('--trigger <word>', 'trigger word (default: @ASSISTANT_NAME)')
     .option('--provider <id>', 'agent provider: claude, codex, opencode, mock')
     .option('--channel <channel>', 'bind a chat of this channel (with --chat)')
-    .option('--chat <id>', 'the chat id to bind (with --channel)')
+    .option(
+      '--chat <id>',
+      'the chat id to bind (with --channel; gmail: a rule, from:<address> or label:<name>)',
+    )
     .option('--account <id>', 'the channel account (default: default)')
     .option('--json', 'print JSON')
     .action(
@@ -84,8 +87,8 @@ function registerBind(groups: Command, deps: CliDeps, context: CliContext): void
   groups
     .command('bind <folder>')
     .description('bind one more chat to an existing group (the main group too)')
-    .requiredOption('--channel <channel>', 'the chat platform: telegram, slack, discord, whatsapp')
-    .requiredOption('--chat <id>', 'the chat id')
+    .requiredOption('--channel <channel>', 'the chat platform: telegram, slack, discord, whatsapp, gmail')
+    .requiredOption('--chat <id>', 'the chat id (gmail: a rule, from:<address> or label:<name>)')
     .option('--account <id>', 'the channel account (default: default)')
     .option('--json', 'print JSON')
     .action(
