@@ -48,12 +48,14 @@ describe('nanoclaw groups add --channel, against the real host', () => {
       'slack',
       'discord',
       'whatsapp',
+      'gmail',
     ]);
     const expected: Record<string, string> = {
       telegram: 'set TELEGRAM_BOT_TOKEN__WORK in .env',
       slack: 'set SLACK_BOT_TOKEN__WORK and SLACK_APP_TOKEN__WORK in .env',
       discord: 'set DISCORD_BOT_TOKEN__WORK in .env',
       whatsapp: 'set WHATSAPP_ENABLED__WORK=1 in .env',
+      gmail: 'set GMAIL_CLIENT_ID__WORK and GMAIL_CLIENT_SECRET__WORK in .env',
     };
     for (const { channel } of BUILT_IN_CHANNELS) {
       expect(keys(channel).length).toBeGreaterThan(0);
@@ -80,7 +82,7 @@ describe('nanoclaw groups add --channel, against the real host', () => {
     const refused = await harness.run(['groups', 'add', 'family', '--channel', 'telegarm', '--chat', '1']);
     expect(refused).toEqual(
       failure(
-        'nanoclaw: chat.channel: this host has no channel "telegarm" (it knows local, telegram, slack, discord, whatsapp) (HTTP 400)\n',
+        'nanoclaw: chat.channel: this host has no channel "telegarm" (it knows local, telegram, slack, discord, whatsapp, gmail) (HTTP 400)\n',
       ),
     );
     expect((await harness.run(['groups', 'list', '--json'])).stdout).not.toContain('family');
