@@ -9,6 +9,8 @@ export interface ComposeInput {
   inReplyTo?: string;
   references?: readonly string[];
   attachments?: readonly { filename: string; contentType: string; content: Buffer }[];
+  /** Extra headers. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -25,7 +27,7 @@ export async function composeMail(input: ComposeInput): Promise<Buffer> {
     html: simpleHtml(input.text),
     ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
     ...(input.references && input.references.length > 0 ? { references: [...input.references] } : {}),
-    headers: { 'Auto-Submitted': 'auto-replied' },
+    headers: { ...input.headers, 'Auto-Submitted': 'auto-replied' },
     attachments: (input.attachments ?? []).map((a) => ({
       filename: a.filename,
       contentType: a.contentType,

@@ -176,6 +176,23 @@ describe('gmail channel outbound', () => {
     expect(out?.headers.get('auto-submitted')).toBe('auto-replied');
   });
 
+  it('a retry with the same idempotency key (its answer was lost) sends nothing twice', async () => {
+    const { server, host, adapter } = await world();
+    const mail = await server.inject({ from: 'alice@example.com', text: 'ping' });
+    await host.waitForStored(1);
+    const send = () =>
+      adapter.send({
+        channel: 'gmail',
+        accountId: 'default',
+        chatId: mail.threadId,
+        text: 'pong',
+        idempotencyKey: 'same',
+      });
+    const first = await send();
+    expect(await send()).toEqual(first);
+    expect(server.sent).toHaveLength(1);
+  });
+
   it('refuses to reply to automatic mail (permanent)', async () => {
     const { server, adapter } = await world();
     const mail = await server.inject({

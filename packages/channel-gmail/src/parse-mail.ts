@@ -77,6 +77,8 @@ export function htmlToText(html: string): string {
       { selector: 'style', format: 'skip' },
       { selector: 'script', format: 'skip' },
       { selector: 'head', format: 'skip' },
+      // Outlook draws a rule above the quoted mail.
+      { selector: 'hr', format: 'skip' },
       ...QUOTE_SELECTORS.map((selector) => ({ selector, format: 'skip' })),
     ],
   });

@@ -7,6 +7,9 @@ import type { GmailApi } from './gmail-api.js';
 import { megabytes } from './inbound.js';
 import { addressOf, automaticMailReason, headerMap, type MailHeaders } from './mail-filters.js';
 
+/** Carries the outbox's idempotency key, so a retry after a lost answer finds the mail it already sent. */
+export const IDEMPOTENCY_HEADER = 'X-NanoClaw-Idempotency-Key';
+
 const THREAD_HEADERS = [
   'From',
   'Reply-To',
@@ -18,6 +21,7 @@ const THREAD_HEADERS = [
   'List-Id',
   'List-Unsubscribe',
   'X-Autoreply',
+  IDEMPOTENCY_HEADER,
 ];
 
 export interface SendContext {
@@ -37,7 +41,10 @@ export interface SendContext {
 export async function sendReply(ctx: SendContext, message: OutboundMessage): Promise<SendResult> {
   const threadId = message.chatId;
   const files = await readAttachments(ctx, message);
-  const last = await lastIncoming(ctx, threadId);
+  const thread = await readThread(ctx, threadId);
+  const already = thread.sentWithKey(message.idempotencyKey);
+  if (already) return { platformMessageIds: [already] };
+  const last = thread.lastIncoming();
   const reason = automaticMailReason(last, ctx.email);
   if (reason) {
     throw new ChannelError(`gmail: not replying in thread ${threadId}: its last mail is ${reason} mail`, {
@@ -60,6 +67,7 @@ export async function sendReply(ctx: SendContext, message: OutboundMessage): Pro
     ...(messageId ? { inReplyTo: messageId } : {}),
     references,
     attachments: files,
+    headers: { [IDEMPOTENCY_HEADER]: message.idempotencyKey },
   });
   let id: string | null | undefined;
   try {
@@ -97,8 +105,11 @@ function oversized(name: string, size: number, ctx: SendContext): ChannelError {
   );
 }
 
-/** The headers of the thread's last mail that the account did not send itself. */
-async function lastIncoming(ctx: SendContext, threadId: string): Promise<MailHeaders> {
+/**
+ * The thread's mail: the headers of its last mail that the account did not send itself, and the id of a mail it
+ * sent with a given idempotency key (a retry of a send whose answer was lost).
+ */
+async function readThread(ctx: SendContext, threadId: string) {
   let messages: gmail_v1.Schema$Message[] | undefined;
   try {
     ({ messages } = (
@@ -112,10 +123,19 @@ async function lastIncoming(ctx: SendContext, threadId: string): Promise<MailHea
   } catch (error) {
     throw toChannelError(error, 'threads.get');
   }
-  const incoming = (messages ?? [])
-    .map((m) => ({ labels: m.labelIds ?? [], headers: headerMap(m.payload?.headers ?? []) }))
-    .filter((m) => !m.labels.includes('SENT') && addressOf(m.headers.get('from')) !== ctx.email);
-  const last = incoming.at(-1);
-  if (!last) throw new ChannelError(`gmail: thread ${threadId} has no mail to reply to`, { permanent: true });
-  return last.headers;
+  const all = (messages ?? []).map((m) => ({
+    id: m.id ?? undefined,
+    own: (m.labelIds ?? []).includes('SENT'),
+    headers: headerMap(m.payload?.headers ?? []),
+  }));
+  return {
+    sentWithKey: (key: string) => all.find((m) => m.own && m.headers.get(IDEMPOTENCY_HEADER) === key)?.id,
+    lastIncoming(): MailHeaders {
+      const incoming = all.filter((m) => !m.own && addressOf(m.headers.get('from')) !== ctx.email);
+      const last = incoming.at(-1);
+      if (!last)
+        throw new ChannelError(`gmail: thread ${threadId} has no mail to reply to`, { permanent: true });
+      return last.headers;
+    },
+  };
 }
