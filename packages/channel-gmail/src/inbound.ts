@@ -24,13 +24,20 @@ export interface InboundContext {
 }
 
 /** What became of one added message. */
-export type InboundOutcome = 'delivered' | 'already-handled' | 'gone' | 'own-mail' | AutomaticMailReason;
+export type InboundOutcome =
+  | 'delivered'
+  | 'not-served'
+  | 'already-handled'
+  | 'gone'
+  | 'own-mail'
+  | AutomaticMailReason;
 
 /**
  * One added message: skipped when already labelled handled or sent by the account itself; automatic, bulk and
- * no-reply mail is labelled handled without reaching the host (it is never answered); anything else is read raw,
+ * no-reply mail never reaches the host (it is never answered) and is left as it is; anything else is read raw,
  * cleaned (HTML → text, quoted history and signature cut, size capped) and handed to `host.receive`. Only after
- * that resolves is the mail labelled and marked read, so a crash before it reads the mail again.
+ * that resolves, and only when a group serves it, is the mail labelled and marked read (a crash before reads it
+ * again; mail no group serves stays unread and unlabelled in the person's inbox).
  */
 export async function handleAddedMessage(ctx: InboundContext, messageId: string): Promise<InboundOutcome> {
   const { api, labels } = ctx;
@@ -44,7 +51,6 @@ export async function handleAddedMessage(ctx: InboundContext, messageId: string)
   const reason = automaticMailReason(headerMap(full.payload?.headers ?? []), ctx.email);
   if (reason) {
     ctx.logger.info({ messageId, reason }, `gmail mail ${messageId} not answered (${reason})`);
-    await markHandled(api, labels, messageId);
     return reason;
   }
   const raw = await getOrGone(() =>
@@ -59,7 +65,8 @@ export async function handleAddedMessage(ctx: InboundContext, messageId: string)
     mail,
     internalDate: full.internalDate,
   });
-  await ctx.host.receive(message.input);
+  const received = await ctx.host.receive(message.input);
+  if (received.ignored) return 'not-served';
   if (message.oversized.length > 0)
     await ctx.addNotice(full.threadId, oversizeNotice(message.oversized, ctx));
   await markHandled(api, labels, messageId);

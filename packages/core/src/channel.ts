@@ -9,8 +9,10 @@ export interface ChannelHost {
   /**
    * Resolves once the message is stored durably (or recognised as a duplicate). An adapter acknowledges the
    * platform (advances an offset, acks an envelope) only after this resolves.
+   * `ignored`: no group serves it (its chat is not bound, or no bound routing rule matches it): the adapter may
+   * leave it on the platform as it found it (Gmail: unread, unlabelled).
    */
-  receive(message: InboundMessageInput): Promise<{ duplicate: boolean }>;
+  receive(message: InboundMessageInput): Promise<{ duplicate: boolean; ignored?: boolean }>;
   /**
    * A person tapped a button of a card the adapter sent with `sendCard`. The host checks everything (the data may be
    * forged, the tap replayed, the person not the one asked) and answers what to show the tapper; the adapter shows

@@ -28,7 +28,7 @@ export interface ChannelReceiver {
    * `ChannelHost.receive`: resolves once the message is stored. A message that can never be valid is logged
    * and dropped (resolving, so the adapter acknowledges it instead of getting it redelivered forever).
    */
-  receive(input: InboundMessageInput): Promise<{ duplicate: boolean }>;
+  receive(input: InboundMessageInput): Promise<{ duplicate: boolean; ignored?: boolean }>;
   /** Store, route and hand out the turn; rejects with `InboundValidationError` on bad input (for HTTP 400). */
   receiveDetailed(input: unknown): Promise<ReceiveResult>;
   /** `ChannelHost.receiveAction`. Never rejects: a failure is a refusal the tapper sees. */
@@ -80,7 +80,10 @@ export function createChannelReceiver(options: ChannelReceiverOptions): ChannelR
     receiveAction,
     async receive(input) {
       try {
-        return { duplicate: (await receiveDetailed(input)).duplicate };
+        const result = await receiveDetailed(input);
+        return result.outcome?.kind === 'ignored'
+          ? { duplicate: result.duplicate, ignored: true }
+          : { duplicate: result.duplicate };
       } catch (error) {
         if (!(error instanceof InboundValidationError)) throw error;
         logger.warn({ issues: error.issues }, 'dropped an invalid inbound message from a channel adapter');
