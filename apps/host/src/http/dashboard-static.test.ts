@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { silentLogger as silent } from '@nanoclaw/core';
+import { type LogLine, memoryLogger } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DASHBOARD_HEADERS, defaultDashboardDir } from './dashboard-static.js';
 import { createHttpApi } from './http-api.js';
@@ -31,11 +32,11 @@ function fakeBuild(): string {
   return dist;
 }
 
-async function start(dashboardDir: string) {
+async function start(dashboardDir: string, logger = silent) {
   const httpApi = createHttpApi({
     api: createFakeHostApi(),
     token: TOKEN,
-    logger: silent,
+    logger,
     port: 0,
     dashboardDir,
   });
@@ -92,6 +93,26 @@ describe('the dashboard’s files', () => {
     const head = await fetch(`${url}/assets/index-abc123.js`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-length')).toBe('14');
+  });
+
+  it('a browser that goes away mid-file is not an error of the host', async () => {
+    const dist = fakeBuild();
+    fs.writeFileSync(path.join(dist, 'assets', 'big-0123.js'), Buffer.alloc(8 * 1024 * 1024, 0x61));
+    const lines: LogLine[] = [];
+    const url = await start(dist, memoryLogger(lines));
+    const { hostname, port } = new URL(url);
+    await new Promise<void>((resolve) => {
+      const req = http.get({ hostname, port, path: '/assets/big-0123.js' }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect((await fetch(`${url}/`)).status).toBe(200);
   });
 
   it('serves nothing outside the build: traversal, encoded traversal and symlinks out', async () => {
