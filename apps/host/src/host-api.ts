@@ -6,6 +6,7 @@ import {
   type TaskRunLog,
   type TaskStatus,
 } from '@nanoclaw/core';
+import type { SandboxState, SandboxSummary } from './agent-pool/index.js';
 import type { ApprovalKind, ApprovalStatus } from './approvals/index.js';
 import type { GroupAccess } from './groups/index.js';
 import type { ResolvedProvider } from './groups/provider-resolution.js';
@@ -91,19 +92,10 @@ export interface GroupConfigView {
   error: string | null;
 }
 
-export type SandboxState = 'starting' | 'busy' | 'idle';
+export type { SandboxState };
 
-export interface SandboxView {
-  id: string;
-  folder: string;
-  /** The session's key: `main`, `task:<id>`, a thread's key. */
-  session: string;
-  provider: string;
-  runtime: string;
-  state: SandboxState;
-  startedAt: number;
-  lastActiveAt: number;
-}
+/** One live sandbox (`GET /api/v1/sandboxes`): the agent pool's own summary. */
+export type SandboxView = SandboxSummary;
 
 export interface MessageView {
   id: string;

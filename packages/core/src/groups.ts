@@ -47,14 +47,3 @@ export const sessionSchema = z.strictObject({
   lastActiveAt: z.number().int(),
 });
 export type Session = z.infer<typeof sessionSchema>;
-
-/** Token usage as recorded per group, session and provider. */
-export interface UsageRecord {
-  groupId: string;
-  sessionId: string | null;
-  provider: string;
-  inputTokens: number;
-  cachedInputTokens: number;
-  outputTokens: number;
-  recordedAt: number;
-}

@@ -138,6 +138,28 @@ describe.skipIf(!target.runtime || !browser)(
       await checkPage(page, 'group');
     });
 
+    it("a group's settings: a wrong key is shown beside it and nothing is written; a good change is saved", async () => {
+      await page.goto(`${baseUrl}/#/groups/family`);
+      const editor = page.getByLabel('Configuration (JSON)');
+      await editor.waitFor();
+      await tabTo(page, editor);
+      await page.keyboard.press('ControlOrMeta+a');
+      await page.keyboard.type('{"skills": 5}');
+      await tabTo(page, page.getByRole('button', { name: 'Save configuration' }));
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid=config-field-error][data-field=skills]').waitFor();
+      expect((await client.getGroupConfig('family')).config).toEqual({});
+      await tabTo(page, editor);
+      await page.keyboard.press('ControlOrMeta+a');
+      await page.keyboard.type('{"skills": "all", "model": "mock-large"}');
+      await tabTo(page, page.getByRole('button', { name: 'Save configuration' }));
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(async () => (await client.getGroupConfig('family')).config)
+        .toEqual({ skills: 'all', model: 'mock-large' });
+      await expect.poll(() => page.locator('[data-testid=config-field-error]').count()).toBe(0);
+    });
+
     it('an interval task: next runs previewed, added, fires, shows in the history; paused it runs no more', async () => {
       await page.goto(`${baseUrl}/#/tasks`);
       const before = (await client.listTasks()).length;
@@ -248,6 +270,10 @@ describe.skipIf(!target.runtime || !browser)(
         await page.keyboard.press('Enter');
         await row.waitFor({ state: 'detached' });
         await until(() => replies.includes('Mock reply to: @Andy hi, may I?'), 60_000);
+        const audit = await client.listAudit({ folder: 'family' });
+        expect(audit.filter((entry) => entry.actor === 'dashboard').map((entry) => entry.action)).toContain(
+          'approved',
+        );
       } finally {
         replies.close();
       }

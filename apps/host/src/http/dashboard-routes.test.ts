@@ -120,6 +120,23 @@ describe('the API with a dashboard session', () => {
     expect(api.posted).toHaveLength(2);
   });
 
+  it('audits what a signed-in browser changes as the dashboard, whatever actor header it sends', async () => {
+    const { api, url, signIn } = await start();
+    const { cookie, csrfToken } = await signIn();
+    const res = await fetch(`${url}/api/v1/users`, {
+      method: 'POST',
+      headers: {
+        cookie,
+        'x-nanoclaw-csrf': csrfToken,
+        'x-nanoclaw-actor': 'cli',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ userId: 'telegram:1', role: 'owner' }),
+    });
+    expect(res.status).toBe(201);
+    expect(api.actors).toEqual(['dashboard']);
+  });
+
   it('never makes login links: only the API token does', async () => {
     const { url, signIn } = await start();
     const { cookie, csrfToken } = await signIn();

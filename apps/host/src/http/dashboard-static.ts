@@ -91,7 +91,10 @@ export async function serveDashboardFile(
     res.end();
     return;
   }
-  await pipeline(fs.createReadStream(file.path), res);
+  await pipeline(fs.createReadStream(file.path), res).catch((error: unknown) => {
+    // The browser went away (a reload, a closed tab) before the file was out: nothing is wrong with the host.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw error;
+  });
 }
 
 /** A small HTML page (the sign-in results, a missing build); `message` is plain text. */

@@ -14,7 +14,7 @@ import {
 import { folderParam, ok, queryObject, type RequestContext, type RouteHandler } from './route-context.js';
 import type { Route } from './router.js';
 
-/** The header a client names itself with for the audit log; absent, the actor is `api`. */
+/** The header a bearer client names itself with for the audit log; absent, the actor is `api` (`dashboard` for a signed-in browser). */
 export const ACTOR_HEADER = 'x-nanoclaw-actor';
 const ACTORS = ['api', 'cli'] as const;
 
@@ -107,6 +107,8 @@ function approvalRoutes(
 }
 
 function actorOf(context: RequestContext): string {
+  // A signed-in browser is the dashboard, whatever header it sends.
+  if (context.identity.kind === 'session') return 'dashboard';
   const value = context.req.headers[ACTOR_HEADER];
   if (value === undefined) return 'api';
   const actor = ACTORS.find((known) => known === value);
