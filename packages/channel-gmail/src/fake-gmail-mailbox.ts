@@ -48,6 +48,11 @@ export interface FakeInjectInput {
   labels?: string[];
   /** A whole RFC 822 mail instead of the fields above. */
   raw?: Buffer;
+  /**
+   * A forged From: the `Authentication-Results` Gmail adds on receipt says DKIM none, SPF softfail, DMARC fail.
+   * Default: they pass for the From domain, as for mail from a domain with DKIM, SPF and DMARC.
+   */
+  spoofed?: boolean;
 }
 
 export interface FakeMailbox {
@@ -113,7 +118,9 @@ export function createFakeMailbox(email: string): FakeMailbox {
     sent,
     async inject(input) {
       const threadId = input.threadId ?? newId('t');
-      const raw = input.raw ?? (await composeInjected(email, input, threadReferences(messages, threadId)));
+      const composed =
+        input.raw ?? (await composeInjected(email, input, threadReferences(messages, threadId)));
+      const raw = withGmailVerdict(composed, input.spoofed === true);
       const id = newId('m');
       const labelIds = new Set(['INBOX', 'UNREAD', ...(input.labels ?? []).map(labelIdFor)]);
       add({ id, threadId, labelIds, raw, internalDate: Date.now() });
@@ -266,6 +273,17 @@ async function composeInjected(email: string, input: FakeInjectInput, references
     })),
   });
   return composer.compile().build();
+}
+
+/** The mail as Gmail stores it on receipt: its `Authentication-Results` header on top of the sender's headers. */
+function withGmailVerdict(raw: Buffer, spoofed: boolean): Buffer {
+  const from = rawHeaders(raw).get('from') ?? '';
+  const address = /<([^<>\s]+@[^<>\s]+)>/.exec(from)?.[1] ?? /\S+@\S+/.exec(from)?.[0] ?? 'unknown@invalid';
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const verdict = spoofed
+    ? `dkim=none; spf=softfail smtp.mailfrom=bounce@forger.example; dmarc=fail (p=NONE) header.from=${domain}`
+    : `dkim=pass header.i=@${domain} header.s=s1; spf=pass smtp.mailfrom=${address}; dmarc=pass (p=REJECT) header.from=${domain}`;
+  return Buffer.concat([Buffer.from(`Authentication-Results: mx.google.com;\r\n       ${verdict}\r\n`), raw]);
 }
 
 /** The header block of a raw mail, unfolded, by lower-case name (first occurrence wins). */

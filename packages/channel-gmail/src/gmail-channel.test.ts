@@ -72,6 +72,22 @@ describe('gmail channel inbound', () => {
     await server.waitUntil(() => server.isHandled(mail.id), 5000, 'the mail labelled and read');
   });
 
+  it('a From: Gmail does not vouch for is not that person: no from: rule, no role, marked unverified', async () => {
+    const { server, host } = await world();
+    await server.inject({
+      from: 'Alice Example <alice@example.com>',
+      subject: 'Wire the money',
+      text: 'Do it now.',
+      labels: ['Support'],
+      spoofed: true,
+    });
+    const [message] = await host.waitForStored(1);
+    expect(message).toMatchObject({
+      sender: { id: 'unverified:alice@example.com', name: 'Alice Example (unverified)' },
+      routeKeys: ['label:Support'],
+    });
+  });
+
   it('never hands on no-reply, bulk, list or auto-submitted mail, nor its own, and leaves them unread', async () => {
     const { server, host } = await world();
     const skipped = [

@@ -4,6 +4,7 @@ import type { GmailApi } from './gmail-api.js';
 import { type AutomaticMailReason, automaticMailReason, headerMap } from './mail-filters.js';
 import { type Labels, markHandled } from './mailbox.js';
 import { type ParsedMail, parseMail } from './parse-mail.js';
+import { fromIsAuthenticated } from './sender-auth.js';
 
 export const GMAIL_CHANNEL = 'gmail';
 
@@ -48,7 +49,8 @@ export async function handleAddedMessage(ctx: InboundContext, messageId: string)
   const labelIds = full.labelIds ?? [];
   if (labelIds.includes(labels.handledId)) return 'already-handled';
   if (labelIds.includes('SENT') || labelIds.includes('DRAFT')) return 'own-mail';
-  const reason = automaticMailReason(headerMap(full.payload?.headers ?? []), ctx.email);
+  const headers = headerMap(full.payload?.headers ?? []);
+  const reason = automaticMailReason(headers, ctx.email);
   if (reason) {
     ctx.logger.info({ messageId, reason }, `gmail mail ${messageId} not answered (${reason})`);
     return reason;
@@ -64,6 +66,7 @@ export async function handleAddedMessage(ctx: InboundContext, messageId: string)
     labelIds,
     mail,
     internalDate: full.internalDate,
+    authenticated: fromIsAuthenticated(headers),
   });
   const received = await ctx.host.receive(message.input);
   if (received.ignored) return 'not-served';
@@ -79,13 +82,18 @@ interface MailInput {
   labelIds: readonly string[];
   mail: ParsedMail;
   internalDate: string | null | undefined;
+  /** Whether Gmail vouches for the From address (DMARC, DKIM or SPF of its domain): see `fromIsAuthenticated`. */
+  authenticated: boolean;
 }
 
 async function toInbound(
   ctx: InboundContext,
-  { id, threadId, labelIds, mail, internalDate }: MailInput,
+  { id, threadId, labelIds, mail, internalDate, authenticated }: MailInput,
 ): Promise<{ input: InboundMessageInput; oversized: ParsedMail['attachments'] }> {
-  const from = mail.from?.address ?? 'unknown@invalid';
+  const address = mail.from?.address ?? 'unknown@invalid';
+  // A From: Gmail does not vouch for is not that person: no `from:` rule and no role of theirs applies to it.
+  const from = authenticated ? address : `unverified:${address}`;
+  if (!authenticated) ctx.logger.warn({ messageId: id }, `gmail mail ${id}: its From: is not authenticated`);
   const within = mail.attachments.filter((a) => a.sizeBytes <= ctx.maxAttachmentBytes);
   const oversized = mail.attachments.filter((a) => a.sizeBytes > ctx.maxAttachmentBytes);
   const attachments: Attachment[] = within.map((a) => ({
@@ -115,12 +123,17 @@ async function toInbound(
     accountId: ctx.accountId,
     chatId: threadId,
     platformMessageId: id,
-    sender: { id: from, ...(mail.from?.name ? { name: mail.from.name.slice(0, 256) } : {}) },
+    sender: {
+      id: from,
+      ...(mail.from?.name
+        ? { name: `${mail.from.name.slice(0, 240)}${authenticated ? '' : ' (unverified)'}` }
+        : {}),
+    },
     text,
     sentAt: sentAt.toISOString(),
     // Mail to the assistant is addressed to it; only a Cc leaves it a bystander (kept as context).
     mentionsAssistant: mail.to.includes(ctx.email) || !mail.cc.includes(ctx.email),
-    routeKeys: [`from:${from}`, ...labelKeys],
+    routeKeys: [...(authenticated ? [`from:${address}`] : []), ...labelKeys],
     ...(attachments.length > 0 ? { attachments } : {}),
   };
   return { input, oversized };
