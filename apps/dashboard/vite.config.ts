@@ -20,6 +20,8 @@ export default defineConfig({
   },
   test: {
     environment: 'happy-dom',
+    // CI runs every package's tests at once on two cores: page tests wait on renders (see waitFor).
+    testTimeout: 30_000,
     include: ['src/**/*.test.{ts,tsx}', 'build/**/*.test.ts'],
   },
 });

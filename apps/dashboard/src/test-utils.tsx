@@ -68,7 +68,8 @@ export function renderApp(hash: string, routes: Routes) {
   return { root, calls, q, unmount };
 }
 
-export async function waitFor(check: () => void, ms = 2000): Promise<void> {
+/** Retries `check` until it passes; `ms` is a deadline, generous because CI runs every package's tests at once. */
+export async function waitFor(check: () => void, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
     try {
