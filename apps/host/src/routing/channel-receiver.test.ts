@@ -53,6 +53,14 @@ beforeEach(async () => {
 });
 
 describe('createChannelReceiver', () => {
+  it('tells the adapter when no group serves a message, so it can leave it as it found it', async () => {
+    expect(await receiver.receive({ ...input('9'), chatId: '77' })).toEqual({
+      duplicate: false,
+      ignored: true,
+    });
+    expect(turns).toEqual([]);
+  });
+
   it('stores, routes and hands out a turn once; a redelivery is a no-op', async () => {
     expect(await receiver.receive(input('1'))).toEqual({ duplicate: false });
     expect(await receiver.receive(input('1'))).toEqual({ duplicate: true });
