@@ -61,7 +61,19 @@ export interface ChannelLimits {
   /** Longest text one platform message may carry; the adapter splits longer text. */
   maxTextLength: number;
   attachments: boolean;
+  /**
+   * The largest file one outbound attachment may be (the platform's limit for a bot), in bytes. The host refuses a
+   * bigger file when the agent asks to send it, with a message that names both sizes. Absent: no stated limit.
+   */
+  maxAttachmentBytes?: number;
   typingIndicator: boolean;
+}
+
+/** How the host fetches an inbound attachment's bytes. */
+export interface DownloadAttachmentOptions {
+  /** Stop and reject (permanent) once the file is known to be larger than this, before reading more of it. */
+  maxBytes?: number;
+  signal?: AbortSignal;
 }
 
 export interface SendResult {
@@ -92,6 +104,11 @@ export interface ChannelAdapter {
   stop(): Promise<void>;
   send(message: OutboundMessage): Promise<SendResult>;
   setTyping?(chatId: string, typing: boolean): Promise<void>;
+  /**
+   * The bytes of an inbound attachment, by its `Attachment.ref` (a Telegram file_id, a Slack private URL, ...),
+   * fetched with the adapter's own credentials. Absent where the platform's files cannot be fetched.
+   */
+  downloadAttachment?(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
   /** True when the text addresses the assistant by the platform's own mention form. */
   isMention?(text: string): boolean;
   /**

@@ -13,6 +13,7 @@ export type {
   ChannelFactory,
   ChannelHost,
   ChannelLimits,
+  DownloadAttachmentOptions,
   OutboundCard,
   SendResult,
 } from './channel.js';

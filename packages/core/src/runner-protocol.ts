@@ -114,6 +114,11 @@ export const agentActionSchema = z.discriminatedUnion('tool', [
     text: z.string().min(1).max(100_000),
     /** A chat bound to some group, as `channel:account:chat`; default: the chat the run answers. */
     chat: z.string().max(600).optional(),
+    /**
+     * Files to send with the text, each a path inside the group folder (relative to it, or absolute as the agent
+     * sees it), delivered as the platform's photo, voice or document.
+     */
+    attachments: z.array(z.string().min(1).max(4096)).max(10).optional(),
   }),
   z.strictObject({
     tool: z.literal('schedule_task'),
