@@ -11,4 +11,13 @@ export {
   type RunLoopProtocol,
 } from './run-loop.js';
 export type { ProviderSessionInit } from './session-init.js';
+export {
+  attachmentNote,
+  INLINE_IMAGE_TYPES,
+  isRemoteRef,
+  type NativeAttachment,
+  type SortedAttachments,
+  sortAttachments,
+  withNotes,
+} from './turn-attachments.js';
 export { withTimeout } from './with-timeout.js';

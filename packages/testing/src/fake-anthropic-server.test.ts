@@ -210,6 +210,20 @@ describe('createFakeAnthropicServer', () => {
     expect(server.requests.at(-1)!.answer?.source).toBe('fallback');
   });
 
+  it('keys a prompt sent with an image on its text, not on the [Image: source: …] line Claude Code adds', async () => {
+    const server = await start({ fallbackText: 'fallback' });
+    server.on('look at this', { text: 'a pixel' });
+    const image = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0K' } };
+    const content = [
+      reminder('env'),
+      { type: 'text', text: 'look at this' },
+      image,
+      { type: 'text', text: '[Image: source: /tmp/claude-0/images/1.png]' },
+    ];
+    expect(textOf(await turn(server, [{ role: 'user', content }]))).toBe('a pixel');
+    expect(server.requests[0]?.lastUserText).toBe('look at this');
+  });
+
   it('sends scripted HTTP errors in the Anthropic error shape', async () => {
     const server = await start({
       script: [

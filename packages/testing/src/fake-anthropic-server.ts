@@ -325,11 +325,16 @@ function kindOf(path: string, entry: FakeAnthropicRequest): FakeAnthropicRequest
   return Array.isArray(tools) && tools.length > 0 ? 'agent' : 'side';
 }
 
+const IMAGE_SOURCE_LINE = /^\[Image: source: [^\]]*\]$/;
+
 function messagesOf(body: unknown): unknown[] {
   return isRecord(body) && Array.isArray(body.messages) ? body.messages : [];
 }
 
-/** The last text block of a user message that is not a `<system-reminder>` ('' when none). */
+/**
+ * The last text block of a user message that is not a `<system-reminder>` nor the `[Image: source: …]` line
+ * Claude Code adds after an image block it was sent ('' when none).
+ */
 function userTextOf(message: unknown): string {
   if (!isRecord(message) || message.role !== 'user') return '';
   if (typeof message.content === 'string') return message.content.trim();
@@ -340,7 +345,7 @@ function userTextOf(message: unknown): string {
         isRecord(part) && part.type === 'text' && typeof part.text === 'string',
     )
     .map((part) => part.text.trim())
-    .filter((text) => text !== '' && !text.startsWith('<system-reminder>'));
+    .filter((text) => text !== '' && !text.startsWith('<system-reminder>') && !IMAGE_SOURCE_LINE.test(text));
   return texts.at(-1) ?? '';
 }
 

@@ -1,6 +1,7 @@
 /** The provider contract run against a real runtime pointed at one of this package's loopback fake models. */
 import type { AgentProvider } from '@nanoclaw/core';
 import { afterAll } from 'vitest';
+import { imagesOf } from './fake-images.js';
 import { type ContractReply, providerContract } from './provider-contract.js';
 
 /** One test's world: a fake model server, the session's working directory and the env pointing at the fake. */
@@ -44,9 +45,11 @@ export function fakeModelProviderContract<World extends FakeModelWorld<Step>, St
         model: {
           script: (match, reply) => world.fake.on(match, options.toStep(reply)),
           requests: () =>
-            options
-              .agentRequests(world)
-              .map((request) => ({ lastUserText: request.lastUserText, body: JSON.stringify(request.body) })),
+            options.agentRequests(world).map((request) => ({
+              lastUserText: request.lastUserText,
+              body: JSON.stringify(request.body),
+              images: imagesOf(request.body),
+            })),
         },
         sessionOptions: () => ({ cwd: world.cwd, env: world.env, model: options.model }),
         teardown: () => world.fake.close(),

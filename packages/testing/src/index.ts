@@ -51,6 +51,8 @@ export type {
   FakeChatStep,
   FakeChatUsage,
 } from './fake-chat-completions-types.js';
+export type { FakeImage } from './fake-images.js';
+export { imagesOf } from './fake-images.js';
 export { createFakeResponsesServer } from './fake-responses-server.js';
 export type {
   FakeResponsesAnswer,
@@ -74,6 +76,7 @@ export type {
   ProviderContractOptions,
 } from './provider-contract.js';
 export { providerContract } from './provider-contract.js';
+export { CONTRACT_PNG } from './provider-contract-attachments.js';
 export type { ProviderTestWorld } from './provider-test-world.js';
 export { echoServerEntry, providerTestWorld } from './provider-test-world.js';
 export type { ContractAvailability, ContractLimits, RuntimeContractOptions } from './runtime-contract.js';

@@ -13,6 +13,8 @@ import {
 import { expect, it } from 'vitest';
 import { type ContractSuite, describeContract } from './contract-suite.js';
 import { readEchoMcpLog, writeEchoMcpServer } from './echo-mcp-server.js';
+import type { FakeImage } from './fake-images.js';
+import { attachmentCases } from './provider-contract-attachments.js';
 
 /** What the fake model answers to the turn whose user text contains the match. */
 export type ContractReply =
@@ -31,6 +33,8 @@ export interface ContractRequest {
   lastUserText: string;
   /** The whole request body, serialised: the conversation history the runtime sent. */
   body: string;
+  /** The images the request carried inline (`imagesOf` its body), in order. */
+  images: readonly FakeImage[];
 }
 
 /** The provider's fake model, seen through one small interface so every provider runs the same cases. */
@@ -62,6 +66,8 @@ export interface ProviderContractOptions {
   bogusContinuation?: () => string;
   /** Per-test timeout (default 60 s). */
   timeoutMs?: number;
+  /** Skips the attachment cases, saying why (a provider without a model to show images to). */
+  skipAttachments?: string;
 }
 
 const MCP_SERVER = 'contract';
@@ -69,7 +75,7 @@ const MCP_SERVER = 'contract';
 /**
  * The contract every `AgentProvider` passes, against its real runtime and a loopback fake model: a streamed
  * text turn, a shell tool call that really runs, an MCP tool call, resume in a new session, an invalid
- * continuation, follow-ups pushed mid-turn, interrupt, a failing model request, usage, and close without
+ * continuation, follow-ups pushed mid-turn, interrupt, attachments (images inline, other files named), a failing model request, usage, and close without
  * leaked processes. Call it at the top level of a test file.
  */
 export function providerContract(options: ProviderContractOptions): void {
@@ -77,12 +83,13 @@ export function providerContract(options: ProviderContractOptions): void {
     turnCases,
     continuationCases,
     followUpCases,
+    attachmentCases,
     failureUsageAndCloseCases,
   ]);
 }
 
 /** The state of one `providerContract` suite (a fresh world per test) and how its cases start sessions. */
-class ProviderSuite implements ContractSuite {
+export class ProviderSuite implements ContractSuite {
   readonly options: ProviderContractOptions;
   readonly timeout: number;
   harness!: ProviderContractHarness;
