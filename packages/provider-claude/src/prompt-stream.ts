@@ -11,11 +11,11 @@ export function createPromptStream(): PromptStream {
   return createAsyncQueue<SDKUserMessage>();
 }
 
-/** A user message for the prompt stream. `uuid` lets a result be matched to its prompt. */
-export function userMessage(text: string, uuid: string): SDKUserMessage {
+/** A user message for the prompt stream (`content`: a text, or text and image blocks). `uuid` lets a result be matched to its prompt. */
+export function userMessage(content: SDKUserMessage['message']['content'], uuid: string): SDKUserMessage {
   return {
     type: 'user',
-    message: { role: 'user', content: text },
+    message: { role: 'user', content },
     parent_tool_use_id: null,
     session_id: '',
     uuid: uuid as SDKUserMessage['uuid'],

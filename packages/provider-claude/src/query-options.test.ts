@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildQueryOptions, promptText, type QueryPlan, toEffort, toSdkMcpServers } from './query-options.js';
+import { buildQueryOptions, type QueryPlan, toEffort, toSdkMcpServers } from './query-options.js';
 
 const plan: QueryPlan = {
   cwd: '/workspace/group',
@@ -58,18 +58,9 @@ describe('query options', () => {
     expect(buildQueryOptions({ ...plan, extra: { maxTurns: 3 } }, {}).maxTurns).toBe(3);
   });
 
-  it('maps effort and names attachments in the prompt', () => {
+  it('maps effort', () => {
     expect(toEffort('minimal')).toBe('low');
     expect(toEffort('xhigh')).toBe('xhigh');
     expect(toEffort(undefined)).toBeUndefined();
-    expect(
-      promptText(
-        {
-          text: 'Look',
-          attachments: [{ name: 'a.png', mimeType: 'image/png', sizeBytes: 3, ref: 'inbox/a.png' }],
-        },
-        '/g',
-      ),
-    ).toBe('Look\n\n[attachment: a.png (image/png, 3 bytes) at /g/inbox/a.png]');
   });
 });

@@ -1,11 +1,10 @@
-import path from 'node:path';
 import type {
   EffortLevel,
   Options,
   McpServerConfig as SdkMcpServerConfig,
   SettingSource,
 } from '@anthropic-ai/claude-agent-sdk';
-import type { McpServerConfig, SessionOptions, TurnInput } from '@nanoclaw/core';
+import type { McpServerConfig, SessionOptions } from '@nanoclaw/core';
 
 /** What a session's `query()` calls share, resolved once by the provider. */
 export interface QueryPlan {
@@ -88,14 +87,4 @@ export function buildQueryOptions(
   if (plan.model) options.model = plan.model;
   if (plan.effort) options.effort = plan.effort;
   return { ...options, ...plan.extra };
-}
-
-/** The user text of a turn; attachments are named (with their path under `cwd`) for Claude to Read. */
-export function promptText(input: TurnInput, cwd: string): string {
-  const notes = (input.attachments ?? []).map((attachment) => {
-    const local = !/^[a-z][a-z0-9+.-]*:/i.test(attachment.ref);
-    const where = local ? path.resolve(cwd, attachment.ref) : attachment.ref;
-    return `[attachment: ${attachment.name} (${attachment.mimeType}, ${attachment.sizeBytes} bytes) at ${where}]`;
-  });
-  return notes.length > 0 ? `${input.text}\n\n${notes.join('\n')}` : input.text;
 }

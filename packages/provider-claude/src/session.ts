@@ -31,8 +31,9 @@ import {
 import { archiveTranscript } from './archive.js';
 import { endProcessGroup, spawnInOwnGroup } from './claude-process.js';
 import { ClaudeProviderError, isClaudeSessionInvalid } from './errors.js';
+import { promptContent } from './prompt-content.js';
 import { createPromptStream, type PromptStream, userMessage } from './prompt-stream.js';
-import { buildQueryOptions, promptText, type QueryPlan } from './query-options.js';
+import { buildQueryOptions, type QueryPlan } from './query-options.js';
 import { toolCallOf, toolFailureOf, toolResultOf } from './tool-events.js';
 import { usageEventOf } from './usage.js';
 
@@ -137,7 +138,7 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
   protected async runTurn(turn: ClaudeTurn, input: TurnInput, emit: EmitEvent): Promise<void> {
     emit({ type: 'turn-start', turnId: turn.turnId, input });
     try {
-      turn.message = userMessage(promptText(input, this.init.options.cwd), randomUUID());
+      turn.message = userMessage(await promptContent(input, this.init.options.cwd), randomUUID());
       const runtime = await this.ensureRuntime();
       runtime.input.push(turn.message);
     } catch (error) {

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { type AgentSession, errorMessage, type TurnInput } from '@nanoclaw/core';
 import {
   type CompactionReason,
@@ -15,6 +14,7 @@ import { toolCallOf, toolResultOf } from './items.js';
 import type { ClientParams, NotificationOf, ServerNotification, TokenUsageBreakdown } from './protocol.js';
 import { readThreadState, writeThreadState } from './state.js';
 import { CodexTurn } from './turn.js';
+import { userInput } from './user-input.js';
 
 type ParamsOf<M extends ServerNotification['method']> = NotificationOf<M>['params'];
 type NotificationHandlers = { [M in ServerNotification['method']]?: (params: ParamsOf<M>) => void };
@@ -155,11 +155,9 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
   /** `turn/start`; when Codex refuses it, the turn is reported (started, failed, ended) and false returned. */
   private async startTurn(turn: CodexTurn, input: TurnInput, emit: EmitEvent): Promise<boolean> {
     try {
+      const items = await userInput(input, this.init.options.cwd);
       const started = await this.withApp(async (app) => {
-        const answer = await app.request('turn/start', {
-          threadId: this.threadId!,
-          input: userInput(input, this.init.options.cwd),
-        });
+        const answer = await app.request('turn/start', { threadId: this.threadId!, input: items });
         turn.app = app;
         return answer;
       });
@@ -554,24 +552,6 @@ class CodexSession extends LoopSession<CodexTurn> implements CodexAgentSession {
     if (!turn || turn.status !== undefined || !turnId) return undefined;
     return turn.codexTurnId === turnId ? turn : undefined;
   }
-}
-
-/** Codex input items for a turn: the text, plus local images; other attachments are named in the text. */
-function userInput(input: TurnInput, cwd: string): ClientParams<'turn/start'>['input'] {
-  const items: ClientParams<'turn/start'>['input'] = [];
-  const notes: string[] = [];
-  for (const attachment of input.attachments ?? []) {
-    const local = !/^[a-z][a-z0-9+.-]*:/i.test(attachment.ref);
-    if (local && attachment.mimeType.startsWith('image/')) {
-      items.push({ type: 'localImage', path: path.resolve(cwd, attachment.ref) });
-    } else {
-      notes.push(
-        `[attachment: ${attachment.name} (${attachment.mimeType}, ${attachment.sizeBytes} bytes) at ${attachment.ref}]`,
-      );
-    }
-  }
-  const text = notes.length > 0 ? `${input.text}\n\n${notes.join('\n')}` : input.text;
-  return [{ type: 'text', text, text_elements: [] }, ...items];
 }
 
 function isRetryable(info: unknown): boolean {

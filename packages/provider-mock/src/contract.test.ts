@@ -10,6 +10,7 @@ import type { MockStep } from './types.js';
 providerContract({
   name: 'mock',
   bogusContinuation: () => 'not-a-mock-continuation',
+  skipAttachments: 'the mock has no model to show images to (its attachment echo is tested in mock-provider.test.ts)',
   async setup() {
     const replies: { match: string; reply: ContractReply }[] = [];
     const requests: ContractRequest[] = [];
@@ -21,12 +22,12 @@ providerContract({
         const history = histories.get(ctx.continuation) ?? [];
         history.push(input.text);
         histories.set(ctx.continuation, history);
-        requests.push({ lastUserText: input.text, body: history.join('\n') });
+        requests.push({ lastUserText: input.text, body: history.join('\n'), images: [] });
         const found = [...replies].reverse().find((entry) => input.text.includes(entry.match));
         // A tool's result goes back to the "model" (the step's text function), as a follow-up request would.
         const followUp = (output: string) => {
           history.push(output);
-          requests.push({ lastUserText: input.text, body: history.join('\n') });
+          requests.push({ lastUserText: input.text, body: history.join('\n'), images: [] });
         };
         return toStep(found?.reply ?? { text: 'OK (mock: nothing scripted).' }, followUp);
       },
