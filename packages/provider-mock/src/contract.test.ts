@@ -10,7 +10,8 @@ import type { MockStep } from './types.js';
 providerContract({
   name: 'mock',
   bogusContinuation: () => 'not-a-mock-continuation',
-  skipAttachments: 'the mock has no model to show images to (its attachment echo is tested in mock-provider.test.ts)',
+  skipAttachments:
+    'the mock has no model to show images to (its attachment echo is tested in mock-provider.test.ts)',
   async setup() {
     const replies: { match: string; reply: ContractReply }[] = [];
     const requests: ContractRequest[] = [];
