@@ -70,7 +70,15 @@ describe('buildOpencodeConfig', () => {
         nanoclaw: {
           npm: '@ai-sdk/openai-compatible',
           options: { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-test' },
-          models: { m1: { name: 'm1', tool_call: true, limit: { context: 128_000, output: 8_192 } } },
+          models: {
+            m1: {
+              name: 'm1',
+              tool_call: true,
+              attachment: true,
+              modalities: { input: ['text', 'image'], output: ['text'] },
+              limit: { context: 128_000, output: 8_192 },
+            },
+          },
         },
       },
     });

@@ -94,6 +94,12 @@ export interface OpencodeConfigInput {
  * settings that keep a sandboxed server quiet and non-interactive (every permission allowed, no autoupdate,
  * no sharing, no git snapshots).
  */
+/**
+ * The endpoint's model takes images: opencode then sends an image file part as an `image_url` data URL (without
+ * it, opencode replaces the image with an error text before the request). A text-only model refuses the request.
+ */
+const IMAGE_INPUT = { attachment: true, modalities: { input: ['text', 'image'], output: ['text'] } };
+
 export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, unknown> {
   const config: Record<string, unknown> = {
     $schema: 'https://opencode.ai/config.json',
@@ -118,7 +124,7 @@ export function buildOpencodeConfig(input: OpencodeConfigInput): Record<string, 
     const limits = input.modelLimits ?? DEFAULT_MODEL_LIMITS;
     const models =
       model?.providerID === CUSTOM_PROVIDER_ID
-        ? { [model.modelID]: { name: model.modelID, tool_call: true, limit: { ...limits } } }
+        ? { [model.modelID]: { name: model.modelID, tool_call: true, ...IMAGE_INPUT, limit: { ...limits } } }
         : {};
     providers[CUSTOM_PROVIDER_ID] = {
       npm: '@ai-sdk/openai-compatible',

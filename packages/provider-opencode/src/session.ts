@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { type AgentSession, errorMessage, type TurnInput } from '@nanoclaw/core';
 import {
   type CompactionReason,
@@ -9,17 +7,12 @@ import {
   openSession,
   type ProviderSessionInit,
 } from '@nanoclaw/provider-utils';
-import {
-  createOpencodeClient,
-  type FilePartInput,
-  type OpencodeClient,
-  type Event as OpencodeEvent,
-  type TextPartInput,
-} from '@opencode-ai/sdk/v2';
+import { createOpencodeClient, type OpencodeClient, type Event as OpencodeEvent } from '@opencode-ai/sdk/v2';
 import { isSessionIdShape, unwrap } from './client.js';
 import { CompactionTracker } from './compaction.js';
 import type { ModelRef } from './config.js';
 import { isOpencodeSessionInvalid, OpencodeProviderError } from './errors.js';
+import { promptParts } from './prompt-parts.js';
 import { type OpencodeServer, type ServerExit, startOpencodeServer } from './server.js';
 import { type RetryStatus, TurnTracker } from './turn.js';
 
@@ -124,7 +117,7 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
         client.session.promptAsync({
           sessionID: this.sessionId as string,
           directory: this.directory,
-          parts: promptParts(input, this.init.options.cwd),
+          parts: await promptParts(input, this.init.options.cwd),
           ...(this.init.model ? { model: this.init.model } : {}),
           ...(this.init.options.instructions ? { system: this.init.options.instructions } : {}),
         }),
@@ -372,23 +365,4 @@ class OpencodeSession extends LoopSession<TurnTracker> implements OpencodeAgentS
 
 function exitMessage(exit: ServerExit): string {
   return `opencode serve exited unexpectedly (${exit.signal ?? `code ${exit.code}`})`;
-}
-
-/** The prompt's parts: the text, plus local attachments as file parts; remote ones are named in the text. */
-export function promptParts(input: TurnInput, cwd: string): Array<TextPartInput | FilePartInput> {
-  const files: FilePartInput[] = [];
-  const notes: string[] = [];
-  for (const attachment of input.attachments ?? []) {
-    const remote = /^[a-z][a-z0-9+.-]*:/i.test(attachment.ref);
-    if (remote) {
-      notes.push(
-        `[attachment: ${attachment.name} (${attachment.mimeType}, ${attachment.sizeBytes} bytes) at ${attachment.ref}]`,
-      );
-    } else {
-      const url = pathToFileURL(path.resolve(cwd, attachment.ref)).href;
-      files.push({ type: 'file', mime: attachment.mimeType, filename: attachment.name, url });
-    }
-  }
-  const text = notes.length > 0 ? `${input.text}\n\n${notes.join('\n')}` : input.text;
-  return [{ type: 'text', text }, ...files];
 }
