@@ -21,6 +21,7 @@ describe('parseDirectives', () => {
         '/exec ["node", "-e", "console.log(1)"]',
         '/fail boom',
         '/crash',
+        '/attachments',
         'and some text',
       ].join('\n'),
     );
@@ -33,6 +34,7 @@ describe('parseDirectives', () => {
       commands: [['node', '-e', 'console.log(1)']],
       fail: 'boom',
       crash: true,
+      attachments: true,
       text: 'and some text',
     });
   });

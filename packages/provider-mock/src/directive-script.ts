@@ -1,4 +1,5 @@
 import type { TurnInput } from '@nanoclaw/core';
+import { attachmentReport } from './attachment-report.js';
 import { messagesOfHostPrompt } from './host-prompt.js';
 import type { MockReplyFn, MockStep, MockToolCall, MockToolResult, MockTurnContext } from './types.js';
 
@@ -14,6 +15,8 @@ export interface ParsedDirectives {
   /** `/exec` argv lists, run without a shell. */
   commands: string[][];
   crash: boolean;
+  /** `/attachments`: report the turn's attachments (and their files' sha256). */
+  attachments: boolean;
   /** The non-directive lines, trimmed and joined by newlines. */
   text: string;
 }
@@ -72,6 +75,10 @@ const DIRECTIVES: Record<string, DirectiveHandler> = {
     parsed.crash = true;
     return undefined;
   },
+  attachments: (_argument, parsed) => {
+    parsed.attachments = true;
+    return undefined;
+  },
 };
 
 /** Splits a chat text into directives and plain text; a malformed directive yields its error message. */
@@ -82,6 +89,7 @@ export function parseDirectives(text: string): ParsedDirectives | { error: strin
     echoEnv: [],
     commands: [],
     crash: false,
+    attachments: false,
     text: '',
   };
   const plain: string[] = [];
@@ -113,7 +121,7 @@ export const directiveScript: MockReplyFn = (input: TurnInput, ctx: MockTurnCont
     usage: parsed.usage,
     error:
       parsed.fail === undefined ? undefined : { message: parsed.fail, code: 'model-error', retryable: false },
-    text: (results) => replyText(parsed, results, ctx, messagesOfHostPrompt(input.text)),
+    text: (results) => replyText(parsed, results, ctx, input),
   };
 };
 
@@ -121,11 +129,13 @@ function replyText(
   parsed: ParsedDirectives,
   results: readonly MockToolResult[],
   ctx: MockTurnContext,
-  original: string,
+  input: TurnInput,
 ): string {
+  const original = messagesOfHostPrompt(input.text);
   const lines = [
     ...results.map((r) => `${r.name}${r.isError ? ' failed' : ''}: ${r.output}`),
     ...parsed.echoEnv.map((name) => ctx.env[name] ?? '(unset)'),
+    ...(parsed.attachments ? attachmentReport(input, ctx.options.cwd) : []),
   ];
   if (parsed.text) lines.push(`Mock reply to: ${parsed.text}`);
   if (lines.length === 0 && parsed.fail === undefined) lines.push(`Mock reply to: ${original.trim()}`);

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { type AgentEvent, errorMessage } from '@nanoclaw/core';
 import { collect, types } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -60,6 +63,28 @@ describe('createMockProvider: the directive script', () => {
     const [unset] = turnEnds(await collect(session.prompt(input('/echo-env OTHER_KEY'))));
     expect(set?.text).toBe('sk-test');
     expect(unset?.text).toBe('(unset)');
+  });
+
+  it('/attachments reports each attachment the turn got, with the sha256 of its file under the cwd', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-mock-attachments-'));
+    fs.mkdirSync(path.join(dir, 'inbox'));
+    fs.writeFileSync(path.join(dir, 'inbox', 'photo.png'), 'PNG-BYTES');
+    const session = await createMockProvider().startSession({ cwd: dir });
+    const attachments = [
+      { name: 'photo.png', mimeType: 'image/png', sizeBytes: 9, ref: 'inbox/photo.png' },
+      { name: 'gone.pdf', mimeType: 'application/pdf', sizeBytes: 3, ref: 'inbox/gone.pdf' },
+    ];
+    const [end] = turnEnds(await collect(session.prompt({ text: '/attachments', attachments })));
+    const sha = createHash('sha256').update('PNG-BYTES').digest('hex');
+    expect(end?.text.split('\n')).toEqual([
+      `attachment: photo.png (image/png, 9 bytes) at inbox/photo.png: sha256 ${sha}`,
+      expect.stringMatching(
+        /^attachment: gone\.pdf \(application\/pdf, 3 bytes\) at inbox\/gone\.pdf: unreadable \(ENOENT/,
+      ),
+    ]);
+    const [none] = turnEnds(await collect(session.prompt(input('/attachments'))));
+    expect(none?.text).toBe('attachments: none');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('/exec runs a program without a shell in the session cwd and env, and replies with its output', async () => {
