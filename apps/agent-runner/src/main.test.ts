@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AgentEvent } from '@nanoclaw/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ResponseError } from 'vscode-jsonrpc/node.js';
@@ -138,6 +142,32 @@ describe('agent-runner (built bundle, as a child process)', () => {
     expect(await h.connection.sendRequest('run/push', { runId: 'r1', input: { text: 'late' } })).toEqual({
       accepted: false,
     });
+  });
+
+  it('hands attachments of run/start and run/push to the provider unchanged', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-runner-attachments-'));
+    fs.mkdirSync(path.join(dir, 'inbox'));
+    fs.writeFileSync(path.join(dir, 'inbox', '42-photo.png'), 'PNG');
+    fs.writeFileSync(path.join(dir, 'inbox', '43-scan.pdf'), 'PDF');
+    const photo = { name: 'photo.png', mimeType: 'image/png', sizeBytes: 3, ref: 'inbox/42-photo.png' };
+    const scan = { name: 'scan.pdf', mimeType: 'application/pdf', sizeBytes: 3, ref: 'inbox/43-scan.pdf' };
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const h = host();
+    await h.startSession(sessionParams({ cwd: dir }));
+    const first = { text: '/sleep 300\n/attachments', attachments: [photo] };
+    const second = { text: '/attachments', attachments: [scan] };
+    await h.connection.sendRequest('run/start', { runId: 'r1', input: first });
+    expect(await h.connection.sendRequest('run/push', { runId: 'r1', input: second })).toEqual({
+      accepted: true,
+    });
+    await h.waitFor('run/end');
+    const events = h.eventsOf('r1');
+    expect(events.filter((e) => e.type === 'turn-start').map((e) => e.input)).toEqual([first, second]);
+    expect(turnEnds(events).map((e) => e.text)).toEqual([
+      `attachment: photo.png (image/png, 3 bytes) at inbox/42-photo.png: sha256 ${sha('PNG')}`,
+      `attachment: scan.pdf (application/pdf, 3 bytes) at inbox/43-scan.pdf: sha256 ${sha('PDF')}`,
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('run/interrupt ends the current turn interrupted', async () => {
