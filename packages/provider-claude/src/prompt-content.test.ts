@@ -45,7 +45,7 @@ describe('promptContent', () => {
     ]);
   });
 
-  it('names an image over the 5 MB limit and a missing one instead of failing', async () => {
+  it('names an image over the 5 MB (base64) limit and a missing one instead of failing', async () => {
     const content = await promptContent(
       {
         text: 'Look',
@@ -58,7 +58,7 @@ describe('promptContent', () => {
     );
     expect(typeof content).toBe('string');
     expect(content).toContain(
-      `huge.png (image/png, 5242881 bytes) at ${path.join(cwd, 'inbox', 'huge.png')}]`,
+      `huge.png (image/png, ${MAX_INLINE_IMAGE_BYTES + 1} bytes) at ${path.join(cwd, 'inbox', 'huge.png')}]`,
     );
     expect(content).toMatch(/gone\.png .*; it could not be read \(ENOENT/);
   });

@@ -17,8 +17,8 @@ import {
 export type UserContent = SDKUserMessage['message']['content'];
 type ContentBlock = Exclude<UserContent, string>[number];
 
-/** Anthropic's limit for one image (API: 5 MB each). */
-export const MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024;
+/** Anthropic's limit for one image is 5 MB of base64 (the API counts the encoded data): 3.75 MB of file. */
+export const MAX_INLINE_IMAGE_BYTES = Math.floor((5 * 1024 * 1024 * 3) / 4);
 /** All of a turn's inline images together, so a request stays well under the API's 32 MB body limit. */
 export const MAX_INLINE_IMAGES_TOTAL_BYTES = 20 * 1024 * 1024;
 
