@@ -133,6 +133,31 @@ describe('createSandboxConnection (fake runner, process runtime)', () => {
     await sandbox.close();
   });
 
+  it('carries the attachments of run and push to the runner unchanged', async () => {
+    const sandbox = await connect();
+    await sandbox.startSession(session);
+    const photo = {
+      name: 'photo.png',
+      mimeType: 'image/png',
+      sizeBytes: 3,
+      ref: 'inbox/2026-12-07/42-photo.png',
+    };
+    const scan = {
+      name: 'scan.pdf',
+      mimeType: 'application/pdf',
+      sizeBytes: 9,
+      ref: 'inbox/2026-12-07/43-scan.pdf',
+    };
+    const first = { text: 'slow one', attachments: [photo] };
+    const second = { text: 'two', attachments: [scan] };
+    const run = collect(sandbox.run(first));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await sandbox.push(second)).toBe(true);
+    const events = await run;
+    expect(events.flatMap((e) => (e.type === 'turn-start' ? [e.input] : []))).toEqual([first, second]);
+    await sandbox.close();
+  });
+
   it('an abort signal interrupts the run', async () => {
     const sandbox = await connect();
     await sandbox.startSession(session);
