@@ -8,6 +8,7 @@ import {
   memoryLogger,
 } from '@nanoclaw/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PROVIDER_PROFILES } from '../agent-pool/profiles.js';
 import type { ToolRunRequest } from '../agent-pool/types.js';
 import { createConfiguredTranscriber } from './configured-transcriber.js';
 import type { TranscriptionInput } from './transcriber.js';
@@ -85,5 +86,18 @@ describe('createConfiguredTranscriber', () => {
     await expect(transcriber?.transcribe(note())).rejects.toThrow(
       'the transcription server refused voice.ogg and no sandbox is available to convert it',
     );
+  });
+});
+
+describe('TRANSCRIBE_API_KEY and the sandboxes', () => {
+  it('is in no provider’s sandbox env allowlist (the host alone sends it)', () => {
+    for (const [provider, profile] of Object.entries(DEFAULT_PROVIDER_PROFILES))
+      expect({
+        provider,
+        allowed: profile.envAllowlist.filter((key) => key.startsWith('TRANSCRIBE_')),
+      }).toEqual({
+        provider,
+        allowed: [],
+      });
   });
 });
