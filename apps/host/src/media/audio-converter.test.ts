@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { findHostBinary } from '@nanoclaw/container-runner';
@@ -6,6 +5,7 @@ import { createFakeTranscriptionServer, createTempDirs, memoryLogger } from '@na
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHostFfmpegConverter } from './audio-converter.js';
 import { createTranscriber } from './openai-transcriber.js';
+import { writeOpusNote } from './test-audio.js';
 import type { TranscriptionInput } from './transcriber.js';
 
 const { tempDir, cleanupTempDirs } = createTempDirs('nanoclaw-audio-');
@@ -23,20 +23,7 @@ function inboxFile(name: string, write: (file: string) => void): TranscriptionIn
 
 /** A real Telegram-like voice note: half a second of Opus in OGG, made by the host's ffmpeg. */
 function opusNote(): TranscriptionInput {
-  return inboxFile('voice.ogg', (file) =>
-    execFileSync(ffmpeg as string, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=0.5',
-      '-c:a',
-      'libopus',
-      file,
-    ]),
-  );
+  return inboxFile('voice.ogg', (file) => writeOpusNote(ffmpeg as string, file));
 }
 
 describe('createHostFfmpegConverter without ffmpeg', () => {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultSandboxUser, findHostBinary } from '@nanoclaw/container-runner';
@@ -10,6 +9,7 @@ import type { SandboxPlacer } from '../agent-pool/sandbox-placement.js';
 import { runToolSandbox } from '../agent-pool/tool-sandbox.js';
 import { createTranscriber } from './openai-transcriber.js';
 import { createSandboxFfmpegConverter } from './sandbox-audio-converter.js';
+import { writeOpusNote } from './test-audio.js';
 
 const { tempDir, cleanupTempDirs } = createTempDirs('nanoclaw-sandbox-conversion-');
 afterEach(cleanupTempDirs);
@@ -28,18 +28,7 @@ describe.runIf(bwrap.ok && ffmpeg && hostTree)('a voice note converted in a bwra
     const inbox = path.join(groupsDir, 'family', 'inbox', '2026-12-07');
     fs.mkdirSync(inbox, { recursive: true, mode: 0o755 });
     const hostPath = path.join(inbox, '3-voice.ogg');
-    execFileSync(ffmpeg as string, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:duration=0.5',
-      '-c:a',
-      'libopus',
-      hostPath,
-    ]);
+    writeOpusNote(ffmpeg as string, hostPath);
     const placer = { place: async () => ({ rootfs: '/', mounts: [] }) } as unknown as SandboxPlacer;
     const context = {
       runtime: testBwrapRuntime(),
