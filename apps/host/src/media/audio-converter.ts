@@ -86,6 +86,7 @@ export function createHostFfmpegConverter(options: { hostPath?: string } = {}): 
         ok: result.code === 0,
         output: result.error ? result.error.message : result.stderr,
         timedOut: result.timedOut,
+        aborted: signal?.aborted ?? false,
       });
     },
   };
@@ -95,13 +96,14 @@ export function createHostFfmpegConverter(options: { hostPath?: string } = {}): 
 export async function finishConversion(
   input: TranscriptionInput,
   target: { temporary: string; final: string },
-  result: { ok: boolean; output: string; timedOut: boolean },
+  result: { ok: boolean; output: string; timedOut: boolean; aborted?: boolean },
 ): Promise<string> {
   if (result.ok) {
     await fs.rename(target.temporary, target.final);
     return target.final;
   }
   await fs.rm(target.temporary, { force: true });
+  if (result.aborted) throw new TranscriptionError('cancelled', 'the transcription was cancelled');
   const why = result.timedOut
     ? `it took longer than ${CONVERSION_TIMEOUT_MS / 1000} s`
     : lastLine(result.output) || 'ffmpeg failed';

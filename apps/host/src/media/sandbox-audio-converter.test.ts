@@ -73,4 +73,18 @@ describe('createSandboxFfmpegConverter', () => {
       'the transcription server refused voice.ogg and the sandbox to convert it did not start: the agent userland is not ready: no sandbox has the tools yet',
     );
   });
+
+  it('a conversion the caller stops is cancelled, not a failure of the file', async () => {
+    const { input } = setup();
+    const abort = new AbortController();
+    const runTool = async (request: ToolRunRequest): Promise<ToolRunResult> => {
+      expect(request.signal).toBe(abort.signal);
+      abort.abort();
+      return { code: null, output: '', timedOut: false };
+    };
+    await expect(createSandboxFfmpegConverter({ runTool }).toWav(input, abort.signal)).rejects.toThrow(
+      'the transcription was cancelled',
+    );
+    expect(fs.readdirSync(path.dirname(input.hostPath))).toEqual(['9-voice.ogg']);
+  });
 });

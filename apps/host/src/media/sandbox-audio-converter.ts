@@ -40,7 +40,11 @@ export function createSandboxFfmpegConverter(deps: {
           { cause: error },
         );
       }
-      return finishConversion(input, target, { ok: result.code === 0, ...result });
+      return finishConversion(input, target, {
+        ok: result.code === 0,
+        ...result,
+        aborted: signal?.aborted ?? false,
+      });
     },
   };
 }
