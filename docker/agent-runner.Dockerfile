@@ -28,8 +28,8 @@ ARG NPM_CONFIG_AUDIT=false
 # @nanoclaw/sandbox-image; a test keeps them equal). No compilers, no sudo, no setuid bits.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      bash ca-certificates coreutils curl diffutils file findutils gawk git grep gzip jq less libstdc++6 make \
-      netbase patch procps python3 python3-venv ripgrep sed tar tzdata unzip xz-utils zip \
+      bash ca-certificates coreutils curl diffutils ffmpeg file findutils gawk git grep gzip jq less libstdc++6 \
+      make netbase patch poppler-utils procps python3 python3-venv ripgrep sed tar tzdata unzip xz-utils zip \
  && rm -rf /var/lib/apt/lists/* \
  && find / -xdev -type f -perm /6000 -exec chmod ug-s {} +
 

@@ -86,6 +86,26 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('sk-1');
   });
 
+  it('reads the transcription endpoint: whisper-1 by default, a bad URL named by its key, the key never shown', () => {
+    const config = loadConfig({
+      env: { TRANSCRIBE_BASE_URL: 'http://127.0.0.1:8000/v1', TRANSCRIBE_MODEL: '' },
+      cwd: tempDir(),
+    });
+    expect(config).toMatchObject({
+      TRANSCRIBE_BASE_URL: 'http://127.0.0.1:8000/v1',
+      TRANSCRIBE_MODEL: 'whisper-1',
+    });
+    expect(config.TRANSCRIBE_API_KEY).toBeUndefined();
+    const error = errorOf(() =>
+      loadConfig({
+        env: { TRANSCRIBE_BASE_URL: 'whisper.local', TRANSCRIBE_API_KEY: 'sk-tr-1' },
+        cwd: tempDir(),
+      }),
+    );
+    expect(error.keys).toEqual(['TRANSCRIBE_BASE_URL']);
+    expect(error.message).not.toContain('sk-tr-1');
+  });
+
   it('treats an empty value as unset', () => {
     const config = loadConfig({ env: { OPENAI_API_KEY: '', AGENT_PROVIDER: '' }, cwd: tempDir() });
     expect(config.OPENAI_API_KEY).toBeUndefined();

@@ -22,6 +22,7 @@ export const SECRET_KEYS = [
   'SLACK_BOT_TOKEN',
   'SLACK_APP_TOKEN',
   'DISCORD_BOT_TOKEN',
+  'TRANSCRIBE_API_KEY',
 ] as const;
 
 const optionalString = z
@@ -128,6 +129,15 @@ export const configSchema = z.object({
   GMAIL_API_ROOT: optionalUrl,
   GMAIL_TOKEN_URL: optionalUrl,
   GMAIL_AUTH_URL: optionalUrl,
+
+  // Voice notes: an OpenAI-compatible `/audio/transcriptions` endpoint (a local whisper server needs no key).
+  TRANSCRIBE_BASE_URL: optionalUrl,
+  TRANSCRIBE_API_KEY: optionalString,
+  TRANSCRIBE_MODEL: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? 'whisper-1' : value))
+    .default('whisper-1'),
 });
 
 export type HostConfig = z.infer<typeof configSchema> & {

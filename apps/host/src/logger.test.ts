@@ -24,7 +24,7 @@ describe('createLogger', () => {
     logger.child({ session: 's1' }).info(
       {
         OPENAI_API_KEY: 'sk-live-123',
-        env: { ANTHROPIC_API_KEY: 'sk-ant-456' },
+        env: { ANTHROPIC_API_KEY: 'sk-ant-456', TRANSCRIBE_API_KEY: 'sk-whisper-789' },
         request: { headers: { authorization: 'Bearer abc' } },
       },
       'spawn',
@@ -32,6 +32,7 @@ describe('createLogger', () => {
     const text = out.lines().join('\n');
     expect(text).not.toContain('sk-live-123');
     expect(text).not.toContain('sk-ant-456');
+    expect(text).not.toContain('sk-whisper-789');
     expect(text).not.toContain('Bearer abc');
     expect(JSON.parse(out.lines()[0] ?? '{}')).toMatchObject({ session: 's1', OPENAI_API_KEY: '[redacted]' });
   });

@@ -2,6 +2,7 @@ import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import type { HostConfig } from './config.js';
 import { createHost, type RunningHost } from './host/compose-host.js';
 import { createDefaultPool } from './host/default-pool.js';
+import { createConfiguredTranscriber } from './media/configured-transcriber.js';
 
 export type { RunningHost } from './host/compose-host.js';
 
@@ -16,7 +17,8 @@ export interface StartHostOptions {
 
 /**
  * Starts the host on its configuration: the database in the data dir, the groups folder, the group queue and
- * scheduler, sandboxes for the agents, the local channel and the HTTP API.
+ * scheduler, sandboxes for the agents, the local channel and the HTTP API; voice notes transcribed when
+ * `TRANSCRIBE_BASE_URL` is set.
  */
 export function startHost(
   config: HostConfig,
@@ -27,6 +29,7 @@ export function startHost(
     config,
     logger,
     createPool: createDefaultPool,
+    createTranscriber: createConfiguredTranscriber,
     ...(options.runtime ? { runtime: options.runtime } : {}),
     ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
     ...(options.channels ? { channels: options.channels } : {}),

@@ -21,7 +21,7 @@ const node = {
 const source = { mirror: 'http://mirror.test/debian', securityMirror: 'http://mirror.test/debian-security' };
 
 describe('userlandRecipe', () => {
-  it('holds a shell, git, python, ripgrep and the other base tools, sorted and without duplicates', () => {
+  it('holds a shell, git, python, ripgrep, media tools and the other base tools, sorted and without duplicates', () => {
     const recipe = userlandRecipe({ node, extraPackages: ['git', 'sqlite3'] });
     for (const name of [
       'bash',
@@ -34,6 +34,10 @@ describe('userlandRecipe', () => {
       'curl',
       'make',
       'sqlite3',
+      // what users send: voice notes converted in the sandbox, PDFs read with pdftotext (issue 20)
+      'ffmpeg',
+      'poppler-utils',
+      'file',
     ])
       expect(recipe.packages).toContain(name);
     expect(recipe.packages).toEqual([...new Set(recipe.packages)].sort());

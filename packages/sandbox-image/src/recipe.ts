@@ -10,7 +10,8 @@ export const DEFAULT_USERLAND_SUITE = 'bookworm';
 
 /**
  * What every agent gets: a shell and the tools agents reach for (git, rg, jq, curl, python3 with venv, make),
- * time zones for `TZ`, CA certificates. Kept in step with docker/agent-runner.Dockerfile (a test checks).
+ * media tools for what users send (ffmpeg: voice notes are converted in the sandbox, never on the host;
+ * poppler-utils: `pdftotext` for PDFs), time zones for `TZ`, CA certificates. Kept in step with docker/agent-runner.Dockerfile (a test checks).
  */
 export const BASE_PACKAGES: readonly string[] = [
   'bash',
@@ -18,6 +19,7 @@ export const BASE_PACKAGES: readonly string[] = [
   'coreutils',
   'curl',
   'diffutils',
+  'ffmpeg',
   'file',
   'findutils',
   'gawk',
@@ -30,6 +32,7 @@ export const BASE_PACKAGES: readonly string[] = [
   'make',
   'netbase',
   'patch',
+  'poppler-utils',
   'procps',
   'python3',
   'python3-venv',

@@ -20,6 +20,8 @@ export interface IncomingFakeRequest {
   /** Lower-cased names; repeated headers joined by `, `. */
   headers: Record<string, string>;
   raw: string;
+  /** The body's bytes as they came (multipart uploads: `raw` is their UTF-8 reading). */
+  bytes: Buffer;
 }
 
 /** The fields every fake's request log entry starts with (the body still raw). */
@@ -60,14 +62,15 @@ export async function startFakeHttpServer(
       inFlight.delete(abort);
     });
     res.on('error', () => abort.abort());
-    let raw: string;
+    let bytes: Buffer;
     try {
-      raw = await readBody(req);
+      bytes = await readBodyBytes(req);
     } catch {
       return; // the client went away mid-body
     }
     const [path = '/', query = ''] = (req.url ?? '/').split('?');
-    const request = { method: req.method ?? 'GET', path, query, headers: flattenHeaders(req), raw };
+    const headers = flattenHeaders(req);
+    const request = { method: req.method ?? 'GET', path, query, headers, raw: bytes.toString('utf8'), bytes };
     await handle(request, res, abort.signal);
   }
 
@@ -425,11 +428,15 @@ export async function delay(ms: number | undefined, signal: AbortSignal): Promis
   }
 }
 
-export function readBody(req: IncomingMessage): Promise<string> {
+export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString('utf8');
+}
+
+export function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
     req.on('aborted', () => reject(new Error('aborted')));
   });

@@ -66,6 +66,13 @@ export type {
   FakeUsage,
 } from './fake-responses-types.js';
 export type { FakeToolResult } from './fake-tool-results.js';
+export type {
+  FakeTranscriptionRequest,
+  FakeTranscriptionServer,
+  FakeTranscriptionServerOptions,
+  FakeTranscriptionUpload,
+} from './fake-transcription-server.js';
+export { createFakeTranscriptionServer } from './fake-transcription-server.js';
 export type { FakeModelContractOptions, FakeModelWorld } from './fake-world-contract.js';
 export { fakeModelProviderContract } from './fake-world-contract.js';
 export type {

@@ -14,7 +14,9 @@ export type AgentPoolErrorCode =
    * The agent userland could not be built (the mirror did not answer, the disk is full, an install script
    * failed): answered at once with the cause and the next step; the next message tries again (after a minute).
    */
-  | 'userland-failed';
+  | 'userland-failed'
+  /** A one-shot tool run was asked of a runtime without sandboxes (process). */
+  | 'no-sandbox';
 
 const marker = 'nanoclaw.error.agent-pool';
 const symbol = Symbol.for(marker);

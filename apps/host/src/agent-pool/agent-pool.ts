@@ -15,7 +15,16 @@ import { startAgentPoolReaper } from './reaper.js';
 import { defaultRunnerDist } from './runner-files.js';
 import { SandboxPlacer } from './sandbox-placement.js';
 import { SandboxSpawner } from './sandbox-spawner.js';
-import type { AcquiredSandbox, AcquireRequest, AgentPool, SandboxChange, SandboxSummary } from './types.js';
+import { runToolSandbox, type ToolSandboxContext } from './tool-sandbox.js';
+import type {
+  AcquiredSandbox,
+  AcquireRequest,
+  AgentPool,
+  SandboxChange,
+  SandboxSummary,
+  ToolRunRequest,
+  ToolRunResult,
+} from './types.js';
 
 export { AgentPoolError, type AgentPoolErrorCode, isAgentPoolError } from './agent-pool-error.js';
 export type { AgentPoolOptions } from './agent-pool-options.js';
@@ -75,6 +84,7 @@ class SandboxPool implements AgentPoolHandle {
   readonly #options: AgentPoolOptions;
   readonly #placer: SandboxPlacer;
   readonly #spawner: SandboxSpawner;
+  readonly #tools: ToolSandboxContext;
   readonly #busyWaitMs: number;
   readonly #closeTimeoutMs: number;
   readonly #live = new Map<string, PoolEntry>();
@@ -96,10 +106,12 @@ class SandboxPool implements AgentPoolHandle {
     const hostIsRoot = process.getuid?.() === 0;
     const shared = { options, runtime, projectRoot, runnerDist, user, hostIsRoot, logger: this.logger };
     this.#placer = new SandboxPlacer(shared);
+    const groupsDir = path.resolve(options.groupsDir ?? path.join(projectRoot, 'groups'));
+    this.#tools = { runtime, placer: this.#placer, user, hostIsRoot, groupsDir, logger: this.logger };
     this.#spawner = new SandboxSpawner(
       {
         ...shared,
-        groupsDir: path.resolve(options.groupsDir ?? path.join(projectRoot, 'groups')),
+        groupsDir,
         dataDir: path.resolve(options.dataDir ?? path.join(projectRoot, 'data')),
         profiles: { ...DEFAULT_PROVIDER_PROFILES, ...options.profiles },
         closeTimeoutMs: this.#closeTimeoutMs,
@@ -149,6 +161,11 @@ class SandboxPool implements AgentPoolHandle {
       const entry = await this.#spawnOnce(request, config, fingerprint);
       return { sandbox: entry.sandbox, resumed: entry.resumed, spawned: true };
     }
+  }
+
+  async runTool(request: ToolRunRequest): Promise<ToolRunResult> {
+    if (this.#closing) throw new AgentPoolError('closed', 'the agent pool is closed');
+    return runToolSandbox(this.#tools, await this.#loadConfig(request.group.id), request);
   }
 
   async prepare(): Promise<void> {

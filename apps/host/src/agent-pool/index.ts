@@ -13,4 +13,6 @@ export type {
   SandboxChange,
   SandboxState,
   SandboxSummary,
+  ToolRunRequest,
+  ToolRunResult,
 } from './types.js';

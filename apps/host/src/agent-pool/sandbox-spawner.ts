@@ -418,7 +418,7 @@ async function ensureDir(dir: string, mode: number): Promise<void> {
   }
 }
 
-async function giveToSandbox(dir: string, user: SandboxOwner, logger: Logger): Promise<void> {
+export async function giveToSandbox(dir: string, user: SandboxOwner, logger: Logger): Promise<void> {
   if (!canChownTree()) {
     logger.warn(
       { dir },
@@ -436,7 +436,7 @@ async function giveToSandbox(dir: string, user: SandboxOwner, logger: Logger): P
   }
 }
 
-async function checkReachable(mounts: readonly SandboxMount[], user: SandboxOwner): Promise<void> {
+export async function checkReachable(mounts: readonly SandboxMount[], user: SandboxOwner): Promise<void> {
   for (const mount of mounts) {
     const blocked = await findUntraversable(mount.hostPath, user);
     if (blocked) {

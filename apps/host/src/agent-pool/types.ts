@@ -48,6 +48,28 @@ export interface AgentPool {
   /** Stops a sandbox at once (a run in it fails and is retried); false when no sandbox has this id. */
   kill(id: string): Promise<boolean>;
   closeAll(): Promise<void>;
+  /**
+   * Runs one command to its end in a fresh sandbox of the group's userland (a media conversion): only the group
+   * folder mounted (at `/workspace/group`), no network, no secrets. Absent on pools without sandboxes.
+   */
+  runTool?(request: ToolRunRequest): Promise<ToolRunResult>;
+}
+
+export interface ToolRunRequest {
+  group: { id: string; folder: string };
+  /** Program and arguments inside the sandbox (paths under `/workspace/group`). */
+  command: readonly string[];
+  timeoutMs: number;
+  /** Stops the sandbox when aborted. */
+  signal?: AbortSignal;
+}
+
+export interface ToolRunResult {
+  /** Exit code; null when stopped or timed out. */
+  code: number | null;
+  /** The last part of stdout and stderr together. */
+  output: string;
+  timedOut: boolean;
 }
 
 export type SandboxState = 'starting' | 'busy' | 'idle';

@@ -51,6 +51,8 @@ import {
   type HostEventBus,
   type LocalChannel,
 } from '../local-channel/index.js';
+import type { TranscriberContext } from '../media/configured-transcriber.js';
+import type { Transcriber } from '../media/transcriber.js';
 import {
   type ChannelReceiver,
   createChannelReceiver,
@@ -92,6 +94,8 @@ export interface CreateHostOptions {
   drainMs?: number;
   /** Chat platforms started when their credentials are in `config.channelEnv`. Default: the built-in ones configured. */
   channels?: readonly ChannelFactory[];
+  /** Voice notes' speech to text, once the runtime and pool are known (undefined: none configured). */
+  createTranscriber?: (context: TranscriberContext) => Transcriber | undefined;
 }
 
 export interface RunningHost {
@@ -160,6 +164,7 @@ class HostAssembly {
   #channels: ChannelSupervisor | undefined;
   #queue: GroupQueue<WorkPayload, Turn> | undefined;
   #pool: AgentPool | undefined;
+  #transcriber: Transcriber | undefined;
   #http: HttpApi | undefined;
   #stopping: Promise<void> | undefined;
   url = '';
@@ -271,6 +276,12 @@ class HostAssembly {
         }),
       this.#logger,
     );
+    this.#transcriber = this.#options.createTranscriber?.({
+      config: this.#options.config,
+      runtime: runtimeState.runtime,
+      pool: this.#pool,
+      logger: this.#logger,
+    });
     const queue = this.#createQueue(this.#pool);
     this.#queue = queue;
     await this.#recover(queue);
@@ -379,6 +390,7 @@ class HostAssembly {
         replyTargets: this.#replyTargets,
         activeTurns: this.#activeTurns,
         requeue: (turn) => this.#queueTurn(turn),
+        ...(this.#transcriber ? { transcriber: this.#transcriber } : {}),
         logger,
       }),
     });

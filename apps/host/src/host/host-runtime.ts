@@ -91,6 +91,7 @@ export function hostPool(
     list: () => pool.list(),
     kill: (id) => pool.kill(id),
     closeAll: () => pool.closeAll(),
+    ...(pool.runTool ? { runTool: pool.runTool.bind(pool) } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   sameChat,
 } from '../groups/index.js';
 import type { HostEventBus } from '../local-channel/index.js';
+import type { Transcriber } from '../media/transcriber.js';
 import { senderUserId } from '../people/index.js';
 import { buildTurnPrompt, type Inbox, type StoredInbound, type Turn } from '../routing/index.js';
 import { type RunAgentDeps, runAgent } from './run-agent.js';
@@ -29,6 +30,8 @@ export interface WorkerDeps extends RunAgentDeps {
   activeTurns: Map<string, Turn>;
   /** Puts a turn the active run cannot take back in the queue. */
   requeue: (turn: Turn) => void;
+  /** Speech to text for inbound voice notes (`TRANSCRIBE_BASE_URL`); absent: they reach the agent as files. */
+  transcriber?: Transcriber;
   logger: Logger;
 }
 

@@ -18,6 +18,7 @@ import {
   type RuntimeProbe,
   runtimeCheck,
 } from './system-checks.js';
+import { checkTranscription } from './transcription-check.js';
 import { userlandCheck } from './userland-check.js';
 
 export interface DoctorOptions {
@@ -74,6 +75,13 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       contributions: providerContributions(options.homeDir),
       ...(options.endpointTimeoutMs === undefined ? {} : { timeoutMs: options.endpointTimeoutMs }),
     })),
+  );
+  checks.push(
+    await checkTranscription({
+      config,
+      fetch: options.fetch,
+      ...(options.endpointTimeoutMs === undefined ? {} : { timeoutMs: options.endpointTimeoutMs }),
+    }),
   );
   const access = await checkFolderAccess({
     runtime,
