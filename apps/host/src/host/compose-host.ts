@@ -14,6 +14,7 @@ import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool, SandboxChange } from '../agent-pool/types.js';
 import {
+  type AdapterLookup,
   BUILT_IN_CHANNELS,
   createAdapterLookup,
   createChannelCredentialCheck,
@@ -51,6 +52,11 @@ import {
   type HostEventBus,
   type LocalChannel,
 } from '../local-channel/index.js';
+import {
+  createOutboundFileSpool,
+  OUTBOUND_FILES_DIR,
+  type OutboundFileSpool,
+} from '../media/outbound-file.js';
 import {
   type ChannelReceiver,
   createChannelReceiver,
@@ -147,6 +153,9 @@ class HostAssembly {
   readonly #outbox: Outbox;
   readonly #reporter: FailureReporter;
   readonly #outboxWorker: OutboxWorker;
+  /** Files the agent sends, copied out of its group folder until the outbox settles their message. */
+  readonly #outboundFiles: OutboundFileSpool;
+  readonly #adapters: AdapterLookup;
   readonly #scheduler: Scheduler;
   readonly #registry: GroupRegistry;
   readonly #sessions: SessionStore;
@@ -180,14 +189,20 @@ class HostAssembly {
       },
     });
     const adapters = createAdapterLookup([this.#localChannel], () => this.#channels);
+    this.#adapters = adapters;
     this.#outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
     this.#reporter = createFailureReporter({ db, outbox: this.#outbox, logger });
+    this.#outboundFiles = createOutboundFileSpool({
+      root: path.join(config.NANOCLAW_DATA_DIR, OUTBOUND_FILES_DIR),
+      logger,
+    });
     this.#outboxWorker = createOutboxWorker({
       db,
       adapters,
       logger,
       outbox: this.#outbox,
       reporter: this.#reporter,
+      onSettled: (row) => this.#outboundFiles.release(row.message.attachments),
     });
     this.#scheduler = this.#createScheduler();
     this.#registry = createGroupRegistry({
@@ -275,6 +290,7 @@ class HostAssembly {
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
+    await this.#outboundFiles.prune();
     await this.#outboxWorker.start();
     await this.#people.approvals.start();
     await this.#scheduler.start();
@@ -366,6 +382,8 @@ class HostAssembly {
           registry: this.#registry,
           outbox: this.#outbox,
           questions: this.#people.approvals,
+          files: this.#outboundFiles,
+          adapters: this.#adapters,
           logger,
         }),
         registry: this.#registry,
