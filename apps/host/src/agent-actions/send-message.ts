@@ -48,8 +48,9 @@ export async function sendMessage(
   if (action.text.trim() === '' && paths.length === 0)
     throw new ActionError('send_message needs a text or attachments (or both); nothing was sent');
   const target = await authorizedTarget(scope, ctx, action.chat);
+  const attachments = await spoolFiles(scope, target, paths, ctx.runId);
+  // Taken only now: a refused send does not use up a key.
   const idempotencyKey = nextKey();
-  const attachments = await spoolFiles(scope, target, paths, idempotencyKey);
   const enqueued = await scope.deps.outbox
     .enqueue({
       channel: target.channel,
@@ -83,7 +84,7 @@ async function spoolFiles(
   scope: ActionScope,
   target: ChatRef,
   paths: readonly string[],
-  key: string,
+  runId: string,
 ): Promise<Attachment[]> {
   if (paths.length === 0) return [];
   const { files, adapters, registry } = scope.deps;
@@ -92,7 +93,7 @@ async function spoolFiles(
     return await files.spool({
       groupDir: registry.groupDir(scope.group.folder),
       paths,
-      key,
+      label: runId,
       channel: target.channel,
       limits: adapters?.get(adapterKey(target))?.limits,
     });

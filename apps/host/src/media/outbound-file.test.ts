@@ -37,7 +37,7 @@ describe('outbound file spool', () => {
   afterEach(() => fs.rm(root, { recursive: true, force: true }));
 
   const send = (paths: string[], limits: ChannelLimits | undefined = TELEGRAM) =>
-    spool.spool({ groupDir: group, paths, key: 'agent:run-1:send:1', channel: 'telegram', limits });
+    spool.spool({ groupDir: group, paths, label: 'run-1', channel: 'telegram', limits });
   const refusal = async (paths: string[], limits?: ChannelLimits) => {
     const error = await send(paths, limits).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutboundFileError);

@@ -33,8 +33,8 @@ export interface SpoolRequest {
   groupDir: string;
   /** Paths relative to the group folder, as the runner normalized them. */
   paths: readonly string[];
-  /** The outbound message's idempotency key (names the spool folder). */
-  key: string;
+  /** Names the spool folder (with a random suffix), e.g. the run id. */
+  label: string;
   /** The channel type, for messages (`telegram`). */
   channel: string;
   /** The target adapter's limits; absent (adapter not running): no limit is checked here. */
@@ -71,7 +71,7 @@ export function createOutboundFileSpool(options: {
       if (request.limits && !request.limits.attachments)
         throw new OutboundFileError(`this chat cannot receive files (${request.channel}) — nothing was sent`);
       const opened = await openAll(request);
-      const dir = path.join(root, `${keyHash(request.key)}-${randomUUID().slice(0, 8)}`);
+      const dir = path.join(root, `${labelHash(request.label)}-${randomUUID().slice(0, 8)}`);
       try {
         checkLimits(opened, request);
         await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -189,8 +189,8 @@ function uniqueName(name: string, taken: Set<string>): string {
   return candidate;
 }
 
-function keyHash(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 24);
+function labelHash(label: string): string {
+  return createHash('sha256').update(label).digest('hex').slice(0, 24);
 }
 
 /** `60.0 MB`, or with `digits` 0 and a whole number `50 MB`; 1 GB and up in GB. */
