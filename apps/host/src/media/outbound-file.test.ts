@@ -93,6 +93,17 @@ describe('outbound file spool', () => {
     expect(await fs.readdir(spool.root).catch(() => [])).toEqual([]);
   });
 
+  it('copies an empty file, and holds a channel without a stated limit to the host ceiling', async () => {
+    await fs.writeFile(path.join(group, 'empty.txt'), '');
+    const unstated: ChannelLimits = { maxTextLength: 4096, attachments: true, typingIndicator: true };
+    const [empty] = await send(['empty.txt'], unstated);
+    expect(empty).toMatchObject({ name: 'empty.txt', sizeBytes: 0 });
+    execFileSync('truncate', ['-s', String(2 * 1024 ** 3 + 1), path.join(group, 'huge.bin')]);
+    expect(await refusal(['huge.bin'], unstated)).toBe(
+      'huge.bin is 2.0 GB; this host sends files up to 2 GB — nothing was sent',
+    );
+  });
+
   it('refuses a chat that cannot receive files', async () => {
     expect(await refusal(['out/chart.png'], { ...TELEGRAM, attachments: false })).toMatch(
       /^this chat cannot receive files/,

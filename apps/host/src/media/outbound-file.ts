@@ -19,6 +19,8 @@ export const SPOOL_MAX_AGE_MS = 3 * 24 * 60 * 60 * 1000;
 /** How much of a file decides its type (`sniffMime` reads the magic numbers and probes for text). */
 const SNIFF_BYTES = 64 * 1024;
 const MB = 1024 * 1024;
+/** The largest file the host copies when the channel states no limit (or is not running yet): the disk's guard. */
+export const SPOOL_MAX_FILE_BYTES = 2 * 1024 * MB;
 
 /** A file the agent named cannot be sent: the message says which and why, and that nothing was sent. */
 export class OutboundFileError extends NanoclawError<'outbound-file'> {
@@ -144,24 +146,33 @@ function refusal(relPath: string, error: unknown): OutboundFileError {
 }
 
 function checkLimits(opened: readonly OpenedFile[], request: SpoolRequest): void {
-  const max = request.limits?.maxAttachmentBytes;
-  if (max === undefined) return;
+  const max = request.limits?.maxAttachmentBytes ?? SPOOL_MAX_FILE_BYTES;
   for (const file of opened) {
     if (file.stat.size <= max) continue;
+    const who =
+      request.limits?.maxAttachmentBytes === undefined
+        ? 'this host sends'
+        : `${request.channel} bots can send`;
     throw new OutboundFileError(
-      `${path.basename(file.relPath)} is ${formatSize(file.stat.size)}; ${request.channel} bots can send files up to ${formatSize(max, 0)} — nothing was sent`,
+      `${path.basename(file.relPath)} is ${formatSize(file.stat.size)}; ${who} files up to ${formatSize(max, 0)} — nothing was sent`,
     );
   }
 }
 
-/** Copies from the opened descriptor (what was checked is what is copied) and types the copy from its bytes. */
+/**
+ * Copies from the opened descriptor (what was checked is what is copied), at most the size that was checked (a file
+ * the agent keeps growing cannot fill the host's disk), and types the copy from its bytes.
+ */
 async function copyOne(file: OpenedFile, dir: string, names: Set<string>): Promise<Attachment> {
   const name = uniqueName(safeFileName(path.basename(file.relPath)), names);
   const target = path.join(dir, name);
-  await pipeline(
-    file.handle.createReadStream({ start: 0, autoClose: false }),
-    (await fs.open(target, 'wx', 0o600)).createWriteStream(),
-  );
+  const output = await fs.open(target, 'wx', 0o600);
+  if (file.stat.size === 0) await output.close();
+  else
+    await pipeline(
+      file.handle.createReadStream({ start: 0, end: file.stat.size - 1, autoClose: false }),
+      output.createWriteStream(),
+    );
   const copied = await fs.open(target, 'r');
   try {
     const { size } = await copied.stat();
