@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ChannelSupervisor, createChannelRegistry, startChannels } from '@nanoclaw/channel-registry';
-import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
+import type { Attachment, ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import {
   createSqliteQueueStore,
   createSqliteTaskStore,
@@ -290,12 +290,21 @@ class HostAssembly {
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
-    await this.#outboundFiles.prune();
+    await this.#outboundFiles.prune({ keep: await this.#unsentAttachments() });
     await this.#outboxWorker.start();
     await this.#people.approvals.start();
     await this.#scheduler.start();
     await this.#listen(queue, runtimeState, channelEnv);
     await this.#logReady(runtimeState);
+  }
+
+  /** The files of outbox messages not sent yet (pending, or cut off mid-send by a crash): kept in the spool. */
+  async #unsentAttachments(): Promise<Attachment[]> {
+    const rows = [
+      ...(await this.#outbox.list({ status: 'pending' })),
+      ...(await this.#outbox.list({ status: 'sending' })),
+    ];
+    return rows.flatMap((row) => row.message.attachments ?? []);
   }
 
   /** Stops intake, drains running turns to a deadline, flushes the outbox, closes sandboxes and the DB. */

@@ -119,13 +119,17 @@ describe('outbound file spool', () => {
     ]);
     expect(await fs.readFile(path.join(group, 'out/chart.png'))).toEqual(PNG);
 
+    const waiting = await send(['out/chart.png']);
     await send(['out/chart.png']);
-    expect(await spool.prune(60_000)).toBe(0);
+    expect(await spool.prune({ maxAgeMs: 60_000 })).toBe(0);
     const later = createOutboundFileSpool({
       root: spool.root,
       logger: silentLogger,
       now: () => Date.now() + 4 * 24 * 3600_000,
     });
+    // A message still waiting to be sent keeps its files, however old.
+    expect(await later.prune({ keep: waiting })).toBe(1);
+    expect(await fs.readFile(waiting[0]?.ref ?? '')).toEqual(PNG);
     expect(await later.prune()).toBe(1);
     expect(await fs.readdir(spool.root)).toEqual([]);
   });

@@ -54,8 +54,11 @@ export interface OutboundFileSpool {
   spool(request: SpoolRequest): Promise<Attachment[]>;
   /** Deletes the spool folders the attachments live in (a message delivered, or given up on). Never throws. */
   release(attachments: readonly Attachment[] | undefined): Promise<void>;
-  /** Deletes spool folders older than `maxAgeMs` (default three days); returns how many. */
-  prune(maxAgeMs?: number): Promise<number>;
+  /**
+   * Deletes spool folders older than `maxAgeMs` (default three days), except those holding one of `keep` (the
+   * attachments of messages still waiting to be sent); returns how many.
+   */
+  prune(options?: { maxAgeMs?: number; keep?: readonly Attachment[] }): Promise<number>;
 }
 
 export function createOutboundFileSpool(options: {
@@ -100,13 +103,14 @@ export function createOutboundFileSpool(options: {
         });
       }
     },
-    async prune(maxAgeMs = SPOOL_MAX_AGE_MS) {
+    async prune({ maxAgeMs = SPOOL_MAX_AGE_MS, keep = [] } = {}) {
       const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+      const kept = new Set(keep.map((attachment) => path.dirname(path.resolve(attachment.ref))));
       let removed = 0;
       for (const entry of entries) {
         const dir = path.join(root, entry.name);
         const stat = await fs.lstat(dir).catch(() => undefined);
-        if (!stat || now() - stat.mtimeMs < maxAgeMs) continue;
+        if (!stat || kept.has(dir) || now() - stat.mtimeMs < maxAgeMs) continue;
         await fs.rm(dir, { recursive: true, force: true });
         removed += 1;
       }
