@@ -12,7 +12,7 @@ describe('normalizeAttachmentPaths', () => {
   });
 
   it('refuses paths that leave the group folder, naming the path', () => {
-    for (const escape of [
+    for (const outside of [
       '../secret',
       '/etc/passwd',
       '/workspace/group/../other/x',
@@ -20,9 +20,9 @@ describe('normalizeAttachmentPaths', () => {
       '.',
       '/workspace/group',
     ]) {
-      const result = normalizeAttachmentPaths(['ok.png', escape], '/workspace/group');
+      const result = normalizeAttachmentPaths(['ok.png', outside], '/workspace/group');
       expect(result.ok).toBe(false);
-      expect(!result.ok && result.error).toContain(JSON.stringify(escape));
+      expect(!result.ok && result.error).toContain(JSON.stringify(outside));
       expect(!result.ok && result.error).toContain('not a file inside your group folder');
     }
   });
