@@ -29,10 +29,19 @@ describe('agentTools', () => {
     }
     const send = agentTools.find((t) => t.name === 'send_message');
     expect(send?.inputSchema).toMatchObject({
-      required: ['text'],
       additionalProperties: false,
-      properties: { text: { type: 'string', minLength: 1 }, chat: { type: 'string' } },
+      properties: {
+        text: { type: 'string' },
+        chat: { type: 'string' },
+        attachments: {
+          type: 'array',
+          maxItems: 10,
+          items: { type: 'string' },
+          description: expect.stringContaining('/workspace/group/out/chart.png or out/chart.png'),
+        },
+      },
     });
+    expect(send?.inputSchema.required ?? []).not.toContain('text');
   });
 
   it('parses a call into an action, or explains what is wrong', () => {
@@ -41,7 +50,7 @@ describe('agentTools', () => {
       action: { tool: 'pause_task', taskId: 't-1' },
     });
     expect(parseToolCall('list_chats', undefined)).toEqual({ ok: true, action: { tool: 'list_chats' } });
-    const bad = parseToolCall('send_message', { text: '', extra: 1 });
+    const bad = parseToolCall('send_message', { text: 'hi', extra: 1 });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.error).toMatch(/^invalid arguments for send_message: /);
     // The arguments cannot pick another tool.

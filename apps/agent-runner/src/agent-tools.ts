@@ -9,7 +9,7 @@ export interface AgentToolDefinition {
 
 const DESCRIPTIONS: Record<AgentToolName, string> = {
   send_message:
-    'Send a message to the chat now (default: the chat this run answers), e.g. a progress update.',
+    'Send a message to the chat now (default: the chat this run answers), e.g. a progress update, optionally with files from your group folder (attachments).',
   schedule_task: 'Schedule a prompt to run later: once at a time, on a cron expression, or every N ms.',
   list_tasks: 'List the scheduled tasks this group can see.',
   pause_task: 'Pause a scheduled task by id.',

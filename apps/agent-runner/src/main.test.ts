@@ -83,7 +83,7 @@ describe('agent-runner (built bundle, as a child process)', () => {
     await h.startSession();
     const { events } = await h.run(
       'r1',
-      '/tool nanoclaw.register_group {"folder":"x","name":"X"}\n/tool nanoclaw.send_message {}',
+      '/tool nanoclaw.register_group {"folder":"x","name":"X"}\n/tool nanoclaw.send_message {"text":7}',
     );
     const results = events.flatMap((e) => (e.type === 'tool-result' ? [[e.isError, e.output]] : []));
     expect(results).toEqual([
@@ -91,6 +91,26 @@ describe('agent-runner (built bundle, as a child process)', () => {
       [true, expect.stringContaining('invalid arguments for send_message')],
     ]);
     expect(h.actions).toHaveLength(1);
+  });
+
+  it('sends attachments to the host relative to the group folder, and refuses one outside it', async () => {
+    const h = host({ onAction: () => ({ ok: true, result: { queued: true } }) });
+    await h.startSession(sessionParams({ cwd: '/workspace/group' }));
+    const { events } = await h.run(
+      'r1',
+      [
+        '/tool nanoclaw.send_message {"attachments":["/workspace/group/out/chart.png","notes/a.md"]}',
+        '/tool nanoclaw.send_message {"text":"x","attachments":["/etc/passwd"]}',
+      ].join('\n'),
+    );
+    expect(h.actions).toEqual([
+      { tool: 'send_message', text: '', attachments: ['out/chart.png', 'notes/a.md'] },
+    ]);
+    const results = events.flatMap((e) => (e.type === 'tool-result' ? [[e.isError, e.output]] : []));
+    expect(results).toEqual([
+      [false, '{"queued":true}'],
+      [true, expect.stringContaining('attachment "/etc/passwd" is not a file inside your group folder')],
+    ]);
   });
 
   it('sends heartbeats at the configured rate', async () => {

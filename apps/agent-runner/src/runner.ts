@@ -19,6 +19,7 @@ import {
 } from '@nanoclaw/core';
 import type { MessageConnection } from 'vscode-jsonrpc/node.js';
 import { type ActionBridge, createActionBridge } from './action-bridge.js';
+import { withGroupRelativeAttachments } from './attachment-paths.js';
 import { formatIssues, RunnerErrorCodes, runnerError } from './errors.js';
 import { loadProvider as defaultLoadProvider, ProviderNotInstalledError } from './load-provider.js';
 import { type RunController, startRun } from './run-controller.js';
@@ -216,10 +217,12 @@ class AgentRunner implements Runner {
   async #handleAction(raw: unknown): Promise<AgentActionResult> {
     const parsed = agentActionSchema.safeParse(raw);
     if (!parsed.success) return { ok: false, error: `invalid action: ${formatIssues(parsed.error.issues)}` };
+    const action = withGroupRelativeAttachments(parsed.data, this.#active?.params.cwd);
+    if (!action.ok) return action;
     // Waiting for a person's answer is not the agent's working time: the turn clock stops meanwhile.
-    const release = parsed.data.tool === 'ask_user_question' ? this.#run?.holdTurnTimer() : undefined;
+    const release = action.action.tool === 'ask_user_question' ? this.#run?.holdTurnTimer() : undefined;
     try {
-      const answer: unknown = await this.#connection.sendRequest(RunnerToHost.agentAction, parsed.data);
+      const answer: unknown = await this.#connection.sendRequest(RunnerToHost.agentAction, action.action);
       const checked = agentActionResultSchema.safeParse(answer);
       if (checked.success) return checked.data;
       return { ok: false, error: 'the host answered agent/action with an invalid result' };

@@ -45,6 +45,8 @@ import { type RawReferenced, toDiscordInbound } from './discord-inbound.js';
 export const DISCORD_CHANNEL = 'discord';
 /** Discord's cap on message content. */
 export const DISCORD_MAX_TEXT_LENGTH = 2_000;
+/** A bot's upload limit in a server without boosts (and in DMs): 10 MiB per file. */
+export const DISCORD_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 /** Discord takes at most 10 files per message. */
 export const DISCORD_MAX_FILES_PER_MESSAGE = 10;
 export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
@@ -128,7 +130,12 @@ class DiscordAdapter implements DiscordChannel {
   readonly specificationVersion = CHANNEL_ADAPTER_SPEC_VERSION;
   readonly channel = DISCORD_CHANNEL;
   readonly accountId: string;
-  readonly limits = { maxTextLength: DISCORD_MAX_TEXT_LENGTH, attachments: true, typingIndicator: true };
+  readonly limits = {
+    maxTextLength: DISCORD_MAX_TEXT_LENGTH,
+    attachments: true,
+    maxAttachmentBytes: DISCORD_MAX_UPLOAD_BYTES,
+    typingIndicator: true,
+  };
   readonly #options: DiscordChannelOptions;
   readonly #apiUrl: string;
   readonly #logger: Logger;

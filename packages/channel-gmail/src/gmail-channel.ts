@@ -99,7 +99,7 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
     specificationVersion: CHANNEL_ADAPTER_SPEC_VERSION,
     channel: GMAIL_CHANNEL,
     accountId,
-    limits: GMAIL_LIMITS,
+    limits: { ...GMAIL_LIMITS, maxAttachmentBytes },
     get email() {
       return email;
     },

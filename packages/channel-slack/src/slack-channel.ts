@@ -31,6 +31,8 @@ export const SLACK_CHANNEL = 'slack';
  * but Slack recommends at most 4,000 for a readable message (and truncates past 40,000), so 4,000 it is.
  */
 export const SLACK_MAX_TEXT_LENGTH = 4_000;
+/** `files.uploadV2` (files.getUploadURLExternal) takes files up to 1 GB. */
+export const SLACK_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 
 export interface SlackChannelOptions {
@@ -124,6 +126,7 @@ class SlackAdapter implements SlackChannel {
     this.limits = {
       maxTextLength: options.maxTextLength ?? SLACK_MAX_TEXT_LENGTH,
       attachments: true,
+      maxAttachmentBytes: SLACK_MAX_UPLOAD_BYTES,
       typingIndicator: false,
     };
     this.#apiUrl = normaliseApiUrl(options.apiUrl ?? DEFAULT_SLACK_API_URL);

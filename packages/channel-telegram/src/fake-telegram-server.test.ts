@@ -129,6 +129,32 @@ describe('fake Telegram Bot API server', () => {
     expect(await download.text()).toBe('data');
   });
 
+  it('records voice and audio uploads with their method and bytes', async () => {
+    for (const [method, field, name] of [
+      ['sendVoice', 'voice', 'note.ogg'],
+      ['sendAudio', 'audio', 'song.mp3'],
+    ] as const) {
+      const form = new FormData();
+      form.set('chat_id', '-1');
+      form.set(field, new Blob([Buffer.from(`${method} bytes`)]), name);
+      const response = await fetch(`${server.url}/bot${server.token}/${method}`, {
+        method: 'POST',
+        body: form,
+      });
+      const { result } = (await response.json()) as { result: Record<string, unknown> };
+      expect(result[field]).toMatchObject({ file_size: Buffer.byteLength(`${method} bytes`) });
+    }
+    expect(server.uploads.map((u) => [u.method, u.name, u.content.toString()])).toEqual([
+      ['sendVoice', 'note.ogg', 'sendVoice bytes'],
+      ['sendAudio', 'song.mp3', 'sendAudio bytes'],
+    ]);
+    const missing = await fetch(`${server.url}/bot${server.token}/sendVoice`, {
+      method: 'POST',
+      body: new URLSearchParams({ chat_id: '-1' }),
+    });
+    expect(missing.status).toBe(400);
+  });
+
   it('injects faults: 429 with retry_after, once, for the matching methods only', async () => {
     server.failNext({ methods: ['sendMessage'], errorCode: 429, retryAfter: 7 });
     expect((await call(server, 'getMe')).status).toBe(200);

@@ -20,6 +20,8 @@ export const FAKE_TELEGRAM_SEND_METHODS: readonly string[] = [
   'sendMessage',
   'sendDocument',
   'sendPhoto',
+  'sendVoice',
+  'sendAudio',
   'editMessageText',
 ];
 
@@ -65,10 +67,19 @@ export interface FakeSentMessage {
   parseMode?: string;
 }
 
+/** The Bot API upload methods the fake accepts, each with the multipart field that carries the file. */
+const UPLOAD_FIELDS = {
+  sendDocument: 'document',
+  sendPhoto: 'photo',
+  sendVoice: 'voice',
+  sendAudio: 'audio',
+} as const;
+export type FakeUploadMethod = keyof typeof UPLOAD_FIELDS;
+
 export interface FakeUpload {
   chatId: string;
   messageId: number;
-  method: 'sendDocument' | 'sendPhoto';
+  method: FakeUploadMethod;
   name: string;
   mimeType: string;
   content: Buffer;
@@ -226,6 +237,8 @@ export async function createFakeTelegramServer(
         return { ok: true };
       case 'sendDocument':
       case 'sendPhoto':
+      case 'sendVoice':
+      case 'sendAudio':
         return sendFile(method, params, files);
       case 'getFile':
         return getFile(params);
@@ -312,11 +325,11 @@ export async function createFakeTelegramServer(
   }
 
   function sendFile(
-    method: 'sendDocument' | 'sendPhoto',
+    method: FakeUploadMethod,
     params: Record<string, unknown>,
     files: Map<string, UploadedPart>,
   ) {
-    const field = method === 'sendDocument' ? 'document' : 'photo';
+    const field = UPLOAD_FIELDS[method];
     const ref = String(params[field] ?? '');
     const part = ref.startsWith('attach://') ? files.get(ref.slice('attach://'.length)) : files.get(field);
     if (!part) return badRequest(`there is no ${field} in the request`);
@@ -324,28 +337,7 @@ export async function createFakeTelegramServer(
     if (caption && caption.length > 1024) return badRequest('message caption is too long');
     const chatId = String(params.chat_id);
     const fileId = state.addFile(part.content, part.name);
-    const media =
-      method === 'sendDocument'
-        ? {
-            document: {
-              file_id: fileId,
-              file_unique_id: `u-${fileId}`,
-              file_name: part.name,
-              mime_type: part.mimeType,
-              file_size: part.content.length,
-            },
-          }
-        : {
-            photo: [
-              {
-                file_id: fileId,
-                file_unique_id: `u-${fileId}`,
-                width: 1,
-                height: 1,
-                file_size: part.content.length,
-              },
-            ],
-          };
+    const media = uploadedMedia(method, fileId, part);
     const message = state.botMessage(chatId, { ...media, ...(caption ? { caption } : {}) });
     state.uploads.push({
       chatId,
@@ -357,6 +349,21 @@ export async function createFakeTelegramServer(
       ...(caption ? { caption } : {}),
     });
     return { ok: message };
+  }
+
+  /** The message field a real Bot API answer carries for each upload method. */
+  function uploadedMedia(method: FakeUploadMethod, fileId: string, part: UploadedPart) {
+    const file = { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: part.content.length };
+    switch (method) {
+      case 'sendPhoto':
+        return { photo: [{ ...file, width: 1, height: 1 }] };
+      case 'sendVoice':
+        return { voice: { ...file, duration: 1, mime_type: part.mimeType } };
+      case 'sendAudio':
+        return { audio: { ...file, duration: 1, file_name: part.name, mime_type: part.mimeType } };
+      default:
+        return { document: { ...file, file_name: part.name, mime_type: part.mimeType } };
+    }
   }
 
   function getFile(params: Record<string, unknown>): CallResult {

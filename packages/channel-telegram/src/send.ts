@@ -10,8 +10,25 @@ export const TELEGRAM_MAX_TEXT = 4096;
 export const TELEGRAM_MAX_CAPTION = 1024;
 /** The Bot API accepts uploads up to 50 MB (10 MB for photos). */
 export const TELEGRAM_MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
-const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+/** Bigger photos go as documents (Telegram would refuse them as photos). */
+export const TELEGRAM_MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+/** `sendAudio` takes MP3 and M4A (shown in the music player); other audio goes as a document. */
+const AUDIO_TYPES = new Set(['audio/mpeg', 'audio/mp4', 'audio/x-m4a', 'audio/m4a']);
+
+export type TelegramUploadMethod = 'sendPhoto' | 'sendVoice' | 'sendAudio' | 'sendDocument';
+
+/**
+ * The Bot API call for a file, by its (sniffed) type and size: a JPEG/PNG/WebP up to 10 MB is a photo, OGG (Opus)
+ * a voice note, MP3/M4A an audio track, anything else a document.
+ */
+export function uploadMethod(mimeType: string, sizeBytes: number): TelegramUploadMethod {
+  const type = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (PHOTO_TYPES.has(type) && sizeBytes <= TELEGRAM_MAX_PHOTO_BYTES) return 'sendPhoto';
+  if (type === 'audio/ogg' || type === 'audio/opus') return 'sendVoice';
+  if (AUDIO_TYPES.has(type)) return 'sendAudio';
+  return 'sendDocument';
+}
 
 /**
  * Parts already delivered per idempotency key: when one part of a split message fails (a 429 on part 3), the
@@ -77,7 +94,7 @@ export async function sendOutbound(
       done.push(String(sent.message_id));
     } catch (error) {
       if (done.length > 0) progress.set(message.idempotencyKey, done);
-      throw toChannelError(error, step.kind === 'text' ? 'sendMessage' : 'sendDocument');
+      throw toChannelError(error, step.kind === 'text' ? 'sendMessage' : 'send file');
     }
   }
   progress.delete(message.idempotencyKey);
@@ -116,9 +133,16 @@ async function sendFile(
   const file = await localFile(attachment);
   const input = new InputFile(file.path, attachment.name);
   const extra = { ...options, ...(step.caption ? { caption: step.caption } : {}) };
-  if (PHOTO_TYPES.has(attachment.mimeType) && file.size <= MAX_PHOTO_BYTES)
-    return api.sendPhoto(chatId, input, extra);
-  return api.sendDocument(chatId, input, extra);
+  switch (uploadMethod(attachment.mimeType, file.size)) {
+    case 'sendPhoto':
+      return api.sendPhoto(chatId, input, extra);
+    case 'sendVoice':
+      return api.sendVoice(chatId, input, extra);
+    case 'sendAudio':
+      return api.sendAudio(chatId, input, extra);
+    default:
+      return api.sendDocument(chatId, input, extra);
+  }
 }
 
 /** Outbound refs are absolute paths (the host resolves them against the group folder before `send`). */

@@ -168,6 +168,27 @@ describe('telegram channel', () => {
     expect(server.sent).toHaveLength(0);
   });
 
+  it('sends an OGG voice note with sendVoice and a PDF with sendDocument, bytes unchanged', async () => {
+    await channel.start(createContractHost());
+    const ogg = path.join(tmp, 'note.ogg');
+    const pdf = path.join(tmp, 'report.pdf');
+    await fs.writeFile(ogg, Buffer.from('OggS voice'));
+    await fs.writeFile(pdf, Buffer.from('%PDF-1.4 report'));
+    await channel.send(
+      outbound('', {
+        attachments: [
+          { name: 'note.ogg', mimeType: 'audio/ogg', sizeBytes: 10, ref: ogg },
+          { name: 'report.pdf', mimeType: 'application/pdf', sizeBytes: 15, ref: pdf },
+        ],
+      }),
+    );
+    expect(server.uploads.map((u) => [u.method, u.name, u.content.toString()])).toEqual([
+      ['sendVoice', 'note.ogg', 'OggS voice'],
+      ['sendDocument', 'report.pdf', '%PDF-1.4 report'],
+    ]);
+    expect(server.sent).toHaveLength(0);
+  });
+
   it('refuses relative or missing attachment paths as permanent', async () => {
     await channel.start(createContractHost());
     const attachment = { name: 'a.txt', mimeType: 'text/plain', sizeBytes: 1 };

@@ -22,7 +22,7 @@ import { describeError, isUnauthorized, toChannelError } from './errors.js';
 import { handleUpdate } from './handle-update.js';
 import { TELEGRAM_CHANNEL, type TelegramBotIdentity, textMentions } from './map-message.js';
 import { runPollLoop } from './poll-loop.js';
-import { createSendProgress, sendOutbound } from './send.js';
+import { createSendProgress, sendOutbound, TELEGRAM_MAX_UPLOAD_BYTES } from './send.js';
 
 export const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
 export const TELEGRAM_MAX_TEXT_LENGTH = 4096;
@@ -32,6 +32,7 @@ export const TELEGRAM_MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 export const TELEGRAM_LIMITS: ChannelLimits = {
   maxTextLength: TELEGRAM_MAX_TEXT_LENGTH,
   attachments: true,
+  maxAttachmentBytes: TELEGRAM_MAX_UPLOAD_BYTES,
   typingIndicator: true,
 };
 

@@ -66,6 +66,9 @@ async function contentOf(step: Step): Promise<AnyMessageContent> {
   const withCaption = caption ? { caption } : {};
   if (IMAGE_TYPES.has(attachment.mimeType))
     return { image: bytes, mimetype: attachment.mimeType, ...withCaption };
+  // An OGG (Opus) file is a voice note, played in the chat like one recorded on a phone.
+  if (attachment.mimeType === 'audio/ogg')
+    return { audio: bytes, mimetype: 'audio/ogg; codecs=opus', ptt: true };
   return { document: bytes, fileName: attachment.name, mimetype: attachment.mimeType, ...withCaption };
 }
 

@@ -213,6 +213,26 @@ describe('whatsapp channel (fake socket)', () => {
     expect(result.platformMessageIds).toEqual(fake.sent.map((s) => s.id));
   });
 
+  it('sends an OGG file as a voice note and a PDF as a document, with their bytes', async () => {
+    await channel.start(createContractHost());
+    const ogg = path.join(authDir, 'note.ogg');
+    const pdf = path.join(authDir, 'report.pdf');
+    fs.writeFileSync(ogg, 'OggS voice');
+    fs.writeFileSync(pdf, '%PDF-1.4 report');
+    await channel.send(
+      outbound('', {
+        attachments: [
+          { name: 'note.ogg', mimeType: 'audio/ogg', sizeBytes: 10, ref: ogg },
+          { name: 'report.pdf', mimeType: 'application/pdf', sizeBytes: 15, ref: pdf },
+        ],
+      }),
+    );
+    expect(fake.sent.map((s) => s.content)).toEqual([
+      { audio: Buffer.from('OggS voice'), mimetype: 'audio/ogg; codecs=opus', ptt: true },
+      { document: Buffer.from('%PDF-1.4 report'), fileName: 'report.pdf', mimetype: 'application/pdf' },
+    ]);
+  });
+
   it('refuses to send while disconnected (transient) and on a bad jid (permanent)', async () => {
     await expect(channel.send(outbound('x'))).rejects.toMatchObject({ message: 'whatsapp is not connected' });
     await channel.start(createContractHost());

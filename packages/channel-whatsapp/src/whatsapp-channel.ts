@@ -38,12 +38,13 @@ import { statusCodeOf } from './errors.js';
 import { createLru } from './lru.js';
 import { textMentionsSelf, toInboundMessage, WHATSAPP_CHANNEL, type WhatsAppSelf } from './map-message.js';
 import { printQrToTerminal, type QrHandler } from './qr.js';
-import { sendOutbound, WHATSAPP_MAX_TEXT } from './send.js';
+import { sendOutbound, WHATSAPP_MAX_TEXT, WHATSAPP_MAX_UPLOAD_BYTES } from './send.js';
 import { type MakeWhatsAppSocket, toBaileysLogger, type WhatsAppSocket } from './socket.js';
 
 export const WHATSAPP_LIMITS: ChannelLimits = {
   maxTextLength: WHATSAPP_MAX_TEXT,
   attachments: true,
+  maxAttachmentBytes: WHATSAPP_MAX_UPLOAD_BYTES,
   typingIndicator: true,
 };
 

@@ -1,9 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSandboxError } from './errors.js';
-import { readGroupFile } from './group-files.js';
+import { openGroupFile, readGroupFile } from './group-files.js';
 import { makeScratchDir } from './test-utils/sandbox-test-env.js';
 
 describe('readGroupFile', () => {
@@ -42,5 +43,24 @@ describe('readGroupFile', () => {
     await refused('notes', /regular file/);
     await refused('missing.md', /ENOENT/);
     await refused('big.bin', /larger than/);
+  });
+  it('refuses a FIFO without blocking on it', async () => {
+    execFileSync('mkfifo', [path.join(group, 'pipe')]);
+    await refused('pipe', /regular file/);
+  });
+});
+
+describe('openGroupFile', () => {
+  it('opens a regular file and reports its size; the caller reads and closes it', async () => {
+    const root = await makeScratchDir('group-files-open');
+    await fs.writeFile(path.join(root, 'a.txt'), 'abc');
+    const { handle, stat } = await openGroupFile(root, 'a.txt');
+    try {
+      expect(stat.size).toBe(3);
+      expect((await handle.readFile()).toString()).toBe('abc');
+    } finally {
+      await handle.close();
+      await fs.rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -9,8 +9,8 @@ export type { DetectedRuntime, RuntimeOptions } from './detect.js';
 export { createRuntime, detectRuntime } from './detect.js';
 export type { SandboxErrorCode } from './errors.js';
 export { isSandboxError, SandboxError } from './errors.js';
-export type { ReadGroupFileOptions } from './group-files.js';
-export { readGroupFile } from './group-files.js';
+export type { OpenedGroupFile, ReadGroupFileOptions } from './group-files.js';
+export { openGroupFile, readGroupFile } from './group-files.js';
 export type {
   AllowedRoot,
   MountAllowlist,

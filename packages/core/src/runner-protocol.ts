@@ -111,14 +111,25 @@ export const heartbeatParamsSchema = z.strictObject({ at: z.number().int(), busy
 export const agentActionSchema = z.discriminatedUnion('tool', [
   z.strictObject({
     tool: z.literal('send_message'),
-    text: z.string().min(1).max(100_000),
+    /** May be empty when `attachments` are given (a photo without a caption); the host refuses neither. */
+    text: z
+      .string()
+      .max(100_000)
+      .default('')
+      .describe('The message text; may be empty when you send attachments (it becomes their caption).'),
     /** A chat bound to some group, as `channel:account:chat`; default: the chat the run answers. */
     chat: z.string().max(600).optional(),
     /**
      * Files to send with the text, each a path inside the group folder (relative to it, or absolute as the agent
      * sees it), delivered as the platform's photo, voice or document.
      */
-    attachments: z.array(z.string().min(1).max(4096)).max(10).optional(),
+    attachments: z
+      .array(z.string().min(1).max(4096))
+      .max(10)
+      .optional()
+      .describe(
+        'Files in your group folder to send, e.g. /workspace/group/out/chart.png or out/chart.png (at most 10); sent as photo, voice note or document by their type.',
+      ),
   }),
   z.strictObject({
     tool: z.literal('schedule_task'),

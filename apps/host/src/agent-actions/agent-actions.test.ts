@@ -1,4 +1,6 @@
-import type { AgentActionResult, ScheduledTask } from '@nanoclaw/core';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AgentActionResult, ChannelAdapter, ScheduledTask } from '@nanoclaw/core';
 import { createSqliteTaskStore } from '@nanoclaw/db';
 import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +9,7 @@ import type { ChatRef } from '../groups/chat-ref.js';
 import { createGroupRegistry, type GroupRegistry, type RegisteredGroup } from '../groups/group-registry.js';
 import { createRecordingLogger, createTestEnv, telegramChat } from '../groups/test-support.js';
 import { perTest } from '../host/test-utils/cleanups.js';
+import { createOutboundFileSpool } from '../media/outbound-file.js';
 import { type ActionContext, createActionContext } from './action-context.js';
 import { type AgentActions, createAgentActions } from './agent-actions.js';
 
@@ -406,11 +409,78 @@ describe('list_chats', () => {
   });
 });
 
+describe('send_message attachments', () => {
+  const limits = {
+    maxTextLength: 4096,
+    attachments: true,
+    maxAttachmentBytes: 1024 * 1024,
+    typingIndicator: true,
+  };
+  let files: ReturnType<typeof createOutboundFileSpool>;
+  let withFiles: AgentActions;
+  beforeEach(async () => {
+    files = createOutboundFileSpool({
+      root: path.join(env.root, 'data/outbox-files'),
+      logger: createRecordingLogger(),
+    });
+    const telegram = { limits } as ChannelAdapter;
+    const local = { limits: { ...limits, attachments: false } } as ChannelAdapter;
+    withFiles = createAgentActions({
+      scheduler,
+      registry,
+      outbox,
+      files,
+      adapters: { get: (key) => (key === 'telegram:default' ? telegram : local) },
+      logger: createRecordingLogger(),
+    });
+    await fs.mkdir(path.join(registry.groupDir('family'), 'out'), { recursive: true });
+    await fs.writeFile(path.join(registry.groupDir('family'), 'out/notes.txt'), 'hello');
+  });
+  const sendFiles = (attachments: string[], text = '', chat?: string) =>
+    withFiles.handle(familyCtx(), { tool: 'send_message', text, attachments, ...(chat ? { chat } : {}) });
+
+  it('queues a copy of each file and tells the agent what was queued', async () => {
+    const result = expectOk(await sendFiles(['out/notes.txt']));
+    expect(result).toMatchObject({
+      queued: true,
+      files: [{ name: 'notes.txt', mimeType: 'text/plain', sizeBytes: 5 }],
+    });
+    const [row] = await outbox.list();
+    expect(row?.message).toMatchObject({ text: '', attachments: [{ name: 'notes.txt', sizeBytes: 5 }] });
+    const ref = row?.message.attachments?.[0]?.ref ?? '';
+    expect(ref.startsWith(`${files.root}/`)).toBe(true);
+    expect(await fs.readFile(ref, 'utf8')).toBe('hello');
+  });
+
+  it('refuses a file over the limit, an escape, an empty message and a chat without files; nothing is queued', async () => {
+    await fs.writeFile(path.join(registry.groupDir('family'), 'big.bin'), Buffer.alloc(2_000_000));
+    expectRefused(
+      await sendFiles(['big.bin']),
+      /^big\.bin is 1\.9 MB; telegram bots can send files up to 1 MB — nothing was sent$/,
+    );
+    expectRefused(await sendFiles(['../work/x']), /not a plain relative path inside the group folder/);
+    expectRefused(await sendFiles([], ' '), /needs a text or attachments/);
+    expectRefused(
+      await sendFiles(['out/notes.txt'], '', 'local:default:family'),
+      /^this chat cannot receive files/,
+    );
+    expect(await outbox.list()).toEqual([]);
+  });
+
+  it('is refused by a host without a file spool', async () => {
+    expectRefused(
+      await actions.handle(familyCtx(), { tool: 'send_message', text: 'x', attachments: ['out/notes.txt'] }),
+      /cannot send files/,
+    );
+  });
+});
+
 describe('handle', () => {
   it.each([
     [{ tool: 'rm_rf' }],
-    [{ tool: 'send_message' }],
+    [{ tool: 'send_message', text: 5 }],
     [{ tool: 'send_message', text: 'x', groupId: 'main' }],
+    [{ tool: 'send_message', text: 'x', attachments: Array(11).fill('a.png') }],
     [null],
     ['list_chats'],
   ])('refuses invalid input %j without throwing', async (input) => {

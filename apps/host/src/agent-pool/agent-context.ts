@@ -14,7 +14,7 @@ import { AgentPoolError } from './agent-pool-error.js';
 
 /** One short note per family of the agent's own tools (the `nanoclaw` MCP server), in every composed memory. */
 export const AGENT_TOOL_FRAGMENTS: readonly string[] = [
-  '## Messaging\n\nYour reply is sent to the chat when your turn ends. `send_message` (nanoclaw tools) sends a message at once, e.g. progress on long work.',
+  '## Messaging\n\nYour reply is sent to the chat when your turn ends. `send_message` (nanoclaw tools) sends a message at once, e.g. progress on long work; its `attachments` send files from your group folder (a chart you made, a PDF) as a photo, voice note or document.',
   '## Scheduling\n\n`schedule_task` runs a prompt later (cron, interval or once) in this group; `list_tasks`, `update_task`, `pause_task`, `resume_task` and `cancel_task` manage the tasks.',
   '## Questions\n\n`ask_user_question` asks the person you are answering and waits for their choice; use it when you need a decision you cannot make yourself.',
   '## Groups\n\n`list_chats` lists the chats the host knows; `register_group` gives a chat its own group (main group only).',

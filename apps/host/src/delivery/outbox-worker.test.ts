@@ -64,6 +64,37 @@ describe('createOutboxWorker', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('calls onSettled once per row settled for good (sent, or failed after its last try), not on a retry', async () => {
+    await worker.stop();
+    const settled: string[] = [];
+    worker = createOutboxWorker({
+      db: env.database.db,
+      adapters,
+      logger,
+      retry,
+      outbox,
+      random: () => 0.5,
+      onSettled: async (row) => {
+        settled.push(`${row.idempotencyKey}:${row.message.text}`);
+      },
+    });
+    await worker.start();
+    await send('ok');
+    await worker.idle();
+    adapter.failNext(channelError('network down'), channelError('bad request', { permanent: true }));
+    await send('bad');
+    await worker.idle();
+    expect(settled).toEqual(['ok:text ok']);
+    await advance(1_000);
+    // The failure notice the chat then gets is a row of its own, settled too.
+    expect(settled).toEqual([
+      'ok:text ok',
+      'bad:text bad',
+      'notice:delivery-failed:bad:⚠️ A reply could not be delivered to this chat.',
+    ]);
+    expect(await outbox.get('bad')).toMatchObject({ status: 'failed' });
+  });
+
   it('sends rows that were already due at start', async () => {
     await send('a');
     await worker.start();

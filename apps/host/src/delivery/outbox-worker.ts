@@ -28,6 +28,11 @@ export interface OutboxWorkerOptions {
   outbox?: Outbox;
   /** Reports messages that failed for good to their chat. Default: rate-limited per chat over `outbox`. */
   reporter?: FailureReporter;
+  /**
+   * Called once a row is settled for good (`sent`, or `failed` after its last try), e.g. to delete the files it
+   * carried. Errors are logged, never retried.
+   */
+  onSettled?: (row: OutboxRow) => Promise<void>;
   /** Chats sent to in parallel (one message at a time per chat, in order). Default 4. */
   concurrency?: number;
   now?: () => number;
@@ -78,6 +83,7 @@ class OutboxSender implements OutboxWorker {
   readonly #concurrency: number;
   readonly #outbox: Outbox;
   readonly #reporter: FailureReporter;
+  readonly #onSettled: OutboxWorkerOptions['onSettled'];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #again = false;
@@ -92,6 +98,7 @@ class OutboxSender implements OutboxWorker {
     this.#random = options.random ?? Math.random;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#onSettled = options.onSettled;
     this.#outbox = options.outbox ?? createOutbox(this.#db, { now: this.#now });
     this.#reporter =
       options.reporter ??
@@ -258,9 +265,16 @@ class OutboxSender implements OutboxWorker {
         })
         .where('id', '=', row.id)
         .execute();
+      await this.#settled(row);
     } catch (error) {
       await this.#settleFailure(row, attempts, error);
     }
+  }
+
+  async #settled(row: OutboxRow): Promise<void> {
+    await this.#onSettled?.(row).catch((error: unknown) => {
+      this.#logger.warn({ key: row.idempotencyKey, err: error }, 'outbox settle hook failed');
+    });
   }
 
   async #settleFailure(row: OutboxRow, attempts: number, error: unknown): Promise<void> {
@@ -283,6 +297,7 @@ class OutboxSender implements OutboxWorker {
       .set({ status: 'failed', last_error: message })
       .where('id', '=', row.id)
       .execute();
+    await this.#settled(row);
     await this.#reportUndelivered(row, attempts, decision.reason, message);
   }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type ChannelSupervisor, createChannelRegistry, startChannels } from '@nanoclaw/channel-registry';
-import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
+import type { Attachment, ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import {
   createSqliteQueueStore,
   createSqliteTaskStore,
@@ -14,6 +14,7 @@ import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool, SandboxChange } from '../agent-pool/types.js';
 import {
+  type AdapterLookup,
   BUILT_IN_CHANNELS,
   createAdapterLookup,
   createChannelCredentialCheck,
@@ -53,6 +54,11 @@ import {
 } from '../local-channel/index.js';
 import type { TranscriberContext } from '../media/configured-transcriber.js';
 import type { Transcriber } from '../media/transcriber.js';
+import {
+  createOutboundFileSpool,
+  OUTBOUND_FILES_DIR,
+  type OutboundFileSpool,
+} from '../media/outbound-file.js';
 import {
   type ChannelReceiver,
   createChannelReceiver,
@@ -151,6 +157,9 @@ class HostAssembly {
   readonly #outbox: Outbox;
   readonly #reporter: FailureReporter;
   readonly #outboxWorker: OutboxWorker;
+  /** Files the agent sends, copied out of its group folder until the outbox settles their message. */
+  readonly #outboundFiles: OutboundFileSpool;
+  readonly #adapters: AdapterLookup;
   readonly #scheduler: Scheduler;
   readonly #registry: GroupRegistry;
   readonly #sessions: SessionStore;
@@ -185,14 +194,20 @@ class HostAssembly {
       },
     });
     const adapters = createAdapterLookup([this.#localChannel], () => this.#channels);
+    this.#adapters = adapters;
     this.#outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
     this.#reporter = createFailureReporter({ db, outbox: this.#outbox, logger });
+    this.#outboundFiles = createOutboundFileSpool({
+      root: path.join(config.NANOCLAW_DATA_DIR, OUTBOUND_FILES_DIR),
+      logger,
+    });
     this.#outboxWorker = createOutboxWorker({
       db,
       adapters,
       logger,
       outbox: this.#outbox,
       reporter: this.#reporter,
+      onSettled: (row) => this.#outboundFiles.release(row.message.attachments),
     });
     this.#scheduler = this.#createScheduler();
     this.#registry = createGroupRegistry({
@@ -286,11 +301,21 @@ class HostAssembly {
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
+    await this.#outboundFiles.prune({ keep: await this.#unsentAttachments() });
     await this.#outboxWorker.start();
     await this.#people.approvals.start();
     await this.#scheduler.start();
     await this.#listen(queue, runtimeState, channelEnv);
     await this.#logReady(runtimeState);
+  }
+
+  /** The files of outbox messages not sent yet (pending, or cut off mid-send by a crash): kept in the spool. */
+  async #unsentAttachments(): Promise<Attachment[]> {
+    const rows = [
+      ...(await this.#outbox.list({ status: 'pending' })),
+      ...(await this.#outbox.list({ status: 'sending' })),
+    ];
+    return rows.flatMap((row) => row.message.attachments ?? []);
   }
 
   /** Stops intake, drains running turns to a deadline, flushes the outbox, closes sandboxes and the DB. */
@@ -377,6 +402,8 @@ class HostAssembly {
           registry: this.#registry,
           outbox: this.#outbox,
           questions: this.#people.approvals,
+          files: this.#outboundFiles,
+          adapters: this.#adapters,
           logger,
         }),
         registry: this.#registry,
