@@ -14,6 +14,7 @@ import { createScheduler, type Scheduler } from '@nanoclaw/scheduler';
 import { createAgentActions } from '../agent-actions/index.js';
 import type { AgentPool, SandboxChange } from '../agent-pool/types.js';
 import {
+  type AdapterLookup,
   BUILT_IN_CHANNELS,
   createAdapterLookup,
   createChannelCredentialCheck,
@@ -51,6 +52,8 @@ import {
   type HostEventBus,
   type LocalChannel,
 } from '../local-channel/index.js';
+import { schedulePruning } from '../media/prune-inbox.js';
+import type { Transcriber } from '../media/transcriber.js';
 import {
   type ChannelReceiver,
   createChannelReceiver,
@@ -92,6 +95,8 @@ export interface CreateHostOptions {
   drainMs?: number;
   /** Chat platforms started when their credentials are in `config.channelEnv`. Default: the built-in ones configured. */
   channels?: readonly ChannelFactory[];
+  /** Speech to text for inbound voice notes; unset: the agent gets the audio file and a note that none is configured. */
+  transcriber?: Transcriber;
 }
 
 export interface RunningHost {
@@ -162,6 +167,8 @@ class HostAssembly {
   #pool: AgentPool | undefined;
   #http: HttpApi | undefined;
   #stopping: Promise<void> | undefined;
+  #stopPruning: (() => void) | undefined;
+  readonly #adapters: AdapterLookup;
   url = '';
 
   constructor(options: CreateHostOptions, database: NanoclawDatabase) {
@@ -180,6 +187,7 @@ class HostAssembly {
       },
     });
     const adapters = createAdapterLookup([this.#localChannel], () => this.#channels);
+    this.#adapters = adapters;
     this.#outbox = createOutbox(db, { maxTextLength: adapterTextLimit(adapters) });
     this.#reporter = createFailureReporter({ db, outbox: this.#outbox, logger });
     this.#outboxWorker = createOutboxWorker({
@@ -271,7 +279,12 @@ class HostAssembly {
         }),
       this.#logger,
     );
-    const queue = this.#createQueue(this.#pool);
+    const queue = this.#createQueue(this.#pool, runtimeState);
+    this.#stopPruning = schedulePruning({
+      groupsDir: this.#options.config.NANOCLAW_GROUPS_DIR,
+      retentionDays: this.#options.config.MEDIA_RETENTION_DAYS,
+      logger: this.#logger.child({ component: 'media' }),
+    });
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
@@ -350,7 +363,7 @@ class HostAssembly {
     });
   }
 
-  #createQueue(pool: AgentPool): GroupQueue<WorkPayload, Turn> {
+  #createQueue(pool: AgentPool, runtimeState: HostRuntime): GroupQueue<WorkPayload, Turn> {
     const { config } = this.#options;
     const logger = this.#logger;
     const queue = createGroupQueue<WorkPayload, Turn>({
@@ -379,6 +392,13 @@ class HostAssembly {
         replyTargets: this.#replyTargets,
         activeTurns: this.#activeTurns,
         requeue: (turn) => this.#queueTurn(turn),
+        media: {
+          adapters: this.#adapters,
+          groupsDir: config.NANOCLAW_GROUPS_DIR,
+          maxMb: config.MEDIA_MAX_MB,
+          hostPaths: () => runtimeState.runtime?.name === 'process',
+        },
+        transcriber: this.#options.transcriber,
         logger,
       }),
     });
@@ -528,6 +548,7 @@ class HostAssembly {
     const graceMs = this.#options.drainMs ?? 30_000;
     const startedStopping = Date.now();
     logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
+    this.#stopPruning?.();
     await this.#localChannel.stop();
     this.#people.approvals.stop();
     await this.#scheduler.stop();

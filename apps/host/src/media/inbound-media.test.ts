@@ -19,7 +19,12 @@ const PNG = Buffer.from(
   'base64',
 );
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
-const WAV = Buffer.concat([Buffer.from('RIFF'), Buffer.from([36, 0, 0, 0]), Buffer.from('WAVEfmt '), Buffer.alloc(40, 1)]);
+const WAV = Buffer.concat([
+  Buffer.from('RIFF'),
+  Buffer.from([36, 0, 0, 0]),
+  Buffer.from('WAVEfmt '),
+  Buffer.alloc(40, 1),
+]);
 const SENT = Date.UTC(2026, 11, 7, 12);
 
 let root: string;
@@ -67,7 +72,7 @@ function message(id: number, attachments: Attachment[], platformMessageId = Stri
       platformMessageId,
       sender: { id: 'u1' },
       text: '',
-      sentAt: SENT,
+      sentAt: new Date(SENT).toISOString(),
       attachments,
     },
     groupId: 'g1',
@@ -202,7 +207,12 @@ describe('fetchTurnMedia', () => {
 
   it('transcribes a voice note, and tells why when it cannot', async () => {
     const seen: string[] = [];
-    const ok: Transcriber = { transcribe: async (input) => (seen.push(input.mimeType), 'hello there') };
+    const ok: Transcriber = {
+      transcribe: async (input) => {
+        seen.push(input.mimeType);
+        return 'hello there';
+      },
+    };
     const down: Transcriber = { transcribe: async () => Promise.reject(new Error('the endpoint is down')) };
     const turn = [message(1, [attachment('voice.wav', 'f1', WAV, 'audio/wav')])];
     expect((await fetchTurnMedia(options({ transcriber: ok }), turn)).get(1)?.[0]).toMatchObject({

@@ -16,8 +16,8 @@ export function safeFileName(untrusted: string, fallback = 'file'): string {
   const base = untrusted.split(/[/\\]/).at(-1) ?? '';
   const cleaned = base
     .normalize('NFKC')
-    // C0/C1 controls, DEL, bidi overrides and isolates, zero-width characters.
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, '')
+    // C0/C1 controls and DEL (Cc), bidi overrides and isolates, zero-width characters (Cf).
+    .replace(/[\p{Cc}\p{Cf}]/gu, '')
     .replace(/[^\p{L}\p{N}._-]+/gu, '_')
     .replace(/_+/g, '_')
     .replace(/\.{2,}/g, '.')
