@@ -31,6 +31,14 @@ describe('ensureInboxFolder', () => {
     expect((await fs.stat(dir)).mode & 0o777).toBe(0o755);
   });
 
+  it("creates a new group's folder, and refuses a symlinked one", async () => {
+    await fs.rm(group, { recursive: true });
+    await ensureInboxFolder(group, '2026-12-07');
+    expect((await fs.lstat(path.join(group, 'inbox', '2026-12-07'))).isDirectory()).toBe(true);
+    await fs.symlink(group, path.join(root, 'linked'));
+    await expect(ensureInboxFolder(path.join(root, 'linked'), '2026-12-07')).rejects.toThrow(/symlink/);
+  });
+
   it('refuses a symlinked inbox and writes nothing', async () => {
     const outside = path.join(root, 'outside');
     await fs.mkdir(outside);

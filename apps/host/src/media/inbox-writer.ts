@@ -21,10 +21,12 @@ export function inboxDate(epochMs: number, timezone: string): string {
 }
 
 /**
- * `<groupDir>/inbox/<date>`, created step by step: each part must be a real directory (never a symlink, never a
+ * `<groupDir>/inbox/<date>`, created step by step: the group folder and each part must be a real directory (never a symlink, never a
  * file); otherwise this throws and writes nothing. Returns the folder's path under the group's real path.
  */
 export async function ensureInboxFolder(groupDir: string, date: string): Promise<string> {
+  // A new group's folder may not exist before its first sandbox starts; a symlinked one is refused.
+  await ensureRealDir(path.resolve(groupDir));
   const root = await fs.realpath(groupDir);
   let dir = root;
   for (const part of [INBOX_DIR, date]) {
