@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Attachment, Logger } from '@nanoclaw/core';
 import type { AdapterLookup } from '../channels/index.js';
 import type { Outbox } from '../delivery/index.js';
-import { adapterKey, type ChatRef } from '../groups/index.js';
+import { adapterKey, type ChatRef, outboundAddress } from '../groups/index.js';
 import { fetchTurnMedia, mediaNotice } from '../media/inbound-media.js';
 import type { MediaResult } from '../media/media-result.js';
 import type { Transcriber } from '../media/transcriber.js';
@@ -98,10 +98,7 @@ async function notifyMediaProblems(
       const text = mediaNotice(result);
       if (!text) continue;
       await deps.outbox.enqueue({
-        channel: chat.channel,
-        accountId: chat.accountId,
-        chatId: chat.chatId,
-        ...(chat.threadId !== undefined ? { threadId: chat.threadId } : {}),
+        ...outboundAddress(chat),
         text,
         idempotencyKey: `media:${stored.id}:${index}`,
         replyToPlatformMessageId: stored.message.platformMessageId,

@@ -7,6 +7,7 @@ import {
   formatConfigIssue,
   type GroupRegistry,
   localChatRef,
+  outboundAddress,
   sameChat,
 } from '../groups/index.js';
 import type { HostEventBus } from '../local-channel/index.js';
@@ -257,10 +258,7 @@ async function answerTurn(deps: WorkerDeps, answer: Answer): Promise<void> {
   deps.replyTargets.set(idempotencyKey, inReplyTo);
   const last = inReplyTo.at(-1);
   await deps.outbox.enqueue({
-    channel: chat.channel,
-    accountId: chat.accountId,
-    chatId: chat.chatId,
-    ...(chat.threadId !== undefined ? { threadId: chat.threadId } : {}),
+    ...outboundAddress(chat),
     text,
     idempotencyKey,
     ...(last !== undefined ? { replyToPlatformMessageId: last } : {}),
