@@ -76,6 +76,16 @@ describe('writeInboxFile', () => {
   });
 });
 
+describe.skipIf(process.getuid?.() !== 0)('as root', () => {
+  it("gives new inbox entries to the group folder's owner (the sandbox user)", async () => {
+    await fs.chown(group, 4321, 4321);
+    const dir = await ensureInboxFolder(group, '2026-12-07');
+    const file = await writeInboxFile(group, dir, '1-a.txt', Buffer.from('x'));
+    for (const made of [path.join(group, 'inbox'), dir, file])
+      expect(await fs.lstat(made)).toMatchObject({ uid: 4321, gid: 4321 });
+  });
+});
+
 describe('findSaved', () => {
   it('finds a saved file under its name or with an added extension, never a symlink', async () => {
     const dir = await ensureInboxFolder(group, '2026-12-07');

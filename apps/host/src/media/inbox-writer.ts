@@ -28,15 +28,27 @@ export async function ensureInboxFolder(groupDir: string, date: string): Promise
   // A new group's folder may not exist before its first sandbox starts; a symlinked one is refused.
   await ensureRealDir(path.resolve(groupDir));
   const root = await fs.realpath(groupDir);
+  const owner = await groupOwner(root);
   let dir = root;
   for (const part of [INBOX_DIR, date]) {
     dir = path.join(dir, part);
-    await ensureRealDir(dir);
+    await ensureRealDir(dir, owner);
   }
   return dir;
 }
 
-async function ensureRealDir(dir: string): Promise<void> {
+/**
+ * Who new inbox entries belong to: when the host runs as root, sandboxes run as another uid that owns the group
+ * folder (the pool hands it over); what the host adds there is given to the same owner, so the agent can also
+ * move or delete it. Otherwise the host user owns everything already (0644/0755 let any sandbox user read).
+ */
+async function groupOwner(groupDir: string): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const stat = await fs.lstat(groupDir);
+  return { uid: stat.uid, gid: stat.gid };
+}
+
+async function ensureRealDir(dir: string, owner?: { uid: number; gid: number }): Promise<void> {
   const stat = await fs.lstat(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
@@ -46,6 +58,7 @@ async function ensureRealDir(dir: string): Promise<void> {
       if (error.code !== 'EEXIST') throw error;
     });
     await fs.chmod(dir, DIR_MODE);
+    if (owner) await fs.lchown(dir, owner.uid, owner.gid);
     return ensureRealDir(dir);
   }
   if (stat.isSymbolicLink() || !stat.isDirectory())
@@ -96,6 +109,8 @@ export async function writeInboxFile(
   try {
     await handle.writeFile(bytes);
     await handle.chmod(FILE_MODE);
+    const owner = await groupOwner(groupDir);
+    if (owner) await handle.chown(owner.uid, owner.gid);
   } catch (error) {
     await handle.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
