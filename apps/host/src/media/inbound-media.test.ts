@@ -193,6 +193,23 @@ describe('fetchTurnMedia', () => {
     });
   });
 
+  it('words a slow download and a symlinked inbox for the user, without host paths', async () => {
+    const never = { downloadAttachment: () => new Promise<Uint8Array>(() => undefined) };
+    const slow = await fetchTurnMedia(options({ adapter: never, timeoutMs: 50 }), [
+      message(1, [attachment('a.png', 'f1', PNG)]),
+    ]);
+    expect(slow.get(1)?.[0]).toMatchObject({ ok: false, reason: 'the download took longer than 0 s' });
+    await fs.rm(path.join(root, 'group', 'inbox'), { recursive: true });
+    await fs.symlink(root, path.join(root, 'group', 'inbox'));
+    const linked = await fetchTurnMedia(options(), [message(2, [attachment('b.png', 'f2', PNG)])]);
+    expect(linked.get(2)?.[0]).toEqual({
+      ok: false,
+      name: 'b.png',
+      reason: "the group's inbox folder is not a plain folder (a symlink?), so nothing was saved",
+    });
+    expect(await fs.readdir(root)).toEqual(['group']);
+  });
+
   it('writes nothing outside the inbox for a hostile name and message id', async () => {
     const results = await fetchTurnMedia(options(), [
       message(1, [attachment('../../x\u0000\n.png', 'f1', PNG)], '../../../etc'),

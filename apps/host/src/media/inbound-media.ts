@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { SANDBOX_PATHS } from '@nanoclaw/container-runner';
-import { type Attachment, type ChannelAdapter, errorMessage, type Logger } from '@nanoclaw/core';
+import {
+  type Attachment,
+  type ChannelAdapter,
+  errorMessage,
+  type Logger,
+  NanoclawError,
+} from '@nanoclaw/core';
+import mime from 'mime-types';
 import type { StoredInbound } from '../routing/stored-inbound.js';
 import { ensureInboxFolder, findSaved, inboxDate, readSaved, writeInboxFile } from './inbox-writer.js';
 import type { MediaResult, SavedMedia } from './media-result.js';
@@ -97,14 +104,27 @@ async function fetchOne(
       sandboxPath: options.hostPaths
         ? path.join(path.resolve(options.groupDir), ref)
         : path.posix.join(SANDBOX_PATHS.group, ref),
-      ...(renamed ? { mismatch: { claimed: attachment.mimeType } } : {}),
+      ...(renamed ? { mismatch: { claimed: mime.lookup(fileName) || attachment.mimeType } } : {}),
     };
     if (sniffed.mimeType.startsWith('audio/')) media.transcript = await transcribe(options, media);
     return media;
   } catch (error) {
     options.logger.warn({ err: error, message: stored.id, name: attachment.name }, 'inbound file not saved');
-    return fail(`it could not be fetched: ${errorMessage(error)}`);
+    return fail(failureReason(error, options));
   }
+}
+
+/** Why a file was not saved, for the user: no host paths, no stack; the adapter's own words for a download. */
+function failureReason(error: unknown, options: InboundMediaOptions): string {
+  if (NanoclawError.isInstance(error) && error.code === 'media-unsafe-path')
+    return "the group's inbox folder is not a plain folder (a symlink?), so nothing was saved";
+  if (options.signal.aborted) return 'the turn was stopped before it was fetched';
+  if (error instanceof DOMException && error.name === 'TimeoutError')
+    return `the download took longer than ${Math.round((options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS) / 1000)} s`;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (error as { syscall?: unknown }).syscall)
+    return `the host could not save it (${code})`;
+  return `it could not be fetched: ${errorMessage(error)}`;
 }
 
 async function download(options: InboundMediaOptions, ref: string, maxBytes: number): Promise<Uint8Array> {
@@ -115,7 +135,13 @@ async function download(options: InboundMediaOptions, ref: string, maxBytes: num
   // fetchOne checked that the adapter can download.
   const fetch = options.adapter?.downloadAttachment;
   if (!fetch) throw new Error('this channel cannot fetch files');
-  return fetch.call(options.adapter, ref, { maxBytes, signal });
+  // An adapter that ignores the signal must not hold the turn: the timeout ends the wait either way.
+  const stopped = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  stopped.catch(() => undefined); // the download won the race
+  return Promise.race([fetch.call(options.adapter, ref, { maxBytes, signal }), stopped]);
 }
 
 async function transcribe(
