@@ -2,6 +2,7 @@ import type { ChannelFactory, ContainerRuntime, Logger } from '@nanoclaw/core';
 import type { HostConfig } from './config.js';
 import { createHost, type RunningHost } from './host/compose-host.js';
 import { createDefaultPool } from './host/default-pool.js';
+import type { Transcriber } from './media/transcriber.js';
 
 export type { RunningHost } from './host/compose-host.js';
 
@@ -12,6 +13,8 @@ export interface StartHostOptions {
   drainMs?: number;
   /** Chat platforms instead of the built-in ones configured (tests). */
   channels?: readonly ChannelFactory[];
+  /** Speech to text for voice notes instead of the configured one (tests). */
+  transcriber?: Transcriber;
 }
 
 /**
@@ -30,5 +33,7 @@ export function startHost(
     ...(options.runtime ? { runtime: options.runtime } : {}),
     ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
     ...(options.channels ? { channels: options.channels } : {}),
+    // The transcription endpoint (TRANSCRIBE_BASE_URL) is wired here once it exists; none yet: the agent gets the file.
+    ...(options.transcriber ? { transcriber: options.transcriber } : {}),
   });
 }
