@@ -68,16 +68,8 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
   const runId = ctx.item.id;
   // Only what this try claimed: after a restart one message can be in two queued turns (the recovered queue item
   // and the inbox's recovery turn); whichever runs second must not put the already-answered one in its prompt.
-  const media = await prepareTurnMedia(deps, {
-    group,
-    chat: turn.chat,
-    messages: claimed,
-    signal: ctx.signal,
-  });
-  const prompt = await buildTurnPrompt(
-    { inbox: deps.inbox, timezone: deps.timezone, media: media.byMessage },
-    { ...turn, messageIds: claimed.map((m) => m.id) },
-  );
+  const run: RunOf = { group, signal: ctx.signal };
+  const input = await turnInputOf(deps, { ...turn, messageIds: claimed.map((m) => m.id) }, claimed, run);
   const pending: PendingTurn[] = [{ turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) }];
   deps.activeTurns.set(group.id, turn);
   deps.bus.publish({
@@ -105,14 +97,13 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
         runId,
         chat: turn.chat,
         ...requesterOf(claimed),
-        input: turnInput(prompt.text, media.attachments),
+        input,
         signal: ctx.signal,
         onEvent: streamTurns(deps, group.folder, runId, answer),
         attachFollowUps: (push) =>
           ctx.inputs.subscribe(() => {
             // followUp never rejects (tested): a follow-up it cannot join is queued again.
-            for (const next of ctx.inputs.take())
-              void followUp(deps, next, turn, push, pending, { group, signal: ctx.signal });
+            for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending, run);
           }),
       });
       failed = result.errors.length > 0;
@@ -151,11 +142,31 @@ interface RunOf {
 
 const NO_MEDIA_RUN: RunOf = { signal: new AbortController().signal };
 
-/** The runtime's input: the prompt text, and the files saved for it (when any). */
-function turnInput(text: string, attachments: TurnInput['attachments'] = []): TurnInput {
-  return attachments.length > 0 ? { text, attachments } : { text };
+/**
+ * The runtime's input for a turn's claimed messages: their files fetched into the run's group folder (when the
+ * run's group is known), then the prompt naming them, and the saved files.
+ */
+async function turnInputOf(
+  deps: WorkerDeps,
+  turn: Turn,
+  claimed: readonly StoredInbound[],
+  run: RunOf,
+): Promise<TurnInput> {
+  const media = run.group
+    ? await prepareTurnMedia(deps, {
+        group: run.group,
+        chat: turn.chat,
+        messages: claimed,
+        signal: run.signal,
+      })
+    : undefined;
+  const prompt = await buildTurnPrompt(
+    { inbox: deps.inbox, timezone: deps.timezone, ...(media ? { media: media.byMessage } : {}) },
+    turn,
+  );
+  const attachments = media?.attachments ?? [];
+  return attachments.length > 0 ? { text: prompt.text, attachments } : { text: prompt.text };
 }
-
 /**
  * A follow-up for the same chat and session joins the run; anything else waits its turn in the queue. Never
  * rejects: a follow-up the run cannot take (it ended, its runner died, the database failed) is queued again, and
@@ -203,21 +214,10 @@ async function joinRun(
   const claimed = await deps.inbox.markProcessing(next.messageIds.filter((id) => !taken.has(id)));
   if (claimed.length === 0) return true;
   const own: Turn = { ...next, messageIds: claimed.map((m) => m.id) };
-  const media = run.group
-    ? await prepareTurnMedia(deps, {
-        group: run.group,
-        chat: own.chat,
-        messages: claimed,
-        signal: run.signal,
-      })
-    : { byMessage: new Map(), attachments: [] };
-  const prompt = await buildTurnPrompt(
-    { inbox: deps.inbox, timezone: deps.timezone, media: media.byMessage },
-    own,
-  );
+  const input = await turnInputOf(deps, own, claimed, run);
   const entry = { turn: own, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
   pending.push(entry);
-  const accepted = await push(turnInput(prompt.text, media.attachments)).catch((error: unknown) => {
+  const accepted = await push(input).catch((error: unknown) => {
     deps.logger.warn({ err: error, group: next.groupId }, 'the running turn did not take a follow-up');
     return false;
   });
