@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingLogger } from '../groups/test-support.js';
-import { pruneInboxes } from './prune-inbox.js';
+import { until } from '../host/test-utils/e2e-host.js';
+import { pruneInboxes, schedulePruning } from './prune-inbox.js';
 
 let root: string;
 let groups: string;
@@ -93,5 +94,20 @@ describe('pruneInboxes', () => {
       folders: 0,
     });
     expect(await exists('main/inbox/2026-01-01/sub/x')).toBe(true);
+  });
+});
+
+describe('schedulePruning', () => {
+  it('prunes at once and again on its timer until stopped', async () => {
+    const logger = createRecordingLogger();
+    await put('main/inbox/2020-01-01/a');
+    const stop = schedulePruning({ groupsDir: groups, retentionDays: 1, logger }, 50);
+    await until(async () => !(await exists('main/inbox/2020-01-01')));
+    await put('main/inbox/2020-01-02/b');
+    await until(async () => !(await exists('main/inbox/2020-01-02')));
+    stop();
+    await put('main/inbox/2020-01-03/c');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await exists('main/inbox/2020-01-03/c')).toBe(true);
   });
 });
