@@ -106,6 +106,18 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('sk-tr-1');
   });
 
+  it('reads the media limits, and names a bad one', () => {
+    const config = loadConfig({ env: {}, cwd: tempDir() });
+    expect(config.MEDIA_MAX_MB).toBe(20);
+    expect(config.MEDIA_RETENTION_DAYS).toBe(30);
+    expect(loadConfig({ env: { MEDIA_MAX_MB: '2.5' }, cwd: tempDir() }).MEDIA_MAX_MB).toBe(2.5);
+    const error = errorOf(() =>
+      loadConfig({ env: { MEDIA_MAX_MB: '0', MEDIA_RETENTION_DAYS: '1.5' }, cwd: tempDir() }),
+    );
+    expect(error.keys).toEqual(expect.arrayContaining(['MEDIA_MAX_MB', 'MEDIA_RETENTION_DAYS']));
+    expect(error.message).toMatch(/MEDIA_MAX_MB: must be more than 0/);
+  });
+
   it('treats an empty value as unset', () => {
     const config = loadConfig({ env: { OPENAI_API_KEY: '', AGENT_PROVIDER: '' }, cwd: tempDir() });
     expect(config.OPENAI_API_KEY).toBeUndefined();

@@ -88,6 +88,12 @@ export const configSchema = z.object({
     .transform((value) => (value === '' ? hostTimezone() : value))
     .pipe(timezoneSchema)
     .default(hostTimezone()),
+  MEDIA_MAX_MB: z.coerce
+    .number({ error: 'must be a number' })
+    .positive({ error: 'must be more than 0' })
+    .max(2048, { error: 'must be at most 2048' })
+    .default(20),
+  MEDIA_RETENTION_DAYS: positiveInt(36_500).min(1, { error: 'must be at least 1' }).default(30),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'must be auto, json or pretty' }).default('auto'),
 

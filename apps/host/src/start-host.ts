@@ -3,6 +3,7 @@ import type { HostConfig } from './config.js';
 import { createHost, type RunningHost } from './host/compose-host.js';
 import { createDefaultPool } from './host/default-pool.js';
 import { createConfiguredTranscriber } from './media/configured-transcriber.js';
+import type { Transcriber } from './media/transcriber.js';
 
 export type { RunningHost } from './host/compose-host.js';
 
@@ -13,6 +14,8 @@ export interface StartHostOptions {
   drainMs?: number;
   /** Chat platforms instead of the built-in ones configured (tests). */
   channels?: readonly ChannelFactory[];
+  /** Speech to text for voice notes instead of the configured one (tests). */
+  transcriber?: Transcriber;
 }
 
 /**
@@ -33,5 +36,6 @@ export function startHost(
     ...(options.runtime ? { runtime: options.runtime } : {}),
     ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}),
     ...(options.channels ? { channels: options.channels } : {}),
+    ...(options.transcriber ? { transcriber: options.transcriber } : {}),
   });
 }

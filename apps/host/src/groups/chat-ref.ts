@@ -35,6 +35,16 @@ export function adapterKey(ref: Pick<ChatRef, 'channel' | 'accountId'>): string 
   return `${ref.channel}:${ref.accountId}`;
 }
 
+/** A chat's address fields for an outbound message (no `threadId` key when there is no thread). */
+export function outboundAddress(chat: ChatRef): ChatRef {
+  return {
+    channel: chat.channel,
+    accountId: chat.accountId,
+    chatId: chat.chatId,
+    ...(chat.threadId !== undefined ? { threadId: chat.threadId } : {}),
+  };
+}
+
 export function localChatRef(folder: string): ChatRef {
   return { channel: LOCAL_CHANNEL, accountId: LOCAL_ACCOUNT, chatId: folder };
 }

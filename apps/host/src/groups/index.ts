@@ -5,6 +5,7 @@ export {
   LOCAL_ACCOUNT,
   LOCAL_CHANNEL,
   localChatRef,
+  outboundAddress,
   parseChatRef,
   sameChat,
 } from './chat-ref.js';

@@ -53,12 +53,13 @@ import {
   type LocalChannel,
 } from '../local-channel/index.js';
 import type { TranscriberContext } from '../media/configured-transcriber.js';
-import type { Transcriber } from '../media/transcriber.js';
 import {
   createOutboundFileSpool,
   OUTBOUND_FILES_DIR,
   type OutboundFileSpool,
 } from '../media/outbound-file.js';
+import { schedulePruning } from '../media/prune-inbox.js';
+import type { Transcriber } from '../media/transcriber.js';
 import {
   type ChannelReceiver,
   createChannelReceiver,
@@ -102,6 +103,8 @@ export interface CreateHostOptions {
   channels?: readonly ChannelFactory[];
   /** Voice notes' speech to text, once the runtime and pool are known (undefined: none configured). */
   createTranscriber?: (context: TranscriberContext) => Transcriber | undefined;
+  /** Speech to text for inbound voice notes instead of the configured one (tests). */
+  transcriber?: Transcriber;
 }
 
 export interface RunningHost {
@@ -176,6 +179,7 @@ class HostAssembly {
   #transcriber: Transcriber | undefined;
   #http: HttpApi | undefined;
   #stopping: Promise<void> | undefined;
+  #stopPruning: (() => void) | undefined;
   url = '';
 
   constructor(options: CreateHostOptions, database: NanoclawDatabase) {
@@ -291,13 +295,20 @@ class HostAssembly {
         }),
       this.#logger,
     );
-    this.#transcriber = this.#options.createTranscriber?.({
-      config: this.#options.config,
-      runtime: runtimeState.runtime,
-      pool: this.#pool,
-      logger: this.#logger,
+    this.#transcriber =
+      this.#options.transcriber ??
+      this.#options.createTranscriber?.({
+        config: this.#options.config,
+        runtime: runtimeState.runtime,
+        pool: this.#pool,
+        logger: this.#logger,
+      });
+    const queue = this.#createQueue(this.#pool, runtimeState);
+    this.#stopPruning = schedulePruning({
+      groupsDir: this.#options.config.NANOCLAW_GROUPS_DIR,
+      retentionDays: this.#options.config.MEDIA_RETENTION_DAYS,
+      logger: this.#logger.child({ component: 'media' }),
     });
-    const queue = this.#createQueue(this.#pool);
     this.#queue = queue;
     await this.#recover(queue);
     const channelEnv = await this.#openIntake();
@@ -386,7 +397,7 @@ class HostAssembly {
     });
   }
 
-  #createQueue(pool: AgentPool): GroupQueue<WorkPayload, Turn> {
+  #createQueue(pool: AgentPool, runtimeState: HostRuntime): GroupQueue<WorkPayload, Turn> {
     const { config } = this.#options;
     const logger = this.#logger;
     const queue = createGroupQueue<WorkPayload, Turn>({
@@ -417,6 +428,12 @@ class HostAssembly {
         replyTargets: this.#replyTargets,
         activeTurns: this.#activeTurns,
         requeue: (turn) => this.#queueTurn(turn),
+        media: {
+          adapters: this.#adapters,
+          groupsDir: config.NANOCLAW_GROUPS_DIR,
+          maxMb: config.MEDIA_MAX_MB,
+          hostPaths: () => runtimeState.runtime?.name === 'process',
+        },
         ...(this.#transcriber ? { transcriber: this.#transcriber } : {}),
         logger,
       }),
@@ -567,6 +584,7 @@ class HostAssembly {
     const graceMs = this.#options.drainMs ?? 30_000;
     const startedStopping = Date.now();
     logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
+    this.#stopPruning?.();
     await this.#localChannel.stop();
     this.#people.approvals.stop();
     await this.#scheduler.stop();

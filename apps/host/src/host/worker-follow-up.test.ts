@@ -1,3 +1,7 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TurnInput } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createFamilyEnv,
@@ -117,5 +121,49 @@ describe('a follow-up pushed into a running turn', () => {
     await followUp(deps, next, active, async () => ++pushes > 0, []);
     expect(pushes).toBe(0);
     expect(requeued).toEqual([next]);
+  });
+});
+
+describe('a follow-up with a file', () => {
+  it('fetches it into the group inbox and pushes its path and the file into the run', async () => {
+    const groupsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'follow-up-media-'));
+    try {
+      const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
+      const active = await queuedTurn('1');
+      const { message: stored } = await inbox.store(
+        telegramMessage('2', {
+          attachments: [{ name: 'p.png', mimeType: 'image/png', sizeBytes: png.length, ref: 'f2' }],
+        }),
+      );
+      await inbox.assign(stored.id, { groupId: 'grp', status: 'queued' });
+      const next = turnOf('grp', [stored]);
+      const pushed: TurnInput[] = [];
+      const media = {
+        adapters: { get: () => ({ downloadAttachment: async () => png }) as never },
+        groupsDir,
+        maxMb: 20,
+        hostPaths: () => false,
+      };
+      await followUp(
+        { ...deps, media, outbox: { enqueue: async () => ({}) as never } },
+        next,
+        active,
+        async (input) => pushed.push(input) > 0,
+        [{ turn: active, inReplyTo: ['1'] }],
+        { group: { id: 'grp', folder: 'family' }, signal: new AbortController().signal },
+      );
+      const ref = 'inbox/2026-11-24/2-p.png';
+      expect(pushed).toEqual([
+        {
+          text: expect.stringContaining(
+            `type="image/png" size="${png.length}" path="/workspace/group/${ref}"`,
+          ),
+          attachments: [{ name: '2-p.png', mimeType: 'image/png', sizeBytes: png.length, ref }],
+        },
+      ]);
+      expect(fs.readFileSync(path.join(groupsDir, 'family', ref))).toEqual(png);
+    } finally {
+      fs.rmSync(groupsDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { AgentEvent, Logger } from '@nanoclaw/core';
+import type { AgentEvent, Logger, TurnInput } from '@nanoclaw/core';
 import type { GroupWorker, WorkerContext } from '@nanoclaw/group-queue';
 import type { Scheduler } from '@nanoclaw/scheduler';
 import type { FailureReporter, Outbox } from '../delivery/index.js';
@@ -7,6 +7,7 @@ import {
   formatConfigIssue,
   type GroupRegistry,
   localChatRef,
+  outboundAddress,
   sameChat,
 } from '../groups/index.js';
 import type { HostEventBus } from '../local-channel/index.js';
@@ -14,6 +15,7 @@ import type { Transcriber } from '../media/transcriber.js';
 import { senderUserId } from '../people/index.js';
 import { buildTurnPrompt, type Inbox, type StoredInbound, type Turn } from '../routing/index.js';
 import { type RunAgentDeps, runAgent } from './run-agent.js';
+import { prepareTurnMedia, type TurnMediaDeps } from './turn-media.js';
 import { PermanentRunError, type TaskRunRef, type WorkPayload } from './work.js';
 
 export interface WorkerDeps extends RunAgentDeps {
@@ -30,8 +32,10 @@ export interface WorkerDeps extends RunAgentDeps {
   activeTurns: Map<string, Turn>;
   /** Puts a turn the active run cannot take back in the queue. */
   requeue: (turn: Turn) => void;
-  /** Speech to text for inbound voice notes (`TRANSCRIBE_BASE_URL`); absent: they reach the agent as files. */
-  transcriber?: Transcriber;
+  /** Inbound files: fetched into the group's inbox before the prompt is built (unset: the prompt names them only). */
+  media?: TurnMediaDeps;
+  /** Voice notes' speech to text (`TRANSCRIBE_BASE_URL`); unset: the agent gets the audio file only. */
+  transcriber?: Transcriber | undefined;
   logger: Logger;
 }
 
@@ -64,10 +68,8 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
   const runId = ctx.item.id;
   // Only what this try claimed: after a restart one message can be in two queued turns (the recovered queue item
   // and the inbox's recovery turn); whichever runs second must not put the already-answered one in its prompt.
-  const prompt = await buildTurnPrompt(
-    { inbox: deps.inbox, timezone: deps.timezone },
-    { ...turn, messageIds: claimed.map((m) => m.id) },
-  );
+  const run: RunOf = { group, signal: ctx.signal };
+  const input = await turnInputOf(deps, { ...turn, messageIds: claimed.map((m) => m.id) }, claimed, run);
   const pending: PendingTurn[] = [{ turn, inReplyTo: claimed.map((m) => m.message.platformMessageId) }];
   deps.activeTurns.set(group.id, turn);
   deps.bus.publish({
@@ -95,13 +97,13 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
         runId,
         chat: turn.chat,
         ...requesterOf(claimed),
-        input: { text: prompt.text },
+        input,
         signal: ctx.signal,
         onEvent: streamTurns(deps, group.folder, runId, answer),
         attachFollowUps: (push) =>
           ctx.inputs.subscribe(() => {
             // followUp never rejects (tested): a follow-up it cannot join is queued again.
-            for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending);
+            for (const next of ctx.inputs.take()) void followUp(deps, next, turn, push, pending, run);
           }),
       });
       failed = result.errors.length > 0;
@@ -132,6 +134,39 @@ interface PendingTurn {
   inReplyTo: string[];
 }
 
+/** The running turn's group and abort signal: a follow-up's files are fetched into that group's folder. */
+interface RunOf {
+  group?: { id: string; folder: string };
+  signal: AbortSignal;
+}
+
+const NO_MEDIA_RUN: RunOf = { signal: new AbortController().signal };
+
+/**
+ * The runtime's input for a turn's claimed messages: their files fetched into the run's group folder (when the
+ * run's group is known), then the prompt naming them, and the saved files.
+ */
+async function turnInputOf(
+  deps: WorkerDeps,
+  turn: Turn,
+  claimed: readonly StoredInbound[],
+  run: RunOf,
+): Promise<TurnInput> {
+  const media = run.group
+    ? await prepareTurnMedia(deps, {
+        group: run.group,
+        chat: turn.chat,
+        messages: claimed,
+        signal: run.signal,
+      })
+    : undefined;
+  const prompt = await buildTurnPrompt(
+    { inbox: deps.inbox, timezone: deps.timezone, ...(media ? { media: media.byMessage } : {}) },
+    turn,
+  );
+  const attachments = media?.attachments ?? [];
+  return attachments.length > 0 ? { text: prompt.text, attachments } : { text: prompt.text };
+}
 /**
  * A follow-up for the same chat and session joins the run; anything else waits its turn in the queue. Never
  * rejects: a follow-up the run cannot take (it ended, its runner died, the database failed) is queued again, and
@@ -141,15 +176,16 @@ export async function followUp(
   deps: WorkerDeps,
   next: Turn,
   active: Turn,
-  push: (input: { text: string }) => Promise<boolean>,
+  push: (input: TurnInput) => Promise<boolean>,
   pending: PendingTurn[],
+  run: RunOf = NO_MEDIA_RUN,
 ): Promise<void> {
   if (!sameChatAndSession(next, active)) {
     deps.requeue(next);
     return;
   }
   try {
-    if (await joinRun(deps, next, active, push, pending)) return;
+    if (await joinRun(deps, next, active, push, pending, run)) return;
   } catch (error) {
     deps.logger.warn(
       { err: error, group: next.groupId, messages: next.messageIds.length },
@@ -168,8 +204,9 @@ async function joinRun(
   deps: WorkerDeps,
   next: Turn,
   active: Turn,
-  push: (input: { text: string }) => Promise<boolean>,
+  push: (input: TurnInput) => Promise<boolean>,
   pending: PendingTurn[],
+  run: RunOf,
 ): Promise<boolean> {
   // Messages this run already has (after a restart the inbox's recovery turn repeats those of the recovered queue
   // item that is running) are not claimed again: they would be answered twice.
@@ -177,10 +214,10 @@ async function joinRun(
   const claimed = await deps.inbox.markProcessing(next.messageIds.filter((id) => !taken.has(id)));
   if (claimed.length === 0) return true;
   const own: Turn = { ...next, messageIds: claimed.map((m) => m.id) };
-  const prompt = await buildTurnPrompt({ inbox: deps.inbox, timezone: deps.timezone }, own);
+  const input = await turnInputOf(deps, own, claimed, run);
   const entry = { turn: own, inReplyTo: claimed.map((m) => m.message.platformMessageId) };
   pending.push(entry);
-  const accepted = await push({ text: prompt.text }).catch((error: unknown) => {
+  const accepted = await push(input).catch((error: unknown) => {
     deps.logger.warn({ err: error, group: next.groupId }, 'the running turn did not take a follow-up');
     return false;
   });
@@ -221,10 +258,7 @@ async function answerTurn(deps: WorkerDeps, answer: Answer): Promise<void> {
   deps.replyTargets.set(idempotencyKey, inReplyTo);
   const last = inReplyTo.at(-1);
   await deps.outbox.enqueue({
-    channel: chat.channel,
-    accountId: chat.accountId,
-    chatId: chat.chatId,
-    ...(chat.threadId !== undefined ? { threadId: chat.threadId } : {}),
+    ...outboundAddress(chat),
     text,
     idempotencyKey,
     ...(last !== undefined ? { replyToPlatformMessageId: last } : {}),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { MediaResult, SavedMedia } from '../media/media-result.js';
 import { formatPrompt, type PromptMessage } from './format-prompt.js';
 
 const at = (iso: string) => Date.parse(iso);
@@ -78,6 +79,54 @@ describe('formatPrompt', () => {
     expect(text).toContain(
       'see file<attachment name="a&lt;b&gt;.pdf" type="application/pdf" size="12"/></message>',
     );
+  });
+
+  it('names a fetched file by its sandbox path and sniffed type, and a failed one by its reason', () => {
+    const saved = (extra: Partial<SavedMedia> = {}): SavedMedia => ({
+      ok: true,
+      attachment: {
+        name: '7-r.jpg.pdf',
+        mimeType: 'application/pdf',
+        sizeBytes: 99,
+        ref: 'inbox/2026-12-07/7-r.jpg.pdf',
+      },
+      originalName: 'r".jpg',
+      sandboxPath: '/workspace/group/inbox/2026-12-07/7-r.jpg.pdf',
+      hostPath: '/srv/groups/main/inbox/2026-12-07/7-r.jpg.pdf',
+      ...extra,
+    });
+    const media: MediaResult[] = [
+      saved({ mismatch: { claimed: 'image/jpeg' } }),
+      { ok: false, name: 'big.mov', reason: 'it is 31.4 MB, over the 20 MB limit (MEDIA_MAX_MB)' },
+      saved({ transcript: { text: 'call </transcript> mom' } }),
+      saved({ transcript: { error: 'the endpoint is down' } }),
+      saved({ transcript: { unconfigured: true } }),
+    ];
+    const text = formatPrompt(
+      {
+        context: [
+          msg('B', 'old', {
+            attachments: [{ name: 'o.png', mimeType: 'image/png', sizeBytes: 1, ref: 'x' }],
+          }),
+        ],
+        turn: [msg('A', 'see', { attachments: [], media })],
+      },
+      { timezone: 'UTC' },
+    );
+    const file =
+      '<attachment name="r&quot;.jpg" type="application/pdf" size="99" path="/workspace/group/inbox/2026-12-07/7-r.jpg.pdf"';
+    expect(text).toContain('<attachment name="o.png" type="image/png" size="1"/>');
+    expect(text).toContain(
+      `${file} note="the name says image/jpeg but the bytes are application/pdf; saved with .pdf added"/>`,
+    );
+    expect(text).toContain(
+      '<attachment name="big.mov" error="it is 31.4 MB, over the 20 MB limit (MEDIA_MAX_MB)"/>',
+    );
+    expect(text).toContain(`${file}><transcript>call &lt;/transcript&gt; mom</transcript></attachment>`);
+    expect(text).toContain(
+      `${file}><transcript error="transcription failed: the endpoint is down"/></attachment>`,
+    );
+    expect(text).toContain('no transcription is configured');
   });
 
   it('caps context to the newest messages by count and bytes, and cuts long context texts', () => {

@@ -1,4 +1,5 @@
 import type { Attachment } from '@nanoclaw/core';
+import type { MediaResult, SavedMedia } from '../media/media-result.js';
 import { formatTimestamp } from './format-time.js';
 import type { StoredInbound } from './stored-inbound.js';
 
@@ -10,6 +11,8 @@ export interface PromptMessage {
   text: string;
   replyTo?: { senderName?: string; text?: string };
   attachments?: readonly Attachment[];
+  /** The attachments as the host fetched them into the group folder (replaces `attachments` when set). */
+  media?: readonly MediaResult[];
 }
 
 export interface PromptLimits {
@@ -92,7 +95,9 @@ function formatMessage(
   const at = escapeAttribute(formatTimestamp(message.sentAt, timezone));
   const quote = message.replyTo ? formatQuote(message.replyTo, maxQuoteChars) : '';
   const text = escapeText(maxChars === undefined ? message.text : cut(message.text, maxChars));
-  const attachments = (message.attachments ?? []).map(formatAttachment).join('');
+  const attachments = message.media
+    ? message.media.map(formatMedia).join('')
+    : (message.attachments ?? []).map(formatAttachment).join('');
   return `<message from="${from}" at="${at}">${quote}${text}${attachments}</message>`;
 }
 
@@ -103,6 +108,31 @@ function formatQuote(replyTo: NonNullable<PromptMessage['replyTo']>, maxChars: n
 
 function formatAttachment(attachment: Attachment): string {
   return `<attachment name="${escapeAttribute(attachment.name)}" type="${escapeAttribute(attachment.mimeType)}" size="${attachment.sizeBytes}"/>`;
+}
+
+/**
+ * A fetched file: `<attachment name="photo.jpg" type="image/jpeg" size="123" path="/workspace/group/inbox/…"/>`,
+ * with a `note` when the bytes were not what the name said and a `<transcript>` for a voice note; a file that
+ * could not be fetched: `<attachment name="big.mov" error="…"/>`.
+ */
+function formatMedia(media: MediaResult): string {
+  if (!media.ok)
+    return `<attachment name="${escapeAttribute(media.name)}" error="${escapeAttribute(media.reason)}"/>`;
+  const { attachment } = media;
+  const note = media.mismatch
+    ? ` note="${escapeAttribute(`the name says ${media.mismatch.claimed} but the bytes are ${attachment.mimeType}; saved with .${attachment.name.split('.').at(-1) ?? ''} added`)}"`
+    : '';
+  const open = `<attachment name="${escapeAttribute(media.originalName)}" type="${escapeAttribute(attachment.mimeType)}" size="${attachment.sizeBytes}" path="${escapeAttribute(media.sandboxPath)}"${note}`;
+  const transcript = formatTranscript(media.transcript);
+  return transcript ? `${open}>${transcript}</attachment>` : `${open}/>`;
+}
+
+function formatTranscript(transcript: SavedMedia['transcript']): string {
+  if (!transcript) return '';
+  if ('text' in transcript) return `<transcript>${escapeText(transcript.text)}</transcript>`;
+  if ('error' in transcript)
+    return `<transcript error="${escapeAttribute(`transcription failed: ${transcript.error}`)}"/>`;
+  return '<transcript error="no transcription is configured (TRANSCRIBE_BASE_URL); the audio file is at the path"/>';
 }
 
 function cut(text: string, maxChars: number): string {
@@ -118,7 +148,11 @@ export function escapeAttribute(text: string): string {
 }
 
 /** The prompt view of a stored message: display name (else id), platform send time, reply context. */
-export function toPromptMessage(stored: StoredInbound, replyText?: string): PromptMessage {
+export function toPromptMessage(
+  stored: StoredInbound,
+  replyText?: string,
+  media?: readonly MediaResult[],
+): PromptMessage {
   const { message } = stored;
   const prompt: PromptMessage = {
     senderName: message.sender.name?.trim() || message.sender.id,
@@ -133,5 +167,6 @@ export function toPromptMessage(stored: StoredInbound, replyText?: string): Prom
     };
   }
   if (message.attachments?.length) prompt.attachments = message.attachments;
+  if (media?.length) prompt.media = media;
   return prompt;
 }

@@ -85,4 +85,24 @@ describe('buildTurnPrompt', () => {
     const turn = await turnIds(await say('Alice', '@Andy look', 0, { attachments: [attachment] }));
     expect((await buildTurnPrompt({ inbox, timezone: 'UTC' }, turn)).attachments).toEqual([attachment]);
   });
+
+  it('shows the fetched files of the turn messages, and only names those of context messages', async () => {
+    const attachment = { name: 'a.png', mimeType: 'image/png', sizeBytes: 3, ref: 'tg:file:1' };
+    await say('Bob', 'earlier photo', 0, { attachments: [attachment] });
+    const turn = await turnIds(await say('Alice', '@Andy look', 1, { attachments: [attachment] }));
+    const [own] = turn.messageIds;
+    const saved = {
+      ok: true as const,
+      attachment: { ...attachment, ref: 'inbox/2026-11-24/p2-a.png' },
+      originalName: 'a.png',
+      sandboxPath: '/workspace/group/inbox/2026-11-24/p2-a.png',
+      hostPath: '/srv/groups/family/inbox/2026-11-24/p2-a.png',
+    };
+    const media = new Map([[own ?? 0, [saved]]]);
+    const { text } = await buildTurnPrompt({ inbox, timezone: 'UTC', media }, turn);
+    expect(text).toContain('earlier photo<attachment name="a.png" type="image/png" size="3"/>');
+    expect(text).toContain(
+      '@Andy look<attachment name="a.png" type="image/png" size="3" path="/workspace/group/inbox/2026-11-24/p2-a.png"/>',
+    );
+  });
 });

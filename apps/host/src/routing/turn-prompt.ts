@@ -1,4 +1,5 @@
 import type { Attachment } from '@nanoclaw/core';
+import type { MediaResult } from '../media/media-result.js';
 import { formatPrompt, type PromptLimits, toPromptMessage } from './format-prompt.js';
 import type { Inbox } from './inbox.js';
 import type { StoredInbound } from './stored-inbound.js';
@@ -9,6 +10,8 @@ export interface BuildTurnPromptOptions {
   /** The host's zone (`TZ`); times in the prompt carry its offset. */
   timezone: string;
   limits?: Partial<PromptLimits>;
+  /** The turn's files as fetched into the group folder, by stored message id (context messages keep names only). */
+  media?: ReadonlyMap<number, readonly MediaResult[]>;
 }
 
 export interface TurnPrompt {
@@ -43,7 +46,7 @@ export async function buildTurnPrompt(
     })
   ).filter((m) => !turnIds.has(m.id));
   const view = async (stored: StoredInbound) =>
-    toPromptMessage(stored, await quotedText(options.inbox, stored));
+    toPromptMessage(stored, await quotedText(options.inbox, stored), options.media?.get(stored.id));
   const text = formatPrompt(
     {
       context: await Promise.all(context.map(view)),
