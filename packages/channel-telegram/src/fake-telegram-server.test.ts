@@ -129,6 +129,18 @@ describe('fake Telegram Bot API server', () => {
     expect(await download.text()).toBe('data');
   });
 
+  it('injects a voice note the bot can download, as Telegram sends one (OGG/Opus, caption-less)', async () => {
+    const { message } = server.injectMessage({
+      chatId: -5,
+      text: '',
+      voice: { content: Buffer.from('OggS') },
+    });
+    expect(message.voice).toMatchObject({ mime_type: 'audio/ogg', file_size: 4, duration: 1 });
+    const file = (await call(server, 'getFile', { file_id: message.voice?.file_id })).body.result;
+    const download = await fetch(`${server.url}/file/bot${server.token}/${file.file_path}`);
+    expect(await download.text()).toBe('OggS');
+  });
+
   it('records voice and audio uploads with their method and bytes', async () => {
     for (const [method, field, name] of [
       ['sendVoice', 'voice', 'note.ogg'],

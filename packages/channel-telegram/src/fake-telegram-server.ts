@@ -54,6 +54,8 @@ export interface FakeInboundMessage {
   replyToMessageId?: number;
   document?: { name: string; mimeType: string; content: Uint8Array };
   photo?: { content: Uint8Array };
+  /** A voice note as Telegram's apps record it (OGG/Opus unless `mimeType` says otherwise). */
+  voice?: { content: Uint8Array; mimeType?: string; duration?: number };
   /** Forum topic id. */
   threadId?: number;
 }
@@ -556,7 +558,7 @@ function userMessage(
   };
   if (input.threadId !== undefined)
     Object.assign(message, { message_thread_id: input.threadId, is_topic_message: true });
-  const hasMedia = input.document !== undefined || input.photo !== undefined;
+  const hasMedia = input.document !== undefined || input.photo !== undefined || input.voice !== undefined;
   if (text !== '') Object.assign(message, hasMedia ? { caption: text } : { text });
   if (entities.length > 0) Object.assign(message, hasMedia ? { caption_entities: entities } : { entities });
   if (input.document) {
@@ -581,6 +583,16 @@ function userMessage(
         file_size: input.photo.content.byteLength,
       },
     ];
+  }
+  if (input.voice) {
+    const fileId = state.addFile(Buffer.from(input.voice.content), 'voice.oga');
+    message.voice = {
+      file_id: fileId,
+      file_unique_id: `u-${fileId}`,
+      duration: input.voice.duration ?? 1,
+      mime_type: input.voice.mimeType ?? 'audio/ogg',
+      file_size: input.voice.content.byteLength,
+    };
   }
   if (input.replyToMessageId !== undefined) {
     const original = state.messages.get(messageKey(String(input.chatId), input.replyToMessageId));
