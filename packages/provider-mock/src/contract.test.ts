@@ -1,17 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContractReply, ContractRequest } from '@nanoclaw/testing';
+import { INLINE_IMAGE_TYPES, sortAttachments } from '@nanoclaw/provider-utils';
+import type { ContractReply, ContractRequest, FakeImage } from '@nanoclaw/testing';
 import { providerContract } from '@nanoclaw/testing';
 import { createMockProvider } from './mock-provider.js';
 import type { MockStep } from './types.js';
 
-/** The mock has no model: its reply function plays the contract's scripted replies, keyed the same way. */
+/**
+ * The mock has no model: its reply function plays the contract's scripted replies, keyed the same way, and sees a
+ * turn's files as a vision model's request would carry them (images inline, other files named by path).
+ */
 providerContract({
   name: 'mock',
   bogusContinuation: () => 'not-a-mock-continuation',
-  skipAttachments:
-    'the mock has no model to show images to (its attachment echo is tested in mock-provider.test.ts)',
   async setup() {
     const replies: { match: string; reply: ContractReply }[] = [];
     const requests: ContractRequest[] = [];
@@ -19,11 +21,16 @@ providerContract({
     const histories = new Map<string, string[]>();
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-mock-contract-'));
     const provider = createMockProvider({
-      reply: (input, ctx) => {
+      reply: async (input, ctx) => {
+        const { native, text } = await sortAttachments(input, cwd, (a) => INLINE_IMAGE_TYPES.has(a.mimeType));
+        const images: FakeImage[] = native.map((file) => ({
+          mediaType: file.attachment.mimeType,
+          bytes: fs.readFileSync(file.path),
+        }));
         const history = histories.get(ctx.continuation) ?? [];
-        history.push(input.text);
+        history.push(text);
         histories.set(ctx.continuation, history);
-        requests.push({ lastUserText: input.text, body: history.join('\n'), images: [] });
+        requests.push({ lastUserText: input.text, body: history.join('\n'), images });
         const found = [...replies].reverse().find((entry) => input.text.includes(entry.match));
         // A tool's result goes back to the "model" (the step's text function), as a follow-up request would.
         const followUp = (output: string) => {

@@ -268,7 +268,8 @@ describe('opencode session (real opencode serve)', () => {
     for await (const event of session.prompt({ text: 'hang: the word is FIG' })) {
       events.push(event);
       if (event.type === 'turn-start') {
-        await w.fake.waitForRequests(2);
+        // A deadline, not a delay: opencode's title and agent requests took over 10 s once in CI under full load.
+        await w.fake.waitForRequests(2, 30_000);
         process.kill(-(session.pid as number), 'SIGKILL');
       }
     }

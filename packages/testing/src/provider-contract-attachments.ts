@@ -31,8 +31,7 @@ export function attachmentCases(suite: ProviderSuite): void {
   const { start, timeout } = suite;
   it(
     'shows an image attachment to the model as those exact bytes, names a PDF by its absolute path, and runs despite a missing file',
-    async (ctx) => {
-      if (suite.options.skipAttachments) ctx.skip(suite.options.skipAttachments);
+    async () => {
       const { harness } = suite;
       harness.model.script('contract-image', { text: 'I see a pixel.' });
       const session = await start();
@@ -57,8 +56,7 @@ export function attachmentCases(suite: ProviderSuite): void {
 
   it(
     'shows the image of a follow-up pushed mid-turn to the model',
-    async (ctx) => {
-      if (suite.options.skipAttachments) ctx.skip(suite.options.skipAttachments);
+    async () => {
       const { harness } = suite;
       harness.model.script('contract-busy', { text: 'Busy answer.', delayMs: 1_500 });
       harness.model.script('contract-late-image', { text: 'Late pixel seen.' });

@@ -66,8 +66,6 @@ export interface ProviderContractOptions {
   bogusContinuation?: () => string;
   /** Per-test timeout (default 60 s). */
   timeoutMs?: number;
-  /** Skips the attachment cases, saying why (a provider without a model to show images to). */
-  skipAttachments?: string;
 }
 
 const MCP_SERVER = 'contract';
