@@ -5,13 +5,7 @@ import type { Attachment } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingLogger } from '../groups/test-support.js';
 import type { StoredInbound } from '../routing/stored-inbound.js';
-import {
-  fetchTurnMedia,
-  type InboundMediaOptions,
-  mediaNotice,
-  tooBig,
-  uniqueNames,
-} from './inbound-media.js';
+import { fetchTurnMedia, type InboundMediaOptions, mediaNotice, tooBig } from './inbound-media.js';
 import type { Transcriber } from './transcriber.js';
 
 const PNG = Buffer.from(
@@ -248,8 +242,5 @@ describe('fetchTurnMedia', () => {
 describe('helpers', () => {
   it('words a size over the limit', () => {
     expect(tooBig(31.4 * 1024 * 1024, 20)).toBe('it is 31.4 MB, over the 20 MB limit (MEDIA_MAX_MB)');
-  });
-  it('numbers duplicates before the extension', () => {
-    expect(uniqueNames(['a.png', 'b', 'a.png', 'b'])).toEqual(['a.png', 'b', 'a-2.png', 'b-2']);
   });
 });

@@ -9,15 +9,15 @@ import {
 } from '@nanoclaw/core';
 import mime from 'mime-types';
 import type { StoredInbound } from '../routing/stored-inbound.js';
+import { formatSize, MB } from './format-size.js';
 import { ensureInboxFolder, findSaved, inboxDate, readSaved, writeInboxFile } from './inbox-writer.js';
 import type { MediaResult, SavedMedia } from './media-result.js';
-import { safeFileName } from './safe-file-name.js';
+import { safeFileName, uniqueNames } from './safe-file-name.js';
 import { sniffMime } from './sniff-mime.js';
 import type { Transcriber } from './transcriber.js';
 
 /** How long one download may take. */
 export const DOWNLOAD_TIMEOUT_MS = 60_000;
-const MB = 1024 * 1024;
 
 export interface InboundMediaOptions {
   /** The adapter of the turn's chat (undefined when it is not running). */
@@ -57,18 +57,6 @@ export async function fetchTurnMedia(
     results.set(stored.id, list);
   }
   return results;
-}
-
-/** Same names in one message get `-2`, `-3`, ... before the extension. */
-export function uniqueNames(names: readonly string[]): string[] {
-  const seen = new Map<string, number>();
-  return names.map((name) => {
-    const count = (seen.get(name) ?? 0) + 1;
-    seen.set(name, count);
-    if (count === 1) return name;
-    const extension = path.extname(name);
-    return `${name.slice(0, name.length - extension.length)}-${count}${extension}`;
-  });
 }
 
 async function fetchOne(
@@ -167,7 +155,7 @@ async function transcribe(
 
 /** "it is 31.4 MB, over the 20 MB limit (MEDIA_MAX_MB)". */
 export function tooBig(sizeBytes: number, maxMb: number): string {
-  return `it is ${(sizeBytes / MB).toFixed(1)} MB, over the ${maxMb} MB limit (MEDIA_MAX_MB)`;
+  return `it is ${formatSize(sizeBytes)}, over the ${maxMb} MB limit (MEDIA_MAX_MB)`;
 }
 
 /** What the user is told about a file of their message the agent did not get whole (none when all went well). */

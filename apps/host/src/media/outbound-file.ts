@@ -10,6 +10,8 @@ import {
   type Logger,
   NanoclawError,
 } from '@nanoclaw/core';
+import { formatSize, MB } from './format-size.js';
+import { safeFileName, uniqueNames } from './safe-file-name.js';
 import { sniffMime } from './sniff-mime.js';
 
 /** The spool's folder under the host's data dir: outside every sandbox's mounts. */
@@ -18,7 +20,6 @@ export const OUTBOUND_FILES_DIR = 'outbox-files';
 export const SPOOL_MAX_AGE_MS = 3 * 24 * 60 * 60 * 1000;
 /** How much of a file decides its type (`sniffMime` reads the magic numbers and probes for text). */
 const SNIFF_BYTES = 64 * 1024;
-const MB = 1024 * 1024;
 /** The largest file the host copies when the channel states no limit (or is not running yet): the disk's guard. */
 export const SPOOL_MAX_FILE_BYTES = 2 * 1024 * MB;
 
@@ -80,9 +81,10 @@ export function createOutboundFileSpool(options: {
       try {
         checkLimits(opened, request);
         await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-        const names = new Set<string>();
+        const names = uniqueNames(opened.map((file) => safeFileName(path.basename(file.relPath))));
         const attachments: Attachment[] = [];
-        for (const file of opened) attachments.push(await copyOne(file, dir, names));
+        for (const [index, file] of opened.entries())
+          attachments.push(await copyOne(file, path.join(dir, names[index] ?? 'file')));
         return attachments;
       } catch (error) {
         await fs.rm(dir, { recursive: true, force: true });
@@ -167,9 +169,8 @@ function checkLimits(opened: readonly OpenedFile[], request: SpoolRequest): void
  * Copies from the opened descriptor (what was checked is what is copied), at most the size that was checked (a file
  * the agent keeps growing cannot fill the host's disk), and types the copy from its bytes.
  */
-async function copyOne(file: OpenedFile, dir: string, names: Set<string>): Promise<Attachment> {
-  const name = uniqueName(safeFileName(path.basename(file.relPath)), names);
-  const target = path.join(dir, name);
+async function copyOne(file: OpenedFile, target: string): Promise<Attachment> {
+  const name = path.basename(target);
   const output = await fs.open(target, 'wx', 0o600);
   if (file.stat.size === 0) await output.close();
   else
@@ -189,28 +190,6 @@ async function copyOne(file: OpenedFile, dir: string, names: Set<string>): Promi
   }
 }
 
-/** A file name without control characters or separators, at most 200 characters, never empty or a dot name. */
-export function safeFileName(name: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-  const cleaned = name.replace(/[\u0000-\u001f\u007f/\\]/g, '_').trim();
-  const short = cleaned.length > 200 ? cleaned.slice(cleaned.length - 200) : cleaned;
-  return short === '' || /^\.+$/.test(short) ? 'file' : short;
-}
-
-function uniqueName(name: string, taken: Set<string>): string {
-  let candidate = name;
-  for (let n = 2; taken.has(candidate); n += 1) candidate = `${n}-${name}`;
-  taken.add(candidate);
-  return candidate;
-}
-
 function labelHash(label: string): string {
   return createHash('sha256').update(label).digest('hex').slice(0, 24);
-}
-
-/** `60.0 MB`, or with `digits` 0 and a whole number `50 MB`; 1 GB and up in GB. */
-export function formatSize(bytes: number, digits = 1): string {
-  const [value, unit] = bytes >= 1024 * MB ? [bytes / (1024 * MB), 'GB'] : [bytes / MB, 'MB'];
-  const shown = digits === 0 && !Number.isInteger(value) ? value.toFixed(1) : value.toFixed(digits);
-  return `${shown} ${unit}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SAFE_NAME_MAX, safeFileName } from './safe-file-name.js';
+import { SAFE_NAME_MAX, safeFileName, uniqueNames } from './safe-file-name.js';
 
 describe('safeFileName', () => {
   it('keeps an ordinary name', () => {
@@ -43,5 +43,11 @@ describe('safeFileName', () => {
     expect(safeFileName('')).toBe('file');
     expect(safeFileName('\u0000\u0001')).toBe('file');
     expect(safeFileName('', 'msg')).toBe('msg');
+  });
+});
+
+describe('uniqueNames', () => {
+  it('numbers duplicates before the extension', () => {
+    expect(uniqueNames(['a.png', 'b', 'a.png', 'b'])).toEqual(['a.png', 'b', 'a-2.png', 'b-2']);
   });
 });

@@ -34,3 +34,15 @@ function capLength(name: string): string {
   const keep = extension.length > 1 && extension.length <= EXTENSION_MAX ? extension : '';
   return chars.slice(0, SAFE_NAME_MAX - keep.length).join('') + keep;
 }
+
+/** Same names in one list (one message's files) get `-2`, `-3`, ... before the extension. */
+export function uniqueNames(names: readonly string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    if (count === 1) return name;
+    const extension = path.extname(name);
+    return `${name.slice(0, name.length - extension.length)}-${count}${extension}`;
+  });
+}
