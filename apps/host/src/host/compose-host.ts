@@ -179,7 +179,7 @@ class HostAssembly {
   #transcriber: Transcriber | undefined;
   #http: HttpApi | undefined;
   #stopping: Promise<void> | undefined;
-  #stopPruning: (() => void) | undefined;
+  #stopPruning: (() => Promise<void>) | undefined;
   url = '';
 
   constructor(options: CreateHostOptions, database: NanoclawDatabase) {
@@ -584,7 +584,8 @@ class HostAssembly {
     const graceMs = this.#options.drainMs ?? 30_000;
     const startedStopping = Date.now();
     logger.info({ graceMs }, 'stopping: no new messages; draining running turns');
-    this.#stopPruning?.();
+    // A pass still running finishes first: nothing is deleted after the host has said it stopped.
+    await this.#stopPruning?.();
     await this.#localChannel.stop();
     this.#people.approvals.stop();
     await this.#scheduler.stop();

@@ -105,7 +105,7 @@ describe('schedulePruning', () => {
     await until(async () => !(await exists('main/inbox/2020-01-01')));
     await put('main/inbox/2020-01-02/b');
     await until(async () => !(await exists('main/inbox/2020-01-02')));
-    stop();
+    await stop();
     await put('main/inbox/2020-01-03/c');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await exists('main/inbox/2020-01-03/c')).toBe(true);

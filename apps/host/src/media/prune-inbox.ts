@@ -79,20 +79,37 @@ function folderDate(name: string): number | undefined {
 }
 
 /**
- * Prunes at once and then every 24 h. The timer does not keep the process alive; the returned function stops it.
- * A failed pass is logged.
+ * Prunes at once and then 24 h after each pass. The timer does not keep the process alive; the returned function
+ * stops it and resolves once a pass still running has ended. A failed pass is logged.
  */
 export function schedulePruning(
   options: { groupsDir: string; retentionDays: number; logger: Logger },
   everyMs = DAY_MS,
-): () => void {
+): () => Promise<void> {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  // The next pass is timed from the end of the last one, so two passes never work on one folder at once.
   const pass = () => {
-    pruneInboxes(options).catch((error: unknown) =>
-      options.logger.error({ err: errorMessage(error) }, 'pruning inbound media failed; next try in 24 h'),
-    );
+    running = pruneInboxes(options)
+      .then(
+        () => undefined,
+        (error: unknown) =>
+          options.logger.error(
+            { err: errorMessage(error) },
+            'pruning inbound media failed; it is tried again later',
+          ),
+      )
+      .then(() => {
+        if (stopped) return;
+        timer = setTimeout(pass, everyMs);
+        timer.unref();
+      });
   };
   pass();
-  const timer = setInterval(pass, everyMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
 }
