@@ -8,6 +8,7 @@ export {
 export { readAttachmentFile } from './attachment-file.js';
 export type { BackoffOptions, Timers } from './backoff.js';
 export { backoffDelay, DEFAULT_BACKOFF, realTimers, sleep } from './backoff.js';
+export { AttachmentTooLargeError, collectCapped, readCappedResponse } from './capped-download.js';
 export type { ChannelErrorCode, ChannelErrorOptions } from './channel-error.js';
 export { ChannelError, channelErrorInfo } from './channel-error.js';
 export type { ChannelRegistry } from './registry.js';
