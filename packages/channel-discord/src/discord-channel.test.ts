@@ -165,6 +165,12 @@ describe('discord channel against the loopback fake', () => {
     ]);
     const bytes = await channel.downloadAttachment(message!.attachments![0]!.ref);
     expect(Buffer.from(bytes).toString()).toBe('MEOW');
+    await expect(
+      channel.downloadAttachment(message!.attachments![0]!.ref, { maxBytes: 3 }),
+    ).rejects.toMatchObject({
+      name: 'AttachmentTooLargeError',
+      permanent: true,
+    });
   });
 
   it('waits out a short 429 in-process and sends once', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   type ChannelHealth,
   readAttachmentFile,
+  readCappedResponse,
   silentLogger,
   splitMessage,
 } from '@nanoclaw/channel-registry';
@@ -12,6 +13,7 @@ import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelHost,
+  type DownloadAttachmentOptions,
   errorMessage,
   type InboundMessageInput,
   type Logger,
@@ -101,7 +103,7 @@ export interface DiscordChannel extends ChannelAdapter {
   readonly botUserId: string | undefined;
   setTyping(chatId: string, typing: boolean): Promise<void>;
   /** Downloads an inbound attachment (`Attachment.ref`, a Discord CDN URL). */
-  downloadAttachment(ref: string): Promise<Uint8Array>;
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
   sendCard(card: OutboundCard): Promise<SendResult>;
   openDirectChat(userId: string): Promise<string>;
 }
@@ -301,10 +303,10 @@ class DiscordAdapter implements DiscordChannel {
     return text.includes(`<@${botUserId}>`) || text.includes(`<@!${botUserId}>`);
   }
 
-  async downloadAttachment(ref: string): Promise<Uint8Array> {
-    const response = await fetch(ref);
+  async downloadAttachment(ref: string, options: DownloadAttachmentOptions = {}): Promise<Uint8Array> {
+    const response = await fetch(ref, options.signal ? { signal: options.signal } : {});
     if (!response.ok) throw new DiscordChannelError(`discord: downloading ${ref}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return readCappedResponse(response, options);
   }
 
   #rest(): Client['rest'] {

@@ -1,4 +1,5 @@
 import {
+  AttachmentTooLargeError,
   type BackoffOptions,
   ChannelError,
   type ChannelHealth,
@@ -11,6 +12,7 @@ import {
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
+  type DownloadAttachmentOptions,
   type Logger,
 } from '@nanoclaw/core';
 import { type ChannelState, readState, readToken, writeState } from './account-store.js';
@@ -56,7 +58,7 @@ export interface GmailChannel extends ChannelAdapter, ReportsChannelHealth {
   /** The account's address, known after `start`. */
   readonly email: string | undefined;
   /** An inbound attachment's bytes by its `ref` (`<messageId>:<index>`). */
-  downloadAttachment(ref: string): Promise<Uint8Array>;
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
 }
 
 interface Running {
@@ -139,7 +141,7 @@ export function createGmailChannel(options: GmailChannelOptions): GmailChannel {
       return sendReply({ api: client, email: address, maxAttachmentBytes, notice: account.notice }, message);
     },
 
-    downloadAttachment: (ref) => downloadAttachment(ready().api, ref),
+    downloadAttachment: (ref, limits) => downloadAttachment(ready().api, ref, limits),
   };
 }
 
@@ -213,16 +215,24 @@ function startPolling(
 }
 
 /** An inbound attachment's bytes by its ref (`<messageId>:<index>`), from the raw mail. */
-async function downloadAttachment(api: GmailApi, ref: string): Promise<Uint8Array> {
+async function downloadAttachment(
+  api: GmailApi,
+  ref: string,
+  options: DownloadAttachmentOptions = {},
+): Promise<Uint8Array> {
   const [messageId = '', index = ''] = ref.split(':');
   let raw: string | null | undefined;
   try {
-    raw = (await api.users.messages.get({ userId: 'me', id: messageId, format: 'raw' })).data.raw;
+    const request = { userId: 'me', id: messageId, format: 'raw' };
+    raw = (await api.users.messages.get(request, options.signal ? { signal: options.signal } : {})).data.raw;
   } catch (error) {
     throw toChannelError(error, 'messages.get');
   }
   const bytes = raw ? await attachmentBytes(Buffer.from(raw, 'base64url'), Number(index)) : undefined;
   if (!bytes) throw new ChannelError(`gmail attachment ${ref} not found`, { permanent: true });
+  // The whole mail comes in one response (at most 25 MB): its part is held to the limit once decoded.
+  if (options.maxBytes !== undefined && bytes.byteLength > options.maxBytes)
+    throw new AttachmentTooLargeError(options.maxBytes, bytes.byteLength);
   return bytes;
 }
 

@@ -210,6 +210,12 @@ describe('slack channel against the loopback fake', () => {
     ]);
     const bytes = await channel.downloadAttachment(message!.attachments![0]!.ref);
     expect(Buffer.from(bytes).toString()).toBe('PNG...');
+    await expect(
+      channel.downloadAttachment(message!.attachments![0]!.ref, { maxBytes: 5 }),
+    ).rejects.toMatchObject({
+      name: 'AttachmentTooLargeError',
+      permanent: true,
+    });
     await expect(channel.downloadAttachment('https://evil.example/x')).rejects.toThrow(/refusing/);
   });
 

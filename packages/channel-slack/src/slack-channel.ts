@@ -1,6 +1,7 @@
 import {
   type ChannelHealth,
   readAttachmentFile,
+  readCappedResponse,
   silentLogger,
   splitMessage,
 } from '@nanoclaw/channel-registry';
@@ -11,6 +12,7 @@ import {
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
+  type DownloadAttachmentOptions,
   errorMessage,
   type Logger,
   type OutboundCard,
@@ -74,7 +76,7 @@ export interface SlackChannel extends ChannelAdapter {
   /** The bot's user id once started (`auth.test`), e.g. `U0123`. */
   readonly botUserId: string | undefined;
   /** Downloads an inbound attachment (`Attachment.ref`, a Slack private file URL) with the bot token. */
-  downloadAttachment(ref: string): Promise<Uint8Array>;
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
 }
 
 interface SendProgress {
@@ -254,16 +256,19 @@ class SlackAdapter implements SlackChannel {
     return mentionsUser(text, this.#botUserId);
   }
 
-  async downloadAttachment(ref: string): Promise<Uint8Array> {
+  async downloadAttachment(ref: string, options: DownloadAttachmentOptions = {}): Promise<Uint8Array> {
     const url = new URL(ref);
     const trusted =
       url.hostname === 'slack.com' ||
       url.hostname.endsWith('.slack.com') ||
       url.origin === new URL(this.#apiUrl).origin;
     if (!trusted) throw new SlackChannelError(`slack: refusing to send the bot token to ${url.origin}`);
-    const response = await fetch(url, { headers: { authorization: `Bearer ${this.#options.botToken}` } });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${this.#options.botToken}` },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     if (!response.ok) throw new SlackChannelError(`slack: downloading ${ref}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+    return readCappedResponse(response, options);
   }
 
   /**

@@ -217,5 +217,11 @@ describe('telegram channel', () => {
     const id = server.addFile(Buffer.from('bytes!'), 'x.bin');
     expect(Buffer.from(await channel.downloadAttachment(id)).toString()).toBe('bytes!');
     await expect(channel.downloadAttachment('nope')).rejects.toMatchObject({ permanent: false });
+    // Over the host's limit: refused on getFile's size, before the download.
+    await expect(channel.downloadAttachment(id, { maxBytes: 5 })).rejects.toMatchObject({
+      name: 'AttachmentTooLargeError',
+      sizeBytes: 6,
+      permanent: true,
+    });
   });
 });

@@ -1,9 +1,11 @@
 import {
+  AttachmentTooLargeError,
   type BackoffOptions,
   ChannelError,
   type ChannelHealth,
   createTypingTracker,
   type ReportsChannelHealth,
+  readCappedResponse,
   realTimers,
   type Timers,
 } from '@nanoclaw/channel-registry';
@@ -11,6 +13,7 @@ import {
   CHANNEL_ADAPTER_SPEC_VERSION,
   type ChannelAdapter,
   type ChannelLimits,
+  type DownloadAttachmentOptions,
   type Logger,
   type OutboundCard,
   type SendResult,
@@ -60,7 +63,7 @@ export interface TelegramChannel extends ChannelAdapter, ReportsChannelHealth {
   /** The bot's @username (without @), known after `start`. */
   readonly botUsername: string | undefined;
   /** The bytes of an inbound attachment by its `ref` (a Telegram file_id), through getFile. */
-  downloadAttachment(ref: string): Promise<Uint8Array>;
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
   /** A message with one inline-keyboard button per option; taps reach `host.receiveAction`. */
   sendCard(card: OutboundCard): Promise<SendResult>;
   /** The private chat with this user (its id is the user id); rejects when the user has not started the bot. */
@@ -156,23 +159,33 @@ export function createTelegramChannel(options: TelegramChannelOptions): Telegram
 
     openDirectChat: (userId) => openDirectChat(api, userId),
 
-    downloadAttachment: (ref) => downloadFile(api, `${apiRoot}/file/bot${options.token}`, ref),
+    downloadAttachment: (ref, limits) =>
+      downloadFile(api, `${apiRoot}/file/bot${options.token}`, ref, limits),
   };
 }
 
 /** The bytes of a file by its file_id: getFile for the path, then the download (the Bot API serves ≤ 20 MB). */
-async function downloadFile(api: Api, fileRoot: string, ref: string): Promise<Uint8Array> {
+async function downloadFile(
+  api: Api,
+  fileRoot: string,
+  ref: string,
+  options: DownloadAttachmentOptions = {},
+): Promise<Uint8Array> {
   let path: string | undefined;
   try {
-    path = (await api.getFile(ref)).file_path;
+    const file = await api.getFile(ref);
+    if (options.maxBytes !== undefined && (file.file_size ?? 0) > options.maxBytes)
+      throw new AttachmentTooLargeError(options.maxBytes, file.file_size);
+    path = file.file_path;
   } catch (error) {
+    if (AttachmentTooLargeError.isInstance(error)) throw error;
     throw toChannelError(error, 'getFile');
   }
   if (!path)
     throw new ChannelError(`telegram file ${ref} has no download path (over 20 MB?)`, { permanent: true });
-  const response = await fetch(`${fileRoot}/${path}`);
+  const response = await fetch(`${fileRoot}/${path}`, options.signal ? { signal: options.signal } : {});
   if (!response.ok) throw new ChannelError(`telegram file download failed: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await readCappedResponse(response, options);
   if (bytes.byteLength > TELEGRAM_MAX_DOWNLOAD_BYTES) {
     throw new ChannelError('telegram file is over 20 MB', { permanent: true });
   }

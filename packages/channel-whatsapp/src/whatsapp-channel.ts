@@ -15,6 +15,7 @@ import {
   type ChannelAdapter,
   type ChannelHost,
   type ChannelLimits,
+  type DownloadAttachmentOptions,
   errorMessage,
   type InboundMessageInput,
   type Logger,
@@ -80,7 +81,7 @@ export interface WhatsAppChannel extends ChannelAdapter, ReportsChannelHealth {
   /** The linked account (phone-number jid, LID, name) once connected. */
   readonly self: WhatsAppSelf | undefined;
   /** The bytes of an inbound attachment by its `ref` (`wa-media:v1:…`), from WhatsApp's CDN. */
-  downloadAttachment(ref: string): Promise<Uint8Array>;
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array>;
   /** A user's direct chat: their JID (from a user JID or a phone number). */
   openDirectChat(userId: string): Promise<string>;
 }
@@ -241,8 +242,8 @@ class WhatsAppAdapter implements WhatsAppChannel {
     return this.#self ? textMentionsSelf(text, this.#self) : false;
   }
 
-  downloadAttachment(ref: string): Promise<Uint8Array> {
-    return downloadAttachmentRef(ref, this.#options.downloadMedia);
+  downloadAttachment(ref: string, options?: DownloadAttachmentOptions): Promise<Uint8Array> {
+    return downloadAttachmentRef(ref, this.#options.downloadMedia, options);
   }
 
   #log(): Logger {
