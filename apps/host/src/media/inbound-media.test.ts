@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { AttachmentTooLargeError } from '@nanoclaw/channel-registry';
 import type { Attachment } from '@nanoclaw/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingLogger } from '../groups/test-support.js';
@@ -166,6 +167,24 @@ describe('fetchTurnMedia', () => {
       reason: expect.stringContaining('over the 1 MB limit'),
     });
     await expect(fs.readdir(path.join(root, 'group/inbox/2026-12-07'))).resolves.toEqual([]);
+  });
+
+  it('hands the adapter the limit, and words its refusal as the limit (MEDIA_MAX_MB)', async () => {
+    const limits: (number | undefined)[] = [];
+    const capped = (sizeBytes?: number) => ({
+      downloadAttachment: async (_ref: string, o?: { maxBytes?: number }) => {
+        limits.push(o?.maxBytes);
+        throw new AttachmentTooLargeError(o?.maxBytes ?? 0, sizeBytes);
+      },
+    });
+    const unknown = { name: 'x.bin', mimeType: 'application/octet-stream', sizeBytes: 0, ref: 'f1' };
+    const stated = await fetchTurnMedia(options({ adapter: capped(3 * 1024 * 1024) }), [
+      message(1, [unknown]),
+    ]);
+    const streamed = await fetchTurnMedia(options({ adapter: capped() }), [message(2, [unknown])]);
+    expect(limits).toEqual([1024 * 1024, 1024 * 1024]);
+    expect(stated.get(1)?.[0]).toMatchObject({ reason: 'it is 3.0 MB, over the 1 MB limit (MEDIA_MAX_MB)' });
+    expect(streamed.get(2)?.[0]).toMatchObject({ reason: 'it is over the 1 MB limit (MEDIA_MAX_MB)' });
   });
 
   it('says so when the channel cannot fetch files, or the download fails', async () => {

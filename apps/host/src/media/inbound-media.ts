@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { AttachmentTooLargeError } from '@nanoclaw/channel-registry';
 import { SANDBOX_PATHS } from '@nanoclaw/container-runner';
 import {
   type Attachment,
@@ -106,6 +107,10 @@ async function fetchOne(
 function failureReason(error: unknown, options: InboundMediaOptions): string {
   if (NanoclawError.isInstance(error) && error.code === 'media-unsafe-path')
     return "the group's inbox folder is not a plain folder (a symlink?), so nothing was saved";
+  if (AttachmentTooLargeError.isInstance(error))
+    return error.sizeBytes === undefined
+      ? `it is over the ${options.maxMb} MB limit (MEDIA_MAX_MB)`
+      : tooBig(error.sizeBytes, options.maxMb);
   if (options.signal.aborted) return 'the turn was stopped before it was fetched';
   if (error instanceof DOMException && error.name === 'TimeoutError')
     return `the download took longer than ${Math.round((options.timeoutMs ?? DOWNLOAD_TIMEOUT_MS) / 1000)} s`;
