@@ -138,9 +138,12 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
   protected async runTurn(turn: ClaudeTurn, input: TurnInput, emit: EmitEvent): Promise<void> {
     emit({ type: 'turn-start', turnId: turn.turnId, input });
     try {
-      turn.message = userMessage(await promptContent(input, this.init.options.cwd), randomUUID());
+      const message = userMessage(await promptContent(input, this.init.options.cwd), randomUUID());
       const runtime = await this.ensureRuntime();
-      runtime.input.push(turn.message);
+      // Set only as it goes to a process: one that dies while the prompt is still being read (its images) has not
+      // taken this turn, and `read` leaves it to this call, which starts a new process.
+      turn.message = message;
+      runtime.input.push(message);
     } catch (error) {
       if (this.closed) turn.finish('interrupted');
       else {
@@ -324,8 +327,9 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
     const message = `claude code exited unexpectedly${failure ? `: ${errorMessage(failure)}` : ''}`;
     this.log.error({ stderr: runtime.stderr.join('').slice(-2_000) }, message);
     const turn = this.turn;
-    if (turn && turn.status === undefined) {
-      if (turn.message && !turn.sawOutput && !turn.resent && !turn.interruptRequested) {
+    // A turn without a message was not sent to this process: `runTurn` sends it to a new one.
+    if (turn?.message && turn.status === undefined) {
+      if (!turn.sawOutput && !turn.resent && !turn.interruptRequested) {
         this.resend(turn).catch((error: unknown) => {
           turn.localError = { message: errorMessage(error), code: 'runtime-exited' };
           turn.finish('failed');
