@@ -97,6 +97,17 @@ export function createClaudeSession(init: ClaudeSessionInit): Promise<ClaudeAgen
   return openSession(new ClaudeSession(init));
 }
 
+/**
+ * Whether a message shows Claude Code took this turn's prompt. A command lifecycle frame does only when it is this
+ * prompt's command past `queued`: a late frame of the previous command can still arrive from a process that is
+ * already dead, and must not keep the turn from being sent again to a new one.
+ */
+function speaksFor(turn: ClaudeTurn, message: SDKMessage): boolean {
+  if ((message.type as string) !== 'command_lifecycle') return true;
+  const frame = message as unknown as { command_uuid?: string; state?: string };
+  return frame.command_uuid === turn.message?.uuid && frame.state !== 'queued';
+}
+
 class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSession {
   private runtime: Runtime | undefined;
   private sessionId: string | undefined;
@@ -355,7 +366,7 @@ class ClaudeSession extends LoopSession<ClaudeTurn> implements ClaudeAgentSessio
   // --- messages and hooks -----------------------------------------------------------------------------------
 
   private onMessage(message: SDKMessage): void {
-    if (this.turn) this.turn.sawOutput = true;
+    if (this.turn && speaksFor(this.turn, message)) this.turn.sawOutput = true;
     switch (message.type) {
       case 'system':
         this.onSystem(message);
