@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { type DockerRuntime, dockerClientEnv, runCommand, runPipeline } from '@nanoclaw/container-runner';
+import {
+  createBwrapRuntime,
+  type DockerRuntime,
+  dockerClientEnv,
+  runCommand,
+  runPipeline,
+} from '@nanoclaw/container-runner';
 import { dockerAvailability, testDockerRuntime } from '@nanoclaw/container-runner/test';
 import {
   type BuildStepOptions,
@@ -133,10 +139,46 @@ describe('nanoclaw sandbox image build --refresh', () => {
       asked.push(options);
       return base;
     };
-    const result = await run(['build', '--refresh']);
+    const result = await run(['build', '--refresh'], { runtime: async () => createBwrapRuntime() });
     expect(result.code).toBe(0);
     expect(asked.map((options) => options.refresh)).toEqual([true]);
     expect(result.stdout).toContain('until `nanoclaw sandbox image prune`');
+  });
+});
+
+describe('nanoclaw sandbox image build (docker)', () => {
+  it('imports the base into the engine and builds the runner image on it, so the first sandbox need not', {
+    timeout: 120_000,
+  }, async () => {
+    const docker = await dockerAvailability();
+    if (!docker.ok) {
+      if (docker.required) throw new Error(docker.reason);
+      console.warn(`[sandbox build] docker part skipped: ${docker.reason}`);
+      return;
+    }
+    const { images, run } = setup();
+    const base = await cached(images, userlandDigest(images.recipe()), 330e6);
+    const runtime = testDockerRuntime();
+    const userlandTag = userlandImageTag(base);
+    const deps = { runtime: async () => runtime, dockerCli: async () => dockerCliOf(runtime) };
+    const first = await run(['build'], deps);
+    const runnerTag = /docker image (\S+) ready/.exec(first.stdout)?.[1] ?? '';
+    cleanups.push(async () => {
+      for (const tag of [runnerTag, userlandTag])
+        await runCommand(runtime.binary, ['image', 'rm', '-f', tag], {
+          env: dockerClientEnv(runtime.clientEnv),
+        });
+    });
+
+    expect(first.code, first.stderr).toBe(0);
+    expect(runnerTag).toMatch(/^nanoclaw\/agent-runner:u-[0-9a-f]{16}$/);
+    expect(await runtime.hasImage(userlandTag)).toBe(true);
+    expect(await runtime.hasImage(runnerTag)).toBe(true);
+    // Again: both are there, nothing is imported or built, the same image is named.
+    const again = await run(['build'], deps);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('(already built)');
+    expect(again.stdout).toContain(`docker image ${runnerTag} ready`);
   });
 });
 

@@ -121,24 +121,11 @@ async function buildAll(
   const fresh = Date.parse(base.manifest.builtAt) >= started;
   writeLine(context.stdout, `base userland ${describeImage(base)}${fresh ? '' : ' (already built)'}`);
   const groups = await groupsWithPackages(context.config().NANOCLAW_GROUPS_DIR, options.group);
-  if (groups.length > 0) {
-    const planner = await plannerFor(images, deps, context, progress.update);
-    for (const { folder, packages } of groups) {
-      writeLine(
-        context.stderr,
-        `group ${folder}: ${[...packages.apt, ...packages.npm.map((p) => `npm:${p}`)].join(' ') || 'no packages'}`,
-      );
-      const userland = await planner
-        .groupUserland(folder, packages, { refresh })
-        .finally(() => progress.done());
-      if (!userland) continue;
-      const placement = await planner.placement(userland);
-      const where = placement.image ? `, image ${placement.image}` : '';
-      writeLine(
-        context.stdout,
-        `group ${folder}: ${describeImage(userland.userland)}${userland.npmLayer ? ` + npm ${describeImage(userland.npmLayer)}` : ''}${where}`,
-      );
-    }
+  const runtime = await buildRuntime(deps, context, groups.length > 0);
+  if (runtime) {
+    const planner = plannerFor(images, runtime, context, progress.update);
+    if (runtime.name === 'docker') await readyDockerImage(planner, context);
+    for (const group of groups) await buildGroup(planner, group, context, { refresh, progress });
   }
   if (refresh)
     writeLine(
@@ -147,13 +134,48 @@ async function buildAll(
     );
 }
 
-async function plannerFor(
+async function buildGroup(
+  planner: UserlandPlanner,
+  { folder, packages }: { folder: string; packages: GroupPackages },
+  context: CliContext,
+  options: { refresh: boolean; progress: { done(): void } },
+): Promise<void> {
+  writeLine(
+    context.stderr,
+    `group ${folder}: ${[...packages.apt, ...packages.npm.map((p) => `npm:${p}`)].join(' ') || 'no packages'}`,
+  );
+  const userland = await planner
+    .groupUserland(folder, packages, { refresh: options.refresh })
+    .finally(() => options.progress.done());
+  if (!userland) return;
+  const placement = await planner.placement(userland);
+  const where = placement.image ? `, image ${placement.image}` : '';
+  writeLine(
+    context.stdout,
+    `group ${folder}: ${describeImage(userland.userland)}${userland.npmLayer ? ` + npm ${describeImage(userland.npmLayer)}` : ''}${where}`,
+  );
+}
+
+/**
+ * docker: the base userland imported into the engine and the runner image built on it, as the host's first
+ * sandbox would need them; done here, the first message (and each test suite sharing the engine) does not wait
+ * for a gigabyte to be imported.
+ */
+async function readyDockerImage(planner: UserlandPlanner, context: CliContext): Promise<void> {
+  const userland = await planner.groupUserland('base', { apt: [], npm: [] });
+  if (!userland) return;
+  const started = Date.now();
+  const { image } = await planner.placement(userland);
+  const took = Math.round((Date.now() - started) / 100) / 10;
+  writeLine(context.stdout, `docker image ${image} ready (${took} s)`);
+}
+
+function plannerFor(
   images: SandboxImages,
-  deps: SandboxDeps,
+  runtime: ContainerRuntime,
   context: CliContext,
   onProgress: (event: BuildProgress) => void,
-): Promise<UserlandPlanner> {
-  const runtime = await (deps.runtime ?? (() => configuredRuntime(context)))();
+): UserlandPlanner {
   return new UserlandPlanner({
     runtime,
     images,
@@ -243,12 +265,27 @@ async function groupsWithPackages(
   return found;
 }
 
-async function configuredRuntime(context: CliContext): Promise<ContainerRuntime> {
+/**
+ * The runtime the host would run agents in. `process` has no userland: refused when groups ask for packages,
+ * otherwise undefined (the base tree is all there is to build).
+ */
+async function buildRuntime(
+  deps: SandboxDeps,
+  context: CliContext,
+  required: boolean,
+): Promise<ContainerRuntime | undefined> {
   const choice = context.config().NANOCLAW_RUNTIME;
-  if (choice === 'auto') return (await detectRuntime()).runtime;
-  if (choice === 'process')
+  const runtime = deps.runtime
+    ? await deps.runtime()
+    : choice === 'auto'
+      ? (await detectRuntime()).runtime
+      : choice === 'process'
+        ? undefined
+        : await createRuntime(choice);
+  if (runtime && runtime.name !== 'process') return runtime;
+  if (required)
     throw new CliError('the process runtime runs agents on the host: it has no userland to build');
-  return createRuntime(choice);
+  return undefined;
 }
 
 /** One line per phase; on a terminal the counted lines overwrite each other. */
