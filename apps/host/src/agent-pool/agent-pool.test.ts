@@ -248,7 +248,9 @@ function poolSuite(
         hostEnv,
         getContainerConfig: (groupId) => configs.get(groupId),
         timezone: 'Europe/Berlin',
-        busyWaitMs: 500,
+        // A 150 ms turn must end within it: 500 ms ran out once in CI for docker under full load (the turn's
+        // round trip, not its sleep); the refusal below waits it out once.
+        busyWaitMs: 3_000,
         logger,
         onSandboxChange: (change) => changes.push(change),
       });
