@@ -47,6 +47,38 @@ describe('the conversation reducer', () => {
     expect(bubbleText(bubble)).toBe('Hello');
   });
 
+  it('a failed try empties the bubble and says when the run tries again; the next try streams anew', () => {
+    const failed = run([
+      { type: 'run-start', folder, runId: 'r1', inReplyTo: ['m1'] },
+      { type: 'text-delta', folder, runId: 'r1', delta: 'Half a rep' },
+      { type: 'run-retry', folder, runId: 'r1', message: 'the sandbox died', retryInMs: 5_000 },
+    ]);
+    const waiting = agent(failed.items[0]);
+    expect(waiting).toMatchObject({
+      streaming: true,
+      status: 'retrying',
+      retry: { message: 'the sandbox died', retryInMs: 5_000 },
+    });
+    expect(bubbleText(waiting)).toBe('');
+    const again = run(
+      [
+        { type: 'run-start', folder, runId: 'r1', inReplyTo: ['m1'] },
+        { type: 'text-delta', folder, runId: 'r1', delta: 'A whole reply' },
+        { type: 'run-end', folder, runId: 'r1', status: 'succeeded' },
+      ],
+      failed,
+    );
+    expect(again.items).toHaveLength(1);
+    const done = agent(again.items[0]);
+    expect(done).toMatchObject({ streaming: false, status: 'succeeded', retry: null });
+    expect(bubbleText(done)).toBe('A whole reply');
+  });
+
+  it('ignores a retry of a run it never showed', () => {
+    const state = run([{ type: 'run-retry', folder, runId: 'r7', message: 'x', retryInMs: 1 }]);
+    expect(state.items).toEqual([]);
+  });
+
   it('creates the bubble when a delta comes without run-start (stream opened mid-run)', () => {
     const bubble = agent(run([{ type: 'text-delta', folder, runId: 'r9', delta: 'x' }]).items[0]);
     expect(bubble.runId).toBe('r9');

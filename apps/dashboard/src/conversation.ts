@@ -2,7 +2,8 @@
  * The group page's conversation as a pure reducer: stored messages first, then the live events of the group's
  * stream. A run's `text-delta`s grow its agent bubble (shown as streaming), `tool-call`s become chips inside
  * it in the order they came, `reply` finalises the bubble with the reply's text (parts of a long reply are
- * joined), `error` is its own item and ends whatever was streaming, `run-end` ends the run's bubble.
+ * joined), `error` is its own item and ends whatever was streaming, `run-end` ends the run's bubble. A
+ * `run-retry` empties the run's bubble and says when it tries again (the run streams anew under the same id).
  */
 import type { HostEvent, StoredMessage } from './types.js';
 
@@ -21,7 +22,9 @@ export type ConversationItem =
       /** The final reply's text, once a `reply` came. */
       reply: string | null;
       streaming: boolean;
-      status: 'streaming' | 'replied' | 'succeeded' | 'failed';
+      status: 'streaming' | 'retrying' | 'replied' | 'succeeded' | 'failed';
+      /** Why the last try failed, while the run waits to start again. */
+      retry: { message: string; retryInMs: number } | null;
     }
   | { kind: 'error'; key: string; message: string };
 
@@ -70,7 +73,13 @@ function newBubble(state: Conversation, runId: string | null): AgentItem {
     reply: null,
     streaming: true,
     status: 'streaming',
+    retry: null,
   };
+}
+
+/** The run (again) under way: a notice of a failed try goes once it streams anew. */
+function resumed(b: AgentItem): AgentItem {
+  return b.retry === null ? b : { ...b, retry: null, status: 'streaming' };
 }
 
 /** Index of the run's bubble, or of the newest bubble still streaming when `runId` is null. */
@@ -105,12 +114,26 @@ function appendText(parts: readonly BubblePart[], delta: string): BubblePart[] {
 export function applyEvent(state: Conversation, event: HostEvent): Conversation {
   switch (event.type) {
     case 'run-start':
-      return withBubble(state, event.runId, (b) => b);
+      return withBubble(state, event.runId, resumed);
     case 'text-delta':
-      return withBubble(state, event.runId, (b) => ({ ...b, parts: appendText(b.parts, event.delta) }));
+      return withBubble(state, event.runId, (b) => ({
+        ...resumed(b),
+        parts: appendText(b.parts, event.delta),
+      }));
     case 'tool-call': {
       const tool: BubblePart = { type: 'tool', name: event.name, kind: event.kind, summary: event.summary };
-      return withBubble(state, event.runId, (b) => ({ ...b, parts: [...b.parts, tool] }));
+      return withBubble(state, event.runId, (b) => ({ ...resumed(b), parts: [...b.parts, tool] }));
+    }
+    case 'run-retry': {
+      const retry = { message: event.message, retryInMs: event.retryInMs };
+      if (findBubble(state.items, event.runId) === -1) return state;
+      return withBubble(state, event.runId, (b) => ({
+        ...b,
+        parts: [],
+        streaming: true,
+        status: 'retrying',
+        retry,
+      }));
     }
     case 'reply':
       return applyReply(state, event);

@@ -172,6 +172,14 @@ export type HostEvent =
     }
   | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
   | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed'; taskId?: string }
+  | {
+      type: 'run-retry';
+      folder: string;
+      runId: string;
+      message: string;
+      retryInMs: number;
+      taskId?: string;
+    }
   | { type: 'tool-call'; folder: string; runId: string; name: string; kind: string; summary: string }
   | { type: 'sandbox'; folder: string; id: string; state: string }
   | { type: 'queue'; folder: string; queued: number; running: number }
@@ -186,6 +194,7 @@ export const HOST_EVENT_TYPES: readonly HostEventType[] = [
   'reply',
   'error',
   'run-end',
+  'run-retry',
   'tool-call',
   'sandbox',
   'queue',

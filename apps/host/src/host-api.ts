@@ -253,6 +253,18 @@ export type HostEvent =
     }
   | { type: 'error'; folder: string; message: string; inReplyTo: string[] }
   | { type: 'run-end'; folder: string; runId: string; status: 'succeeded' | 'failed'; taskId?: string }
+  /**
+   * A try of the run failed (the sandbox died, went silent or could not start) and the run starts again in
+   * `retryInMs` with the same `runId`: what streamed so far is void. Once no try is left, an `error` follows.
+   */
+  | {
+      type: 'run-retry';
+      folder: string;
+      runId: string;
+      message: string;
+      retryInMs: number;
+      taskId?: string;
+    }
   /** The agent called a tool: `summary` is at most 120 characters of its input. */
   | {
       type: 'tool-call';

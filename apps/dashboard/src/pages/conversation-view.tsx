@@ -95,7 +95,7 @@ function AgentBubble({ item }: { item: Extract<ConversationItem, { kind: 'agent'
       data-status={item.status}
       aria-busy={item.streaming ? 'true' : 'false'}
     >
-      <div class="bubble-meta">agent · {item.streaming ? 'writing…' : item.status}</div>
+      <div class="bubble-meta">agent · {bubbleState(item)}</div>
       {tools.length > 0 && (
         <ul class="tool-chips" aria-label="Tool calls">
           {tools.map((tool, i) => (
@@ -111,4 +111,13 @@ function AgentBubble({ item }: { item: Extract<ConversationItem, { kind: 'agent'
       </div>
     </div>
   );
+}
+
+/** `writing…`, `replied`, or why a try failed and when the next starts. */
+function bubbleState(item: Extract<ConversationItem, { kind: 'agent' }>): string {
+  if (item.streaming && item.retry) {
+    const seconds = Math.max(1, Math.round(item.retry.retryInMs / 1000));
+    return `the try failed (${item.retry.message}); trying again in ${seconds} s…`;
+  }
+  return item.streaming ? 'writing…' : item.status;
 }

@@ -13,5 +13,11 @@ export type { EventStream, HostClient, HostClientOptions, TaskAction } from './h
 export { createHostClient, hostNotRunningMessage } from './host-client.js';
 export type { CommandDeps } from './register-commands.js';
 export { registerCommands } from './register-commands.js';
-export type { ReplyOutcome, ReplyWatcher, ReplyWatcherOptions, WaitHandlers } from './reply-watcher.js';
+export type {
+  ReplyOutcome,
+  ReplyWatcher,
+  ReplyWatcherOptions,
+  RunRetry,
+  WaitHandlers,
+} from './reply-watcher.js';
 export { createReplyWatcher } from './reply-watcher.js';

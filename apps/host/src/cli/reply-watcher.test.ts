@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { HostEvent } from '../host-api.js';
-import { createReplyWatcher } from './reply-watcher.js';
+import { createReplyWatcher, describeRetry } from './reply-watcher.js';
 
 const reply = (text: string, inReplyTo: string[]): HostEvent => ({
   type: 'reply',
@@ -31,6 +31,30 @@ describe('createReplyWatcher', () => {
     watcher.handle({ type: 'run-end', folder: 'main', runId: 'r1', status: 'succeeded' });
     await expect(waiting).resolves.toEqual({ kind: 'reply', texts: ['on it', 'done'] });
     expect(deltas).toEqual(['wor', 'king']);
+  });
+
+  it('a failed try of the run is told and waited out; the next try answers', async () => {
+    const watcher = createReplyWatcher();
+    const heard: string[] = [];
+    const waiting = watcher.wait('m-1', {
+      onDelta: (d) => heard.push(d),
+      onRetry: (retry) => heard.push(describeRetry(retry)),
+    });
+    watcher.handle({ type: 'run-start', folder: 'main', runId: 'r1', inReplyTo: ['m-1'] });
+    watcher.handle({ type: 'text-delta', folder: 'main', runId: 'r1', delta: 'Half' });
+    watcher.handle({
+      type: 'run-retry',
+      folder: 'main',
+      runId: 'r1',
+      message: 'the sandbox died',
+      retryInMs: 4_600,
+    });
+    watcher.handle({ type: 'run-start', folder: 'main', runId: 'r1', inReplyTo: ['m-1'] });
+    watcher.handle({ type: 'text-delta', folder: 'main', runId: 'r1', delta: 'Whole' });
+    watcher.handle(reply('Whole', ['m-1']));
+    watcher.handle({ type: 'run-end', folder: 'main', runId: 'r1', status: 'succeeded' });
+    await expect(waiting).resolves.toEqual({ kind: 'reply', texts: ['Whole'] });
+    expect(heard).toEqual(['Half', 'note: the run failed (the sandbox died); trying again in 5 s', 'Whole']);
   });
 
   it('waits for every part of a long reply, even when the run ended after the first', async () => {

@@ -13,7 +13,19 @@ export interface WaitHandlers {
   onDelta?: (delta: string) => void;
   /** Each reply to the message, as it arrives (a long reply in parts: each part, with `part` set). */
   onReply?: (text: string, part?: { index: number; count: number }) => void;
+  /** A try of a run answering the message failed and the run starts again: what streamed so far is void. */
+  onRetry?: (retry: RunRetry) => void;
   signal?: AbortSignal;
+}
+
+export interface RunRetry {
+  message: string;
+  retryInMs: number;
+}
+
+/** `note: the run failed (the sandbox died); trying again in 5 s` */
+export function describeRetry(retry: RunRetry): string {
+  return `note: the run failed (${retry.message}); trying again in ${Math.max(1, Math.round(retry.retryInMs / 1000))} s`;
 }
 
 export interface ReplyWatcher {
@@ -94,6 +106,10 @@ export function createReplyWatcher(options: ReplyWatcherOptions = {}): ReplyWatc
         return;
       case 'error':
         settle({ kind: 'error', message: event.message });
+        return;
+      case 'run-retry':
+        // The run is still under way: it starts again with the same id (or an `error` ends it).
+        current.handlers.onRetry?.({ message: event.message, retryInMs: event.retryInMs });
         return;
       case 'run-end':
         current.activeRuns.delete(event.runId);

@@ -451,6 +451,14 @@ class HostAssembly {
     queue.on('input-return', (event) => {
       for (const turn of event.inputs) this.#enqueueTurn(turn);
     });
+    queue.on('item-retry', ({ item, error, delayMs }) =>
+      this.#live.runRetried(item.groupKey, {
+        runId: item.id,
+        message: error,
+        retryInMs: delayMs,
+        ...(item.payload.kind === 'task' ? { taskId: item.payload.run.taskId } : {}),
+      }),
+    );
     this.#publishDepths(queue);
     return queue;
   }

@@ -138,6 +138,27 @@ describe.skipIf(!target.runtime || !browser)(
       await checkPage(page, 'group');
     });
 
+    it('a sandbox killed mid-reply: the bubble says the try failed and when the next starts, then fills anew', async () => {
+      await page.goto(`${baseUrl}/#/groups/main`);
+      await page.locator('[data-testid=send-form]').waitFor();
+      await tabTo(page, page.getByLabel('Message'));
+      await page.keyboard.type('cut short');
+      await page.keyboard.press('Shift+Enter');
+      await page.keyboard.type('/stream 8 250');
+      await page.keyboard.press('Enter');
+      const bubble = page.locator('[data-testid=agent-bubble]').last();
+      await expect.poll(() => bubble.locator('[data-testid=agent-text]').textContent()).not.toBe('');
+      const [busy] = (await client.listSandboxes()).filter((s) => s.folder === 'main');
+      await client.killSandbox(busy?.id ?? '');
+      await expect.poll(() => bubble.getAttribute('data-status'), { timeout: 30_000 }).toBe('retrying');
+      expect(await bubble.locator('.bubble-meta').textContent()).toMatch(
+        /the try failed \(the sandbox exited .*\); trying again in \d+ s/,
+      );
+      await expect.poll(() => bubble.getAttribute('data-streaming'), { timeout: 60_000 }).toBe('false');
+      expect(await bubble.getAttribute('data-status')).toBe('replied');
+      expect(await bubble.locator('[data-testid=agent-text]').textContent()).toBe('Mock reply to: cut short');
+    });
+
     it("a group's settings: a wrong key is shown beside it and nothing is written; a good change is saved", async () => {
       await page.goto(`${baseUrl}/#/groups/family`);
       const editor = page.getByLabel('Configuration (JSON)');

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
+import type { HostEvent } from '../host-api.js';
 import { resolveRuntimes, sandboxRuntimes } from './test-runtimes.js';
 import { ask, until, useSuiteProject } from './test-utils/e2e-host.js';
 
@@ -92,6 +93,33 @@ for (const target of targets) {
       expect(next.outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: after the kill'] });
       const [after] = (await client.listSandboxes()).filter((s) => s.folder === 'main');
       expect(after?.id).not.toBe(before?.id);
+    });
+
+    it('a sandbox killed mid-reply: the run is retried, the stream says so, the reply comes whole', async () => {
+      const events: HostEvent[] = [];
+      const stream = await client.openEvents('main', (event) => events.push(event));
+      try {
+        const waiting = ask(client, 'main', 'interrupted\n/stream 8 250');
+        await until(() => events.some((e) => e.type === 'text-delta'), 30_000);
+        const [busy] = (await client.listSandboxes()).filter((s) => s.folder === 'main');
+        expect(await client.killSandbox(busy?.id ?? '')).toMatchObject({ killed: true });
+        const { outcome } = await waiting;
+        expect(outcome).toEqual({ kind: 'reply', texts: ['Mock reply to: interrupted'] });
+        const retry = events.find((e) => e.type === 'run-retry');
+        expect(retry).toMatchObject({
+          folder: 'main',
+          message: expect.stringMatching(/^the sandbox exited \(.*\) during the run$/),
+          retryInMs: expect.any(Number),
+        });
+        const runId = retry?.type === 'run-retry' ? retry.runId : '';
+        const ofRun = events.filter((e) => 'runId' in e && e.runId === runId).map((e) => e.type);
+        // One run, two tries: the first ends in run-retry, the second streams and ends.
+        expect(ofRun.filter((t) => t === 'run-start')).toHaveLength(2);
+        expect(ofRun.indexOf('run-retry')).toBeLessThan(ofRun.lastIndexOf('run-start'));
+        expect(ofRun.at(-1)).toBe('run-end');
+      } finally {
+        stream.close();
+      }
     });
 
     it('tells the user when the agent fails, and the next message works', async () => {

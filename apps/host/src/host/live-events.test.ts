@@ -46,6 +46,28 @@ describe('createLiveEvents', () => {
     expect(events).toHaveLength(6);
   });
 
+  it('publishes a failed try as run-retry with the error’s first line; the sandbox’s stderr stays in the log', async () => {
+    const { events, live, settle } = setup();
+    live.runRetried('g-main', {
+      runId: 'q1',
+      message:
+        'the sandbox exited (code 137) during the run; last stderr:\n{"level":"info","msg":"session started"}',
+      retryInMs: 5_000,
+      taskId: 't1',
+    });
+    await settle();
+    expect(events).toEqual([
+      {
+        type: 'run-retry',
+        folder: 'main',
+        runId: 'q1',
+        message: 'the sandbox exited (code 137) during the run',
+        retryInMs: 5_000,
+        taskId: 't1',
+      },
+    ]);
+  });
+
   it('remembers each group’s last error', () => {
     const { bus, live } = setup();
     expect(live.lastError('main')).toBeNull();

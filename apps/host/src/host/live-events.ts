@@ -81,6 +81,18 @@ export class LiveEvents {
     else this.#publishFor(approval.groupId, event);
   }
 
+  /**
+   * A try of queue item `runId` failed and the item runs again in `retryInMs` (the `run-retry` event). The
+   * message is the error's first line: the sandbox's last stderr lines stay in the log.
+   */
+  runRetried(
+    groupId: string,
+    retry: { runId: string; message: string; retryInMs: number; taskId?: string },
+  ): void {
+    const message = (retry.message.split('\n')[0] ?? '').replace(/;\s*last stderr:\s*$/, '');
+    this.#publishFor(groupId, (folder) => ({ type: 'run-retry', folder, ...retry, message }));
+  }
+
   sandboxChanged(change: SandboxChange): void {
     this.#options.bus.publish({ type: 'sandbox', ...change });
   }

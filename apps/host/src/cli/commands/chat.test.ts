@@ -35,6 +35,24 @@ describe('nanoclaw chat', () => {
     expect(harness.api.posted.map((message) => message.text)).toEqual(['hi', 'again']);
   });
 
+  it('ends what streamed of a failed try on its own line, says it tries again, and shows the next try', async () => {
+    harness.api.onPost = ({ folder, messageId }) => {
+      const bus = harness.api.bus;
+      const runId = `run-${messageId}`;
+      bus.publish({ type: 'run-start', folder, runId, inReplyTo: [messageId] });
+      bus.publish({ type: 'text-delta', folder, runId, delta: 'Hal' });
+      bus.publish({ type: 'run-retry', folder, runId, message: 'the sandbox died', retryInMs: 5_000 });
+      bus.publish({ type: 'run-start', folder, runId, inReplyTo: [messageId] });
+      bus.publish({ type: 'text-delta', folder, runId, delta: 'Hello' });
+      bus.publish({ type: 'reply', folder, text: 'Hello', inReplyTo: [messageId], chat: 'x' });
+      bus.publish({ type: 'run-end', folder, runId, status: 'succeeded' });
+    };
+    const result = await harness.run(['chat', '--group', 'main'], { stdin: input(['hi']) });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('Hal\nHello\n');
+    expect(result.stderr).toContain('note: the run failed (the sandbox died); trying again in 5 s\n');
+  });
+
   it('reports an agent error and carries on', async () => {
     harness.api.onPost = ({ folder, messageId, text }) => {
       if (text === 'break')

@@ -6,7 +6,7 @@ import type { HostEvent } from '../../host-api.js';
 import { action, type CliContext, type CliDeps } from '../cli-context.js';
 import { CliError, EXIT, type TextSink, writeLine } from '../cli-io.js';
 import type { EventStream, HostClient } from '../host-client.js';
-import { createReplyWatcher, type ReplyWatcher } from '../reply-watcher.js';
+import { createReplyWatcher, describeRetry, type ReplyWatcher } from '../reply-watcher.js';
 import {
   contextOnlyNote,
   DEFAULT_REPLY_TIMEOUT_S,
@@ -137,6 +137,11 @@ async function exchange(session: ChatSession, text: string): Promise<void> {
     onDelta: (delta) => {
       streamed += delta;
       context.stdout.write(delta);
+    },
+    onRetry: (retry) => {
+      if (streamed !== '') writeLine(context.stdout);
+      streamed = '';
+      writeLine(context.stderr, describeRetry(retry));
     },
     onReply: (reply, part) => {
       parts.push(reply);

@@ -40,6 +40,23 @@ describe('nanoclaw send', () => {
     expect(result).toEqual({ code: 0, stdout: 'Looking…\n\nFound it.\n', stderr: '' });
   });
 
+  it('--wait says on stderr when a try failed and waits for the next', async () => {
+    harness.api.onPost = ({ folder, messageId }) => {
+      const bus = harness.api.bus;
+      bus.publish({ type: 'run-start', folder, runId: 'r1', inReplyTo: [messageId] });
+      bus.publish({ type: 'run-retry', folder, runId: 'r1', message: 'the sandbox died', retryInMs: 9_800 });
+      bus.publish({ type: 'run-start', folder, runId: 'r1', inReplyTo: [messageId] });
+      bus.publish({ type: 'reply', folder, text: 'Done.', inReplyTo: [messageId], chat: 'x' });
+      bus.publish({ type: 'run-end', folder, runId: 'r1', status: 'succeeded' });
+    };
+    const result = await harness.run(['send', '--group', 'main', '--wait', 'do it']);
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'Done.\n',
+      stderr: 'note: the run failed (the sandbox died); trying again in 10 s\n',
+    });
+  });
+
   it('--wait exits 1 with the error of an error event', async () => {
     harness.api.onPost = ({ folder, messageId }) => {
       harness.api.bus.publish({

@@ -6,6 +6,7 @@ import { CliError, EXIT, writeLine } from '../cli-io.js';
 import type { EventStream, HostClient } from '../host-client.js';
 import {
   createReplyWatcher,
+  describeRetry,
   type ReplyOutcome,
   type ReplyWatcher,
   type WaitHandlers,
@@ -66,7 +67,9 @@ async function sendAndWait(
       writeLine(context.stderr, posted.note ?? contextOnlyNote(folder));
       return EXIT.ok;
     }
-    const outcome = await waitForReply(watcher, stream, posted.messageId, timeoutMs);
+    const outcome = await waitForReply(watcher, stream, posted.messageId, timeoutMs, {
+      onRetry: (retry) => writeLine(context.stderr, describeRetry(retry)),
+    });
     return reportOutcome(context, outcome, { messageId: posted.messageId, timeoutMs });
   } finally {
     stream.close();
