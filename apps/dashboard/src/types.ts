@@ -1,9 +1,10 @@
 /**
  * The shapes the host's HTTP API returns, as the dashboard reads them. They mirror apps/host/src/host-api.ts
  * (HostStatus, GroupView, TaskView, ApprovalView, AuditView, UserView), packages/core (Schedule, TaskRunLog)
- * and the issue-18 additions in /work/i18-contract.md. The dashboard cannot import the host's types (the host
- * depends on this package for its assets), so they are restated here; fields added by issue 18 are optional
- * where an older host may not send them.
+ * and the issue-18 additions. The dashboard cannot import the host's types (the host depends on this package for
+ * its assets), so they are restated here; fields added by issue 18 are optional where an older host may not send
+ * them. The event stream's types are checked against the host's by apps/host/src/host-api.test.ts (exported to it
+ * as `@nanoclaw/dashboard/types`): a type the host sends and `HOST_EVENT_TYPES` lacks fails there.
  */
 
 export interface ProviderChoice {
