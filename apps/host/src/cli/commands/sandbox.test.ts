@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   createBwrapRuntime,
+  createDockerRuntime,
   type DockerRuntime,
   dockerClientEnv,
   runCommand,
@@ -143,6 +144,28 @@ describe('nanoclaw sandbox image build --refresh', () => {
     expect(result.code).toBe(0);
     expect(asked.map((options) => options.refresh)).toEqual([true]);
     expect(result.stdout).toContain('until `nanoclaw sandbox image prune`');
+  });
+});
+
+describe('nanoclaw sandbox image build, where sandboxes cannot run', () => {
+  it('builds the userland and only notes what it could not prepare: no runtime, an engine that does not answer', async () => {
+    const { images, run } = setup();
+    const base = await cached(images, userlandDigest(images.recipe()), 330e6);
+    images.ensureBase = async () => base;
+    const none = await run(['build'], {
+      runtime: async () => {
+        throw new Error('no sandbox runtime is usable here');
+      },
+    });
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toContain('(already built)');
+    expect(none.stderr).toContain(
+      'note: no sandbox runtime here to prepare: no sandbox runtime is usable here',
+    );
+    const silent = createDockerRuntime({ hostEnv: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+    const down = await run(['build'], { runtime: async () => silent });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toMatch(/note: the docker image was not prepared: .*; the first sandbox prepares it/);
   });
 });
 

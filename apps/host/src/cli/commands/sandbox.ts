@@ -8,7 +8,7 @@ import {
   defaultSandboxUser,
   detectRuntime,
 } from '@nanoclaw/container-runner';
-import type { ContainerRuntime, GroupPackages } from '@nanoclaw/core';
+import { type ContainerRuntime, errorMessage, type GroupPackages } from '@nanoclaw/core';
 import {
   type BuildProgress,
   type CachedImage,
@@ -124,7 +124,7 @@ async function buildAll(
   const runtime = await buildRuntime(deps, context, groups.length > 0);
   if (runtime) {
     const planner = plannerFor(images, runtime, context, progress.update);
-    if (runtime.name === 'docker') await readyDockerImage(planner, context);
+    if (runtime.name === 'docker') await readyDockerImage(planner, runtime, context);
     for (const group of groups) await buildGroup(planner, group, context, { refresh, progress });
   }
   if (refresh)
@@ -159,15 +159,36 @@ async function buildGroup(
 /**
  * docker: the base userland imported into the engine and the runner image built on it, as the host's first
  * sandbox would need them; done here, the first message (and each test suite sharing the engine) does not wait
- * for a gigabyte to be imported.
+ * for a gigabyte to be imported. Best effort: what stops it is said, and the first sandbox does it instead.
  */
-async function readyDockerImage(planner: UserlandPlanner, context: CliContext): Promise<void> {
+async function readyDockerImage(
+  planner: UserlandPlanner,
+  runtime: ContainerRuntime,
+  context: CliContext,
+): Promise<void> {
+  const skipped = (why: string) =>
+    writeLine(
+      context.stderr,
+      `note: the docker image was not prepared: ${why}; the first sandbox prepares it`,
+    );
+  const engine = await runtime.available();
+  if (!engine.ok) return skipped(`${engine.reason} (${engine.hint})`);
+  if (!existsSync(path.join(runnerDistOf(context), 'main.js')))
+    return skipped('the agent runner is not built (pnpm build)');
   const userland = await planner.groupUserland('base', { apt: [], npm: [] });
   if (!userland) return;
+  writeLine(
+    context.stderr,
+    'preparing the docker image (the first time: importing the userland, about a minute)',
+  );
   const started = Date.now();
-  const { image } = await planner.placement(userland);
-  const took = Math.round((Date.now() - started) / 100) / 10;
-  writeLine(context.stdout, `docker image ${image} ready (${took} s)`);
+  try {
+    const { image } = await planner.placement(userland);
+    const took = Math.round((Date.now() - started) / 100) / 10;
+    writeLine(context.stdout, `docker image ${image} ready (${took} s)`);
+  } catch (error) {
+    skipped(errorMessage(error));
+  }
 }
 
 function plannerFor(
@@ -266,8 +287,8 @@ async function groupsWithPackages(
 }
 
 /**
- * The runtime the host would run agents in. `process` has no userland: refused when groups ask for packages,
- * otherwise undefined (the base tree is all there is to build).
+ * The runtime the host would run agents in. `process` has no userland, and neither has a machine where no
+ * runtime answers: refused when groups ask for packages, otherwise undefined (the base tree is all there is).
  */
 async function buildRuntime(
   deps: SandboxDeps,
@@ -275,13 +296,16 @@ async function buildRuntime(
   required: boolean,
 ): Promise<ContainerRuntime | undefined> {
   const choice = context.config().NANOCLAW_RUNTIME;
-  const runtime = deps.runtime
-    ? await deps.runtime()
-    : choice === 'auto'
-      ? (await detectRuntime()).runtime
-      : choice === 'process'
-        ? undefined
-        : await createRuntime(choice);
+  let runtime: ContainerRuntime | undefined;
+  try {
+    if (deps.runtime) runtime = await deps.runtime();
+    else if (choice === 'auto') runtime = (await detectRuntime()).runtime;
+    else if (choice !== 'process') runtime = await createRuntime(choice);
+  } catch (error) {
+    if (required) throw error;
+    writeLine(context.stderr, `note: no sandbox runtime here to prepare: ${errorMessage(error)}`);
+    return undefined;
+  }
   if (runtime && runtime.name !== 'process') return runtime;
   if (required)
     throw new CliError('the process runtime runs agents on the host: it has no userland to build');
