@@ -74,6 +74,17 @@ describe('the conversation reducer', () => {
     expect(bubbleText(done)).toBe('A whole reply');
   });
 
+  it('keeps a reply the run already sent when a later try fails', () => {
+    const state = run([
+      { type: 'run-start', folder, runId: 'r1', inReplyTo: ['m1'] },
+      { type: 'reply', folder, text: 'First answer', inReplyTo: ['m1'], chat: 'x' },
+      { type: 'run-retry', folder, runId: 'r1', message: 'the sandbox died', retryInMs: 5_000 },
+    ]);
+    const bubble = agent(state.items[0]);
+    expect(bubble).toMatchObject({ status: 'retrying', streaming: true });
+    expect(bubbleText(bubble)).toBe('First answer');
+  });
+
   it('ignores a retry of a run it never showed', () => {
     const state = run([{ type: 'run-retry', folder, runId: 'r7', message: 'x', retryInMs: 1 }]);
     expect(state.items).toEqual([]);

@@ -127,9 +127,10 @@ export function applyEvent(state: Conversation, event: HostEvent): Conversation 
     case 'run-retry': {
       const retry = { message: event.message, retryInMs: event.retryInMs };
       if (findBubble(state.items, event.runId) === -1) return state;
+      // What the failed try streamed is void; a reply it already sent (an earlier turn of the run) stays.
       return withBubble(state, event.runId, (b) => ({
         ...b,
-        parts: [],
+        parts: b.reply === null ? [] : b.parts,
         streaming: true,
         status: 'retrying',
         retry,

@@ -35,10 +35,16 @@ describe("the dashboard's copy of the event types", () => {
 
   it('reads each event with fields the host sends', () => {
     type Fields<E, T> = Extract<E, { type: T }>;
-    expectTypeOf<Fields<HostEvent, 'run-retry'>>().toExtend<Fields<DashboardEvent, 'run-retry'>>();
-    expectTypeOf<Fields<HostEvent, 'run-end'>>().toExtend<Fields<DashboardEvent, 'run-end'>>();
-    expectTypeOf<Fields<HostEvent, 'tool-call'>>().toExtend<Fields<DashboardEvent, 'tool-call'>>();
+    expectTypeOf<Fields<HostEvent, 'run-start'>>().toExtend<Fields<DashboardEvent, 'run-start'>>();
+    expectTypeOf<Fields<HostEvent, 'text-delta'>>().toExtend<Fields<DashboardEvent, 'text-delta'>>();
     expectTypeOf<Fields<HostEvent, 'reply'>>().toExtend<Fields<DashboardEvent, 'reply'>>();
+    expectTypeOf<Fields<HostEvent, 'error'>>().toExtend<Fields<DashboardEvent, 'error'>>();
+    expectTypeOf<Fields<HostEvent, 'run-end'>>().toExtend<Fields<DashboardEvent, 'run-end'>>();
+    expectTypeOf<Fields<HostEvent, 'run-retry'>>().toExtend<Fields<DashboardEvent, 'run-retry'>>();
+    expectTypeOf<Fields<HostEvent, 'tool-call'>>().toExtend<Fields<DashboardEvent, 'tool-call'>>();
+    expectTypeOf<Fields<HostEvent, 'sandbox'>>().toExtend<Fields<DashboardEvent, 'sandbox'>>();
+    expectTypeOf<Fields<HostEvent, 'queue'>>().toExtend<Fields<DashboardEvent, 'queue'>>();
+    expectTypeOf<Fields<HostEvent, 'task'>>().toExtend<Fields<DashboardEvent, 'task'>>();
     expectTypeOf<Fields<HostEvent, 'approval'>>().toExtend<Fields<DashboardEvent, 'approval'>>();
   });
 });

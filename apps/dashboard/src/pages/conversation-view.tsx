@@ -117,7 +117,7 @@ function AgentBubble({ item }: { item: Extract<ConversationItem, { kind: 'agent'
 function bubbleState(item: Extract<ConversationItem, { kind: 'agent' }>): string {
   if (item.streaming && item.retry) {
     const seconds = Math.max(1, Math.round(item.retry.retryInMs / 1000));
-    return `the try failed (${item.retry.message}); trying again in ${seconds} s…`;
+    return `this try failed (${item.retry.message}); trying again in ${seconds} s…`;
   }
   return item.streaming ? 'writing…' : item.status;
 }

@@ -54,7 +54,7 @@ describe('createReplyWatcher', () => {
     watcher.handle(reply('Whole', ['m-1']));
     watcher.handle({ type: 'run-end', folder: 'main', runId: 'r1', status: 'succeeded' });
     await expect(waiting).resolves.toEqual({ kind: 'reply', texts: ['Whole'] });
-    expect(heard).toEqual(['Half', 'note: the run failed (the sandbox died); trying again in 5 s', 'Whole']);
+    expect(heard).toEqual(['Half', 'note: this try failed (the sandbox died); trying again in 5 s', 'Whole']);
   });
 
   it('waits for every part of a long reply, even when the run ended after the first', async () => {

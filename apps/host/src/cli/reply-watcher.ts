@@ -23,9 +23,9 @@ export interface RunRetry {
   retryInMs: number;
 }
 
-/** `note: the run failed (the sandbox died); trying again in 5 s` */
+/** `note: this try failed (the sandbox died); trying again in 5 s` */
 export function describeRetry(retry: RunRetry): string {
-  return `note: the run failed (${retry.message}); trying again in ${Math.max(1, Math.round(retry.retryInMs / 1000))} s`;
+  return `note: this try failed (${retry.message}); trying again in ${Math.max(1, Math.round(retry.retryInMs / 1000))} s`;
 }
 
 export interface ReplyWatcher {

@@ -152,7 +152,7 @@ describe.skipIf(!target.runtime || !browser)(
       await client.killSandbox(busy?.id ?? '');
       await expect.poll(() => bubble.getAttribute('data-status'), { timeout: 30_000 }).toBe('retrying');
       expect(await bubble.locator('.bubble-meta').textContent()).toMatch(
-        /the try failed \(the sandbox exited .*\); trying again in \d+ s/,
+        /this try failed \(the sandbox exited .*\); trying again in \d+ s/,
       );
       await expect.poll(() => bubble.getAttribute('data-streaming'), { timeout: 60_000 }).toBe('false');
       expect(await bubble.getAttribute('data-status')).toBe('replied');

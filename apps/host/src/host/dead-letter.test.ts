@@ -39,6 +39,29 @@ describe('the dead-letter report', () => {
     ]);
   });
 
+  it('ends a task run that failed for good on the event stream, so no client shows it running', async () => {
+    const bus = createHostEventBus();
+    const events: unknown[] = [];
+    bus.subscribe('*', (event) => events.push(event));
+    const registry = {
+      getById: async () => ({ id: 'grp', folder: 'main' }),
+      listBindings: async () => [],
+    } as unknown as GroupRegistry;
+    const run = {
+      runId: 'run-1',
+      taskId: 'task-1',
+      groupId: 'grp',
+      prompt: 'p',
+      contextMode: 'group',
+      scheduledFor: 0,
+      late: false,
+    } as const;
+    await createDeadLetterHandler(deps({ bus, registry }, []))({ kind: 'task', run }, 'item-3', 'boom');
+    expect(events).toEqual([
+      { type: 'run-end', folder: 'main', runId: 'item-3', status: 'failed', taskId: 'task-1' },
+    ]);
+  });
+
   it('a report that cannot be written (the database is closed) resolves and is logged', async () => {
     const lines: LogLine[] = [];
     const inbox = {

@@ -26,7 +26,7 @@ export function createDeadLetterHandler(
   return async (payload, itemId, error) => {
     deps.logger.error({ item: itemId, error }, 'work failed for good');
     try {
-      if (payload.kind === 'task') await reportTask(deps, payload.run, error);
+      if (payload.kind === 'task') await reportTask(deps, payload.run, itemId, error);
       else await reportTurn(deps, payload.turn, itemId, error);
     } catch (reportError) {
       // The item is dead already; only its report (to the chat, the task's run) is missing: say so in the log.
@@ -38,11 +38,20 @@ export function createDeadLetterHandler(
 async function reportTask(
   deps: DeadLetterDeps,
   run: Extract<WorkPayload, { kind: 'task' }>['run'],
+  itemId: string,
   error: string,
 ): Promise<void> {
   await deps.scheduler.completeRun(run.runId, { status: 'failed', error });
   const group = await deps.registry.getById(run.groupId);
   if (!group) return;
+  // The run's last try ended in `run-retry` or mid-stream: clients learn it is over (a turn's `error` does that).
+  deps.bus.publish({
+    type: 'run-end',
+    folder: group.folder,
+    runId: itemId,
+    status: 'failed',
+    taskId: run.taskId,
+  });
   await deps.reporter.report({
     chat: await defaultChat(deps.registry, group),
     groupId: group.id,

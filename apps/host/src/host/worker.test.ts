@@ -2,11 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createProcessRuntime } from '@nanoclaw/container-runner';
+import { silentLogger } from '@nanoclaw/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostClient } from '../cli/index.js';
 import type { HostEvent } from '../host-api.js';
+import { createHostEventBus } from '../local-channel/index.js';
 import type { RunningHost } from '../start-host.js';
 import { startTestHost, until } from './test-utils/e2e-host.js';
+import { createWorker, type WorkerDeps } from './worker.js';
 
 describe('task runs on the event stream', () => {
   let root: string;
@@ -56,5 +59,28 @@ describe('task runs on the event stream', () => {
   it('a failed task run ends with run-end failed', async () => {
     const { taskId, events } = await runTask('/fail the model is down');
     expect(events.find((e) => e.type === 'run-end')).toMatchObject({ status: 'failed', taskId });
+  });
+});
+
+describe('a retried turn whose messages were answered meanwhile', () => {
+  it('ends the run on the event stream, so a client that saw its try fail does not wait for ever', async () => {
+    const bus = createHostEventBus();
+    const events: HostEvent[] = [];
+    bus.subscribe('*', (event) => events.push(event));
+    const deps = {
+      registry: { getById: async () => ({ id: 'grp', folder: 'main' }) },
+      inbox: { markProcessing: async () => [] },
+      bus,
+      logger: silentLogger,
+    } as unknown as WorkerDeps;
+    const turn = {
+      groupId: 'grp',
+      chat: { channel: 'local', accountId: 'default', chatId: 'main' },
+      messageIds: [1],
+      sessionKey: 'main',
+    };
+    const item = { id: 'item-7', payload: { kind: 'turn', turn } };
+    await createWorker(deps)({ item, signal: new AbortController().signal, tries: 2 } as never);
+    expect(events).toEqual([{ type: 'run-end', folder: 'main', runId: 'item-7', status: 'succeeded' }]);
   });
 });

@@ -64,8 +64,13 @@ async function runTurn(deps: WorkerDeps, ctx: Context, turn: Turn): Promise<void
     return;
   }
   const claimed = await deps.inbox.markProcessing(turn.messageIds);
-  if (claimed.length === 0) return; // answered before a restart
   const runId = ctx.item.id;
+  if (claimed.length === 0) {
+    // Answered already: before a restart, or by an earlier try of this run whose follow-ups were queued anew.
+    // A client that saw that try fail (`run-retry`) learns that the run is over.
+    deps.bus.publish({ type: 'run-end', folder: group.folder, runId, status: 'succeeded' });
+    return;
+  }
   // Only what this try claimed: after a restart one message can be in two queued turns (the recovered queue item
   // and the inbox's recovery turn); whichever runs second must not put the already-answered one in its prompt.
   const run: RunOf = { group, signal: ctx.signal };
@@ -271,6 +276,15 @@ async function runTask(deps: WorkerDeps, ctx: Context, run: TaskRunRef): Promise
   if (!group || group.configError) {
     const reason = group?.configError ? formatConfigIssue(group.configError) : 'the group no longer exists';
     await deps.scheduler.completeRun(run.runId, { status: 'failed', error: reason });
+    if (group) {
+      const ended = {
+        folder: group.folder,
+        runId: ctx.item.id,
+        status: 'failed',
+        taskId: run.taskId,
+      } as const;
+      deps.bus.publish({ type: 'run-end', ...ended });
+    }
     return;
   }
   const chat = await defaultChat(deps.registry, group);

@@ -50,7 +50,7 @@ describe('nanoclaw chat', () => {
     const result = await harness.run(['chat', '--group', 'main'], { stdin: input(['hi']) });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('Hal\nHello\n');
-    expect(result.stderr).toContain('note: the run failed (the sandbox died); trying again in 5 s\n');
+    expect(result.stderr).toContain('note: this try failed (the sandbox died); trying again in 5 s\n');
   });
 
   it('reports an agent error and carries on', async () => {

@@ -53,7 +53,7 @@ describe('nanoclaw send', () => {
     expect(result).toEqual({
       code: 0,
       stdout: 'Done.\n',
-      stderr: 'note: the run failed (the sandbox died); trying again in 10 s\n',
+      stderr: 'note: this try failed (the sandbox died); trying again in 10 s\n',
     });
   });
 
